@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "warmcache",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Warmcache", targets: ["Warmcache"]),
+        .executable(name: "warmcheck", targets: ["warmcheck"]),
+        .executable(name: "warmcache-swift-fixture", targets: ["warmcache-swift-fixture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Syscalls Swift cannot call directly (variadic fcntl/syscall for futex and OFD locks).
+        .target(name: "CWarmcacheShim"),
+        // The Swift implementation of the segment (docs/PROTOCOL.md).
+        .target(
+            name: "Warmcache",
+            dependencies: ["CWarmcacheShim", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        // The harness: driver client, matrix, inspect, scenarios, checker, reports.
+        .target(
+            name: "WarmcheckCore",
+            dependencies: ["Warmcache", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "warmcheck",
+            dependencies: ["WarmcheckCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The Swift implementation behind the driver contract (docs/DRIVER.md).
+        .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
+        .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
+        .testTarget(name: "WarmcheckTests", dependencies: ["WarmcheckCore"]),
+    ]
+)
