@@ -22,10 +22,18 @@ let package = Package(
             name: "Warmcache",
             dependencies: ["CWarmcacheShim", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        // The harness: driver client, matrix, inspect, scenarios, checker, reports.
+        // Pure models: the slot state machine, the transition checker, the sequential cache model
+        // and the linearizability checker. No I/O, so it is tested on its own.
+        .target(name: "WarmcheckModel"),
+        // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
+        .target(
+            name: "WarmcheckScenario",
+            dependencies: ["WarmcheckModel", .product(name: "Yams", package: "Yams")]
+        ),
+        // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Warmcache", "WarmcheckModel", "WarmcheckScenario"]
         ),
         .executableTarget(
             name: "warmcheck",
@@ -34,6 +42,8 @@ let package = Package(
         // The Swift implementation behind the driver contract (docs/DRIVER.md).
         .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
+        .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"]),
+        .testTarget(name: "WarmcheckScenarioTests", dependencies: ["WarmcheckScenario"]),
         .testTarget(name: "WarmcheckTests", dependencies: ["WarmcheckCore"]),
     ]
 )

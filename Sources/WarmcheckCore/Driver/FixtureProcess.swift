@@ -1,0 +1,339 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+
+/// One implementation behind the driver contract (docs/DRIVER.md): a name and the command that
+/// starts it in `serve` mode.
+public struct FixtureSpec: Sendable, Equatable {
+    public var name: String
+    public var argv: [String]
+    public init(name: String, argv: [String]) {
+        self.name = name
+        self.argv = argv
+    }
+}
+
+/// What went wrong with a fixture process itself, as opposed to a protocol result.
+public enum FixtureFailure: Error, CustomStringConvertible {
+    case spawnFailed(fixture: String, reason: String)
+    case exited(fixture: String, status: String, during: String, stderrTail: String)
+    case hung(fixture: String, during: String, seconds: Double, stderrTail: String)
+    case garbage(fixture: String, line: String, reason: String, stderrTail: String)
+
+    public var description: String {
+        func tail(_ t: String) -> String {
+            t.isEmpty ? " (stderr was empty)" : "\n--- stderr tail ---\n\(t)\n-------------------"
+        }
+        switch self {
+        case .spawnFailed(let f, let r): return "fixture \(f) could not be started: \(r)"
+        case .exited(let f, let s, let op, let t): return "fixture \(f) \(s) during \(op)\(tail(t))"
+        case .hung(let f, let op, let s, let t):
+            return "fixture \(f) did not answer \(op) within \(String(format: "%.1f", s)) s; "
+                + "stopped with SIGQUIT\(tail(t))"
+        case .garbage(let f, let line, let r, let t):
+            return "fixture \(f) printed something that is not a driver response (\(r)): "
+                + "\(line.prefix(200))\(tail(t))"
+        }
+    }
+}
+
+/// A response line, split into the parts the contract defines.
+public struct DriverResponse: Sendable {
+    public enum Outcome: String, Sendable { case ok, fail, unknown }
+    public var outcome: Outcome?
+    public var reason: String?
+    public var message: String?
+    public var result: JSON
+    public var transitions: [JSON]
+    /// `error.kind` when the fixture answered with a typed error rather than a protocol result.
+    public var errorKind: String?
+    public var raw: JSON
+
+    init(_ j: JSON) throws {
+        raw = j
+        result = j["result"] ?? .object([:])
+        transitions = j["transitions"]?.array ?? []
+        reason = j["reason"]?.string
+        message = j["message"]?.string
+        if let e = j["error"] {
+            errorKind = e["kind"]?.string ?? "runtime"
+            message = e["message"]?.string
+            outcome = nil
+        } else {
+            guard let o = j["outcome"]?.string, let oc = Outcome(rawValue: o) else {
+                throw JSON.ParseError(description: "no valid \"outcome\" or \"error\" field")
+            }
+            outcome = oc
+        }
+    }
+
+    public var isOK: Bool { outcome == .ok }
+    public var summary: String {
+        if let k = errorKind { return "error(\(k)): \(message ?? "")" }
+        switch outcome {
+        case .ok: return "ok"
+        case .fail: return "fail(\(reason ?? "?"))"
+        case .unknown: return "unknown"
+        case nil: return "?"
+        }
+    }
+}
+
+/// A running fixture: requests go to its stdin, responses come from its stdout, stderr goes to a
+/// file so that a chatty fixture can never block on a full pipe and we can show its tail.
+public final class FixtureProcess: @unchecked Sendable {
+    public let spec: FixtureSpec
+    public let pid: pid_t
+    private let toChild: Int32
+    private let fromChild: Int32
+    private let stderrPath: String
+    private var buffer: [UInt8] = []
+    private var nextID: Int64 = 1
+    private var exitStatus: Int32? = nil
+    public var defaultTimeout: Double
+    public private(set) var hello: JSON = .null
+
+    public init(spec: FixtureSpec, timeout: Double = 10, scratchDir: String = NSTemporaryDirectory()) throws {
+        self.spec = spec
+        self.defaultTimeout = timeout
+        guard let exe = spec.argv.first else {
+            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "empty command")
+        }
+        stderrPath = (scratchDir as NSString).appendingPathComponent(
+            "warmcheck-\(spec.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr")
+
+        var inPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [0, 0]
+        guard pipe2(&inPipe, O_CLOEXEC) == 0, pipe2(&outPipe, O_CLOEXEC) == 0 else {
+            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: String(cString: strerror(errno)))
+        }
+        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard errFD >= 0 else {
+            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "cannot create \(stderrPath)")
+        }
+        defer { close(errFD) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Its own process group: a stop signal reaches anything the fixture itself started.
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attr, 0)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        sigaddset(&defaults, SIGQUIT)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+
+        var cargs: [UnsafeMutablePointer<CChar>?] = spec.argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawnp(&child, exe, &actions, &attr, cargs, environ)
+        close(inPipe[0])
+        close(outPipe[1])
+        guard rc == 0 else {
+            close(inPipe[1])
+            close(outPipe[0])
+            throw FixtureFailure.spawnFailed(
+                fixture: spec.name, reason: "\(exe): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        toChild = inPipe[1]
+        fromChild = outPipe[0]
+        FixtureRegistry.shared.add(child)
+    }
+
+    deinit {
+        stop()
+        unlink(stderrPath)
+    }
+
+    /// The last lines the fixture wrote to stderr (Go prints its goroutine stacks there on SIGQUIT).
+    public func stderrTail(lines: Int = 30) -> String {
+        guard let data = FileManager.default.contents(atPath: stderrPath) else { return "" }
+        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
+            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Sends one request and waits for its response.
+    @discardableResult
+    public func call(_ op: String, _ args: JSON = .object([:]), timeout: Double? = nil) throws -> DriverResponse {
+        let id = nextID
+        nextID += 1
+        let line = JSON.object(["id": .int(id), "op": .string(op), "args": args]).serialized + "\n"
+        try writeAll(Array(line.utf8), during: op)
+        let deadline = Date().addingTimeInterval(timeout ?? defaultTimeout)
+        let text = try readLine(deadline: deadline, during: op, timeout: timeout ?? defaultTimeout)
+        let json: JSON
+        do {
+            json = try JSON.parse(text)
+        } catch {
+            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: stderrTail())
+        }
+        guard json["id"]?.int == id else {
+            throw FixtureFailure.garbage(
+                fixture: spec.name, line: text, reason: "response id does not match request \(id)",
+                stderrTail: stderrTail())
+        }
+        do {
+            return try DriverResponse(json)
+        } catch {
+            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: stderrTail())
+        }
+    }
+
+    /// Starts the session: the first request of the contract.
+    public func sayHello() throws -> JSON {
+        let r = try call("hello")
+        hello = r.result
+        return r.result
+    }
+
+    private func writeAll(_ bytes: [UInt8], during op: String) throws {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { write(toChild, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FixtureFailure.exited(
+                    fixture: spec.name, status: describeExit(), during: op, stderrTail: stderrTail())
+            }
+            off += n
+        }
+    }
+
+    private func readLine(deadline: Date, during op: String, timeout: Double) throws -> String {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 {
+                let tail = stopHung()
+                throw FixtureFailure.hung(fixture: spec.name, during: op, seconds: timeout, stderrTail: tail)
+            }
+            var pfd = pollfd(fd: fromChild, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(min(remaining * 1000, 1000).rounded(.up))
+            let pr = poll(&pfd, 1, max(ms, 1))
+            if pr < 0 && errno == EINTR { continue }
+            if pr <= 0 { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { read(fromChild, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                // EOF: the fixture closed stdout, which in practice means it died.
+                _ = waitForExit(seconds: 2)
+                throw FixtureFailure.exited(
+                    fixture: spec.name, status: describeExit(), during: op, stderrTail: stderrTail())
+            }
+            buffer.append(contentsOf: chunk[..<n])
+            if buffer.count > 64 * 1024 * 1024 {
+                throw FixtureFailure.garbage(
+                    fixture: spec.name, line: String(decoding: buffer.prefix(200), as: UTF8.self),
+                    reason: "more than 64 MiB without a newline", stderrTail: stderrTail())
+            }
+        }
+    }
+
+    private func describeExit() -> String {
+        if exitStatus == nil { _ = waitForExit(seconds: 1) }
+        guard let s = exitStatus else { return "stopped answering" }
+        if s & 0x7f == 0 { return "exited with status \((s >> 8) & 0xff)" }
+        let sig = s & 0x7f
+        return "was killed by signal \(sig) (\(String(cString: strsignal(sig))))"
+    }
+
+    /// Reaps the child if it has exited within `seconds`.
+    private func waitForExit(seconds: Double) -> Bool {
+        if exitStatus != nil { return true }
+        let end = Date().addingTimeInterval(seconds)
+        repeat {
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid {
+                exitStatus = status
+                FixtureRegistry.shared.remove(pid)
+                return true
+            }
+            if r < 0 { return true }
+            usleep(2000)
+        } while Date() < end
+        return false
+    }
+
+    private func stopHung() -> String {
+        // SIGQUIT first: a Go fixture prints every goroutine's stack, which is what a person
+        // debugging a hang wants to see; then SIGKILL if it still lingers.
+        kill(-pid, SIGQUIT)
+        if !waitForExit(seconds: 2) {
+            kill(-pid, SIGKILL)
+            _ = waitForExit(seconds: 2)
+        }
+        return stderrTail(lines: 60)
+    }
+
+    public var hasExited: Bool { waitForExit(seconds: 0) }
+
+    /// Closes stdin (the polite stop), then escalates. Safe to call twice.
+    public func stop(grace: Double = 2) {
+        if toChild >= 0 { close(toChild) }
+        if !waitForExit(seconds: grace) {
+            kill(-pid, SIGQUIT)
+            if !waitForExit(seconds: 1) {
+                kill(-pid, SIGKILL)
+                _ = waitForExit(seconds: 2)
+            }
+        }
+        close(fromChild)
+    }
+
+    /// Kills the fixture at once, as a crash would (used by crash-injection steps).
+    public func crash() {
+        kill(-pid, SIGKILL)
+        _ = waitForExit(seconds: 2)
+    }
+}
+
+/// Every fixture alive, so that an interrupted warmcheck leaves no process behind.
+final class FixtureRegistry: @unchecked Sendable {
+    static let shared = FixtureRegistry()
+    private let lock = NSLock()
+    private var pids = Set<pid_t>()
+
+    func add(_ p: pid_t) {
+        lock.lock(); pids.insert(p); lock.unlock()
+    }
+    func remove(_ p: pid_t) {
+        lock.lock(); pids.remove(p); lock.unlock()
+    }
+    func killAll() {
+        lock.lock(); let all = pids; lock.unlock()
+        for p in all { kill(-p, SIGKILL) }
+    }
+}
+
+/// Installs handlers so that SIGINT/SIGTERM kill all fixtures before warmcheck exits.
+public func installFixtureCleanupOnSignals() {
+    for sig in [SIGINT, SIGTERM, SIGHUP] {
+        signal(sig) { s in
+            FixtureRegistry.shared.killAll()
+            signal(s, SIG_DFL)
+            raise(s)
+        }
+    }
+}

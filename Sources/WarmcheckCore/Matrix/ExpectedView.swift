@@ -1,0 +1,129 @@
+/// What a reader must see in a segment written by the matrix sequence: per-key reads and the set
+/// of entries a full scan finds. Built from the model for live cells, loaded from
+/// testdata/golden/expected.json for the golden image, and compared field by field either way.
+public struct ExpectedView: Sendable {
+    public var json: JSON
+
+    public init(json: JSON) { self.json = json }
+
+    /// The view for a segment written by `language` from process `pid`.
+    public static func make(writerLanguage language: String, writerPID pid: Int64) -> ExpectedView {
+        let table = MatrixSequence.model()
+        var reads: [JSON] = []
+        for k in MatrixSequence.universe {
+            var r: [String: JSON] = ["key_hex": .string(Hex.encode(k))]
+            switch MatrixSequence.expectedRead(k, in: table) {
+            case .miss:
+                r["hit"] = false
+            case .fresh(let e), .stale(let e):
+                let stale: Bool
+                if case .stale = MatrixSequence.expectedRead(k, in: table) { stale = true } else { stale = false }
+                r.merge(fields(e), uniquingKeysWith: { a, _ in a })
+                r["hit"] = true
+                r["stale"] = .bool(stale)
+                // Each reader reads a pristine copy, so it is the first to see the expiry and the
+                // one told to refresh (PROTOCOL.md §12).
+                r["refresh_requested"] = .bool(stale)
+            }
+            reads.append(.object(r))
+        }
+        let entries = table.keys.sorted { Hex.encode($0) < Hex.encode($1) }.map { k -> JSON in
+            var f = fields(table[k]!)
+            f["key_hex"] = .string(Hex.encode(k))
+            return .object(f)
+        }
+        return ExpectedView(json: [
+            "writer": ["language": .string(language), "pid": .int(pid), "participant": 1,
+                       "protocol_major": 1, "protocol_minor": 0],
+            "reads": .array(reads),
+            "entries": .array(entries),
+        ])
+    }
+
+    static func fields(_ e: MatrixSequence.Entry) -> [String: JSON] {
+        [
+            "value_hex": .string(Hex.encode(e.value)), "version": .int(e.version),
+            "origin_tag": .int(e.originTag), "expires_at_ns": .int(e.expiresAt),
+            "stale_until_ns": .int(e.staleUntil), "written_at_ns": .int(e.writtenAt),
+        ]
+    }
+
+    static let languageCodes: [Int64: String] = [0: "unknown", 1: "go", 2: "rust", 3: "swift"]
+
+    /// Fixtures may report the language as its name or its PROTOCOL.md §7.3 code.
+    static func languageName(_ j: JSON?) -> String? {
+        if let s = j?.string { return s.lowercased() }
+        if let i = j?.int { return languageCodes[i] ?? "code \(i)" }
+        return nil
+    }
+
+    /// Differences between one `get` result and the expectation, in words.
+    public func checkRead(_ expected: JSON, actual: JSON) -> [String] {
+        let key = String(decoding: Hex.decode(expected["key_hex"]?.string ?? "") ?? [], as: UTF8.self)
+        var out: [String] = []
+        let wantHit = expected["hit"]?.bool ?? false
+        guard let hit = actual["hit"]?.bool else { return ["get \(key): response has no \"hit\""] }
+        if hit != wantHit {
+            return ["get \(key): expected \(wantHit ? "a hit" : "a miss"), got \(hit ? "a hit" : "a miss")"]
+        }
+        guard hit else { return [] }
+        for f in ["value_hex", "version", "origin_tag", "expires_at_ns", "stale_until_ns", "written_at_ns",
+                  "stale", "refresh_requested"] {
+            if !same(expected[f], actual[f]) {
+                out.append("get \(key): \(f) expected \(describe(expected[f])), got \(describe(actual[f]))")
+            }
+        }
+        out += checkWriter(actual["writer"], context: "get \(key)")
+        return out
+    }
+
+    func checkWriter(_ w: JSON?, context: String) -> [String] {
+        guard let want = json["writer"] else { return [] }
+        guard let w else { return ["\(context): no writer provenance"] }
+        var out: [String] = []
+        if languageName(w["language"]) != want["language"]?.string {
+            out.append("\(context): writer language expected \(describe(want["language"])), got \(describe(w["language"]))")
+        }
+        for f in ["pid", "participant", "protocol_major", "protocol_minor"] where !same(want[f], w[f]) {
+            out.append("\(context): writer \(f) expected \(describe(want[f])), got \(describe(w[f]))")
+        }
+        return out
+    }
+
+    /// Differences between a `dump` result and the expected entries.
+    public func checkDump(_ actual: JSON) -> [String] {
+        var out: [String] = []
+        let want = Dictionary(
+            (json["entries"]?.array ?? []).map { ($0["key_hex"]?.string ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        for e in actual["entries"]?.array ?? [] {
+            let k = e["key_hex"]?.string ?? "?"
+            let name = String(decoding: Hex.decode(k) ?? [], as: UTF8.self)
+            guard seen.insert(k).inserted else { out.append("dump: key \(name) appears twice"); continue }
+            guard let w = want[k] else { out.append("dump: unexpected entry \(name)"); continue }
+            for f in ["value_hex", "version", "origin_tag", "expires_at_ns", "stale_until_ns", "written_at_ns"]
+            where !same(w[f], e[f]) {
+                out.append("dump \(name): \(f) expected \(describe(w[f])), got \(describe(e[f]))")
+            }
+            let state = e["state"]?.string ?? "?"
+            if !["READY", "STALE"].contains(state) { out.append("dump \(name): state \(state), expected READY or STALE") }
+            out += checkWriter(e["writer"], context: "dump \(name)")
+        }
+        for k in want.keys where !seen.contains(k) {
+            out.append("dump: entry \(String(decoding: Hex.decode(k) ?? [], as: UTF8.self)) is missing")
+        }
+        for p in actual["problems"]?.array ?? [] { out.append("dump reported a problem: \(p.string ?? p.serialized)") }
+        return out
+    }
+
+    func same(_ a: JSON?, _ b: JSON?) -> Bool {
+        if let x = a?.int, let y = b?.int { return x == y }
+        return a == b
+    }
+
+    func describe(_ j: JSON?) -> String {
+        guard let j else { return "nothing" }
+        if let s = j.string, s.count > 40 { return "\"\(s.prefix(40))…\" (\(s.count / 2) bytes)" }
+        return j.serialized
+    }
+}

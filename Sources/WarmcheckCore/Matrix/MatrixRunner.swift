@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The interop matrix: every implementation writes the documented sequence, every implementation
+/// reads every segment back (Arrow's producer × consumer matrix, applied to shared memory).
+public struct MatrixRunner {
+    public struct Cell: Sendable {
+        public var writer: String
+        public var reader: String
+        public var problems: [String]
+        public var seconds: Double
+        public var pass: Bool { problems.isEmpty }
+    }
+
+    public struct Report: Sendable {
+        public var fixtures: [String]
+        public var cells: [Cell]
+        /// Readers of the committed golden image (name → problems), when it was checked.
+        public var golden: [(reader: String, problems: [String])]
+        public var passCount: Int { cells.filter(\.pass).count }
+        public var allPass: Bool { passCount == cells.count && golden.allSatisfy { $0.problems.isEmpty } }
+    }
+
+    public var fixtures: [FixtureSpec]
+    public var workDir: String
+    public var timeout: Double = 20
+    /// A committed image and its expected view; nil skips the golden readers.
+    public var golden: (segment: String, expected: ExpectedView)?
+    public var log: (String) -> Void = { _ in }
+
+    public init(fixtures: [FixtureSpec], workDir: String) {
+        self.fixtures = fixtures
+        self.workDir = workDir
+    }
+
+    struct Written {
+        var path: String
+        var expected: ExpectedView
+    }
+
+    public func run() -> Report {
+        var written: [String: Result<Written, MatrixError>] = [:]
+        for w in fixtures {
+            log("writing with \(w.name)")
+            written[w.name] = Result { try write(with: w) }.mapError { MatrixError.from($0) }
+        }
+        var cells: [Cell] = []
+        for w in fixtures {
+            for r in fixtures {
+                let start = Date()
+                var problems: [String]
+                switch written[w.name]! {
+                case .failure(let e):
+                    problems = ["writer \(w.name) failed: \(e.description)"]
+                case .success(let seg):
+                    log("reading \(w.name)'s segment with \(r.name)")
+                    problems = read(seg.path, expected: seg.expected, with: r, copyTag: "\(w.name)-by-\(r.name)")
+                }
+                cells.append(Cell(writer: w.name, reader: r.name, problems: problems,
+                                  seconds: Date().timeIntervalSince(start)))
+            }
+        }
+        var goldenResults: [(String, [String])] = []
+        if let g = golden {
+            for r in fixtures {
+                log("reading the golden image with \(r.name)")
+                goldenResults.append((r.name, read(g.segment, expected: g.expected, with: r, copyTag: "golden-by-\(r.name)")))
+            }
+        }
+        for case .success(let seg) in written.values { unlink(seg.path) }
+        return Report(fixtures: fixtures.map(\.name), cells: cells, golden: goldenResults)
+    }
+
+    /// Runs the documented sequence on a new segment; returns where it is and what readers must see.
+    func write(with spec: FixtureSpec) throws -> Written {
+        let path = (workDir as NSString).appendingPathComponent("matrix-\(spec.name)-\(getpid()).seg")
+        unlink(path)
+        let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: workDir)
+        defer { fx.stop() }
+        let hello = try fx.sayHello()
+        let lang = hello["language"]?.string ?? spec.name
+        let created = try fx.call("create", [
+            "path": .string(path), "geometry": MatrixSequence.geometry, "sim_clock_ns": .int(MatrixSequence.t0),
+        ])
+        guard created.isOK else { throw MatrixError.step("create: \(created.summary) \(created.message ?? "")") }
+        for (n, step) in MatrixSequence.steps.enumerated() {
+            let r = try fx.call(step.op, step.args)
+            let got = r.outcome == .fail ? "fail:\(r.reason ?? "?")" : (r.outcome?.rawValue ?? r.summary)
+            let key = step.args["key_hex"]?.string.flatMap(Hex.decode).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard got == step.expect else {
+                throw MatrixError.step("step \(n + 1) \(step.op) \(key): expected \(step.expect), got \(r.summary) \(r.message ?? "")")
+            }
+            if let want = step.removed, r.result["removed"]?.bool != want {
+                throw MatrixError.step("step \(n + 1) \(step.op) \(key): expected removed=\(want), got \(r.result["removed"]?.serialized ?? "nothing")")
+            }
+        }
+        try fx.call("close")
+        return Written(path: path, expected: .make(writerLanguage: lang, writerPID: Int64(fx.pid)))
+    }
+
+    /// Reads a private copy of `segment` (readers change it: a stale read marks the slot STALE).
+    func read(_ segment: String, expected: ExpectedView, with spec: FixtureSpec, copyTag: String) -> [String] {
+        let copy = (workDir as NSString).appendingPathComponent("matrix-\(copyTag)-\(getpid()).seg")
+        unlink(copy)
+        defer { unlink(copy) }
+        do {
+            try copyFile(segment, to: copy)
+            let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: workDir)
+            defer { fx.stop() }
+            _ = try fx.sayHello()
+            let opened = try fx.call("open", ["path": .string(copy)])
+            guard opened.isOK else { return ["open: \(opened.summary) \(opened.message ?? "")"] }
+            var problems: [String] = []
+            for want in expected.json["reads"]?.array ?? [] {
+                let r = try fx.call("get", ["key_hex": want["key_hex"] ?? .null])
+                guard r.isOK else { problems.append("get: \(r.summary)"); continue }
+                problems += expected.checkRead(want, actual: r.result)
+            }
+            let dump = try fx.call("dump")
+            if dump.isOK { problems += expected.checkDump(dump.result) } else { problems.append("dump: \(dump.summary)") }
+            try fx.call("close")
+            return problems
+        } catch {
+            return [MatrixError.from(error).description]
+        }
+    }
+
+    /// A byte copy that keeps owner-only permissions (the copy must pass the owner check).
+    func copyFile(_ from: String, to: String) throws {
+        guard let data = FileManager.default.contents(atPath: from) else {
+            throw MatrixError.step("cannot read \(from)")
+        }
+        let fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MatrixError.step("cannot create \(to): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let ok = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count }
+        guard ok else { throw MatrixError.step("short write to \(to)") }
+    }
+}
+
+public enum MatrixError: Error, CustomStringConvertible {
+    case step(String)
+    case fixture(FixtureFailure)
+    case other(String)
+
+    static func from(_ e: Error) -> MatrixError {
+        if let m = e as? MatrixError { return m }
+        if let f = e as? FixtureFailure { return .fixture(f) }
+        return .other("\(e)")
+    }
+
+    public var description: String {
+        switch self {
+        case .step(let s): return s
+        case .fixture(let f): return f.description
+        case .other(let s): return s
+        }
+    }
+}
+
+extension MatrixRunner.Report {
+    /// The 3×3 (N×N) table, writers down the side and readers across.
+    public func table() -> String {
+        let w = max(16, (fixtures.map(\.count).max() ?? 0) + 2)
+        func pad(_ s: String) -> String { s + String(repeating: " ", count: max(1, w - s.count)) }
+        var out = pad("writer \\ reader") + fixtures.map(pad).joined() + "\n"
+        for wr in fixtures {
+            out += pad(wr)
+            for rd in fixtures {
+                let c = cells.first { $0.writer == wr && $0.reader == rd }!
+                out += pad(c.pass ? "pass" : "FAIL")
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    public func json() -> JSON {
+        .object([
+            "fixtures": .array(fixtures.map { .string($0) }),
+            "cells": .array(cells.map { c in
+                .object([
+                    "writer": .string(c.writer), "reader": .string(c.reader), "pass": .bool(c.pass),
+                    "seconds": .double(c.seconds), "problems": .array(c.problems.map { .string($0) }),
+                ])
+            }),
+            "golden": .array(golden.map { g in
+                .object(["reader": .string(g.reader), "pass": .bool(g.problems.isEmpty),
+                         "problems": .array(g.problems.map { .string($0) })])
+            }),
+            "pass_count": .int(Int64(passCount)), "cell_count": .int(Int64(cells.count)),
+        ])
+    }
+}

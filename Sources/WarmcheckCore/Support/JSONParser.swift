@@ -1,0 +1,158 @@
+/// Recursive-descent JSON parser behind `JSON.parse` (one concern: bytes → value).
+struct JSONParser {
+    let bytes: [UInt8]
+    var pos = 0
+    static let maxDepth = 256
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func error(_ what: String) -> JSON.ParseError {
+        JSON.ParseError(description: "invalid JSON at byte \(pos): \(what)")
+    }
+
+    mutating func skipSpace() {
+        while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
+    }
+
+    mutating func value(depth: Int) throws -> JSON {
+        guard depth < JSONParser.maxDepth else { throw error("nested too deeply") }
+        guard pos < bytes.count else { throw error("unexpected end") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        default: return try number()
+        }
+    }
+
+    mutating func literal(_ word: String) throws {
+        let w = Array(word.utf8)
+        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else {
+            throw error("expected \(word)")
+        }
+        pos += w.count
+    }
+
+    mutating func object(depth: Int) throws -> JSON {
+        pos += 1
+        var out: [String: JSON] = [:]
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(out) }
+        while true {
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a key") }
+            let k = try string()
+            skipSpace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            pos += 1
+            skipSpace()
+            out[k] = try value(depth: depth + 1)
+            skipSpace()
+            guard pos < bytes.count else { throw error("unterminated object") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(out) }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    mutating func array(depth: Int) throws -> JSON {
+        pos += 1
+        var out: [JSON] = []
+        skipSpace()
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(out) }
+        while true {
+            skipSpace()
+            out.append(try value(depth: depth + 1))
+            skipSpace()
+            guard pos < bytes.count else { throw error("unterminated array") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(out) }
+            throw error("expected ',' or ']'")
+        }
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw error("short \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = bytes[pos]
+            let d: UInt32
+            switch c {
+            case 48...57: d = UInt32(c - 48)
+            case 97...102: d = UInt32(c - 87)
+            case 65...70: d = UInt32(c - 55)
+            default: throw error("bad \\u escape")
+            }
+            v = v << 4 | d
+            pos += 1
+        }
+        return v
+    }
+
+    mutating func string() throws -> String {
+        pos += 1
+        var out = [UInt8]()
+        while true {
+            guard pos < bytes.count else { throw error("unterminated string") }
+            let c = bytes[pos]
+            pos += 1
+            switch c {
+            case UInt8(ascii: "\""):
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard pos < bytes.count else { throw error("unterminated escape") }
+                let e = bytes[pos]
+                pos += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(8)
+                case UInt8(ascii: "f"): out.append(12)
+                case UInt8(ascii: "n"): out.append(10)
+                case UInt8(ascii: "r"): out.append(13)
+                case UInt8(ascii: "t"): out.append(9)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800..<0xDC00).contains(scalar), pos + 1 < bytes.count,
+                        bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
+                    {
+                        pos += 2
+                        let low = try hex4()
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low &- 0xDC00)
+                    }
+                    out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
+                default: throw error("bad escape")
+                }
+            case 0..<0x20:
+                throw error("control character in string")
+            default:
+                out.append(c)
+            }
+        }
+    }
+
+    mutating func number() throws -> JSON {
+        let start = pos
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        var isInt = true
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if (48...57).contains(c) { pos += 1; continue }
+            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+                || c == UInt8(ascii: "+") || (c == UInt8(ascii: "-") && pos > start)
+            {
+                isInt = false
+                pos += 1
+                continue
+            }
+            break
+        }
+        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
+        if text.isEmpty || text == "-" { pos = start; throw error("unexpected character") }
+        if isInt, let i = Int64(text) { return .int(i) }
+        if let d = Double(text) { return .double(d) }
+        throw error("bad number \(text)")
+    }
+}

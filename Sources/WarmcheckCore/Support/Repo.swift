@@ -1,0 +1,119 @@
+import Foundation
+
+/// Where the project lives and where its fixture binaries are, so that `warmcheck` works from any
+/// working directory inside the checkout.
+public enum Repo {
+    /// The checkout root: `$WARMCACHE_ROOT`, else the first parent of the working directory or of
+    /// this executable that holds both Package.swift and docs/PROTOCOL.md.
+    public static func root() -> URL? {
+        let fm = FileManager.default
+        if let env = ProcessInfo.processInfo.environment["WARMCACHE_ROOT"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        for start in [URL(fileURLWithPath: fm.currentDirectoryPath), exe.deletingLastPathComponent()] {
+            var dir = start.standardizedFileURL
+            while dir.path != "/" {
+                if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path),
+                    fm.fileExists(atPath: dir.appendingPathComponent("docs/PROTOCOL.md").path)
+                {
+                    return dir
+                }
+                dir.deleteLastPathComponent()
+            }
+        }
+        return nil
+    }
+
+    /// The reference fixtures by name. Go and Rust binaries are built by scripts/build-fixtures.sh;
+    /// the Swift fixture sits beside the running warmcheck (same SwiftPM build).
+    public static func referenceFixture(_ name: String) -> FixtureSpec? {
+        guard let root = root() else { return nil }
+        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        switch name {
+        case "go":
+            return FixtureSpec(name: "go", argv: [root.appendingPathComponent(".build/fixtures/warmcache-go-fixture").path, "serve", "--trace"])
+        case "rust":
+            return FixtureSpec(name: "rust", argv: [root.appendingPathComponent("rust-fixture/target/release/warmcache-fixture").path, "serve", "--trace"])
+        case "swift":
+            var path = exeDir.appendingPathComponent("warmcache-swift-fixture").path
+            if !FileManager.default.isExecutableFile(atPath: path) {
+                path = root.appendingPathComponent(".build/debug/warmcache-swift-fixture").path
+            }
+            return FixtureSpec(name: "swift", argv: [path, "serve", "--trace"])
+        default:
+            return nil
+        }
+    }
+
+    public static let referenceNames = ["go", "rust", "swift"]
+
+    /// Parses `--fixture` values: `go`, `rust`, `swift`, or `NAME=COMMAND ARGS…` (split on spaces,
+    /// with single or double quotes grouping).
+    public static func parseFixture(_ text: String) throws -> FixtureSpec {
+        if let eq = text.firstIndex(of: "=") {
+            let name = String(text[..<eq])
+            let argv = shellSplit(String(text[text.index(after: eq)...]))
+            guard !name.isEmpty, !argv.isEmpty else {
+                throw UsageError("--fixture \(text): expected NAME=COMMAND")
+            }
+            return FixtureSpec(name: name, argv: argv)
+        }
+        guard let spec = referenceFixture(text) else {
+            throw UsageError("--fixture \(text): not a reference fixture (go, rust, swift); use NAME=COMMAND")
+        }
+        return spec
+    }
+
+    static func shellSplit(_ s: String) -> [String] {
+        var out: [String] = []
+        var cur = ""
+        var quote: Character? = nil
+        var inWord = false
+        for c in s {
+            if let q = quote {
+                if c == q { quote = nil } else { cur.append(c) }
+            } else if c == "'" || c == "\"" {
+                quote = c
+                inWord = true
+            } else if c == " " || c == "\t" {
+                if inWord { out.append(cur); cur = ""; inWord = false }
+            } else {
+                cur.append(c)
+                inWord = true
+            }
+        }
+        if inWord { out.append(cur) }
+        return out
+    }
+
+    /// Builds the Go and Rust fixtures if they are stale (the script is incremental).
+    public static func buildFixtures(quiet: Bool = true) throws {
+        guard let root = root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [root.appendingPathComponent("scripts/build-fixtures.sh").path]
+        let log = root.appendingPathComponent(".build/fixtures-build.log")
+        try? FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let h = try FileHandle(forWritingTo: log)
+        if quiet {
+            p.standardOutput = h
+            p.standardError = h
+        }
+        try p.run()
+        p.waitUntilExit()
+        try? h.close()
+        if p.terminationStatus != 0 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw UsageError("building the fixtures failed (scripts/build-fixtures.sh):\n" + text.suffix(3000))
+        }
+    }
+}
+
+/// A problem with how warmcheck was called or with its inputs (exit status 2).
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

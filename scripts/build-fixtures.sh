@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the Go and Rust reference fixtures (incremental: both tools skip work that is up to date).
+# Outputs: .build/fixtures/warmcache-go-fixture, rust-fixture/target/release/warmcache-fixture.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+mkdir -p "$root/.build/fixtures"
+# Go needs a build cache; without HOME (some CI shells) it has none, so keep one in .build.
+[ -n "${HOME:-}" ] || export GOCACHE="$root/.build/go-cache" GOPATH="$root/.build/gopath"
+(cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-fixture" ./cmd/warmcache-fixture)
+(cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-bench" ./cmd/warmcache-bench)
+(cd "$root/rust-fixture" && "$root/scripts/cargo-offline.sh" build --release --quiet)

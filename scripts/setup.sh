@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the build needs and this kind of machine lacks: Go (Debian's golang-go, Go 1.19)
+# and the Rust crates Debian packages (libc, memmap2, serde_json). Swift and cargo come with the
+# machine. Idempotent: it installs only what is missing, and says exactly what to install when it
+# cannot (not root).
+set -euo pipefail
+
+missing=()
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+for crate in libc memmap2 serde_json; do
+  if ! compgen -G "/usr/share/cargo/registry/${crate}-[0-9]*" >/dev/null; then
+    missing+=("librust-${crate//_/-}-dev")
+  fi
+done
+# The HTML failure reports are checked with a headless browser where one is present; optional.
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "warmcache: missing packages: ${missing[*]}" >&2
+  echo "install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 2
+fi
+echo "warmcache: installing ${missing[*]} from Debian" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Go (vet + test), Rust (cargo test), Swift (swift test, which
+# includes the harness's integration tests against the real fixtures), then the interop matrix.
+# Ends with one line `tests: N passed, N failed` summed over all runners.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+logs="$root/.build/test-logs"
+mkdir -p "$logs"
+passed=0
+failed=0
+status=0
+
+stage() { # stage NAME COMMAND...: runs a stage, shows its output, keeps a copy for counting
+  local name=$1; shift
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$logs/$name.log"
+  local rc=${PIPESTATUS[0]}
+  if [ "$rc" -ne 0 ]; then
+    echo "=== $name FAILED (exit $rc)"
+    status=1
+  fi
+  return 0
+}
+
+scripts/build-fixtures.sh || { echo "building the fixtures failed"; exit 2; }
+
+stage go-vet bash -c 'cd go-fixture && go vet ./...'
+stage go-test bash -c 'cd go-fixture && go test -count=1 -v ./... | grep -E "^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok|panic)" '
+stage rust-test bash -c 'cd rust-fixture && ../scripts/cargo-offline.sh test --release'
+stage swift-test swift test
+stage matrix bash -c 'swift build --product warmcheck && swift build --product warmcache-swift-fixture && .build/debug/warmcheck matrix --no-build'
+
+# Sum what each runner says it ran.
+g_pass=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
+g_fail=$(grep -cE '^\s*--- FAIL' "$logs/go-test.log" || true)
+r_pass=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$logs/rust-test.log" | awk '{s+=$4} END {print s+0}')
+r_fail=$(grep -oE '[0-9]+ failed;' "$logs/rust-test.log" | awk '{s+=$1} END {print s+0}')
+# XCTest prints "Executed N tests, with M failures"; Swift Testing "Test run with N tests ... passed/failed".
+s_total=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | tail -1 | awk '{print $2+0}')
+s_fail=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | tail -1 | awk '{print $5+0}')
+st_total=$(grep -oE 'Test run with [0-9]+ tests?' "$logs/swift-test.log" | tail -1 | awk '{print $4+0}')
+m_pass=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $2+0}')
+m_total=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $3+0}')
+s_total=${s_total:-0}; s_fail=${s_fail:-0}; st_total=${st_total:-0}; m_pass=${m_pass:-0}; m_total=${m_total:-9}
+passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass ))
+failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) ))
+# A stage that failed without any runner counting a failure (a build error, a crash) still counts.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo
+echo "go: $g_pass passed, $g_fail failed | rust: $r_pass passed, $r_fail failed | swift: $((s_total - s_fail + st_total)) passed, $s_fail failed | matrix: $m_pass/$m_total cells"
+echo "tests: $passed passed, $failed failed"
+exit $status
