@@ -16,7 +16,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let report = InspectReport.make(path: file)
-        print(json ? report.json.pretty : report.text)
+        print(json ? report.jsonText : report.text, terminator: json ? "\n" : "")
         throw ExitCode(report.exitStatus)
     }
 }

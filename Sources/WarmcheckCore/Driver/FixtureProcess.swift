@@ -107,9 +107,12 @@ public final class FixtureProcess: @unchecked Sendable {
 
         var inPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
-        guard pipe2(&inPipe, O_CLOEXEC) == 0, pipe2(&outPipe, O_CLOEXEC) == 0 else {
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else {
             throw FixtureFailure.spawnFailed(fixture: spec.name, reason: String(cString: strerror(errno)))
         }
+        // Close-on-exec: a fixture started later must not inherit this fixture's pipe ends, or the
+        // EOF that tells this fixture to stop would never come.
+        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard errFD >= 0 else {
             throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "cannot create \(stderrPath)")
@@ -205,7 +208,7 @@ public final class FixtureProcess: @unchecked Sendable {
     private func writeAll(_ bytes: [UInt8], during op: String) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { write(toChild, $0.baseAddress, $0.count) }
+            let n = bytes[off...].withUnsafeBytes { Glibc.write(toChild, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FixtureFailure.exited(
@@ -233,7 +236,7 @@ public final class FixtureProcess: @unchecked Sendable {
             if pr < 0 && errno == EINTR { continue }
             if pr <= 0 { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = chunk.withUnsafeMutableBytes { read(fromChild, $0.baseAddress, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fromChild, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
                 // EOF: the fixture closed stdout, which in practice means it died.

@@ -81,7 +81,7 @@ public struct ExpectedView: Sendable {
         guard let want = json["writer"] else { return [] }
         guard let w else { return ["\(context): no writer provenance"] }
         var out: [String] = []
-        if languageName(w["language"]) != want["language"]?.string {
+        if Self.languageName(w["language"]) != want["language"]?.string {
             out.append("\(context): writer language expected \(describe(want["language"])), got \(describe(w["language"]))")
         }
         for f in ["pid", "participant", "protocol_major", "protocol_minor"] where !same(want[f], w[f]) {

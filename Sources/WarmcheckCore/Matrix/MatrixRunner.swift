@@ -135,7 +135,7 @@ public struct MatrixRunner {
         let fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MatrixError.step("cannot create \(to): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let ok = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) == $0.count }
+        let ok = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count }
         guard ok else { throw MatrixError.step("short write to \(to)") }
     }
 }

@@ -1,0 +1,83 @@
+import Foundation
+import Warmcache
+
+/// `warmcheck inspect`: renders what the Swift implementation's read-only inspector found
+/// (Warmcache/Inspection.swift) for people and for machines, and maps it to an exit status.
+public struct InspectReport {
+    public let report: InspectionReport
+
+    public static func make(path: String) -> InspectReport {
+        InspectReport(report: SegmentInspector.inspect(path: path))
+    }
+
+    /// 0 healthy, 1 problems found, 2 not a readable segment.
+    public var exitStatus: Int32 {
+        if report.error != nil { return 2 }
+        return report.problems.isEmpty ? 0 : 1
+    }
+
+    public var jsonText: String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? enc.encode(report) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let languages = ["unknown", "go", "rust", "swift"]
+    static func language(_ code: UInt8) -> String {
+        Int(code) < languages.count ? languages[Int(code)] : "code \(code)"
+    }
+    static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+    static func time(_ ns: UInt64) -> String {
+        let d = Date(timeIntervalSince1970: Double(ns) / 1e9)
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    public var text: String {
+        var out = "segment \(report.path)\n"
+        if let e = report.error {
+            out += "NOT A READABLE SEGMENT: \(e.code): \(e.message)\n"
+            if let h = report.header, h.magic == 0x484341434D524157 {
+                out += "(header as found: version \(h.versionMajor).\(h.versionMinor), total_len \(h.totalLen), ready \(h.isReady))\n"
+            }
+            return out
+        }
+        guard let h = report.header else { return out + "no header\n" }
+        let g = h.geometry
+        out += "  protocol      \(h.versionMajor).\(h.versionMinor)   features incompat \(Self.hex(h.featuresIncompat)) compat \(Self.hex(h.featuresCompat))\n"
+        out += "  fingerprint   \(Self.hex(h.layoutFingerprint))   header checksum \(Self.hex(h.headerChecksum))\n"
+        out += "  geometry      \(g.shardCount) shards × \(g.slotsPerShard) slots, key \(g.keyCapacity) B, value \(g.valueCapacity) B, "
+            + "window \(g.probeWindow), \(g.participantCapacity) participants\n"
+        out += "  size          \(h.totalLen) bytes (slot \(h.slotSize) B, shard \(h.shardSize) B)\n"
+        out += "  creator       pid \(h.creatorPid) (\(Self.language(h.creatorLanguage)), uid \(h.creatorUid)) at \(Self.time(h.createdAtNs))\n"
+        out += "  clock         " + (h.simClock ? "simulated, now \(h.simClockNs) ns" : "realtime") + "\n"
+        out += "  live words    generation \(h.generation), waiters \(h.waiters), event_seq \(h.eventSeq), version_clock \(h.versionClock)\n"
+        let alive = report.participants.filter(\.alive)
+        out += "  participants  \(report.participants.filter { $0.epoch > 0 }.count) registered, \(alive.count) alive\n"
+        for p in report.participants where p.epoch > 0 {
+            out += "    #\(p.index + 1) \(p.alive ? "alive" : "gone ") pid \(p.pid) \(Self.language(p.language)) epoch \(p.epoch)\n"
+        }
+        let occ = report.occupancy.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        out += "  occupancy     \(occ)\n"
+        if let t = report.totals {
+            out += "  counters      hits \(t.hits), misses \(t.misses), stale_hits \(t.staleHits), inserts \(t.inserts), "
+                + "refreshes \(t.refreshes), evictions \(t.evictions), invalidations \(t.invalidations), "
+                + "expirations \(t.expirations), reclaims \(t.reclaims)\n"
+        }
+        out += "  shard  used  hits  misses  inserts  refreshes  evictions\n"
+        for s in report.shards {
+            let used = s.occupancy.filter { $0.key != "EMPTY" }.values.reduce(0, +)
+            let c = s.counters
+            out += String(format: "  %5d %5d %5llu %7llu %8llu %10llu %10llu\n", s.shard, used, c.hits, c.misses, c.inserts, c.refreshes, c.evictions)
+        }
+        if report.problems.isEmpty {
+            out += "healthy: no problems found\n"
+        } else {
+            out += "PROBLEMS (\(report.problems.count)):\n"
+            for p in report.problems { out += "  - \(p)\n" }
+        }
+        return out
+    }
+}

@@ -1,0 +1,498 @@
+// Command warmcache-fixture speaks the warmcheck driver contract (docs/DRIVER.md) over
+// stdin/stdout JSON lines for the Go implementation of warmcache.
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"warmcache/warmcache"
+)
+
+var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",
+	"refresh", "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
+	"participants"}
+
+type request struct {
+	ID   json.RawMessage `json:"id"`
+	Op   string          `json:"op"`
+	Args json.RawMessage `json:"args"`
+}
+
+type errBody struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+type response struct {
+	ID          json.RawMessage        `json:"id"`
+	Outcome     string                 `json:"outcome,omitempty"`
+	Result      interface{}            `json:"result,omitempty"`
+	Reason      string                 `json:"reason,omitempty"`
+	Message     string                 `json:"message,omitempty"`
+	Transitions []warmcache.Transition `json:"transitions,omitempty"`
+	Error       *errBody               `json:"error,omitempty"`
+	transOK     bool
+}
+
+// MarshalJSON always emits transitions (possibly empty) on protocol outcomes.
+func (r response) MarshalJSON() ([]byte, error) {
+	type plain struct {
+		ID          json.RawMessage         `json:"id"`
+		Outcome     string                  `json:"outcome,omitempty"`
+		Result      interface{}             `json:"result,omitempty"`
+		Reason      string                  `json:"reason,omitempty"`
+		Message     string                  `json:"message,omitempty"`
+		Transitions *[]warmcache.Transition `json:"transitions,omitempty"`
+		Error       *errBody                `json:"error,omitempty"`
+	}
+	p := plain{ID: r.ID, Outcome: r.Outcome, Result: r.Result, Reason: r.Reason, Message: r.Message, Error: r.Error}
+	if p.ID == nil {
+		p.ID = json.RawMessage("null")
+	}
+	if r.Outcome != "" {
+		t := r.Transitions
+		if t == nil {
+			t = []warmcache.Transition{}
+		}
+		p.Transitions = &t
+		if p.Result == nil && r.Outcome == "ok" {
+			p.Result = map[string]interface{}{}
+		}
+	}
+	return json.Marshal(p)
+}
+
+type badRequest struct{ msg string }
+
+func (b badRequest) Error() string { return b.msg }
+
+type unsupported struct{ msg string }
+
+func (u unsupported) Error() string { return u.msg }
+
+// failure is a protocol "fail" outcome.
+type failure struct{ reason, msg string }
+
+func (f failure) Error() string { return f.msg }
+
+type server struct {
+	cache       *warmcache.Cache
+	trace       bool
+	openTimeout time.Duration
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	trace := fs.Bool("trace", false, "fill transitions")
+	timeoutMs := fs.Int("timeout-ms", 2000, "open polling timeout")
+	_ = fs.Parse(os.Args[2:])
+	s := &server{trace: *trace, openTimeout: time.Duration(*timeoutMs) * time.Millisecond}
+	if *timeoutMs <= 0 {
+		s.openTimeout = -1
+	}
+	in := bufio.NewReaderSize(os.Stdin, 1<<20)
+	out := bufio.NewWriter(os.Stdout)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(line) > 0 {
+			r := s.handle(line)
+			b, merr := json.Marshal(r)
+			if merr != nil {
+				b, _ = json.Marshal(response{ID: r.ID, Error: &errBody{"runtime", merr.Error()}})
+			}
+			out.Write(b)
+			out.WriteByte('\n')
+			out.Flush()
+		}
+		if err != nil {
+			if err != io.EOF {
+				fmt.Fprintln(os.Stderr, "warmcache-fixture: read:", err)
+			}
+			break
+		}
+	}
+	if s.cache != nil {
+		s.cache.Close()
+	}
+}
+
+func (s *server) handle(line []byte) (resp response) {
+	// Every line gets exactly one response; a blank or malformed line is a bad request.
+	var req request
+	if err := json.Unmarshal(line, &req); err != nil {
+		return response{Error: &errBody{"bad_request", "malformed JSON: " + err.Error()}}
+	}
+	resp.ID = req.ID
+	defer func() {
+		if p := recover(); p != nil {
+			resp = response{ID: req.ID, Error: &errBody{"runtime", fmt.Sprint("panic: ", p)}}
+		}
+	}()
+	if req.Op == "" {
+		resp.Error = &errBody{"bad_request", "missing op"}
+		return
+	}
+	result, err := s.dispatch(req.Op, req.Args)
+	var trans []warmcache.Transition
+	if s.cache != nil && s.trace {
+		trans = s.cache.DrainTrace()
+	}
+	switch e := err.(type) {
+	case nil:
+		resp.Outcome, resp.Result, resp.Transitions = "ok", result, trans
+	case failure:
+		resp.Outcome, resp.Reason, resp.Message, resp.Transitions = "fail", e.reason, e.msg, trans
+	case badRequest:
+		resp.Error = &errBody{"bad_request", e.msg}
+	case unsupported:
+		resp.Error = &errBody{"unsupported", e.msg}
+	default:
+		resp.Error = &errBody{"runtime", err.Error()}
+	}
+	return
+}
+
+// fromErr turns a warmcache error into a protocol failure (known §15 codes) or a runtime error.
+func fromErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch c := warmcache.CodeOf(err); c {
+	case "", warmcache.CodeClosed, warmcache.CodeUnsupported:
+		if c == warmcache.CodeUnsupported {
+			return badRequest{err.Error()}
+		}
+		return err
+	default:
+		return failure{string(c), err.Error()}
+	}
+}
+
+type geometryArgs struct {
+	ShardCount          *uint32 `json:"shard_count"`
+	SlotsPerShard       *uint32 `json:"slots_per_shard"`
+	KeyCapacity         *uint32 `json:"key_capacity"`
+	ValueCapacity       *uint32 `json:"value_capacity"`
+	ProbeWindow         *uint32 `json:"probe_window"`
+	ParticipantCapacity *uint32 `json:"participant_capacity"`
+}
+
+type createArgs struct {
+	Path       string        `json:"path"`
+	Geometry   *geometryArgs `json:"geometry"`
+	SimClockNs *uint64       `json:"sim_clock_ns"`
+	Group      bool          `json:"group"`
+}
+
+type keyArgs struct {
+	KeyHex *string `json:"key_hex"`
+}
+
+type putArgs struct {
+	KeyHex    *string `json:"key_hex"`
+	ValueHex  *string `json:"value_hex"`
+	TTLNs     uint64  `json:"ttl_ns"`
+	GraceNs   uint64  `json:"grace_ns"`
+	OriginTag uint32  `json:"origin_tag"`
+	Version   uint64  `json:"version"`
+}
+
+func decode(args json.RawMessage, v interface{}) error {
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage("{}")
+	}
+	if err := json.Unmarshal(args, v); err != nil {
+		return badRequest{"bad args: " + err.Error()}
+	}
+	return nil
+}
+
+func hexArg(name string, p *string) ([]byte, error) {
+	if p == nil {
+		return nil, badRequest{"missing " + name}
+	}
+	b, err := hex.DecodeString(*p)
+	if err != nil {
+		return nil, badRequest{name + ": " + err.Error()}
+	}
+	return b, nil
+}
+
+func (g *geometryArgs) toGeometry() (warmcache.Geometry, error) {
+	if g == nil {
+		return warmcache.Geometry{}, badRequest{"missing geometry"}
+	}
+	fields := []*uint32{g.ShardCount, g.SlotsPerShard, g.KeyCapacity, g.ValueCapacity, g.ProbeWindow, g.ParticipantCapacity}
+	names := []string{"shard_count", "slots_per_shard", "key_capacity", "value_capacity", "probe_window", "participant_capacity"}
+	for i, f := range fields {
+		if f == nil {
+			return warmcache.Geometry{}, badRequest{"missing geometry." + names[i]}
+		}
+	}
+	return warmcache.Geometry{ShardCount: *g.ShardCount, SlotsPerShard: *g.SlotsPerShard,
+		KeyCapacity: *g.KeyCapacity, ValueCapacity: *g.ValueCapacity, ProbeWindow: *g.ProbeWindow,
+		ParticipantCapacity: *g.ParticipantCapacity}, nil
+}
+
+func (s *server) need() error {
+	if s.cache == nil {
+		return badRequest{"no open segment"}
+	}
+	return nil
+}
+
+func (s *server) adopt(c *warmcache.Cache) {
+	if s.cache != nil {
+		s.cache.Close()
+	}
+	s.cache = c
+	if s.trace {
+		c.EnableTrace()
+	}
+}
+
+func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) {
+	switch op {
+	case "hello":
+		return map[string]interface{}{
+			"language":       "go",
+			"implementation": "warmcache-go 0.1.0",
+			"protocol":       map[string]int{"major": warmcache.ProtocolMajor, "minor": warmcache.ProtocolMinor},
+			"features":       []string{"SIM_CLOCK"},
+			"operations":     operations,
+			"pause_points":   []string{},
+			"faults":         []string{},
+		}, nil
+	case "create", "open_or_create":
+		var a createArgs
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		if a.Path == "" {
+			return nil, badRequest{"missing path"}
+		}
+		g, err := a.Geometry.toGeometry()
+		if err != nil {
+			return nil, err
+		}
+		o := warmcache.CreateOptions{Group: a.Group, Open: warmcache.OpenOptions{Timeout: s.openTimeout}}
+		if a.SimClockNs != nil {
+			o.SimClock, o.SimClockStart = true, *a.SimClockNs
+		}
+		if op == "create" {
+			c, err := warmcache.Create(a.Path, g, o)
+			if err != nil {
+				return nil, fromErr(err)
+			}
+			s.adopt(c)
+			return map[string]interface{}{"participant": c.ParticipantID()}, nil
+		}
+		c, created, err := warmcache.OpenOrCreate(a.Path, g, o)
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		s.adopt(c)
+		return map[string]interface{}{"participant": c.ParticipantID(), "created": created}, nil
+	case "open":
+		var a struct {
+			Path string `json:"path"`
+		}
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		if a.Path == "" {
+			return nil, badRequest{"missing path"}
+		}
+		c, err := warmcache.Open(a.Path, warmcache.OpenOptions{Timeout: s.openTimeout})
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		s.adopt(c)
+		return map[string]interface{}{"participant": c.ParticipantID()}, nil
+	}
+	known := false
+	for _, o := range operations {
+		known = known || o == op
+	}
+	if !known {
+		return nil, unsupported{"unknown op " + strconv.Quote(op)}
+	}
+	if err := s.need(); err != nil {
+		return nil, err
+	}
+	c := s.cache
+	switch op {
+	case "close":
+		// Drain now: the handle's tracer goes away with it.
+		err := c.Close()
+		s.cache = nil
+		return map[string]interface{}{}, fromErr(err)
+	case "get":
+		var a keyArgs
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		key, err := hexArg("key_hex", a.KeyHex)
+		if err != nil {
+			return nil, err
+		}
+		l := c.Get(key)
+		if !l.Hit {
+			return map[string]interface{}{"hit": false}, nil
+		}
+		m := lookupFields(l)
+		m["hit"] = true
+		m["stale"] = l.Stale
+		m["refresh_requested"] = l.RefreshRequested
+		return m, nil
+	case "put", "refresh":
+		var a putArgs
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		key, err := hexArg("key_hex", a.KeyHex)
+		if err != nil {
+			return nil, err
+		}
+		val, err := hexArg("value_hex", a.ValueHex)
+		if err != nil {
+			return nil, err
+		}
+		if a.TTLNs > 1<<62 || a.GraceNs > 1<<62 {
+			return nil, badRequest{"ttl_ns or grace_ns too large"}
+		}
+		o := warmcache.PutOptions{TTL: time.Duration(a.TTLNs), Grace: time.Duration(a.GraceNs), OriginTag: a.OriginTag, Version: a.Version}
+		var r warmcache.PutResult
+		if op == "put" {
+			r, err = c.Put(key, val, o)
+		} else {
+			r, err = c.Refresh(key, val, o)
+		}
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return map[string]interface{}{"version": r.Version, "created": r.Created, "shard": r.Shard, "slot": r.Slot}, nil
+	case "invalidate", "evict":
+		var a keyArgs
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		key, err := hexArg("key_hex", a.KeyHex)
+		if err != nil {
+			return nil, err
+		}
+		var removed bool
+		if op == "invalidate" {
+			removed, err = c.Invalidate(key)
+		} else {
+			removed, err = c.Evict(key)
+		}
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return map[string]interface{}{"removed": removed}, nil
+	case "stats":
+		st, err := c.Stats()
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return st, nil
+	case "generation":
+		g, err := c.Generation()
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return map[string]interface{}{"generation": g}, nil
+	case "wait":
+		var a struct {
+			Seen      *uint32 `json:"seen"`
+			TimeoutMs *int64  `json:"timeout_ms"`
+		}
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		if a.Seen == nil || a.TimeoutMs == nil {
+			return nil, badRequest{"wait needs seen and timeout_ms"}
+		}
+		g, to, err := c.WaitForChange(*a.Seen, time.Duration(*a.TimeoutMs)*time.Millisecond)
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return map[string]interface{}{"generation": g, "timed_out": to}, nil
+	case "set_clock":
+		var a struct {
+			NowNs *uint64 `json:"now_ns"`
+		}
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		if a.NowNs == nil {
+			return nil, badRequest{"missing now_ns"}
+		}
+		if err := c.SetSimClock(*a.NowNs); err != nil {
+			return nil, fromErr(err)
+		}
+		return map[string]interface{}{}, nil
+	case "dump":
+		d, err := c.Dump()
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		entries := make([]map[string]interface{}, 0, len(d.Entries))
+		for _, e := range d.Entries {
+			m := lookupFields(e.Lookup)
+			m["state"] = e.State.String()
+			m["seq"] = e.Seq
+			m["key_hex"] = hex.EncodeToString(e.Key)
+			m["stale"] = e.Stale
+			entries = append(entries, m)
+		}
+		problems := d.Problems
+		if problems == nil {
+			problems = []string{}
+		}
+		return map[string]interface{}{"entries": entries, "problems": problems}, nil
+	case "participants":
+		ps, err := c.Participants()
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		list := make([]map[string]interface{}, 0, len(ps))
+		for _, p := range ps {
+			list = append(list, map[string]interface{}{"index": p.Index, "epoch": p.Epoch, "pid": p.Pid,
+				"start_time": p.StartTime, "language": p.Language, "alive": p.Alive})
+		}
+		return map[string]interface{}{"participants": list}, nil
+	}
+	return nil, unsupported{"unknown op " + strconv.Quote(op)}
+}
+
+func lookupFields(l warmcache.Lookup) map[string]interface{} {
+	return map[string]interface{}{
+		"value_hex":      hex.EncodeToString(l.Value),
+		"version":        l.Version,
+		"origin_tag":     l.OriginTag,
+		"expires_at_ns":  l.ExpiresAtNs,
+		"stale_until_ns": l.StaleUntilNs,
+		"written_at_ns":  l.WrittenAtNs,
+		"writer": map[string]interface{}{
+			"pid": l.Writer.Pid, "language": l.Writer.Language, "protocol_major": l.Writer.ProtocolMajor,
+			"protocol_minor": l.Writer.ProtocolMinor, "participant": l.Writer.Participant,
+			"start_time": l.Writer.StartTime,
+		},
+		"shard": l.Shard,
+		"slot":  l.Slot,
+	}
+}

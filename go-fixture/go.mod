@@ -1,0 +1,3 @@
+module warmcache
+
+go 1.19

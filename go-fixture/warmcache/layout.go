@@ -1,0 +1,205 @@
+// Package warmcache is the Go reference implementation of the warmcache shared-memory cache
+// protocol, version 1.0 (docs/PROTOCOL.md). Every constant in this file is normative and named
+// after the field of the spec it locates; the spec's diagrams are reproduced next to them.
+package warmcache
+
+// ---------------------------------------------------------------------------------------------
+// §1, §3 File and header
+//
+//	 0        4096       participants_offset        shards_offset
+//	 +---------+---------------------------+---------+-----------+-----------+-- ... --+
+//	 | header  | participant table         | padding | shard 0   | shard 1   |         |
+//	 | 1 page  | participant_capacity x 64 | to 4096 | shard_size| shard_size|         |
+//	 +---------+---------------------------+---------+-----------+-----------+-- ... --+
+//	                                                              total_len = shards_offset
+//	                                                                + shard_count * shard_size
+//
+//	 line 0   0 magic | 8 version | 16 features_incompat | 24 features_compat | 32 layout_fingerprint
+//	          40 total_len | 48 geometry_shards | 56 geometry_sizes
+//	 line 1   64 geometry_limits | 72 slot_size | 80 participants_offset | 88 shards_offset
+//	          96 shard_size | 104 creator_pid | 112 creator_start_time | 120 creator_info
+//	 line 2   128 created_at_ns | 136 header_checksum | 144..191 zero
+//	 line 3   192 ready
+//	 line 4   256 generation (u32) | 260..263 never accessed
+//	 line 5   320 waiters
+//	 line 6   384 event_seq
+//	 line 7   448 version_clock
+//	 line 8   512 sim_clock_ns
+//	          576..4095 reserved, zero
+// ---------------------------------------------------------------------------------------------
+
+const (
+	CacheLine  = 64   // §1: a cache line
+	HeaderSize = 4096 // §3: the header is the first 4096 bytes
+
+	// Immutable header (lines 0–2), written once before `ready`.
+	OffMagic              = 0   // magic
+	OffVersion            = 8   // version: 0..15 major, 16..31 minor, 32..63 header size
+	OffFeaturesIncompat   = 16  // features_incompat
+	OffFeaturesCompat     = 24  // features_compat
+	OffLayoutFingerprint  = 32  // layout_fingerprint
+	OffTotalLen           = 40  // total_len
+	OffGeometryShards     = 48  // geometry_shards: 0..31 shard_count, 32..63 slots_per_shard
+	OffGeometrySizes      = 56  // geometry_sizes: 0..31 key_capacity, 32..63 value_capacity
+	OffGeometryLimits     = 64  // geometry_limits: 0..31 probe_window, 32..63 participant_capacity
+	OffSlotSize           = 72  // slot_size
+	OffParticipantsOffset = 80  // participants_offset
+	OffShardsOffset       = 88  // shards_offset
+	OffShardSize          = 96  // shard_size
+	OffCreatorPid         = 104 // creator_pid
+	OffCreatorStartTime   = 112 // creator_start_time
+	OffCreatorInfo        = 120 // creator_info: 0..7 language, 32..63 uid
+	OffCreatedAtNs        = 128 // created_at_ns
+	OffHeaderChecksum     = 136 // header_checksum = WCH64(bytes 0..135, HEADER_SEED)
+	HeaderChecksumLen     = 136 // bytes covered by header_checksum
+
+	// Live words, one per cache line.
+	OffReady        = 192 // ready
+	OffGeneration   = 256 // generation (u32 futex word)
+	OffWaiters      = 320 // waiters
+	OffEventSeq     = 384 // event_seq
+	OffVersionClock = 448 // version_clock
+	OffSimClockNs   = 512 // sim_clock_ns
+
+	// MAGIC: the ASCII bytes "WARMCACH".
+	Magic uint64 = 0x484341434D524157
+	// READY: the ASCII bytes "AWCREADY".
+	Ready uint64 = 0x5944414552435741
+
+	ProtocolMajor = 1
+	ProtocolMinor = 0
+
+	// VersionWord is the value of `version` this implementation writes.
+	VersionWord uint64 = ProtocolMajor | ProtocolMinor<<16 | HeaderSize<<32
+
+	// FeatureSimClock is features_incompat bit 0 (§3, §12).
+	FeatureSimClock uint64 = 1 << 0
+	// KnownIncompatFeatures is every features_incompat bit this reader understands.
+	KnownIncompatFeatures = FeatureSimClock
+
+	// LayoutFingerprint for 1.0: cache line 64, word 8, little endian, SLOT_HEADER_SIZE/8,
+	// RECORD_HEADER_SIZE/8, SHARD_HEADER_SIZE/64, PARTICIPANT_SIZE/8, header size/512.
+	LayoutFingerprint uint64 = 0x0808040808010840
+
+	// LanguageGo is this implementation's language code (§7.3).
+	LanguageGo = 1
+)
+
+// ---------------------------------------------------------------------------------------------
+// §5 Participants
+//
+//	 participant entry i (64 bytes) at participants_offset + i*64
+//	 +--------+--------+------------+--------+------------------+--------------------+
+//	 | epoch  | pid    | start_time | info   | registered_at_ns | reserved (24 B)    |
+//	 +--------+--------+------------+--------+------------------+--------------------+
+//	 0        8        16           24       32                 40                   64
+// ---------------------------------------------------------------------------------------------
+
+const (
+	ParticipantSize = 64 // PARTICIPANT_SIZE
+
+	ParticipantsOffset = HeaderSize // participants_offset is always 4096
+
+	PartEpoch          = 0  // epoch
+	PartPid            = 8  // pid
+	PartStartTime      = 16 // start_time
+	PartInfo           = 24 // info: 0..7 language, 8..15 major, 16..23 minor, 32..63 uid
+	PartRegisteredAtNs = 32 // registered_at_ns
+)
+
+// ---------------------------------------------------------------------------------------------
+// §6 Shards
+//
+//	 shard header (SHARD_HEADER_SIZE = 256)
+//	 line 0    0 insert_lock | 8 clock_hand | 16..63 zero              (writers: inserting)
+//	 line 1   64 hits | 72 misses | 80 stale_hits | 88..127 zero        (readers)
+//	 line 2  128 inserts | 136 refreshes | 144 evictions | 152 invalidations
+//	         160 expirations | 168 reclaims | 176..191 zero              (writers: outcomes)
+//	 line 3  192..255 reserved, zero
+//	 then slots_per_shard slots of slot_size bytes
+// ---------------------------------------------------------------------------------------------
+
+const (
+	ShardHeaderSize = 256 // SHARD_HEADER_SIZE
+
+	ShardInsertLock    = 0   // insert_lock
+	ShardClockHand     = 8   // clock_hand
+	ShardHits          = 64  // hits
+	ShardMisses        = 72  // misses
+	ShardStaleHits     = 80  // stale_hits
+	ShardInserts       = 128 // inserts
+	ShardRefreshes     = 136 // refreshes
+	ShardEvictions     = 144 // evictions
+	ShardInvalidations = 152 // invalidations
+	ShardExpirations   = 160 // expirations
+	ShardReclaims      = 168 // reclaims
+)
+
+// ---------------------------------------------------------------------------------------------
+// §7 Slots and records
+//
+//	 slot (slot_size bytes)                               record (RECORD_HEADER_SIZE + value area)
+//	 +--------------------------+ 0                       +--------------------------+ 0
+//	 | state                    |                         | version                  |
+//	 | referenced               | 8                       | value_info               | 8
+//	 | key_hash                 | 16                      | checksum                 | 16
+//	 | key_len                  | 24                      | expires_at_ns            | 24
+//	 | claimed_at_ns            | 32                      | stale_until_ns           | 32
+//	 | reserved (24 B)          | 40                      | written_at_ns            | 40
+//	 +--------------------------+ 64 = SLOT_HEADER_SIZE   | writer                   | 48
+//	 | key bytes                |                         | writer_start_time        | 56
+//	 | (key_capacity)           |                         +--------------------------+ 64
+//	 +--------------------------+ 64 + key_capacity       | value bytes              |
+//	 | record 0                 |                         | (value_capacity)         |
+//	 +--------------------------+ + record_size           +--------------------------+
+//	 | record 1                 |
+//	 +--------------------------+ slot_size
+//
+// record_size = RECORD_HEADER_SIZE + value_capacity;
+// slot_size = align_up(SLOT_HEADER_SIZE + key_capacity + 2*record_size, 64);
+// slot j of shard s starts at shards_offset + s*shard_size + 256 + j*slot_size.
+// ---------------------------------------------------------------------------------------------
+
+const (
+	SlotHeaderSize   = 64 // SLOT_HEADER_SIZE
+	RecordHeaderSize = 64 // RECORD_HEADER_SIZE
+
+	SlotState       = 0  // state (the state word, state.go)
+	SlotReferenced  = 8  // referenced (CLOCK bit)
+	SlotKeyHash     = 16 // key_hash
+	SlotKeyLen      = 24 // key_len: 0..31 length, 32..63 zero
+	SlotClaimedAtNs = 32 // claimed_at_ns
+	SlotKey         = 64 // key bytes
+
+	RecVersion         = 0  // version
+	RecValueInfo       = 8  // value_info: 0..31 value length, 32..63 origin_tag
+	RecChecksum        = 16 // checksum = WCH64(value, VALUE_SEED)
+	RecExpiresAtNs     = 24 // expires_at_ns
+	RecStaleUntilNs    = 32 // stale_until_ns
+	RecWrittenAtNs     = 40 // written_at_ns
+	RecWriter          = 48 // writer (provenance)
+	RecWriterStartTime = 56 // writer_start_time
+	RecValue           = 64 // value bytes
+)
+
+// §3 geometry limits.
+const (
+	MaxShardCount          = 65536
+	MaxSlotsPerShard       = 65536
+	MinKeyCapacity         = 8
+	MaxKeyCapacity         = 4096
+	MinValueCapacity       = 8
+	MaxValueCapacity       = 1048576
+	MaxProbeWindow         = 64
+	MaxParticipantCapacity = 4096
+	MaxTotalLen            = 1 << 40
+)
+
+// §9 limits. An implementation may make them larger, never unbounded.
+const (
+	ReadRetries = 8
+	WaitSpins   = 2000
+	LockSpins   = 2000
+)
+
+func alignUp(x, a uint64) uint64 { return (x + a - 1) / a * a }

@@ -1,0 +1,333 @@
+package warmcache
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// PutOptions are the options of Put and Refresh (§9.4).
+type PutOptions struct {
+	TTL       time.Duration // 0 = never expires
+	Grace     time.Duration // stale-serving window after expiry, 0 = none
+	OriginTag uint32        // opaque, stored in value_info
+	Version   uint64        // 0 = automatic
+}
+
+// PutResult is the result of a successful Put or Refresh.
+type PutResult struct {
+	Version     uint64
+	Created     bool // a new entry was inserted (T2) rather than refreshed (T5)
+	Shard, Slot uint32
+}
+
+// find state masks (§9.1: what the caller wants differs).
+const (
+	maskPut    = 1<<StateWriting | 1<<StateReady | 1<<StateRefreshing | 1<<StateStale | 1<<StateInvalidated
+	maskRemove = 1<<StateWriting | 1<<StateReady | 1<<StateRefreshing | 1<<StateStale
+)
+
+// find looks for key in its window among slots whose state is in mask (§9.1). It never stops
+// at an EMPTY slot. Impossible words and out-of-range key lengths are skipped (§13). The key
+// loads are only a hint for slots owned by others; callers act by CAS on the returned word.
+func (c *Cache) find(key []byte, h uint64, shard, home uint32, mask uint32) (uint32, Word, bool) {
+	pc := c.geo.ParticipantCapacity
+	nkw := (len(key) + 7) / 8
+	j := home
+	for k := uint32(0); k < c.geo.ProbeWindow; k, j = k+1, c.nextSlot(j) {
+		so := c.slotOff(shard, j)
+		w := Word(c.load(so + SlotState)) // acquire (seq-cst in Go)
+		if !w.valid(pc) || mask&(1<<w.State()) == 0 {
+			continue
+		}
+		// len(key) ≤ key_capacity (checked by callers) and key_len must equal it, so the key
+		// words compared are inside the key area.
+		if c.load(so+SlotKeyHash) != h || c.load(so+SlotKeyLen) != uint64(len(key)) {
+			continue
+		}
+		same := true
+		for i := 0; i < nkw; i++ {
+			if c.load(so+SlotKey+uint64(i)*8) != keyWord(key, i) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return j, w, true
+		}
+	}
+	return 0, 0, false
+}
+
+// Put stores value under key: a refresh if the key is present, else an insert (§9.4).
+func (c *Cache) Put(key, value []byte, o PutOptions) (PutResult, error) {
+	return c.put("put", key, value, o, false)
+}
+
+// Refresh is Put's refresh path only: a key that is not present fails with not_found.
+func (c *Cache) Refresh(key, value []byte, o PutOptions) (PutResult, error) {
+	return c.put("refresh", key, value, o, true)
+}
+
+type step int
+
+const (
+	stepDone  step = iota // return the result
+	stepRetry             // go round the put loop again
+)
+
+func (c *Cache) put(op string, key, value []byte, o PutOptions, refreshOnly bool) (PutResult, error) {
+	if err := c.checkOpen(op); err != nil {
+		return PutResult{}, err
+	}
+	if len(key) < 1 || len(key) > int(c.geo.KeyCapacity) {
+		return PutResult{}, newErr(CodeTooLarge, op, c.path, "key is %d bytes, allowed 1..%d", len(key), c.geo.KeyCapacity)
+	}
+	if len(value) > int(c.geo.ValueCapacity) {
+		return PutResult{}, newErr(CodeTooLarge, op, c.path, "value is %d bytes, value_capacity is %d", len(value), c.geo.ValueCapacity)
+	}
+	if o.TTL < 0 || o.Grace < 0 {
+		return PutResult{}, newErr(CodeTooLarge, op, c.path, "negative ttl or grace")
+	}
+	h, shard, home := c.keyPlace(key)
+	for i := 0; i < WaitSpins; i++ {
+		j, w, found := c.find(key, h, shard, home, maskPut)
+		if found {
+			switch w.State() {
+			case StateReady, StateStale:
+				r, err, st := c.refreshPath(op, shard, j, w, value, o)
+				if st == stepRetry {
+					continue
+				}
+				return r, err
+			default: // WRITING, REFRESHING, INVALIDATED owned by d
+				if d := w.Owner(); !c.alive(d) {
+					c.reclaim(shard, j, w)
+				} else {
+					relax(i)
+				}
+				continue
+			}
+		}
+		if refreshOnly {
+			return PutResult{}, newErr(CodeNotFound, op, c.path, "key not present (shard %d)", shard)
+		}
+		r, err, st := c.insertPath(op, key, h, shard, home, value, o)
+		if st == stepRetry {
+			relax(i)
+			continue
+		}
+		return r, err
+	}
+	return PutResult{}, newErr(CodeBusy, op, c.path, "key held by a live writer for %d waits (shard %d)", WaitSpins, shard)
+}
+
+// chooseVersion picks the data version after the claim (§9.4 "Version"). current is
+// record[A].version on the refresh path, 0 on insert.
+func (c *Cache) chooseVersion(o PutOptions, current uint64) uint64 {
+	if o.Version != 0 {
+		return o.Version
+	}
+	v := c.add1(OffVersionClock) // fetch_add(version_clock, 1) + 1
+	if v < current+1 {
+		v = current + 1
+	}
+	return v
+}
+
+func (c *Cache) add1(off uint64) uint64 { return addU64(c.u64(off), 1) }
+
+func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o PutOptions) (PutResult, error, step) {
+	so := c.slotOff(shard, j)
+	a := w.A()
+	claimed := w.next(StateRefreshing, a, c.id)
+	// T4, acquire-release CAS: we see the previous owner's writes.
+	if !c.casState(EvRefreshClaim, shard, j, w, claimed) {
+		return PutResult{}, nil, stepRetry
+	}
+	if c.hookAfterClaim != nil && c.hookAfterClaim(EvRefreshClaim) {
+		return PutResult{}, &Error{C: codeAbandoned, Op: op, Detail: "abandoned by test hook"}, stepDone
+	}
+	current := c.load(c.recOff(so, a) + RecVersion)
+	if o.Version != 0 && o.Version <= current {
+		// T6: give the slot back unchanged.
+		c.casState(EvRefreshAbort, shard, j, claimed, claimed.next(StateReady, a, 0))
+		return PutResult{}, newErr(CodeVersionNotNewer, op, c.path, "version %d is not newer than the stored %d", o.Version, current), stepDone
+	}
+	v := c.chooseVersion(o, current)
+	c.writeRecord(c.recOff(so, 1-a), v, value, o)
+	// T5, the publish: Go's CAS is sequentially consistent, so at least release: the record
+	// written above is visible to a reader's acquire load of the new word.
+	if !c.casState(EvRefreshPublish, shard, j, claimed, claimed.next(StateReady, 1-a, 0)) {
+		// Only a reclaimer that wrongly judged us dead can have moved our claim.
+		return PutResult{}, newErr(CodeBusy, op, c.path, "refresh claim on shard %d slot %d was taken away", shard, j), stepDone
+	}
+	c.store(so+SlotReferenced, 1)
+	c.add(c.shardOff(shard)+ShardRefreshes, 1)
+	c.notify()
+	return PutResult{Version: v, Created: false, Shard: shard, Slot: j}, nil, stepDone
+}
+
+func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, value []byte, o PutOptions) (PutResult, error, step) {
+	shOff := c.shardOff(shard)
+	if !c.lockInsert(shard) {
+		return PutResult{}, newErr(CodeBusy, op, c.path, "insert lock of shard %d held by a live participant", shard), stepDone
+	}
+	// Find again under the lock: a key inserted meanwhile is seen now (the lock's acquire
+	// pairs with the previous holder's release after writing its key).
+	if _, _, found := c.find(key, h, shard, home, maskPut); found {
+		c.unlockInsert(shard)
+		return PutResult{}, nil, stepRetry
+	}
+	j, w, ev, ok := c.pickVictim(shard, home)
+	if !ok {
+		c.unlockInsert(shard)
+		return PutResult{}, newErr(CodeFull, op, c.path, "no free, expired or evictable slot in the window of shard %d slot %d", shard, home), stepDone
+	}
+	claimed := w.next(StateWriting, w.A(), c.id)
+	// T1/T10/T11: acquire-release claim (Go CAS is seq-cst).
+	if !c.casState(ev, shard, j, w, claimed) {
+		c.unlockInsert(shard)
+		return PutResult{}, nil, stepRetry
+	}
+	switch ev {
+	case EvEvict:
+		c.add(shOff+ShardEvictions, 1)
+	case EvExpire:
+		c.add(shOff+ShardExpirations, 1)
+	}
+	so := c.slotOff(shard, j)
+	c.store(so+SlotClaimedAtNs, c.now())
+	c.store(so+SlotKeyHash, h)
+	c.store(so+SlotKeyLen, uint64(len(key)))
+	c.writeWords(so+SlotKey, key)
+	// Release the insert lock (seq-cst store ≥ release): the next holder sees the key.
+	c.unlockInsert(shard)
+	if c.hookAfterClaim != nil && c.hookAfterClaim(ev) {
+		return PutResult{}, &Error{C: codeAbandoned, Op: op, Detail: "abandoned by test hook"}, stepDone
+	}
+	a2 := 1 - w.A() // any record is fine: the slot has been unreadable since the claim
+	v := c.chooseVersion(o, 0)
+	c.writeRecord(c.recOff(so, a2), v, value, o)
+	c.store(so+SlotReferenced, 1)
+	// T2, the publish (release).
+	if !c.casState(EvPublish, shard, j, claimed, claimed.next(StateReady, a2, 0)) {
+		return PutResult{}, newErr(CodeBusy, op, c.path, "claim on shard %d slot %d was taken away", shard, j), stepDone
+	}
+	c.add(shOff+ShardInserts, 1)
+	c.notify()
+	return PutResult{Version: v, Created: true, Shard: shard, Slot: j}, nil, stepDone
+}
+
+// pickVictim chooses the slot an insert claims (§9.4): the first EMPTY slot of the window;
+// else the first READY/STALE slot whose record[A] is past stale_until_ns (T11); else CLOCK
+// (§9.6, T10). Called with the insert lock held.
+func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
+	pc := c.geo.ParticipantCapacity
+	pw, sps := c.geo.ProbeWindow, c.geo.SlotsPerShard
+	for k := uint32(0); k < pw; k++ {
+		j := (home + k) % sps
+		w := Word(c.load(c.slotOff(shard, j) + SlotState))
+		if w.valid(pc) && w.State() == StateEmpty {
+			return j, w, EvClaim, true
+		}
+	}
+	var now uint64
+	haveNow := false
+	for k := uint32(0); k < pw; k++ {
+		j := (home + k) % sps
+		so := c.slotOff(shard, j)
+		w := Word(c.load(so + SlotState))
+		if !w.valid(pc) || (w.State() != StateReady && w.State() != StateStale) {
+			continue
+		}
+		// A racy read of the record is fine: the claim CAS from w fails if it changed.
+		ro := c.recOff(so, w.A())
+		exp := c.load(ro + RecExpiresAtNs)
+		if exp == 0 {
+			continue
+		}
+		if !haveNow {
+			now, haveNow = c.now(), true
+		}
+		if now >= exp && now >= c.load(ro+RecStaleUntilNs) {
+			return j, w, EvExpire, true
+		}
+	}
+	// §9.6 CLOCK with second chance.
+	start := addU64(c.u64(c.shardOff(shard)+ShardClockHand), 1) - 1
+	for k := uint64(0); k < 2*uint64(pw); k++ {
+		j := (home + uint32((start+k)%uint64(pw))) % sps
+		so := c.slotOff(shard, j)
+		w := Word(c.load(so + SlotState))
+		if !w.valid(pc) || (w.State() != StateReady && w.State() != StateStale) {
+			continue
+		}
+		if c.load(so+SlotReferenced) == 1 {
+			c.store(so+SlotReferenced, 0)
+			continue
+		}
+		return j, w, EvEvict, true
+	}
+	return 0, 0, "", false
+}
+
+// writeRecord writes a whole record (header words, value words, zero padding) with plain
+// atomic stores; the publish CAS that follows makes them visible (§10).
+func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) {
+	now := c.now()
+	var exp, until uint64
+	if o.TTL > 0 {
+		exp = now + uint64(o.TTL)
+		until = exp + uint64(o.Grace)
+	}
+	c.store(ro+RecVersion, version)
+	c.store(ro+RecValueInfo, uint64(len(value))|uint64(o.OriginTag)<<32)
+	c.store(ro+RecChecksum, WCH64(value, ValueSeed))
+	c.store(ro+RecExpiresAtNs, exp)
+	c.store(ro+RecStaleUntilNs, until)
+	c.store(ro+RecWrittenAtNs, now)
+	c.store(ro+RecWriter, c.writer)
+	c.store(ro+RecWriterStartTime, c.startTime)
+	c.writeWords(ro+RecValue, value)
+}
+
+// writeWords stores b at off as little-endian 64-bit words, the last one zero-padded. Only
+// ceil(len(b)/8) words are written; bytes after them belong to nothing.
+func (c *Cache) writeWords(off uint64, b []byte) {
+	full := len(b) / 8
+	for i := 0; i < full; i++ {
+		c.store(off+uint64(i)*8, binary.LittleEndian.Uint64(b[i*8:]))
+	}
+	if len(b)%8 != 0 {
+		c.store(off+uint64(full)*8, tailWord(b[full*8:]))
+	}
+}
+
+// lockInsert takes the shard's insert lock (§9.3), freeing it from a dead holder if need be.
+func (c *Cache) lockInsert(shard uint32) bool {
+	shOff := c.shardOff(shard)
+	p := c.u64(shOff + ShardInsertLock)
+	for i := 0; i < LockSpins; i++ {
+		v := loadU64(p) // acquire
+		if v == 0 {
+			if casU64(p, 0, uint64(c.id)) { // acquire (seq-cst)
+				return true
+			}
+			continue
+		}
+		// A holder that is not a participant id at all (§13) or whose lock is gone is dead.
+		if v > uint64(c.geo.ParticipantCapacity) || !c.alive(uint16(v)) {
+			if casU64(p, v, 0) {
+				c.add(shOff+ShardReclaims, 1)
+			}
+			continue
+		}
+		relax(i)
+	}
+	return false
+}
+
+// unlockInsert gives the lock back (a seq-cst store, at least the release §9.3 asks for).
+func (c *Cache) unlockInsert(shard uint32) {
+	storeU64(c.u64(c.shardOff(shard)+ShardInsertLock), 0)
+}

@@ -1,0 +1,53 @@
+package warmcache
+
+// Invalidate removes key (§9.5); removed says whether an entry was there. It answers busy only
+// if a live writer held the key's slot for the whole wait: an invalidation is never silently
+// lost.
+func (c *Cache) Invalidate(key []byte) (removed bool, err error) {
+	return c.remove("invalidate", key, ShardInvalidations)
+}
+
+// Evict removes key like Invalidate but counts it as an eviction.
+func (c *Cache) Evict(key []byte) (removed bool, err error) {
+	return c.remove("evict", key, ShardEvictions)
+}
+
+func (c *Cache) remove(op string, key []byte, counter uint64) (bool, error) {
+	if err := c.checkOpen(op); err != nil {
+		return false, err
+	}
+	if len(key) < 1 || len(key) > int(c.geo.KeyCapacity) {
+		return false, nil // can never be stored, hence absent
+	}
+	h, shard, home := c.keyPlace(key)
+	for i := 0; i < WaitSpins; i++ {
+		j, w, found := c.find(key, h, shard, home, maskRemove)
+		if !found {
+			return false, nil
+		}
+		switch w.State() {
+		case StateReady, StateStale:
+			claimed := w.next(StateInvalidated, w.A(), c.id)
+			// T8, acquire-release claim.
+			if !c.casState(EvInvalidateClaim, shard, j, w, claimed) {
+				continue
+			}
+			so := c.slotOff(shard, j)
+			c.store(so+SlotKeyHash, 0) // we own the slot: nobody else writes key_hash now
+			// T9, the publish (release; Go's CAS is seq-cst).
+			if !c.casState(EvClear, shard, j, claimed, claimed.next(StateEmpty, w.A(), 0)) {
+				return false, newErr(CodeBusy, op, c.path, "invalidate claim on shard %d slot %d was taken away", shard, j)
+			}
+			c.add(c.shardOff(shard)+counter, 1)
+			c.notify()
+			return true, nil
+		default: // WRITING or REFRESHING owned by d
+			if d := w.Owner(); !c.alive(d) {
+				c.reclaim(shard, j, w)
+			} else {
+				relax(i)
+			}
+		}
+	}
+	return false, newErr(CodeBusy, op, c.path, "key held by a live writer for %d waits (shard %d)", WaitSpins, shard)
+}
