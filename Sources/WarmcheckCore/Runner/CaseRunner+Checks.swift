@@ -1,0 +1,137 @@
+import Foundation
+import Warmcache
+import WarmcheckModel
+import WarmcheckScenario
+
+extension CaseRunner {
+    /// Reads the segment through the Swift implementation's read-only inspector after a step and
+    /// checks the invariants of PROTOCOL.md §8.3 and the counters against what was observed.
+    func checkInvariants(after step: Step?) throws {
+        guard FileManager.default.fileExists(atPath: segmentPath) else { return }
+        let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
+        let rep = SegmentInspector.inspect(path: segmentPath)
+        if let e = rep.error {
+            conformance("the segment is unreadable \(where_): \(e.code)",
+                        "warmcheck's own reader refused the segment \(where_): \(e.code): \(e.message)")
+            return
+        }
+        let someoneDied = roles.values.contains { $0.crashed }
+        for p in rep.problems {
+            // A process that died holding a claim legitimately leaves it until someone reclaims it.
+            if someoneDied && (p.contains("abandoned claim") || p.contains("held by dead participant")) { continue }
+            conformance("invariant broken \(where_): \(p)",
+                        "The segment, read by warmcheck itself \(where_), breaks PROTOCOL.md §8.3 / §13:\n  \(p)")
+        }
+        if let t = rep.totals { checkCounters(t, where_: where_) }
+        lock.lock()
+        defer { lock.unlock() }
+        if rep.totals.map({ $0.evictions > 0 || $0.expirations > 0 || $0.reclaims > 0 }) == true {
+            silentRemovalPossible = true
+        }
+    }
+
+    /// Counters agree with what happened: every get, put and removal the fixtures answered is
+    /// counted exactly once; operations of unknown outcome widen the allowed range.
+    func checkCounters(_ t: Counters, where_: String) {
+        let a = accounting
+        var wrong: [String] = []
+        func range(_ name: String, _ got: UInt64, _ lo: Int, _ slack: Int, atLeastOnly: Bool = false) {
+            let hi = lo + slack
+            if got < UInt64(lo) || (!atLeastOnly && got > UInt64(hi)) {
+                wrong.append("\(name) = \(got), expected \(atLeastOnly ? "≥ \(lo)" : lo == hi ? "\(lo)" : "\(lo)…\(hi)")")
+            }
+        }
+        range("hits", t.hits, a.fresh, a.unknownGets)
+        range("stale_hits", t.staleHits, a.stale, a.unknownGets)
+        range("misses", t.misses, a.misses, a.unknownGets)
+        range("inserts", t.inserts, a.inserts, a.unknownPuts)
+        range("refreshes", t.refreshes, a.refreshes, a.unknownPuts)
+        range("invalidations", t.invalidations, a.invalidations, a.unknownRemovals)
+        // Evictions also happen under pressure (CLOCK), which no operation reports by itself.
+        range("evictions", t.evictions, a.evictions, 0, atLeastOnly: true)
+        guard !wrong.isEmpty else { return }
+        conformance("counters disagree with what happened \(where_): \(wrong[0])",
+                    "PROTOCOL.md §6 defines each counter; from the answers the fixtures gave, \(where_):\n"
+                        + wrong.map { "  \($0)" }.joined(separator: "\n")
+                        + "\n  (seen: \(a.fresh) fresh hits, \(a.stale) stale hits, \(a.misses) misses, \(a.inserts) inserts, "
+                        + "\(a.refreshes) refreshes, \(a.invalidations) invalidations, \(a.evictions) evictions; "
+                        + "\(a.unknownGets + a.unknownPuts + a.unknownRemovals) operations of unknown outcome)")
+    }
+
+    func checkCoverage() {
+        let required = Set(scenario.covers.compactMap(SlotEvent.init(name:)))
+        let missing = checker.missingCoverage(required)
+        guard !missing.isEmpty else { return }
+        let names = missing.map(\.name).sorted().joined(separator: ", ")
+        conformance("never observed \(names), which the scenario must cover",
+                    "The scenario declares `covers: [\(scenario.covers.joined(separator: ", "))]`, but no fixture reported "
+                        + "\(names). A case that never reaches the transitions it is about proves nothing about them. "
+                        + "Observed: \(checker.coverage().map(\.name).sorted().joined(separator: ", ")).")
+    }
+
+    func checkTransitions() {
+        for v in checker.violations {
+            conformance("illegal transition at shard \(v.shard) slot \(v.slot) seq \(v.seq): \(v.kind.rawValue)",
+                        v.explanation + (v.expectedRule.map { "\n  (spec: \($0))" } ?? ""))
+        }
+    }
+
+    func checkLinearizability() {
+        guard scenario.hasParallelPart, !history.isEmpty else { return }
+        let model = CacheModel(allowSilentRemoval: silentRemovalPossible)
+        let report = WarmcheckModel.checkLinearizability(
+            history, model: model, budget: SearchBudget(maxExploredStates: options.linearizabilityStates))
+        switch report.verdict {
+        case .ok:
+            log.add("linearizability: ok (\(history.count) operations, \(report.exploredStates) states explored)")
+        case .illegal(let f):
+            conformance("the history of key \(ScenarioValue.render(f.key)) is not linearizable",
+                        "No order of the operations on key \(ScenarioValue.render(f.key)) that respects their real-time "
+                            + "intervals explains every answer (checked against the sequential cache model"
+                            + "\(model.allowSilentRemoval ? ", entries may vanish by eviction or expiry" : "")).\n" + f.explanation)
+        case .unknown(let reason):
+            addFinding(Finding(kind: .inconclusive, summary: "linearizability check inconclusive: \(reason)",
+                                    details: "The search ran out of budget (\(report.exploredStates) states); this is not a pass."))
+        }
+    }
+
+    func result(seconds: Double) -> CaseResult {
+        let assignment = testCase.assignments.map { (role: $0.role, impl: $0.implementation) }
+        let rerun = "\(options.rerunPrefix) \(shellQuote(scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)"
+        var r = CaseResult(name: testCase.name, scenario: scenario.name, file: scenario.file, assignment: assignment,
+                           verdict: .pass, seconds: seconds, rerun: rerun)
+        let conf = findings.filter { $0.kind == .conformance }
+        let harn = findings.filter { $0.kind == .harness || $0.kind == .inconclusive }
+        if let first = conf.first {
+            r.verdict = .fail
+            r.reason = first.summary
+            r.details = explain(conf)
+        } else if let first = harn.first {
+            r.verdict = .error
+            r.reason = first.summary
+            r.details = explain(harn)
+        } else if let skip = findings.first(where: { $0.kind == .skip }) {
+            r.verdict = .skip
+            r.reason = skip.summary
+        }
+        return r
+    }
+
+    func explain(_ fs: [Finding]) -> String {
+        var out = ""
+        for (i, f) in fs.prefix(5).enumerated() {
+            out += "\(i == 0 ? "What went wrong" : "Also"): \(f.summary)\n\(f.details)\n\n"
+        }
+        if fs.count > 5 { out += "(\(fs.count - 5) more findings)\n\n" }
+        out += "Roles: " + testCase.assignments.map { a in
+            "\(a.role) = \(a.implementation) (pid \(roles[a.role]?.pids.map(String.init).joined(separator: ", ") ?? "-"))"
+        }.joined(separator: "; ") + "\n"
+        out += "Steps that led there:\n" + log.render()
+        return out
+    }
+}
+
+func shellQuote(_ s: String) -> String {
+    if s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=,".contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

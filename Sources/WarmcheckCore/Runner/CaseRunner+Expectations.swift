@@ -1,0 +1,150 @@
+import Foundation
+import WarmcheckModel
+import WarmcheckScenario
+
+/// What the orchestrator itself saw happen, kept to check the segment's counters against.
+struct Accounting {
+    var fresh = 0, stale = 0, misses = 0, unknownGets = 0
+    var inserts = 0, refreshes = 0, unknownPuts = 0
+    var invalidations = 0, evictions = 0, unknownRemovals = 0
+}
+
+/// Values written and versions seen, for the "read only what was written whole" and "versions
+/// never go back" invariants.
+struct Truth {
+    /// (key, value, version) of every put/refresh that answered ok.
+    var written = Set<[UInt8]>()
+    /// (key, value) of puts whose outcome is unknown: they may have been written.
+    var maybeWritten = Set<[UInt8]>()
+    var lastVersion: [[UInt8]: UInt64] = [:]
+
+    static func entry(_ k: [UInt8], _ v: [UInt8], _ version: UInt64?) -> [UInt8] {
+        var e = withUnsafeBytes(of: UInt32(k.count).littleEndian, Array.init) + k + v
+        if let version { e += withUnsafeBytes(of: version.littleEndian, Array.init) }
+        return e
+    }
+}
+
+extension CaseRunner {
+    /// Adds the operation to the history and to the accounting (caller holds `lock`).
+    func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
+        let key = o.key ?? []
+        let input: CacheInput
+        switch o.op {
+        case .get: input = .get(key: key)
+        case .put: input = .put(key: key, value: o.value ?? [], version: o.version)
+        case .refresh: input = .refresh(key: key, value: o.value ?? [], version: o.version)
+        case .invalidate: input = .invalidate(key: key)
+        case .evict: input = .evict(key: key)
+        default: return
+        }
+        let res = r?.result ?? .null
+        let output: CacheOutput
+        if r == nil || r?.outcome == .unknown {
+            output = .unknown
+            switch o.op {
+            case .get: accounting.unknownGets += 1
+            case .put, .refresh:
+                accounting.unknownPuts += 1
+                truth.maybeWritten.insert(Truth.entry(key, o.value ?? [], nil))
+            default: accounting.unknownRemovals += 1
+            }
+        } else if r?.outcome == .fail {
+            output = .fail(FailReason(wire: r?.reason ?? "other"))
+        } else {
+            switch o.op {
+            case .get:
+                if res["hit"]?.bool == true {
+                    let stale = res["stale"]?.bool ?? false
+                    output = .hit(value: Hex.decode(res["value_hex"]?.string ?? "") ?? [], version: res["version"]?.uint ?? 0, stale: stale)
+                    if stale { accounting.stale += 1 } else { accounting.fresh += 1 }
+                } else {
+                    output = .miss
+                    accounting.misses += 1
+                }
+            case .put, .refresh:
+                let v = res["version"]?.uint ?? 0
+                output = .ok(version: v)
+                if res["created"]?.bool == true { accounting.inserts += 1 } else { accounting.refreshes += 1 }
+                truth.written.insert(Truth.entry(key, o.value ?? [], v))
+            case .invalidate, .evict:
+                let removed = res["removed"]?.bool ?? false
+                output = .removed(removed)
+                if removed { if o.op == .invalidate { accounting.invalidations += 1 } else { accounting.evictions += 1 } }
+            default: return
+            }
+        }
+        history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,
+                                       returnAt: r == nil ? nil : ret))
+    }
+
+    func rolesIndex(_ role: String) -> Int { scenario.roles.firstIndex(of: role) ?? 0 }
+
+    /// Compares one response with the step's `expect:` tokens (caller holds `lock` in parallel parts).
+    func evaluate(_ o: OperationStep, _ r: DriverResponse?) {
+        var problems: [String] = []
+        let res = r?.result ?? .null
+        let explicitOutcome = o.expect.contains { if case .fail = $0 { return true }; if case .unknown = $0 { return true }; return $0 == .ok }
+        if !explicitOutcome && !o.expect.isEmpty, let r, r.outcome != .ok {
+            problems.append("outcome \(r.summary), expected ok")
+        }
+        for e in o.expect {
+            switch e {
+            case .ok:
+                if r?.outcome != .ok { problems.append("outcome \(r?.summary ?? "unknown (process died)"), expected ok") }
+            case .fail(let reason):
+                if r?.outcome != .fail || (reason != nil && r?.reason != reason) {
+                    problems.append("outcome \(r?.summary ?? "unknown (process died)"), expected \(e.token)")
+                }
+            case .unknown:
+                if r != nil && r?.outcome != .unknown { problems.append("outcome \(r!.summary), expected unknown (the process should have died at \(o.crashAt ?? "?"))") }
+            case .hit, .stale, .fresh, .miss:
+                let hit = res["hit"]?.bool
+                let stale = res["stale"]?.bool ?? false
+                let got = hit == true ? (stale ? "a stale hit" : "a fresh hit") : (hit == false ? "a miss" : "no hit field")
+                let ok: Bool
+                switch e {
+                case .hit: ok = hit == true
+                case .stale: ok = hit == true && stale
+                case .fresh: ok = hit == true && !stale
+                default: ok = hit == false
+                }
+                if !ok { problems.append("got \(got), expected \(e.token)") }
+            case .created(let b): check(res["created"]?.bool, b, e, &problems)
+            case .removed(let b): check(res["removed"]?.bool, b, e, &problems)
+            case .refreshRequested(let b): check(res["refresh_requested"]?.bool, b, e, &problems)
+            case .timedOut(let b): check(res["timed_out"]?.bool, b, e, &problems)
+            case .value(let v):
+                let got = Hex.decode(res["value_hex"]?.string ?? "")
+                if got != v { problems.append("value \(got.map(ScenarioValue.render) ?? "absent"), expected \(ScenarioValue.render(v))") }
+            case .version(let n):
+                if res["version"]?.uint != n { problems.append("version \(res["version"]?.serialized ?? "absent"), expected \(n)") }
+            case .versionGreaterThan(let n):
+                if (res["version"]?.uint ?? 0) <= n { problems.append("version \(res["version"]?.serialized ?? "absent"), expected > \(n)") }
+            case .origin(let n):
+                if res["origin_tag"]?.uint != n { problems.append("origin \(res["origin_tag"]?.serialized ?? "absent"), expected \(n)") }
+            case .writer(let role):
+                let want = roles[role]!
+                let w = res["writer"]
+                let pid = w?["pid"]?.int ?? -1
+                let lang = ExpectedView.languageName(w?["language"]) ?? "?"
+                if !want.pids.contains(pid) || lang != want.language.lowercased() {
+                    problems.append("written by pid \(pid) (\(lang)), expected \(role): pid \(want.pids.map(String.init).joined(separator: " or ")) (\(want.language))")
+                }
+            case .counter(let c, let n):
+                let got = res["totals"]?[c.rawValue]?.uint
+                if got != n { problems.append("\(c.rawValue) = \(got.map(String.init) ?? "absent"), expected \(n)") }
+            }
+        }
+        guard !problems.isEmpty else { return }
+        let rp = roles[o.role]!
+        conformance(
+            "\(o.role) (\(rp.impl)) `\(o.text)`: \(problems[0])",
+            "At \(o.location), step `\(o.role): \(o.text)` expects `\(o.expect.map(\.token).joined(separator: " "))`.\n"
+                + problems.map { "  observed: \($0)" }.joined(separator: "\n"))
+    }
+
+    private func check(_ got: Bool?, _ want: Bool, _ e: Expectation, _ problems: inout [String]) {
+        if got != want { problems.append("\(got.map { "\($0)" } ?? "absent") where `\(e.token)` was expected") }
+    }
+}

@@ -1,0 +1,370 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Warmcache
+import WarmcheckModel
+import WarmcheckScenario
+
+/// Runs one expanded scenario case against real fixture processes and judges it: expectations,
+/// the transition checker, invariants after every step, counters, coverage, linearizability.
+public final class CaseRunner: @unchecked Sendable {
+    let testCase: ScenarioCase
+    let options: RunOptions
+    let segmentPath: String
+    var roles: [String: RoleProcess] = [:]
+    var log = StepLog()
+    let checker = TransitionChecker(initial: .freshSegment)
+    var history: [CacheOperation] = []
+    var accounting = Accounting()
+    var truth = Truth()
+    var findings: [Finding] = []
+    var simNow: UInt64 = 0
+    var silentRemovalPossible = false
+    var parallelResults: [(op: WarmcheckScenario.Operation, response: DriverResponse?)] = []
+    let lock = NSLock()
+    let findingsLock = NSLock()
+
+    /// A reason the case fails, with the prose that explains it.
+    struct Finding {
+        var kind: Kind
+        var summary: String
+        var details: String
+        enum Kind { case conformance, harness, skip, inconclusive }
+    }
+
+    struct Abort: Error {}
+
+    public init(_ c: ScenarioCase, options: RunOptions) {
+        testCase = c
+        self.options = options
+        let safe = String(c.scenario.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40))
+        segmentPath = (options.workDir as NSString).appendingPathComponent(
+            "wc-\(safe)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).seg")
+        if case .simulated(let start) = c.scenario.clock { simNow = start }
+    }
+
+    var scenario: Scenario { testCase.scenario }
+
+    public func run() -> CaseResult {
+        let started = Date()
+        defer { cleanup() }
+        do {
+            try prepare()
+            try runSequential(scenario.initSteps, part: "init")
+            if scenario.hasParallelPart { try runParallel() }
+            try runSequential(scenario.finalSteps, part: "final")
+            checkCoverage()
+            checkTransitions()
+            checkLinearizability()
+        } catch is Abort {
+            // A finding already says why.
+        } catch {
+            findings.append(Finding(kind: .harness, summary: "\(error)", details: "\(error)"))
+        }
+        return result(seconds: Date().timeIntervalSince(started))
+    }
+
+    // MARK: - setup and teardown
+
+    func prepare() throws {
+        for a in testCase.assignments {
+            guard var spec = options.fixtures[a.implementation] else {
+                throw UsageError("no fixture named \(a.implementation)")
+            }
+            spec.argv += options.extraFixtureArgs[a.implementation] ?? []
+            roles[a.role] = RoleProcess(role: a.role, impl: a.implementation, spec: spec)
+        }
+        // Start every process up front: a fixture that lacks an operation the scenario needs
+        // makes the case a skip, decided before anything runs.
+        for a in testCase.assignments {
+            let rp = roles[a.role]!
+            try startProcess(rp)
+            let needed = Set(scenario.allOperations.filter { $0.role == a.role }.map(\.op.rawValue))
+            let missing = needed.subtracting(rp.operations).sorted()
+            if !missing.isEmpty {
+                addFinding(Finding(kind: .skip, summary: "\(rp.impl) lacks \(missing.joined(separator: ", "))",
+                                        details: "fixture \(rp.impl) does not list \(missing) in hello.operations"))
+                throw Abort()
+            }
+        }
+    }
+
+    func startProcess(_ rp: RoleProcess) throws {
+        do {
+            try rp.start(timeout: options.timeout, scratchDir: options.workDir)
+        } catch let f as FixtureFailure {
+            try harness("\(rp.role) (\(rp.impl)) could not start", f.description)
+        }
+    }
+
+    func cleanup() {
+        for rp in roles.values { rp.stop() }
+        unlink(segmentPath)
+        // A creator killed mid-initialisation leaves PATH.init.*: remove those too.
+        let dir = (segmentPath as NSString).deletingLastPathComponent
+        let base = (segmentPath as NSString).lastPathComponent
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {
+            unlink((dir as NSString).appendingPathComponent(f))
+        }
+    }
+
+    /// Records a harness finding (a fixture that crashed, hung or answered garbage) and unwinds
+    /// the case: nothing after it would be meaningful.
+    func harness(_ summary: String, _ details: String) throws -> Never {
+        addFinding(Finding(kind: .harness, summary: summary, details: details))
+        throw Abort()
+    }
+
+    func conformance(_ summary: String, _ details: String) {
+        addFinding(Finding(kind: .conformance, summary: summary, details: details))
+    }
+
+    /// Findings come from the parallel roles' threads too, hence their own lock (`lock` may
+    /// already be held by the caller).
+    func addFinding(_ f: Finding) {
+        findingsLock.lock()
+        findings.append(f)
+        findingsLock.unlock()
+    }
+
+    // MARK: - sequential parts
+
+    func runSequential(_ steps: [Step], part: String) throws {
+        for step in steps {
+            switch step {
+            case .operation(let o):
+                let resp = try perform(o, inParallel: false)
+                evaluate(o, resp)
+            case .control(let c):
+                try control(c)
+            }
+            try checkInvariants(after: step)
+            if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
+        }
+    }
+
+    func control(_ c: ControlStep) throws {
+        switch c.kind {
+        case .advance(let ns):
+            simNow += ns
+            silentRemovalPossible = true
+            guard let rp = roles.values.sorted(by: { $0.role < $1.role }).first(where: { $0.fixture != nil }),
+                  let fx = rp.fixture
+            else { try harness("no live process to move the clock", "advance at \(c.location) needs a live fixture") }
+            let r = try call(fx, rp, "set_clock", ["now_ns": .int(Int64(bitPattern: simNow))], text: "set_clock")
+            log.add("advance the simulated clock by \(Duration.nanoseconds(Int64(ns))) (via \(rp.role)) → \(r.summary)")
+        case .sleep(let ns):
+            usleep(useconds_t(min(ns / 1000, 60_000_000)))
+            log.add("sleep \(Duration.nanoseconds(Int64(ns)))")
+        case .restart(let role):
+            let rp = roles[role]!
+            rp.stop()
+            try startProcess(rp)
+            let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
+            rp.participant = r.result["participant"]?.int.map(Int.init)
+            log.add("restart \(role) (\(rp.impl)): new pid \(rp.pids.last!), open → \(r.summary)")
+            if !r.isOK { conformance("\(role) could not reopen the segment", "open after restart: \(r.summary) \(r.message ?? "")") }
+        case .crash(let role):
+            let rp = roles[role]!
+            rp.fixture?.crash()
+            rp.fixture = nil
+            rp.crashed = true
+            log.add("crash \(role) (\(rp.impl)) with SIGKILL")
+        case .start(let role):
+            let rp = roles[role]!
+            try startProcess(rp)
+            let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
+            rp.participant = r.result["participant"]?.int.map(Int.init)
+            log.add("start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)")
+        case .check(let check):
+            switch check {
+            case .createdOnce(let op):
+                let created = parallelResults.filter { $0.op == op && $0.response?.result["created"]?.bool == true }.count
+                log.add("check: exactly one \(op.rawValue) created the segment → \(created) did")
+                if created != 1 {
+                    conformance("\(created) processes created the segment, expected exactly 1",
+                                "PROTOCOL.md §4.1: two processes racing to create one segment end with exactly one "
+                                + "valid segment and both use it; here \(created) of the parallel \(op.rawValue) calls answered created=true.")
+                }
+            }
+        }
+    }
+
+    // MARK: - the parallel part
+
+    func runParallel() throws {
+        let lists = scenario.parallel.filter { !$0.steps.isEmpty }
+        log.add("parallel part begins: " + lists.map { "\($0.role) × \($0.steps.count)" }.joined(separator: ", "))
+        let group = DispatchGroup()
+        let errors = ErrorBox()
+        for list in lists {
+            group.enter()
+            let t = Thread { [unowned self] in
+                defer { group.leave() }
+                do {
+                    for step in list.steps {
+                        switch step {
+                        case .operation(let o):
+                            let r = try perform(o, inParallel: true)
+                            lock.lock()
+                            parallelResults.append((o.op, r))
+                            evaluate(o, r)
+                            lock.unlock()
+                        case .control(let c):
+                            if case .sleep(let ns) = c.kind { usleep(useconds_t(min(ns / 1000, 60_000_000))) }
+                        }
+                    }
+                } catch {
+                    errors.add(error)
+                }
+            }
+            t.start()
+        }
+        group.wait()
+        log.add("parallel part ends")
+        if let e = errors.first { throw e }
+        try checkInvariants(after: nil)
+        if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
+    }
+
+    // MARK: - operations
+
+    func call(_ fx: FixtureProcess, _ rp: RoleProcess, _ op: String, _ args: JSON, text: String) throws -> DriverResponse {
+        do {
+            let r = try fx.call(op, args)
+            if let kind = r.errorKind {
+                if kind == "unsupported" {
+                    addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(text)", details: r.message ?? ""))
+                    throw Abort()
+                }
+                try harness("\(rp.role) (\(rp.impl)) answered \(text) with error(\(kind))", r.message ?? "")
+            }
+            record(r.transitions, reporter: rp.participant)
+            return r
+        } catch let f as FixtureFailure {
+            try harness("fixture \(rp.impl) playing \(rp.role) failed during \(text)", f.description)
+        }
+    }
+
+    func record(_ transitions: [JSON], reporter: Int?) {
+        lock.lock()
+        defer { lock.unlock() }
+        for t in transitions {
+            checker.observe(ObservedTransition(
+                event: t["event"]?.string ?? "?", shard: Int(t["shard"]?.int ?? -1), slot: Int(t["slot"]?.int ?? -1),
+                from: t["from"]?.string ?? "?", to: t["to"]?.string ?? "?", seq: t["seq"]?.uint ?? 0,
+                owner: Int(t["owner"]?.int ?? 0), gseq: t["gseq"]?.uint), reporter: reporter)
+        }
+    }
+
+    func arguments(_ o: OperationStep) -> JSON {
+        var a: [String: JSON] = [:]
+        let g = scenario.geometry
+        switch o.op {
+        case .create, .openOrCreate, .open:
+            a["path"] = .string(segmentPath)
+            if o.op != .open {
+                a["geometry"] = [
+                    "shard_count": .int(Int64(g.shards)), "slots_per_shard": .int(Int64(g.slots)),
+                    "key_capacity": .int(Int64(g.keyCapacity)), "value_capacity": .int(Int64(g.valueCapacity)),
+                    "probe_window": .int(Int64(g.window)), "participant_capacity": .int(Int64(g.participants)),
+                ]
+                if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
+                if o.group { a["group"] = true }
+            }
+        case .get, .invalidate, .evict:
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+        case .put, .refresh:
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+            a["value_hex"] = .string(Hex.encode(o.value ?? []))
+            if let t = o.ttlNs { a["ttl_ns"] = .int(Int64(bitPattern: t)) }
+            if let t = o.graceNs { a["grace_ns"] = .int(Int64(bitPattern: t)) }
+            if let t = o.origin { a["origin_tag"] = .int(Int64(bitPattern: t)) }
+            if let t = o.version { a["version"] = .int(Int64(bitPattern: t)) }
+        case .wait:
+            let rp = roles[o.role]!
+            let seen = o.seen ?? rp.rememberedGeneration ?? 0
+            a["seen"] = .int(Int64(bitPattern: seen))
+            a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
+        case .close, .stats, .generation:
+            break
+        }
+        if let c = o.crashAt { a["crash_at"] = .string(c) }
+        return .object(a)
+    }
+
+    /// Sends one operation step; returns nil when the fixture died at the requested `crash_at`.
+    func perform(_ o: OperationStep, inParallel: Bool) throws -> DriverResponse? {
+        let rp = roles[o.role]!
+        guard let fx = rp.fixture else {
+            try harness("\(o.role) has no running process at \(o.location)", "the scenario uses \(o.role) after it crashed; add `start: \(o.role)`")
+        }
+        let callAt = MonotonicClock.now()
+        let args = arguments(o)
+        let text = "\(o.role) (\(rp.impl)) \(o.text)"
+        var response: DriverResponse?
+        do {
+            // A `wait` may legitimately take its whole timeout before answering.
+            let extra = o.op == .wait ? Double(o.timeoutNs ?? 5_000_000_000) / 1e9 : 0
+            let r = try fx.call(o.op.rawValue, args, timeout: options.timeout + extra)
+            if let kind = r.errorKind {
+                if kind == "unsupported" {
+                    addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(o.text)", details: r.message ?? ""))
+                    throw Abort()
+                }
+                try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
+            }
+            record(r.transitions, reporter: rp.participant)
+            response = r
+        } catch let f as FixtureFailure {
+            guard o.crashAt != nil, case .exited = f else {
+                try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))", f.description)
+            }
+            // The fixture killed itself at the pause point, as asked: the outcome is unknown.
+            rp.fixture = nil
+            rp.crashed = true
+        }
+        let returnAt = MonotonicClock.now()
+        lock.lock()
+        if let r = response, o.op == .create || o.op == .open || o.op == .openOrCreate {
+            rp.participant = r.result["participant"]?.int.map(Int.init)
+        }
+        if let r = response, o.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
+        log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(o, response))")
+        noteHistory(o, response, rp: rp, call: callAt, ret: returnAt)
+        lock.unlock()
+        return response
+    }
+
+    func describe(_ o: OperationStep, _ r: DriverResponse?) -> String {
+        guard let r else { return "process died at \(o.crashAt ?? "?") (outcome unknown)" }
+        var s = r.summary
+        let res = r.result
+        switch o.op {
+        case .get:
+            if res["hit"]?.bool == true {
+                s += " hit\(res["stale"]?.bool == true ? " (stale)" : "") value=\(ScenarioValue.render(Hex.decode(res["value_hex"]?.string ?? "") ?? [])) version=\(res["version"]?.int ?? 0)"
+                if res["refresh_requested"]?.bool == true { s += " refresh_requested" }
+            } else if r.isOK { s += " miss" }
+        case .put, .refresh:
+            if r.isOK { s += " version=\(res["version"]?.int ?? 0)\(res["created"]?.bool == true ? " created" : "")" }
+        case .invalidate, .evict:
+            if r.isOK { s += res["removed"]?.bool == true ? " removed" : " nothing removed" }
+        case .wait:
+            if r.isOK { s += res["timed_out"]?.bool == true ? " timed out" : " woken (generation \(res["generation"]?.int ?? 0))" }
+        case .openOrCreate:
+            if r.isOK { s += res["created"]?.bool == true ? " created" : " opened" }
+        default: break
+        }
+        return s
+    }
+}
+
+/// The first error of any parallel role; the lists run on their own threads.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func add(_ e: Error) { lock.lock(); errors.append(e); lock.unlock() }
+    var first: Error? { lock.lock(); defer { lock.unlock() }; return errors.first }
+}

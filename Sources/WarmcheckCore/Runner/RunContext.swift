@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import WarmcheckScenario
+
+/// Settings shared by every case of a run.
+public struct RunOptions: Sendable {
+    /// Implementations by name (the `--fixture` list).
+    public var fixtures: [String: FixtureSpec]
+    /// Where segment files go (one per case, removed afterwards).
+    public var workDir: String
+    /// Seconds to wait for any one fixture response before calling it hung.
+    public var timeout: Double = 15
+    public var seed: UInt64 = 1
+    /// Exploration budget of the linearizability search per case.
+    public var linearizabilityStates: Int = 2_000_000
+    /// Extra arguments given to every fixture command (`--fault NAME` in the self-test).
+    public var extraFixtureArgs: [String: [String]] = [:]
+    /// How the one command that reruns a case starts (`warmcheck run` plus the run's flags).
+    public var rerunPrefix: String = "warmcheck run"
+
+    public init(fixtures: [String: FixtureSpec], workDir: String) {
+        self.fixtures = fixtures
+        self.workDir = workDir
+    }
+}
+
+/// One monotonic clock for every call and return of a case (the history's time axis).
+enum MonotonicClock {
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+/// A role's process across restarts: every incarnation's pid is remembered, since provenance
+/// written by an earlier incarnation still names the role.
+final class RoleProcess {
+    let role: String
+    let impl: String
+    let spec: FixtureSpec
+    var fixture: FixtureProcess?
+    var pids: [Int64] = []
+    var language: String = ""
+    var operations: Set<String> = []
+    var participant: Int?
+    var rememberedGeneration: UInt64?
+    var crashed = false
+
+    init(role: String, impl: String, spec: FixtureSpec) {
+        self.role = role
+        self.impl = impl
+        self.spec = spec
+    }
+
+    /// Starts a new incarnation and says hello.
+    func start(timeout: Double, scratchDir: String) throws {
+        let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: scratchDir)
+        fixture = fx
+        pids.append(Int64(fx.pid))
+        let hello = try fx.sayHello()
+        language = hello["language"]?.string ?? impl
+        operations = Set((hello["operations"]?.array ?? []).compactMap(\.string))
+        crashed = false
+    }
+
+    func stop() {
+        fixture?.stop()
+        fixture = nil
+    }
+}
+
+/// The step log of a case: what a person reads to see how the failure came about.
+struct StepLog {
+    private(set) var lines: [String] = []
+
+    mutating func add(_ s: String) { lines.append("\(lines.count + 1). \(s)") }
+
+    func render(last n: Int = 25) -> String {
+        let shown = lines.suffix(n)
+        var out = ""
+        if lines.count > n { out += "   … \(lines.count - n) earlier steps\n" }
+        for l in shown { out += "   \(l)\n" }
+        return out
+    }
+}

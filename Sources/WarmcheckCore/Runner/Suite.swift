@@ -1,0 +1,47 @@
+import Foundation
+import WarmcheckScenario
+
+/// Loads scenario files and runs their cases one after another (cases never overlap: on two
+/// cores, concurrent cases would distort each other's races).
+public struct Suite {
+    public var options: RunOptions
+    public var expectedFailures = ExpectedFailures()
+    /// Called before each case (index, total, name) and after it (with its result).
+    public var progress: (Int, Int, String, CaseResult?) -> Void = { _, _, _, _ in }
+
+    public init(options: RunOptions) { self.options = options }
+
+    /// Scenarios from files and directories; every parse error of every file is collected.
+    public static func load(paths: [String]) -> (scenarios: [Scenario], errors: [ScenarioError]) {
+        var scenarios: [Scenario] = []
+        var errors: [ScenarioError] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
+                errors.append(ScenarioError(.syntax, SourceLocation(file: p, line: 1, column: 1), "no such file or directory"))
+                continue
+            }
+            if isDir.boolValue {
+                let lib = ScenarioLibrary.load(directory: URL(fileURLWithPath: p))
+                scenarios += lib.scenarios
+                errors += lib.errors
+            } else {
+                let r = ScenarioParser.parseCollectingErrors(contentsOf: URL(fileURLWithPath: p))
+                errors += r.errors
+                if let s = r.scenario { scenarios.append(s) }
+            }
+        }
+        return (scenarios, errors)
+    }
+
+    public func run(_ cases: [ScenarioCase]) -> [CaseResult] {
+        var results: [CaseResult] = []
+        for (i, c) in cases.enumerated() {
+            progress(i, cases.count, c.name, nil)
+            let r = expectedFailures.apply(CaseRunner(c, options: options).run())
+            results.append(r)
+            progress(i, cases.count, c.name, r)
+        }
+        return results
+    }
+}
