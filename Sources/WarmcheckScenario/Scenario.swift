@@ -1,0 +1,512 @@
+// The scenario model (docs/SCENARIOS.md): what a parsed scenario file is, in types the runner
+// consumes directly. Nothing here does I/O; ScenarioParser builds these values.
+
+import Foundation
+
+/// A position in a scenario file (1-based line and column, columns in Unicode scalars).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// `FILE:LINE:COL`.
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// One parsed scenario file.
+public struct Scenario: Sendable, Hashable {
+    /// `name:` or the file name without `.yaml`.
+    public var name: String
+    /// `description:` (empty if absent).
+    public var description: String
+    /// Events of PROTOCOL.md §8.2 the case must observe (`covers:`), as spelled there.
+    public var covers: [String]
+    public var geometry: Geometry
+    public var clock: ScenarioClock
+    /// Roles in declaration order with the implementations allowed to play them.
+    public var processes: [RoleDeclaration]
+    public var expand: ExpandMode
+    /// `init:`: sequential steps run first, in order.
+    public var initSteps: [Step]
+    /// `parallel:`: one list per role (in file order); the lists run concurrently.
+    public var parallel: [ParallelList]
+    /// `final:`: sequential steps run after every parallel list finished.
+    public var finalSteps: [Step]
+    /// The file this scenario was read from (as given to the parser).
+    public var file: String
+    /// Where the scenario's top-level mapping starts.
+    public var location: SourceLocation
+
+    public init(name: String, description: String = "", covers: [String] = [],
+                geometry: Geometry = .default, clock: ScenarioClock = .default,
+                processes: [RoleDeclaration], expand: ExpandMode = .pairs,
+                initSteps: [Step] = [], parallel: [ParallelList] = [], finalSteps: [Step] = [],
+                file: String, location: SourceLocation) {
+        self.name = name
+        self.description = description
+        self.covers = covers
+        self.geometry = geometry
+        self.clock = clock
+        self.processes = processes
+        self.expand = expand
+        self.initSteps = initSteps
+        self.parallel = parallel
+        self.finalSteps = finalSteps
+        self.file = file
+        self.location = location
+    }
+
+    /// Role names in declaration order.
+    public var roles: [String] { processes.map(\.role) }
+
+    /// True if the scenario has a non-empty `parallel:` part.
+    public var hasParallelPart: Bool { parallel.contains { !$0.steps.isEmpty } }
+
+    /// Every operation of the scenario (init, then parallel lists in order, then final).
+    public var allOperations: [OperationStep] {
+        (initSteps + parallel.flatMap(\.steps) + finalSteps).compactMap(\.operation)
+    }
+
+    /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
+    public var operationsUsed: Set<Operation> { Set(allOperations.map(\.op)) }
+
+    /// The event names PROTOCOL.md §8.2 defines (valid in `covers:`).
+    public static let knownEvents: [String] = [
+        "claim", "publish", "abort", "refresh_claim", "refresh_publish", "refresh_abort",
+        "mark_stale", "invalidate_claim", "clear", "evict", "expire", "reclaim",
+    ]
+}
+
+/// The segment geometry `create` and `open_or_create` use (PROTOCOL.md §3).
+public struct Geometry: Sendable, Hashable {
+    public var shards: Int
+    public var slots: Int
+    public var keyCapacity: Int
+    public var valueCapacity: Int
+    public var window: Int
+    public var participants: Int
+
+    public init(shards: Int, slots: Int, keyCapacity: Int, valueCapacity: Int, window: Int, participants: Int) {
+        self.shards = shards
+        self.slots = slots
+        self.keyCapacity = keyCapacity
+        self.valueCapacity = valueCapacity
+        self.window = window
+        self.participants = participants
+    }
+
+    /// PROTOCOL.md §3's default: 16 × 64 slots, key 64 B, value 1024 B, window 8, 64 participants.
+    public static let `default` = Geometry(shards: 16, slots: 64, keyCapacity: 64, valueCapacity: 1024,
+                                           window: 8, participants: 64)
+
+    /// The first geometry rule of PROTOCOL.md §3 this geometry violates, or nil.
+    public var violatedRule: String? {
+        if !(1...65536).contains(shards) { return "1 ≤ shards ≤ 65536" }
+        if !(1...65536).contains(slots) { return "1 ≤ slots ≤ 65536" }
+        if !(8...4096).contains(keyCapacity) || keyCapacity % 8 != 0 { return "8 ≤ key_capacity ≤ 4096, multiple of 8" }
+        if !(8...1_048_576).contains(valueCapacity) || valueCapacity % 8 != 0 {
+            return "8 ≤ value_capacity ≤ 1048576, multiple of 8"
+        }
+        if window < 1 || window > min(slots, 64) { return "1 ≤ window ≤ min(slots, 64)" }
+        if !(1...4096).contains(participants) { return "1 ≤ participants ≤ 4096" }
+        return nil
+    }
+}
+
+/// The segment's clock: simulated (feature SIM_CLOCK, starting at a value) or CLOCK_REALTIME.
+public enum ScenarioClock: Sendable, Hashable {
+    /// `clock: DURATION`: SIM_CLOCK segment whose `sim_clock_ns` starts at this many nanoseconds.
+    case simulated(startNs: UInt64)
+    /// `clock: real`.
+    case real
+
+    /// `1000s`.
+    public static let `default` = ScenarioClock.simulated(startNs: 1_000 * 1_000_000_000)
+}
+
+/// Which implementations may play a role (`any` or an explicit list).
+public enum AllowedImplementations: Sendable, Hashable {
+    case any
+    case only([String])
+
+    /// The allowed implementations among `available`, in the order of `available`.
+    public func filter(_ available: [String]) -> [String] {
+        switch self {
+        case .any: return available
+        case .only(let list): return available.filter { list.contains($0) }
+        }
+    }
+}
+
+/// One entry of `processes:`: a role and the implementations allowed to play it.
+public struct RoleDeclaration: Sendable, Hashable {
+    public var role: String
+    public var allowed: AllowedImplementations
+    public var location: SourceLocation
+
+    public init(role: String, allowed: AllowedImplementations, location: SourceLocation) {
+        self.role = role
+        self.allowed = allowed
+        self.location = location
+    }
+}
+
+/// How a scenario is expanded over implementations (`expand:`).
+public enum ExpandMode: String, Sendable, Hashable, CaseIterable {
+    /// Every combination of the roles' allowed implementations.
+    case pairs
+    /// One case per implementation, playing every role.
+    case same
+    /// The `same` cases plus every case where exactly one role plays a different implementation.
+    case diagonalPlusOne = "diagonal+one"
+}
+
+/// One role's list of the `parallel:` part.
+public struct ParallelList: Sendable, Hashable {
+    public var role: String
+    public var steps: [Step]
+    public var location: SourceLocation
+
+    public init(role: String, steps: [Step], location: SourceLocation) {
+        self.role = role
+        self.steps = steps
+        self.location = location
+    }
+}
+
+/// A step: an operation sent to a role's fixture, or a control step run by the orchestrator.
+public enum Step: Sendable, Hashable {
+    case operation(OperationStep)
+    case control(ControlStep)
+
+    public var location: SourceLocation {
+        switch self {
+        case .operation(let o): return o.location
+        case .control(let c): return c.location
+        }
+    }
+
+    /// The operation, if this is an operation step.
+    public var operation: OperationStep? {
+        if case .operation(let o) = self { return o }
+        return nil
+    }
+
+    /// The control step, if this is one.
+    public var control: ControlStep? {
+        if case .control(let c) = self { return c }
+        return nil
+    }
+}
+
+/// The operations a step may ask a fixture for (docs/SCENARIOS.md; raw values are DRIVER.md op names).
+public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
+    case create, open
+    case openOrCreate = "open_or_create"
+    case close, get, put, refresh, invalidate, evict, stats, generation, wait
+
+    public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
+
+    /// Number of positional arguments: key (get, invalidate, evict), key and value (put, refresh).
+    public var positionalCount: Int {
+        switch self {
+        case .get, .invalidate, .evict: return 1
+        case .put, .refresh: return 2
+        default: return 0
+        }
+    }
+
+    /// Options this operation accepts (`crash_at` is accepted by every operation).
+    public var allowedOptions: [String] {
+        switch self {
+        case .create: return ["group", "crash_at"]
+        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at"]
+        case .wait: return ["timeout", "seen", "crash_at"]
+        default: return ["crash_at"]
+        }
+    }
+}
+
+/// A `name=value` option of an operation step, typed by its name.
+public enum OptionValue: Sendable, Hashable {
+    /// `ttl=`, `grace=`, `timeout=` (nanoseconds).
+    case duration(UInt64)
+    /// `origin=`, `version=`, `seen=`.
+    case integer(UInt64)
+    /// `group=`.
+    case bool(Bool)
+    /// `crash_at=` (a fixture pause point such as `put.after_claim`).
+    case string(String)
+}
+
+/// An operation sent to ROLE's fixture, with what the response must show.
+public struct OperationStep: Sendable, Hashable {
+    public var role: String
+    public var op: Operation
+    /// The key (get, put, refresh, invalidate, evict), nil for the others.
+    public var key: [UInt8]?
+    /// The value (put, refresh), nil for the others.
+    public var value: [UInt8]?
+    /// Options by name (`ttl`, `grace`, `origin`, `version`, `group`, `timeout`, `seen`, `crash_at`).
+    public var options: [String: OptionValue]
+    /// Expectations, in the order written. Empty: only a non-`error` response is required.
+    public var expect: [Expectation]
+    public var location: SourceLocation
+    /// The step's text as written (`put k1 v1 ttl=10s`), for reports.
+    public var text: String
+
+    public init(role: String, op: Operation, key: [UInt8]? = nil, value: [UInt8]? = nil,
+                options: [String: OptionValue] = [:], expect: [Expectation] = [],
+                location: SourceLocation, text: String) {
+        self.role = role
+        self.op = op
+        self.key = key
+        self.value = value
+        self.options = options
+        self.expect = expect
+        self.location = location
+        self.text = text
+    }
+
+    /// `ttl=` in nanoseconds (nil: not given, i.e. never expires).
+    public var ttlNs: UInt64? { options["ttl"]?.durationValue }
+    /// `grace=` in nanoseconds.
+    public var graceNs: UInt64? { options["grace"]?.durationValue }
+    /// `origin=`.
+    public var origin: UInt64? { options["origin"]?.integerValue }
+    /// `version=` (explicit data version; nil: automatic).
+    public var version: UInt64? { options["version"]?.integerValue }
+    /// `timeout=` of `wait` in nanoseconds (nil: runner's default).
+    public var timeoutNs: UInt64? { options["timeout"]?.durationValue }
+    /// `seen=` of `wait` (nil: the role's remembered generation).
+    public var seen: UInt64? { options["seen"]?.integerValue }
+    /// `group=true` of `create`.
+    public var group: Bool { options["group"]?.boolValue ?? false }
+    /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).
+    public var crashAt: String? { options["crash_at"]?.stringValue }
+}
+
+extension OptionValue {
+    public var durationValue: UInt64? { if case .duration(let v) = self { return v }; return nil }
+    public var integerValue: UInt64? { if case .integer(let v) = self { return v }; return nil }
+    public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
+    public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
+}
+
+/// A control step run by the orchestrator itself.
+public struct ControlStep: Sendable, Hashable {
+    public var kind: ControlKind
+    public var location: SourceLocation
+
+    public init(kind: ControlKind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// What a control step does (docs/SCENARIOS.md, "Control steps").
+public enum ControlKind: Sendable, Hashable {
+    /// `advance: D`: move the segment's simulated clock forward by D nanoseconds.
+    case advance(ns: UInt64)
+    /// `sleep: D`: real sleep (inside a parallel list: of that role).
+    case sleep(ns: UInt64)
+    /// `restart: ROLE`: close ROLE's process, start a new one of the same implementation, `open`.
+    case restart(role: String)
+    /// `crash: ROLE`: SIGKILL ROLE's process.
+    case crash(role: String)
+    /// `start: ROLE`: start ROLE's process again after a crash and `open` the segment.
+    case start(role: String)
+    /// `check: {...}`: a check over the parallel part's results (only in `final`).
+    case check(ScenarioCheck)
+}
+
+/// A `check:` of the final part.
+public enum ScenarioCheck: Sendable, Hashable {
+    /// `created_once: OP`: exactly one of the parallel calls of OP answered `created`.
+    case createdOnce(Operation)
+}
+
+/// A stats counter name (PROTOCOL.md §6), as used in `NAME=N` after `stats`.
+public enum StatsCounter: String, Sendable, Hashable, CaseIterable {
+    case hits, misses
+    case staleHits = "stale_hits"
+    case inserts, refreshes, evictions, invalidations, expirations, reclaims
+}
+
+/// One expectation token of a step's `expect:`. Any token other than `fail`/`unknown` implies
+/// the outcome `ok`.
+public enum Expectation: Sendable, Hashable {
+    /// `ok`.
+    case ok
+    /// `fail` (reason nil: any reason) or `fail(REASON)`.
+    case fail(reason: String?)
+    /// `unknown`.
+    case unknown
+    /// `hit` (fresh or stale).
+    case hit
+    /// `miss`.
+    case miss
+    /// `stale` (implies hit).
+    case stale
+    /// `fresh` (implies hit).
+    case fresh
+    /// `created` (true) / `not_created` (false): `put`, `refresh`, `open_or_create`.
+    case created(Bool)
+    /// `removed` / `not_removed`: `invalidate`, `evict`.
+    case removed(Bool)
+    /// `refresh_requested` / `no_refresh_requested`: `get`.
+    case refreshRequested(Bool)
+    /// `woken` (false) / `timed_out` (true): `wait`.
+    case timedOut(Bool)
+    /// `value=V`: the bytes read.
+    case value([UInt8])
+    /// `version=N`.
+    case version(UInt64)
+    /// `version>N`.
+    case versionGreaterThan(UInt64)
+    /// `origin=N`.
+    case origin(UInt64)
+    /// `writer=ROLE`: written by the process playing ROLE (language and pid).
+    case writer(role: String)
+    /// `NAME=N` after `stats`: the counter's total.
+    case counter(StatsCounter, UInt64)
+
+    /// The token as it would be written.
+    public var token: String {
+        switch self {
+        case .ok: return "ok"
+        case .fail(let r): return r.map { "fail(\($0))" } ?? "fail"
+        case .unknown: return "unknown"
+        case .hit: return "hit"
+        case .miss: return "miss"
+        case .stale: return "stale"
+        case .fresh: return "fresh"
+        case .created(let b): return b ? "created" : "not_created"
+        case .removed(let b): return b ? "removed" : "not_removed"
+        case .refreshRequested(let b): return b ? "refresh_requested" : "no_refresh_requested"
+        case .timedOut(let b): return b ? "timed_out" : "woken"
+        case .value(let v): return "value=" + ScenarioValue.render(v)
+        case .version(let n): return "version=\(n)"
+        case .versionGreaterThan(let n): return "version>\(n)"
+        case .origin(let n): return "origin=\(n)"
+        case .writer(let r): return "writer=\(r)"
+        case .counter(let c, let n): return "\(c.rawValue)=\(n)"
+        }
+    }
+
+    /// The operations this expectation applies to.
+    public var applicableOperations: Set<Operation> {
+        switch self {
+        case .ok, .fail, .unknown: return Set(Operation.allCases)
+        case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get]
+        case .version, .versionGreaterThan: return [.get, .put, .refresh]
+        case .created: return [.put, .refresh, .openOrCreate]
+        case .removed: return [.invalidate, .evict]
+        case .timedOut: return [.wait]
+        case .counter: return [.stats]
+        }
+    }
+}
+
+/// Byte strings as written in scenarios: plain UTF-8, `hex:…`, `bytes:N`, `bytes:N:S`.
+public enum ScenarioValue {
+    /// Largest `bytes:N` accepted (twice the largest value capacity).
+    public static let maxGeneratedLength = 2 * 1_048_576
+
+    /// Parses a value token; nil with a reason if malformed.
+    public static func parse(_ token: String) -> Result<[UInt8], ValueError> {
+        if token.hasPrefix("hex:") {
+            let hex = Array(token.utf8.dropFirst(4))
+            guard hex.count % 2 == 0 else { return .failure(ValueError("hex value has an odd number of digits")) }
+            var out: [UInt8] = []
+            out.reserveCapacity(hex.count / 2)
+            var i = 0
+            while i < hex.count {
+                guard let hi = hexDigit(hex[i]), let lo = hexDigit(hex[i + 1]) else {
+                    return .failure(ValueError("'\(token)' has a character that is not a hex digit"))
+                }
+                out.append(hi << 4 | lo)
+                i += 2
+            }
+            return .success(out)
+        }
+        if token.hasPrefix("bytes:") {
+            let parts = token.dropFirst(6).split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 1 || parts.count == 2,
+                  let n = parseDecimal(parts[0]) else {
+                return .failure(ValueError("'\(token)' is not bytes:N or bytes:N:S"))
+            }
+            guard n <= UInt64(maxGeneratedLength) else {
+                return .failure(ValueError("bytes:\(n) is longer than \(maxGeneratedLength)"))
+            }
+            var seed: UInt64 = 0
+            if parts.count == 2 {
+                guard let s = parseDecimal(parts[1]) else {
+                    return .failure(ValueError("'\(token)' is not bytes:N or bytes:N:S"))
+                }
+                seed = s
+            }
+            return .success(pattern(count: Int(n), seed: seed))
+        }
+        if token.isEmpty { return .failure(ValueError("empty value (write hex: for no bytes)")) }
+        return .success(Array(token.utf8))
+    }
+
+    /// `bytes:N:S`: byte `j` = `(S + j) mod 251` (S = 0 for `bytes:N`).
+    public static func pattern(count: Int, seed: UInt64 = 0) -> [UInt8] {
+        let s = Int(seed % 251)
+        return (0..<count).map { UInt8((s + $0) % 251) }
+    }
+
+    /// A readable spelling of bytes: plain if printable ASCII without spaces or `=`, else `hex:`.
+    public static func render(_ bytes: [UInt8]) -> String {
+        if !bytes.isEmpty, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "=") }),
+           let s = String(bytes: bytes, encoding: .utf8), !s.hasPrefix("hex:"), !s.hasPrefix("bytes:") {
+            return s
+        }
+        return "hex:" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Why a value token is malformed.
+    public struct ValueError: Error, Sendable, Hashable {
+        public var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    private static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    static func parseDecimal<S: StringProtocol>(_ s: S) -> UInt64? {
+        guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return UInt64(s)
+    }
+}
+
+/// Durations as written in scenarios: `10s`, `250ms`, `5us`, `100ns`, `2m`.
+public enum ScenarioDuration {
+    /// Nanoseconds of a duration token, nil if malformed (no unit, unknown unit, overflow).
+    public static func nanoseconds(_ token: String) -> UInt64? {
+        let units: [(String, UInt64)] = [("ns", 1), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000),
+                                         ("m", 60_000_000_000)]
+        // Longest suffix first so that "ms" is not read as "m" + "s".
+        for (suffix, factor) in units.sorted(by: { $0.0.count > $1.0.count }) where token.hasSuffix(suffix) {
+            let number = token.dropLast(suffix.count)
+            guard let n = ScenarioValue.parseDecimal(number) else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: factor)
+            return overflow ? nil : product
+        }
+        return nil
+    }
+}

@@ -1,0 +1,47 @@
+import XCTest
+
+@testable import WarmcheckCore
+
+/// The matrix's model must match docs/MATRIX.md; these figures are the ones the document states.
+final class MatrixModelTests: XCTestCase {
+    func testModelMatchesTheDocumentedSequence() {
+        let table = MatrixSequence.model()
+        XCTAssertEqual(table.count, 23, "24 keys + big − 3 removed + 07 re-added")
+        XCTAssertEqual(table[MatrixSequence.key(0)]?.version, 26)
+        XCTAssertEqual(table[MatrixSequence.key(5)]?.version, 31)
+        XCTAssertEqual(table[MatrixSequence.key(6)]?.version, 501)
+        XCTAssertEqual(table[MatrixSequence.key(7)]?.version, 33)
+        XCTAssertNil(table[MatrixSequence.key(8)])
+        XCTAssertNil(table[MatrixSequence.key(9)])
+        XCTAssertEqual(table[MatrixSequence.bigKey]?.value.count, 256)
+        XCTAssertEqual(MatrixSequence.bigKey.count, 32)
+    }
+
+    func testReadsAtTwoSecondsFollowTheTTLClasses() {
+        let table = MatrixSequence.model()
+        XCTAssertEqual(MatrixSequence.expectedRead(MatrixSequence.key(4), in: table), .fresh(table[MatrixSequence.key(4)]!))
+        XCTAssertEqual(MatrixSequence.expectedRead(MatrixSequence.key(1), in: table), .fresh(table[MatrixSequence.key(1)]!))
+        XCTAssertEqual(MatrixSequence.expectedRead(MatrixSequence.key(2), in: table), .stale(table[MatrixSequence.key(2)]!))
+        XCTAssertEqual(MatrixSequence.expectedRead(MatrixSequence.key(3), in: table), .miss)
+        XCTAssertEqual(MatrixSequence.expectedRead(MatrixSequence.key(8), in: table), .miss)
+    }
+
+    func testExpectedViewCatchesEachKindOfDifference() {
+        let v = ExpectedView.make(writerLanguage: "go", writerPID: 42)
+        let want = v.json["reads"]!.array!.first { $0["hit"]?.bool == true && $0["stale"]?.bool == true }!
+        var actual = want.object!
+        actual["writer"] = ["language": 1, "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
+        XCTAssertEqual(v.checkRead(want, actual: .object(actual)), [], "language code 1 is go")
+        var wrong = actual
+        wrong["version"] = .int(want["version"]!.int! - 1)
+        XCTAssertEqual(v.checkRead(want, actual: .object(wrong)).count, 1)
+        wrong = actual
+        wrong["refresh_requested"] = false
+        XCTAssertEqual(v.checkRead(want, actual: .object(wrong)).count, 1)
+        wrong = actual
+        wrong["writer"] = ["language": "rust", "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
+        XCTAssertEqual(v.checkRead(want, actual: .object(wrong)).count, 1)
+        XCTAssertEqual(v.checkRead(want, actual: ["hit": false]).count, 1)
+        XCTAssertEqual(v.checkDump(["entries": [], "problems": []]).count, 23, "every missing entry is named")
+    }
+}
