@@ -131,6 +131,17 @@ public enum SlotStateMachine {
         return nil
     }
 
+    /// One path of exactly `steps` transitions of any kind from `from` to `to`, or nil. Used only
+    /// when a participant died mid-operation; gaps longer than 8 are never explained this way.
+    public static func anyPath(from: SlotState, to: SlotState, steps: UInt64) -> [TransitionRule]? {
+        if steps == 0 { return from == to ? [] : nil }
+        if steps > 8 { return nil }
+        for r in rules where r.from.contains(from) {
+            if let rest = anyPath(from: r.to, to: to, steps: steps - 1) { return [r] + rest }
+        }
+        return nil
+    }
+
     /// Prose list of what may happen from `state`: "refresh_claim (T4, → REFRESHING), …".
     public static func describeLegal(from state: SlotState) -> String {
         let rs = rules(from: state)

@@ -46,6 +46,22 @@ public final class TransitionChecker {
         self.initial = initial
     }
 
+    /// Participants that died in the middle of an operation (killed at a pause point): the
+    /// transitions they made just before dying were never reported, so gaps may hide any
+    /// transition, not only silent ones (Jepsen's :info operations, at the slot level).
+    public private(set) var diedMidOperation: Set<Int> = []
+
+    public func participantDied(_ id: Int) {
+        diedMidOperation.insert(id)
+        cached = nil
+    }
+
+    /// Whether `steps` unreported transitions can lead from `from` to `to`.
+    private func gapExplained(from: SlotState, to: SlotState, steps: UInt64) -> Bool {
+        if SlotStateMachine.silentPath(from: from, to: to, steps: steps) != nil { return true }
+        return !diedMidOperation.isEmpty && SlotStateMachine.anyPath(from: from, to: to, steps: steps) != nil
+    }
+
     /// Records one reported transition.
     /// - Parameter reporter: the participant id of the fixture that reported it, when known.
     public func observe(_ t: ObservedTransition, reporter: Int?) {
@@ -166,7 +182,7 @@ public final class TransitionChecker {
                             checkOwnerContinuity(rule: rule, t: t, reporter: r.reporter, wordOwner: k.owner,
                                                  slotName: slotName, violation: violation)
                         }
-                    } else if SlotStateMachine.silentPath(from: k.state, to: from, steps: missing) == nil {
+                    } else if !gapExplained(from: k.state, to: from, steps: missing) {
                         violation(.unexplainedGap, t.seq, nil,
                                   "\(slotName): cannot explain the \(missing) unreported transition\(missing == 1 ? "" : "s") between seq \(k.seq) and seq \(t.seq). \(k.source) left the slot in \(k.state.name) at seq \(k.seq); the next report, seq \(t.seq) \(t), starts from \(from.name). Only silent transitions may go unreported (mark_stale T7 and reclaim of a dead owner T12–T14, §8.2), and \(describeSilent(from: k.state, steps: missing)).")
                     }
@@ -200,7 +216,7 @@ public final class TransitionChecker {
                         }
                     } else if s.seq > k.seq {
                         let steps = s.seq - k.seq
-                        if SlotStateMachine.silentPath(from: k.state, to: st, steps: steps) == nil {
+                        if !gapExplained(from: k.state, to: st, steps: steps) {
                             violation(.snapshotMismatch, s.seq, nil,
                                       "\(slotName): \(what) shows \(shown), \(steps) transition\(steps == 1 ? "" : "s") after \(k.source) left the slot in \(k.state.name) at seq \(k.seq), and none of those transitions was reported. Only silent transitions may go unreported (mark_stale T7 and reclaim of a dead owner T12–T14), and \(describeSilent(from: k.state, steps: steps)); so \(shown) at seq \(s.seq) cannot be explained.")
                         }

@@ -321,9 +321,11 @@ public final class CaseRunner: @unchecked Sendable {
             guard o.crashAt != nil, case .exited = f else {
                 try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))", f.description)
             }
-            // The fixture killed itself at the pause point, as asked: the outcome is unknown.
+            // The fixture killed itself at the pause point, as asked: the outcome is unknown, and
+            // the transitions it made before dying were never reported.
             rp.fixture = nil
             rp.crashed = true
+            if let p = rp.participant { lock.lock(); checker.participantDied(p); lock.unlock() }
         }
         let returnAt = MonotonicClock.now()
         lock.lock()
