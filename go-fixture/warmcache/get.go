@@ -40,7 +40,7 @@ type Lookup struct {
 
 // keyPlace computes h, shard and home slot of a key (§6).
 func (c *Cache) keyPlace(key []byte) (h uint64, shard, home uint32) {
-	h = WCH64(key, KeySeed)
+	h = WCH64(key, c.keySeed()) // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
 	// Both operands fit 32 bits; 32-bit division is markedly cheaper than 64-bit.
 	shard = uint32(h>>32) % c.geo.ShardCount
 	home = uint32(h) % c.geo.SlotsPerShard
@@ -161,17 +161,28 @@ retry:
 				}
 				got = c.copyValue(ro+RecValue, buf[:vlen])
 			}
+			c.hooks.at(PointGetBetweenSeqReads)
 			// The "fence(acquire)" + relaxed second load of §9.2: Go's atomic load is
 			// sequentially consistent, so it cannot move above the copy's loads.
-			s2 := Word(c.load(so + SlotState))
-			if !snapshotOK(s1, s2, pc) {
-				continue retry
+			//
+			// FAULT skip_second_seq_check: the torn-read bug of a seqlock reader that trusts its
+			// first load: without the second load a copy that raced with a writer (T5 then a
+			// new T4 rewriting record[A(s1)], or an eviction rewriting the key and record) is
+			// returned as if it were a snapshot.
+			if !c.faults.has(FaultSkipSecondSeqCheck) {
+				s2 := Word(c.load(so + SlotState))
+				if !snapshotOK(s1, s2, pc) {
+					continue retry
+				}
 			}
 			if short {
 				return Lookup{Shard: shard, Slot: j}, newErr(CodeTooLarge, "get", c.path,
 					"buffer holds %d bytes, the value has %d", len(buf), vlen)
 			}
-			if bad || got != sum || version == 0 {
+			// FAULT ignore_checksum (checked only when the sums differ, so free otherwise): the
+			// bug of a reader that copies without verifying, returning torn or corrupt bytes.
+			// `bad` (value_len > value_capacity) still makes a miss: nothing was copied (§13).
+			if bad || version == 0 || (got != sum && !c.faults.has(FaultIgnoreChecksum)) {
 				// A stable snapshot that fails its checks is real corruption: never return it.
 				corrupt = true
 				break retry
@@ -183,7 +194,9 @@ retry:
 			switch {
 			case exp == 0 || now < exp:
 				res.Hit = true
-			case now < until:
+			case now < until || c.faults.has(FaultStaleForever):
+				// FAULT stale_forever (evaluated only for an expired record): the bug of a
+				// reader that forgets stale_until_ns and serves an expired value for ever.
 				res.Hit, res.Stale = true, true
 				if s1.State() == StateReady {
 					// T7: the one reader whose CAS succeeds asks for the refresh.

@@ -180,8 +180,8 @@ func (c *Cache) inspectSlot(s, j uint32, now uint64) (Entry, string, bool) {
 		switch {
 		case !keyOK:
 			return Entry{}, fmt.Sprintf("%s: key_len %d outside 1..%d", where, kl, kc), false
-		case kh != WCH64(key, KeySeed):
-			return Entry{}, fmt.Sprintf("%s: key_hash %#016x does not match the key (%#016x)", where, kh, WCH64(key, KeySeed)), false
+		case kh != WCH64(key, c.keySeed()):
+			return Entry{}, fmt.Sprintf("%s: key_hash %#016x does not match the key (%#016x)", where, kh, WCH64(key, c.keySeed())), false
 		case vlen > vc:
 			return Entry{}, fmt.Sprintf("%s: value_len %d exceeds value_capacity %d", where, vlen, vc), false
 		case got != sum:

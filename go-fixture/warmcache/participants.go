@@ -60,7 +60,8 @@ func (c *Cache) sweep() {
 	id := uint64(c.id)
 	for s := uint32(0); s < c.geo.ShardCount; s++ {
 		p := c.u64(c.shardOff(s) + ShardInsertLock)
-		if casU64(p, id, 0) {
+		// FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
+		if !c.faults.has(FaultNeverReclaim) && casU64(p, id, 0) {
 			c.add(c.shardOff(s)+ShardReclaims, 1)
 		}
 	}
@@ -78,6 +79,20 @@ func (c *Cache) sweep() {
 // definition (an OFD lock never conflicts with its own description, so GETLK would say
 // F_UNLCK). Any error answers "alive", the safe answer.
 func (c *Cache) alive(o uint16) bool {
+	if o == c.id {
+		return true
+	}
+	if c.faults.has(FaultStealLiveClaim) {
+		// FAULT steal_live_claim: the bug of a liveness test that always answers "dead"
+		// (e.g. a misread F_OFD_GETLK result): every other owner's claim and insert lock is
+		// reclaimed from under it while it is still writing.
+		return false
+	}
+	return c.lockHeld(o)
+}
+
+// lockHeld is the §5 liveness test proper: does participant o hold its liveness lock?
+func (c *Cache) lockHeld(o uint16) bool {
 	if o == c.id {
 		return true
 	}
@@ -130,7 +145,7 @@ func (c *Cache) Participants() ([]Participant, error) {
 			ProtocolMinor:  uint8(info >> 16),
 			UID:            uint32(info >> 32),
 			RegisteredAtNs: c.load(off + PartRegisteredAtNs),
-			Alive:          c.alive(id),
+			Alive:          c.lockHeld(id), // the truth, even under FAULT steal_live_claim
 			Self:           id == c.id,
 		})
 	}

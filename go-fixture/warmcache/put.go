@@ -144,6 +144,7 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 	if !c.casState(EvRefreshClaim, shard, j, w, claimed) {
 		return PutResult{}, nil, stepRetry
 	}
+	c.hooks.at(PointRefreshAfterClaim)
 	if c.hookAfterClaim != nil && c.hookAfterClaim(EvRefreshClaim) {
 		return PutResult{}, &Error{C: codeAbandoned, Op: op, Detail: "abandoned by test hook"}, stepDone
 	}
@@ -154,10 +155,24 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 		return PutResult{}, newErr(CodeVersionNotNewer, op, c.path, "version %d is not newer than the stored %d", o.Version, current), stepDone
 	}
 	v := c.chooseVersion(o, current)
-	c.writeRecord(c.recOff(so, 1-a), v, value, o)
-	// T5, the publish: Go's CAS is sequentially consistent, so at least release: the record
-	// written above is visible to a reader's acquire load of the new word.
-	if !c.casState(EvRefreshPublish, shard, j, claimed, claimed.next(StateReady, 1-a, 0)) {
+	if c.faults.has(FaultNoVersionBump) {
+		// FAULT no_version_bump: the bug of a refresh that copies the old record header and
+		// forgets to advance the version; readers cannot tell the new value from the old one
+		// by version (invariant 3 and version-based caching break).
+		v = current
+	}
+	rec, to := c.recOff(so, 1-a), claimed.next(StateReady, 1-a, 0)
+	var published bool
+	if c.faults.has(FaultPublishBeforePayload) {
+		published = c.publishBeforePayload(EvRefreshPublish, PointRefreshAfterPayload, shard, j, claimed, to, rec, v, value, o)
+	} else {
+		c.writeRecord(rec, v, value, o)
+		c.hooks.at(PointRefreshAfterPayload)
+		// T5, the publish: Go's CAS is sequentially consistent, so at least release: the
+		// record written above is visible to a reader's acquire load of the new word.
+		published = c.casState(EvRefreshPublish, shard, j, claimed, to)
+	}
+	if !published {
 		// Only a reclaimer that wrongly judged us dead can have moved our claim.
 		return PutResult{}, newErr(CodeBusy, op, c.path, "refresh claim on shard %d slot %d was taken away", shard, j), stepDone
 	}
@@ -169,26 +184,31 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 
 func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, value []byte, o PutOptions) (PutResult, error, step) {
 	shOff := c.shardOff(shard)
-	if !c.lockInsert(shard) {
+	// FAULT skip_insert_lock: the bug of an insert that does not serialise on the shard's
+	// insert lock. Two inserters of one key can both find it absent and claim two slots, so
+	// the key ends up twice in its window (invariant 1 of §8.3 broken).
+	locked := !c.faults.has(FaultSkipInsertLock)
+	if locked && !c.lockInsert(shard) {
 		return PutResult{}, newErr(CodeBusy, op, c.path, "insert lock of shard %d held by a live participant", shard), stepDone
 	}
 	// Find again under the lock: a key inserted meanwhile is seen now (the lock's acquire
 	// pairs with the previous holder's release after writing its key).
 	if _, _, found := c.find(key, h, shard, home, maskPut); found {
-		c.unlockInsert(shard)
+		c.endInsert(shard, locked)
 		return PutResult{}, nil, stepRetry
 	}
 	j, w, ev, ok := c.pickVictim(shard, home)
 	if !ok {
-		c.unlockInsert(shard)
+		c.endInsert(shard, locked)
 		return PutResult{}, newErr(CodeFull, op, c.path, "no free, expired or evictable slot in the window of shard %d slot %d", shard, home), stepDone
 	}
 	claimed := w.next(StateWriting, w.A(), c.id)
 	// T1/T10/T11: acquire-release claim (Go CAS is seq-cst).
 	if !c.casState(ev, shard, j, w, claimed) {
-		c.unlockInsert(shard)
+		c.endInsert(shard, locked)
 		return PutResult{}, nil, stepRetry
 	}
+	c.hooks.at(PointPutAfterClaim)
 	switch ev {
 	case EvEvict:
 		c.add(shOff+ShardEvictions, 1)
@@ -200,22 +220,54 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	c.store(so+SlotKeyHash, h)
 	c.store(so+SlotKeyLen, uint64(len(key)))
 	c.writeWords(so+SlotKey, key)
+	c.hooks.at(PointPutAfterKey)
 	// Release the insert lock (seq-cst store ≥ release): the next holder sees the key.
-	c.unlockInsert(shard)
+	c.endInsert(shard, locked)
 	if c.hookAfterClaim != nil && c.hookAfterClaim(ev) {
 		return PutResult{}, &Error{C: codeAbandoned, Op: op, Detail: "abandoned by test hook"}, stepDone
 	}
 	a2 := 1 - w.A() // any record is fine: the slot has been unreadable since the claim
 	v := c.chooseVersion(o, 0)
-	c.writeRecord(c.recOff(so, a2), v, value, o)
 	c.store(so+SlotReferenced, 1)
-	// T2, the publish (release).
-	if !c.casState(EvPublish, shard, j, claimed, claimed.next(StateReady, a2, 0)) {
+	rec, to := c.recOff(so, a2), claimed.next(StateReady, a2, 0)
+	var published bool
+	if c.faults.has(FaultPublishBeforePayload) {
+		published = c.publishBeforePayload(EvPublish, PointPutAfterPayload, shard, j, claimed, to, rec, v, value, o)
+	} else {
+		c.writeRecord(rec, v, value, o)
+		c.hooks.at(PointPutAfterPayload)
+		// T2, the publish (release).
+		published = c.casState(EvPublish, shard, j, claimed, to)
+	}
+	if !published {
 		return PutResult{}, newErr(CodeBusy, op, c.path, "claim on shard %d slot %d was taken away", shard, j), stepDone
 	}
 	c.add(shOff+ShardInserts, 1)
 	c.notify()
 	return PutResult{Version: v, Created: true, Shard: shard, Slot: j}, nil, stepDone
+}
+
+// publishBeforePayload is FAULT publish_before_payload: the bug of a writer that makes the
+// publish CAS (T2/T5) before writing the record. Readers that load the new state word copy
+// record[A'] while it still holds whatever an older write left there (another key's value, the
+// previous version, or zeros) and may return it, or see it torn, until the late write lands.
+// The pause point that normally sits between the write and the publish sits between the
+// publish and the write here, so a harness can stop the writer inside the window of the bug.
+func (c *Cache) publishBeforePayload(ev, point string, shard, j uint32, claimed, to Word, rec, v uint64, value []byte, o PutOptions) bool {
+	if !c.casState(ev, shard, j, claimed, to) {
+		return false
+	}
+	c.hooks.at(point)
+	c.writeRecord(rec, v, value, o) // too late: readers may already have copied this record
+	return true
+}
+
+// endInsert releases the insert lock if the insert path took it (FAULT skip_insert_lock does
+// not).
+func (c *Cache) endInsert(shard uint32, locked bool) {
+	if locked {
+		c.unlockInsert(shard)
+	}
 }
 
 // pickVictim chooses the slot an insert claims (§9.4): the first EMPTY slot of the window;
@@ -259,13 +311,20 @@ func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 		j := (home + uint32((start+k)%uint64(pw))) % sps
 		so := c.slotOff(shard, j)
 		w := Word(c.load(so + SlotState))
-		if !w.valid(pc) || (w.State() != StateReady && w.State() != StateStale) {
+		st := w.State()
+		if !w.valid(pc) || (st != StateReady && st != StateStale &&
+			// FAULT evict_writing_slot: the bug of a CLOCK that only skips EMPTY slots and so
+			// takes a slot another writer owns (WRITING or REFRESHING), CASing it to
+			// WRITING(me): an impossible transition that steals the owner's claim; its
+			// publish then fails and its value is lost (or, for REFRESHING, the key is).
+			!(c.faults.has(FaultEvictWritingSlot) && (st == StateWriting || st == StateRefreshing))) {
 			continue
 		}
 		if c.load(so+SlotReferenced) == 1 {
 			c.store(so+SlotReferenced, 0)
 			continue
 		}
+		c.hooks.at(PointEvictAfterVictim)
 		return j, w, EvEvict, true
 	}
 	return 0, 0, "", false
@@ -311,12 +370,14 @@ func (c *Cache) lockInsert(shard uint32) bool {
 		v := loadU64(p) // acquire
 		if v == 0 {
 			if casU64(p, 0, uint64(c.id)) { // acquire (seq-cst)
+				c.hooks.at(PointLockAfterAcquire)
 				return true
 			}
 			continue
 		}
 		// A holder that is not a participant id at all (§13) or whose lock is gone is dead.
-		if v > uint64(c.geo.ParticipantCapacity) || !c.alive(uint16(v)) {
+		// FAULT never_reclaim: a dead holder's lock is not freed either (see reclaim).
+		if (v > uint64(c.geo.ParticipantCapacity) || !c.alive(uint16(v))) && !c.faults.has(FaultNeverReclaim) {
 			if casU64(p, v, 0) {
 				c.add(shOff+ShardReclaims, 1)
 			}

@@ -32,6 +32,7 @@ func (c *Cache) remove(op string, key []byte, counter uint64) (bool, error) {
 			if !c.casState(EvInvalidateClaim, shard, j, w, claimed) {
 				continue
 			}
+			c.hooks.at(PointInvalidateAfterClaim)
 			so := c.slotOff(shard, j)
 			c.store(so+SlotKeyHash, 0) // we own the slot: nobody else writes key_hash now
 			// T9, the publish (release; Go's CAS is seq-cst).

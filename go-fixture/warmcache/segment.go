@@ -94,7 +94,8 @@ type CreateOptions struct {
 	SimClockStart uint64
 	// Group creates the file 0660 instead of 0600 (§13).
 	Group bool
-	// Open is used by OpenOrCreate when the segment exists, and for the participant setup.
+	// Open is used by OpenOrCreate when the segment exists, and for the participant setup:
+	// its Faults and PauseHook apply to the created handle too.
 	Open OpenOptions
 }
 
@@ -103,6 +104,12 @@ type OpenOptions struct {
 	// Timeout bounds the polling for `ready` (§4.2 step 6): 0 means the default 2 s, a negative
 	// value means "do not poll".
 	Timeout time.Duration
+	// Faults switches on deliberate bugs for this handle (DRIVER.md "Fault switches"; see
+	// faults.go). Zero, the default, is the correct protocol.
+	Faults Faults
+	// PauseHook is installed as by SetPauseHook before the handle registers, so that it also
+	// sees the pause points of the registration sweep (§5). Nil normally.
+	PauseHook func(point string)
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -127,6 +134,11 @@ type Cache struct {
 
 	tracer  *Tracer
 	corrupt uint64 // private count of gets that met a corrupt slot (§15)
+
+	// hooks is the §17 pause hook (pause.go), nil outside a harness.
+	hooks hooks
+	// faults are the deliberate bugs switched on for this handle (faults.go), 0 normally.
+	faults Faults
 
 	// hookAfterClaim, for tests only: called after a claim (T1/T10/T11/T4) with the event
 	// name; returning true abandons the operation with the slot still claimed.
@@ -274,7 +286,8 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if err != nil {
 		return nil, ioErr(op, tmp, err)
 	}
-	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock}
+	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
+		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults}
 	c.initProcess()
 	var feat uint64
 	if o.SimClock {
@@ -423,7 +436,8 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	if err != nil {
 		return nil, ioErr(op, path, err)
 	}
-	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0}
+	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
+		hooks: hooks{o.PauseHook}, faults: o.Faults}
 	c.initProcess()
 	if err := c.register(); err != nil {
 		_ = syscall.Munmap(mem)

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"warmcache/warmcache"
@@ -87,18 +89,73 @@ type server struct {
 	cache       *warmcache.Cache
 	trace       bool
 	openTimeout time.Duration
+	// faults are the --fault switches, given to every handle the fixture opens.
+	faults warmcache.Faults
+	// crash is the pause hook of the current request's crash_at, nil otherwise.
+	crash func(point string)
+}
+
+// faultFlag collects repeated --fault NAME options. An unknown name makes flag.Parse print the
+// error and the usage on stderr and exit 2.
+type faultFlag struct{ set *warmcache.Faults }
+
+func (f faultFlag) String() string {
+	if f.set == nil {
+		return ""
+	}
+	return f.set.String()
+}
+
+func (f faultFlag) Set(name string) error {
+	x, err := warmcache.ParseFault(name)
+	if err != nil {
+		return err
+	}
+	*f.set |= x
+	return nil
+}
+
+// openOptions are the options of every handle the fixture opens: the --fault switches, and
+// the crash hook of the current request so that a crash point inside the registration sweep
+// (reclaim.before_cas) is honoured too.
+func (s *server) openOptions() warmcache.OpenOptions {
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.crash}
+}
+
+// crashAt returns the pause hook of DRIVER.md "Crashing at a pause point": reaching target
+// kills this process with SIGKILL, exactly as a process dying there would: no cleanup, no
+// response, no flush.
+func crashAt(target string) func(point string) {
+	return func(point string) {
+		if point != target {
+			return
+		}
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		for { // SIGKILL cannot be caught; never go on with the operation
+			time.Sleep(time.Hour)
+		}
+	}
 }
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N]")
+		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	trace := fs.Bool("trace", false, "fill transitions")
 	timeoutMs := fs.Int("timeout-ms", 2000, "open polling timeout")
+	var faults warmcache.Faults
+	fs.Var(faultFlag{&faults}, "fault", "switch on a deliberate bug (repeatable): "+strings.Join(warmcache.FaultNames, ", "))
 	_ = fs.Parse(os.Args[2:])
-	s := &server{trace: *trace, openTimeout: time.Duration(*timeoutMs) * time.Millisecond}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "warmcache-fixture: unexpected argument %q\n", fs.Arg(0))
+		os.Exit(2)
+	}
+	s := &server{trace: *trace, openTimeout: time.Duration(*timeoutMs) * time.Millisecond, faults: faults}
+	if faults != 0 {
+		fmt.Fprintf(os.Stderr, "warmcache-fixture: faults switched on: %s\n", faults)
+	}
 	if *timeoutMs <= 0 {
 		s.openTimeout = -1
 	}
@@ -143,6 +200,26 @@ func (s *server) handle(line []byte) (resp response) {
 	if req.Op == "" {
 		resp.Error = &errBody{"bad_request", "missing op"}
 		return
+	}
+	// crash_at (any op): arm the crash hook for this request only.
+	var ca struct {
+		CrashAt *string `json:"crash_at"`
+	}
+	if len(req.Args) > 0 && json.Unmarshal(req.Args, &ca) == nil && ca.CrashAt != nil {
+		if !warmcache.IsPausePoint(*ca.CrashAt) {
+			resp.Error = &errBody{"bad_request", "crash_at: unknown pause point " + strconv.Quote(*ca.CrashAt)}
+			return
+		}
+		s.crash = crashAt(*ca.CrashAt)
+		if s.cache != nil {
+			s.cache.SetPauseHook(s.crash)
+		}
+		defer func() {
+			s.crash = nil
+			if s.cache != nil {
+				s.cache.SetPauseHook(nil)
+			}
+		}()
 	}
 	result, err := s.dispatch(req.Op, req.Args)
 	var trans []warmcache.Transition
@@ -272,8 +349,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 			"protocol":       map[string]int{"major": warmcache.ProtocolMajor, "minor": warmcache.ProtocolMinor},
 			"features":       []string{"SIM_CLOCK"},
 			"operations":     operations,
-			"pause_points":   []string{},
-			"faults":         []string{},
+			"pause_points":   warmcache.PausePoints,
+			"faults":         warmcache.FaultNames,
 		}, nil
 	case "create", "open_or_create":
 		var a createArgs
@@ -287,7 +364,7 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		if err != nil {
 			return nil, err
 		}
-		o := warmcache.CreateOptions{Group: a.Group, Open: warmcache.OpenOptions{Timeout: s.openTimeout}}
+		o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions()}
 		if a.SimClockNs != nil {
 			o.SimClock, o.SimClockStart = true, *a.SimClockNs
 		}
@@ -315,7 +392,7 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		if a.Path == "" {
 			return nil, badRequest{"missing path"}
 		}
-		c, err := warmcache.Open(a.Path, warmcache.OpenOptions{Timeout: s.openTimeout})
+		c, err := warmcache.Open(a.Path, s.openOptions())
 		if err != nil {
 			return nil, fromErr(err)
 		}

@@ -1,10 +1,20 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+
+	"warmcache/warmcache"
 )
 
 func roundTrip(t *testing.T, s *server, line string) map[string]interface{} {
@@ -45,6 +55,8 @@ func TestServeLines(t *testing.T) {
 		{`{"id":17,"op":"open_or_create","args":{"path":"` + path + `",` + geo + `}}`, `"created":false`},
 		{`{"id":18,"op":"close"}`, `"outcome":"ok"`},
 		{`{"id":19,"op":"generation"}`, `"kind":"bad_request"`},
+		{`{"id":20,"op":"hello","args":{"crash_at":"nowhere"}}`, `"kind":"bad_request"`},
+		{`{"id":21,"op":"hello","args":{"crash_at":"put.after_claim"}}`, `"pause_points":["lock.after_acquire"`},
 	}
 	for _, c := range cases {
 		b, _ := json.Marshal(roundTrip(t, s, c.in))
@@ -52,4 +64,205 @@ func TestServeLines(t *testing.T) {
 			t.Errorf("%s\n  -> %s\n  want %s", c.in, b, c.want)
 		}
 	}
+}
+
+// The subprocess tests run this test binary as the fixture: with WARMCACHE_FIXTURE_MAIN=1 set,
+// TestMain runs main() (the real command, arguments and all) instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("WARMCACHE_FIXTURE_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fixtureProc is a running fixture subprocess spoken to over JSON lines.
+type fixtureProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr *bytes.Buffer
+	id     int
+}
+
+func startFixture(t *testing.T, args ...string) *fixtureProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "WARMCACHE_FIXTURE_MAIN=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fixtureProc{t: t, cmd: cmd, in: in, out: bufio.NewReader(out), stderr: &bytes.Buffer{}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.in.Close()
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+// call sends one request and returns the response line, or "" if the fixture closed stdout
+// without answering.
+func (p *fixtureProc) call(op string, args string) string {
+	p.t.Helper()
+	p.id++
+	if args == "" {
+		args = "{}"
+	}
+	if _, err := fmt.Fprintf(p.in, `{"id":%d,"op":%q,"args":%s}`+"\n", p.id, op, args); err != nil {
+		return ""
+	}
+	line, err := p.out.ReadString('\n')
+	if err != nil {
+		return ""
+	}
+	return line
+}
+
+func (p *fixtureProc) must(op, args, want string) string {
+	p.t.Helper()
+	r := p.call(op, args)
+	if !strings.Contains(r, want) {
+		p.t.Fatalf("%s %s\n  -> %q\n  want %s\n  stderr: %s", op, args, r, want, p.stderr)
+	}
+	return r
+}
+
+func TestUnknownFaultExits2(t *testing.T) {
+	p := startFixture(t, "--fault", "no_version_bump", "--fault", "no_such_fault")
+	err := p.cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit: %v", err)
+	}
+	if !strings.Contains(p.stderr.String(), "unknown fault") {
+		t.Fatalf("stderr: %s", p.stderr)
+	}
+}
+
+func TestHelloListsPointsAndFaults(t *testing.T) {
+	p := startFixture(t, "--fault", "wrong_hash")
+	r := p.must("hello", "", `"outcome":"ok"`)
+	var m struct {
+		Result struct {
+			PausePoints []string `json:"pause_points"`
+			Faults      []string `json:"faults"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r), &m); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 11 {
+		t.Fatalf("pause_points %v", m.Result.PausePoints)
+	}
+	if !reflect.DeepEqual(m.Result.Faults, warmcache.FaultNames) || len(m.Result.Faults) != 12 {
+		t.Fatalf("faults %v", m.Result.Faults)
+	}
+	p.in.Close()
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit after stdin closed: %v", err)
+	}
+}
+
+// TestFaultSwitchReachesHandles: --fault applies to the handles the fixture opens.
+func TestFaultSwitchReachesHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	p := startFixture(t, "--fault", "no_version_bump")
+	p.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	v1 := p.must("put", `{"key_hex":"61","value_hex":"01"}`, `"created":true`)
+	v2 := p.must("put", `{"key_hex":"61","value_hex":"02"}`, `"created":false`)
+	ver := func(s string) string { return s[strings.Index(s, `"version":`):][:12] }
+	if ver(v1) != ver(v2) {
+		t.Fatalf("no_version_bump: %s then %s", v1, v2)
+	}
+}
+
+const testGeo = `"geometry":{"shard_count":4,"slots_per_shard":16,"key_capacity":32,"value_capacity":256,"probe_window":4,"participant_capacity":16}`
+
+func TestCrashAtPutAfterClaim(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	survivor := startFixture(t, "--trace")
+	survivor.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+
+	victim := startFixture(t)
+	victim.must("open", `{"path":"`+path+`"}`, `"participant":2`)
+	victim.must("put", `{"key_hex":"61","value_hex":"00","crash_at":"no.such.point"}`, `"kind":"bad_request"`)
+	// crash_at a point the op does not reach: a normal answer.
+	victim.must("get", `{"key_hex":"61","crash_at":"put.after_claim"}`, `"hit":false`)
+	if r := victim.call("put", `{"key_hex":"61","value_hex":"6869","crash_at":"put.after_claim"}`); r != "" {
+		t.Fatalf("the fixture answered instead of dying: %s", r)
+	}
+	err := victim.cmd.Wait()
+	ws, ok := victim.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("victim did not die by SIGKILL: %v (%v)", err, victim.cmd.ProcessState)
+	}
+
+	// The victim died holding the insert lock and a WRITING slot whose key it had not written.
+	// A put of the same key frees the dead insert lock (one reclaim) and inserts elsewhere.
+	survivor.must("stats", "", `"WRITING":1`)
+	survivor.must("put", `{"key_hex":"61","value_hex":"6869"}`, `"created":true`)
+	survivor.must("get", `{"key_hex":"61"}`, `"value_hex":"6869"`)
+	r := survivor.must("stats", "", `"outcome":"ok"`)
+	if tot := totals(t, r); tot.Reclaims != 1 || tot.Inserts != 1 {
+		t.Fatalf("stats after the put: %+v", tot)
+	}
+	// The keyless WRITING slot cannot be found by key; it is swept when the dead participant's
+	// entry is taken again (§5 step 2): the next process to open gets index 1 and reclaims it.
+	if !strings.Contains(r, `"WRITING":1`) {
+		t.Fatalf("expected the orphan WRITING slot until a sweep: %s", r)
+	}
+	third := startFixture(t)
+	third.must("open", `{"path":"`+path+`"}`, `"participant":2`)
+	r = third.must("stats", "", `"WRITING":0`)
+	if tot := totals(t, r); tot.Reclaims != 2 {
+		t.Fatalf("after the sweep: %+v", tot)
+	}
+}
+
+func totals(t *testing.T, line string) warmcache.Counters {
+	t.Helper()
+	var m struct {
+		Result struct {
+			Totals warmcache.Counters `json:"totals"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Result.Totals
+}
+
+// TestCrashAtOpenSweep: crash_at on open reaches the registration sweep's reclaim.
+func TestCrashAtOpenSweep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	if r := a.call("put", `{"key_hex":"61","value_hex":"00","crash_at":"put.after_payload"}`); r != "" {
+		t.Fatal(r)
+	}
+	a.cmd.Wait()
+	b := startFixture(t)
+	if r := b.call("open", `{"path":"`+path+`","crash_at":"reclaim.before_cas"}`); r != "" {
+		t.Fatalf("open answered: %s", r)
+	}
+	b.cmd.Wait()
+	if ws := b.cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("open did not die by SIGKILL: %v", b.cmd.ProcessState)
+	}
+	c := startFixture(t)
+	c.must("open", `{"path":"`+path+`"}`, `"participant":1`)
+	c.must("stats", "", `"WRITING":0`)
 }

@@ -1,0 +1,67 @@
+package warmcache
+
+// §17 Pause points. Each operation calls c.hooks.at(Point...) at the places named in §17 so that
+// a harness can stop, crash or schedule a process exactly there. Without a hook the call is one
+// inlined nil check of a handle-local field (a predictable branch): nothing measurable.
+
+// Pause point names (PROTOCOL.md §17), spelled exactly as there.
+const (
+	PointLockAfterAcquire     = "lock.after_acquire"     // the shard insert lock is held (§9.3)
+	PointPutAfterClaim        = "put.after_claim"        // after T1/T10/T11, before the key is written
+	PointPutAfterKey          = "put.after_key"          // key written, before the insert lock is released
+	PointPutAfterPayload      = "put.after_payload"      // record[A'] written, before T2
+	PointRefreshAfterClaim    = "refresh.after_claim"    // after T4, before record[1−A] is written
+	PointRefreshAfterPayload  = "refresh.after_payload"  // record[1−A] written, before T5
+	PointGetBetweenSeqReads   = "get.between_seq_reads"  // record copied, before the fence and second state load
+	PointInvalidateAfterClaim = "invalidate.after_claim" // after T8, before T9
+	PointEvictAfterVictim     = "evict.after_victim"     // CLOCK chose a victim (§9.6), before the claim CAS
+	PointReclaimBeforeCAS     = "reclaim.before_cas"     // a dead owner was detected, before the reclaim CAS (§9.8)
+	PointWaitBeforePark       = "wait.before_park"       // registered in waiters, before FUTEX_WAIT (§11)
+)
+
+// PausePoints lists every pause point of §17, in the table's order.
+var PausePoints = []string{
+	PointLockAfterAcquire,
+	PointPutAfterClaim,
+	PointPutAfterKey,
+	PointPutAfterPayload,
+	PointRefreshAfterClaim,
+	PointRefreshAfterPayload,
+	PointGetBetweenSeqReads,
+	PointInvalidateAfterClaim,
+	PointEvictAfterVictim,
+	PointReclaimBeforeCAS,
+	PointWaitBeforePark,
+}
+
+// IsPausePoint reports whether name is one of PausePoints.
+func IsPausePoint(name string) bool {
+	for _, p := range PausePoints {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// hooks holds a handle's pause hook; pause is nil outside a harness.
+type hooks struct {
+	pause func(point string)
+}
+
+// at calls the pause hook, if any, at point. Small enough to be inlined: the cost without a
+// hook is one load and one not-taken branch.
+func (h *hooks) at(point string) {
+	if h.pause != nil {
+		h.pause(point)
+	}
+}
+
+// SetPauseHook installs f as this handle's pause hook (nil removes it). f is called with the
+// point's name (one of PausePoints) each time an operation of this handle reaches the point, on
+// the operation's goroutine. Like EnableTrace, call it while no other goroutine uses the handle
+// (the field is read without synchronisation on the hot paths). To have the hook during Open
+// or Create (the registration sweep may reclaim), use OpenOptions.PauseHook.
+func (c *Cache) SetPauseHook(f func(point string)) {
+	c.hooks.pause = f
+}
