@@ -171,15 +171,45 @@ public final class FixtureProcess: @unchecked Sendable {
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// What a request produced: its response, or the notice that the operation stopped at the
+    /// pause point named by its `pause_at` (docs/DRIVER.md, controlled interleavings).
+    public enum CallResult {
+        case response(DriverResponse)
+        case paused(point: String, id: Int64)
+    }
+
     /// Sends one request and waits for its response.
     @discardableResult
     public func call(_ op: String, _ args: JSON = .object([:]), timeout: Double? = nil) throws -> DriverResponse {
+        switch try start(op, args, timeout: timeout) {
+        case .response(let r): return r
+        case .paused(let point, _):
+            throw FixtureFailure.garbage(fixture: spec.name, line: "{\"paused\": \"\(point)\"}",
+                                         reason: "paused although the request asked for no pause", stderrTail: stderrTail())
+        }
+    }
+
+    /// Sends one request that may stop at a pause point.
+    public func start(_ op: String, _ args: JSON = .object([:]), timeout: Double? = nil) throws -> CallResult {
         let id = nextID
         nextID += 1
         let line = JSON.object(["id": .int(id), "op": .string(op), "args": args]).serialized + "\n"
         try writeAll(Array(line.utf8), during: op)
-        let deadline = Date().addingTimeInterval(timeout ?? defaultTimeout)
-        let text = try readLine(deadline: deadline, during: op, timeout: timeout ?? defaultTimeout)
+        return try receive(id: id, during: op, timeout: timeout ?? defaultTimeout)
+    }
+
+    /// Lets an operation that stopped at its pause point go on; returns what it then produced.
+    public func resume(_ pausedID: Int64, timeout: Double? = nil) throws -> CallResult {
+        let id = nextID
+        nextID += 1
+        let line = JSON.object(["id": .int(id), "op": "resume", "args": .object([:])]).serialized + "\n"
+        try writeAll(Array(line.utf8), during: "resume")
+        return try receive(id: pausedID, during: "resume", timeout: timeout ?? defaultTimeout)
+    }
+
+    private func receive(id: Int64, during op: String, timeout: Double) throws -> CallResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        let text = try readLine(deadline: deadline, during: op, timeout: timeout)
         let json: JSON
         do {
             json = try JSON.parse(text)
@@ -191,8 +221,9 @@ public final class FixtureProcess: @unchecked Sendable {
                 fixture: spec.name, line: text, reason: "response id does not match request \(id)",
                 stderrTail: stderrTail())
         }
+        if let point = json["paused"]?.string { return .paused(point: point, id: id) }
         do {
-            return try DriverResponse(json)
+            return .response(try DriverResponse(json))
         } catch {
             throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: stderrTail())
         }

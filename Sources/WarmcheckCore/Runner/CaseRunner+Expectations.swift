@@ -81,8 +81,16 @@ extension CaseRunner {
     func rolesIndex(_ role: String) -> Int { scenario.roles.firstIndex(of: role) ?? 0 }
 
     /// Compares one response with the step's `expect:` tokens (caller holds `lock` in parallel parts).
-    func evaluate(_ o: OperationStep, _ r: DriverResponse?) {
+    func evaluate(_ o: OperationStep, _ outcome: StepOutcome) {
         var problems: [String] = []
+        let wantsPause = o.expect.contains(.paused)
+        if case .paused = outcome {
+            return  // only `paused` applies to a step that stopped at its pause point
+        }
+        if wantsPause {
+            problems.append("the operation finished without stopping at \(o.pauseAt ?? "its pause point") (\(outcome.response?.summary ?? "process died"))")
+        }
+        let r = outcome.response
         let res = r?.result ?? .null
         let explicitOutcome = o.expect.contains { if case .fail = $0 { return true }; if case .unknown = $0 { return true }; return $0 == .ok }
         if !explicitOutcome && !o.expect.isEmpty, let r, r.outcome != .ok {
@@ -131,6 +139,8 @@ extension CaseRunner {
                 if !want.pids.contains(pid) || lang != want.language.lowercased() {
                     problems.append("written by pid \(pid) (\(lang)), expected \(role): pid \(want.pids.map(String.init).joined(separator: " or ")) (\(want.language))")
                 }
+            case .paused:
+                break  // judged above
             case .counter(let c, let n):
                 let got = res["totals"]?[c.rawValue]?.uint
                 if got != n { problems.append("\(c.rawValue) = \(got.map(String.init) ?? "absent"), expected \(n)") }

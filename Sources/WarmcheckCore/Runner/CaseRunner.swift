@@ -134,8 +134,8 @@ public final class CaseRunner: @unchecked Sendable {
         for step in steps {
             switch step {
             case .operation(let o):
-                let resp = try perform(o, inParallel: false)
-                evaluate(o, resp)
+                let outcome = try perform(o, inParallel: false)
+                evaluate(o, outcome)
             case .control(let c):
                 try control(c)
             }
@@ -170,6 +170,13 @@ public final class CaseRunner: @unchecked Sendable {
             rp.fixture?.crash()
             rp.fixture = nil
             rp.crashed = true
+            if let p = rp.pending {
+                // Killed inside a paused operation: its outcome is unknown, and the transitions
+                // it made before the pause were never reported.
+                noteHistory(p.step, nil, rp: rp, call: p.callAt, ret: MonotonicClock.now())
+                rp.pending = nil
+                if let id = rp.participant { checker.participantDied(id) }
+            }
             log.add("crash \(role) (\(rp.impl)) with SIGKILL")
         case .start(let role):
             let rp = roles[role]!
@@ -177,6 +184,13 @@ public final class CaseRunner: @unchecked Sendable {
             let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
             rp.participant = r.result["participant"]?.int.map(Int.init)
             log.add("start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)")
+        case .corrupt(let key):
+            switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
+            case .success(let whereDamaged):
+                log.add("corrupt the value of \(ScenarioValue.render(key)) (\(whereDamaged))")
+            case .failure(let e):
+                try harness("cannot corrupt \(ScenarioValue.render(key)) at \(c.location)", e.description)
+            }
         case .check(let check):
             switch check {
             case .createdOnce(let op):
@@ -206,10 +220,10 @@ public final class CaseRunner: @unchecked Sendable {
                     for step in list.steps {
                         switch step {
                         case .operation(let o):
-                            let r = try perform(o, inParallel: true)
+                            let outcome = try perform(o, inParallel: true)
                             lock.lock()
-                            parallelResults.append((o.op, r))
-                            evaluate(o, r)
+                            parallelResults.append((o.op, outcome.response))
+                            evaluate(o, outcome)
                             lock.unlock()
                         case .control(let c):
                             if case .sleep(let ns) = c.kind { usleep(useconds_t(min(ns / 1000, 60_000_000))) }
@@ -287,56 +301,91 @@ public final class CaseRunner: @unchecked Sendable {
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
             a["seen"] = .int(Int64(bitPattern: seen))
             a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
-        case .close, .stats, .generation:
+        case .close, .stats, .generation, .resume:
             break
         }
         if let c = o.crashAt { a["crash_at"] = .string(c) }
+        if let p = o.pauseAt { a["pause_at"] = .string(p) }
         return .object(a)
     }
 
-    /// Sends one operation step; returns nil when the fixture died at the requested `crash_at`.
-    func perform(_ o: OperationStep, inParallel: Bool) throws -> DriverResponse? {
+    /// What became of one operation step.
+    enum StepOutcome {
+        case answered(DriverResponse)
+        /// The fixture died at the step's `crash_at` point, as asked: the outcome is unknown.
+        case died
+        /// The operation stopped at its `pause_at` point; a later `resume` step finishes it.
+        case paused(String)
+
+        var response: DriverResponse? { if case .answered(let r) = self { return r }; return nil }
+    }
+
+    /// Sends one operation step (or resumes a paused one) and records what it did.
+    func perform(_ o: OperationStep, inParallel: Bool) throws -> StepOutcome {
         let rp = roles[o.role]!
         guard let fx = rp.fixture else {
             try harness("\(o.role) has no running process at \(o.location)", "the scenario uses \(o.role) after it crashed; add `start: \(o.role)`")
         }
-        let callAt = MonotonicClock.now()
-        let args = arguments(o)
+        // A resume finishes the operation that paused earlier: the history keeps that
+        // operation's call time, so its interval spans everything that happened meanwhile.
+        let step = o.op == .resume ? rp.pending?.step : o
+        guard let step else { try harness("\(o.role) has nothing to resume at \(o.location)", "no paused operation") }
+        let callAt = o.op == .resume ? rp.pending!.callAt : MonotonicClock.now()
         let text = "\(o.role) (\(rp.impl)) \(o.text)"
-        var response: DriverResponse?
+        var outcome: StepOutcome
         do {
             // A `wait` may legitimately take its whole timeout before answering.
-            let extra = o.op == .wait ? Double(o.timeoutNs ?? 5_000_000_000) / 1e9 : 0
-            let r = try fx.call(o.op.rawValue, args, timeout: options.timeout + extra)
-            if let kind = r.errorKind {
-                if kind == "unsupported" {
-                    addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(o.text)", details: r.message ?? ""))
-                    throw Abort()
-                }
-                try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
+            let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
+            let result: FixtureProcess.CallResult
+            if o.op == .resume {
+                result = try fx.resume(rp.pending!.id, timeout: options.timeout + extra)
+                rp.pending = nil
+            } else {
+                result = try fx.start(o.op.rawValue, arguments(o), timeout: options.timeout + extra)
             }
-            record(r.transitions, reporter: rp.participant)
-            response = r
+            switch result {
+            case .paused(let point, let id):
+                guard o.op != .resume else { try harness("\(text) paused a second time at \(point)", "each request pauses at most once (docs/DRIVER.md)") }
+                rp.pending = RoleProcess.Pending(step: o, id: id, callAt: callAt)
+                outcome = .paused(point)
+            case .response(let r):
+                if let kind = r.errorKind {
+                    if kind == "unsupported" {
+                        addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(o.text)", details: r.message ?? ""))
+                        throw Abort()
+                    }
+                    try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
+                }
+                record(r.transitions, reporter: rp.participant)
+                outcome = .answered(r)
+            }
         } catch let f as FixtureFailure {
-            guard o.crashAt != nil, case .exited = f else {
+            guard step.crashAt != nil, case .exited = f else {
                 try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))", f.description)
             }
             // The fixture killed itself at the pause point, as asked: the outcome is unknown, and
             // the transitions it made before dying were never reported.
             rp.fixture = nil
             rp.crashed = true
+            rp.pending = nil
             if let p = rp.participant { lock.lock(); checker.participantDied(p); lock.unlock() }
+            outcome = .died
         }
         let returnAt = MonotonicClock.now()
         lock.lock()
-        if let r = response, o.op == .create || o.op == .open || o.op == .openOrCreate {
+        defer { lock.unlock() }
+        if case .paused(let point) = outcome {
+            log.add("\(text) → paused at \(point)")
+            return outcome
+        }
+        let r = outcome.response
+        if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
             rp.participant = r.result["participant"]?.int.map(Int.init)
         }
-        if let r = response, o.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
-        log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(o, response))")
-        noteHistory(o, response, rp: rp, call: callAt, ret: returnAt)
-        lock.unlock()
-        return response
+        if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
+        log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(step, r))")
+        noteHistory(step, r, rp: rp, call: callAt, ret: returnAt)
+        return outcome
     }
 
     func describe(_ o: OperationStep, _ r: DriverResponse?) -> String {

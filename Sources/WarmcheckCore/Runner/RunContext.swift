@@ -48,6 +48,14 @@ final class RoleProcess {
     var participant: Int?
     var rememberedGeneration: UInt64?
     var crashed = false
+    /// The operation stopped at its pause point, waiting for a `resume` step.
+    var pending: Pending?
+
+    struct Pending {
+        var step: OperationStep
+        var id: Int64
+        var callAt: UInt64
+    }
 
     init(role: String, impl: String, spec: FixtureSpec) {
         self.role = role

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Warmcache
+
+/// Direct reads and deliberate damage of a segment file by the orchestrator, between steps.
+///
+/// These use pread/pwrite on the file rather than the mapping: they run only between steps,
+/// when every fixture of the case is idle (waiting for a request), paused inside a hook, or
+/// dead, so no process writes the words concurrently, and the page cache pread reads is the very
+/// memory the fixtures map. Offsets come from the header after the inspector validated it.
+enum SegmentSurgery {
+    struct Geometry {
+        var shardCount: Int, slotsPerShard: Int, keyCapacity: Int, valueCapacity: Int, window: Int
+        var slotSize: Int, shardsOffset: Int, shardSize: Int
+        var recordSize: Int { Layout.RECORD_HEADER_SIZE + valueCapacity }
+        func slotOffset(_ s: Int, _ j: Int) -> Int { shardsOffset + s * shardSize + Layout.SHARD_HEADER_SIZE + j * slotSize }
+    }
+
+    static func word(_ fd: Int32, _ off: Int) -> UInt64? {
+        var w: UInt64 = 0
+        let n = withUnsafeMutableBytes(of: &w) { pread(fd, $0.baseAddress, 8, off_t(off)) }
+        return n == 8 ? UInt64(littleEndian: w) : nil
+    }
+
+    static func geometry(_ fd: Int32) -> Geometry? {
+        guard let shards = word(fd, Layout.HDR_GEOMETRY_SHARDS), let sizes = word(fd, Layout.HDR_GEOMETRY_SIZES),
+              let limits = word(fd, Layout.HDR_GEOMETRY_LIMITS), let slotSize = word(fd, Layout.HDR_SLOT_SIZE),
+              let shardsOff = word(fd, Layout.HDR_SHARDS_OFFSET), let shardSize = word(fd, Layout.HDR_SHARD_SIZE)
+        else { return nil }
+        return Geometry(shardCount: Int(shards & 0xFFFF_FFFF), slotsPerShard: Int(shards >> 32),
+                        keyCapacity: Int(sizes & 0xFFFF_FFFF), valueCapacity: Int(sizes >> 32),
+                        window: Int(limits & 0xFFFF_FFFF), slotSize: Int(slotSize),
+                        shardsOffset: Int(shardsOff), shardSize: Int(shardSize))
+    }
+
+    /// Every slot's state word, for the transition checker's snapshots.
+    static func stateWords(path: String) -> [(shard: Int, slot: Int, word: UInt64)] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        guard let g = geometry(fd) else { return [] }
+        var out: [(Int, Int, UInt64)] = []
+        for s in 0..<g.shardCount {
+            for j in 0..<g.slotsPerShard {
+                if let w = word(fd, g.slotOffset(s, j) + Layout.SLOT_STATE) { out.append((s, j, w)) }
+            }
+        }
+        return out
+    }
+
+    /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
+    /// buggy or hostile writer would. Returns where, or why it could not.
+    static func corruptValue(path: String, key: [UInt8]) -> Result<String, UsageError> {
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return .failure(UsageError("corrupt: cannot open \(path): \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        guard let g = geometry(fd) else { return .failure(UsageError("corrupt: cannot read the header of \(path)")) }
+        let h = WCH64.hash(key, seed: Layout.KEY_SEED)
+        let shard = Int((h >> 32) % UInt64(g.shardCount))
+        let home = Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard))
+        for k in 0..<g.window {
+            let j = (home + k) % g.slotsPerShard
+            let off = g.slotOffset(shard, j)
+            guard let st = word(fd, off + Layout.SLOT_STATE), [2, 3, 4].contains(st & 0xFF),
+                  word(fd, off + Layout.SLOT_KEY_HASH) == h, word(fd, off + Layout.SLOT_KEY_LEN) == UInt64(key.count)
+            else { continue }
+            let a = Int((st >> 8) & 1)
+            let rec = off + Layout.SLOT_HEADER_SIZE + g.keyCapacity + a * g.recordSize
+            guard let info = word(fd, rec + Layout.REC_VALUE_INFO) else { break }
+            let len = Int(info & 0xFFFF_FFFF)
+            let target = len > 0 ? rec + Layout.RECORD_HEADER_SIZE + min(len, g.valueCapacity) / 2 : rec + Layout.REC_CHECKSUM
+            var b: UInt8 = 0
+            guard pread(fd, &b, 1, off_t(target)) == 1 else { break }
+            b ^= 0x5A
+            guard pwrite(fd, &b, 1, off_t(target)) == 1 else { break }
+            return .success("shard \(shard) slot \(j) record \(a) byte \(target - rec)")
+        }
+        return .failure(UsageError("corrupt: key \(String(decoding: key, as: UTF8.self)) is not in a readable slot"))
+    }
+}

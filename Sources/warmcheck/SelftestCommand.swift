@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+import WarmcheckScenario
+
+struct SelftestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selftest",
+        abstract: "Mutation self-test: run the suite against every fault switch of every fixture.",
+        discussion: "Exit 0 only if every fault is killed by some case. The last line reads `mutation score: K/N`.")
+
+    @Option(name: .customLong("fixture"), help: "Implementation: go, rust, swift, or NAME=COMMAND (repeatable; default go, rust, swift).")
+    var fixtures: [String] = []
+
+    @Option(help: "Only these faults (repeatable; default: every fault each fixture lists).")
+    var fault: [String] = []
+
+    @Option(help: "Write the result as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Keep the failure report of each kill in this directory.")
+    var artifacts: String?
+
+    @Option(help: "Seconds to wait for any one fixture response.")
+    var timeout: Double = 10
+
+    @Flag(help: "Do not build the reference fixtures first.")
+    var noBuild = false
+
+    func run() throws {
+        installFixtureCleanupOnSignals()
+        do {
+            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+            if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
+            guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout") }
+            let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
+            if !loaded.errors.isEmpty { throw UsageError("scenario files have errors; run `warmcheck run` to see them") }
+            var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+                                     workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+            options.timeout = timeout
+            if let a = artifacts { try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true) }
+            var st = MutationSelfTest(options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)))
+            let tty = isatty(1) != 0
+            st.progress = { msg in if tty { print("\r\u{1B}[K… \(msg)", terminator: ""); fflush(nil) } }
+            let dropped = st.keepPassingBaseline()
+            if tty { print("\r\u{1B}[K", terminator: "") }
+            print("baseline: \(st.cases.count) case(s) pass with no fault; \(dropped.count) do not and cannot count as kills")
+            for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
+            var kills: [MutationSelfTest.Kill] = []
+            for (fx, faults) in try st.faults() {
+                for f in faults where fault.isEmpty || fault.contains(f) {
+                    let k = st.attack(fixture: fx, fault: f, artifacts: artifacts)
+                    kills.append(k)
+                    if tty { print("\r\u{1B}[K", terminator: "") }
+                    let time = String(format: "%.2f s", k.seconds)
+                    if let by = k.killedBy {
+                        print("killed    \(fx) \(f) by \(by) after \(k.casesRun) case(s), \(time): \(k.reason)")
+                    } else {
+                        print("SURVIVED  \(fx) \(f): no case failed in \(k.casesRun) case(s), \(time)")
+                    }
+                    fflush(nil)
+                }
+            }
+            if let json {
+                let j = JSON.array(kills.map { k in
+                    .object([
+                        "fixture": .string(k.fixture), "fault": .string(k.fault), "killed": .bool(k.killedBy != nil),
+                        "killed_by": k.killedBy.map(JSON.string) ?? .null, "verdict": k.verdict.map { .string($0.rawValue) } ?? .null,
+                        "reason": .string(k.reason), "seconds": .double(k.seconds), "cases_run": .int(Int64(k.casesRun)),
+                        "artifact": k.replay.map(JSON.string) ?? .null,
+                    ])
+                })
+                try writeOutput(j.pretty + "\n", to: json)
+            }
+            let killed = kills.filter { $0.killedBy != nil }.count
+            print("mutation score: \(killed)/\(kills.count)")
+            if kills.isEmpty { throw UsageError("no fixture lists any fault; nothing was tested") }
+            if killed != kills.count { throw ExitCode(Status.failed) }
+        } catch let e as UsageError {
+            throw fail(e.description)
+        }
+    }
+}
