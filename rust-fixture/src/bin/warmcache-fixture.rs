@@ -1,0 +1,490 @@
+//! `warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...`: the driver fixture of
+//! docs/DRIVER.md, with `crash_at` pause points (PROTOCOL.md §17) and fault switches.
+//!
+//! Reads one JSON request per line on stdin and writes exactly one JSON response line per
+//! request on stdout. Nothing else goes to stdout; diagnostics go to stderr. Malformed input is
+//! answered with an `error` response and the loop continues.
+
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use warmcache::{
+    Cache, CreateOptions, Event, Fault, Faults, Geometry, HitInfo, OpenError, OpenOptions, PausePoint, PutOptions,
+    ShardStats, State,
+};
+
+const OPERATIONS: &[&str] = &[
+    "hello",
+    "create",
+    "open",
+    "open_or_create",
+    "close",
+    "get",
+    "put",
+    "refresh",
+    "invalidate",
+    "evict",
+    "stats",
+    "generation",
+    "wait",
+    "set_clock",
+    "dump",
+    "participants",
+];
+
+/// A response that is not a protocol outcome (DRIVER.md `error`).
+struct DriverError {
+    kind: &'static str,
+    message: String,
+}
+
+fn bad_request(message: impl Into<String>) -> DriverError {
+    DriverError { kind: "bad_request", message: message.into() }
+}
+
+/// A protocol outcome.
+enum Outcome {
+    Ok(Value),
+    Fail { reason: &'static str, message: String },
+}
+
+struct Fixture {
+    trace: bool,
+    open_timeout: Duration,
+    faults: Faults,
+    /// The pause point armed by the current request's `crash_at` (index + 1), 0 = none.
+    armed: Arc<AtomicUsize>,
+    cache: Option<Cache>,
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    s.as_bytes().chunks(2).map(|p| Some(digit(p[0])? << 4 | digit(p[1])?)).collect()
+}
+
+struct Args<'a>(&'a Map<String, Value>);
+
+impl Args<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+
+    /// An unsigned integer given as a JSON number or a decimal string (big values travel as
+    /// strings, DRIVER.md).
+    fn u64_opt(&self, name: &str) -> Result<Option<u64>, DriverError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => {
+                n.as_u64().map(Some).ok_or_else(|| bad_request(format!("`{name}` must be a non-negative integer")))
+            }
+            Some(Value::String(s)) => {
+                s.parse().map(Some).map_err(|_| bad_request(format!("`{name}` must be a non-negative integer")))
+            }
+            Some(_) => Err(bad_request(format!("`{name}` must be a non-negative integer"))),
+        }
+    }
+
+    fn u64(&self, name: &str) -> Result<u64, DriverError> {
+        self.u64_opt(name)?.ok_or_else(|| bad_request(format!("missing argument `{name}`")))
+    }
+
+    fn u32(&self, name: &str) -> Result<u32, DriverError> {
+        u32::try_from(self.u64(name)?).map_err(|_| bad_request(format!("`{name}` does not fit in 32 bits")))
+    }
+
+    fn str(&self, name: &str) -> Result<&str, DriverError> {
+        match self.get(name) {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(bad_request(format!("`{name}` must be a string"))),
+            None => Err(bad_request(format!("missing argument `{name}`"))),
+        }
+    }
+
+    fn hex(&self, name: &str) -> Result<Vec<u8>, DriverError> {
+        from_hex(self.str(name)?).ok_or_else(|| bad_request(format!("`{name}` is not a hex string")))
+    }
+
+    fn bool(&self, name: &str) -> Result<bool, DriverError> {
+        match self.get(name) {
+            None => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(bad_request(format!("`{name}` must be a boolean"))),
+        }
+    }
+
+    fn geometry(&self) -> Result<Geometry, DriverError> {
+        let g = match self.get("geometry") {
+            Some(Value::Object(m)) => Args(m),
+            _ => return Err(bad_request("missing object argument `geometry`")),
+        };
+        Ok(Geometry {
+            shard_count: g.u32("shard_count")?,
+            slots_per_shard: g.u32("slots_per_shard")?,
+            key_capacity: g.u32("key_capacity")?,
+            value_capacity: g.u32("value_capacity")?,
+            probe_window: g.u32("probe_window")?,
+            participant_capacity: g.u32("participant_capacity")?,
+        })
+    }
+
+    fn put_options(&self) -> Result<PutOptions, DriverError> {
+        Ok(PutOptions {
+            ttl_ns: self.u64_opt("ttl_ns")?.unwrap_or(0),
+            grace_ns: self.u64_opt("grace_ns")?.unwrap_or(0),
+            origin_tag: u32::try_from(self.u64_opt("origin_tag")?.unwrap_or(0))
+                .map_err(|_| bad_request("`origin_tag` does not fit in 32 bits"))?,
+            version: self.u64_opt("version")?.unwrap_or(0),
+        })
+    }
+}
+
+fn open_fail(e: OpenError) -> Outcome {
+    Outcome::Fail { reason: e.code(), message: e.message }
+}
+
+/// The `get` result fields of a hit (`refresh_requested` only for `get`: `dump` never makes T7).
+fn hit_fields(m: &mut Map<String, Value>, info: &HitInfo, value: &[u8], with_refresh: bool) {
+    let p = info.provenance;
+    m.insert("stale".into(), json!(info.stale));
+    if with_refresh {
+        m.insert("refresh_requested".into(), json!(info.refresh_requested));
+    }
+    m.insert("value_hex".into(), json!(to_hex(value)));
+    m.insert("version".into(), json!(info.version));
+    m.insert("origin_tag".into(), json!(info.origin_tag));
+    m.insert("expires_at_ns".into(), json!(info.expires_at_ns));
+    m.insert("stale_until_ns".into(), json!(info.stale_until_ns));
+    m.insert("written_at_ns".into(), json!(info.written_at_ns));
+    m.insert(
+        "writer".into(),
+        json!({
+            "pid": p.pid, "language": p.language, "protocol_major": p.protocol_major,
+            "protocol_minor": p.protocol_minor, "participant": p.participant, "start_time": p.start_time,
+        }),
+    );
+    m.insert("shard".into(), json!(info.shard));
+    m.insert("slot".into(), json!(info.slot));
+}
+
+fn shard_json(s: &ShardStats) -> Value {
+    let mut m = Map::new();
+    for (name, v) in s.counters.fields() {
+        m.insert(name.into(), json!(v));
+    }
+    let mut occ = Map::new();
+    for st in State::ALL {
+        occ.insert(st.name().into(), json!(s.occupancy.get(st)));
+    }
+    if s.occupancy.impossible > 0 {
+        occ.insert("IMPOSSIBLE".into(), json!(s.occupancy.impossible));
+    }
+    m.insert("occupancy".into(), Value::Object(occ));
+    Value::Object(m)
+}
+
+fn event_json(e: &Event) -> Value {
+    json!({
+        "event": e.event, "shard": e.shard, "slot": e.slot, "from": e.from.name(), "to": e.to.name(),
+        "seq": e.seq, "owner": e.owner, "gseq": e.gseq,
+    })
+}
+
+impl Fixture {
+    fn cache(&self) -> Result<&Cache, DriverError> {
+        self.cache.as_ref().ok_or_else(|| bad_request("no open segment (send create, open or open_or_create first)"))
+    }
+
+    /// The pause hook of every handle: SIGKILL at the point armed by `crash_at` (DRIVER.md) —
+    /// no cleanup, no response, exactly as a process dying there.
+    fn pause_hook(&self) -> warmcache::PauseHook {
+        let armed = self.armed.clone();
+        Arc::new(move |p: PausePoint| {
+            let i = armed.load(Ordering::Relaxed);
+            if i != 0 && PausePoint::ALL[i - 1] == p {
+                let _ = std::io::stdout().flush();
+                // SAFETY: plain syscalls; SIGKILL cannot be caught, so this never returns.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGKILL);
+                }
+            }
+        })
+    }
+
+    fn create_options(&self, a: &Args) -> Result<CreateOptions, DriverError> {
+        Ok(CreateOptions {
+            group_access: a.bool("group")?,
+            sim_clock_ns: a.u64_opt("sim_clock_ns")?,
+            trace: self.trace,
+            faults: self.faults,
+            pause_hook: Some(self.pause_hook()),
+        })
+    }
+
+    fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            ready_timeout: self.open_timeout,
+            trace: self.trace,
+            faults: self.faults,
+            pause_hook: Some(self.pause_hook()),
+        }
+    }
+
+    fn run(&mut self, op: &str, a: &Args) -> Result<Outcome, DriverError> {
+        let ok = |v: Value| Ok(Outcome::Ok(v));
+        match op {
+            "hello" => ok(json!({
+                "language": "rust",
+                "implementation": "warmcache-rust 0.1.0",
+                "protocol": {"major": 1, "minor": 0},
+                "features": ["SIM_CLOCK"],
+                "operations": OPERATIONS,
+                "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            })),
+            "create" => {
+                let (path, geometry, opts) = (a.str("path")?, a.geometry()?, self.create_options(a)?);
+                match Cache::create(path, geometry, opts) {
+                    Ok(c) => {
+                        let id = c.participant_id();
+                        self.cache = Some(c);
+                        ok(json!({"participant": id}))
+                    }
+                    Err(e) => Ok(open_fail(e)),
+                }
+            }
+            "open" => match Cache::open(a.str("path")?, self.open_options()) {
+                Ok(c) => {
+                    let id = c.participant_id();
+                    self.cache = Some(c);
+                    ok(json!({"participant": id}))
+                }
+                Err(e) => Ok(open_fail(e)),
+            },
+            "open_or_create" => {
+                let (path, geometry, opts) = (a.str("path")?, a.geometry()?, self.create_options(a)?);
+                match Cache::open_or_create(path, geometry, opts, self.open_options()) {
+                    Ok((c, created)) => {
+                        let id = c.participant_id();
+                        self.cache = Some(c);
+                        ok(json!({"participant": id, "created": created}))
+                    }
+                    Err(e) => Ok(open_fail(e)),
+                }
+            }
+            "close" => {
+                self.cache = None;
+                ok(json!({}))
+            }
+            "get" => {
+                let key = a.hex("key_hex")?;
+                let c = self.cache()?;
+                let mut value = Vec::new();
+                let mut m = Map::new();
+                match c.get_into(&key, &mut value) {
+                    Some(info) => {
+                        m.insert("hit".into(), json!(true));
+                        hit_fields(&mut m, &info, &value, true);
+                    }
+                    None => {
+                        m.insert("hit".into(), json!(false));
+                    }
+                }
+                ok(Value::Object(m))
+            }
+            "put" | "refresh" => {
+                let (key, value, opts) = (a.hex("key_hex")?, a.hex("value_hex")?, a.put_options()?);
+                let c = self.cache()?;
+                let r = if op == "put" { c.put(&key, &value, opts) } else { c.refresh(&key, &value, opts) };
+                Ok(match r {
+                    Ok(o) => Outcome::Ok(json!({
+                        "version": o.version, "created": o.created, "shard": o.shard, "slot": o.slot,
+                    })),
+                    Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
+                })
+            }
+            "invalidate" | "evict" => {
+                let key = a.hex("key_hex")?;
+                let c = self.cache()?;
+                let r = if op == "invalidate" { c.invalidate(&key) } else { c.evict(&key) };
+                Ok(match r {
+                    Ok(removed) => Outcome::Ok(json!({"removed": removed})),
+                    Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
+                })
+            }
+            "stats" => {
+                let s = self.cache()?.stats();
+                let mut totals = shard_json(&s.totals);
+                totals["corrupt"] = json!(s.corrupt);
+                ok(json!({"totals": totals, "shards": s.shards.iter().map(shard_json).collect::<Vec<_>>()}))
+            }
+            "generation" => ok(json!({"generation": self.cache()?.generation()})),
+            "wait" => {
+                let seen = a.u32("seen")?;
+                let timeout = Duration::from_millis(a.u64("timeout_ms")?);
+                let (generation, timed_out) = self.cache()?.wait_for_change(seen, timeout);
+                ok(json!({"generation": generation, "timed_out": timed_out}))
+            }
+            "set_clock" => {
+                let now = a.u64("now_ns")?;
+                self.cache()?.set_sim_clock(now).map_err(|e| bad_request(e.to_string()))?;
+                ok(json!({}))
+            }
+            "dump" => {
+                let d = self.cache()?.dump();
+                let entries: Vec<Value> = d
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        let mut m = Map::new();
+                        m.insert("state".into(), json!(e.state.name()));
+                        m.insert("seq".into(), json!(e.seq));
+                        m.insert("key_hex".into(), json!(to_hex(&e.key)));
+                        hit_fields(&mut m, &e.info, &e.value, false);
+                        Value::Object(m)
+                    })
+                    .collect();
+                ok(json!({"entries": entries, "problems": d.problems}))
+            }
+            "participants" => {
+                let list: Vec<Value> = self
+                    .cache()?
+                    .participants()
+                    .iter()
+                    .map(|p| {
+                        json!({
+                            "index": p.index, "epoch": p.epoch, "pid": p.pid, "start_time": p.start_time,
+                            "language": p.language, "alive": p.alive,
+                        })
+                    })
+                    .collect();
+                ok(json!({"participants": list}))
+            }
+            _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
+        }
+    }
+
+    fn handle(&mut self, line: &str) -> Value {
+        let req: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => return json!({"id": null, "error": {"kind": "bad_request", "message": format!("malformed JSON: {e}")}}),
+        };
+        let id = req.get("id").cloned().unwrap_or(Value::Null);
+        let Some(op) = req.get("op").and_then(Value::as_str) else {
+            return json!({"id": id, "error": {"kind": "bad_request", "message": "missing string field `op`"}});
+        };
+        let empty = Map::new();
+        let args = match req.get("args") {
+            None | Some(Value::Null) => &empty,
+            Some(Value::Object(m)) => m,
+            Some(_) => return json!({"id": id, "error": {"kind": "bad_request", "message": "`args` must be an object"}}),
+        };
+        let op = op.to_string();
+        let crash_at = match args.get("crash_at") {
+            None | Some(Value::Null) => 0,
+            Some(Value::String(name)) => match PausePoint::from_name(name) {
+                Some(p) => PausePoint::ALL.iter().position(|q| *q == p).unwrap() + 1,
+                None => {
+                    return json!({"id": id, "error": {"kind": "unsupported", "message": format!("unknown pause point `{name}`")}})
+                }
+            },
+            Some(_) => return json!({"id": id, "error": {"kind": "bad_request", "message": "`crash_at` must be a string"}}),
+        };
+        self.armed.store(crash_at, Ordering::Relaxed);
+        let result = self.run(&op, &Args(args));
+        self.armed.store(0, Ordering::Relaxed);
+        // Every transition made by this request, in order (empty without --trace).
+        let transitions: Vec<Value> =
+            self.cache.as_ref().map(|c| c.take_events().iter().map(event_json).collect()).unwrap_or_default();
+        match result {
+            Ok(Outcome::Ok(v)) => json!({"id": id, "outcome": "ok", "result": v, "transitions": transitions}),
+            Ok(Outcome::Fail { reason, message }) => {
+                json!({"id": id, "outcome": "fail", "reason": reason, "message": message, "transitions": transitions})
+            }
+            Err(e) => json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
+        }
+    }
+}
+
+fn usage() -> ! {
+    eprintln!("usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...");
+    eprintln!("faults: {}", Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "));
+    std::process::exit(2)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() != Some("serve") {
+        usage();
+    }
+    let mut fx = Fixture {
+        trace: false,
+        open_timeout: Duration::from_secs(2),
+        faults: Faults::NONE,
+        armed: Arc::new(AtomicUsize::new(0)),
+        cache: None,
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--trace" => fx.trace = true,
+            "--timeout-ms" => {
+                let ms = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage());
+                fx.open_timeout = Duration::from_millis(ms);
+            }
+            "--fault" => {
+                let f = args.next().and_then(|n| Fault::from_name(&n)).unwrap_or_else(|| usage());
+                fx.faults = fx.faults.with(f);
+            }
+            _ => usage(),
+        }
+    }
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in stdin.lock().lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("warmcache-fixture: reading stdin: {e}");
+                break;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        // A panic inside an operation must not kill the loop: answer `runtime` and go on.
+        let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fx.handle(&line))).unwrap_or_else(|p| {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panic".into());
+            let id = serde_json::from_str::<Value>(&line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
+            json!({"id": id, "error": {"kind": "runtime", "message": format!("internal error: {msg}")}})
+        });
+        if writeln!(out, "{resp}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+    // Dropping the handle closes the descriptor (releasing the participant lock) and unmaps.
+    drop(fx);
+}

@@ -1,0 +1,357 @@
+//! The public handle: one registered participant of one mapped segment.
+
+use crate::clock::{process_start_time, realtime_ns};
+use crate::error::{NoSimClock, OpenError, OpenErrorKind};
+use crate::faults::{Fault, Faults};
+use crate::hash::KEY_SEED;
+use crate::pause::{PauseHook, PausePoint};
+use crate::layout::*;
+use crate::notify;
+use crate::participants::{self, ParticipantInfo};
+use crate::segment::{self, CreateOptions, HeaderInfo, OpenOptions, Segment};
+use crate::trace::{Event, Tracer};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Options of a write (§9.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// Freshness lifetime; 0 = never expires.
+    pub ttl_ns: u64,
+    /// Stale-serving window after expiry; 0 = none.
+    pub grace_ns: u64,
+    /// Opaque tag stored with the value.
+    pub origin_tag: u32,
+    /// Explicit data version; 0 = automatic.
+    pub version: u64,
+}
+
+/// Result of a successful put or refresh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PutOutcome {
+    pub version: u64,
+    /// A new entry was published (T2); false for a refresh (T5).
+    pub created: bool,
+    pub shard: u32,
+    pub slot: u32,
+}
+
+/// Who wrote a record (§7.2 `writer`, `writer_start_time`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Provenance {
+    pub pid: u32,
+    pub language: u8,
+    pub protocol_major: u8,
+    pub protocol_minor: u8,
+    /// Low 8 bits of the writer's participant id.
+    pub participant: u8,
+    pub start_time: u64,
+}
+
+impl Provenance {
+    pub fn unpack(writer: u64, start_time: u64) -> Provenance {
+        Provenance {
+            pid: writer as u32,
+            language: (writer >> 32) as u8,
+            protocol_major: (writer >> 40) as u8,
+            protocol_minor: (writer >> 48) as u8,
+            participant: (writer >> 56) as u8,
+            start_time,
+        }
+    }
+}
+
+/// Everything a hit reports besides the value bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HitInfo {
+    /// Served past `expires_at_ns` (within the grace window, or the slot is `STALE`).
+    pub stale: bool,
+    /// This reader made the `mark_stale` transition and should recompute the value.
+    pub refresh_requested: bool,
+    pub version: u64,
+    pub origin_tag: u32,
+    pub expires_at_ns: u64,
+    pub stale_until_ns: u64,
+    pub written_at_ns: u64,
+    pub provenance: Provenance,
+    pub shard: u32,
+    pub slot: u32,
+}
+
+/// A hit: the value copied into private memory plus its metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub value: Vec<u8>,
+    pub info: HitInfo,
+}
+
+/// The answer of [`Cache::get`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Hit(Hit),
+    Miss,
+}
+
+impl Lookup {
+    pub fn hit(&self) -> Option<&Hit> {
+        match self {
+            Lookup::Hit(h) => Some(h),
+            Lookup::Miss => None,
+        }
+    }
+
+    pub fn is_hit(&self) -> bool {
+        matches!(self, Lookup::Hit(_))
+    }
+}
+
+/// `x mod d` for a fixed 32-bit `d` without a division (Lemire's fastmod; exact for all
+/// 32-bit `x` and `d`). Shard and home slot are computed on every operation.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FastMod {
+    d: u32,
+    m: u64,
+}
+
+impl FastMod {
+    fn new(d: u32) -> FastMod {
+        // For d = 1 this wraps to 0, which yields 0 = x mod 1.
+        FastMod { d, m: (u64::MAX / d as u64).wrapping_add(1) }
+    }
+
+    #[inline(always)]
+    pub(crate) fn rem(self, x: u32) -> u32 {
+        let low = self.m.wrapping_mul(x as u64);
+        ((low as u128 * self.d as u128) >> 64) as u32
+    }
+}
+
+/// A handle on a segment: the mapping, this process's participant id, private copies of the
+/// immutable geometry, and an optional transition recorder.
+///
+/// `Cache` is `Send + Sync`; threads of one process share its participant id (a participant's
+/// own id is always alive to it, so threads wait for each other's claims instead of reclaiming).
+pub struct Cache {
+    pub(crate) seg: Segment,
+    pub(crate) id: u16,
+    pub(crate) tracer: Tracer,
+    /// Misses caused by corruption (§15: reported in this implementation's statistics).
+    pub(crate) corrupt: AtomicU64,
+    /// Pre-packed `writer` provenance word of this process (§7.2).
+    pub(crate) writer_word: u64,
+    pub(crate) start_time: u64,
+    pub(crate) shard_mod: FastMod,
+    pub(crate) slot_mod: FastMod,
+    /// Seed of key hashes: KEY_SEED (or KEY_SEED + 1 under FAULT wrong_hash).
+    pub(crate) key_seed: u64,
+    /// Deliberate bugs (harness self-tests only); empty in real use.
+    pub(crate) faults: Faults,
+    /// Pause hook (§17); `None` outside a harness.
+    pub(crate) pause: Option<PauseHook>,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("path", &self.seg.path)
+            .field("participant", &self.id)
+            .field("geometry", &self.seg.layout.geometry)
+            .finish()
+    }
+}
+
+impl Cache {
+    /// Creates a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
+    pub fn create(path: impl AsRef<Path>, geometry: Geometry, opts: CreateOptions) -> Result<Cache, OpenError> {
+        let seg = segment::create(path.as_ref(), geometry, &opts)?;
+        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook)
+    }
+
+    /// Opens an existing segment, running every check of §4.2 in order.
+    pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Cache, OpenError> {
+        let seg = segment::open(path.as_ref(), &opts)?;
+        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook)
+    }
+
+    /// Creates the segment, or opens it if it exists (§4.1). Returns whether it was created.
+    /// An existing segment is used with its own geometry, whatever `geometry` says.
+    pub fn open_or_create(
+        path: impl AsRef<Path>,
+        geometry: Geometry,
+        create: CreateOptions,
+        open: OpenOptions,
+    ) -> Result<(Cache, bool), OpenError> {
+        match Cache::create(path.as_ref(), geometry, create) {
+            Ok(c) => Ok((c, true)),
+            Err(e) if e.kind == OpenErrorKind::Exists => Cache::open(path, open).map(|c| (c, false)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// §4.2 step 12 / §5: take a participant entry, then sweep our id's leftovers before any
+    /// claim is made.
+    fn register(seg: Segment, trace: bool, faults: Faults, pause: Option<PauseHook>) -> Result<Cache, OpenError> {
+        let id = participants::register(&seg)?;
+        let pid = std::process::id() as u64;
+        let writer_word = (pid & 0xFFFF_FFFF)
+            | (LANGUAGE_RUST << 32)
+            | (PROTOCOL_MAJOR << 40)
+            | (PROTOCOL_MINOR << 48)
+            | (((id & 0xFF) as u64) << 56);
+        let g = seg.layout.geometry;
+        let cache = Cache {
+            seg,
+            id,
+            tracer: Tracer::new(trace),
+            corrupt: AtomicU64::new(0),
+            writer_word,
+            start_time: process_start_time(),
+            shard_mod: FastMod::new(g.shard_count),
+            slot_mod: FastMod::new(g.slots_per_shard),
+            // FAULT wrong_hash: a different seed, so other implementations never find our keys.
+            key_seed: if faults.has(Fault::WrongHash) { KEY_SEED.wrapping_add(1) } else { KEY_SEED },
+            faults,
+            pause,
+        };
+        cache.sweep();
+        Ok(cache)
+    }
+
+    /// Installs (or removes) the pause hook (§17) for this handle's later operations.
+    pub fn set_pause_hook(&mut self, hook: Option<PauseHook>) {
+        self.pause = hook;
+    }
+
+    /// Calls the pause hook at `point`. One predictable branch without a hook.
+    #[inline(always)]
+    pub(crate) fn pause_at(&self, point: PausePoint) {
+        if let Some(h) = &self.pause {
+            h(point);
+        }
+    }
+
+    /// The fault switches this handle runs with (empty in real use).
+    pub fn faults(&self) -> Faults {
+        self.faults
+    }
+
+    /// This handle's participant id (1-based).
+    pub fn participant_id(&self) -> u16 {
+        self.id
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        self.seg.layout.geometry
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.seg.layout
+    }
+
+    pub fn header_info(&self) -> HeaderInfo {
+        self.seg.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.seg.path
+    }
+
+    /// Whether the segment runs on the simulated clock (feature `SIM_CLOCK`).
+    pub fn has_sim_clock(&self) -> bool {
+        self.seg.sim_clock()
+    }
+
+    /// The segment's clock (§12).
+    #[inline]
+    pub fn now(&self) -> u64 {
+        if self.seg.sim_clock() {
+            // Acquire: pairs with the release store in `set_sim_clock`.
+            self.seg.shm.word(HDR_SIM_CLOCK_NS).load(Ordering::Acquire)
+        } else {
+            realtime_ns()
+        }
+    }
+
+    /// Moves the simulated clock (segments with `SIM_CLOCK` only).
+    pub fn set_sim_clock(&self, now_ns: u64) -> Result<(), NoSimClock> {
+        if !self.seg.sim_clock() {
+            return Err(NoSimClock);
+        }
+        // Release: whatever this process did before moving time is visible to a reader that
+        // sees the new time.
+        self.seg.shm.word(HDR_SIM_CLOCK_NS).store(now_ns, Ordering::Release);
+        Ok(())
+    }
+
+    /// The notification generation (§11).
+    pub fn generation(&self) -> u32 {
+        notify::generation(&self.seg.shm)
+    }
+
+    /// Waits until the generation differs from `seen` or `timeout` passes.
+    /// Returns `(generation, timed_out)`.
+    pub fn wait_for_change(&self, seen: u32, timeout: Duration) -> (u32, bool) {
+        // FAULT private_futex: FUTEX_PRIVATE_FLAG, so wake-ups from other processes are lost.
+        let private = self.faults.has(Fault::PrivateFutex);
+        notify::wait_for_change(&self.seg.shm, seen, timeout, private, || self.pause_at(PausePoint::WaitBeforePark))
+    }
+
+    /// Bumps the generation and wakes waiters after a publish or reclaim (§11).
+    #[inline]
+    pub(crate) fn notify(&self) {
+        if !self.faults.is_empty() {
+            if self.faults.has(Fault::NoGenerationBump) {
+                return; // FAULT no_generation_bump
+            }
+            if self.faults.has(Fault::PrivateFutex) {
+                notify::publish(&self.seg.shm, true); // FAULT private_futex
+                return;
+            }
+        }
+        notify::publish(&self.seg.shm, false);
+    }
+
+    /// Every participant entry ever registered, with liveness.
+    pub fn participants(&self) -> Vec<ParticipantInfo> {
+        participants::list(&self.seg, self.id)
+    }
+
+    /// Whether transition tracing is on for this handle.
+    pub fn tracing(&self) -> bool {
+        self.tracer.enabled()
+    }
+
+    /// Takes the transitions recorded since the last call (empty unless tracing).
+    pub fn take_events(&self) -> Vec<Event> {
+        self.tracer.take()
+    }
+
+    /// Misses this handle attributed to corruption (private statistic, §15).
+    pub fn corrupt_count(&self) -> u64 {
+        self.corrupt.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FastMod;
+
+    #[test]
+    fn fastmod_matches_remainder() {
+        let mut x: u64 = 0x9E3779B97F4A7C15;
+        for d in [1u32, 2, 3, 7, 16, 64, 1000, 65535, 65536] {
+            let m = FastMod::new(d);
+            for v in [0u32, 1, d - 1, d, d.wrapping_add(1), u32::MAX, u32::MAX - 1] {
+                assert_eq!(m.rem(v), v % d, "{v} mod {d}");
+            }
+            for _ in 0..10_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = x as u32;
+                assert_eq!(m.rem(v), v % d, "{v} mod {d}");
+            }
+        }
+    }
+}

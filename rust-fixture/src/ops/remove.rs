@@ -1,0 +1,69 @@
+//! Removing: `invalidate(key)` and `evict(key)` (PROTOCOL.md §9.5).
+
+use super::{backoff, Accept, WAIT_SPINS};
+use crate::cache::Cache;
+use crate::error::{OpError, OpErrorKind};
+use crate::layout::*;
+use crate::pause::PausePoint;
+use crate::state::State;
+use std::sync::atomic::Ordering;
+
+impl Cache {
+    /// Removes `key`. `Ok(true)` removed, `Ok(false)` absent, `busy` if a live writer held the
+    /// slot for the whole wait. An invalidation is never silently lost.
+    pub fn invalidate(&self, key: &[u8]) -> Result<bool, OpError> {
+        self.remove(key, SH_INVALIDATIONS)
+    }
+
+    /// Like [`Cache::invalidate`] but counted as an eviction.
+    pub fn evict(&self, key: &[u8]) -> Result<bool, OpError> {
+        self.remove(key, SH_EVICTIONS)
+    }
+
+    fn remove(&self, key: &[u8], counter: u64) -> Result<bool, OpError> {
+        if key.is_empty() || key.len() > self.seg.layout.geometry.key_capacity as usize {
+            return Ok(false); // no slot can hold such a key
+        }
+        let loc = self.locate(key);
+        let shm = &self.seg.shm;
+        for i in 0..WAIT_SPINS {
+            let Some(f) = self.find(loc, key, Accept::REMOVE) else { return Ok(false) };
+            match f.dec.state {
+                State::Ready | State::Stale => {
+                    let state = shm.word(f.off + SLOT_STATE);
+                    let claimed = f.word.next(State::Invalidated, f.dec.active, self.id);
+                    // T8, acquire-release like every claim.
+                    if state.compare_exchange(f.word.0, claimed.0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
+                        backoff(i);
+                        continue;
+                    }
+                    self.tracer.record(shm, "invalidate_claim", loc.shard, f.slot, f.dec.state, State::Invalidated, claimed.seq(), self.id);
+                    self.pause_at(PausePoint::InvalidateAfterClaim);
+                    // Relaxed: we own the slot; published by the release CAS below.
+                    shm.word(f.off + SLOT_CLAIMED_AT_NS).store(self.now(), Ordering::Relaxed);
+                    shm.word(f.off + SLOT_KEY_HASH).store(0, Ordering::Relaxed);
+                    let empty = claimed.next(State::Empty, f.dec.active, 0);
+                    // T9, release: the zeroed key hash is visible with EMPTY.
+                    if state.compare_exchange(claimed.0, empty.0, Ordering::Release, Ordering::Relaxed).is_ok() {
+                        self.tracer.record(shm, "clear", loc.shard, f.slot, State::Invalidated, State::Empty, empty.seq(), self.id);
+                    }
+                    self.count(loc.shard, counter);
+                    self.notify();
+                    return Ok(true);
+                }
+                _ => {
+                    // WRITING / REFRESHING owned by someone.
+                    if !self.alive(f.dec.owner) {
+                        self.reclaim(loc.shard, f.slot, f.off, f.word);
+                        continue;
+                    }
+                    backoff(i);
+                }
+            }
+        }
+        Err(OpError::new(
+            OpErrorKind::Busy,
+            format!("key's slot in shard {} stayed claimed by a live writer for {WAIT_SPINS} waits", loc.shard),
+        ))
+    }
+}

@@ -1,0 +1,72 @@
+//! Pause points (PROTOCOL.md §17): named places inside the operations where a harness can
+//! stop, crash or schedule a process. Without a hook each point costs one predictable branch
+//! on a handle-local field.
+
+use std::sync::Arc;
+
+/// The pause points of §17, in the table's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PausePoint {
+    /// The shard insert lock is held (§9.3).
+    LockAfterAcquire,
+    /// After the claim CAS of an insert (T1, T10, T11), before the key is written.
+    PutAfterClaim,
+    /// Key written, before the insert lock is released.
+    PutAfterKey,
+    /// `record[A']` written, before the publish CAS (T2).
+    PutAfterPayload,
+    /// After T4, before `record[1−A]` is written.
+    RefreshAfterClaim,
+    /// `record[1−A]` written, before T5.
+    RefreshAfterPayload,
+    /// A reader copied the record, before its fence and second state load.
+    GetBetweenSeqReads,
+    /// After T8, before T9.
+    InvalidateAfterClaim,
+    /// CLOCK chose a victim (§9.6), before the claim CAS.
+    EvictAfterVictim,
+    /// A dead owner was detected, before the reclaim CAS (§9.8).
+    ReclaimBeforeCas,
+    /// A waiter registered in `waiters`, before `FUTEX_WAIT` (§11).
+    WaitBeforePark,
+}
+
+impl PausePoint {
+    pub const ALL: [PausePoint; 11] = [
+        PausePoint::LockAfterAcquire,
+        PausePoint::PutAfterClaim,
+        PausePoint::PutAfterKey,
+        PausePoint::PutAfterPayload,
+        PausePoint::RefreshAfterClaim,
+        PausePoint::RefreshAfterPayload,
+        PausePoint::GetBetweenSeqReads,
+        PausePoint::InvalidateAfterClaim,
+        PausePoint::EvictAfterVictim,
+        PausePoint::ReclaimBeforeCas,
+        PausePoint::WaitBeforePark,
+    ];
+
+    /// The §17 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PausePoint::LockAfterAcquire => "lock.after_acquire",
+            PausePoint::PutAfterClaim => "put.after_claim",
+            PausePoint::PutAfterKey => "put.after_key",
+            PausePoint::PutAfterPayload => "put.after_payload",
+            PausePoint::RefreshAfterClaim => "refresh.after_claim",
+            PausePoint::RefreshAfterPayload => "refresh.after_payload",
+            PausePoint::GetBetweenSeqReads => "get.between_seq_reads",
+            PausePoint::InvalidateAfterClaim => "invalidate.after_claim",
+            PausePoint::EvictAfterVictim => "evict.after_victim",
+            PausePoint::ReclaimBeforeCas => "reclaim.before_cas",
+            PausePoint::WaitBeforePark => "wait.before_park",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PausePoint> {
+        PausePoint::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A pause hook: called on the operation's thread each time it reaches a point.
+pub type PauseHook = Arc<dyn Fn(PausePoint) + Send + Sync>;

@@ -1,0 +1,488 @@
+//! Creating and opening a segment (PROTOCOL.md §4) with the security checks of §13.
+//!
+//! A segment is never visible half-built: it is built under a private `*.init.*` name, marked
+//! `ready` with a release store, and linked into place. An opener runs the checks of §4.2 in
+//! exactly the spec's order so that every implementation names the same reason for one file.
+
+use crate::clock::{process_start_time, realtime_ns};
+use crate::error::{OpenError, OpenErrorKind};
+use crate::faults::Faults;
+use crate::hash::{Wch64, HEADER_SEED};
+use crate::layout::*;
+use crate::pause::PauseHook;
+use crate::shm::Shm;
+use std::ffi::CString;
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::{AsRawFd, FromRawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Options for [`crate::Cache::create`].
+#[derive(Clone, Default)]
+pub struct CreateOptions {
+    /// Create the file `0660` instead of `0600` (§13).
+    pub group_access: bool,
+    /// Run the segment on a simulated clock starting at this value (feature `SIM_CLOCK`, §12).
+    pub sim_clock_ns: Option<u64>,
+    /// Record every transition this handle makes (see [`crate::trace`]).
+    pub trace: bool,
+    /// Deliberate bugs for harness self-tests; empty in real use.
+    pub faults: Faults,
+    /// Called at every pause point (§17) this handle reaches, including during registration.
+    pub pause_hook: Option<PauseHook>,
+}
+
+impl std::fmt::Debug for CreateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateOptions")
+            .field("group_access", &self.group_access)
+            .field("sim_clock_ns", &self.sim_clock_ns)
+            .field("trace", &self.trace)
+            .field("faults", &self.faults)
+            .field("pause_hook", &self.pause_hook.is_some())
+            .finish()
+    }
+}
+
+/// Options for [`crate::Cache::open`].
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// How long to poll a segment whose `ready` word is not yet set (§4.2 step 6).
+    pub ready_timeout: Duration,
+    /// Record every transition this handle makes.
+    pub trace: bool,
+    /// Deliberate bugs for harness self-tests; empty in real use.
+    pub faults: Faults,
+    /// Called at every pause point (§17) this handle reaches, including during registration.
+    pub pause_hook: Option<PauseHook>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions { ready_timeout: Duration::from_secs(2), trace: false, faults: Faults::NONE, pause_hook: None }
+    }
+}
+
+impl std::fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions")
+            .field("ready_timeout", &self.ready_timeout)
+            .field("trace", &self.trace)
+            .field("faults", &self.faults)
+            .field("pause_hook", &self.pause_hook.is_some())
+            .finish()
+    }
+}
+
+/// Values of the immutable header lines 0–2 that are not geometry (for diagnostics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderInfo {
+    pub minor: u16,
+    pub features_incompat: u64,
+    pub features_compat: u64,
+    pub creator_pid: u32,
+    pub creator_start_time: u64,
+    pub creator_language: u8,
+    pub creator_uid: u32,
+    pub created_at_ns: u64,
+}
+
+/// An open, validated, mapped segment. Holds the descriptor whose open file description carries
+/// this handle's participant lock (§5), so dropping it releases the lock.
+pub struct Segment {
+    pub(crate) shm: Shm,
+    pub(crate) file: File,
+    pub(crate) layout: Layout,
+    pub(crate) path: PathBuf,
+    pub(crate) info: HeaderInfo,
+}
+
+impl Segment {
+    #[inline(always)]
+    pub(crate) fn sim_clock(&self) -> bool {
+        self.info.features_incompat & FEATURE_SIM_CLOCK != 0
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn cstring(path: &Path) -> Result<CString, OpenError> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        OpenError::new(OpenErrorKind::Io, format!("path {} contains a NUL byte (EINVAL)", path.display()))
+    })
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+fn io_errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// A random suffix for the private creation name; O_EXCL makes collisions harmless anyway.
+fn random_suffix() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: `buf` is writable for 8 bytes.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), libc::GRND_NONBLOCK) };
+    if n == 8 {
+        u64::from_le_bytes(buf)
+    } else {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        realtime_ns() ^ COUNTER.fetch_add(0x9E37_79B9, Ordering::Relaxed).rotate_left(17)
+    }
+}
+
+/// Removes the private file on every exit path of creation.
+struct TmpGuard {
+    path: CString,
+}
+
+impl Drop for TmpGuard {
+    fn drop(&mut self) {
+        // SAFETY: valid C string.
+        unsafe { libc::unlink(self.path.as_ptr()) };
+    }
+}
+
+/// Computes `header_checksum` = WCH64(bytes 0..135, HEADER_SEED) from the shared words.
+/// Relaxed loads: the caller has already ordered them after the `ready` acquire load (open) or
+/// wrote them itself (create).
+fn header_checksum(shm: &Shm) -> u64 {
+    let mut h = Wch64::new(HDR_CHECKSUMMED_LEN as usize, HEADER_SEED);
+    for off in (0..HDR_CHECKSUMMED_LEN).step_by(8) {
+        h.word(shm.word(off).load(Ordering::Relaxed));
+    }
+    h.finish()
+}
+
+/// §4.1 steps 1–6. Returns the new segment, or `exists` if `path` already exists (the
+/// caller — `open_or_create` — then opens it).
+pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> Result<Segment, OpenError> {
+    let layout = geometry.validate_for_create()?;
+    let shown = path.display().to_string();
+    let c_path = cstring(path)?;
+
+    // Cheap early answer; the linkat below is what makes the race safe.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid C string and stat buffer.
+    if unsafe { libc::lstat(c_path.as_ptr(), &mut st) } == 0 {
+        return Err(OpenError::new(OpenErrorKind::Exists, format!("{shown} already exists")));
+    }
+
+    // Step 1: private name, exclusive, never following symlinks.
+    let (fd, tmp) = loop {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".init.{}.{:016x}", std::process::id(), random_suffix()));
+        let tmp = cstring(Path::new(&name))?;
+        // SAFETY: valid C string; the mode argument is read because O_CREAT is set.
+        let fd = unsafe {
+            libc::open(
+                tmp.as_ptr(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                0o600 as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            break (fd, tmp);
+        }
+        match errno() {
+            libc::EEXIST => continue, // random collision: draw another name
+            libc::ENOENT => {
+                return Err(OpenError::new(
+                    OpenErrorKind::NotFound,
+                    format!("cannot create {shown}: its directory does not exist (ENOENT)"),
+                ))
+            }
+            e => return Err(OpenError::io("create", &shown, e)),
+        }
+    };
+    // SAFETY: `fd` is a fresh descriptor we own.
+    let file = unsafe { File::from_raw_fd(fd) };
+    let guard = TmpGuard { path: tmp };
+
+    // The umask may have removed bits: apply the mode explicitly.
+    let mode = if opts.group_access { 0o660 } else { 0o600 };
+    // SAFETY: valid descriptor.
+    if unsafe { libc::fchmod(fd, mode) } != 0 {
+        return Err(OpenError::io("fchmod", &shown, errno()));
+    }
+
+    // Step 2: the flock marks the file as being built by a live creator.
+    // SAFETY: valid descriptor.
+    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+        return Err(OpenError::io("flock", &shown, errno()));
+    }
+
+    // Step 3: reserve every byte now, so that a full tmpfs is an error here, never a SIGBUS later.
+    // SAFETY: valid descriptor; posix_fallocate returns the error number instead of setting errno.
+    let rc = unsafe { libc::posix_fallocate(fd, 0, layout.total_len as libc::off_t) };
+    match rc {
+        0 => {}
+        libc::ENOSPC => {
+            return Err(OpenError::new(
+                OpenErrorKind::NoSpace,
+                format!("cannot reserve {} bytes for {shown}: no space left on the file system", layout.total_len),
+            ))
+        }
+        libc::EOPNOTSUPP => {
+            // Fallback of §4.1 step 3: size the file, then touch one byte in every page.
+            file.set_len(layout.total_len).map_err(|e| OpenError::io("ftruncate", &shown, io_errno(&e)))?;
+            let zero = [0u8; 1];
+            let mut off = 0;
+            while off < layout.total_len {
+                // SAFETY: valid descriptor and 1-byte buffer.
+                let n = unsafe { libc::pwrite(fd, zero.as_ptr().cast(), 1, off as libc::off_t) };
+                if n != 1 {
+                    let e = errno();
+                    if e == libc::ENOSPC {
+                        return Err(OpenError::new(
+                            OpenErrorKind::NoSpace,
+                            format!("cannot write page at offset {off} of {shown}: no space left"),
+                        ));
+                    }
+                    return Err(OpenError::io("pwrite", &shown, e));
+                }
+                off += PAGE_SIZE;
+            }
+        }
+        e => return Err(OpenError::io("posix_fallocate", &shown, e)),
+    }
+
+    // Step 4: map and write the immutable header. All other bytes are already zero.
+    let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
+    let features_incompat = if opts.sim_clock_ns.is_some() { FEATURE_SIM_CLOCK } else { 0 };
+    let [g_shards, g_sizes, g_limits] = geometry.pack();
+    let pid = std::process::id();
+    // SAFETY: geteuid cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let created_at_ns = realtime_ns();
+    let start_time = process_start_time();
+    let header: [(u64, u64); 17] = [
+        (HDR_MAGIC, MAGIC),
+        (HDR_VERSION, VERSION_WORD),
+        (HDR_FEATURES_INCOMPAT, features_incompat),
+        (HDR_FEATURES_COMPAT, 0),
+        (HDR_LAYOUT_FINGERPRINT, LAYOUT_FINGERPRINT),
+        (HDR_TOTAL_LEN, layout.total_len),
+        (HDR_GEOMETRY_SHARDS, g_shards),
+        (HDR_GEOMETRY_SIZES, g_sizes),
+        (HDR_GEOMETRY_LIMITS, g_limits),
+        (HDR_SLOT_SIZE, layout.slot_size),
+        (HDR_PARTICIPANTS_OFFSET, layout.participants_offset),
+        (HDR_SHARDS_OFFSET, layout.shards_offset),
+        (HDR_SHARD_SIZE, layout.shard_size),
+        (HDR_CREATOR_PID, pid as u64),
+        (HDR_CREATOR_START_TIME, start_time),
+        (HDR_CREATOR_INFO, LANGUAGE_RUST | (uid as u64) << 32),
+        (HDR_CREATED_AT_NS, created_at_ns),
+    ];
+    for (off, v) in header {
+        // Relaxed: nobody can see the file yet, and the release store of `ready` publishes it.
+        shm.word(off).store(v, Ordering::Relaxed);
+    }
+    shm.word(HDR_HEADER_CHECKSUM).store(header_checksum(&shm), Ordering::Relaxed);
+    if let Some(t) = opts.sim_clock_ns {
+        // Relaxed: published by the release store of `ready` below.
+        shm.word(HDR_SIM_CLOCK_NS).store(t, Ordering::Relaxed);
+    }
+
+    // Step 5: release — every header write above is visible to whoever acquires `ready`.
+    shm.word(HDR_READY).store(READY, Ordering::Release);
+
+    // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW).
+    // SAFETY: valid C strings.
+    let rc = unsafe { libc::linkat(libc::AT_FDCWD, guard.path.as_ptr(), libc::AT_FDCWD, c_path.as_ptr(), 0) };
+    if rc != 0 {
+        let e = errno();
+        if e == libc::EEXIST {
+            return Err(OpenError::new(
+                OpenErrorKind::Exists,
+                format!("{shown} already exists (another creator won the race)"),
+            ));
+        }
+        return Err(OpenError::io("linkat", &shown, e));
+    }
+    // Remove TMP (the guard) and release the flock; PATH now names the same inode.
+    drop(guard);
+    // SAFETY: valid descriptor.
+    unsafe { libc::flock(fd, libc::LOCK_UN) };
+
+    Ok(Segment {
+        shm,
+        file,
+        layout,
+        path: path.to_path_buf(),
+        info: HeaderInfo {
+            minor: PROTOCOL_MINOR as u16,
+            features_incompat,
+            features_compat: 0,
+            creator_pid: pid,
+            creator_start_time: start_time,
+            creator_language: LANGUAGE_RUST as u8,
+            creator_uid: uid,
+            created_at_ns,
+        },
+    })
+}
+
+/// §4.2 steps 1–12 (participant registration, the end of step 12, is done by the caller).
+pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError> {
+    let shown = path.display().to_string();
+    let c_path = cstring(path)?;
+
+    // Step 1.
+    // SAFETY: valid C string.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDWR | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(match errno() {
+            libc::ELOOP => OpenError::new(OpenErrorKind::Symlink, format!("{shown} is a symbolic link; refusing to follow it")),
+            libc::ENOENT => OpenError::new(OpenErrorKind::NotFound, format!("{shown} does not exist")),
+            e => OpenError::io("open", &shown, e),
+        });
+    }
+    // SAFETY: fresh descriptor we own.
+    let file = unsafe { File::from_raw_fd(fd) };
+
+    // Step 2.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid descriptor and stat buffer.
+    if unsafe { libc::fstat(file.as_raw_fd(), &mut st) } != 0 {
+        return Err(OpenError::io("fstat", &shown, errno()));
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(OpenError::new(
+            OpenErrorKind::NotRegularFile,
+            format!("{shown} is not a regular file (st_mode {:o})", st.st_mode),
+        ));
+    }
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if st.st_uid != euid {
+        return Err(OpenError::new(
+            OpenErrorKind::ForeignOwner,
+            format!("{shown} is owned by uid {}, not by this process's uid {euid}", st.st_uid),
+        ));
+    }
+
+    // Step 3.
+    let size = st.st_size.max(0) as u64;
+    if size < HEADER_SIZE {
+        return Err(OpenError::new(
+            OpenErrorKind::TooShort,
+            format!("{shown} is {size} bytes, shorter than the {HEADER_SIZE}-byte header"),
+        ));
+    }
+
+    // Step 4: only the header page until the header is trusted.
+    let hdr = Shm::map(&file, HEADER_SIZE).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
+    // Relaxed loads until `ready` is acquired: a wrong magic or major is final whatever the order.
+    let magic = hdr.word(HDR_MAGIC).load(Ordering::Relaxed);
+    if magic != MAGIC {
+        return Err(OpenError::new(
+            OpenErrorKind::BadMagic,
+            format!("{shown}: magic at offset 0 is {magic:#018x}, expected {MAGIC:#018x} (WARMCACH)"),
+        ));
+    }
+
+    // Step 5 (before the checksum: a future major may lay its header out differently).
+    let version = hdr.word(HDR_VERSION).load(Ordering::Relaxed);
+    let major = version & 0xFFFF;
+    if major != PROTOCOL_MAJOR {
+        return Err(OpenError::new(
+            OpenErrorKind::UnsupportedMajor,
+            format!("{shown}: protocol major version {major} (word at offset 8 = {version:#x}); this reader supports {PROTOCOL_MAJOR}"),
+        ));
+    }
+
+    // Step 6: acquire pairs with the creator's release store of `ready`, so the immutable
+    // header lines read below are the creator's.
+    let deadline = Instant::now().checked_add(opts.ready_timeout);
+    loop {
+        let ready = hdr.word(HDR_READY).load(Ordering::Acquire);
+        if ready == READY {
+            break;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(OpenError::new(
+                OpenErrorKind::NotReady,
+                format!("{shown}: ready word at offset 192 is {ready:#x}, not READY, after waiting {:?}", opts.ready_timeout),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+
+    // Step 7.
+    let stored = hdr.word(HDR_HEADER_CHECKSUM).load(Ordering::Relaxed);
+    let computed = header_checksum(&hdr);
+    if stored != computed {
+        return Err(OpenError::new(
+            OpenErrorKind::BadHeaderChecksum,
+            format!("{shown}: header_checksum at offset 136 is {stored:#018x}, bytes 0..135 hash to {computed:#018x}"),
+        ));
+    }
+
+    // Step 8.
+    let features_incompat = hdr.word(HDR_FEATURES_INCOMPAT).load(Ordering::Relaxed);
+    let unknown = features_incompat & !KNOWN_INCOMPAT_FEATURES;
+    if unknown != 0 {
+        return Err(OpenError::new(
+            OpenErrorKind::UnsupportedFeatures,
+            format!("{shown}: features_incompat {features_incompat:#x} has bits {unknown:#x} this reader does not know"),
+        ));
+    }
+
+    // Step 9.
+    let fingerprint = hdr.word(HDR_LAYOUT_FINGERPRINT).load(Ordering::Relaxed);
+    if fingerprint != LAYOUT_FINGERPRINT {
+        return Err(OpenError::new(
+            OpenErrorKind::LayoutMismatch,
+            format!("{shown}: layout_fingerprint is {fingerprint:#018x}, this build expects {LAYOUT_FINGERPRINT:#018x}"),
+        ));
+    }
+
+    // Step 10.
+    let w = |off| hdr.word(off).load(Ordering::Relaxed);
+    let geometry = Geometry::unpack(w(HDR_GEOMETRY_SHARDS), w(HDR_GEOMETRY_SIZES), w(HDR_GEOMETRY_LIMITS));
+    let layout = Layout::from_header(
+        geometry,
+        w(HDR_SLOT_SIZE),
+        w(HDR_PARTICIPANTS_OFFSET),
+        w(HDR_SHARDS_OFFSET),
+        w(HDR_SHARD_SIZE),
+        w(HDR_TOTAL_LEN),
+    )
+    .map_err(|e| OpenError::bad_geometry(format!("{shown}: {}", e.message)))?;
+    let creator_info = w(HDR_CREATOR_INFO);
+    let info = HeaderInfo {
+        minor: ((version >> 16) & 0xFFFF) as u16,
+        features_incompat,
+        features_compat: w(HDR_FEATURES_COMPAT),
+        creator_pid: w(HDR_CREATOR_PID) as u32,
+        creator_start_time: w(HDR_CREATOR_START_TIME),
+        creator_language: creator_info as u8,
+        creator_uid: (creator_info >> 32) as u32,
+        created_at_ns: w(HDR_CREATED_AT_NS),
+    };
+    drop(hdr);
+
+    // Step 11: the size from step 2 (the file is never remapped, §13).
+    if size < layout.total_len {
+        return Err(OpenError::new(
+            OpenErrorKind::Truncated,
+            format!("{shown} is {size} bytes but its header declares total_len {}", layout.total_len),
+        ));
+    }
+
+    // Step 12: map exactly the checked length.
+    let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
+    Ok(Segment { shm, file, layout, path: path.to_path_buf(), info })
+}

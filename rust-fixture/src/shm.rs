@@ -1,0 +1,86 @@
+//! The only door to shared memory. Every shared word is reached through a raw pointer turned
+//! into an atomic with `AtomicU64::from_ptr` / `AtomicU32::from_ptr`; no `&[u8]`, `&u64` or
+//! `&mut` to shared bytes is ever formed (PROTOCOL.md §1: every access to a shared word is
+//! atomic, and another process may change any byte at any time).
+
+use memmap2::{MmapOptions, MmapRaw};
+use std::fs::File;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// A `MAP_SHARED`, read-write mapping of a segment file at a fixed, checked length (§13: mapped
+/// once, never remapped because the header says so).
+pub struct Shm {
+    /// Owns the mapping (unmapped on drop); all access goes through `base`.
+    _map: MmapRaw,
+    base: *mut u8,
+    len: u64,
+}
+
+// SAFETY: the mapping is only ever accessed through atomics, which are safe to use from any
+// thread; the pointer stays valid for the lifetime of `map`, which `Shm` owns.
+unsafe impl Send for Shm {}
+unsafe impl Sync for Shm {}
+
+impl Shm {
+    /// Maps the first `len` bytes of `file` shared, read-write.
+    pub fn map(file: &File, len: u64) -> std::io::Result<Shm> {
+        let map = MmapOptions::new().len(len as usize).map_raw(file)?;
+        let base = map.as_mut_ptr();
+        // The kernel returns page-aligned mappings; the layout's 8-byte alignment of every word
+        // (relative to the file start) therefore holds in memory too.
+        debug_assert_eq!(base as usize % 4096, 0);
+        Ok(Shm { _map: map, base, len })
+    }
+
+    /// Length of the mapping in bytes (never zero: at least the header page).
+    #[inline(always)]
+    pub fn mapped_len(&self) -> u64 {
+        self.len
+    }
+
+    /// The 64-bit shared word at byte offset `off`.
+    ///
+    /// Callers pass offsets computed only from the validated private `Layout` (or fixed header
+    /// offsets below 4096), never from values read out of the segment, so `off + 8 <= len`
+    /// holds by construction; the debug assertion documents and tests that.
+    #[inline(always)]
+    pub fn word(&self, off: u64) -> &AtomicU64 {
+        debug_assert!(off.is_multiple_of(8) && off + 8 <= self.len, "word offset {off} out of range");
+        // SAFETY: in bounds and 8-byte aligned (see above); the memory is shared and may be
+        // changed by others at any time, which is exactly what an atomic permits. The returned
+        // reference is to an atomic (interior mutability), never to plain bytes.
+        unsafe { AtomicU64::from_ptr(self.base.add(off as usize) as *mut u64) }
+    }
+
+    /// Relaxed loads of the `n` consecutive words starting at `off`, handed to `f(index, word)`
+    /// in order. Same bounds contract as [`Shm::word`]; the base address is computed once, which
+    /// keeps the copy loops of the read path tight.
+    #[inline(always)]
+    pub fn load_words_relaxed(&self, off: u64, n: usize, mut f: impl FnMut(usize, u64)) {
+        debug_assert!(off.is_multiple_of(8) && off + 8 * n as u64 <= self.len, "words {off}+{n} out of range");
+        // SAFETY: every word is in bounds and 8-byte aligned (see `word`); each is accessed as
+        // an atomic, never as plain bytes.
+        let p = unsafe { self.base.add(off as usize) } as *mut u64;
+        for i in 0..n {
+            // SAFETY: as above.
+            let w = unsafe { AtomicU64::from_ptr(p.add(i)) }.load(std::sync::atomic::Ordering::Relaxed);
+            f(i, w);
+        }
+    }
+
+    /// The 32-bit shared word at byte offset `off` (only `generation`, §3).
+    #[inline(always)]
+    pub fn word32(&self, off: u64) -> &AtomicU32 {
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= self.len);
+        // SAFETY: as for `word`, with 4-byte alignment.
+        unsafe { AtomicU32::from_ptr(self.base.add(off as usize) as *mut u32) }
+    }
+
+    /// Raw address of `off`, for the futex syscall (which takes the address, not a reference).
+    #[inline(always)]
+    pub fn addr(&self, off: u64) -> *mut u32 {
+        debug_assert!(off + 4 <= self.len);
+        // SAFETY: in bounds of the mapping.
+        unsafe { self.base.add(off as usize) as *mut u32 }
+    }
+}

@@ -1,0 +1,83 @@
+#![allow(dead_code)]
+
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use warmcache::hash::{wch64, HEADER_SEED};
+use warmcache::{Cache, CreateOptions, Geometry, OpenOptions};
+
+/// A unique segment path in /dev/shm, removed (with any leftovers) on drop.
+pub struct TmpPath(pub PathBuf);
+
+impl TmpPath {
+    pub fn new(name: &str) -> TmpPath {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = PathBuf::from(format!(
+            "/dev/shm/wc-test-{}-{}-{}",
+            std::process::id(),
+            name,
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_file(&p);
+        TmpPath(p)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TmpPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+pub fn small() -> Geometry {
+    Geometry {
+        shard_count: 4,
+        slots_per_shard: 16,
+        key_capacity: 32,
+        value_capacity: 256,
+        probe_window: 4,
+        participant_capacity: 16,
+    }
+}
+
+pub fn create(p: &TmpPath, g: Geometry) -> Cache {
+    Cache::create(p.path(), g, CreateOptions::default()).expect("create")
+}
+
+pub fn create_sim(p: &TmpPath, g: Geometry, t: u64) -> Cache {
+    Cache::create(p.path(), g, CreateOptions { sim_clock_ns: Some(t), ..Default::default() }).expect("create")
+}
+
+pub fn open(p: &TmpPath) -> Cache {
+    Cache::open(p.path(), quick()).expect("open")
+}
+
+pub fn quick() -> OpenOptions {
+    OpenOptions { ready_timeout: std::time::Duration::ZERO, ..Default::default() }
+}
+
+/// Raw file write (not through any mapping): how tests plant garbage.
+pub fn poke(p: &Path, off: u64, v: u64) {
+    let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+    f.write_all_at(&v.to_le_bytes(), off).unwrap();
+}
+
+pub fn peek(p: &Path, off: u64) -> u64 {
+    let f = std::fs::File::open(p).unwrap();
+    let mut b = [0u8; 8];
+    f.read_exact_at(&mut b, off).unwrap();
+    u64::from_le_bytes(b)
+}
+
+/// Recomputes header_checksum after a test patched the immutable header.
+pub fn fix_checksum(p: &Path) {
+    let f = std::fs::File::open(p).unwrap();
+    let mut b = [0u8; 136];
+    f.read_exact_at(&mut b, 0).unwrap();
+    poke(p, 136, wch64(&b, HEADER_SEED));
+}

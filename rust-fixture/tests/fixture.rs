@@ -1,0 +1,84 @@
+//! The driver fixture binary speaks DRIVER.md: one JSON response per request line, errors as
+//! `error` objects, and the loop survives bad input.
+
+mod common;
+use common::TmpPath;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn run(lines: &[String], trace: bool) -> Vec<Value> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"));
+    cmd.arg("serve");
+    if trace {
+        cmd.arg("--trace");
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for l in lines {
+            writeln!(stdin, "{l}").unwrap();
+        }
+    } // closing stdin ends the session
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn fixture_session() {
+    let p = TmpPath::new("fixture");
+    let path = p.path().to_str().unwrap();
+    let geometry = json!({"shard_count": 4, "slots_per_shard": 16, "key_capacity": 32,
+                          "value_capacity": 256, "probe_window": 4, "participant_capacity": 16});
+    let reqs = vec![
+        json!({"id": 1, "op": "hello"}).to_string(),
+        json!({"id": 2, "op": "get", "args": {"key_hex": "00"}}).to_string(),
+        json!({"id": 3, "op": "create", "args": {"path": path, "geometry": geometry, "sim_clock_ns": 5}}).to_string(),
+        json!({"id": 4, "op": "put", "args": {"key_hex": "6b", "value_hex": "cafe", "ttl_ns": 10, "origin_tag": 9}}).to_string(),
+        json!({"id": 5, "op": "get", "args": {"key_hex": "6b"}}).to_string(),
+        "this is not json".to_string(),
+        json!({"id": 6, "op": "frobnicate"}).to_string(),
+        json!({"id": 7, "op": "put", "args": {"key_hex": "zz", "value_hex": ""}}).to_string(),
+        json!({"id": 8, "op": "put", "args": {"key_hex": "6b", "value_hex": "00", "version": 1}}).to_string(),
+        json!({"id": 9, "op": "open", "args": {"path": "/dev/shm/definitely-not-here"}}).to_string(),
+        json!({"id": 10, "op": "set_clock", "args": {"now_ns": 15}}).to_string(),
+        json!({"id": 11, "op": "get", "args": {"key_hex": "6b"}}).to_string(),
+        json!({"id": 12, "op": "dump"}).to_string(),
+        json!({"id": 13, "op": "stats"}).to_string(),
+        json!({"id": 14, "op": "participants"}).to_string(),
+        json!({"id": 15, "op": "wait", "args": {"seen": 0, "timeout_ms": 1}}).to_string(),
+        json!({"id": 16, "op": "create", "args": {"path": path, "geometry": geometry}}).to_string(),
+        json!({"id": 17, "op": "close"}).to_string(),
+    ];
+    let r = run(&reqs, true);
+    assert_eq!(r.len(), reqs.len());
+    assert_eq!(r[0]["result"]["language"], "rust");
+    assert_eq!(r[0]["result"]["implementation"], "warmcache-rust 0.1.0");
+    assert_eq!(r[0]["result"]["protocol"], json!({"major": 1, "minor": 0}));
+    assert_eq!(r[1]["error"]["kind"], "bad_request");
+    assert_eq!(r[2]["result"]["participant"], 1);
+    assert_eq!(r[3]["outcome"], "ok");
+    assert_eq!(r[3]["result"]["created"], true);
+    let t = r[3]["transitions"].as_array().unwrap();
+    assert_eq!(t.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["claim", "publish"]);
+    assert_eq!(r[4]["result"]["value_hex"], "cafe");
+    assert_eq!(r[4]["result"]["origin_tag"], 9);
+    assert_eq!(r[4]["result"]["writer"]["language"], 2);
+    assert_eq!(r[5]["error"]["kind"], "bad_request");
+    assert_eq!(r[6]["error"]["kind"], "unsupported");
+    assert_eq!(r[7]["error"]["kind"], "bad_request");
+    assert_eq!(r[8]["outcome"], "fail");
+    assert_eq!(r[8]["reason"], "version_not_newer");
+    let t = r[8]["transitions"].as_array().unwrap();
+    assert_eq!(t.iter().map(|e| e["event"].as_str().unwrap()).collect::<Vec<_>>(), ["refresh_claim", "refresh_abort"]);
+    assert_eq!(r[9]["reason"], "not_found");
+    assert_eq!(r[11]["result"]["hit"], false); // expired, no grace
+    assert!(r[12]["result"]["problems"].as_array().unwrap().is_empty());
+    assert_eq!(r[13]["result"]["totals"]["inserts"], 1);
+    assert_eq!(r[13]["result"]["shards"].as_array().unwrap().len(), 4);
+    assert_eq!(r[14]["result"]["participants"][0]["alive"], true);
+    assert_eq!(r[15]["result"]["timed_out"], false);
+    assert_eq!(r[16]["reason"], "exists");
+    assert_eq!(r[17]["outcome"], "ok");
+}
