@@ -76,6 +76,12 @@ public struct Scenario: Sendable, Hashable {
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
     public var operationsUsed: Set<Operation> { Set(allOperations.map(\.op)) }
 
+    /// Pause points (`crash_at=`, `pause_at=`) the scenario's steps of `role` use (nil: every
+    /// role), to match against a fixture's `hello.pause_points`.
+    public func pausePointsUsed(role: String? = nil) -> Set<String> {
+        Set(allOperations.filter { role == nil || $0.role == role }.compactMap(\.pausePoint))
+    }
+
     /// The event names PROTOCOL.md §8.2 defines (valid in `covers:`).
     public static let knownEvents: [String] = [
         "claim", "publish", "abort", "refresh_claim", "refresh_publish", "refresh_abort",
@@ -210,8 +216,17 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     case create, open
     case openOrCreate = "open_or_create"
     case close, get, put, refresh, invalidate, evict, stats, generation, wait
+    /// `ROLE: resume`: continue the role's operation paused at its `pause_at=` point
+    /// (DRIVER.md "Pausing at a pause point"). Its `expect:` is judged against the response of
+    /// that paused operation. Only allowed in sequential parts, after a step with `pause_at=`.
+    case resume
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
+
+    /// False for `resume`: it is not an operation of its own (fixtures do not list it in
+    /// `hello.operations`; it is only valid while the fixture is paused). Needing `pause_at=` is
+    /// what a case requires of a fixture instead: see `OperationStep.pausePoint`.
+    public var isListedInHello: Bool { self != .resume }
 
     /// Number of positional arguments: key (get, invalidate, evict), key and value (put, refresh).
     public var positionalCount: Int {
@@ -222,13 +237,15 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
         }
     }
 
-    /// Options this operation accepts (`crash_at` is accepted by every operation).
+    /// Options this operation accepts (`crash_at` and `pause_at` are accepted by every operation
+    /// except `resume`, which takes none).
     public var allowedOptions: [String] {
         switch self {
-        case .create: return ["group", "crash_at"]
-        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at"]
-        case .wait: return ["timeout", "seen", "crash_at"]
-        default: return ["crash_at"]
+        case .create: return ["group", "crash_at", "pause_at"]
+        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at"]
+        case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
+        case .resume: return []
+        default: return ["crash_at", "pause_at"]
         }
     }
 }
@@ -241,7 +258,7 @@ public enum OptionValue: Sendable, Hashable {
     case integer(UInt64)
     /// `group=`.
     case bool(Bool)
-    /// `crash_at=` (a fixture pause point such as `put.after_claim`).
+    /// `crash_at=`, `pause_at=` (a fixture pause point of PROTOCOL.md §17 such as `put.after_claim`).
     case string(String)
 }
 
@@ -253,7 +270,8 @@ public struct OperationStep: Sendable, Hashable {
     public var key: [UInt8]?
     /// The value (put, refresh), nil for the others.
     public var value: [UInt8]?
-    /// Options by name (`ttl`, `grace`, `origin`, `version`, `group`, `timeout`, `seen`, `crash_at`).
+    /// Options by name (`ttl`, `grace`, `origin`, `version`, `group`, `timeout`, `seen`, `crash_at`,
+    /// `pause_at`).
     public var options: [String: OptionValue]
     /// Expectations, in the order written. Empty: only a non-`error` response is required.
     public var expect: [Expectation]
@@ -290,6 +308,12 @@ public struct OperationStep: Sendable, Hashable {
     public var group: Bool { options["group"]?.boolValue ?? false }
     /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).
     public var crashAt: String? { options["crash_at"]?.stringValue }
+    /// `pause_at=`: the fixture stops at this pause point (DRIVER.md "Pausing at a pause point")
+    /// until the role's next step, which is always `ROLE: resume`. Never inside `parallel`.
+    public var pauseAt: String? { options["pause_at"]?.stringValue }
+    /// The pause point this step needs the fixture to offer (`hello.pause_points`): `pause_at=`
+    /// or `crash_at=` (the parser refuses both on one step).
+    public var pausePoint: String? { pauseAt ?? crashAt }
 }
 
 extension OptionValue {
@@ -324,6 +348,10 @@ public enum ControlKind: Sendable, Hashable {
     case start(role: String)
     /// `check: {...}`: a check over the parallel part's results (only in `final`).
     case check(ScenarioCheck)
+    /// `corrupt: KEY`: the orchestrator flips one byte of KEY's current value (`record[A]` of
+    /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
+    /// must notice the mismatch. Only in sequential parts.
+    case corrupt(key: [UInt8])
 }
 
 /// A `check:` of the final part.
@@ -376,6 +404,10 @@ public enum Expectation: Sendable, Hashable {
     case writer(role: String)
     /// `NAME=N` after `stats`: the counter's total.
     case counter(StatsCounter, UInt64)
+    /// `paused`: the operation stopped at its `pause_at=` point (the fixture sent its `paused`
+    /// notification rather than a response). Only on a step with `pause_at=`; the response
+    /// arrives later and is judged by the role's `resume` step.
+    case paused
 
     /// The token as it would be written.
     public var token: String {
@@ -397,13 +429,17 @@ public enum Expectation: Sendable, Hashable {
         case .origin(let n): return "origin=\(n)"
         case .writer(let r): return "writer=\(r)"
         case .counter(let c, let n): return "\(c.rawValue)=\(n)"
+        case .paused: return "paused"
         }
     }
 
-    /// The operations this expectation applies to.
+    /// The operations this expectation applies to. On `resume` a token is judged against the
+    /// paused operation, so it applies if it applies to that operation (the parser checks this
+    /// against the operation the role paused).
     public var applicableOperations: Set<Operation> {
         switch self {
         case .ok, .fail, .unknown: return Set(Operation.allCases)
+        case .paused: return Set(Operation.allCases).subtracting([.resume])
         case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get]
         case .version, .versionGreaterThan: return [.get, .put, .refresh]
         case .created: return [.put, .refresh, .openOrCreate]

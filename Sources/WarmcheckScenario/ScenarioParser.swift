@@ -42,13 +42,17 @@ public enum ScenarioParser {
     }
 
     /// Words that are control steps or step keys, so they cannot be role names.
-    public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check"]
+    public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check",
+                                                    "corrupt"]
 
-    /// Pause points `crash_at=` accepts (PROTOCOL.md §17).
+    /// The control steps' keys (docs/SCENARIOS.md "Control steps").
+    public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt"]
+
+    /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).
     public static let pausePoints: Set<String> = [
         "lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload", "refresh.after_claim",
-        "refresh.after_payload", "get.between_seq_reads", "invalidate.after_claim", "evict.after_victim",
-        "reclaim.before_cas", "wait.before_park",
+        "refresh.after_payload", "get.after_key_match", "get.between_seq_reads", "invalidate.after_claim",
+        "evict.after_victim", "reclaim.before_cas", "wait.before_park",
     ]
 
     /// Failure reasons `fail(REASON)` accepts: operation results and open errors (PROTOCOL.md §15).
@@ -74,6 +78,9 @@ private final class Parser {
     let file: String
     var errors: [ScenarioError] = []
     var roles: [String] = []
+    /// Expectations of `resume` steps (by step location) with their token positions: they are
+    /// checked in `checkSequence`, against the operation the role paused.
+    var resumeExpectations: [SourceLocation: [(Expectation, SourceLocation)]] = [:]
 
     init(file: String) { self.file = file }
 
@@ -366,7 +373,8 @@ private final class Parser {
                 error(.wrongType, loc(node), "a step is a mapping `ROLE: OPERATION ARGS…` (or a control step such as `advance: 1s`)")
                 return nil
             }
-            return parseOperation(role: role, at: loc(node), scalarNode: node, text: s.string, expect: nil).map(Step.operation)
+            return parseOperation(role: role, at: loc(node), scalarNode: node, text: s.string, expect: nil, part: part)
+                .map(Step.operation)
         }
         guard let m = node.mapping else {
             error(.wrongType, loc(node), "a step is a mapping `ROLE: OPERATION ARGS…` (or a control step such as `advance: 1s`)")
@@ -392,7 +400,7 @@ private final class Parser {
             error(.missing, loc(node), "a step needs `ROLE: OPERATION ARGS…` besides `expect:`")
             return nil
         }
-        if ["advance", "sleep", "restart", "crash", "start", "check"].contains(main.name) {
+        if ScenarioParser.controlSteps.contains(main.name) {
             if let expect {
                 error(.notApplicable, loc(expect), "`expect` does not apply to the control step `\(main.name)`")
                 return nil
@@ -411,7 +419,8 @@ private final class Parser {
             error(.wrongType, loc(main.value), "the operation must be one line `OPERATION ARGS…`")
             return nil
         }
-        return parseOperation(role: main.name, at: loc(main.key), scalarNode: main.value, text: text, expect: expect).map(Step.operation)
+        return parseOperation(role: main.name, at: loc(main.key), scalarNode: main.value, text: text, expect: expect, part: part)
+            .map(Step.operation)
     }
 
     func parseControl(name: String, key: Node, value: Node, part: Part) -> ControlStep? {
@@ -442,6 +451,30 @@ private final class Parser {
             }
             let kind: ControlKind = name == "restart" ? .restart(role: role) : name == "crash" ? .crash(role: role) : .start(role: role)
             return ControlStep(kind: kind, location: at)
+        case "corrupt":
+            if case .parallel = part {
+                error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                return nil
+            }
+            guard let s = value.scalar else {
+                error(.wrongType, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                return nil
+            }
+            let toks = tokens(of: value, text: s.string)
+            guard let keyTok = toks.first else {
+                error(.missing, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                return nil
+            }
+            if toks.count > 1 {
+                error(.badArgument, toks[1].location, "`corrupt` takes one key")
+                return nil
+            }
+            guard let key = parseBytes(keyTok, what: "key") else { return nil }
+            if key.isEmpty {
+                error(.badValue, keyTok.location, "bad key: a key has at least one byte")
+                return nil
+            }
+            return ControlStep(kind: .corrupt(key: key), location: at)
         default: // check
             guard case .final = part else {
                 error(.badSequence, at, "`check` is only allowed in `final`")
@@ -502,7 +535,8 @@ private final class Parser {
         return out
     }
 
-    func parseOperation(role: String, at stepLocation: SourceLocation, scalarNode: Node, text: String, expect expectNode: Node?) -> OperationStep? {
+    func parseOperation(role: String, at stepLocation: SourceLocation, scalarNode: Node, text: String, expect expectNode: Node?,
+                        part: Part) -> OperationStep? {
         let toks = tokens(of: scalarNode, text: text)
         guard let opTok = toks.first else {
             error(.missing, loc(scalarNode), "missing operation for role '\(role)'")
@@ -513,6 +547,29 @@ private final class Parser {
                   "unknown operation '\(opTok.text)' (expected one of: \(Operation.allCases.map(\.rawValue).joined(separator: ", ")))")
             return nil
         }
+        if op == .resume, case .parallel = part {
+            error(.badSequence, opTok.location,
+                  "resume is not allowed in a parallel list: controlled pauses belong to sequential parts (init, final)")
+            return nil
+        }
+        if op == .resume {
+            // Reported, but the step is kept so that the sequence check still sees the resume
+            // (no cascading "still paused" error).
+            if let extra = toks.dropFirst().first {
+                if let eq = extra.text.firstIndex(of: "="), isIdentifier(extra.text[..<eq]) {
+                    error(.badArgument, extra.location, "unknown option '\(extra.text[..<eq])' for resume (it takes no options)")
+                } else {
+                    error(.badArgument, extra.location, "too many arguments: resume takes no KEY or VALUE")
+                }
+            }
+            var expectations: [Expectation] = []
+            if let expectNode {
+                let list = parseExpectationTokens(expectNode, op: op, pauseAt: nil)
+                resumeExpectations[stepLocation] = list
+                expectations = list.map(\.0)
+            }
+            return OperationStep(role: role, op: op, expect: expectations, location: stepLocation, text: text)
+        }
         var positional: [Token] = []
         var options: [String: OptionValue] = [:]
         var failed = false
@@ -522,6 +579,17 @@ private final class Parser {
                 let raw = String(t.text[t.text.index(after: eq)...])
                 guard op.allowedOptions.contains(name) else {
                     error(.badArgument, t.location, "unknown option '\(name)' for \(op.rawValue) (accepted: \(op.allowedOptions.joined(separator: ", ")))")
+                    failed = true
+                    continue
+                }
+                if name == "pause_at", case .parallel = part {
+                    error(.badSequence, t.location,
+                          "pause_at is not allowed in a parallel list: controlled pauses belong to sequential parts (init, final)")
+                    failed = true
+                    continue
+                }
+                if (name == "pause_at" && options["crash_at"] != nil) || (name == "crash_at" && options["pause_at"] != nil) {
+                    error(.badArgument, t.location, "pause_at and crash_at cannot both be given")
                     failed = true
                     continue
                 }
@@ -552,7 +620,9 @@ private final class Parser {
 
         var expectations: [Expectation] = []
         if let expectNode {
-            expectations = parseExpectations(expectNode, op: op)
+            // A pause_at= that was written but refused is reported once, not again by `paused`.
+            let pauseWritten = toks.dropFirst().contains { $0.text.hasPrefix("pause_at=") }
+            expectations = parseExpectations(expectNode, op: op, pauseAt: pauseWritten ? (options["pause_at"]?.stringValue ?? "") : nil)
         }
         if failed { return nil }
         return OperationStep(role: role, op: op, key: key, value: value, options: options, expect: expectations,
@@ -599,10 +669,10 @@ private final class Parser {
                 return nil
             }
             return .bool(raw == "true")
-        default: // crash_at
+        default: // crash_at, pause_at
             let ok = !raw.isEmpty && raw.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
             guard ok, ScenarioParser.pausePoints.contains(raw) else {
-                error(.badArgument, at, "bad crash_at '\(raw)': a pause point of PROTOCOL.md §17 such as put.after_claim")
+                error(.badArgument, at, "bad \(name) '\(raw)': a pause point of PROTOCOL.md §17 such as put.after_claim")
                 return nil
             }
             return .string(raw)
@@ -611,7 +681,17 @@ private final class Parser {
 
     // MARK: expectations
 
-    func parseExpectations(_ node: Node, op: Operation) -> [Expectation] {
+    /// Parses and checks a step's `expect:` against its operation (not `resume`).
+    func parseExpectations(_ node: Node, op: Operation, pauseAt: String?) -> [Expectation] {
+        let out = parseExpectationTokens(node, op: op, pauseAt: pauseAt)
+        checkContradictions(out, op: op)
+        return out.map(\.0)
+    }
+
+    /// Parses `expect:` tokens and checks that each applies to `op` (with `pause_at=` given:
+    /// only `paused`). For `resume` only `paused` is refused here; the rest is checked against
+    /// the paused operation in `checkSequence`.
+    func parseExpectationTokens(_ node: Node, op: Operation, pauseAt: String?) -> [(Expectation, SourceLocation)] {
         var toks: [Token] = []
         if let s = node.scalar {
             toks = tokens(of: node, text: s.string)
@@ -630,14 +710,29 @@ private final class Parser {
         var out: [(Expectation, SourceLocation)] = []
         for t in toks {
             guard let e = parseExpectation(t) else { continue }
-            guard e.applicableOperations.contains(op) else {
+            if op == .resume {
+                if e == .paused {
+                    error(.notApplicable, t.location,
+                          "expectation 'paused' does not apply to resume (a resumed operation runs to its response)")
+                    continue
+                }
+            } else if e == .paused {
+                guard pauseAt != nil else {
+                    error(.notApplicable, t.location, "expectation 'paused' needs pause_at=POINT on the step")
+                    continue
+                }
+            } else if pauseAt != nil {
+                error(.notApplicable, t.location,
+                      "expectation '\(t.text)' does not apply to a step with pause_at (only `paused`): "
+                      + "the response arrives at the role's `resume`; write it there")
+                continue
+            } else if !e.applicableOperations.contains(op) {
                 error(.notApplicable, t.location, "expectation '\(t.text)' does not apply to \(op.rawValue)")
                 continue
             }
             out.append((e, t.location))
         }
-        checkContradictions(out, op: op)
-        return out.map(\.0)
+        return out
     }
 
     func parseExpectation(_ t: Token) -> Expectation? {
@@ -658,6 +753,7 @@ private final class Parser {
         case "no_refresh_requested": return .refreshRequested(false)
         case "woken": return .timedOut(false)
         case "timed_out": return .timedOut(true)
+        case "paused": return .paused
         default: break
         }
         if s.hasPrefix("fail(") && s.hasSuffix(")") {
@@ -738,6 +834,8 @@ private final class Parser {
                     error(.contradictoryExpectations, at, "expectation '\(e.token)' contradicts '\(prev.0.token)'")
                 }
                 claim("outcome", e, at, sameAs: normal)
+            case .paused:
+                claim("outcome", e, at)
             default:
                 claim("outcome", e, at, sameAs: .ok)
             }
@@ -780,27 +878,49 @@ private final class Parser {
         }
     }
 
-    /// Crash/start order, `wait` without `seen=` after a `generation`, `check` targets.
+    /// Crash/start order, `wait` without `seen=` after a `generation`, `check` targets, and
+    /// controlled pauses: each `pause_at=` step is followed by its role's `resume` before any other
+    /// operation of that role (or cleared by `crash:`), and `resume` expectations apply to the
+    /// paused operation.
     func checkSequence(_ s: Scenario) {
         var crashed: [String: SourceLocation] = [:]
         var remembered: Set<String> = []
+        var paused: [String: OperationStep] = [:]
 
-        func visit(_ step: Step, crashed: inout [String: SourceLocation], remembered: inout Set<String>) {
+        func visit(_ step: Step, crashed: inout [String: SourceLocation], remembered: inout Set<String>,
+                   paused: inout [String: OperationStep]) {
             switch step {
             case .operation(let o):
                 if let at = crashed[o.role] {
                     error(.badSequence, o.location, "role '\(o.role)' has no process: it crashed at line \(at.line); add `start: \(o.role)` first")
+                    if o.op == .resume { return }
+                }
+                if o.op == .resume {
+                    guard let p = paused[o.role] else {
+                        error(.badSequence, o.location,
+                              "`\(o.role): resume`, but role '\(o.role)' has no paused operation (give an earlier step pause_at=POINT)")
+                        return
+                    }
+                    paused[o.role] = nil
+                    checkResumeExpectations(o, resuming: p)
+                    return
+                }
+                if let p = paused[o.role] {
+                    error(.badSequence, o.location,
+                          "role '\(o.role)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); add `\(o.role): resume` before its next operation")
                 }
                 if o.op == .generation { remembered.insert(o.role) }
                 if o.op == .wait, o.seen == nil, !remembered.contains(o.role) {
                     error(.badSequence, o.location, "wait without seen= needs an earlier `generation` of role '\(o.role)'")
                 }
                 if o.crashAt != nil { crashed[o.role] = o.location }
+                if o.pauseAt != nil { paused[o.role] = o }
             case .control(let c):
                 switch c.kind {
                 case .crash(let r):
                     if crashed[r] != nil { error(.badSequence, c.location, "role '\(r)' already crashed") }
                     crashed[r] = c.location
+                    paused[r] = nil // the paused operation dies with the process
                 case .start(let r):
                     if crashed[r] == nil {
                         error(.badSequence, c.location, "`start: \(r)` but role '\(r)' has not crashed (use restart)")
@@ -809,25 +929,37 @@ private final class Parser {
                 case .restart(let r):
                     if let at = crashed[r] {
                         error(.badSequence, c.location, "role '\(r)' crashed at line \(at.line); use `start: \(r)`")
+                    } else if let p = paused[r] {
+                        error(.badSequence, c.location,
+                              "role '\(r)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); `\(r): resume` (or `crash: \(r)`) before restart")
                     }
                 default: break
                 }
             }
         }
-        for st in s.initSteps { visit(st, crashed: &crashed, remembered: &remembered) }
+        func reportStillPaused(_ paused: [String: OperationStep], part: String) {
+            for (role, p) in paused {
+                error(.badSequence, p.location,
+                      "role '\(role)' is still paused at \(p.pauseAt ?? "?") at the end of \(part); add `\(role): resume`")
+            }
+        }
+        for st in s.initSteps { visit(st, crashed: &crashed, remembered: &remembered, paused: &paused) }
+        reportStillPaused(paused, part: "init")
+        paused = [:]
         var afterCrashed = crashed
         var afterRemembered = remembered
         for list in s.parallel {
             var c = crashed
             var r = remembered
-            for st in list.steps { visit(st, crashed: &c, remembered: &r) }
+            var p: [String: OperationStep] = [:] // pause_at is refused in parallel lists
+            for st in list.steps { visit(st, crashed: &c, remembered: &r, paused: &p) }
             afterCrashed[list.role] = c[list.role]
             if r.contains(list.role) { afterRemembered.insert(list.role) }
         }
         crashed = afterCrashed
         remembered = afterRemembered
         for st in s.finalSteps {
-            visit(st, crashed: &crashed, remembered: &remembered)
+            visit(st, crashed: &crashed, remembered: &remembered, paused: &paused)
             if case .control(let c) = st, case .check(.createdOnce(let op)) = c.kind {
                 let n = s.parallel.flatMap(\.steps).compactMap(\.operation).filter { $0.op == op }.count
                 if n == 0 {
@@ -835,6 +967,22 @@ private final class Parser {
                 }
             }
         }
+        reportStillPaused(paused, part: "final")
+    }
+
+    /// A `resume` step's expectations are judged against the paused operation's response.
+    func checkResumeExpectations(_ r: OperationStep, resuming p: OperationStep) {
+        guard let list = resumeExpectations[r.location] else { return }
+        var valid: [(Expectation, SourceLocation)] = []
+        for (e, at) in list {
+            guard e.applicableOperations.contains(p.op) else {
+                error(.notApplicable, at,
+                      "expectation '\(e.token)' does not apply to \(p.op.rawValue) (the operation this resume continues, line \(p.location.line))")
+                continue
+            }
+            valid.append((e, at))
+        }
+        checkContradictions(valid, op: p.op)
     }
 }
 

@@ -202,6 +202,9 @@ func TestFaultSkipSecondSeqCheck(t *testing.T) {
 		r := openFaulty(t, p, f)
 		n := 0
 		r.SetPauseHook(func(pt string) {
+			if pt != PointGetBetweenSeqReads {
+				return
+			}
 			if n++; n == 1 { // the slot changes between the copy and the second state load
 				mustPut(t, w, "k", "changed", PutOptions{})
 				w.Invalidate([]byte("k"))

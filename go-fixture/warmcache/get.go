@@ -138,6 +138,8 @@ retry:
 				}
 				continue
 			}
+			// The key of a readable slot matched (after the first state load), before the copy.
+			c.hooks.at(PointGetAfterKeyMatch)
 			ro := c.recOff(so, s1.A())
 			version := c.load(ro + RecVersion)
 			vinfo := c.load(ro + RecValueInfo)

@@ -12,6 +12,7 @@ const (
 	PointPutAfterPayload      = "put.after_payload"      // record[A'] written, before T2
 	PointRefreshAfterClaim    = "refresh.after_claim"    // after T4, before record[1−A] is written
 	PointRefreshAfterPayload  = "refresh.after_payload"  // record[1−A] written, before T5
+	PointGetAfterKeyMatch     = "get.after_key_match"    // key of a readable slot matched (after the first state load), before the copy
 	PointGetBetweenSeqReads   = "get.between_seq_reads"  // record copied, before the fence and second state load
 	PointInvalidateAfterClaim = "invalidate.after_claim" // after T8, before T9
 	PointEvictAfterVictim     = "evict.after_victim"     // CLOCK chose a victim (§9.6), before the claim CAS
@@ -27,6 +28,7 @@ var PausePoints = []string{
 	PointPutAfterPayload,
 	PointRefreshAfterClaim,
 	PointRefreshAfterPayload,
+	PointGetAfterKeyMatch,
 	PointGetBetweenSeqReads,
 	PointInvalidateAfterClaim,
 	PointEvictAfterVictim,

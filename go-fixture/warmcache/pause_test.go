@@ -158,7 +158,7 @@ func TestPausePointSequences(t *testing.T) {
 		}
 	})
 	rec.check = nil
-	rec.expect(t, "get hit", []string{PointGetBetweenSeqReads}, func() {
+	rec.expect(t, "get hit", []string{PointGetAfterKeyMatch, PointGetBetweenSeqReads}, func() {
 		if l := c.Get(key); !l.Hit || string(l.Value) != "v3" {
 			t.Fatalf("%+v", l)
 		}
@@ -167,15 +167,37 @@ func TestPausePointSequences(t *testing.T) {
 	// get.between_seq_reads is between the copy and the second state load: a refresh made
 	// there is seen by that load, and the reader retries and returns the new value.
 	rec.check = func(pt string) {
-		if len(rec.got) == 1 {
+		if len(rec.got) == 2 {
 			mustPut(t, other, "k", "v4", PutOptions{})
 		}
 	}
-	rec.expect(t, "get with a refresh at the pause", []string{PointGetBetweenSeqReads, PointGetBetweenSeqReads}, func() {
+	rec.expect(t, "get with a refresh at the pause", []string{PointGetAfterKeyMatch, PointGetBetweenSeqReads,
+		PointGetAfterKeyMatch, PointGetBetweenSeqReads}, func() {
 		if l := c.Get(key); !l.Hit || string(l.Value) != "v4" {
 			t.Fatalf("%+v", l)
 		}
 	})
+	// get.after_key_match is after the first state load and the key comparison, before the
+	// copy: a refresh made there writes the other record and flips A, so the reader's copy of
+	// record[A(s1)] is still the old value, but its second state load sees two transitions
+	// (T4, T5): it retries and returns the new value.
+	rec.check = func(pt string) {
+		if len(rec.got) == 1 {
+			if pt != PointGetAfterKeyMatch {
+				t.Errorf("first point %s", pt)
+			}
+			mustPut(t, other, "k", "v5", PutOptions{})
+		}
+	}
+	rec.expect(t, "get with a refresh after the key match", []string{PointGetAfterKeyMatch, PointGetBetweenSeqReads,
+		PointGetAfterKeyMatch, PointGetBetweenSeqReads}, func() {
+		if l := c.Get(key); !l.Hit || string(l.Value) != "v5" {
+			t.Fatalf("%+v", l)
+		}
+	})
+	rec.check = nil
+	// A key that does not match (same window, different key) reaches no get point.
+	rec.expect(t, "get of an absent key", nil, func() { c.Get([]byte("kk")) })
 	rec.check = nil
 	rec.expect(t, "invalidate", []string{PointInvalidateAfterClaim}, func() {
 		if ok, err := c.Invalidate(key); !ok || err != nil {

@@ -271,8 +271,9 @@ func (c *Cache) endInsert(shard uint32, locked bool) {
 }
 
 // pickVictim chooses the slot an insert claims (§9.4): the first EMPTY slot of the window;
-// else the first READY/STALE slot whose record[A] is past stale_until_ns (T11); else CLOCK
-// (§9.6, T10). Called with the insert lock held.
+// else the first WRITING or INVALIDATED slot whose owner is dead, reclaimed here (§9.8) and
+// then claimed as EMPTY (T1); else the first READY/STALE slot whose record[A] is past
+// stale_until_ns (T11); else CLOCK (§9.6, T10). Called with the insert lock held.
 func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 	pc := c.geo.ParticipantCapacity
 	pw, sps := c.geo.ProbeWindow, c.geo.SlotsPerShard
@@ -281,6 +282,29 @@ func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 		w := Word(c.load(c.slotOff(shard, j) + SlotState))
 		if w.valid(pc) && w.State() == StateEmpty {
 			return j, w, EvClaim, true
+		}
+	}
+	// No EMPTY slot: only now ask about liveness (a syscall per owner). A writer killed right
+	// after its claim leaves a WRITING slot without a key, which find() can never reach; an
+	// INVALIDATED slot of a dead owner has lost its key. Reclaim the first such slot and use it
+	// as EMPTY. REFRESHING slots still hold their key: find() reaches them, and they are not
+	// victims here.
+	for k := uint32(0); k < pw; k++ {
+		j := (home + k) % sps
+		so := c.slotOff(shard, j)
+		w := Word(c.load(so + SlotState))
+		if !w.valid(pc) || (w.State() != StateWriting && w.State() != StateInvalidated) {
+			continue
+		}
+		if c.alive(w.Owner()) {
+			continue
+		}
+		c.reclaim(shard, j, w) // T12/T14; reclaims += 1 on success
+		// If our CAS lost, someone else moved the slot on (another reclaimer, say): use it only
+		// if it is EMPTY now. Under FAULT never_reclaim it stays WRITING/INVALIDATED and is
+		// skipped, as that fault wants.
+		if e := Word(c.load(so + SlotState)); e.valid(pc) && e.State() == StateEmpty {
+			return j, e, EvClaim, true
 		}
 	}
 	var now uint64

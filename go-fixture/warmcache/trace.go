@@ -6,8 +6,9 @@ import (
 )
 
 // Transition is one successful state-word CAS (§8.4): {event, shard, slot, from, to, seq,
-// owner, gseq}. Seq is the slot's new seq; Owner is the acting participant's id; Gseq is the
-// value fetch-add took from the header's event_seq (the value before the add).
+// owner, gseq}. Seq is the slot's new seq; Owner is the owner named in the state word as §8.4
+// defines it (see eventOwner), which is not always the acting participant; Gseq is the value
+// fetch-add took from the header's event_seq (the value before the add).
 type Transition struct {
 	Event string `json:"event"`
 	Shard uint32 `json:"shard"`
@@ -59,10 +60,31 @@ func (c *Cache) casState(ev string, shard, slot uint32, old, new Word) bool {
 		g := atomic.AddUint64(c.u64(OffEventSeq), 1) - 1
 		t.mu.Lock()
 		t.events = append(t.events, Transition{ev, shard, slot, old.State().String(),
-			new.State().String(), new.Seq(), c.id, g})
+			new.State().String(), new.Seq(), eventOwner(ev, old, new), g})
 		t.mu.Unlock()
 	}
 	return true
+}
+
+// eventOwner is the `owner` of a reported event (§8.4): the owner named in the state word,
+//
+//   - for a claim (T1 claim, T4 refresh_claim, T8 invalidate_claim, T10 evict, T11 expire):
+//     the new word's owner, i.e. the claimer;
+//   - for a transition out of an owned state (T2 publish, T3 abort, T5 refresh_publish,
+//     T6 refresh_abort, T9 clear, and T12–T14 reclaim): the replaced word's owner; for a
+//     reclaim that is the dead owner whose claim was undone, not the reclaimer;
+//   - 0 for T7 mark_stale (neither word is owned).
+//
+// Who made the transition is known to the harness from which process reported it.
+func eventOwner(ev string, old, new Word) uint16 {
+	switch ev {
+	case EvClaim, EvRefreshClaim, EvInvalidateClaim, EvEvict, EvExpire:
+		return new.Owner()
+	case EvMarkStale:
+		return 0
+	default: // EvPublish, EvAbort, EvRefreshPublish, EvRefreshAbort, EvClear, EvReclaim
+		return old.Owner()
+	}
 }
 
 func addU64(p *uint64, d uint64) uint64 { return atomic.AddUint64(p, d) }

@@ -9,22 +9,6 @@ struct Accounting {
     var invalidations = 0, evictions = 0, unknownRemovals = 0
 }
 
-/// Values written and versions seen, for the "read only what was written whole" and "versions
-/// never go back" invariants.
-struct Truth {
-    /// (key, value, version) of every put/refresh that answered ok.
-    var written = Set<[UInt8]>()
-    /// (key, value) of puts whose outcome is unknown: they may have been written.
-    var maybeWritten = Set<[UInt8]>()
-    var lastVersion: [[UInt8]: UInt64] = [:]
-
-    static func entry(_ k: [UInt8], _ v: [UInt8], _ version: UInt64?) -> [UInt8] {
-        var e = withUnsafeBytes(of: UInt32(k.count).littleEndian, Array.init) + k + v
-        if let version { e += withUnsafeBytes(of: version.littleEndian, Array.init) }
-        return e
-    }
-}
-
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
@@ -46,7 +30,6 @@ extension CaseRunner {
             case .get: accounting.unknownGets += 1
             case .put, .refresh:
                 accounting.unknownPuts += 1
-                truth.maybeWritten.insert(Truth.entry(key, o.value ?? [], nil))
             default: accounting.unknownRemovals += 1
             }
         } else if r?.outcome == .fail {
@@ -66,7 +49,6 @@ extension CaseRunner {
                 let v = res["version"]?.uint ?? 0
                 output = .ok(version: v)
                 if res["created"]?.bool == true { accounting.inserts += 1 } else { accounting.refreshes += 1 }
-                truth.written.insert(Truth.entry(key, o.value ?? [], v))
             case .invalidate, .evict:
                 let removed = res["removed"]?.bool ?? false
                 output = .removed(removed)
@@ -121,7 +103,16 @@ extension CaseRunner {
             case .created(let b): check(res["created"]?.bool, b, e, &problems)
             case .removed(let b): check(res["removed"]?.bool, b, e, &problems)
             case .refreshRequested(let b): check(res["refresh_requested"]?.bool, b, e, &problems)
-            case .timedOut(let b): check(res["timed_out"]?.bool, b, e, &problems)
+            case .timedOut(let b):
+                check(res["timed_out"]?.bool, b, e, &problems)
+                // `woken` means woken by the publish: a waiter that slept its whole timeout and
+                // only then noticed the change (a lost wakeup) was not woken, whatever it says.
+                let timeout = o.timeoutNs ?? 5_000_000_000
+                let took = roles[o.role]!.lastDurationNs
+                if !b && res["timed_out"]?.bool == false && took >= timeout {
+                    problems.append("the wait returned after \(took / 1_000_000) ms, not before its \(timeout / 1_000_000) ms timeout: "
+                        + "the publish did not wake it (PROTOCOL.md §11)")
+                }
             case .value(let v):
                 let got = Hex.decode(res["value_hex"]?.string ?? "")
                 if got != v { problems.append("value \(got.map(ScenarioValue.render) ?? "absent"), expected \(ScenarioValue.render(v))") }
@@ -135,9 +126,12 @@ extension CaseRunner {
                 let want = roles[role]!
                 let w = res["writer"]
                 let pid = w?["pid"]?.int ?? -1
+                let participant = Int(w?["participant"]?.int ?? -1)
                 let lang = ExpectedView.languageName(w?["language"]) ?? "?"
-                if !want.pids.contains(pid) || lang != want.language.lowercased() {
-                    problems.append("written by pid \(pid) (\(lang)), expected \(role): pid \(want.pids.map(String.init).joined(separator: " or ")) (\(want.language))")
+                // The record keeps the participant id's low 8 bits (PROTOCOL.md §7.2).
+                if !want.participants.contains(where: { $0 & 0xFF == participant }) || lang != want.language.lowercased() {
+                    problems.append("written by participant \(participant), pid \(pid) (\(lang)); expected \(role): participant "
+                        + "\(want.participants.map(String.init).joined(separator: " or ")) (\(want.language), pid \(want.pids.map(String.init).joined(separator: " or ")))")
                 }
             case .paused:
                 break  // judged above

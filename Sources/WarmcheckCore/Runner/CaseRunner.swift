@@ -17,7 +17,9 @@ public final class CaseRunner: @unchecked Sendable {
     let checker = TransitionChecker(initial: .freshSegment)
     var history: [CacheOperation] = []
     var accounting = Accounting()
-    var truth = Truth()
+    var reportedViolations = 0
+    /// Slots the scenario damaged on purpose (`corrupt:`): their bad checksum is expected.
+    var corrupted: Set<String> = []
     var findings: [Finding] = []
     var simNow: UInt64 = 0
     var silentRemovalPossible = false
@@ -80,8 +82,9 @@ public final class CaseRunner: @unchecked Sendable {
         for a in testCase.assignments {
             let rp = roles[a.role]!
             try startProcess(rp)
-            let needed = Set(scenario.allOperations.filter { $0.role == a.role }.map(\.op.rawValue))
-            let missing = needed.subtracting(rp.operations).sorted()
+            let needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
+            var missing = needed.subtracting(rp.operations).sorted()
+            missing += scenario.pausePointsUsed(role: a.role).subtracting(rp.pausePoints).sorted().map { "pause point \($0)" }
             if !missing.isEmpty {
                 addFinding(Finding(kind: .skip, summary: "\(rp.impl) lacks \(missing.joined(separator: ", "))",
                                         details: "fixture \(rp.impl) does not list \(missing) in hello.operations"))
@@ -163,6 +166,7 @@ public final class CaseRunner: @unchecked Sendable {
             try startProcess(rp)
             let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
             rp.participant = r.result["participant"]?.int.map(Int.init)
+            if let p = rp.participant { rp.participants.append(p) }
             log.add("restart \(role) (\(rp.impl)): new pid \(rp.pids.last!), open → \(r.summary)")
             if !r.isOK { conformance("\(role) could not reopen the segment", "open after restart: \(r.summary) \(r.message ?? "")") }
         case .crash(let role):
@@ -183,10 +187,17 @@ public final class CaseRunner: @unchecked Sendable {
             try startProcess(rp)
             let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
             rp.participant = r.result["participant"]?.int.map(Int.init)
+            if let p = rp.participant { rp.participants.append(p) }
             log.add("start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)")
         case .corrupt(let key):
             switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
             case .success(let whereDamaged):
+                corrupted.insert(whereDamaged.components(separatedBy: " record").first ?? whereDamaged)
+                // To the sequential model, damaging the value is removing the entry: from now on
+                // a correct reader must miss it.
+                let t = MonotonicClock.now()
+                history.append(CacheOperation(clientId: scenario.roles.count, input: .invalidate(key: key), call: t,
+                                              output: .removed(true), returnAt: t + 1))
                 log.add("corrupt the value of \(ScenarioValue.render(key)) (\(whereDamaged))")
             case .failure(let e):
                 try harness("cannot corrupt \(ScenarioValue.render(key)) at \(c.location)", e.description)
@@ -331,6 +342,15 @@ public final class CaseRunner: @unchecked Sendable {
         let step = o.op == .resume ? rp.pending?.step : o
         guard let step else { try harness("\(o.role) has nothing to resume at \(o.location)", "no paused operation") }
         let callAt = o.op == .resume ? rp.pending!.callAt : MonotonicClock.now()
+        if o.op == .resume, let early = rp.pending?.finishedEarly {
+            // The operation finished without reaching its pause point; its answer was kept for
+            // this step, which then sends nothing (docs/SCENARIOS.md, controlled interleavings).
+            rp.pending = nil
+            lock.lock()
+            defer { lock.unlock() }
+            log.add("\(o.role) (\(rp.impl)) resume → \(describe(step, early)) (it had finished without pausing)")
+            return .answered(early)
+        }
         let text = "\(o.role) (\(rp.impl)) \(o.text)"
         var outcome: StepOutcome
         do {
@@ -346,7 +366,7 @@ public final class CaseRunner: @unchecked Sendable {
             switch result {
             case .paused(let point, let id):
                 guard o.op != .resume else { try harness("\(text) paused a second time at \(point)", "each request pauses at most once (docs/DRIVER.md)") }
-                rp.pending = RoleProcess.Pending(step: o, id: id, callAt: callAt)
+                rp.pending = RoleProcess.Pending(step: o, id: id, callAt: callAt, finishedEarly: nil)
                 outcome = .paused(point)
             case .response(let r):
                 if let kind = r.errorKind {
@@ -358,6 +378,9 @@ public final class CaseRunner: @unchecked Sendable {
                 }
                 record(r.transitions, reporter: rp.participant)
                 outcome = .answered(r)
+                if o.pauseAt != nil && !o.expect.contains(.paused) {
+                    rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
+                }
             }
         } catch let f as FixtureFailure {
             guard step.crashAt != nil, case .exited = f else {
@@ -372,6 +395,7 @@ public final class CaseRunner: @unchecked Sendable {
             outcome = .died
         }
         let returnAt = MonotonicClock.now()
+        rp.lastDurationNs = returnAt - callAt
         lock.lock()
         defer { lock.unlock() }
         if case .paused(let point) = outcome {
@@ -381,12 +405,15 @@ public final class CaseRunner: @unchecked Sendable {
         let r = outcome.response
         if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
             rp.participant = r.result["participant"]?.int.map(Int.init)
+            if let p = rp.participant { rp.participants.append(p) }
         }
         if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
         log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(step, r))")
         noteHistory(step, r, rp: rp, call: callAt, ret: returnAt)
         return outcome
     }
+
+    func id(of r: DriverResponse) -> Int64 { r.raw["id"]?.int ?? 0 }
 
     func describe(_ o: OperationStep, _ r: DriverResponse?) -> String {
         guard let r else { return "process died at \(o.crashAt ?? "?") (outcome unknown)" }

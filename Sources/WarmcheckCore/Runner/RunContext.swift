@@ -45,7 +45,13 @@ final class RoleProcess {
     var pids: [Int64] = []
     var language: String = ""
     var operations: Set<String> = []
+    var pausePoints: Set<String> = []
+    /// How long the role's last operation took, call to return (monotonic).
+    var lastDurationNs: UInt64 = 0
     var participant: Int?
+    /// Participant ids of every incarnation: provenance names the writer by participant id and
+    /// language (the pid may belong to a wrapper process when a fixture runs behind a shell).
+    var participants: [Int] = []
     var rememberedGeneration: UInt64?
     var crashed = false
     /// The operation stopped at its pause point, waiting for a `resume` step.
@@ -55,6 +61,8 @@ final class RoleProcess {
         var step: OperationStep
         var id: Int64
         var callAt: UInt64
+        /// Set when the operation finished without reaching its pause point.
+        var finishedEarly: DriverResponse?
     }
 
     init(role: String, impl: String, spec: FixtureSpec) {
@@ -71,6 +79,7 @@ final class RoleProcess {
         let hello = try fx.sayHello()
         language = hello["language"]?.string ?? impl
         operations = Set((hello["operations"]?.array ?? []).compactMap(\.string))
+        pausePoints = Set((hello["pause_points"]?.array ?? []).compactMap(\.string))
         crashed = false
     }
 

@@ -91,8 +91,13 @@ type server struct {
 	openTimeout time.Duration
 	// faults are the --fault switches, given to every handle the fixture opens.
 	faults warmcache.Faults
-	// crash is the pause hook of the current request's crash_at, nil otherwise.
-	crash func(point string)
+	// hook is the pause hook of the current request's crash_at and pause_at, nil otherwise.
+	hook func(point string)
+	// in and out are the fixture's stdin and stdout. in is shared by the main loop and a
+	// paused operation's hook (which reads the resume request), so that no line is lost
+	// between two readers.
+	in  *bufio.Reader
+	out *bufio.Writer
 }
 
 // faultFlag collects repeated --fault NAME options. An unknown name makes flag.Parse print the
@@ -116,10 +121,10 @@ func (f faultFlag) Set(name string) error {
 }
 
 // openOptions are the options of every handle the fixture opens: the --fault switches, and
-// the crash hook of the current request so that a crash point inside the registration sweep
-// (reclaim.before_cas) is honoured too.
+// the pause hook of the current request so that a crash or pause point inside the
+// registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.crash}
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook}
 }
 
 // crashAt returns the pause hook of DRIVER.md "Crashing at a pause point": reaching target
@@ -159,19 +164,12 @@ func main() {
 	if *timeoutMs <= 0 {
 		s.openTimeout = -1
 	}
-	in := bufio.NewReaderSize(os.Stdin, 1<<20)
-	out := bufio.NewWriter(os.Stdout)
+	s.in = bufio.NewReaderSize(os.Stdin, 1<<20)
+	s.out = bufio.NewWriter(os.Stdout)
 	for {
-		line, err := in.ReadBytes('\n')
+		line, err := s.in.ReadBytes('\n')
 		if len(line) > 0 {
-			r := s.handle(line)
-			b, merr := json.Marshal(r)
-			if merr != nil {
-				b, _ = json.Marshal(response{ID: r.ID, Error: &errBody{"runtime", merr.Error()}})
-			}
-			out.Write(b)
-			out.WriteByte('\n')
-			out.Flush()
+			s.respond(s.handle(line))
 		}
 		if err != nil {
 			if err != io.EOF {
@@ -182,6 +180,108 @@ func main() {
 	}
 	if s.cache != nil {
 		s.cache.Close()
+	}
+}
+
+// respond writes one response line and flushes it.
+func (s *server) respond(r response) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		b, _ = json.Marshal(response{ID: r.ID, Error: &errBody{"runtime", err.Error()}})
+	}
+	s.writeLine(b)
+}
+
+func (s *server) writeLine(b []byte) {
+	s.out.Write(b)
+	s.out.WriteByte('\n')
+	if err := s.out.Flush(); err != nil {
+		fmt.Fprintln(os.Stderr, "warmcache-fixture: write:", err)
+	}
+}
+
+// pausedLine is the notification of DRIVER.md "Pausing at a pause point".
+type pausedLine struct {
+	ID     json.RawMessage `json:"id"`
+	Paused string          `json:"paused"`
+}
+
+// pauseHere is the pause of DRIVER.md "Pausing at a pause point", called from the pause hook
+// inside the operation of request id: it writes the notification, then reads requests from
+// stdin (the main loop's reader) until a resume, which returns to the operation (the resume
+// has no response of its own; the operation's response follows). Every other request is
+// answered with a bad_request error and the operation stays paused. EOF on stdin while paused
+// means the orchestrator gave up: exit 0 at once, leaving the operation where it stopped.
+func (s *server) pauseHere(id json.RawMessage, point string) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	b, _ := json.Marshal(pausedLine{ID: id, Paused: point})
+	s.writeLine(b)
+	for {
+		line, err := s.in.ReadBytes('\n')
+		if len(line) > 0 {
+			var req request
+			if jerr := json.Unmarshal(line, &req); jerr != nil {
+				s.respond(response{Error: &errBody{"bad_request", "malformed JSON: " + jerr.Error() + "; paused at " + point + "; only resume is accepted"}})
+			} else if req.Op == "resume" {
+				return
+			} else {
+				s.respond(response{ID: req.ID, Error: &errBody{"bad_request", "paused at " + point + "; only resume is accepted"}})
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				fmt.Fprintln(os.Stderr, "warmcache-fixture: read while paused:", err)
+			}
+			fmt.Fprintf(os.Stderr, "warmcache-fixture: stdin closed while paused at %s; exiting\n", point)
+			os.Exit(0)
+		}
+	}
+}
+
+// stringArg returns the string argument name of args, or nil if args has no such field; a
+// field that is not a string is a bad request.
+func stringArg(args json.RawMessage, name string) (*string, error) {
+	var m map[string]json.RawMessage
+	if len(args) == 0 || json.Unmarshal(args, &m) != nil {
+		return nil, nil // not an object: the operation's own decoding reports it
+	}
+	raw, ok := m[name]
+	if !ok {
+		return nil, nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, badRequest{name + ": must be a string naming a pause point"}
+	}
+	if !warmcache.IsPausePoint(v) {
+		return nil, badRequest{name + ": unknown pause point " + strconv.Quote(v)}
+	}
+	return &v, nil
+}
+
+// requestHook returns the pause hook for a request's crash_at and pause_at (nil if it has
+// neither). The pause fires the first time the operation reaches its point; the crash every
+// time (it only happens once). If both name the same point, the pause comes first and the
+// crash follows the resume.
+func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string) func(point string) {
+	if crashPoint == nil && pausePoint == nil {
+		return nil
+	}
+	var crash func(string)
+	if crashPoint != nil {
+		crash = crashAt(*crashPoint)
+	}
+	paused := false
+	return func(point string) {
+		if pausePoint != nil && !paused && point == *pausePoint {
+			paused = true
+			s.pauseHere(id, point)
+		}
+		if crash != nil {
+			crash(point)
+		}
 	}
 }
 
@@ -201,21 +301,29 @@ func (s *server) handle(line []byte) (resp response) {
 		resp.Error = &errBody{"bad_request", "missing op"}
 		return
 	}
-	// crash_at (any op): arm the crash hook for this request only.
-	var ca struct {
-		CrashAt *string `json:"crash_at"`
+	if req.Op == "resume" {
+		// A resume while paused never gets here (pauseHere consumes it).
+		resp.Error = &errBody{"bad_request", "resume: no operation is paused"}
+		return
 	}
-	if len(req.Args) > 0 && json.Unmarshal(req.Args, &ca) == nil && ca.CrashAt != nil {
-		if !warmcache.IsPausePoint(*ca.CrashAt) {
-			resp.Error = &errBody{"bad_request", "crash_at: unknown pause point " + strconv.Quote(*ca.CrashAt)}
-			return
-		}
-		s.crash = crashAt(*ca.CrashAt)
+	// crash_at and pause_at (any op): arm the hook for this request only.
+	crashPoint, err := stringArg(req.Args, "crash_at")
+	if err != nil {
+		resp.Error = &errBody{"bad_request", err.Error()}
+		return
+	}
+	pausePoint, err := stringArg(req.Args, "pause_at")
+	if err != nil {
+		resp.Error = &errBody{"bad_request", err.Error()}
+		return
+	}
+	if h := s.requestHook(req.ID, crashPoint, pausePoint); h != nil {
+		s.hook = h
 		if s.cache != nil {
-			s.cache.SetPauseHook(s.crash)
+			s.cache.SetPauseHook(h)
 		}
 		defer func() {
-			s.crash = nil
+			s.hook = nil
 			if s.cache != nil {
 				s.cache.SetPauseHook(nil)
 			}
