@@ -198,6 +198,13 @@ public final class FixtureProcess: @unchecked Sendable {
         return try receive(id: id, during: op, timeout: timeout ?? defaultTimeout)
     }
 
+    /// Writes one line and reads one line back, with no JSON at all: the bare pipe ping-pong
+    /// that `warmcheck bench` compares the driver's round trip with.
+    public func rawRoundTrip(_ line: String) throws -> String {
+        try writeAll(Array((line + "\n").utf8), during: "echo")
+        return try readLine(deadline: Date().addingTimeInterval(defaultTimeout), during: "echo", timeout: defaultTimeout)
+    }
+
     /// Lets an operation that stopped at its pause point go on; returns what it then produced.
     public func resume(_ pausedID: Int64, timeout: Double? = nil) throws -> CallResult {
         let id = nextID

@@ -142,9 +142,30 @@ func crashAt(target string) func(point string) {
 	}
 }
 
+// echo copies stdin lines to stdout unparsed: the bare pipe ping-pong that the driver's round
+// trip is measured against (warmcheck bench), in the same kind of process as the fixture.
+func echo() {
+	in := bufio.NewReaderSize(os.Stdin, 1<<16)
+	out := bufio.NewWriter(os.Stdout)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(line) > 0 {
+			_, _ = out.Write(line)
+			_ = out.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "echo" {
+		echo()
+		return
+	}
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...")
+		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]... | warmcache-fixture echo")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
