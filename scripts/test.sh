@@ -26,10 +26,14 @@ stage() { # stage NAME COMMAND...: runs a stage, shows its output, keeps a copy 
 scripts/build-fixtures.sh || { echo "building the fixtures failed"; exit 2; }
 
 stage go-vet bash -c 'cd go-fixture && go vet ./...'
-stage go-test bash -c 'cd go-fixture && go test -count=1 -v ./... | grep -E "^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok|panic)" '
+stage go-test bash -c 'set -o pipefail; cd go-fixture && go test -count=1 -v ./... | grep -E "^(=== RUN|--- (PASS|FAIL|SKIP)|PASS|FAIL|ok|panic)" '
 stage rust-test bash -c 'cd rust-fixture && ../scripts/cargo-offline.sh test --release'
+# The harness and the Swift fixture first: the harness's own tests drive the real fixtures.
+swift build --product warmcheck && swift build --product warmcache-swift-fixture || { echo "building warmcheck failed"; exit 2; }
 stage swift-test swift test
-stage matrix bash -c 'swift build --product warmcheck && swift build --product warmcache-swift-fixture && .build/debug/warmcheck matrix --no-build'
+stage matrix .build/debug/warmcheck matrix --no-build
+stage scenarios .build/debug/warmcheck run --no-build --junit .build/test-logs/junit.xml --json .build/test-logs/run.json
+stage selftest .build/debug/warmcheck selftest --no-build --json .build/test-logs/selftest.json --artifacts .build/test-logs/kills
 
 # Sum what each runner says it ran.
 g_pass=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
@@ -40,14 +44,20 @@ r_fail=$(grep -oE '[0-9]+ failed;' "$logs/rust-test.log" | awk '{s+=$1} END {pri
 s_total=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | tail -1 | awk '{print $2+0}')
 s_fail=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | tail -1 | awk '{print $5+0}')
 st_total=$(grep -oE 'Test run with [0-9]+ tests?' "$logs/swift-test.log" | tail -1 | awk '{print $4+0}')
+c_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/scenarios.log" | tail -1)
+c_pass=$(echo "$c_line" | awk '{print $1+0}'); c_fail=$(echo "$c_line" | awk '{print $3+0}')
+k_line=$(grep -oE '^mutation score: [0-9]+/[0-9]+' "$logs/selftest.log" | tail -1)
+k_pass=$(echo "$k_line" | awk -F'[ /]' '{print $3+0}'); k_total=$(echo "$k_line" | awk -F'[ /]' '{print $4+0}')
 m_pass=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $2+0}')
 m_total=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $3+0}')
 s_total=${s_total:-0}; s_fail=${s_fail:-0}; st_total=${st_total:-0}; m_pass=${m_pass:-0}; m_total=${m_total:-9}
-passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass ))
-failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) ))
+c_pass=${c_pass:-0}; c_fail=${c_fail:-0}; k_pass=${k_pass:-0}; k_total=${k_total:-0}
+passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass + c_pass + k_pass ))
+failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) + c_fail + (k_total - k_pass) ))
 # A stage that failed without any runner counting a failure (a build error, a crash) still counts.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
-echo "go: $g_pass passed, $g_fail failed | rust: $r_pass passed, $r_fail failed | swift: $((s_total - s_fail + st_total)) passed, $s_fail failed | matrix: $m_pass/$m_total cells"
+echo "go: $g_pass passed, $g_fail failed | rust: $r_pass passed, $r_fail failed | swift: $((s_total - s_fail + st_total)) passed, $s_fail failed"
+echo "matrix: $m_pass/$m_total cells | scenarios: $c_pass passed, $c_fail failed | mutation score: $k_pass/$k_total"
 echo "tests: $passed passed, $failed failed"
 exit $status
