@@ -19,6 +19,9 @@ pub enum PausePoint {
     RefreshAfterClaim,
     /// `record[1−A]` written, before T5.
     RefreshAfterPayload,
+    /// A reader matched the key of a readable slot (after its first state load), before
+    /// copying the record.
+    GetAfterKeyMatch,
     /// A reader copied the record, before its fence and second state load.
     GetBetweenSeqReads,
     /// After T8, before T9.
@@ -32,13 +35,14 @@ pub enum PausePoint {
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 11] = [
+    pub const ALL: [PausePoint; 12] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
         PausePoint::PutAfterPayload,
         PausePoint::RefreshAfterClaim,
         PausePoint::RefreshAfterPayload,
+        PausePoint::GetAfterKeyMatch,
         PausePoint::GetBetweenSeqReads,
         PausePoint::InvalidateAfterClaim,
         PausePoint::EvictAfterVictim,
@@ -55,6 +59,7 @@ impl PausePoint {
             PausePoint::PutAfterPayload => "put.after_payload",
             PausePoint::RefreshAfterClaim => "refresh.after_claim",
             PausePoint::RefreshAfterPayload => "refresh.after_payload",
+            PausePoint::GetAfterKeyMatch => "get.after_key_match",
             PausePoint::GetBetweenSeqReads => "get.between_seq_reads",
             PausePoint::InvalidateAfterClaim => "invalidate.after_claim",
             PausePoint::EvictAfterVictim => "evict.after_victim",

@@ -36,6 +36,7 @@ fn pause_points_fire_in_order() {
             PutAfterPayload,
             RefreshAfterClaim,
             RefreshAfterPayload,
+            GetAfterKeyMatch,
             GetBetweenSeqReads,
             InvalidateAfterClaim
         ]
@@ -117,7 +118,25 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
     let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
     assert_eq!(lines.len(), 3, "no response for the crashed request: {lines:?}");
     let hello: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
-    assert_eq!(hello["result"]["pause_points"].as_array().unwrap().len(), 11);
+    let names: Vec<&str> = hello["result"]["pause_points"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "lock.after_acquire",
+            "put.after_claim",
+            "put.after_key",
+            "put.after_payload",
+            "refresh.after_claim",
+            "refresh.after_payload",
+            "get.after_key_match",
+            "get.between_seq_reads",
+            "invalidate.after_claim",
+            "evict.after_victim",
+            "reclaim.before_cas",
+            "wait.before_park",
+        ],
+        "§17 order"
+    );
     assert_eq!(hello["result"]["faults"].as_array().unwrap().len(), 12);
 
     // The dead process left k REFRESHING: the old value is still served; a writer reclaims.

@@ -1,14 +1,17 @@
 //! `warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...`: the driver fixture of
-//! docs/DRIVER.md, with `crash_at` pause points (PROTOCOL.md §17) and fault switches.
+//! docs/DRIVER.md, with `crash_at` / `pause_at` pause points (PROTOCOL.md §17) and fault switches.
 //!
 //! Reads one JSON request per line on stdin and writes exactly one JSON response line per
-//! request on stdout. Nothing else goes to stdout; diagnostics go to stderr. Malformed input is
-//! answered with an `error` response and the loop continues.
+//! request on stdout (plus, for `pause_at`, one `paused` notification line). Nothing else goes
+//! to stdout; diagnostics go to stderr. Malformed input is answered with an `error` response and
+//! the loop continues.
+//!
+//! A paused operation blocks inside its pause hook reading stdin through the same [`Input`] as
+//! the main loop, so no line is ever buffered where the other reader cannot see it.
 
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use warmcache::{
     Cache, CreateOptions, Event, Fault, Faults, Geometry, HitInfo, OpenError, OpenOptions, PausePoint, PutOptions,
@@ -50,12 +53,55 @@ enum Outcome {
     Fail { reason: &'static str, message: String },
 }
 
+/// The one stdin line reader, shared by the main loop and the pause hook (DRIVER.md "Pausing
+/// at a pause point"). Never held across an operation: each call takes one line.
+struct Input(Mutex<Box<dyn BufRead + Send>>);
+
+impl Input {
+    /// The next non-empty line, or `None` at end of input (or on a read error, reported on
+    /// stderr).
+    fn next_line(&self) -> Option<String> {
+        let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let mut line = String::new();
+            match r.read_line(&mut line) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    if !line.trim().is_empty() {
+                        return Some(line.trim_end_matches(['\n', '\r']).to_string());
+                    }
+                }
+                Err(e) => {
+                    eprintln!("warmcache-fixture: reading stdin: {e}");
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Writes one JSON line to stdout and flushes it. `false` if stdout is gone.
+fn emit(v: &Value) -> bool {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{v}").and_then(|_| out.flush()).is_ok()
+}
+
+/// What the current request armed (`crash_at`, `pause_at`) and its id.
+#[derive(Default)]
+struct Armed {
+    crash: Option<PausePoint>,
+    /// Cleared when it fires: a request pauses at most once (the first time it reaches it).
+    pause: Option<PausePoint>,
+    id: Value,
+}
+
 struct Fixture {
     trace: bool,
     open_timeout: Duration,
     faults: Faults,
-    /// The pause point armed by the current request's `crash_at` (index + 1), 0 = none.
-    armed: Arc<AtomicUsize>,
+    /// The points armed by the current request; disarmed between requests.
+    armed: Arc<Mutex<Armed>>,
+    input: Arc<Input>,
     cache: Option<Cache>,
 }
 
@@ -214,13 +260,31 @@ impl Fixture {
         self.cache.as_ref().ok_or_else(|| bad_request("no open segment (send create, open or open_or_create first)"))
     }
 
-    /// The pause hook of every handle: SIGKILL at the point armed by `crash_at` (DRIVER.md) —
-    /// no cleanup, no response, exactly as a process dying there.
+    /// The pause hook of every handle (DRIVER.md):
+    /// - `pause_at`: the first time the point is reached, write `{"id": N, "paused": POINT}`
+    ///   and read stdin right here until `resume` (answering anything else with `bad_request`);
+    ///   end of input while paused exits 0 at once;
+    /// - `crash_at`: SIGKILL — no cleanup, no response, exactly as a process dying there.
+    ///
+    /// When both name the same point, the pause comes first and the crash follows the resume.
     fn pause_hook(&self) -> warmcache::PauseHook {
         let armed = self.armed.clone();
+        let input = self.input.clone();
         Arc::new(move |p: PausePoint| {
-            let i = armed.load(Ordering::Relaxed);
-            if i != 0 && PausePoint::ALL[i - 1] == p {
+            let (pause_id, crash) = {
+                let mut a = armed.lock().unwrap_or_else(|e| e.into_inner());
+                let pause_id = if a.pause == Some(p) {
+                    a.pause = None;
+                    Some(a.id.clone())
+                } else {
+                    None
+                };
+                (pause_id, a.crash == Some(p))
+            };
+            if let Some(id) = pause_id {
+                wait_for_resume(&input, &id, p);
+            }
+            if crash {
                 let _ = std::io::stdout().flush();
                 // SAFETY: plain syscalls; SIGKILL cannot be caught, so this never returns.
                 unsafe {
@@ -399,19 +463,16 @@ impl Fixture {
             Some(_) => return json!({"id": id, "error": {"kind": "bad_request", "message": "`args` must be an object"}}),
         };
         let op = op.to_string();
-        let crash_at = match args.get("crash_at") {
-            None | Some(Value::Null) => 0,
-            Some(Value::String(name)) => match PausePoint::from_name(name) {
-                Some(p) => PausePoint::ALL.iter().position(|q| *q == p).unwrap() + 1,
-                None => {
-                    return json!({"id": id, "error": {"kind": "unsupported", "message": format!("unknown pause point `{name}`")}})
-                }
-            },
-            Some(_) => return json!({"id": id, "error": {"kind": "bad_request", "message": "`crash_at` must be a string"}}),
+        if op == "resume" {
+            return json!({"id": id, "error": {"kind": "bad_request", "message": "resume: no operation is paused"}});
+        }
+        let (crash, pause) = match (point_arg(args, "crash_at"), point_arg(args, "pause_at")) {
+            (Ok(c), Ok(p)) => (c, p),
+            (Err(e), _) | (_, Err(e)) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         };
-        self.armed.store(crash_at, Ordering::Relaxed);
+        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed { crash, pause, id: id.clone() };
         let result = self.run(&op, &Args(args));
-        self.armed.store(0, Ordering::Relaxed);
+        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed::default();
         // Every transition made by this request, in order (empty without --trace).
         let transitions: Vec<Value> =
             self.cache.as_ref().map(|c| c.take_events().iter().map(event_json).collect()).unwrap_or_default();
@@ -422,6 +483,41 @@ impl Fixture {
             }
             Err(e) => json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         }
+    }
+}
+
+/// Paused at `p` by request `id`: notify, then serve stdin until `resume`.
+fn wait_for_resume(input: &Input, id: &Value, p: PausePoint) {
+    if !emit(&json!({"id": id, "paused": p.name()})) {
+        std::process::exit(0); // the orchestrator is gone
+    }
+    loop {
+        let Some(line) = input.next_line() else {
+            // End of input while paused: exit promptly (closing stdin ends the session).
+            std::process::exit(0)
+        };
+        let (rid, op) = match serde_json::from_str::<Value>(&line) {
+            Ok(v) => (v.get("id").cloned().unwrap_or(Value::Null), v.get("op").and_then(Value::as_str).map(String::from)),
+            Err(_) => (Value::Null, None),
+        };
+        if op.as_deref() == Some("resume") {
+            return;
+        }
+        let message = format!("paused at {}; only resume is accepted", p.name());
+        if !emit(&json!({"id": rid, "error": {"kind": "bad_request", "message": message}})) {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Parses an optional pause point argument (`crash_at`, `pause_at`).
+fn point_arg(args: &Map<String, Value>, name: &str) -> Result<Option<PausePoint>, DriverError> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => PausePoint::from_name(s)
+            .map(Some)
+            .ok_or_else(|| bad_request(format!("unknown pause point `{s}` in `{name}`"))),
+        Some(_) => Err(bad_request(format!("`{name}` must be a string"))),
     }
 }
 
@@ -440,7 +536,8 @@ fn main() {
         trace: false,
         open_timeout: Duration::from_secs(2),
         faults: Faults::NONE,
-        armed: Arc::new(AtomicUsize::new(0)),
+        armed: Arc::new(Mutex::new(Armed::default())),
+        input: Arc::new(Input(Mutex::new(Box::new(std::io::BufReader::new(std::io::stdin()))))),
         cache: None,
     };
     while let Some(a) = args.next() {
@@ -457,20 +554,8 @@ fn main() {
             _ => usage(),
         }
     }
-    let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for line in stdin.lock().lines() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("warmcache-fixture: reading stdin: {e}");
-                break;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
+    let input = fx.input.clone();
+    while let Some(line) = input.next_line() {
         // A panic inside an operation must not kill the loop: answer `runtime` and go on.
         let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fx.handle(&line))).unwrap_or_else(|p| {
             let msg = p
@@ -481,7 +566,7 @@ fn main() {
             let id = serde_json::from_str::<Value>(&line).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
             json!({"id": id, "error": {"kind": "runtime", "message": format!("internal error: {msg}")}})
         });
-        if writeln!(out, "{resp}").and_then(|_| out.flush()).is_err() {
+        if !emit(&resp) {
             break;
         }
     }

@@ -86,6 +86,7 @@ impl Cache {
             let mut sum_ok = false;
             let mut len_ok = false;
             if key_eq {
+                self.pause_at(PausePoint::GetAfterKeyMatch);
                 // Relaxed copies of the record header; validated by the second state load.
                 shm.load_words_relaxed(rec, 8, |i, w| hdr[i] = w);
                 let value_len = hdr[1] & 0xFFFF_FFFF;

@@ -369,13 +369,20 @@ pub(crate) enum Victim {
 }
 
 impl Cache {
-    /// Victim choice of §9.4: first EMPTY slot; else first READY/STALE slot whose record is
-    /// past `stale_until_ns`; else CLOCK (§9.6).
+    /// Victim choice of §9.4: first EMPTY slot; else the first WRITING or INVALIDATED slot whose
+    /// owner is dead, reclaimed (§9.8) and then used as EMPTY (a writer killed right after its
+    /// claim leaves a keyless WRITING slot that `find` can never reach); else the first
+    /// READY/STALE slot whose record is past `stale_until_ns`; else CLOCK (§9.6).
+    ///
+    /// Liveness is a syscall, so owners are only checked when the window has no EMPTY slot.
     fn pick_victim(&self, loc: KeyLoc, now: u64) -> Option<(Found, Victim)> {
         let layout = &self.seg.layout;
         let shm = &self.seg.shm;
         let window = layout.geometry.probe_window;
         let mut expired = None;
+        // Claimed (WRITING / INVALIDATED) slots in window order; at most probe_window ≤ 64.
+        let mut claimed: [Option<Found>; 64] = [None; 64];
+        let mut n_claimed = 0;
         for k in 0..window {
             let slot = self.window_slot(loc.home, k);
             let off = layout.slot_offset(loc.shard, slot);
@@ -385,6 +392,10 @@ impl Cache {
             let found = Found { slot, off, word, dec };
             match dec.state {
                 State::Empty => return Some((found, Victim::Empty)),
+                State::Writing | State::Invalidated => {
+                    claimed[n_claimed] = Some(found);
+                    n_claimed += 1;
+                }
                 State::Ready | State::Stale if expired.is_none() => {
                     let rec = layout.record_offset(off, dec.active);
                     // Relaxed: record[A] of a READY/STALE slot is immutable until the next
@@ -396,6 +407,27 @@ impl Cache {
                     }
                 }
                 _ => {}
+            }
+        }
+        for f in claimed[..n_claimed].iter().flatten() {
+            if self.alive(f.dec.owner) {
+                continue;
+            }
+            if self.reclaim(loc.shard, f.slot, f.off, f.word) {
+                // T12/T14 left exactly this word (EMPTY, same A, seq+1): claim from it.
+                let word = f.word.next(State::Empty, f.dec.active, 0);
+                if let Some(dec) = word.decode(self.cap()) {
+                    return Some((Found { word, dec, ..*f }, Victim::Empty));
+                }
+            } else {
+                // Someone else moved the slot on; if it is EMPTY now, it is still ours to take.
+                // Acquire: as above.
+                let word = Word(shm.word(f.off + SLOT_STATE).load(Ordering::Acquire));
+                if let Some(dec) = word.decode(self.cap()) {
+                    if dec.state == State::Empty {
+                        return Some((Found { word, dec, ..*f }, Victim::Empty));
+                    }
+                }
             }
         }
         if let Some(f) = expired {

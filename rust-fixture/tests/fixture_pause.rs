@@ -1,0 +1,242 @@
+//! `pause_at` / `resume` (DRIVER.md "Pausing at a pause point"): controlled interleavings
+//! between fixture processes.
+
+mod common;
+use common::TmpPath;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+/// A running fixture: requests go to its stdin, response lines arrive on a channel (so that a
+/// test never blocks forever on a fixture that stays silent).
+struct Fx {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+}
+
+impl Fx {
+    fn spawn() -> Fx {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
+            .args(["serve", "--trace"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Fx { child, stdin, lines: rx }
+    }
+
+    fn send(&mut self, req: Value) {
+        let s = self.stdin.as_mut().unwrap();
+        writeln!(s, "{req}").unwrap();
+        s.flush().unwrap();
+    }
+
+    fn recv(&self) -> Value {
+        let l = self.lines.recv_timeout(Duration::from_secs(10)).expect("a line from the fixture");
+        serde_json::from_str(&l).expect("one JSON object per line")
+    }
+
+    /// No line arrives within `ms`.
+    fn silent(&self, ms: u64) -> bool {
+        self.lines.recv_timeout(Duration::from_millis(ms)).is_err()
+    }
+
+    fn call(&mut self, req: Value) -> Value {
+        self.send(req);
+        self.recv()
+    }
+
+    /// Closes stdin and waits (bounded) for the exit status.
+    fn finish(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let t = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st;
+            }
+            assert!(t.elapsed() < Duration::from_secs(5), "fixture did not exit after stdin closed");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn geometry() -> Value {
+    json!({"shard_count": 4, "slots_per_shard": 16, "key_capacity": 32, "value_capacity": 256,
+           "probe_window": 4, "participant_capacity": 16})
+}
+
+fn events(resp: &Value) -> Vec<String> {
+    resp["transitions"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap().to_string()).collect()
+}
+
+/// A writer fixture with `k` = 01 (version 1), and a reader fixture on the same segment.
+fn setup(p: &TmpPath) -> (Fx, Fx) {
+    let path = p.path().to_str().unwrap();
+    let mut w = Fx::spawn();
+    assert_eq!(w.call(json!({"id": 1, "op": "hello"}))["result"]["pause_points"][6], "get.after_key_match");
+    assert_eq!(w.call(json!({"id": 2, "op": "create", "args": {"path": path, "geometry": geometry()}}))["outcome"], "ok");
+    let r = w.call(json!({"id": 3, "op": "put", "args": {"key_hex": "6b", "value_hex": "01"}}));
+    assert_eq!(r["result"]["version"], 1);
+    let mut rd = Fx::spawn();
+    assert_eq!(rd.call(json!({"id": 1, "op": "open", "args": {"path": path}}))["outcome"], "ok");
+    (w, rd)
+}
+
+#[test]
+fn pause_at_refresh_after_payload_then_resume() {
+    let p = TmpPath::new("fxpause");
+    let (mut w, mut rd) = setup(&p);
+
+    w.send(json!({"id": 4, "op": "refresh", "args": {"key_hex": "6b", "value_hex": "02", "pause_at": "refresh.after_payload"}}));
+    assert_eq!(w.recv(), json!({"id": 4, "paused": "refresh.after_payload"}));
+    assert!(w.silent(100), "nothing else until resume");
+
+    // The writer sits between its payload and its publish: another process reads the OLD value.
+    let g = rd.call(json!({"id": 2, "op": "get", "args": {"key_hex": "6b"}}));
+    assert_eq!((&g["result"]["hit"], &g["result"]["value_hex"], &g["result"]["version"]), (&json!(true), &json!("01"), &json!(1)));
+    let d = rd.call(json!({"id": 3, "op": "dump"}));
+    assert_eq!(d["result"]["entries"][0]["state"], "REFRESHING");
+
+    // While paused, anything but resume is refused with its own id, and the pause holds.
+    let e = w.call(json!({"id": 5, "op": "get", "args": {"key_hex": "6b"}}));
+    assert_eq!(
+        e,
+        json!({"id": 5, "error": {"kind": "bad_request", "message": "paused at refresh.after_payload; only resume is accepted"}})
+    );
+    let e = w.call(json!({"id": 6, "op": "stats"}));
+    assert_eq!(e["id"], 6);
+    assert_eq!(e["error"]["kind"], "bad_request");
+    let e = w.call(json!("not json at all"));
+    assert_eq!(e["error"]["kind"], "bad_request");
+    assert!(w.silent(50));
+    assert_eq!(rd.call(json!({"id": 4, "op": "get", "args": {"key_hex": "6b"}}))["result"]["value_hex"], "01");
+
+    // resume has no response of its own: the paused operation's response follows, with its id.
+    let r = w.call(json!({"id": 7, "op": "resume"}));
+    assert_eq!(r["id"], 4);
+    assert_eq!(r["outcome"], "ok");
+    assert_eq!(r["result"]["version"], 2);
+    assert_eq!(r["result"]["created"], false);
+    assert_eq!(events(&r), ["refresh_claim", "refresh_publish"]);
+    assert!(w.silent(50), "exactly one response for the paused request");
+
+    assert_eq!(rd.call(json!({"id": 5, "op": "get", "args": {"key_hex": "6b"}}))["result"]["value_hex"], "02");
+    // The fixture carries on normally; resume outside a pause is a bad request.
+    assert_eq!(w.call(json!({"id": 8, "op": "get", "args": {"key_hex": "6b"}}))["result"]["version"], 2);
+    assert_eq!(w.call(json!({"id": 9, "op": "resume"}))["error"]["kind"], "bad_request");
+    // Pausing fires the first time only; the next request is not armed.
+    w.send(json!({"id": 10, "op": "put", "args": {"key_hex": "6b", "value_hex": "03", "pause_at": "refresh.after_claim"}}));
+    assert_eq!(w.recv(), json!({"id": 10, "paused": "refresh.after_claim"}));
+    assert_eq!(w.call(json!({"id": 11, "op": "resume"}))["id"], 10);
+    assert_eq!(w.call(json!({"id": 12, "op": "put", "args": {"key_hex": "6b", "value_hex": "04"}}))["result"]["version"], 4);
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn pause_at_a_point_never_reached_answers_plainly() {
+    let p = TmpPath::new("fxnever");
+    let (mut w, rd) = setup(&p);
+    // A refresh of an existing key never reaches put.after_claim; a get of an absent key never
+    // matches a key.
+    let r = w.call(json!({"id": 4, "op": "put", "args": {"key_hex": "6b", "value_hex": "02", "pause_at": "put.after_claim"}}));
+    assert_eq!((&r["id"], &r["outcome"], &r["result"]["version"]), (&json!(4), &json!("ok"), &json!(2)));
+    let r = w.call(json!({"id": 5, "op": "get", "args": {"key_hex": "7a", "pause_at": "get.after_key_match"}}));
+    assert_eq!((&r["id"], &r["result"]["hit"]), (&json!(5), &json!(false)));
+    let r = w.call(json!({"id": 6, "op": "stats", "args": {"pause_at": "wait.before_park"}}));
+    assert_eq!((&r["id"], &r["outcome"]), (&json!(6), &json!("ok")));
+    // Unknown points are bad requests, for pause_at and crash_at alike.
+    for arg in ["pause_at", "crash_at"] {
+        let r = w.call(json!({"id": 7, "op": "get", "args": {"key_hex": "6b", arg: "get.nowhere"}}));
+        assert_eq!(r["id"], 7);
+        assert_eq!(r["error"]["kind"], "bad_request", "{arg}");
+        let r = w.call(json!({"id": 8, "op": "get", "args": {"key_hex": "6b", arg: 5}}));
+        assert_eq!(r["error"]["kind"], "bad_request", "{arg}");
+    }
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn pause_at_get_after_key_match() {
+    let p = TmpPath::new("fxkeymatch");
+    let (mut w, mut rd) = setup(&p);
+    rd.send(json!({"id": 2, "op": "get", "args": {"key_hex": "6b", "pause_at": "get.after_key_match"}}));
+    assert_eq!(rd.recv(), json!({"id": 2, "paused": "get.after_key_match"}));
+    // The reader matched the key but copied nothing: a writer refreshes twice meanwhile (the
+    // second one rewrites the very record the reader will copy). Writers never wait for readers.
+    assert_eq!(w.call(json!({"id": 4, "op": "put", "args": {"key_hex": "6b", "value_hex": "02"}}))["outcome"], "ok");
+    assert_eq!(w.call(json!({"id": 5, "op": "put", "args": {"key_hex": "6b", "value_hex": "03"}}))["outcome"], "ok");
+    let r = rd.call(json!({"id": 3, "op": "resume"}));
+    assert_eq!(r["id"], 2);
+    // It notices the state word moved on, retries, and returns the newest value.
+    assert_eq!((&r["result"]["hit"], &r["result"]["value_hex"], &r["result"]["version"]), (&json!(true), &json!("03"), &json!(3)));
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn eof_while_paused_exits_promptly_and_the_claim_is_reclaimed() {
+    let p = TmpPath::new("fxeof");
+    let (mut w, mut rd) = setup(&p);
+    w.send(json!({"id": 4, "op": "refresh", "args": {"key_hex": "6b", "value_hex": "02", "pause_at": "refresh.after_payload"}}));
+    assert_eq!(w.recv()["paused"], "refresh.after_payload");
+    let t = Instant::now();
+    let st = w.finish();
+    assert!(st.success(), "exit 0: {st:?}");
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // The exited writer left its REFRESHING claim; readers still see the old value and the next
+    // writer reclaims it (T13).
+    assert_eq!(rd.call(json!({"id": 2, "op": "get", "args": {"key_hex": "6b"}}))["result"]["value_hex"], "01");
+    let r = rd.call(json!({"id": 3, "op": "put", "args": {"key_hex": "6b", "value_hex": "05"}}));
+    assert_eq!(events(&r), ["reclaim", "refresh_claim", "refresh_publish"]);
+    assert_eq!(r["result"]["version"], 3, "the paused refresh had taken version 2");
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn pause_then_crash_in_one_request() {
+    use std::os::unix::process::ExitStatusExt;
+    let p = TmpPath::new("fxpausecrash");
+    let (mut w, rd) = setup(&p);
+    w.send(json!({"id": 4, "op": "put", "args": {"key_hex": "6c", "value_hex": "02",
+                  "pause_at": "put.after_claim", "crash_at": "put.after_payload"}}));
+    assert_eq!(w.recv(), json!({"id": 4, "paused": "put.after_claim"}));
+    w.send(json!({"id": 5, "op": "resume"}));
+    let t = Instant::now();
+    loop {
+        if let Some(st) = w.child.try_wait().unwrap() {
+            assert_eq!(st.signal(), Some(libc::SIGKILL));
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(w.silent(100), "no response for the crashed request");
+    drop(w);
+    assert!(rd.finish().success());
+}
