@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Warmcache", targets: ["Warmcache"]),
         .executable(name: "warmcheck", targets: ["warmcheck"]),
         .executable(name: "warmcache-swift-fixture", targets: ["warmcache-swift-fixture"]),
+        .executable(name: "warmcache-swift-bench", targets: ["warmcache-swift-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -41,6 +42,8 @@ let package = Package(
         ),
         // The Swift implementation behind the driver contract (docs/DRIVER.md).
         .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
+        // Micro-benchmark of the Swift implementation (get-hit / put latency vs a Dictionary).
+        .executableTarget(name: "warmcache-swift-bench", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"]),
         .testTarget(name: "WarmcheckScenarioTests", dependencies: ["WarmcheckScenario"]),

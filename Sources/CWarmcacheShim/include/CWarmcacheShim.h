@@ -1,0 +1,95 @@
+// CWarmcacheShim: thin C wrappers for the system calls Swift cannot call directly
+// (variadic syscall/fcntl/open) or that need exact flag control. Every function returns
+// a non-negative value on success and -errno on failure, unless documented otherwise.
+#ifndef CWARMCACHESHIM_H
+#define CWARMCACHESHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// FUTEX_WAIT (shared, NOT FUTEX_PRIVATE_FLAG: the word lives in a file mapped by several
+/// processes). timeout_ns < 0 waits forever. Returns 0 when woken (or spuriously),
+/// -EAGAIN if *addr != expected, -ETIMEDOUT, -EINTR.
+int wc_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+/// FUTEX_WAKE (shared). Returns the number of woken waiters or -errno.
+int wc_futex_wake(uint32_t *addr, int n);
+
+/// F_OFD_SETLK, F_WRLCK, SEEK_SET, [start, start+1). 0 on success, -errno (EAGAIN/EACCES: held).
+int wc_ofd_setlk(int fd, int64_t start);
+/// F_OFD_GETLK for F_WRLCK on [start, start+1). 1 = some other open file description holds a
+/// conflicting lock, 0 = unlocked, -errno on error.
+int wc_ofd_getlk_is_locked(int fd, int64_t start);
+
+/// flock(fd, op). 0 or -errno.
+int wc_flock(int fd, int op);
+int wc_lock_ex(void);   /* LOCK_EX */
+int wc_lock_nb(void);   /* LOCK_NB */
+int wc_lock_un(void);   /* LOCK_UN */
+
+/// open(path, O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode). fd or -errno.
+int wc_open_create_excl(const char *path, uint32_t mode);
+/// open(path, (writable ? O_RDWR : O_RDONLY)|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK). fd or -errno.
+int wc_open_existing(const char *path, int writable);
+/// fchmod. 0 or -errno.
+int wc_fchmod(int fd, uint32_t mode);
+
+/// Result of fstat/lstat, reduced to what the protocol needs.
+typedef struct {
+    int64_t size;
+    uint32_t uid;
+    int32_t is_regular;
+    int32_t is_symlink;
+} wc_stat_t;
+int wc_fstat(int fd, wc_stat_t *out);
+int wc_lstat(const char *path, wc_stat_t *out);
+
+/// posix_fallocate(fd, 0, len). 0 or -error (posix_fallocate returns the error, not errno).
+int wc_fallocate(int fd, int64_t len);
+/// ftruncate. 0 or -errno.
+int wc_ftruncate(int fd, int64_t len);
+/// pwrite of one zero byte at offset. 0 or -errno.
+int wc_write_zero_byte(int fd, int64_t offset);
+/// linkat(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0): no AT_SYMLINK_FOLLOW. 0 or -errno.
+int wc_linkat(const char *oldpath, const char *newpath);
+/// unlink. 0 or -errno.
+int wc_unlink(const char *path);
+/// close. 0 or -errno.
+int wc_close(int fd);
+
+/// mmap(NULL, len, PROT_READ[|PROT_WRITE], MAP_SHARED, fd, 0). NULL on failure (errno in *err).
+void *wc_mmap_shared(int fd, int64_t len, int writable, int *err);
+int wc_munmap(void *addr, int64_t len);
+
+/// CLOCK_REALTIME / CLOCK_MONOTONIC in nanoseconds.
+uint64_t wc_realtime_ns(void);
+uint64_t wc_monotonic_ns(void);
+
+/// getpid / geteuid.
+int32_t wc_getpid(void);
+uint32_t wc_geteuid(void);
+
+/// CPU relax hint (pause on x86, yield on arm) and sched_yield.
+void wc_cpu_relax(void);
+void wc_sched_yield(void);
+
+/// Error codes the Swift side compares against.
+int wc_errno_eexist(void);
+int wc_errno_enoent(void);
+int wc_errno_eloop(void);
+int wc_errno_enospc(void);
+int wc_errno_eopnotsupp(void);
+int wc_errno_eagain(void);
+int wc_errno_eacces(void);
+int wc_errno_etimedout(void);
+int wc_errno_eintr(void);
+/// Symbolic name of an errno value ("ENOENT"), or "E<number>" if unknown. Static storage.
+const char *wc_errno_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

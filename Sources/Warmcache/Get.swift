@@ -1,0 +1,164 @@
+// Get.swift — the lock-free consistent snapshot read (§9.2) and expiry (§12).
+
+import CWarmcacheShim
+
+/// Who wrote a record (§7.2 `writer` and `writer_start_time`).
+public struct Provenance: Codable, Sendable, Equatable {
+    public var pid: UInt32
+    public var language: UInt8
+    public var protocolMajor: UInt8
+    public var protocolMinor: UInt8
+    /// Writer's participant id (low 8 bits).
+    public var participant: UInt8
+    public var startTime: UInt64
+
+    public init(writer: UInt64, startTime: UInt64) {
+        pid = UInt32(truncatingIfNeeded: writer)
+        language = UInt8(truncatingIfNeeded: writer >> 32)
+        protocolMajor = UInt8(truncatingIfNeeded: writer >> 40)
+        protocolMinor = UInt8(truncatingIfNeeded: writer >> 48)
+        participant = UInt8(truncatingIfNeeded: writer >> 56)
+        self.startTime = startTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case pid, language, participant
+        case protocolMajor = "protocol_major", protocolMinor = "protocol_minor", startTime = "start_time"
+    }
+}
+
+/// A value found by `get`.
+public struct Hit: Sendable, Equatable {
+    public var value: [UInt8]
+    /// Served after `expires_at_ns`, within the grace window (§12).
+    public var stale: Bool
+    /// This reader's T7 made the slot STALE: it is the one asked to recompute.
+    public var refreshRequested: Bool
+    public var version: UInt64
+    public var originTag: UInt32
+    public var expiresAt: UInt64
+    public var staleUntil: UInt64
+    public var writtenAt: UInt64
+    public var provenance: Provenance
+    public var shard: Int
+    public var slot: Int
+}
+
+/// The result of `get`.
+public enum Lookup: Sendable, Equatable {
+    case hit(Hit)
+    case miss
+
+    public var hit: Hit? { if case .hit(let h) = self { return h } else { return nil } }
+    public var value: [UInt8]? { hit?.value }
+}
+
+/// `snapshot_ok(s1, s2)` of §9.2: the state words are equal, or exactly one transition happened
+/// that cannot have written `record[A(s1)]` or the key.
+@inline(__always)
+func snapshotOK(_ s1: StateWord, _ s2: StateWord) -> Bool {
+    if s1.raw == s2.raw { return true }
+    guard s2.seq == s1.seq &+ 1, s2.reservedBits == 0, let k1 = s1.kind, let k2 = s2.kind else { return false }
+    switch (k1, k2) {
+    case (.ready, .stale): return s1.active == s2.active                      // T7
+    case (.ready, .refreshing), (.stale, .refreshing): return s1.active == s2.active  // T4
+    case (.refreshing, .ready): return true                                    // T5 / T6 / T13
+    default: return false
+    }
+}
+
+extension WarmCache {
+    /// Look `key` up without locks or waiting (§9.2). Never traps on garbage: impossible words,
+    /// lengths past capacity and bad checksums are misses (counted as corrupt).
+    public func get(_ key: [UInt8]) -> Lookup {
+        guard !isClosed else { return .miss }
+        return key.withUnsafeBytes { getImpl($0) }
+    }
+
+    @inline(__always)
+    private func countMiss(_ shardOff: Int) -> Lookup {
+        words.fetchAddRelaxed(shardOff + Layout.SH_MISSES, 1)   // relaxed: advisory counter
+        return .miss
+    }
+
+    func getImpl(_ kb: UnsafeRawBufferPointer) -> Lookup {
+        let h = WCH64.hash(kb, seed: Layout.KEY_SEED)
+        let (s, home) = layout.place(h)
+        let shardOff = layout.shardOffset(s)
+        // A key of impossible length cannot be in the segment.
+        guard kb.count >= 1, kb.count <= layout.keyCapacity else { return countMiss(shardOff) }
+        let cap = layout.participantCapacity
+
+        for _ in 0..<Layout.READ_RETRIES {
+            var retry = false
+            for k in 0..<layout.probeWindow {
+                let j = layout.windowSlot(home, k)
+                let slotOff = layout.slotOffset(s, j)
+                let stateOff = slotOff + Layout.SLOT_STATE
+                // Acquire: pairs with the writer's release publish, so the record is visible.
+                let s1 = StateWord(raw: words.loadAcquire(stateOff))
+                guard let k1 = s1.validKind(participantCapacity: cap), k1.isReadable else { continue }
+                // Relaxed: ordered by the acquire load above and the fence below.
+                if words.loadRelaxed(slotOff + Layout.SLOT_KEY_HASH) != h { continue }
+                if words.loadRelaxed(slotOff + Layout.SLOT_KEY_LEN) != UInt64(kb.count) { continue }
+                let keyEqual = words.equalsBytes(slotOff + Layout.SLOT_KEY, kb)
+                let rec = layout.recordOffset(slotOff, s1.active)
+                let version = words.loadRelaxed(rec + Layout.REC_VERSION)
+                let info = words.loadRelaxed(rec + Layout.REC_VALUE_INFO)
+                let checksum = words.loadRelaxed(rec + Layout.REC_CHECKSUM)
+                let expires = words.loadRelaxed(rec + Layout.REC_EXPIRES_AT_NS)
+                let staleUntil = words.loadRelaxed(rec + Layout.REC_STALE_UNTIL_NS)
+                let writtenAt = words.loadRelaxed(rec + Layout.REC_WRITTEN_AT_NS)
+                let writer = words.loadRelaxed(rec + Layout.REC_WRITER)
+                let writerStart = words.loadRelaxed(rec + Layout.REC_WRITER_START_TIME)
+                let vlen = Int(info & 0xFFFF_FFFF)
+                var value: [UInt8] = []
+                var sum: UInt64 = 0
+                let lengthBad = vlen > layout.valueCapacity
+                if keyEqual && !lengthBad {
+                    (value, sum) = words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED)
+                }
+                // Acquire fence: the second state load cannot move above the copy.
+                words.fenceAcquire()
+                let s2 = StateWord(raw: words.loadRelaxed(stateOff))
+                if !snapshotOK(s1, s2) { retry = true; break }
+                if !keyEqual { continue }
+                if lengthBad || sum != checksum || version == 0 {
+                    // Stable snapshot with bad contents: real corruption. Never return it.
+                    corruptCount.wrappingIncrement(ordering: .relaxed)
+                    return countMiss(shardOff)
+                }
+                // Expiry (§12).
+                var stale = false
+                var refreshRequested = false
+                if expires != 0 {
+                    let now = self.now()
+                    if now >= expires {
+                        guard now < staleUntil else { return countMiss(shardOff) }  // expired
+                        stale = true
+                        if k1 == .ready {
+                            // T7: the one reader whose CAS succeeds is asked to refresh.
+                            // Acq-rel like a claim: harmless and keeps the slot's history ordered.
+                            let to = s1.next(.stale)
+                            if words.casAcqRel(stateOff, s1.raw, to.raw) {
+                                refreshRequested = true
+                                traced(.markStale, shard: s, slot: j, from: s1, to: to)
+                            }
+                        }
+                    }
+                }
+                // CLOCK second chance; relaxed, and only written when it changes (no line bouncing).
+                let refOff = slotOff + Layout.SLOT_REFERENCED
+                if words.loadRelaxed(refOff) == 0 { words.storeRelaxed(refOff, 1) }
+                words.fetchAddRelaxed(shardOff + (stale ? Layout.SH_STALE_HITS : Layout.SH_HITS), 1)
+                return .hit(Hit(value: value, stale: stale, refreshRequested: refreshRequested, version: version,
+                                originTag: UInt32(truncatingIfNeeded: info >> 32), expiresAt: expires,
+                                staleUntil: staleUntil, writtenAt: writtenAt,
+                                provenance: Provenance(writer: writer, startTime: writerStart), shard: s, slot: j))
+            }
+            if !retry { return countMiss(shardOff) }
+        }
+        // All retries used: contended.
+        return countMiss(shardOff)
+    }
+}

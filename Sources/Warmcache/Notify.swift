@@ -1,0 +1,52 @@
+// Notify.swift — change notification on the 32-bit `generation` futex word (§11).
+
+import CWarmcacheShim
+
+extension WarmCache {
+    /// Publisher side: bump `generation` (seq_cst), then wake if anyone is parked. The two
+    /// sequentially consistent accesses pair with the waiter's `waiters` increment and its
+    /// generation re-check (Dekker): either we see waiters > 0, or the waiter sees the new
+    /// generation before it parks.
+    func notify() {
+        words.generationBump()
+        if words.loadSeqCst(Layout.HDR_WAITERS) > 0 {
+            _ = wc_futex_wake(words.generationAddress(), Int32.max)
+        }
+    }
+
+    /// The current `generation` (seq_cst load).
+    public func generation() -> UInt32 {
+        guard !isClosed else { return 0 }
+        return words.generationLoad()
+    }
+
+    /// Wait until `generation` differs from `seen` or `timeoutNs` passes. Returns the
+    /// generation and whether the wait timed out.
+    public func waitForChange(seen: UInt32, timeoutNs: UInt64) -> (generation: UInt32, timedOut: Bool) {
+        guard !isClosed else { return (0, true) }
+        for _ in 0..<Layout.NOTIFY_SPINS {
+            let g = words.generationLoad()
+            if g != seen { return (g, false) }
+            wc_cpu_relax()
+        }
+        let deadline = wc_monotonic_ns() &+ timeoutNs
+        // seq_cst: announce ourselves before the re-check (pairs with the publisher's load).
+        words.fetchAddSeqCst(Layout.HDR_WAITERS, 1)
+        defer { words.fetchSubSeqCst(Layout.HDR_WAITERS, 1) }
+        while true {
+            let g = words.generationLoad()
+            if g != seen { return (g, false) }
+            let now = wc_monotonic_ns()
+            if now >= deadline { return (g, true) }
+            // No FUTEX_PRIVATE_FLAG: the word is in a shared file mapping.
+            _ = wc_futex_wait(words.generationAddress(), seen, Int64(min(deadline - now, UInt64(Int64.max))))
+        }
+    }
+
+    /// Convenience with a Duration timeout.
+    public func waitForChange(seen: UInt32, timeout: Duration) -> (generation: UInt32, timedOut: Bool) {
+        let (s, a) = timeout.components
+        let ns = s <= 0 && a <= 0 ? 0 : UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a) / 1_000_000_000)
+        return waitForChange(seen: seen, timeoutNs: ns)
+    }
+}

@@ -1,0 +1,292 @@
+// Put.swift — put / refresh (§9.4), the shard insert lock (§9.3) and CLOCK eviction (§9.6).
+
+import CWarmcacheShim
+
+/// Options of `put` and `refresh` (§9.4).
+public struct PutOptions: Sendable, Equatable {
+    /// Freshness from now; 0 = never expires.
+    public var ttlNs: UInt64
+    /// Stale-serving window after expiry; 0 = none.
+    public var graceNs: UInt64
+    /// Opaque tag stored with the value.
+    public var originTag: UInt32
+    /// Explicit data version; 0 = automatic.
+    public var version: UInt64
+
+    public init(ttlNs: UInt64 = 0, graceNs: UInt64 = 0, originTag: UInt32 = 0, version: UInt64 = 0) {
+        self.ttlNs = ttlNs
+        self.graceNs = graceNs
+        self.originTag = originTag
+        self.version = version
+    }
+}
+
+/// The outcome of `put` / `refresh`.
+public enum PutOutcome: Sendable, Equatable {
+    case ok(version: UInt64, created: Bool, shard: Int, slot: Int)
+    case fail(OpFailure)
+
+    public var isOK: Bool { if case .ok = self { return true } else { return false } }
+    public var version: UInt64? { if case .ok(let v, _, _, _) = self { return v } else { return nil } }
+    public var failure: OpFailure? { if case .fail(let f) = self { return f } else { return nil } }
+}
+
+/// States a writer's `find` considers (§9.4).
+let writerKinds: [SlotStateKind] = [.writing, .ready, .refreshing, .stale, .invalidated]
+
+extension WarmCache {
+    /// Publish `value` under `key` (§9.4): refresh if present, insert otherwise.
+    public func put(_ key: [UInt8], _ value: [UInt8], options: PutOptions = .init()) -> PutOutcome {
+        write(key, value, options, refreshOnly: false)
+    }
+
+    /// Refresh an existing key only; a key not found is `fail(not_found)`.
+    public func refresh(_ key: [UInt8], _ value: [UInt8], options: PutOptions = .init()) -> PutOutcome {
+        write(key, value, options, refreshOnly: true)
+    }
+
+    func write(_ key: [UInt8], _ value: [UInt8], _ opts: PutOptions, refreshOnly: Bool) -> PutOutcome {
+        guard !isClosed else { return .fail(.busy) }
+        guard key.count >= 1, key.count <= layout.keyCapacity, value.count <= layout.valueCapacity else {
+            return .fail(.tooLarge)
+        }
+        return key.withUnsafeBytes { kb in
+            value.withUnsafeBytes { vb in writeImpl(kb, vb, opts, refreshOnly: refreshOnly) }
+        }
+    }
+
+    /// One relax step of a bounded wait: a CPU relax, or sched_yield every 64th.
+    @inline(__always)
+    func relax(_ i: Int) {
+        if i & 63 == 63 { wc_sched_yield() } else { wc_cpu_relax() }
+    }
+
+    /// `find(key)` (§9.1): the first window slot whose (valid) state is in `kinds` and whose key
+    /// matches. Never stops early at an EMPTY slot.
+    func find(_ kb: UnsafeRawBufferPointer, hash h: UInt64, shard s: Int, home: Int,
+              kinds: [SlotStateKind]) -> (slot: Int, word: StateWord)? {
+        for k in 0..<layout.probeWindow {
+            let j = layout.windowSlot(home, k)
+            let slotOff = layout.slotOffset(s, j)
+            // Acquire: if the word is a published state we see the key written before it.
+            let st = StateWord(raw: words.loadAcquire(slotOff + Layout.SLOT_STATE))
+            guard let kind = st.validKind(participantCapacity: layout.participantCapacity), kinds.contains(kind) else {
+                continue
+            }
+            if words.loadRelaxed(slotOff + Layout.SLOT_KEY_HASH) != h { continue }
+            if words.loadRelaxed(slotOff + Layout.SLOT_KEY_LEN) != UInt64(kb.count) { continue }
+            if !words.equalsBytes(slotOff + Layout.SLOT_KEY, kb) { continue }
+            return (j, st)
+        }
+        return nil
+    }
+
+    func writeImpl(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
+                   refreshOnly: Bool) -> PutOutcome {
+        let h = WCH64.hash(kb, seed: Layout.KEY_SEED)
+        let (s, home) = layout.place(h)
+        var spin = 0
+        while spin < Layout.WAIT_SPINS {
+            spin += 1
+            if let (j, st) = find(kb, hash: h, shard: s, home: home, kinds: writerKinds) {
+                switch st.kind! {
+                case .ready, .stale:
+                    if let r = refreshPath(vb, opts, shard: s, slot: j, observed: st) { return r }
+                    continue   // the claim CAS lost a race: look again
+                default:
+                    // Owned by d: reclaim if d is dead, else wait for it.
+                    if !reclaimIfDead(shard: s, slot: j, observed: st) { relax(spin) }
+                    continue
+                }
+            }
+            if refreshOnly { return .fail(.notFound) }
+            switch insertPath(kb, vb, opts, hash: h, shard: s, home: home) {
+            case .retry: continue
+            case .done(let r): return r
+            }
+        }
+        return .fail(.busy)
+    }
+
+    // MARK: Refresh path
+
+    /// Returns nil if the claim CAS failed (the caller looks again).
+    func refreshPath(_ vb: UnsafeRawBufferPointer, _ opts: PutOptions, shard s: Int, slot j: Int,
+                     observed st: StateWord) -> PutOutcome? {
+        let o = participantId
+        let slotOff = layout.slotOffset(s, j)
+        let stateOff = slotOff + Layout.SLOT_STATE
+        let claimed = st.next(.refreshing, owner: o)        // A unchanged
+        // T4, acq-rel: we see the previous owner's record writes; our record stores cannot
+        // move above the claim.
+        guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { return nil }
+        traced(.refreshClaim, shard: s, slot: j, from: st, to: claimed)
+        if testStopAfterClaim { return .fail(.busy) }
+
+        let current = words.loadRelaxed(layout.recordOffset(slotOff, st.active) + Layout.REC_VERSION)
+        let v: UInt64
+        if opts.version != 0 {
+            if opts.version <= current {
+                // T6: nothing written; give the slot back unchanged. Release like any publish.
+                let back = claimed.next(.ready)
+                if words.casRelease(stateOff, claimed.raw, back.raw) {
+                    traced(.refreshAbort, shard: s, slot: j, from: claimed, to: back)
+                }
+                return .fail(.versionNotNewer)
+            }
+            v = opts.version
+        } else {
+            v = max(words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1) &+ 1, current &+ 1)
+        }
+        let newA = 1 - st.active
+        let now = self.now()
+        writeRecord(layout.recordOffset(slotOff, newA), vb, version: v, opts, now: now)
+        // T5, release: the record written above is visible to any reader that acquires the new word.
+        let published = claimed.next(.ready, active: newA)
+        guard words.casRelease(stateOff, claimed.raw, published.raw) else {
+            // Someone took our claim from us (only a reclaimer that wrongly thought us dead).
+            return .fail(.busy)
+        }
+        traced(.refreshPublish, shard: s, slot: j, from: claimed, to: published)
+        words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)                     // relaxed: advisory
+        words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_REFRESHES, 1)       // relaxed: advisory
+        notify()
+        return .ok(version: v, created: false, shard: s, slot: j)
+    }
+
+    // MARK: Insert path
+
+    enum InsertResult { case retry, done(PutOutcome) }
+
+    func insertPath(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
+                    hash h: UInt64, shard s: Int, home: Int) -> InsertResult {
+        let o = participantId
+        guard acquireInsertLock(shard: s) else { return .done(.fail(.busy)) }
+        var locked = true
+        defer { if locked { releaseInsertLock(shard: s) } }
+
+        // Find again under the lock: new keys appear only under it (invariant 1).
+        if find(kb, hash: h, shard: s, home: home, kinds: writerKinds) != nil { return .retry }
+
+        guard let (j, victim, event) = pickVictim(shard: s, home: home) else { return .done(.fail(.full)) }
+        let slotOff = layout.slotOffset(s, j)
+        let stateOff = slotOff + Layout.SLOT_STATE
+        let claimed = victim.next(.writing, owner: o)        // A unchanged
+        // T1/T10/T11, acq-rel: we see the previous owner's writes; ours stay after the claim.
+        guard words.casAcqRel(stateOff, victim.raw, claimed.raw) else { return .retry }
+        traced(event, shard: s, slot: j, from: victim, to: claimed)
+        let shardOff = layout.shardOffset(s)
+        if event == .expire { words.fetchAddRelaxed(shardOff + Layout.SH_EXPIRATIONS, 1) }
+        if event == .evict { words.fetchAddRelaxed(shardOff + Layout.SH_EVICTIONS, 1) }
+
+        // Key stores, relaxed: covered by the lock release (next holder) and the publish (readers).
+        let now = self.now()
+        words.storeRelaxed(slotOff + Layout.SLOT_CLAIMED_AT_NS, now)
+        words.storeRelaxed(slotOff + Layout.SLOT_KEY_HASH, h)
+        words.storeRelaxed(slotOff + Layout.SLOT_KEY_LEN, UInt64(kb.count))
+        words.storeBytes(slotOff + Layout.SLOT_KEY, kb)
+        // Release: the next lock holder's find sees the key.
+        releaseInsertLock(shard: s)
+        locked = false
+        if testStopAfterClaim { return .done(.fail(.busy)) }
+
+        let v = opts.version != 0 ? opts.version : max(words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1) &+ 1, 1)
+        // Any record is fine (the slot was unreadable since the claim); use the inactive one.
+        let newA = 1 - victim.active
+        writeRecord(layout.recordOffset(slotOff, newA), vb, version: v, opts, now: now)
+        words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)
+        // T2, release: key and record are visible to whoever acquires the READY word.
+        let published = claimed.next(.ready, active: newA)
+        guard words.casRelease(stateOff, claimed.raw, published.raw) else { return .done(.fail(.busy)) }
+        traced(.publish, shard: s, slot: j, from: claimed, to: published)
+        words.fetchAddRelaxed(shardOff + Layout.SH_INSERTS, 1)
+        notify()
+        return .done(.ok(version: v, created: true, shard: s, slot: j))
+    }
+
+    /// Victim choice (§9.4): first EMPTY; else first READY/STALE past `stale_until_ns` (T11);
+    /// else CLOCK (T10). Impossible words are left alone.
+    func pickVictim(shard s: Int, home: Int) -> (Int, StateWord, TransitionEvent)? {
+        let cap = layout.participantCapacity
+        for k in 0..<layout.probeWindow {
+            let j = layout.windowSlot(home, k)
+            let st = StateWord(raw: words.loadAcquire(layout.slotOffset(s, j) + Layout.SLOT_STATE))
+            if st.validKind(participantCapacity: cap) == .empty { return (j, st, .claim) }
+        }
+        let now = self.now()
+        for k in 0..<layout.probeWindow {
+            let j = layout.windowSlot(home, k)
+            let slotOff = layout.slotOffset(s, j)
+            let st = StateWord(raw: words.loadAcquire(slotOff + Layout.SLOT_STATE))
+            guard let kind = st.validKind(participantCapacity: cap), kind == .ready || kind == .stale else { continue }
+            let rec = layout.recordOffset(slotOff, st.active)
+            let e = words.loadRelaxed(rec + Layout.REC_EXPIRES_AT_NS)
+            let g = words.loadRelaxed(rec + Layout.REC_STALE_UNTIL_NS)
+            if e != 0 && now >= g { return (j, st, .expire) }
+        }
+        // CLOCK (§9.6): the hand only advances (relaxed: advisory).
+        let start = Int(words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_CLOCK_HAND, 1) % UInt64(layout.probeWindow))
+        for k in 0..<(2 * layout.probeWindow) {
+            let j = layout.windowSlot(home, (start + k) % layout.probeWindow)
+            let slotOff = layout.slotOffset(s, j)
+            let st = StateWord(raw: words.loadAcquire(slotOff + Layout.SLOT_STATE))
+            guard let kind = st.validKind(participantCapacity: cap), kind == .ready || kind == .stale else { continue }
+            let refOff = slotOff + Layout.SLOT_REFERENCED
+            if words.loadRelaxed(refOff) == 1 { words.storeRelaxed(refOff, 0); continue }   // second chance
+            return (j, st, .evict)
+        }
+        return nil
+    }
+
+    /// Write a whole record (header words, value words, zero padding) with relaxed stores; the
+    /// caller's publish CAS (release) makes it visible.
+    func writeRecord(_ rec: Int, _ vb: UnsafeRawBufferPointer, version v: UInt64, _ opts: PutOptions, now: UInt64) {
+        let expires: UInt64 = opts.ttlNs > 0 ? satAdd(now, opts.ttlNs) : 0
+        let staleUntil: UInt64 = opts.ttlNs > 0 ? satAdd(expires, opts.graceNs) : 0
+        let writer = UInt64(UInt32(bitPattern: wc_getpid())) | (UInt64(Layout.LANG_SWIFT) << 32)
+            | (Layout.PROTOCOL_MAJOR << 40) | (Layout.PROTOCOL_MINOR << 48) | (UInt64(participantId & 0xFF) << 56)
+        words.storeRelaxed(rec + Layout.REC_VERSION, v)
+        words.storeRelaxed(rec + Layout.REC_VALUE_INFO, UInt64(vb.count) | (UInt64(opts.originTag) << 32))
+        words.storeRelaxed(rec + Layout.REC_CHECKSUM, WCH64.hash(vb, seed: Layout.VALUE_SEED))
+        words.storeRelaxed(rec + Layout.REC_EXPIRES_AT_NS, expires)
+        words.storeRelaxed(rec + Layout.REC_STALE_UNTIL_NS, staleUntil)
+        words.storeRelaxed(rec + Layout.REC_WRITTEN_AT_NS, now)
+        words.storeRelaxed(rec + Layout.REC_WRITER, writer)
+        words.storeRelaxed(rec + Layout.REC_WRITER_START_TIME, ProcessInfoLite.startTime)
+        words.storeBytes(rec + Layout.REC_VALUE, vb)
+    }
+
+    @inline(__always) func satAdd(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (r, o) = a.addingReportingOverflow(b)
+        return o ? UInt64.max : r
+    }
+
+    // MARK: Insert lock (§9.3)
+
+    /// Take the shard's insert lock: acquire on take (we see the key bytes the previous holder
+    /// wrote). A lock held by a dead participant (or a garbage id) is freed and counted.
+    func acquireInsertLock(shard s: Int) -> Bool {
+        let shardOff = layout.shardOffset(s)
+        let lockOff = shardOff + Layout.SH_INSERT_LOCK
+        let me = UInt64(participantId)
+        for i in 0..<Layout.LOCK_SPINS {
+            let v = words.loadAcquire(lockOff)
+            if v == 0 {
+                if words.casAcquire(lockOff, 0, me) { return true }
+            } else if v > UInt64(layout.participantCapacity) || !isAlive(UInt16(v)) {
+                if words.casAcqRel(lockOff, v, 0) {
+                    words.fetchAddRelaxed(shardOff + Layout.SH_RECLAIMS, 1)
+                    notify()
+                }
+                continue
+            }
+            relax(i)
+        }
+        return false
+    }
+
+    /// Give the lock back, release: the key written under it is seen by the next holder.
+    func releaseInsertLock(shard s: Int) {
+        words.storeRelease(layout.shardOffset(s) + Layout.SH_INSERT_LOCK, 0)
+    }
+}

@@ -1,0 +1,351 @@
+// Segment.swift — creating (§4.1), opening and validating (§4.2) a segment file, mapping it,
+// and the security rules of §13. The `WarmCache` handle lives here; each operation family has
+// its own file (Get, Put, Remove, Reclaim, Notify, ...).
+
+import Atomics
+import CWarmcacheShim
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Options for creating and opening a handle.
+public struct WarmCacheOptions: Sendable {
+    /// Create with mode 0660 instead of 0600 (§13).
+    public var groupAccess: Bool
+    /// Create with feature SIM_CLOCK and this start value of `sim_clock_ns` (§12).
+    public var simClockStartNs: UInt64?
+    /// How long `open` polls a segment whose `ready` word is not yet set (§4.2 step 6).
+    public var openTimeoutNs: UInt64
+    /// Record every transition this handle makes (see `drainTransitions`).
+    public var trace: Bool
+
+    public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
+                openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false) {
+        self.groupAccess = groupAccess
+        self.simClockStartNs = simClockStartNs
+        self.openTimeoutNs = openTimeoutNs
+        self.trace = trace
+    }
+}
+
+/// A participant's handle on one segment. Thread-safe for concurrent operations (threads of one
+/// handle share its participant id); `close()` must not race with other calls on the handle.
+public final class WarmCache: @unchecked Sendable {
+    public let path: String
+    /// The validated geometry and every offset (immutable header values only, §4.2).
+    public let layout: SegmentLayout
+    /// This handle's participant id (`index + 1`, §5).
+    public internal(set) var participantId: UInt16 = 0
+    /// Whether this handle created the segment (open_or_create).
+    public let created: Bool
+
+    let fd: Int32
+    let mapping: Mapping
+    let words: SharedWords
+    let simClock: Bool
+    let tracer: TraceRecorder
+    /// Gets that found corruption (a checksum mismatch in a stable snapshot, an impossible
+    /// length). Process-local statistics of this implementation (§15), never shared.
+    let corruptCount = ManagedAtomic<UInt64>(0)
+    /// Test hook: stop right after a claim (the slot stays WRITING/REFRESHING/INVALIDATED).
+    var testStopAfterClaim = false
+    private(set) var isClosed = false
+
+    public var geometry: Geometry { layout.geometry }
+
+    init(path: String, opened: OpenedSegment, created: Bool, trace: Bool) {
+        self.path = path
+        self.fd = opened.fd
+        self.mapping = opened.mapping
+        self.words = opened.mapping.words
+        self.layout = opened.layout
+        self.simClock = opened.featuresIncompat & Layout.FEATURE_SIM_CLOCK != 0
+        self.tracer = TraceRecorder(enabled: trace)
+        self.created = created
+    }
+
+    deinit { close() }
+
+    /// Close the handle: unmap, close the descriptor (which releases the participant lock, §5).
+    public func close() {
+        if isClosed { return }
+        isClosed = true
+        mapping.unmap()
+        _ = wc_close(fd)
+    }
+
+    // MARK: - Public constructors
+
+    /// Create a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
+    public static func create(path: String, geometry: Geometry, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
+        let opened = try SegmentFile.create(path: path, geometry: geometry, options: options)
+        let cache = WarmCache(path: path, opened: opened, created: true, trace: options.trace)
+        try cache.register()
+        return cache
+    }
+
+    /// Open an existing segment (§4.2), then register as a participant (§5).
+    public static func open(path: String, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
+        let opened = try SegmentFile.openChecked(path: path, writable: true, openTimeoutNs: options.openTimeoutNs)
+        let cache = WarmCache(path: path, opened: opened, created: false, trace: options.trace)
+        try cache.register()
+        return cache
+    }
+
+    /// Try to create; if the path exists (before or at the link step), open it (§4.1).
+    /// `created` on the result says which happened.
+    public static func openOrCreate(path: String, geometry: Geometry, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
+        do {
+            return try create(path: path, geometry: geometry, options: options)
+        } catch {
+            guard case .exists = error else { throw error }
+        }
+        return try open(path: path, options: options)
+    }
+}
+
+/// A file that passed the checks of §4.2 (or was just created), mapped at its checked length.
+struct OpenedSegment {
+    let fd: Int32
+    let mapping: Mapping
+    let layout: SegmentLayout
+    let featuresIncompat: UInt64
+    let fileSize: Int64
+}
+
+/// Raw header words as found in a file (for inspection, even when the checks fail).
+public struct RawHeader: Sendable {
+    public var words: [UInt64]   // the 136 checksummed bytes plus ready..sim_clock, by offset/8
+    func at(_ off: Int) -> UInt64 { off / 8 < words.count ? words[off / 8] : 0 }
+}
+
+enum SegmentFile {
+    static func errno(_ r: Int32) -> Int32 { -r }
+
+    // MARK: §4.2 opening
+
+    /// Run the checks of §4.2 in order. `writable` false opens O_RDONLY and maps read-only
+    /// (inspection). `headerSink` receives the raw header words once the first page is mapped.
+    static func openChecked(path: String, writable: Bool, openTimeoutNs: UInt64,
+                            headerSink: ((RawHeader) -> Void)? = nil) throws(SegmentError) -> OpenedSegment {
+        // 1. open with O_NOFOLLOW.
+        let fd = wc_open_existing(path, writable ? 1 : 0)
+        if fd < 0 {
+            let e = -fd
+            if e == wc_errno_eloop() { throw .symlink(path: path) }
+            if e == wc_errno_enoent() { throw .notFound(path: path) }
+            if e == EISDIR { throw .notRegularFile(path: path) }
+            throw .io(path: path, op: "open", errno: e)
+        }
+        var ok = false
+        defer { if !ok { _ = wc_close(fd) } }
+
+        // 2. fstat: regular file, owned by our euid.
+        var st = wc_stat_t()
+        let r = wc_fstat(fd, &st)
+        if r < 0 { throw .io(path: path, op: "fstat", errno: -r) }
+        if st.is_regular == 0 { throw .notRegularFile(path: path) }
+        let euid = wc_geteuid()
+        if st.uid != euid { throw .foreignOwner(path: path, uid: st.uid, euid: euid) }
+
+        // 3. size ≥ one header page.
+        if st.size < Int64(Layout.HEADER_SIZE) { throw .tooShort(path: path, size: st.size) }
+
+        // 4..10 on the first page.
+        let head: Mapping
+        do { head = try Mapping(fd: fd, length: Layout.HEADER_SIZE, writable: false) } catch {
+            throw .io(path: path, op: "mmap", errno: error.code)
+        }
+        defer { head.unmap() }
+        let h = head.words
+        if let sink = headerSink { sink(readRawHeader(h)) }
+        let (layout, features) = try checkHeader(h, path: path, openTimeoutNs: openTimeoutNs)
+
+        // 11. the file must hold total_len bytes.
+        if st.size < Int64(layout.totalLen) {
+            throw .truncated(path: path, declared: UInt64(layout.totalLen), actual: st.size)
+        }
+
+        // 12. map total_len bytes (never remapped because the header says so later, §13).
+        let m: Mapping
+        do { m = try Mapping(fd: fd, length: layout.totalLen, writable: writable) } catch {
+            throw .io(path: path, op: "mmap", errno: error.code)
+        }
+        ok = true
+        return OpenedSegment(fd: fd, mapping: m, layout: layout, featuresIncompat: features, fileSize: st.size)
+    }
+
+    static func readRawHeader(_ h: SharedWords) -> RawHeader {
+        var w = [UInt64](repeating: 0, count: 72)  // offsets 0..575
+        for i in 0..<72 where i * 8 != Layout.HDR_GENERATION { w[i] = h.loadRelaxed(i * 8) }
+        w[Layout.HDR_GENERATION / 8] = UInt64(h.generationLoad())
+        return RawHeader(words: w)
+    }
+
+    /// Steps 4–10 of §4.2 against a mapped header page.
+    static func checkHeader(_ h: SharedWords, path: String, openTimeoutNs: UInt64) throws(SegmentError) -> (SegmentLayout, UInt64) {
+        // 4. magic.
+        let magic = h.loadRelaxed(Layout.HDR_MAGIC)
+        if magic != Layout.MAGIC { throw .badMagic(path: path, found: magic) }
+        // 5. major version, before the checksum (a future major may lay out its header differently).
+        let version = h.loadRelaxed(Layout.HDR_VERSION)
+        let major = version & 0xFFFF
+        if major != Layout.PROTOCOL_MAJOR { throw .unsupportedMajor(path: path, major: major) }
+        // 6. ready, acquire: pairs with the creator's release store, so the immutable header
+        // read below is complete. Poll up to the open timeout.
+        var ready = h.loadAcquire(Layout.HDR_READY)
+        if ready != Layout.READY {
+            let deadline = wc_monotonic_ns() &+ openTimeoutNs
+            while ready != Layout.READY && wc_monotonic_ns() < deadline {
+                usleep(1000)
+                ready = h.loadAcquire(Layout.HDR_READY)
+            }
+            if ready != Layout.READY { throw .notReady(path: path, found: ready) }
+        }
+        // 7. header checksum over bytes 0..135.
+        let stored = h.loadRelaxed(Layout.HDR_HEADER_CHECKSUM)
+        let computed = headerChecksum(h)
+        if stored != computed { throw .badHeaderChecksum(path: path, stored: stored, computed: computed) }
+        // 8. unknown incompatible features.
+        let incompat = h.loadRelaxed(Layout.HDR_FEATURES_INCOMPAT)
+        let unknown = incompat & ~Layout.KNOWN_INCOMPAT_FEATURES
+        if unknown != 0 { throw .unsupportedFeatures(path: path, unknownBits: unknown) }
+        // 9. layout fingerprint.
+        let fp = h.loadRelaxed(Layout.HDR_LAYOUT_FINGERPRINT)
+        if fp != Layout.LAYOUT_FINGERPRINT { throw .layoutMismatch(path: path, found: fp) }
+        // 10. geometry rules, in the table's order.
+        let g = Geometry.unpack(shards: h.loadRelaxed(Layout.HDR_GEOMETRY_SHARDS),
+                                sizes: h.loadRelaxed(Layout.HDR_GEOMETRY_SIZES),
+                                limits: h.loadRelaxed(Layout.HDR_GEOMETRY_LIMITS))
+        if let rule = g.limitViolation() { throw .badGeometry(path: path, rule: rule) }
+        let derived: [(String, Int, UInt64)] = [
+            ("slot_size", Layout.HDR_SLOT_SIZE, g.slotSize),
+            ("participants_offset", Layout.HDR_PARTICIPANTS_OFFSET, g.participantsOffset),
+            ("shards_offset", Layout.HDR_SHARDS_OFFSET, g.shardsOffset),
+            ("shard_size", Layout.HDR_SHARD_SIZE, g.shardSize),
+        ]
+        for (name, off, want) in derived {
+            let got = h.loadRelaxed(off)
+            if got != want {
+                throw .badGeometry(path: path, rule: "rule 7 violated: \(name) must equal its formula (\(name) = \(got), expected \(want))")
+            }
+        }
+        let totalLen = h.loadRelaxed(Layout.HDR_TOTAL_LEN)
+        guard let want = g.totalLenChecked, want == totalLen, totalLen <= Geometry.maxTotalLen else {
+            throw .badGeometry(path: path, rule: "rule 8 violated: total_len must equal shards_offset + shard_count * shard_size and be <= 2^40 (total_len = \(totalLen), expected \(g.totalLenChecked.map(String.init) ?? "overflow"))")
+        }
+        return (SegmentLayout(validated: g), incompat)
+    }
+
+    /// `WCH64(bytes 0..135, HEADER_SEED)` over the 17 header words, loaded atomically.
+    static func headerChecksum(_ h: SharedWords) -> UInt64 {
+        var x = WCH64.start(seed: Layout.HEADER_SEED, length: Layout.HDR_CHECKSUMMED_BYTES)
+        for i in 0..<(Layout.HDR_CHECKSUMMED_BYTES / 8) { x = WCH64.absorb(x, h.loadRelaxed(i * 8)) }
+        return WCH64.finish(x)
+    }
+
+    // MARK: §4.1 creating
+
+    static func create(path: String, geometry g: Geometry, options: WarmCacheOptions) throws(SegmentError) -> OpenedSegment {
+        if let rule = g.createViolation() { throw .badGeometry(path: path, rule: rule) }
+        var lst = wc_stat_t()
+        if wc_lstat(path, &lst) == 0 { throw .exists(path: path) }
+        let layout = SegmentLayout(validated: g)
+        let total = layout.totalLen
+
+        // 1. private name, exclusive, no symlink following.
+        let pid = wc_getpid()
+        let tmp = path + ".init.\(pid).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        let mode: UInt32 = options.groupAccess ? 0o660 : 0o600
+        let fd = wc_open_create_excl(tmp, mode)
+        if fd < 0 {
+            if -fd == wc_errno_eloop() { throw .symlink(path: tmp) }
+            if -fd == wc_errno_enoent() { throw .notFound(path: tmp) }
+            throw .io(path: tmp, op: "open", errno: -fd)
+        }
+        var keepFd = false
+        var linked = false
+        defer {
+            if !linked { _ = wc_unlink(tmp) }
+            if !keepFd { _ = wc_close(fd) }
+        }
+        // Apply the mode with fchmod: the umask may have removed bits.
+        var r = wc_fchmod(fd, mode)
+        if r < 0 { throw .io(path: tmp, op: "fchmod", errno: -r) }
+        // 2. flock: "being built by a live creator".
+        r = wc_flock(fd, wc_lock_ex())
+        if r < 0 { throw .io(path: tmp, op: "flock", errno: -r) }
+
+        // 3. reserve the whole length now (a full tmpfs is an error now, never a SIGBUS later).
+        r = wc_fallocate(fd, Int64(total))
+        if r < 0 {
+            if -r == wc_errno_enospc() { throw .noSpace(path: path, bytes: UInt64(total)) }
+            if -r == wc_errno_eopnotsupp() {
+                r = wc_ftruncate(fd, Int64(total))
+                if r < 0 { throw .io(path: tmp, op: "ftruncate", errno: -r) }
+                var off = 0
+                while off < total {
+                    r = wc_write_zero_byte(fd, Int64(off))
+                    if r < 0 {
+                        if -r == wc_errno_enospc() { throw .noSpace(path: path, bytes: UInt64(total)) }
+                        throw .io(path: tmp, op: "pwrite", errno: -r)
+                    }
+                    off += 4096
+                }
+            } else {
+                throw .io(path: tmp, op: "posix_fallocate", errno: -r)
+            }
+        }
+
+        // 4. map and write the immutable header (lines 0–2); everything else is already zero.
+        let m: Mapping
+        do { m = try Mapping(fd: fd, length: total, writable: true) } catch {
+            throw .io(path: tmp, op: "mmap", errno: error.code)
+        }
+        let w = m.words
+        let features: UInt64 = options.simClockStartNs != nil ? Layout.FEATURE_SIM_CLOCK : 0
+        let uid = UInt64(wc_geteuid())
+        w.storeRelaxed(Layout.HDR_MAGIC, Layout.MAGIC)
+        w.storeRelaxed(Layout.HDR_VERSION, Layout.PROTOCOL_MAJOR | (Layout.PROTOCOL_MINOR << 16) | (UInt64(Layout.HEADER_SIZE) << 32))
+        w.storeRelaxed(Layout.HDR_FEATURES_INCOMPAT, features)
+        w.storeRelaxed(Layout.HDR_FEATURES_COMPAT, 0)
+        w.storeRelaxed(Layout.HDR_LAYOUT_FINGERPRINT, Layout.LAYOUT_FINGERPRINT)
+        w.storeRelaxed(Layout.HDR_TOTAL_LEN, UInt64(total))
+        w.storeRelaxed(Layout.HDR_GEOMETRY_SHARDS, g.packedShards)
+        w.storeRelaxed(Layout.HDR_GEOMETRY_SIZES, g.packedSizes)
+        w.storeRelaxed(Layout.HDR_GEOMETRY_LIMITS, g.packedLimits)
+        w.storeRelaxed(Layout.HDR_SLOT_SIZE, g.slotSize)
+        w.storeRelaxed(Layout.HDR_PARTICIPANTS_OFFSET, g.participantsOffset)
+        w.storeRelaxed(Layout.HDR_SHARDS_OFFSET, g.shardsOffset)
+        w.storeRelaxed(Layout.HDR_SHARD_SIZE, g.shardSize)
+        w.storeRelaxed(Layout.HDR_CREATOR_PID, UInt64(UInt32(bitPattern: pid)))
+        w.storeRelaxed(Layout.HDR_CREATOR_START_TIME, ProcessInfoLite.startTime)
+        w.storeRelaxed(Layout.HDR_CREATOR_INFO, UInt64(Layout.LANG_SWIFT) | (uid << 32))
+        w.storeRelaxed(Layout.HDR_CREATED_AT_NS, wc_realtime_ns())
+        w.storeRelaxed(Layout.HDR_HEADER_CHECKSUM, headerChecksum(w))
+        if let start = options.simClockStartNs { w.storeRelaxed(Layout.HDR_SIM_CLOCK_NS, start) }
+
+        // 5. ready, release: the last write of initialisation; an opener's acquire load of
+        // `ready` then sees the whole immutable header.
+        w.storeRelease(Layout.HDR_READY, Layout.READY)
+
+        // 6. link into place without following symlinks. EEXIST: another creator won.
+        r = wc_linkat(tmp, path)
+        if r < 0 {
+            m.unmap()
+            if -r == wc_errno_eexist() { throw .exists(path: path) }
+            if -r == wc_errno_enoent() { throw .notFound(path: path) }
+            throw .io(path: path, op: "linkat", errno: -r)
+        }
+        // Either way, remove TMP and release the flock (the descriptor stays open: it carries
+        // the participant's OFD lock next).
+        linked = true
+        _ = wc_unlink(tmp)
+        _ = wc_flock(fd, wc_lock_un())
+        keepFd = true
+        return OpenedSegment(fd: fd, mapping: m, layout: layout, featuresIncompat: features, fileSize: Int64(total))
+    }
+}

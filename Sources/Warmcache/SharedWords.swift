@@ -1,0 +1,191 @@
+// SharedWords.swift — the ONLY place where raw pointers into the mapping become atomics.
+//
+// Every shared word is accessed through `UnsafeAtomic<UInt64>` created over the mapping
+// (PROTOCOL.md §1: every access to a shared word is atomic). Offsets are bounds-checked against
+// the mapped length; key and value bytes are moved as 64-bit words with relaxed atomic loads and
+// stores (never memcpy, never a language-level reference to shared bytes).
+
+import Atomics
+import CWarmcacheShim
+
+/// A view of a mapped region as 64-bit atomic words. Does not own the mapping.
+@usableFromInline
+struct SharedWords: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutableRawPointer
+    @usableFromInline let length: Int
+
+    init(base: UnsafeMutableRawPointer, length: Int) {
+        self.base = base
+        self.length = length
+    }
+
+    /// The atomic word at byte offset `off` (bounds- and alignment-checked).
+    @inline(__always) @usableFromInline
+    func word(_ off: Int) -> UnsafeAtomic<UInt64> {
+        precondition(off >= 0 && off <= length - 8 && off & 7 == 0, "shared word offset \(off) out of bounds")
+        return UnsafeAtomic<UInt64>(at: (base + off).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    }
+
+    /// The 32-bit futex word `generation` (§3 offset 256; the only non-64-bit field).
+    @inline(__always)
+    func generationWord() -> UnsafeAtomic<UInt32> {
+        UnsafeAtomic<UInt32>(at: (base + Layout.HDR_GENERATION).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+    }
+
+    /// Raw address of `generation`, for the futex system call only.
+    func generationAddress() -> UnsafeMutablePointer<UInt32> {
+        (base + Layout.HDR_GENERATION).assumingMemoryBound(to: UInt32.self)
+    }
+
+    /// The atomic word at `off`, for loops whose whole range the caller has bounds-checked once.
+    @inline(__always)
+    func wordUnchecked(_ off: Int) -> UnsafeAtomic<UInt64> {
+        UnsafeAtomic<UInt64>(at: (base + off).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+    }
+
+    // MARK: Loads
+
+    @inline(__always) func loadRelaxed(_ off: Int) -> UInt64 { word(off).load(ordering: .relaxed) }
+    @inline(__always) func loadAcquire(_ off: Int) -> UInt64 { word(off).load(ordering: .acquiring) }
+    @inline(__always) func loadSeqCst(_ off: Int) -> UInt64 { word(off).load(ordering: .sequentiallyConsistent) }
+
+    // MARK: Stores
+
+    @inline(__always) func storeRelaxed(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .relaxed) }
+    @inline(__always) func storeRelease(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .releasing) }
+
+    // MARK: Read-modify-write
+
+    /// Compare-and-swap with acquire-release ordering on success (claims, §10), acquire on failure.
+    @inline(__always) func casAcqRel(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {
+        word(off).compareExchange(expected: expected, desired: desired,
+                                  successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring).exchanged
+    }
+    /// Compare-and-swap with release ordering on success (publishes, §10).
+    @inline(__always) func casRelease(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {
+        word(off).compareExchange(expected: expected, desired: desired,
+                                  successOrdering: .releasing, failureOrdering: .relaxed).exchanged
+    }
+    /// Compare-and-swap with acquire ordering on success (taking the insert lock, §10).
+    @inline(__always) func casAcquire(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {
+        word(off).compareExchange(expected: expected, desired: desired,
+                                  successOrdering: .acquiring, failureOrdering: .relaxed).exchanged
+    }
+    /// Relaxed fetch-add; returns the previous value (counters, clock_hand).
+    @discardableResult
+    @inline(__always) func fetchAddRelaxed(_ off: Int, _ d: UInt64) -> UInt64 {
+        word(off).loadThenWrappingIncrement(by: d, ordering: .relaxed)
+    }
+    /// Acquire-release fetch-add; returns the previous value (version_clock, event_seq, epoch).
+    @discardableResult
+    @inline(__always) func fetchAddAcqRel(_ off: Int, _ d: UInt64) -> UInt64 {
+        word(off).loadThenWrappingIncrement(by: d, ordering: .acquiringAndReleasing)
+    }
+    @discardableResult
+    @inline(__always) func fetchAddSeqCst(_ off: Int, _ d: UInt64) -> UInt64 {
+        word(off).loadThenWrappingIncrement(by: d, ordering: .sequentiallyConsistent)
+    }
+    @discardableResult
+    @inline(__always) func fetchSubSeqCst(_ off: Int, _ d: UInt64) -> UInt64 {
+        word(off).loadThenWrappingDecrement(by: d, ordering: .sequentiallyConsistent)
+    }
+
+    // MARK: Generation (u32, sequentially consistent: Dekker handshake with waiters, §11)
+
+    @inline(__always) func generationLoad() -> UInt32 { generationWord().load(ordering: .sequentiallyConsistent) }
+    @inline(__always) func generationBump() {
+        generationWord().wrappingIncrement(by: 1, ordering: .sequentiallyConsistent)
+    }
+
+    // MARK: Fences
+
+    /// Acquire fence after copying a snapshot (§9.2): the second state load cannot move above the copy.
+    @inline(__always) func fenceAcquire() { atomicMemoryFence(ordering: .acquiring) }
+
+    // MARK: Byte areas (key and value), moved as words
+
+    /// Relaxed-compare `key` against the shared key area at `off` (`key.count` bytes, last word
+    /// zero-padded). Caller has checked `key.count` ≤ the area's capacity.
+    @inline(__always)
+    func equalsBytes(_ off: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let n = WCH64.wordCount(key.count)
+        precondition(off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared key area out of bounds")
+        var i = 0
+        while i < n {
+            if wordUnchecked(off + i * 8).load(ordering: .relaxed) != WCH64.loadWord(key, at: i * 8) { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Store `bytes` as words with relaxed stores, zero-padding the last word.
+    @inline(__always)
+    func storeBytes(_ off: Int, _ bytes: UnsafeRawBufferPointer) {
+        let n = WCH64.wordCount(bytes.count)
+        precondition(off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
+        var i = 0
+        while i < n {
+            wordUnchecked(off + i * 8).store(WCH64.loadWord(bytes, at: i * 8), ordering: .relaxed)
+            i += 1
+        }
+    }
+
+    /// Copy `count` bytes starting at `off` into private memory with relaxed word loads, hashing
+    /// the words as they are copied. Returns the bytes and `WCH64(bytes, seed)`.
+    @inline(__always)
+    func copyBytes(_ off: Int, count: Int, seed: UInt64) -> ([UInt8], UInt64) {
+        let n = WCH64.wordCount(count)
+        precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
+        var h = WCH64.start(seed: seed, length: count)
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buf)
+            let full = count >> 3
+            var i = 0
+            while i < full {
+                let w = wordUnchecked(off + i * 8).load(ordering: .relaxed)
+                h = WCH64.absorb(h, w)
+                raw.storeBytes(of: w.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+                i += 1
+            }
+            if full < n {
+                let w = wordUnchecked(off + full * 8).load(ordering: .relaxed)
+                h = WCH64.absorb(h, w)
+                var k = 0
+                while full * 8 + k < count {
+                    raw[full * 8 + k] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(k)))
+                    k += 1
+                }
+            }
+            initialized = count
+        }
+        return (out, WCH64.finish(h))
+    }
+}
+
+/// An owned mapping of (part of) a segment file.
+final class Mapping: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let length: Int
+    private var unmapped = false
+
+    init(fd: Int32, length: Int, writable: Bool) throws(Errno) {
+        var err: Int32 = 0
+        guard let p = wc_mmap_shared(fd, Int64(length), writable ? 1 : 0, &err) else { throw Errno(code: err) }
+        base = p
+        self.length = length
+    }
+
+    var words: SharedWords { SharedWords(base: base, length: length) }
+
+    func unmap() {
+        if !unmapped {
+            unmapped = true
+            _ = wc_munmap(base, Int64(length))
+        }
+    }
+
+    deinit { unmap() }
+}
+
+/// An errno value carried as an Error.
+struct Errno: Error { let code: Int32 }
