@@ -31,6 +31,25 @@ int wc_futex_wake(uint32_t *addr, int n) {
     return r < 0 ? -errno : (int)r;
 }
 
+/* FAULT private_futex only: the same calls with FUTEX_PRIVATE_FLAG (the bug of copying
+   single-process futex code; a private futex is keyed by address space, so wakes across
+   processes are lost). */
+int wc_futex_wait_private(uint32_t *addr, uint32_t expected, int64_t timeout_ns) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t)(timeout_ns / 1000000000LL);
+        ts.tv_nsec = (long)(timeout_ns % 1000000000LL);
+        tsp = &ts;
+    }
+    long r = syscall(SYS_futex, addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG, expected, tsp, NULL, 0);
+    return r < 0 ? -errno : 0;
+}
+
+int wc_futex_wake_private(uint32_t *addr, int n) {
+    long r = syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
 int wc_ofd_setlk(int fd, int64_t start) {
     struct flock fl;
     memset(&fl, 0, sizeof fl);

@@ -82,7 +82,7 @@ extension WarmCache {
     }
 
     func getImpl(_ kb: UnsafeRawBufferPointer) -> Lookup {
-        let h = WCH64.hash(kb, seed: Layout.KEY_SEED)
+        let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         let shardOff = layout.shardOffset(s)
         // A key of impossible length cannot be in the segment.
@@ -101,7 +101,14 @@ extension WarmCache {
                 // Relaxed: ordered by the acquire load above and the fence below.
                 if words.loadRelaxed(slotOff + Layout.SLOT_KEY_HASH) != h { continue }
                 if words.loadRelaxed(slotOff + Layout.SLOT_KEY_LEN) != UInt64(kb.count) { continue }
-                let keyEqual = words.equalsBytes(slotOff + Layout.SLOT_KEY, kb)
+                if !words.equalsBytes(slotOff + Layout.SLOT_KEY, kb) {
+                    // Torn or a different key: no need to copy. Re-check the word to tell which.
+                    words.fenceAcquire()
+                    if !snapshotOK(s1, StateWord(raw: words.loadRelaxed(stateOff))) { retry = true; break }
+                    continue
+                }
+                // The key of a readable slot matched (after the first state load), before the copy.
+                at(.getAfterKeyMatch)
                 let rec = layout.recordOffset(slotOff, s1.active)
                 let version = words.loadRelaxed(rec + Layout.REC_VERSION)
                 let info = words.loadRelaxed(rec + Layout.REC_VALUE_INFO)
@@ -115,15 +122,24 @@ extension WarmCache {
                 var value: [UInt8] = []
                 var sum: UInt64 = 0
                 let lengthBad = vlen > layout.valueCapacity
-                if keyEqual && !lengthBad {
+                if !lengthBad {
                     (value, sum) = words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED)
                 }
-                // Acquire fence: the second state load cannot move above the copy.
-                words.fenceAcquire()
-                let s2 = StateWord(raw: words.loadRelaxed(stateOff))
-                if !snapshotOK(s1, s2) { retry = true; break }
-                if !keyEqual { continue }
-                if lengthBad || sum != checksum || version == 0 {
+                at(.getBetweenSeqReads)
+                // FAULT skip_second_seq_check: the torn-read bug of a seqlock reader that trusts
+                // its first load: without the second load a copy that raced with a writer (T5
+                // then a new T4 rewriting record[A(s1)], or an eviction rewriting the key and
+                // record) is returned as if it were a snapshot.
+                if !faults.contains(.skipSecondSeqCheck) {
+                    // Acquire fence: the second state load cannot move above the copy.
+                    words.fenceAcquire()
+                    let s2 = StateWord(raw: words.loadRelaxed(stateOff))
+                    if !snapshotOK(s1, s2) { retry = true; break }
+                }
+                // FAULT ignore_checksum (checked only when the sums differ, so free otherwise):
+                // the bug of a reader that copies without verifying, returning torn or corrupt
+                // bytes. lengthBad still makes a miss: nothing was copied (§13).
+                if lengthBad || version == 0 || (sum != checksum && !faults.contains(.ignoreChecksum)) {
                     // Stable snapshot with bad contents: real corruption. Never return it.
                     corruptCount.wrappingIncrement(ordering: .relaxed)
                     return countMiss(shardOff)
@@ -134,7 +150,11 @@ extension WarmCache {
                 if expires != 0 {
                     let now = self.now()
                     if now >= expires {
-                        guard now < staleUntil else { return countMiss(shardOff) }  // expired
+                        // FAULT stale_forever (evaluated only for an expired record): the bug of a
+                        // reader that forgets stale_until_ns and serves an expired value for ever.
+                        guard now < staleUntil || faults.contains(.staleForever) else {
+                            return countMiss(shardOff)   // expired past its grace
+                        }
                         stale = true
                         if k1 == .ready {
                             // T7: the one reader whose CAS succeeds is asked to refresh.

@@ -59,7 +59,8 @@ extension WarmCache {
     func sweep(deadOwner o: UInt16) {
         for s in 0..<layout.shardCount {
             let lockOff = layout.shardOffset(s) + Layout.SH_INSERT_LOCK
-            if words.loadAcquire(lockOff) == UInt64(o) {
+            // FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
+            if !faults.contains(.neverReclaim) && words.loadAcquire(lockOff) == UInt64(o) {
                 if words.casRelease(lockOff, UInt64(o), 0) {
                     words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_RECLAIMS, 1)
                 }
@@ -78,6 +79,13 @@ extension WarmCache {
     /// (the state word is impossible and left alone).
     func isAlive(_ o: UInt16) -> Bool {
         if o == participantId { return true }
+        if faults.contains(.stealLiveClaim) {
+            // FAULT steal_live_claim: the bug of a liveness test that always answers "dead"
+            // (e.g. a misread F_OFD_GETLK result): every other owner's claim and insert lock is
+            // reclaimed from under it while it is still writing. (participants() still reports
+            // the truth.)
+            return false
+        }
         guard o >= 1, Int(o) <= layout.participantCapacity else { return true }
         let r = wc_ofd_getlk_is_locked(fd, Int64(layout.participantOffset(Int(o) - 1)))
         return r != 0

@@ -83,7 +83,7 @@ extension WarmCache {
 
     func writeImpl(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
                    refreshOnly: Bool) -> PutOutcome {
-        let h = WCH64.hash(kb, seed: Layout.KEY_SEED)
+        let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         var spin = 0
         while spin < Layout.WAIT_SPINS {
@@ -121,10 +121,11 @@ extension WarmCache {
         // move above the claim.
         guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { return nil }
         traced(.refreshClaim, shard: s, slot: j, from: st, to: claimed)
+        at(.refreshAfterClaim)
         if testStopAfterClaim { return .fail(.busy) }
 
         let current = words.loadRelaxed(layout.recordOffset(slotOff, st.active) + Layout.REC_VERSION)
-        let v: UInt64
+        var v: UInt64
         if opts.version != 0 {
             if opts.version <= current {
                 // T6: nothing written; give the slot back unchanged. Release like any publish.
@@ -138,16 +139,30 @@ extension WarmCache {
         } else {
             v = max(words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1) &+ 1, current &+ 1)
         }
+        if faults.contains(.noVersionBump) {
+            // FAULT no_version_bump: the bug of a refresh that copies the old record header and
+            // forgets to advance the version; readers cannot tell the new value from the old one
+            // by version (invariant 3 and version-based caching break).
+            v = current
+        }
         let newA = 1 - st.active
         let now = self.now()
-        writeRecord(layout.recordOffset(slotOff, newA), vb, version: v, opts, now: now)
-        // T5, release: the record written above is visible to any reader that acquires the new word.
+        let rec = layout.recordOffset(slotOff, newA)
         let published = claimed.next(.ready, active: newA)
-        guard words.casRelease(stateOff, claimed.raw, published.raw) else {
-            // Someone took our claim from us (only a reclaimer that wrongly thought us dead).
-            return .fail(.busy)
+        let ok: Bool
+        if faults.contains(.publishBeforePayload) {
+            // FAULT publish_before_payload (see publishBeforePayload).
+            ok = publishBeforePayload(.refreshPublish, .refreshAfterPayload, shard: s, slot: j, claimed: claimed,
+                                      to: published, rec: rec, vb, version: v, opts, now: now)
+        } else {
+            writeRecord(rec, vb, version: v, opts, now: now)
+            at(.refreshAfterPayload)
+            // T5, release: the record written above is visible to any reader that acquires the new word.
+            ok = words.casRelease(stateOff, claimed.raw, published.raw)
+            if ok { traced(.refreshPublish, shard: s, slot: j, from: claimed, to: published) }
         }
-        traced(.refreshPublish, shard: s, slot: j, from: claimed, to: published)
+        // Someone took our claim from us (only a reclaimer that wrongly thought us dead).
+        guard ok else { return .fail(.busy) }
         words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)                     // relaxed: advisory
         words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_REFRESHES, 1)       // relaxed: advisory
         notify()
@@ -161,8 +176,11 @@ extension WarmCache {
     func insertPath(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
                     hash h: UInt64, shard s: Int, home: Int) -> InsertResult {
         let o = participantId
-        guard acquireInsertLock(shard: s) else { return .done(.fail(.busy)) }
-        var locked = true
+        // FAULT skip_insert_lock: the bug of an insert that does not serialise on the shard's
+        // insert lock. Two inserters of one key can both find it absent and claim two slots, so
+        // the key ends up twice in its window (invariant 1 of §8.3 broken).
+        var locked = !faults.contains(.skipInsertLock)
+        if locked && !acquireInsertLock(shard: s) { return .done(.fail(.busy)) }
         defer { if locked { releaseInsertLock(shard: s) } }
 
         // Find again under the lock: new keys appear only under it (invariant 1).
@@ -175,6 +193,7 @@ extension WarmCache {
         // T1/T10/T11, acq-rel: we see the previous owner's writes; ours stay after the claim.
         guard words.casAcqRel(stateOff, victim.raw, claimed.raw) else { return .retry }
         traced(event, shard: s, slot: j, from: victim, to: claimed)
+        at(.putAfterClaim)
         let shardOff = layout.shardOffset(s)
         if event == .expire { words.fetchAddRelaxed(shardOff + Layout.SH_EXPIRATIONS, 1) }
         if event == .evict { words.fetchAddRelaxed(shardOff + Layout.SH_EVICTIONS, 1) }
@@ -185,33 +204,79 @@ extension WarmCache {
         words.storeRelaxed(slotOff + Layout.SLOT_KEY_HASH, h)
         words.storeRelaxed(slotOff + Layout.SLOT_KEY_LEN, UInt64(kb.count))
         words.storeBytes(slotOff + Layout.SLOT_KEY, kb)
+        at(.putAfterKey)
         // Release: the next lock holder's find sees the key.
-        releaseInsertLock(shard: s)
+        if locked { releaseInsertLock(shard: s) }
         locked = false
         if testStopAfterClaim { return .done(.fail(.busy)) }
 
         let v = opts.version != 0 ? opts.version : max(words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1) &+ 1, 1)
         // Any record is fine (the slot was unreadable since the claim); use the inactive one.
         let newA = 1 - victim.active
-        writeRecord(layout.recordOffset(slotOff, newA), vb, version: v, opts, now: now)
+        let rec = layout.recordOffset(slotOff, newA)
         words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)
-        // T2, release: key and record are visible to whoever acquires the READY word.
         let published = claimed.next(.ready, active: newA)
-        guard words.casRelease(stateOff, claimed.raw, published.raw) else { return .done(.fail(.busy)) }
-        traced(.publish, shard: s, slot: j, from: claimed, to: published)
+        let ok: Bool
+        if faults.contains(.publishBeforePayload) {
+            // FAULT publish_before_payload (see publishBeforePayload).
+            ok = publishBeforePayload(.publish, .putAfterPayload, shard: s, slot: j, claimed: claimed,
+                                      to: published, rec: rec, vb, version: v, opts, now: now)
+        } else {
+            writeRecord(rec, vb, version: v, opts, now: now)
+            at(.putAfterPayload)
+            // T2, release: key and record are visible to whoever acquires the READY word.
+            ok = words.casRelease(stateOff, claimed.raw, published.raw)
+            if ok { traced(.publish, shard: s, slot: j, from: claimed, to: published) }
+        }
+        guard ok else { return .done(.fail(.busy)) }
         words.fetchAddRelaxed(shardOff + Layout.SH_INSERTS, 1)
         notify()
         return .done(.ok(version: v, created: true, shard: s, slot: j))
     }
 
-    /// Victim choice (§9.4): first EMPTY; else first READY/STALE past `stale_until_ns` (T11);
-    /// else CLOCK (T10). Impossible words are left alone.
+    /// FAULT publish_before_payload: the bug of a writer that makes the publish CAS (T2/T5)
+    /// before writing the record. Readers that load the new state word copy record[A'] while it
+    /// still holds whatever an older write left there (another key's value, the previous
+    /// version, or zeros) and may return it, or see it torn, until the late write lands. The
+    /// pause point that normally sits between the write and the publish sits between the
+    /// publish and the write here, so a harness can stop the writer inside the window of the bug.
+    func publishBeforePayload(_ event: TransitionEvent, _ point: PausePoint, shard s: Int, slot j: Int,
+                              claimed: StateWord, to: StateWord, rec: Int, _ vb: UnsafeRawBufferPointer,
+                              version v: UInt64, _ opts: PutOptions, now: UInt64) -> Bool {
+        guard words.casRelease(layout.slotOffset(s, j) + Layout.SLOT_STATE, claimed.raw, to.raw) else { return false }
+        traced(event, shard: s, slot: j, from: claimed, to: to)
+        at(point)
+        writeRecord(rec, vb, version: v, opts, now: now)   // too late: readers may already have copied this record
+        return true
+    }
+
+    /// Victim choice (§9.4): the first EMPTY slot; else the first WRITING/INVALIDATED slot whose
+    /// owner is dead, reclaimed (§9.8) and then claimed as EMPTY (T1); else the first READY/STALE
+    /// slot past `stale_until_ns` (T11); else CLOCK (T10). Impossible words are left alone.
+    /// Called with the insert lock held.
     func pickVictim(shard s: Int, home: Int) -> (Int, StateWord, TransitionEvent)? {
         let cap = layout.participantCapacity
         for k in 0..<layout.probeWindow {
             let j = layout.windowSlot(home, k)
             let st = StateWord(raw: words.loadAcquire(layout.slotOffset(s, j) + Layout.SLOT_STATE))
             if st.validKind(participantCapacity: cap) == .empty { return (j, st, .claim) }
+        }
+        // No EMPTY slot: only now ask about liveness (a syscall per owner). A writer killed right
+        // after its claim leaves a WRITING slot without a key, which find() can never reach; an
+        // INVALIDATED slot of a dead owner has lost its key. Reclaim the first such slot and use
+        // it as EMPTY. REFRESHING slots still hold their key: find() reaches them, and they are
+        // not victims here.
+        for k in 0..<layout.probeWindow {
+            let j = layout.windowSlot(home, k)
+            let stateOff = layout.slotOffset(s, j) + Layout.SLOT_STATE
+            let st = StateWord(raw: words.loadAcquire(stateOff))
+            guard let kind = st.validKind(participantCapacity: cap), kind == .writing || kind == .invalidated,
+                  !isAlive(st.owner) else { continue }
+            reclaim(shard: s, slot: j, observed: st)   // T12/T14; reclaims += 1 on success
+            // If our CAS lost, someone else moved the slot on: use it only if it is EMPTY now.
+            // Under FAULT never_reclaim it stays WRITING/INVALIDATED and is skipped.
+            let e = StateWord(raw: words.loadAcquire(stateOff))
+            if e.validKind(participantCapacity: cap) == .empty { return (j, e, .claim) }
         }
         let now = self.now()
         for k in 0..<layout.probeWindow {
@@ -230,9 +295,16 @@ extension WarmCache {
             let j = layout.windowSlot(home, (start + k) % layout.probeWindow)
             let slotOff = layout.slotOffset(s, j)
             let st = StateWord(raw: words.loadAcquire(slotOff + Layout.SLOT_STATE))
-            guard let kind = st.validKind(participantCapacity: cap), kind == .ready || kind == .stale else { continue }
+            guard let kind = st.validKind(participantCapacity: cap) else { continue }
+            // FAULT evict_writing_slot: the bug of a CLOCK that only skips EMPTY slots and so takes
+            // a slot another writer owns (WRITING or REFRESHING), CASing it to WRITING(me): an
+            // impossible transition that steals the owner's claim; its publish then fails and its
+            // value is lost (or, for REFRESHING, the key is).
+            guard kind == .ready || kind == .stale
+                    || (faults.contains(.evictWritingSlot) && (kind == .writing || kind == .refreshing)) else { continue }
             let refOff = slotOff + Layout.SLOT_REFERENCED
             if words.loadRelaxed(refOff) == 1 { words.storeRelaxed(refOff, 0); continue }   // second chance
+            at(.evictAfterVictim)
             return (j, st, .evict)
         }
         return nil
@@ -272,8 +344,14 @@ extension WarmCache {
         for i in 0..<Layout.LOCK_SPINS {
             let v = words.loadAcquire(lockOff)
             if v == 0 {
-                if words.casAcquire(lockOff, 0, me) { return true }
-            } else if v > UInt64(layout.participantCapacity) || !isAlive(UInt16(v)) {
+                if words.casAcquire(lockOff, 0, me) {
+                    at(.lockAfterAcquire)
+                    return true
+                }
+                continue
+            } else if (v > UInt64(layout.participantCapacity) || !isAlive(UInt16(v)))
+                        && !faults.contains(.neverReclaim) {
+                // FAULT never_reclaim: a dead holder's lock is not freed either (see reclaim).
                 if words.casAcqRel(lockOff, v, 0) {
                     words.fetchAddRelaxed(shardOff + Layout.SH_RECLAIMS, 1)
                     notify()

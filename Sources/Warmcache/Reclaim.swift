@@ -7,41 +7,28 @@ extension WarmCache {
     @discardableResult
     func reclaim(shard s: Int, slot j: Int, observed st: StateWord) -> Bool {
         guard let k = st.validKind(participantCapacity: layout.participantCapacity), k.isOwned else { return false }
-        let slotOff = layout.slotOffset(s, j)
-        let stateOff = slotOff + Layout.SLOT_STATE
+        if faults.contains(.neverReclaim) {
+            // FAULT never_reclaim: the bug of an implementation without crash recovery: a dead
+            // owner's WRITING/REFRESHING/INVALIDATED claim stays for ever, so its key is busy (or
+            // its old value frozen) and its slot lost until the registration sweep of its index,
+            // which goes through here too and does nothing either.
+            return false
+        }
+        at(.reclaimBeforeCAS)
+        let stateOff = layout.slotOffset(s, j) + Layout.SLOT_STATE
         let shardOff = layout.shardOffset(s)
         let to: StateWord
         switch k {
         case .writing: to = st.next(.empty)                     // T12
         case .refreshing: to = st.next(.ready)                  // T13: same A, the old value stays
-        case .invalidated: to = st.next(.empty)                 // T14: EMPTY with key_hash = 0
+        case .invalidated: to = st.next(.empty)                 // T14
         default: return false
         }
-        var done = false
-        if k == .invalidated {
-            // key_hash must become 0, but the slot is not ours: storing it before the CAS could
-            // clobber a new owner's key if another reclaimer won and an inserter claimed the slot
-            // in between. Claims of an EMPTY slot need the shard's insert lock, so if we can take
-            // the lock (one try) the CAS-then-store below cannot race with a new claim.
-            let lockOff = shardOff + Layout.SH_INSERT_LOCK
-            if words.casAcquire(lockOff, 0, UInt64(participantId)) {
-                // Acq-rel: we see the dead owner's writes; the EMPTY publish is ordered after.
-                if words.casAcqRel(stateOff, st.raw, to.raw) {
-                    words.storeRelaxed(slotOff + Layout.SLOT_KEY_HASH, 0)
-                    done = true
-                }
-                // Release: the key_hash store is visible to the next lock holder (the only
-                // party that may claim this EMPTY slot).
-                words.storeRelease(lockOff, 0)
-            } else {
-                done = words.casAcqRel(stateOff, st.raw, to.raw)
-            }
-        } else {
-            // Acq-rel: later readers of the slot see whatever the dead owner left consistently
-            // with the new word (T13 keeps record[A], never written by the refresher).
-            done = words.casAcqRel(stateOff, st.raw, to.raw)
-        }
-        guard done else { return false }
+        // A reclaimer does not touch key_hash (§9.8): after its CAS the slot may already belong
+        // to a new claimer, and nothing reads key_hash in EMPTY.
+        // Acq-rel: later readers of the slot see whatever the dead owner left consistently with
+        // the new word (T13 keeps record[A], never written by the refresher).
+        guard words.casAcqRel(stateOff, st.raw, to.raw) else { return false }
         traced(.reclaim, shard: s, slot: j, from: st, to: to)
         words.fetchAddRelaxed(shardOff + Layout.SH_RECLAIMS, 1)   // relaxed: advisory counter
         notify()                                                   // §11: every reclaim bumps generation

@@ -24,7 +24,7 @@ extension WarmCache {
     }
 
     func removeImpl(_ kb: UnsafeRawBufferPointer, evict: Bool) -> RemoveOutcome {
-        let h = WCH64.hash(kb, seed: Layout.KEY_SEED)
+        let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         let o = participantId
         var spin = 0
@@ -41,6 +41,7 @@ extension WarmCache {
                 let claimed = st.next(.invalidated, owner: o)
                 guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { continue }
                 traced(.invalidateClaim, shard: s, slot: j, from: st, to: claimed)
+                at(.invalidateAfterClaim)
                 if testStopAfterClaim { return .fail(.busy) }
                 words.storeRelaxed(slotOff + Layout.SLOT_KEY_HASH, 0)   // relaxed: covered by T9's release
                 // T9, release: the zeroed key_hash is visible with the EMPTY word.

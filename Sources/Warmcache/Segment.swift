@@ -21,13 +21,22 @@ public struct WarmCacheOptions: Sendable {
     public var openTimeoutNs: UInt64
     /// Record every transition this handle makes (see `drainTransitions`).
     public var trace: Bool
+    /// Deliberate bugs to switch on (DRIVER.md "Fault switches"); empty outside `warmcheck selftest`.
+    public var faults: Faults
+    /// The handle's initial pause hook (§17), so that points reached while opening (the
+    /// registration sweep's `reclaim.before_cas`) are seen too. Change it later with
+    /// `WarmCache.pauseHook`.
+    public var pauseHook: PauseHook?
 
     public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
-                openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false) {
+                openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
+                faults: Faults = [], pauseHook: PauseHook? = nil) {
         self.groupAccess = groupAccess
         self.simClockStartNs = simClockStartNs
         self.openTimeoutNs = openTimeoutNs
         self.trace = trace
+        self.faults = faults
+        self.pauseHook = pauseHook
     }
 }
 
@@ -52,18 +61,25 @@ public final class WarmCache: @unchecked Sendable {
     let corruptCount = ManagedAtomic<UInt64>(0)
     /// Test hook: stop right after a claim (the slot stays WRITING/REFRESHING/INVALIDATED).
     var testStopAfterClaim = false
+    /// The fault switches of this handle (fixed at open).
+    public let faults: Faults
+    /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
+    /// uses the handle: the hot paths read it without synchronisation.
+    public var pauseHook: PauseHook?
     private(set) var isClosed = false
 
     public var geometry: Geometry { layout.geometry }
 
-    init(path: String, opened: OpenedSegment, created: Bool, trace: Bool) {
+    init(path: String, opened: OpenedSegment, created: Bool, options: WarmCacheOptions) {
         self.path = path
         self.fd = opened.fd
         self.mapping = opened.mapping
         self.words = opened.mapping.words
         self.layout = opened.layout
         self.simClock = opened.featuresIncompat & Layout.FEATURE_SIM_CLOCK != 0
-        self.tracer = TraceRecorder(enabled: trace)
+        self.tracer = TraceRecorder(enabled: options.trace)
+        self.faults = options.faults
+        self.pauseHook = options.pauseHook
         self.created = created
     }
 
@@ -82,7 +98,7 @@ public final class WarmCache: @unchecked Sendable {
     /// Create a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
     public static func create(path: String, geometry: Geometry, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
         let opened = try SegmentFile.create(path: path, geometry: geometry, options: options)
-        let cache = WarmCache(path: path, opened: opened, created: true, trace: options.trace)
+        let cache = WarmCache(path: path, opened: opened, created: true, options: options)
         try cache.register()
         return cache
     }
@@ -90,7 +106,7 @@ public final class WarmCache: @unchecked Sendable {
     /// Open an existing segment (§4.2), then register as a participant (§5).
     public static func open(path: String, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
         let opened = try SegmentFile.openChecked(path: path, writable: true, openTimeoutNs: options.openTimeoutNs)
-        let cache = WarmCache(path: path, opened: opened, created: false, trace: options.trace)
+        let cache = WarmCache(path: path, opened: opened, created: false, options: options)
         try cache.register()
         return cache
     }
@@ -137,7 +153,8 @@ enum SegmentFile {
             let e = -fd
             if e == wc_errno_eloop() { throw .symlink(path: path) }
             if e == wc_errno_enoent() { throw .notFound(path: path) }
-            if e == EISDIR { throw .notRegularFile(path: path) }
+            // Anything else — EISDIR for a directory included — is `io` with the errno's name
+            // (§4.2 step 1), as in Go and Rust.
             throw .io(path: path, op: "open", errno: e)
         }
         var ok = false
@@ -198,7 +215,8 @@ enum SegmentFile {
         // read below is complete. Poll up to the open timeout.
         var ready = h.loadAcquire(Layout.HDR_READY)
         if ready != Layout.READY {
-            let deadline = wc_monotonic_ns() &+ openTimeoutNs
+            let (sum, overflow) = wc_monotonic_ns().addingReportingOverflow(openTimeoutNs)
+            let deadline = overflow ? UInt64.max : sum
             while ready != Layout.READY && wc_monotonic_ns() < deadline {
                 usleep(1000)
                 ready = h.loadAcquire(Layout.HDR_READY)

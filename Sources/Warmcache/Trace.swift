@@ -18,9 +18,12 @@ public struct Transition: Codable, Sendable, Equatable {
     public var to: String
     /// The slot's new `seq`.
     public var seq: UInt32
-    /// The acting participant's id.
+    /// The owner named in the state word, as §8.4 defines it (see `eventOwner`): the claimer
+    /// for a claim, the replaced word's owner for a transition out of an owned state (for a
+    /// reclaim: the dead owner), 0 for `mark_stale`. Not always the acting participant.
     public var owner: UInt16
-    /// The value taken from the header's `event_seq` (the incremented value, so ≥ 1).
+    /// The value fetch-add returned from the header's `event_seq` (the value before the add;
+    /// the first event of a segment is 0).
     public var gseq: UInt64
 }
 
@@ -57,10 +60,11 @@ extension WarmCache {
     func traced(_ event: TransitionEvent, shard: Int, slot: Int, from: StateWord, to: StateWord) {
         guard tracer.enabled else { return }
         // Relaxed would do for uniqueness; acq-rel keeps the global order consistent with
-        // each process's program order (§8.4).
-        let gseq = words.fetchAddAcqRel(Layout.HDR_EVENT_SEQ, 1) &+ 1
+        // each process's program order (§8.4). gseq is the value fetch-add RETURNS (pre-add).
+        let gseq = words.fetchAddAcqRel(Layout.HDR_EVENT_SEQ, 1)
         tracer.append(Transition(event: event.rawValue, shard: shard, slot: slot, from: from.name,
-                                 to: to.name, seq: to.seq, owner: participantId, gseq: gseq))
+                                 to: to.name, seq: to.seq, owner: eventOwner(event, from: from, to: to),
+                                 gseq: gseq))
     }
 
     /// Whether this handle records transitions.
@@ -68,4 +72,20 @@ extension WarmCache {
 
     /// The transitions recorded since the last call, in order (empty when tracing is off).
     public func drainTransitions() -> [Transition] { tracer.drain() }
+}
+
+/// The `owner` of a reported event (§8.4): the owner named in the state word —
+/// - for a claim (T1 claim, T4 refresh_claim, T8 invalidate_claim, T10 evict, T11 expire): the
+///   new word's owner, i.e. the claimer;
+/// - for a transition out of an owned state (T2 publish, T3 abort, T5 refresh_publish,
+///   T6 refresh_abort, T9 clear, T12–T14 reclaim): the replaced word's owner; for a reclaim that
+///   is the dead owner whose claim was undone, not the reclaimer;
+/// - 0 for T7 mark_stale (neither word is owned).
+@inline(__always)
+func eventOwner(_ event: TransitionEvent, from: StateWord, to: StateWord) -> UInt16 {
+    switch event {
+    case .claim, .refreshClaim, .invalidateClaim, .evict, .expire: return to.owner
+    case .markStale: return 0
+    case .publish, .abort, .refreshPublish, .refreshAbort, .clear, .reclaim: return from.owner
+    }
 }

@@ -26,18 +26,101 @@ enum Outcome {
     case fail(reason: String, message: String)
 }
 
-final class Server {
+/// The step mode value of `pause_at` (DRIVER.md): pause at every pause point reached.
+let stepMode = "*"
+
+/// Per-request state of the pause hook (whether the one-point pause already happened).
+final class PauseState: @unchecked Sendable {
+    /// The request's id (a JSON value), echoed in the notification.
+    let id: Any
+    var paused = false
+    init(id: Any) { self.id = id }
+}
+
+final class Server: @unchecked Sendable {
     let trace: Bool
     let openTimeoutNs: UInt64
+    /// The --fault switches, given to every handle the fixture opens.
+    let faults: Faults
     var cache: WarmCache?
+    /// The pause hook of the current request's crash_at / pause_at, nil otherwise. Also given
+    /// to handles opened by the request, so that points reached while opening (the
+    /// registration sweep's reclaim.before_cas) are honoured too.
+    var hook: PauseHook?
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
                              "participants"]
 
-    init(trace: Bool, openTimeoutNs: UInt64) {
+    init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = []) {
         self.trace = trace
         self.openTimeoutNs = openTimeoutNs
+        self.faults = faults
+    }
+
+    /// The options of every handle the fixture opens.
+    func options() -> WarmCacheOptions {
+        WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace, faults: faults, pauseHook: hook)
+    }
+
+    // MARK: Crashing and pausing at a pause point (DRIVER.md)
+
+    /// `crash_at` / `pause_at` of a request: nil if absent; a bad request if not a string naming
+    /// a pause point (`allowStep`: "*" is accepted too).
+    func pointArg(_ args: [String: Any], _ name: String, allowStep: Bool) throws -> String? {
+        guard let v = args[name], !(v is NSNull) else { return nil }
+        guard let s = v as? String else { throw RequestError.bad("\(name): must be a string naming a pause point") }
+        if allowStep && s == stepMode { return s }
+        guard PausePoint(rawValue: s) != nil else { throw RequestError.bad("\(name): unknown pause point \"\(s)\"") }
+        return s
+    }
+
+    /// The pause hook of a request's crash_at and pause_at (nil if it has neither). The pause
+    /// fires the first time the operation reaches its point; in step mode ("*") at every point
+    /// reached, each time. The crash fires when its point is reached. If pause and crash meet at
+    /// the same point, the pause comes first and the crash follows the resume.
+    func requestHook(id: Any, crashAt: String?, pauseAt: String?) -> PauseHook? {
+        if crashAt == nil && pauseAt == nil { return nil }
+        let state = PauseState(id: id)
+        return { [unowned self] point in
+            if let p = pauseAt {
+                if p == stepMode {
+                    self.pauseHere(id: state.id, point: point)
+                } else if !state.paused && point.rawValue == p {
+                    state.paused = true
+                    self.pauseHere(id: state.id, point: point)
+                }
+            }
+            if let c = crashAt, point.rawValue == c {
+                // No cleanup, no response, no flush: exactly as a process dying here would.
+                kill(getpid(), SIGKILL)
+                while true { pause() }   // SIGKILL cannot be caught; never go on with the operation
+            }
+        }
+    }
+
+    /// The pause of DRIVER.md, called from inside the operation of request `id`: write the
+    /// notification, then read requests from stdin (the main loop's reader, so no line is lost)
+    /// until a resume, which returns to the operation (resume has no response of its own).
+    /// Every other request is answered with a bad_request error (its own id) and the operation
+    /// stays paused. EOF while paused: the orchestrator gave up; exit 0 at once.
+    func pauseHere(id: Any, point: PausePoint) {
+        writeLine(encode(["id": id, "paused": point.rawValue]))
+        while true {
+            guard let line = readLine(strippingNewline: true) else {
+                FileHandle.standardError.write("warmcache-swift-fixture: stdin closed while paused at \(point.rawValue); exiting\n".data(using: .utf8)!)
+                exit(0)
+            }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            let only = "paused at \(point.rawValue); only resume is accepted"
+            guard let data = line.data(using: .utf8),
+                  let o = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any] else {
+                writeLine(encode(["id": NSNull(), "error": ["kind": "bad_request", "message": "malformed JSON; " + only]]))
+                continue
+            }
+            if (o["op"] as? String) == "resume" { return }
+            writeLine(encode(["id": o["id"] ?? NSNull(), "error": ["kind": "bad_request", "message": only]]))
+        }
     }
 
     func shutdown() {
@@ -64,6 +147,25 @@ final class Server {
         let args = (obj["args"] as? [String: Any]) ?? [:]
         if obj["args"] != nil && !(obj["args"] is [String: Any]) && !(obj["args"] is NSNull) {
             return encode(["id": id, "error": ["kind": "bad_request", "message": "'args' must be an object"]])
+        }
+        if op == "resume" {
+            // A resume while paused never gets here (pauseHere consumes it).
+            return encode(["id": id, "error": ["kind": "bad_request", "message": "resume: no operation is paused"]])
+        }
+        // crash_at and pause_at (any op): arm the hook for this request only.
+        do {
+            let crashAt = try pointArg(args, "crash_at", allowStep: false)
+            let pauseAt = try pointArg(args, "pause_at", allowStep: true)
+            hook = requestHook(id: id, crashAt: crashAt, pauseAt: pauseAt)
+        } catch let e as RequestError {
+            return encode(["id": id, "error": ["kind": e.kind, "message": e.message]])
+        } catch {
+            return encode(["id": id, "error": ["kind": "runtime", "message": "\(error)"]])
+        }
+        cache?.pauseHook = hook
+        defer {
+            hook = nil
+            cache?.pauseHook = nil
         }
         do {
             let outcome = try dispatch(op: op, args: args)
@@ -112,11 +214,12 @@ final class Server {
         case "hello":
             return .ok(["language": "swift", "implementation": "warmcache-swift 0.1.0",
                         "protocol": ["major": 1, "minor": 0], "features": ["SIM_CLOCK"],
-                        "operations": Server.operations, "pause_points": [String](), "faults": [String]()])
+                        "operations": Server.operations, "pause_points": PausePoint.allNames,
+                        "faults": Faults.allNames])
         case "create", "open_or_create":
             let path = try str(args, "path")
             let geometry = try parseGeometry(args)
-            var opts = WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace)
+            var opts = options()
             opts.groupAccess = try optBool(args, "group") ?? false
             opts.simClockStartNs = try optU64(args, "sim_clock_ns")
             replaceHandle()
@@ -135,7 +238,7 @@ final class Server {
             let path = try str(args, "path")
             replaceHandle()
             do {
-                let c = try WarmCache.open(path: path, options: WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace))
+                let c = try WarmCache.open(path: path, options: options())
                 cache = c
                 return .ok(["participant": UInt64(c.participantId)])
             } catch {

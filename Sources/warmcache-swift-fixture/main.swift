@@ -1,41 +1,71 @@
 // warmcache-swift-fixture — the Swift implementation behind docs/DRIVER.md.
 //
-//   warmcache-swift-fixture serve [--trace] [--timeout-ms N]
+//   warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...
+//   warmcache-swift-fixture echo
 //
-// JSON lines on stdin/stdout, one response per request, in order; diagnostics on stderr.
+// serve: JSON lines on stdin/stdout, one response per request, in order; diagnostics on stderr.
+// echo: copy stdin lines to stdout unparsed, flushing each (the bare pipe round trip that
+// `warmcheck bench` measures the driver against, in the same kind of process).
 
 import Foundation
+import Warmcache
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-var trace = false
-var openTimeoutMs: UInt64 = 2000
-var args = CommandLine.arguments.dropFirst()
-guard args.first == "serve" else {
-    FileHandle.standardError.write("usage: warmcache-swift-fixture serve [--trace] [--timeout-ms N]\n".data(using: .utf8)!)
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
     exit(2)
 }
+
+let usage = "usage: warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--fault NAME]... | warmcache-swift-fixture echo"
+
+var args = CommandLine.arguments.dropFirst()
+if args.count == 1 && args.first == "echo" {
+    while var line = readLine(strippingNewline: false) {
+        // One write(2) per line: nothing stays buffered.
+        line.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(1, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { exit(0) }
+                off += n
+            }
+        }
+    }
+    exit(0)
+}
+guard args.first == "serve" else { fail(usage) }
+
+var trace = false
+var openTimeoutMs: UInt64 = 2000
+var faults: Faults = []
 args = args.dropFirst()
 while let a = args.first {
     args = args.dropFirst()
     switch a {
     case "--trace": trace = true
     case "--timeout-ms":
-        guard let v = args.first, let n = UInt64(v) else {
-            FileHandle.standardError.write("--timeout-ms needs a number\n".data(using: .utf8)!)
-            exit(2)
-        }
+        guard let v = args.first, let n = UInt64(v) else { fail("--timeout-ms needs a number") }
         openTimeoutMs = n
         args = args.dropFirst()
+    case "--fault":
+        guard let name = args.first else { fail("--fault needs a name (known: \(Faults.allNames.joined(separator: ", ")))") }
+        guard let f = Faults(name: name) else {
+            fail("warmcache-swift-fixture: unknown fault \"\(name)\" (known: \(Faults.allNames.joined(separator: ", ")))")
+        }
+        faults.insert(f)
+        args = args.dropFirst()
     default:
-        FileHandle.standardError.write("unknown option \(a)\n".data(using: .utf8)!)
-        exit(2)
+        fail("unknown option \(a)\n\(usage)")
     }
 }
+if !faults.isEmpty {
+    FileHandle.standardError.write("warmcache-swift-fixture: faults switched on: \(faults)\n".data(using: .utf8)!)
+}
 
-let server = Server(trace: trace, openTimeoutNs: openTimeoutMs &* 1_000_000)
+let server = Server(trace: trace, openTimeoutNs: openTimeoutMs &* 1_000_000, faults: faults)
 while let line = readLine(strippingNewline: true) {
     if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
     let response = server.handle(line: line)

@@ -114,10 +114,22 @@ final class BadInputTests: XCTestCase {
         let d = tempPath(); paths.append(d)
         XCTAssertEqual(mkfifo(d, 0o600), 0)
         expectOpen(d, "not_regular_file")
+    }
+
+    /// §4.2 step 1: open(O_RDWR) of a directory fails with EISDIR, which is "other errno → io"
+    /// (as in Go and Rust), with the errno's name in the message.
+    func testDirectoryIsIO() throws {
         let dir = tempPath() + "dir"
         XCTAssertEqual(mkdir(dir, 0o700), 0)
         defer { rmdir(dir) }
-        expectOpen(dir, "not_regular_file")
+        do {
+            let c = try WarmCache.open(path: dir, options: WarmCacheOptions(openTimeoutNs: 0))
+            c.close()
+            XCTFail("opened a directory")
+        } catch {
+            XCTAssertEqual(error.code, "io")
+            XCTAssertTrue(error.message.contains("EISDIR"), error.message)
+        }
     }
 
     func testForeignOwner() throws {

@@ -82,3 +82,30 @@ fn fixture_session() {
     assert_eq!(r[16]["reason"], "exists");
     assert_eq!(r[17]["outcome"], "ok");
 }
+
+#[test]
+fn echo_copies_lines_unchanged() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
+        .arg("echo")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    // Ping-pong: each line comes back (flushed) before the next is sent; nothing is parsed.
+    for l in [r#"{"id": 1, "op": "hello"}"#, "not json at all  ", "", "  \t{\"x\":[1,2]}"] {
+        writeln!(stdin, "{l}").unwrap();
+        stdin.flush().unwrap();
+        let mut got = String::new();
+        out.read_line(&mut got).unwrap();
+        assert_eq!(got, format!("{l}\n"));
+    }
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "");
+    assert!(child.wait().unwrap().success());
+}

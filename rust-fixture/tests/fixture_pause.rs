@@ -240,3 +240,106 @@ fn pause_then_crash_in_one_request() {
     drop(w);
     assert!(rd.finish().success());
 }
+
+/// Step mode: sends `req` (armed with `pause_at: "*"`), resumes every pause, and returns the
+/// points paused at, in order, and the final response.
+fn step_through(fx: &mut Fx, req: Value, mut resume_id: u64) -> (Vec<String>, Value) {
+    let id = req["id"].clone();
+    fx.send(req);
+    let mut points = Vec::new();
+    loop {
+        let m = fx.recv();
+        assert_eq!(m["id"], id, "{m}");
+        let Some(p) = m.get("paused") else { return (points, m) };
+        points.push(p.as_str().unwrap().to_string());
+        assert!(fx.silent(30), "nothing else until resume (paused at {p})");
+        fx.send(json!({"id": resume_id, "op": "resume"}));
+        resume_id += 1;
+    }
+}
+
+#[test]
+fn step_mode_put_of_a_fresh_key_pauses_at_each_insert_point_in_order() {
+    let p = TmpPath::new("fxstepput");
+    let (mut w, mut rd) = setup(&p);
+    let (points, r) = step_through(&mut w, json!({"id": 4, "op": "put", "args": {"key_hex": "6c", "value_hex": "02", "pause_at": "*"}}), 100);
+    assert_eq!(points, ["lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload"]);
+    assert_eq!((&r["outcome"], &r["result"]["created"], &r["result"]["version"]), (&json!("ok"), &json!(true), &json!(2)), "the segment version clock is at 1 after setup");
+    assert_eq!(events(&r), ["claim", "publish"]);
+    assert!(w.silent(50), "exactly one response after the last resume");
+    assert_eq!(rd.call(json!({"id": 2, "op": "get", "args": {"key_hex": "6c"}}))["result"]["value_hex"], "02");
+    // The next request is not armed.
+    let r = w.call(json!({"id": 5, "op": "put", "args": {"key_hex": "6d", "value_hex": "03"}}));
+    assert_eq!((&r["id"], &r["outcome"]), (&json!(5), &json!("ok")));
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn step_mode_get_of_a_present_key_pauses_at_both_reader_points() {
+    let p = TmpPath::new("fxstepget");
+    let (w, mut rd) = setup(&p);
+    let (points, r) = step_through(&mut rd, json!({"id": 2, "op": "get", "args": {"key_hex": "6b", "pause_at": "*"}}), 100);
+    assert_eq!(points, ["get.after_key_match", "get.between_seq_reads"]);
+    assert_eq!((&r["outcome"], &r["result"]["hit"], &r["result"]["value_hex"]), (&json!("ok"), &json!(true), &json!("01")));
+    // A get of an absent key reaches no point: the response comes straight away.
+    let (points, r) = step_through(&mut rd, json!({"id": 3, "op": "get", "args": {"key_hex": "7a", "pause_at": "*"}}), 200);
+    assert!(points.is_empty());
+    assert_eq!(r["result"]["hit"], false);
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn step_mode_refuses_other_requests_while_paused_and_exits_on_eof() {
+    let p = TmpPath::new("fxstepbad");
+    let (mut w, rd) = setup(&p);
+    w.send(json!({"id": 4, "op": "refresh", "args": {"key_hex": "6b", "value_hex": "02", "pause_at": "*"}}));
+    assert_eq!(w.recv(), json!({"id": 4, "paused": "refresh.after_claim"}));
+    let e = w.call(json!({"id": 5, "op": "stats"}));
+    assert_eq!((&e["id"], &e["error"]["kind"]), (&json!(5), &json!("bad_request")));
+    assert!(w.silent(50));
+    w.send(json!({"id": 6, "op": "resume"}));
+    assert_eq!(w.recv(), json!({"id": 4, "paused": "refresh.after_payload"}));
+    let e = w.call(json!({"id": 7, "op": "get", "args": {"key_hex": "6b"}}));
+    assert_eq!(e["error"]["message"], "paused at refresh.after_payload; only resume is accepted");
+    let t = Instant::now();
+    assert!(w.finish().success());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn step_mode_with_crash_at_pauses_there_then_crashes() {
+    use std::os::unix::process::ExitStatusExt;
+    let p = TmpPath::new("fxstepcrash");
+    let (mut w, rd) = setup(&p);
+    w.send(json!({"id": 4, "op": "put", "args": {"key_hex": "6c", "value_hex": "02",
+                  "pause_at": "*", "crash_at": "put.after_key"}}));
+    for (i, point) in ["lock.after_acquire", "put.after_claim", "put.after_key"].into_iter().enumerate() {
+        assert_eq!(w.recv(), json!({"id": 4, "paused": point}));
+        w.send(json!({"id": 10 + i, "op": "resume"}));
+    }
+    let t = Instant::now();
+    loop {
+        if let Some(st) = w.child.try_wait().unwrap() {
+            assert_eq!(st.signal(), Some(libc::SIGKILL));
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(w.silent(100), "no further pause and no response for the crashed request");
+    drop(w);
+    assert!(rd.finish().success());
+}
+
+#[test]
+fn crash_at_star_is_a_bad_request() {
+    let p = TmpPath::new("fxcrashstar");
+    let (mut w, rd) = setup(&p);
+    let r = w.call(json!({"id": 4, "op": "get", "args": {"key_hex": "6b", "crash_at": "*"}}));
+    assert_eq!((&r["id"], &r["error"]["kind"]), (&json!(4), &json!("bad_request")));
+    assert!(w.finish().success());
+    assert!(rd.finish().success());
+}

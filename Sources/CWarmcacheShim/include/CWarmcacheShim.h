@@ -17,6 +17,10 @@ extern "C" {
 int wc_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
 /// FUTEX_WAKE (shared). Returns the number of woken waiters or -errno.
 int wc_futex_wake(uint32_t *addr, int n);
+/// FUTEX_WAIT | FUTEX_PRIVATE_FLAG and FUTEX_WAKE | FUTEX_PRIVATE_FLAG: ONLY for the fault
+/// switch private_futex (a deliberate bug: cross-process wakeups are lost).
+int wc_futex_wait_private(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+int wc_futex_wake_private(uint32_t *addr, int n);
 
 /// F_OFD_SETLK, F_WRLCK, SEEK_SET, [start, start+1). 0 on success, -errno (EAGAIN/EACCES: held).
 int wc_ofd_setlk(int fd, int64_t start);

@@ -261,9 +261,13 @@ func (s *server) pauseHere(id json.RawMessage, point string) {
 	}
 }
 
+// stepMode is the pause_at value of DRIVER.md's step mode: pause at every pause point reached.
+const stepMode = "*"
+
 // stringArg returns the string argument name of args, or nil if args has no such field; a
-// field that is not a string is a bad request.
-func stringArg(args json.RawMessage, name string) (*string, error) {
+// field that is not a string naming a pause point is a bad request. If allowStep, the step
+// mode value "*" is accepted too (pause_at only; crash_at needs one named point).
+func stringArg(args json.RawMessage, name string, allowStep bool) (*string, error) {
 	var m map[string]json.RawMessage
 	if len(args) == 0 || json.Unmarshal(args, &m) != nil {
 		return nil, nil // not an object: the operation's own decoding reports it
@@ -276,6 +280,9 @@ func stringArg(args json.RawMessage, name string) (*string, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, badRequest{name + ": must be a string naming a pause point"}
 	}
+	if allowStep && v == stepMode {
+		return &v, nil
+	}
 	if !warmcache.IsPausePoint(v) {
 		return nil, badRequest{name + ": unknown pause point " + strconv.Quote(v)}
 	}
@@ -283,9 +290,11 @@ func stringArg(args json.RawMessage, name string) (*string, error) {
 }
 
 // requestHook returns the pause hook for a request's crash_at and pause_at (nil if it has
-// neither). The pause fires the first time the operation reaches its point; the crash every
-// time (it only happens once). If both name the same point, the pause comes first and the
-// crash follows the resume.
+// neither). The pause fires the first time the operation reaches its point; in step mode
+// (pause_at "*") it fires at every point reached, each time it is reached. The crash fires
+// every time (it only happens once). If the pause and the crash meet at the same point
+// (including step mode reaching the crash point), the pause comes first and the crash
+// follows the resume.
 func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string) func(point string) {
 	if crashPoint == nil && pausePoint == nil {
 		return nil
@@ -296,9 +305,13 @@ func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string)
 	}
 	paused := false
 	return func(point string) {
-		if pausePoint != nil && !paused && point == *pausePoint {
-			paused = true
-			s.pauseHere(id, point)
+		if pausePoint != nil {
+			if *pausePoint == stepMode {
+				s.pauseHere(id, point)
+			} else if !paused && point == *pausePoint {
+				paused = true
+				s.pauseHere(id, point)
+			}
 		}
 		if crash != nil {
 			crash(point)
@@ -328,12 +341,12 @@ func (s *server) handle(line []byte) (resp response) {
 		return
 	}
 	// crash_at and pause_at (any op): arm the hook for this request only.
-	crashPoint, err := stringArg(req.Args, "crash_at")
+	crashPoint, err := stringArg(req.Args, "crash_at", false)
 	if err != nil {
 		resp.Error = &errBody{"bad_request", err.Error()}
 		return
 	}
-	pausePoint, err := stringArg(req.Args, "pause_at")
+	pausePoint, err := stringArg(req.Args, "pause_at", true)
 	if err != nil {
 		resp.Error = &errBody{"bad_request", err.Error()}
 		return

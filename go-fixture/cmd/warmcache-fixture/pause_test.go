@@ -218,3 +218,86 @@ func TestPausedReaderKeyReused(t *testing.T) {
 	rd.must("get", `{"key_hex":"6b32"}`, `"value_hex":"63"`)
 	rd.must("get", `{"key_hex":"6b31"}`, `"hit":false`)
 }
+
+// stepThrough drives request id of p in step mode: it expects one paused notification per
+// point of want, in order, resuming after each, and returns the response line that follows
+// the last resume.
+func stepThrough(t *testing.T, p *fixtureProc, id int, want []string) string {
+	t.Helper()
+	for _, point := range want {
+		wantPaused(t, p.recv(), id, point)
+		p.send("resume", "")
+	}
+	line := p.recv()
+	if m := wantID(t, line, id); m["paused"] != nil {
+		t.Fatalf("after the last expected point %v: another pause %s", want, line)
+	}
+	return line
+}
+
+// TestStepMode: pause_at "*" pauses at every pause point the operation reaches, in order, one
+// notification and one resume each, and the response follows the last resume.
+func TestStepMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	w := startFixture(t)
+	w.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	w.must("put", `{"key_hex":"61","value_hex":"01","crash_at":"*"}`, `"kind":"bad_request"`) // crash_at needs a point
+	w.must("put", `{"key_hex":"61","value_hex":"01","pause_at":"**"}`, `"kind":"bad_request"`)
+
+	// An insert of a fresh key: the insert's points of §17, in order.
+	id := w.send("put", `{"key_hex":"61","value_hex":"01","pause_at":"*"}`)
+	wantPaused(t, w.recv(), id, "lock.after_acquire")
+	// While paused, only resume is accepted, with the usual error and the same pause.
+	m := wantID(t, w.call("get", `{"key_hex":"61"}`), w.id)
+	if e, _ := m["error"].(map[string]interface{}); e == nil || e["kind"] != "bad_request" || e["message"] != "paused at lock.after_acquire; only resume is accepted" {
+		t.Fatalf("get while paused in step mode: %v", m)
+	}
+	w.send("resume", "")
+	line := stepThrough(t, w, id, []string{"put.after_claim", "put.after_key", "put.after_payload"})
+	if m := wantID(t, line, id); m["outcome"] != "ok" || !strings.Contains(line, `"created":true`) {
+		t.Fatalf("put after step mode: %s", line)
+	}
+
+	// A get of a present key: the reader's two points.
+	id = w.send("get", `{"key_hex":"61","pause_at":"*"}`)
+	line = stepThrough(t, w, id, []string{"get.after_key_match", "get.between_seq_reads"})
+	if m := wantID(t, line, id); m["outcome"] != "ok" || !strings.Contains(line, `"value_hex":"01"`) {
+		t.Fatalf("get after step mode: %s", line)
+	}
+	// A refresh of it: the refresh's points.
+	id = w.send("put", `{"key_hex":"61","value_hex":"02","pause_at":"*"}`)
+	line = stepThrough(t, w, id, []string{"refresh.after_claim", "refresh.after_payload"})
+	if m := wantID(t, line, id); m["outcome"] != "ok" || !strings.Contains(line, `"created":false`) {
+		t.Fatalf("refresh after step mode: %s", line)
+	}
+	// Step mode is per request: the next request runs straight through.
+	w.must("get", `{"key_hex":"61"}`, `"value_hex":"02"`)
+	// An operation that reaches no point: just its response.
+	id = w.send("get", `{"key_hex":"7a","pause_at":"*"}`)
+	if m := wantID(t, w.recv(), id); m["outcome"] != "ok" || m["paused"] != nil {
+		t.Fatalf("get miss in step mode: %v", m)
+	}
+}
+
+// TestStepModeThenCrash: with pause_at "*", crash_at still kills the process at its point,
+// after the step-mode pause there has been resumed.
+func TestStepModeThenCrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	id := a.send("put", `{"key_hex":"61","value_hex":"01","pause_at":"*","crash_at":"put.after_key"}`)
+	for _, point := range []string{"lock.after_acquire", "put.after_claim", "put.after_key"} {
+		wantPaused(t, a.recv(), id, point)
+		a.send("resume", "")
+	}
+	if l, err := a.out.ReadString('\n'); err == nil {
+		t.Fatalf("answered instead of dying at put.after_key: %s", l)
+	}
+	a.cmd.Wait()
+	if ws := a.cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("did not die by SIGKILL: %v", a.cmd.ProcessState)
+	}
+	b := startFixture(t)
+	b.must("open", `{"path":"`+path+`"}`, `"participant":1`) // sweeps the dead claim and lock
+	b.must("put", `{"key_hex":"61","value_hex":"02"}`, `"created":true`)
+}

@@ -1,10 +1,14 @@
 //! `warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...`: the driver fixture of
-//! docs/DRIVER.md, with `crash_at` / `pause_at` pause points (PROTOCOL.md §17) and fault switches.
+//! docs/DRIVER.md, with `crash_at` / `pause_at` pause points (PROTOCOL.md §17), step mode
+//! (`pause_at: "*"`) and fault switches.
 //!
 //! Reads one JSON request per line on stdin and writes exactly one JSON response line per
-//! request on stdout (plus, for `pause_at`, one `paused` notification line). Nothing else goes
-//! to stdout; diagnostics go to stderr. Malformed input is answered with an `error` response and
-//! the loop continues.
+//! request on stdout (plus, for `pause_at`, one `paused` notification line per pause). Nothing
+//! else goes to stdout; diagnostics go to stderr. Malformed input is answered with an `error`
+//! response and the loop continues.
+//!
+//! `warmcache-fixture echo` copies stdin lines to stdout unparsed, flushing after each line: the
+//! bare pipe ping-pong baseline for benchmarks.
 //!
 //! A paused operation blocks inside its pause hook reading stdin through the same [`Input`] as
 //! the main loop, so no line is ever buffered where the other reader cannot see it.
@@ -86,12 +90,23 @@ fn emit(v: &Value) -> bool {
     writeln!(out, "{v}").and_then(|_| out.flush()).is_ok()
 }
 
+/// What a request's `pause_at` armed.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum PauseArm {
+    #[default]
+    Off,
+    /// One named point. Cleared when it fires: the request pauses there at most once (the first
+    /// time it reaches it).
+    At(PausePoint),
+    /// Step mode (`"*"`): every point, every time the operation reaches one.
+    Every,
+}
+
 /// What the current request armed (`crash_at`, `pause_at`) and its id.
 #[derive(Default)]
 struct Armed {
     crash: Option<PausePoint>,
-    /// Cleared when it fires: a request pauses at most once (the first time it reaches it).
-    pause: Option<PausePoint>,
+    pause: PauseArm,
     id: Value,
 }
 
@@ -263,7 +278,8 @@ impl Fixture {
     /// The pause hook of every handle (DRIVER.md):
     /// - `pause_at`: the first time the point is reached, write `{"id": N, "paused": POINT}`
     ///   and read stdin right here until `resume` (answering anything else with `bad_request`);
-    ///   end of input while paused exits 0 at once;
+    ///   end of input while paused exits 0 at once. In step mode (`"*"`) the same happens at
+    ///   every point, each time it is reached;
     /// - `crash_at`: SIGKILL — no cleanup, no response, exactly as a process dying there.
     ///
     /// When both name the same point, the pause comes first and the crash follows the resume.
@@ -273,11 +289,13 @@ impl Fixture {
         Arc::new(move |p: PausePoint| {
             let (pause_id, crash) = {
                 let mut a = armed.lock().unwrap_or_else(|e| e.into_inner());
-                let pause_id = if a.pause == Some(p) {
-                    a.pause = None;
-                    Some(a.id.clone())
-                } else {
-                    None
+                let pause_id = match a.pause {
+                    PauseArm::Every => Some(a.id.clone()),
+                    PauseArm::At(q) if q == p => {
+                        a.pause = PauseArm::Off;
+                        Some(a.id.clone())
+                    }
+                    _ => None,
                 };
                 (pause_id, a.crash == Some(p))
             };
@@ -466,7 +484,7 @@ impl Fixture {
         if op == "resume" {
             return json!({"id": id, "error": {"kind": "bad_request", "message": "resume: no operation is paused"}});
         }
-        let (crash, pause) = match (point_arg(args, "crash_at"), point_arg(args, "pause_at")) {
+        let (crash, pause) = match (point_arg(args, "crash_at"), pause_arg(args)) {
             (Ok(c), Ok(p)) => (c, p),
             (Err(e), _) | (_, Err(e)) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         };
@@ -510,6 +528,14 @@ fn wait_for_resume(input: &Input, id: &Value, p: PausePoint) {
     }
 }
 
+/// Parses the optional `pause_at` argument: a pause point, or `"*"` for step mode.
+fn pause_arg(args: &Map<String, Value>) -> Result<PauseArm, DriverError> {
+    match args.get("pause_at") {
+        Some(Value::String(s)) if s == "*" => Ok(PauseArm::Every),
+        _ => Ok(point_arg(args, "pause_at")?.map_or(PauseArm::Off, PauseArm::At)),
+    }
+}
+
 /// Parses an optional pause point argument (`crash_at`, `pause_at`).
 fn point_arg(args: &Map<String, Value>, name: &str) -> Result<Option<PausePoint>, DriverError> {
     match args.get(name) {
@@ -521,16 +547,42 @@ fn point_arg(args: &Map<String, Value>, name: &str) -> Result<Option<PausePoint>
     }
 }
 
+/// `echo`: copy stdin to stdout line by line, unparsed, flushing after each line; exit 0 at end
+/// of input or when stdout is gone.
+fn echo() {
+    let mut input = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {
+                if out.write_all(&line).and_then(|_| out.flush()).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                eprintln!("warmcache-fixture: reading stdin: {e}");
+                return;
+            }
+        }
+    }
+}
+
 fn usage() -> ! {
     eprintln!("usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...");
+    eprintln!("       warmcache-fixture echo");
     eprintln!("faults: {}", Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "));
     std::process::exit(2)
 }
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() != Some("serve") {
-        usage();
+    match args.next().as_deref() {
+        Some("serve") => {}
+        Some("echo") if args.len() == 0 => return echo(),
+        _ => usage(),
     }
     let mut fx = Fixture {
         trace: false,

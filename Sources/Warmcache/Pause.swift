@@ -1,0 +1,47 @@
+// Pause.swift — §17 pause points. Each operation calls `at(.point)` at the places named in §17
+// so that a harness can stop, crash or schedule a process exactly there. Without a hook the
+// call is one inlined nil check of a handle-local field (a predictable branch): nothing
+// measurable.
+
+/// The pause points of PROTOCOL.md §17, in the table's order, spelled exactly as there.
+public enum PausePoint: String, CaseIterable, Sendable {
+    /// The shard insert lock is held (§9.3).
+    case lockAfterAcquire = "lock.after_acquire"
+    /// After the claim CAS of an insert (T1, T10, T11), before the key is written.
+    case putAfterClaim = "put.after_claim"
+    /// Key written, before the insert lock is released.
+    case putAfterKey = "put.after_key"
+    /// `record[A']` written, before the publish CAS (T2).
+    case putAfterPayload = "put.after_payload"
+    /// After T4, before `record[1−A]` is written.
+    case refreshAfterClaim = "refresh.after_claim"
+    /// `record[1−A]` written, before T5.
+    case refreshAfterPayload = "refresh.after_payload"
+    /// A reader matched the key of a readable slot (after its first state load), before copying.
+    case getAfterKeyMatch = "get.after_key_match"
+    /// A reader copied the record, before its fence and second state load.
+    case getBetweenSeqReads = "get.between_seq_reads"
+    /// After T8, before T9.
+    case invalidateAfterClaim = "invalidate.after_claim"
+    /// CLOCK chose a victim (§9.6), before the claim CAS.
+    case evictAfterVictim = "evict.after_victim"
+    /// A dead owner was detected, before the reclaim CAS (§9.8).
+    case reclaimBeforeCAS = "reclaim.before_cas"
+    /// A waiter registered in `waiters`, before FUTEX_WAIT (§11).
+    case waitBeforePark = "wait.before_park"
+
+    /// Every point's name, in §17's order.
+    public static var allNames: [String] { allCases.map(\.rawValue) }
+}
+
+/// A pause hook: called with the point each time an operation of the handle reaches it, on the
+/// operation's thread.
+public typealias PauseHook = @Sendable (PausePoint) -> Void
+
+extension WarmCache {
+    /// Call the pause hook, if any, at `point`.
+    @inline(__always)
+    func at(_ point: PausePoint) {
+        if let h = pauseHook { h(point) }
+    }
+}
