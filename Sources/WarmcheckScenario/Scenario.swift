@@ -43,11 +43,15 @@ public struct Scenario: Sendable, Hashable {
     /// Where the scenario's top-level mapping starts.
     public var location: SourceLocation
 
+    /// `race:`: operations run under a scheduler that picks, at every pause point, who moves next.
+    public var race: RaceBlock?
+
     public init(name: String, description: String = "", covers: [String] = [],
                 geometry: Geometry = .default, clock: ScenarioClock = .default,
                 processes: [RoleDeclaration], expand: ExpandMode = .pairs,
                 initSteps: [Step] = [], parallel: [ParallelList] = [], finalSteps: [Step] = [],
-                file: String, location: SourceLocation) {
+                race: RaceBlock? = nil, file: String, location: SourceLocation) {
+        self.race = race
         self.name = name
         self.description = description
         self.covers = covers
@@ -70,7 +74,7 @@ public struct Scenario: Sendable, Hashable {
 
     /// Every operation of the scenario (init, then parallel lists in order, then final).
     public var allOperations: [OperationStep] {
-        (initSteps + parallel.flatMap(\.steps) + finalSteps).compactMap(\.operation)
+        (initSteps + parallel.flatMap(\.steps) + (race?.ops.flatMap(\.steps) ?? []) + finalSteps).compactMap(\.operation)
     }
 
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
@@ -545,4 +549,46 @@ public enum ScenarioDuration {
         }
         return nil
     }
+}
+
+/// A `race:` block: each role's operations run in step mode (paused at every pause point) and a
+/// scheduler decides who moves next; `schedules` executions are explored, each on a fresh
+/// segment with the scenario's `init` and `final` around it.
+public struct RaceBlock: Sendable, Hashable {
+    /// `random`, `pct` or `dfs`.
+    public var strategy: String
+    /// How many executions (schedules) to explore at most.
+    public var schedules: Int
+    /// PCT's bug depth d (d − 1 priority change points).
+    public var depth: Int
+    /// DFS's bound on preemptions.
+    public var preemptions: Int
+    /// The racing operations, one list per role.
+    public var ops: [ParallelList]
+    /// "Sometimes" goals: each is a set of positions that must all hold at one moment of at
+    /// least one explored schedule, or the race proved nothing and fails.
+    public var sometimes: [[RacePosition]]
+    public var location: SourceLocation
+
+    public init(strategy: String, schedules: Int, depth: Int, preemptions: Int, ops: [ParallelList],
+                sometimes: [[RacePosition]], location: SourceLocation) {
+        self.strategy = strategy
+        self.schedules = schedules
+        self.depth = depth
+        self.preemptions = preemptions
+        self.ops = ops
+        self.sometimes = sometimes
+        self.location = location
+    }
+}
+
+/// `ROLE@POINT`: the role's operation stands at that pause point.
+public struct RacePosition: Sendable, Hashable, CustomStringConvertible {
+    public var role: String
+    public var point: String
+    public init(role: String, point: String) {
+        self.role = role
+        self.point = point
+    }
+    public var description: String { "\(role)@\(point)" }
 }

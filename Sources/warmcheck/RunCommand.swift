@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Directory for segment files (default: /dev/shm when present).")
     var workDir: String?
 
+    @Option(help: "Where failing race cases leave their replay files and HTML reports.")
+    var artifacts: String = "warmcheck-artifacts"
+
     @Flag(help: "Do not build the reference fixtures first.")
     var noBuild = false
 
@@ -78,6 +81,7 @@ struct RunCommand: ParsableCommand {
                                  workDir: workDir ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()))
         options.timeout = timeout
         options.seed = seed
+        options.artifactsDir = artifacts
         options.rerunPrefix = "warmcheck run" + (fixtures.isEmpty ? "" : fixtures.map { " --fixture \(quote($0))" }.joined())
         var suite = Suite(options: options)
         for ef in expectedFailures {

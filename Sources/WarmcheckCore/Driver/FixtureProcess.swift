@@ -87,8 +87,8 @@ public struct DriverResponse: Sendable {
 public final class FixtureProcess: @unchecked Sendable {
     public let spec: FixtureSpec
     public let pid: pid_t
-    private let toChild: Int32
-    private let fromChild: Int32
+    private var toChild: Int32
+    private var fromChild: Int32
     private let stderrPath: String
     private var buffer: [UInt8] = []
     private var nextID: Int64 = 1
@@ -330,9 +330,14 @@ public final class FixtureProcess: @unchecked Sendable {
 
     public var hasExited: Bool { waitForExit(seconds: 0) }
 
-    /// Closes stdin (the polite stop), then escalates. Safe to call twice.
+    /// Closes stdin (the polite stop), then escalates. Safe to call twice: each descriptor is
+    /// closed once and forgotten, since a second close could hit a number another fixture
+    /// started meanwhile has been given.
     public func stop(grace: Double = 2) {
-        if toChild >= 0 { close(toChild) }
+        if toChild >= 0 {
+            close(toChild)
+            toChild = -1
+        }
         if !waitForExit(seconds: grace) {
             kill(-pid, SIGQUIT)
             if !waitForExit(seconds: 1) {
@@ -340,12 +345,16 @@ public final class FixtureProcess: @unchecked Sendable {
                 _ = waitForExit(seconds: 2)
             }
         }
-        close(fromChild)
+        if fromChild >= 0 {
+            close(fromChild)
+            fromChild = -1
+        }
     }
 
     /// Kills the fixture at once, as a crash would (used by crash-injection steps).
     public func crash() {
-        kill(-pid, SIGKILL)
+        // Only while not reaped: afterwards the group id may belong to someone else.
+        if exitStatus == nil { kill(-pid, SIGKILL) }
         _ = waitForExit(seconds: 2)
     }
 }

@@ -17,6 +17,12 @@ public final class CaseRunner: @unchecked Sendable {
     let checker = TransitionChecker(initial: .freshSegment)
     var history: [CacheOperation] = []
     var accounting = Accounting()
+    /// Set for race cases: decides who moves next at each pause (see Schedule/).
+    public var scheduler: RecordingScheduler?
+    /// Indices of the race block's `sometimes` goals this execution reached.
+    public internal(set) var goalsReached: Set<Int> = []
+    /// Calls, pauses, transitions and answers per process, for the HTML failure report.
+    public internal(set) var timeline: [Timeline.Event] = []
     var reportedViolations = 0
     /// Slots the scenario damaged on purpose (`corrupt:`): their bad checksum is expected.
     var corrupted: Set<String> = []
@@ -55,6 +61,7 @@ public final class CaseRunner: @unchecked Sendable {
             try prepare()
             try runSequential(scenario.initSteps, part: "init")
             if scenario.hasParallelPart { try runParallel() }
+            if let race = scenario.race { try runRace(race) }
             try runSequential(scenario.finalSteps, part: "final")
             checkCoverage()
             checkTransitions()
@@ -141,6 +148,7 @@ public final class CaseRunner: @unchecked Sendable {
                 evaluate(o, outcome)
             case .control(let c):
                 try control(c)
+                timeline.append(.init(lane: "orchestrator", kind: .note, label: log.lines.last.map { String($0.drop { $0 != " " }.dropFirst()) } ?? "", t: MonotonicClock.now()))
             }
             try checkInvariants(after: step)
             if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
@@ -272,10 +280,19 @@ public final class CaseRunner: @unchecked Sendable {
         }
     }
 
-    func record(_ transitions: [JSON], reporter: Int?) {
+    var laneNames: [String] { scenario.roles.map(lane) }
+
+    func lane(_ role: String) -> String { "\(role) (\(roles[role]?.impl ?? "?"))" }
+
+    func record(_ transitions: [JSON], reporter: Int?, lane: String? = nil) {
         lock.lock()
         defer { lock.unlock() }
+        let now = MonotonicClock.now()
         for t in transitions {
+            if let lane {
+                let label = "\(t["event"]?.string ?? "?") \(t["from"]?.string ?? "?")→\(t["to"]?.string ?? "?") shard \(t["shard"]?.int ?? 0) slot \(t["slot"]?.int ?? 0) seq \(t["seq"]?.int ?? 0)"
+                timeline.append(.init(lane: lane, kind: .transition, label: label, t: now))
+            }
             checker.observe(ObservedTransition(
                 event: t["event"]?.string ?? "?", shard: Int(t["shard"]?.int ?? -1), slot: Int(t["slot"]?.int ?? -1),
                 from: t["from"]?.string ?? "?", to: t["to"]?.string ?? "?", seq: t["seq"]?.uint ?? 0,
@@ -342,6 +359,9 @@ public final class CaseRunner: @unchecked Sendable {
         let step = o.op == .resume ? rp.pending?.step : o
         guard let step else { try harness("\(o.role) has nothing to resume at \(o.location)", "no paused operation") }
         let callAt = o.op == .resume ? rp.pending!.callAt : MonotonicClock.now()
+        lock.lock()
+        timeline.append(.init(lane: lane(o.role), kind: o.op == .resume ? .resume : .call, label: o.text, t: MonotonicClock.now()))
+        lock.unlock()
         if o.op == .resume, let early = rp.pending?.finishedEarly {
             // The operation finished without reaching its pause point; its answer was kept for
             // this step, which then sends nothing (docs/SCENARIOS.md, controlled interleavings).
@@ -376,7 +396,7 @@ public final class CaseRunner: @unchecked Sendable {
                     }
                     try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
                 }
-                record(r.transitions, reporter: rp.participant)
+                record(r.transitions, reporter: rp.participant, lane: lane(o.role))
                 outcome = .answered(r)
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
@@ -400,8 +420,11 @@ public final class CaseRunner: @unchecked Sendable {
         defer { lock.unlock() }
         if case .paused(let point) = outcome {
             log.add("\(text) → paused at \(point)")
+            timeline.append(.init(lane: lane(o.role), kind: .pause, label: point, t: returnAt))
             return outcome
         }
+        if case .died = outcome { timeline.append(.init(lane: lane(o.role), kind: .died, label: "killed at \(step.crashAt ?? "?")", t: returnAt)) }
+        if let r = outcome.response { timeline.append(.init(lane: lane(o.role), kind: .returned, label: describe(step, r), t: returnAt)) }
         let r = outcome.response
         if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
             rp.participant = r.result["participant"]?.int.map(Int.init)

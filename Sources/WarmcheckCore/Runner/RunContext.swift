@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var extraFixtureArgs: [String: [String]] = [:]
     /// How the one command that reruns a case starts (`warmcheck run` plus the run's flags).
     public var rerunPrefix: String = "warmcheck run"
+    /// Where failing cases leave replay files and HTML reports (nil: nowhere).
+    public var artifactsDir: String?
 
     public init(fixtures: [String: FixtureSpec], workDir: String) {
         self.fixtures = fixtures

@@ -38,7 +38,8 @@ public struct Suite {
         var results: [CaseResult] = []
         for (i, c) in cases.enumerated() {
             progress(i, cases.count, c.name, nil)
-            let r = expectedFailures.apply(CaseRunner(c, options: options).run())
+            let raw = c.scenario.race != nil ? RaceCase(c, options: options).run() : CaseRunner(c, options: options).run()
+            let r = expectedFailures.apply(raw)
             results.append(r)
             progress(i, cases.count, c.name, r)
         }

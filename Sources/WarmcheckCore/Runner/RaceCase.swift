@@ -1,0 +1,67 @@
+import Foundation
+import WarmcheckScenario
+
+/// Runs a race case: one execution per schedule the strategy proposes, each on a fresh segment
+/// with fresh processes, until one fails or the budget is spent. A race whose `sometimes` goals
+/// were never reached fails: it explored nothing worth trusting.
+public struct RaceCase {
+    public let testCase: ScenarioCase
+    public let options: RunOptions
+
+    public init(_ c: ScenarioCase, options: RunOptions) {
+        testCase = c
+        self.options = options
+    }
+
+    /// The per-case seed: the run's seed mixed with the case name, so that cases differ but a
+    /// rerun with the same `--seed` explores exactly the same schedules.
+    var seed: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in testCase.name.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h ^ options.seed
+    }
+
+    public func run() -> CaseResult {
+        let race = testCase.scenario.race!
+        let steps = race.ops.reduce(0) { $0 + $1.steps.count } * 6
+        var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: seed, schedules: race.schedules,
+                                                     depth: race.depth, preemptions: race.preemptions, expectedSteps: steps))
+        var reached = Set<Int>()
+        var n = 0
+        let start = Date()
+        while sched.newExecution() {
+            n += 1
+            let runner = CaseRunner(testCase, options: options)
+            runner.scheduler = sched
+            var r = runner.run()
+            sched = runner.scheduler!
+            reached.formUnion(runner.goalsReached)
+            if r.verdict != .pass {
+                r.seconds = Date().timeIntervalSince(start)
+                guard r.verdict == .fail else { return r }
+                r.reason = "schedule \(n) of \(race.strategy): " + r.reason
+                let replay = Replay(scenarioFile: testCase.scenario.file, caseName: testCase.name, seed: options.seed,
+                                    strategy: race.strategy, schedule: sched.choices, reason: r.reason,
+                                    fixtures: options.fixtures.mapValues(\.argv))
+                Artifacts.save(failure: r, replay: replay, timeline: runner.timeline, lanes: runner.laneNames,
+                               options: options, into: &r)
+                return r
+            }
+        }
+        let missing = race.sometimes.indices.filter { !reached.contains($0) }
+        var r = CaseResult(name: testCase.name, scenario: testCase.scenario.name, file: testCase.scenario.file,
+                           assignment: testCase.assignments.map { (role: $0.role, impl: $0.implementation) },
+                           verdict: .pass, reason: "", details: "", seconds: Date().timeIntervalSince(start),
+                           rerun: "\(options.rerunPrefix) \(shellQuote(testCase.scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)")
+        r.stats["schedules"] = n
+        if !missing.isEmpty {
+            let goals = missing.map { race.sometimes[$0].map(\.description).joined(separator: " ") }
+            r.verdict = .fail
+            r.reason = "the race never reached \(goals.joined(separator: "; ")) in \(n) schedules"
+            r.details = "The scenario says these interleavings must happen at least once (`sometimes`); none of the \(n) "
+                + "schedules explored by \(race.strategy) reached them, so the race proved nothing about them. "
+                + "Raise `schedules`, change the strategy, or check that the fixtures stop at those pause points."
+        }
+        return r
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Warmcache
+import WarmcheckModel
+import WarmcheckScenario
+
+/// The verdicts of a stress run: linearizability, transitions, invariants.
+public struct StressReport: Sendable {
+    public enum Verdict: String, Sendable { case pass, fail, error }
+
+    public var linearizability: LinearizabilityReport?
+    public var allowSilentRemoval = false
+    public var transitionViolations: [Violation] = []
+    public var transitionsChecked = 0
+    public var invariantProblems: [String] = []
+    /// Problems a killed process legitimately leaves behind (abandoned claims).
+    public var ignoredProblems: [String] = []
+    public var harnessError: String?
+    /// One paragraph per check, in prose.
+    public var lines: [String] = []
+
+    public var verdict: Verdict {
+        if let l = linearizability, l.verdict.isIllegal { return .fail }
+        if !transitionViolations.isEmpty || !invariantProblems.isEmpty { return .fail }
+        if harnessError != nil { return .error }
+        if let l = linearizability, l.verdict.isUnknown { return .error }
+        return linearizability == nil ? .error : .pass
+    }
+
+    /// 0 all ok, 1 a violation, 2 harness error (or an inconclusive search).
+    public var exitCode: Int32 {
+        switch verdict {
+        case .pass: return 0
+        case .fail: return 1
+        case .error: return 2
+        }
+    }
+}
+
+public enum StressCheck {
+    /// Per-key linearizability of a stress history against the sequential cache model. Exposed
+    /// on its own so that a history can be checked (or a mutated one re-checked) without a run.
+    public static func linearizability(_ history: [CacheOperation], allowSilentRemoval: Bool,
+                                       budget: SearchBudget = SearchBudget()) -> LinearizabilityReport {
+        checkLinearizability(history, model: CacheModel(allowSilentRemoval: allowSilentRemoval), budget: budget)
+    }
+
+    /// Judges a finished run.
+    public static func evaluate(_ run: StressRun) -> StressReport {
+        var rep = StressReport()
+        rep.harnessError = run.harnessError
+        if let e = run.harnessError {
+            rep.lines.append("Harness error — the run stopped early and the checks below cover only what was recorded "
+                             + "before it:\n  \(e)")
+        }
+
+        // Invariants of the final segment (PROTOCOL.md §8.3), read by warmcheck's own inspector.
+        let killed = run.kills > 0
+        if let ins = run.inspection {
+            if let e = ins.error {
+                rep.invariantProblems.append("the final segment is unreadable: \(e.code): \(e.message)")
+            }
+            for p in ins.problems {
+                if killed && (p.contains("abandoned claim") || p.contains("dead participant")) {
+                    rep.ignoredProblems.append(p)
+                } else {
+                    rep.invariantProblems.append(p)
+                }
+            }
+        }
+        let totals = run.inspection?.totals
+        rep.allowSilentRemoval = (totals?.evictions ?? 0) > 0 || (totals?.expirations ?? 0) > 0
+
+        // Transitions: every reported transition, per slot by seq, plus the final state words.
+        let checker = TransitionChecker(initial: .freshSegment)
+        for t in run.transitions { checker.observe(t.transition, reporter: t.reporter) }
+        for p in run.diedParticipants { checker.participantDied(p) }
+        for w in run.finalStateWords { checker.snapshot(shard: w.shard, slot: w.slot, word: w.word) }
+        rep.transitionsChecked = run.transitions.count
+        rep.transitionViolations = checker.violations
+
+        // Linearizability of the whole history.
+        if !run.history.isEmpty {
+            let budget = SearchBudget(maxExploredStates: run.options.linearizabilityStates,
+                                      timeLimit: run.options.linearizabilityTimeLimit.map { .milliseconds(Int64($0 * 1000)) })
+            rep.linearizability = linearizability(run.history, allowSilentRemoval: rep.allowSilentRemoval, budget: budget)
+        }
+
+        // Prose.
+        if let l = rep.linearizability {
+            let keys = l.partitions.count
+            let secs = Double(l.elapsed.components.seconds) + Double(l.elapsed.components.attoseconds) / 1e18
+            let how = "\(run.history.count) operations over \(keys) keys, \(l.exploredStates) states explored in "
+                + String(format: "%.2f s", secs)
+                + (rep.allowSilentRemoval ? "; entries may vanish by eviction or expiry, as the final counters show some" : "")
+            switch l.verdict {
+            case .ok:
+                rep.lines.append("Linearizability: ok — for every key, some order of its operations that respects their "
+                                 + "real-time intervals explains every answer (\(how)).")
+            case .illegal(let f):
+                rep.lines.append("Linearizability: VIOLATED on key \(ScenarioValue.render(f.key)) — no order of its "
+                                 + "operations that respects their real-time intervals explains every answer (\(how)).\n"
+                                 + f.explanation)
+            case .unknown(let why):
+                rep.lines.append("Linearizability: inconclusive — the search ran out of budget (\(how)): \(why). This is not a pass.")
+            }
+        } else {
+            rep.lines.append("Linearizability: not checked — no operation was recorded.")
+        }
+        if run.transitions.isEmpty && run.finalStateWords.isEmpty {
+            rep.lines.append("Transitions: not checked — no transition was reported.")
+        } else if rep.transitionViolations.isEmpty {
+            rep.lines.append("Transitions: ok — \(rep.transitionsChecked) reported transitions chain per slot by seq, every one a "
+                             + "row of PROTOCOL.md §8.2 made by a participant allowed to make it, and the final state words "
+                             + "agree with them"
+                             + (run.diedParticipants.isEmpty ? "." : " (gaps left by the \(run.diedParticipants.count) processes killed mid-call are allowed)."))
+        } else {
+            var s = "Transitions: \(rep.transitionViolations.count) VIOLATION\(rep.transitionViolations.count == 1 ? "" : "S") among "
+                + "\(rep.transitionsChecked) reported transitions:"
+            for v in rep.transitionViolations.prefix(5) {
+                s += "\n  shard \(v.shard) slot \(v.slot) seq \(v.seq) (\(v.kind.rawValue)): \(v.explanation)"
+            }
+            if rep.transitionViolations.count > 5 { s += "\n  … \(rep.transitionViolations.count - 5) more" }
+            rep.lines.append(s)
+        }
+        if run.inspection == nil {
+            rep.lines.append("Invariants: not checked — there is no final segment to read.")
+        } else if rep.invariantProblems.isEmpty {
+            var s = "Invariants: ok — warmcheck's own reader finds the final segment consistent (PROTOCOL.md §8.3)"
+            if let t = totals {
+                s += "; counters: \(t.hits) hits, \(t.misses) misses, \(t.inserts) inserts, \(t.refreshes) refreshes, "
+                    + "\(t.invalidations) invalidations, \(t.evictions) evictions, \(t.expirations) expirations, \(t.reclaims) reclaims"
+            }
+            if !rep.ignoredProblems.isEmpty {
+                s += ". \(rep.ignoredProblems.count) claim\(rep.ignoredProblems.count == 1 ? "" : "s") abandoned by killed processes "
+                    + "remain (reclaimable, allowed after kills)"
+            }
+            rep.lines.append(s + ".")
+        } else {
+            var s = "Invariants: \(rep.invariantProblems.count) PROBLEM\(rep.invariantProblems.count == 1 ? "" : "S") in the final segment:"
+            for p in rep.invariantProblems.prefix(10) { s += "\n  \(p)" }
+            if rep.invariantProblems.count > 10 { s += "\n  … \(rep.invariantProblems.count - 10) more" }
+            rep.lines.append(s)
+        }
+        return rep
+    }
+
+    /// Counts of the history by operation and outcome, for the summary.
+    public static func counts(_ run: StressRun) -> [(String, Int)] {
+        var byOp: [String: Int] = [:]
+        var hits = 0, misses = 0, unknown = 0, failed = 0
+        for h in run.history {
+            byOp[h.input.opName, default: 0] += 1
+            switch h.output {
+            case .hit: hits += 1
+            case .miss: misses += 1
+            case .unknown: unknown += 1
+            case .fail: failed += 1
+            default: break
+            }
+        }
+        return StressOp.allCases.compactMap { op in byOp[op.rawValue].map { (op.rawValue, $0) } }
+            + [("hit", hits), ("miss", misses), ("fail", failed), ("unknown", unknown)]
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import WarmcheckModel
+
+/// What a stress run writes for people and other tools: the step log (JSON lines), the replay
+/// scenario (docs/SCENARIOS.md) and the summary JSON.
+public enum StressExport {
+    /// One JSON object per operation, in call order.
+    public static func stepLog(_ run: StressRun) -> String {
+        var out = ""
+        out.reserveCapacity(run.steps.count * 160)
+        for s in run.steps {
+            var args: [(String, JSONValue)] = [("key_hex", .string(Hex.encode(s.key)))]
+            if let v = s.value { args.append(("value_hex", .string(Hex.encode(v)))) }
+            let obj: [(String, JSONValue)] = [
+                ("process", .int(Int64(s.process))), ("role", .string("p\(s.process)")), ("worker", .int(Int64(s.worker))),
+                ("implementation", .string(s.implementation)), ("op", .string(s.op.rawValue)), ("args", .object(args)),
+                ("call_ns", .uint(s.call)), ("return_ns", s.ret.map { .uint($0) } ?? .null),
+                ("outcome", .string(s.outcome)), ("output", HistoryExport.json(s.output)), ("killed", .bool(s.killed)),
+            ]
+            JSONValue.object(obj).render(into: &out)
+            out += "\n"
+        }
+        return out
+    }
+
+    /// The run as a scenario: one role per process (replacements are roles of their own), all
+    /// opened in `init`, each role's operations as its `parallel:` list. `warmcheck run FILE`
+    /// replays the same operations per process; the interleaving is the machine's again.
+    public static func scenario(_ run: StressRun, name: String, command: String) -> String {
+        let g = run.geometry
+        let roles = run.processes
+        let participants = min(4096, max(Int(g.participantCapacity), roles.count + 8))
+        var y = """
+            # Replay of a warmcheck stress run: the operations every process issued, in its order.
+            #   \(command)
+            # Each process (a replacement after a kill too) is a role p<N> of the implementation it
+            # ran; all of them open the segment in `init`. Operations that were in flight when their
+            # process was killed are marked; here they run to completion. Custom fixtures need the
+            # same --fixture NAME=COMMAND as the stress run. Narrow a failure by deleting lines.
+            name: \(name)
+            description: "Replay of warmcheck stress (seed \(run.options.seed), \(run.history.count) operations, \(roles.count) processes)."
+            geometry: {shards: \(g.shardCount), slots: \(g.slotsPerShard), key_capacity: \(g.keyCapacity), value_capacity: \(g.valueCapacity), window: \(g.probeWindow), participants: \(participants)}
+            clock: \(StressRunner.simClockStart / 1_000_000_000)s
+            processes:
+
+            """
+        for p in roles { y += "  p\(p.index): \(p.implementation)\n" }
+        y += "init:\n"
+        for p in roles { y += "  - p\(p.index): \(p.index == 0 ? "create" : "open")\n" }
+        var perRole: [Int: [StressStep]] = [:]
+        for s in run.steps { perRole[s.process, default: []].append(s) }
+        if !perRole.isEmpty {
+            y += "parallel:\n"
+            for p in roles {
+                guard let steps = perRole[p.index], !steps.isEmpty else { continue }
+                y += "  p\(p.index):\n"
+                for s in steps {
+                    y += "    - \(s.op.rawValue) \(hex(s.key))"
+                    if let v = s.value { y += " \(hex(v))" }
+                    y += "   # \(s.outcome)\(s.killed ? ", killed mid-call" : "")\n"
+                }
+            }
+        }
+        return y
+    }
+
+    static func hex(_ b: [UInt8]) -> String { "hex:" + Hex.encode(b) }
+
+    /// The summary as JSON (`--json FILE`).
+    public static func summary(_ run: StressRun, _ rep: StressReport) -> JSON {
+        let o = run.options
+        var lin: JSON = .null
+        if let l = rep.linearizability {
+            var obj: [String: JSON] = ["explored_states": .int(Int64(l.exploredStates)), "keys": .int(Int64(l.partitions.count))]
+            switch l.verdict {
+            case .ok: obj["verdict"] = "ok"
+            case .illegal(let f):
+                obj["verdict"] = "illegal"
+                obj["key_hex"] = .string(Hex.encode(f.key))
+                obj["explanation"] = .string(f.explanation)
+            case .unknown(let why):
+                obj["verdict"] = "unknown"
+                obj["explanation"] = .string(why)
+            }
+            lin = .object(obj)
+        }
+        return .object([
+            "verdict": .string(rep.verdict.rawValue),
+            "operations": .int(Int64(run.history.count)),
+            "processes": .int(Int64(o.processes)),
+            "process_starts": .int(Int64(run.processes.count)),
+            "fixtures": .array(o.fixtures.map { .string($0.name) }),
+            "seconds": .double(run.elapsed),
+            "ops_per_second": .double(run.elapsed > 0 ? Double(run.history.count) / run.elapsed : 0),
+            "seed": .int(Int64(bitPattern: o.seed)),
+            "keys": .int(Int64(o.keys)),
+            "mix": .string(o.mix.description),
+            "kills": .int(Int64(run.kills)),
+            "counts": .object(Dictionary(StressCheck.counts(run).map { ($0.0, JSON.int(Int64($0.1))) }, uniquingKeysWith: { a, _ in a })),
+            "linearizability": lin,
+            "transitions_checked": .int(Int64(rep.transitionsChecked)),
+            "transition_violations": .array(rep.transitionViolations.map { .string("shard \($0.shard) slot \($0.slot) seq \($0.seq): \($0.explanation)") }),
+            "invariant_problems": .array(rep.invariantProblems.map { .string($0) }),
+            "harness_error": rep.harnessError.map { .string($0) } ?? .null,
+            "checks": .array(rep.lines.map { .string($0) }),
+        ])
+    }
+}

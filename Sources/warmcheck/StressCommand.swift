@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+import WarmcheckModel
+
+struct StressCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stress",
+        abstract: "Drive several fixture processes with random operations on one segment, then check the whole run.",
+        discussion: """
+            Checks per-key linearizability of the history, every reported slot transition, and the \
+            invariants of the final segment. Exit 0 all ok, 1 a violation, 2 a harness error or an \
+            inconclusive check. See docs/STRESS.md.
+            """)
+
+    @Option(help: "How long to run (30s, 500ms, 2m). Default 30s unless --ops is given.")
+    var duration: String?
+
+    @Option(name: .customLong("ops"), help: "Stop after this many operations overall (instead of --duration).")
+    var ops: Int?
+
+    @Option(help: "Fixture processes running at once.")
+    var processes = 4
+
+    @Option(name: .customLong("fixture"), help: "go, rust, swift or NAME=COMMAND; repeatable; processes take them in turn (default go and rust).")
+    var fixtures: [String] = []
+
+    @Option(help: "Number of distinct keys.")
+    var keys = 64
+
+    @Option(name: .customLong("value-size"), help: "Value sizes in bytes, MIN-MAX or N.")
+    var valueSize = "16-64"
+
+    @Option(help: "Operation weights, e.g. get=70,put=20,refresh=5,invalidate=5 (evict too).")
+    var mix = "get=70,put=20,refresh=5,invalidate=5"
+
+    @Option(help: "Seed of the per-process operation generators.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("kill-every"), help: "SIGKILL one process in the middle of a call every N operations, then start a replacement (0 = never).")
+    var killEvery = 0
+
+    @Option(name: .customLong("export-history"), help: "Write the history in porcupine's Operation JSON shape to this file.")
+    var exportHistory: String?
+
+    @Option(name: .customLong("step-log"), help: "Write every operation as JSON lines to this file, and a replay scenario to FILE.yaml.")
+    var stepLog: String?
+
+    @Option(help: "Write the summary and verdicts as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Seconds to wait for any one fixture response.")
+    var timeout: Double = 15
+
+    @Option(help: "Directory for the segment file (default: /dev/shm when present).")
+    var workDir: String?
+
+    @Flag(help: "Do not build the reference fixtures first.")
+    var noBuild = false
+
+    func run() throws {
+        installFixtureCleanupOnSignals()
+        let code: Int32
+        do {
+            code = try execute()
+        } catch let e as UsageError {
+            print("stress: FAIL (harness error: \(e.description.split(separator: "\n").first ?? ""))")
+            throw fail(e.description)
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    func options() throws -> StressOptions {
+        let specs = try (fixtures.isEmpty ? ["go", "rust"] : fixtures).map(Repo.parseFixture)
+        let dir = workDir ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+        var o = StressOptions(fixtures: specs, workDir: dir)
+        if let d = duration { o.duration = try StressOptions.parseDuration(d) }
+        o.operations = ops
+        if ops != nil && duration != nil { throw UsageError("give --duration or --ops, not both") }
+        o.processes = processes
+        o.keys = keys
+        o.valueSize = try StressOptions.parseValueSize(valueSize)
+        o.mix = try OperationMix.parse(mix)
+        o.seed = seed
+        o.killEvery = killEvery
+        o.timeout = timeout
+        try o.validate()
+        for s in specs where !s.argv.isEmpty && s.argv[0].hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: s.argv[0]) {
+            if noBuild || !["go", "rust"].contains(s.name) { throw UsageError("fixture \(s.name): \(s.argv[0]) is not an executable") }
+        }
+        return o
+    }
+
+    func execute() throws -> Int32 {
+        let o = try options()
+        if !noBuild && o.fixtures.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
+        let limit = o.operations.map { "\($0) operations" } ?? String(format: "%.1f s", o.duration)
+        print("stress: \(o.processes) processes (\(o.fixtures.map(\.name).joined(separator: ", ")) in turn), \(o.keys) keys, "
+              + "values \(o.valueSize.lowerBound)-\(o.valueSize.upperBound) B, mix \(o.mix), seed \(o.seed), \(limit)"
+              + (o.killEvery > 0 ? ", SIGKILL every \(o.killEvery) operations" : ""))
+        fflush(nil)
+        let run = StressRunner.run(o) { line in print(line); fflush(nil) }
+        let n = run.history.count
+        let rate = run.elapsed > 0 ? Double(n) / run.elapsed : 0
+        print(String(format: "%d operations in %.2f s: %.0f ops/s", n, run.elapsed, rate))
+        print("  " + StressCheck.counts(run).map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+        if run.kills > 0 {
+            print("  \(run.kills) processes SIGKILLed and replaced (\(run.kills - run.killsAfterResponse) before their operation answered: "
+                  + "outcome unknown; \(run.killsAfterResponse) just after the answer); \(run.processes.count) processes started in all")
+        }
+        fflush(nil)
+
+        let rep = StressCheck.evaluate(run)
+        for l in rep.lines { print(l) }
+
+        var command = "warmcheck stress" + (o.operations.map { " --ops \($0)" } ?? " --duration \(duration ?? "30s")")
+        command += " --processes \(o.processes)" + o.fixtures.map { " --fixture \(quote(fixtureArg($0)))" }.joined()
+        command += " --keys \(o.keys) --value-size \(valueSize) --mix \(o.mix) --seed \(o.seed)"
+        if o.killEvery > 0 { command += " --kill-every \(o.killEvery)" }
+        if let f = exportHistory {
+            try writeOutput(HistoryExport.porcupineJSON(run.history), to: f)
+            print("history (porcupine JSON): \(f)")
+        }
+        if let f = stepLog {
+            try writeOutput(StressExport.stepLog(run), to: f)
+            try writeOutput(StressExport.scenario(run, name: "stress-replay-seed-\(o.seed)", command: command), to: f + ".yaml")
+            print("step log: \(f); replay scenario: \(f).yaml (warmcheck run \(f).yaml)")
+        }
+        if let f = json { try writeOutput(StressExport.summary(run, rep).pretty + "\n", to: f) }
+        if rep.verdict == .fail { print("reproduce the operation sequences with: \(command) --step-log FILE") }
+        print("stress: \(rep.verdict == .pass ? "PASS" : "FAIL") (\(n) operations, \(o.processes) processes, "
+              + String(format: "%.1f", run.elapsed) + " s)")
+        return rep.exitCode
+    }
+
+    func fixtureArg(_ s: FixtureSpec) -> String {
+        Repo.referenceNames.contains(s.name) && Repo.referenceFixture(s.name) == s ? s.name : "\(s.name)=\(s.argv.joined(separator: " "))"
+    }
+
+    func quote(_ s: String) -> String {
+        s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,".contains($0) } ? s : "'\(s)'"
+    }
+}
