@@ -22,39 +22,24 @@ extension CaseRunner {
         case .evict: input = .evict(key: key)
         default: return
         }
-        let res = r?.result ?? .null
-        let output: CacheOutput
-        if r == nil || r?.outcome == .unknown {
-            output = .unknown
+        let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
+        switch output {
+        case .unknown:
             switch o.op {
             case .get: accounting.unknownGets += 1
-            case .put, .refresh:
-                accounting.unknownPuts += 1
+            case .put, .refresh: accounting.unknownPuts += 1
             default: accounting.unknownRemovals += 1
             }
-        } else if r?.outcome == .fail {
-            output = .fail(FailReason(wire: r?.reason ?? "other"))
-        } else {
-            switch o.op {
-            case .get:
-                if res["hit"]?.bool == true {
-                    let stale = res["stale"]?.bool ?? false
-                    output = .hit(value: Hex.decode(res["value_hex"]?.string ?? "") ?? [], version: res["version"]?.uint ?? 0, stale: stale)
-                    if stale { accounting.stale += 1 } else { accounting.fresh += 1 }
-                } else {
-                    output = .miss
-                    accounting.misses += 1
-                }
-            case .put, .refresh:
-                let v = res["version"]?.uint ?? 0
-                output = .ok(version: v)
-                if res["created"]?.bool == true { accounting.inserts += 1 } else { accounting.refreshes += 1 }
-            case .invalidate, .evict:
-                let removed = res["removed"]?.bool ?? false
-                output = .removed(removed)
-                if removed { if o.op == .invalidate { accounting.invalidations += 1 } else { accounting.evictions += 1 } }
-            default: return
-            }
+        case .hit(_, _, let stale):
+            if stale { accounting.stale += 1 } else { accounting.fresh += 1 }
+        case .miss:
+            accounting.misses += 1
+        case .ok:
+            if r?.result["created"]?.bool == true { accounting.inserts += 1 } else { accounting.refreshes += 1 }
+        case .removed(let removed):
+            if removed { if o.op == .invalidate { accounting.invalidations += 1 } else { accounting.evictions += 1 } }
+        case .fail:
+            break
         }
         history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,
                                        returnAt: r == nil ? nil : ret))

@@ -293,10 +293,7 @@ public final class CaseRunner: @unchecked Sendable {
                 let label = "\(t["event"]?.string ?? "?") \(t["from"]?.string ?? "?")→\(t["to"]?.string ?? "?") shard \(t["shard"]?.int ?? 0) slot \(t["slot"]?.int ?? 0) seq \(t["seq"]?.int ?? 0)"
                 timeline.append(.init(lane: lane, kind: .transition, label: label, t: now))
             }
-            checker.observe(ObservedTransition(
-                event: t["event"]?.string ?? "?", shard: Int(t["shard"]?.int ?? -1), slot: Int(t["slot"]?.int ?? -1),
-                from: t["from"]?.string ?? "?", to: t["to"]?.string ?? "?", seq: t["seq"]?.uint ?? 0,
-                owner: Int(t["owner"]?.int ?? 0), gseq: t["gseq"]?.uint), reporter: reporter)
+            checker.observe(ObservedTransition(driverJSON: t), reporter: reporter)
         }
     }
 

@@ -155,20 +155,8 @@ public enum StressRunner {
         }
     }
 
-    /// The response → history output mapping (the same as `CaseRunner.noteHistory`, for ops
-    /// that are not scenario steps).
     static func output(_ op: StressOp, _ r: DriverResponse?) -> CacheOutput {
-        guard let r, let oc = r.outcome, oc != .unknown else { return .unknown }
-        if oc == .fail { return .fail(FailReason(wire: r.reason ?? "other")) }
-        let res = r.result
-        switch op {
-        case .get:
-            guard res["hit"]?.bool == true else { return .miss }
-            return .hit(value: Hex.decode(res["value_hex"]?.string ?? "") ?? [], version: res["version"]?.uint ?? 0,
-                        stale: res["stale"]?.bool ?? false)
-        case .put, .refresh: return .ok(version: res["version"]?.uint ?? 0)
-        case .invalidate, .evict: return .removed(res["removed"]?.bool ?? false)
-        }
+        DriverResponse.cacheOutput(r, op: op.rawValue)
     }
 
     /// `ok hit v3`, `ok miss`, `ok v7`, `ok removed`, `fail(busy)`, `unknown (killed)`.
@@ -367,12 +355,7 @@ public enum StressRunner {
         }
     }
 
-    static func transition(_ t: JSON) -> ObservedTransition {
-        ObservedTransition(
-            event: t["event"]?.string ?? "?", shard: Int(t["shard"]?.int ?? -1), slot: Int(t["slot"]?.int ?? -1),
-            from: t["from"]?.string ?? "?", to: t["to"]?.string ?? "?", seq: t["seq"]?.uint ?? 0,
-            owner: Int(t["owner"]?.int ?? 0), gseq: t["gseq"]?.uint)
-    }
+    static func transition(_ t: JSON) -> ObservedTransition { ObservedTransition(driverJSON: t) }
 
     /// SIGKILLs a process a few microseconds after `fire()`: its own thread spins (a sleep
     /// would oversleep by tens of microseconds, past the whole round trip).
