@@ -171,6 +171,22 @@ public final class FixtureProcess: @unchecked Sendable {
             .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The stderr tail once the fixture has stopped adding to it (at most `within` seconds).
+    /// A fixture that prints garbage is still running and usually explains itself on stderr an
+    /// instant later; reading the file at once would race with that write and lose the reason.
+    func settledStderrTail(within: Double = 0.3) -> String {
+        let deadline = Date().addingTimeInterval(within)
+        var last = -1
+        while Date() < deadline {
+            var st = stat()
+            let size = stat(stderrPath, &st) == 0 ? Int(st.st_size) : 0
+            if size == last && size > 0 { break }
+            last = size
+            usleep(30_000)
+        }
+        return stderrTail()
+    }
+
     /// What a request produced: its response, or the notice that the operation stopped at the
     /// pause point named by its `pause_at` (docs/DRIVER.md, controlled interleavings).
     public enum CallResult {
@@ -185,7 +201,7 @@ public final class FixtureProcess: @unchecked Sendable {
         case .response(let r): return r
         case .paused(let point, _):
             throw FixtureFailure.garbage(fixture: spec.name, line: "{\"paused\": \"\(point)\"}",
-                                         reason: "paused although the request asked for no pause", stderrTail: stderrTail())
+                                         reason: "paused although the request asked for no pause", stderrTail: settledStderrTail())
         }
     }
 
@@ -221,18 +237,18 @@ public final class FixtureProcess: @unchecked Sendable {
         do {
             json = try JSON.parse(text)
         } catch {
-            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: stderrTail())
+            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: settledStderrTail())
         }
         guard json["id"]?.int == id else {
             throw FixtureFailure.garbage(
                 fixture: spec.name, line: text, reason: "response id does not match request \(id)",
-                stderrTail: stderrTail())
+                stderrTail: settledStderrTail())
         }
         if let point = json["paused"]?.string { return .paused(point: point, id: id) }
         do {
             return .response(try DriverResponse(json))
         } catch {
-            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: stderrTail())
+            throw FixtureFailure.garbage(fixture: spec.name, line: text, reason: "\(error)", stderrTail: settledStderrTail())
         }
     }
 
