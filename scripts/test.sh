@@ -34,6 +34,17 @@ stage swift-test swift test
 stage matrix .build/debug/warmcheck matrix --no-build
 stage scenarios .build/debug/warmcheck run --no-build --junit .build/test-logs/junit.xml --json .build/test-logs/run.json
 stage selftest .build/debug/warmcheck selftest --no-build --json .build/test-logs/selftest.json --artifacts .build/test-logs/kills
+# A race found once must reproduce every time: a Go reader that skips its second state-word load
+# is caught by the depth-first race, and its replay file must fail the same way 100 times of 100.
+stage replay bash -c '
+  d=.build/test-logs/replay-demo; rm -rf "$d"
+  if .build/debug/warmcheck run --no-build scenarios/race-read-vs-slot-reuse.yaml \
+       --filter "race-read-vs-slot-reuse[writer=rust,reader=go]" --fault go=skip_second_seq_check --artifacts "$d"; then
+    echo "the race did not catch skip_second_seq_check"; exit 1
+  fi
+  f=$(ls "$d"/*.replay.json | grep -v "\.min\.replay\.json$" | head -1)
+  [ -n "$f" ] || { echo "no replay file was written"; exit 1; }
+  .build/debug/warmcheck replay "$f" --times 100'
 
 # Sum what each runner says it ran.
 g_pass=$(grep -cE '^\s*--- PASS' "$logs/go-test.log" || true)
@@ -48,16 +59,18 @@ c_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/scenarios.log" | tail -1
 c_pass=$(echo "$c_line" | awk '{print $1+0}'); c_fail=$(echo "$c_line" | awk '{print $3+0}')
 k_line=$(grep -oE '^mutation score: [0-9]+/[0-9]+' "$logs/selftest.log" | tail -1)
 k_pass=$(echo "$k_line" | awk -F'[ /]' '{print $3+0}'); k_total=$(echo "$k_line" | awk -F'[ /]' '{print $4+0}')
+# The replay stage counts as one test: reproduced 100/100 or not.
+if grep -qE '^reproduced 100/100$' "$logs/replay.log"; then rp_pass=1; rp_fail=0; else rp_pass=0; rp_fail=1; fi
 m_pass=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $2+0}')
 m_total=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $3+0}')
 s_total=${s_total:-0}; s_fail=${s_fail:-0}; st_total=${st_total:-0}; m_pass=${m_pass:-0}; m_total=${m_total:-9}
 c_pass=${c_pass:-0}; c_fail=${c_fail:-0}; k_pass=${k_pass:-0}; k_total=${k_total:-0}
-passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass + c_pass + k_pass ))
-failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) + c_fail + (k_total - k_pass) ))
+passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass + c_pass + k_pass + rp_pass ))
+failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) + c_fail + (k_total - k_pass) + rp_fail ))
 # A stage that failed without any runner counting a failure (a build error, a crash) still counts.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
 echo "go: $g_pass passed, $g_fail failed | rust: $r_pass passed, $r_fail failed | swift: $((s_total - s_fail + st_total)) passed, $s_fail failed"
-echo "matrix: $m_pass/$m_total cells | scenarios: $c_pass passed, $c_fail failed | mutation score: $k_pass/$k_total"
+echo "matrix: $m_pass/$m_total cells | scenarios: $c_pass passed, $c_fail failed | mutation score: $k_pass/$k_total | replay: $(grep -oE '^reproduced [0-9]+/[0-9]+' "$logs/replay.log" || echo none)"
 echo "tests: $passed passed, $failed failed"
 exit $status

@@ -5,7 +5,7 @@ import WarmcheckCore
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Run a saved failing schedule again, exactly (a .replay.json file from a race failure).",
+        abstract: "Run a saved failing case again, exactly (a .replay.json file left by run, selftest or a race).",
         discussion: "Exit 0 if it reproduced the same violation every time, 1 if not, 2 on a harness or input error.")
 
     @Argument(help: "The replay file.")
@@ -26,14 +26,15 @@ struct ReplayCommand: ParsableCommand {
             var options = RunOptions(fixtures: specs, workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
             options.seed = replay.seed
             let want = Replay.signature(replay.reason)
-            print("replaying \(replay.caseName): \(replay.schedule.count) scheduling choices, \(replay.preemptions) preemptions")
+            let dropped = replay.droppedOps.isEmpty ? "" : ", without " + replay.droppedOps.map { "`\($0.text)` of \($0.role)" }.joined(separator: ", ")
+            print("replaying \(replay.caseName): \(replay.schedule.count) scheduling choices, \(replay.preemptions) context switches\(dropped)")
             print("expected violation: \(replay.reason)")
             var same = 0
             var last = ""
             for i in 0..<times {
                 let (r, runner) = try replay.run(options: options)
                 last = r.verdict == .pass ? "passed" : r.reason
-                if r.verdict == .fail && Replay.signature(r.reason) == want { same += 1 }
+                if r.verdict != .pass && Replay.signature(r.reason) == want { same += 1 }
                 if times == 1 || i == times - 1 {
                     if r.verdict != .pass { print(r.details) }
                     if let s = runner.scheduler?.inner as? ReplayScheduler, s.diverged {

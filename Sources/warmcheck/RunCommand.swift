@@ -40,7 +40,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Directory for segment files (default: /dev/shm when present).")
     var workDir: String?
 
-    @Option(help: "Where failing race cases leave their replay files and HTML reports.")
+    @Option(name: .customLong("fault"), help: "NAME=FAULT: run implementation NAME with a fault switch on (repeatable; see `warmcheck selftest`).")
+    var faults: [String] = []
+
+    @Option(help: "Where failing cases leave their replay files and HTML reports.")
     var artifacts: String = "warmcheck-artifacts"
 
     @Flag(help: "Do not build the reference fixtures first.")
@@ -82,7 +85,14 @@ struct RunCommand: ParsableCommand {
         options.timeout = timeout
         options.seed = seed
         options.artifactsDir = artifacts
+        for f in faults {
+            guard let eq = f.firstIndex(of: "="), options.fixtures[String(f[..<eq])] != nil else {
+                throw UsageError("--fault \(f): expected NAME=FAULT with NAME one of \(options.fixtures.keys.sorted())")
+            }
+            options.extraFixtureArgs[String(f[..<eq]), default: []] += ["--fault", String(f[f.index(after: eq)...])]
+        }
         options.rerunPrefix = "warmcheck run" + (fixtures.isEmpty ? "" : fixtures.map { " --fixture \(quote($0))" }.joined())
+            + faults.map { " --fault \(quote($0))" }.joined()
         var suite = Suite(options: options)
         for ef in expectedFailures {
             guard let eq = ef.firstIndex(of: "=") else { throw UsageError("--expected-failures \(ef): expected NAME=FILE") }
@@ -97,7 +107,7 @@ struct RunCommand: ParsableCommand {
             }
             if tty { print("\r\u{1B}[K", terminator: "") }
             if r.verdict == .pass || r.verdict == .skip || r.verdict == .expectedFailure {
-                if verbose || !tty { print("\(Self.badge(r.verdict, tty)) \(r.name) (\(String(format: "%.2f", r.seconds)) s)\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
+                if verbose || !tty { print("\(Self.badge(r.verdict, tty)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
             } else {
                 print("\(Self.badge(r.verdict, tty)) \(r.name)\n")
                 print(r.details.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))

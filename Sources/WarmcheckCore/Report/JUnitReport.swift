@@ -76,6 +76,7 @@ public enum JSONReport {
                     "assignment": .object(Dictionary(c.assignment.map { ($0.role, JSON.string($0.impl)) }, uniquingKeysWith: { a, _ in a })),
                     "verdict": .string(c.verdict.rawValue), "reason": .string(c.reason), "details": .string(c.details),
                     "seconds": .double(c.seconds), "rerun": .string(c.rerun),
+                    "stats": .object(c.stats.mapValues { .int(Int64($0)) }),
                 ])
             }),
         ])

@@ -6,7 +6,8 @@ enum Artifacts {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.prefix(120))
     }
 
-    /// Saves the replay (and a minimized one) and the HTML picture; adds the commands to `r`.
+    /// Saves the replay (and, for a race, a minimized one) and the HTML picture; adds the
+    /// commands to `r`.
     static func save(failure r0: CaseResult, replay: Replay, timeline: [Timeline.Event], lanes: [String],
                      options: RunOptions, into r: inout CaseResult) {
         guard let dir = options.artifactsDir else { return }
@@ -14,11 +15,16 @@ enum Artifacts {
         let base = (dir as NSString).appendingPathComponent(safe(r0.name))
         let replayPath = base + ".replay.json"
         try? (replay.json.pretty + "\n").write(toFile: replayPath, atomically: true, encoding: .utf8)
-        var extra = "\n\nReplay this exact schedule: warmcheck replay \(shellQuote(replayPath))"
-        if let min = try? replay.minimized(options: options), min.schedule != replay.schedule {
+        var extra = "\n\nReplay this exact case: warmcheck replay \(shellQuote(replayPath))"
+        let m = replay.schedule.isEmpty ? nil : try? Minimizer(options: options).minimize(replay)
+        if let m, m.replay.schedule == replay.schedule, m.replay.droppedOps.isEmpty {
+            extra += "\nMinimization: no operation or context switch can go (\(m.runs) runs); this schedule is minimal"
+        } else if let m {
             let minPath = base + ".min.replay.json"
-            try? (min.json.pretty + "\n").write(toFile: minPath, atomically: true, encoding: .utf8)
-            extra += "\nMinimized (\(replay.preemptions) → \(min.preemptions) preemptions): warmcheck replay \(shellQuote(minPath))"
+            try? (m.replay.json.pretty + "\n").write(toFile: minPath, atomically: true, encoding: .utf8)
+            let dropped = m.replay.droppedOps.map { "`\($0.text)` of \($0.role)" }
+            extra += "\nMinimized in \(m.runs) runs (\(dropped.isEmpty ? "no operation removed" : "without " + dropped.joined(separator: ", ")); "
+                + "\(replay.preemptions) → \(m.replay.preemptions) context switches): warmcheck replay \(shellQuote(minPath))"
         }
         let html = base + ".html"
         let t = Timeline(title: r0.name, lanes: lanes + ["orchestrator"], events: timeline,

@@ -112,12 +112,17 @@ extension CaseRunner {
             conformance("the history of key \(ScenarioValue.render(f.key)) is not linearizable",
                         "No order of the operations on key \(ScenarioValue.render(f.key)) that respects their real-time "
                             + "intervals explains every answer (checked against the sequential cache model"
-                            + "\(model.allowSilentRemoval ? ", entries may vanish by eviction or expiry" : "")).\n" + f.explanation)
+                            + "\(model.allowSilentRemoval ? ", entries may vanish by eviction or expiry" : "")).\n" + f.explanation,
+                        event: history.indices.contains(f.unplaced) ? unplacedEventTime(history[f.unplaced]) : nil)
         case .unknown(let reason):
             addFinding(Finding(kind: .inconclusive, summary: "linearizability check inconclusive: \(reason)",
                                     details: "The search ran out of budget (\(report.exploredStates) states); this is not a pass."))
         }
     }
+
+    /// The timeline time of the operation the search could not place: its answer, or its call
+    /// when it never answered.
+    func unplacedEventTime(_ op: CacheOperation) -> UInt64 { op.outcomeUnknown ? op.call : op.return }
 
     func result(seconds: Double) -> CaseResult {
         let assignment = testCase.assignments.map { (role: $0.role, impl: $0.implementation) }

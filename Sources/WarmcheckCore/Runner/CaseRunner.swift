@@ -39,6 +39,22 @@ public final class CaseRunner: @unchecked Sendable {
         var summary: String
         var details: String
         enum Kind { case conformance, harness, skip, inconclusive }
+        /// When it was found, on the timeline's clock: the report highlights the last event
+        /// before it, unless `event` names the offending event's time exactly.
+        var at: UInt64 = MonotonicClock.now()
+        var event: UInt64?
+    }
+
+    /// The timeline with the event that shows the first conformance violation marked, for the
+    /// HTML report. Done once at the end: the parallel roles append to the timeline under
+    /// `lock`, which a finding's reporter may not hold.
+    var markedTimeline: [Timeline.Event] {
+        var events = timeline
+        guard let f = findings.first(where: { $0.kind == .conformance }) else { return events }
+        let i = f.event.flatMap { t in events.lastIndex { $0.t == t && [.returned, .died, .call].contains($0.kind) } }
+            ?? events.lastIndex { $0.t <= f.at }
+        if let i { events[i].violating = true }
+        return events
     }
 
     struct Abort: Error {}
@@ -126,8 +142,8 @@ public final class CaseRunner: @unchecked Sendable {
         throw Abort()
     }
 
-    func conformance(_ summary: String, _ details: String) {
-        addFinding(Finding(kind: .conformance, summary: summary, details: details))
+    func conformance(_ summary: String, _ details: String, event: UInt64? = nil) {
+        addFinding(Finding(kind: .conformance, summary: summary, details: details, event: event))
     }
 
     /// Findings come from the parallel roles' threads too, hence their own lock (`lock` may

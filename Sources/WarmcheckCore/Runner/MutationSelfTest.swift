@@ -34,7 +34,7 @@ public struct MutationSelfTest {
         var dropped: [CaseResult] = []
         for c in cases {
             progress("baseline: \(c.name)")
-            let r = CaseRunner(c, options: options).run()
+            let r = Suite.runCase(c, options: options)
             if r.verdict == .pass { kept.append(c) } else { dropped.append(r) }
         }
         cases = kept
@@ -58,24 +58,21 @@ public struct MutationSelfTest {
     public func attack(fixture: String, fault: String, artifacts: String?) -> Kill {
         var opts = options
         opts.extraFixtureArgs[fixture] = ["--fault", fault]
+        // Each fault gets its own directory: one case may kill several faults.
+        opts.artifactsDir = artifacts.map { ($0 as NSString).appendingPathComponent("\(fixture)-\(fault)") }
         let mine = cases.filter { $0.implementations.contains(fixture) }
         let start = Date()
         var n = 0
         for c in mine {
             n += 1
             progress("\(fixture) --fault \(fault): \(c.name)")
-            let r = CaseRunner(c, options: opts).run()
+            let r = Suite.runCase(c, options: opts)
             // A hang or crash caused by the fault is caught too (reported as a fixture error).
             if r.verdict == .fail || r.verdict == .error {
-                var replay: String?
-                if let dir = artifacts {
-                    replay = (dir as NSString).appendingPathComponent("\(fixture)-\(fault).txt")
-                    let text = "fault: \(fault) of fixture \(fixture)\ncase: \(c.name)\n"
-                        + "rerun: \(r.rerun) --fault \(fixture)=\(fault)\n\n\(r.details)\n"
-                    try? text.write(toFile: replay!, atomically: true, encoding: .utf8)
-                }
+                let replay = opts.artifactsDir.map { ($0 as NSString).appendingPathComponent(Artifacts.safe(c.name) + ".replay.json") }
                 return Kill(fixture: fixture, fault: fault, killedBy: c.name, verdict: r.verdict, reason: r.reason,
-                            seconds: Date().timeIntervalSince(start), casesRun: n, replay: replay)
+                            seconds: Date().timeIntervalSince(start), casesRun: n,
+                            replay: replay.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil })
             }
         }
         return Kill(fixture: fixture, fault: fault, killedBy: nil, verdict: nil, reason: "survived \(n) cases",

@@ -42,8 +42,8 @@ public struct RaceCase {
                 r.reason = "schedule \(n) of \(race.strategy): " + r.reason
                 let replay = Replay(scenarioFile: testCase.scenario.file, caseName: testCase.name, seed: options.seed,
                                     strategy: race.strategy, schedule: sched.choices, reason: r.reason,
-                                    fixtures: options.fixtures.mapValues(\.argv))
-                Artifacts.save(failure: r, replay: replay, timeline: runner.timeline, lanes: runner.laneNames,
+                                    fixtures: options.fixtureCommands)
+                Artifacts.save(failure: r, replay: replay, timeline: runner.markedTimeline, lanes: runner.laneNames,
                                options: options, into: &r)
                 return r
             }
@@ -54,6 +54,7 @@ public struct RaceCase {
                            verdict: .pass, reason: "", details: "", seconds: Date().timeIntervalSince(start),
                            rerun: "\(options.rerunPrefix) \(shellQuote(testCase.scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)")
         r.stats["schedules"] = n
+        if let dfs = sched.inner as? DFSScheduler, dfs.exhausted { r.stats["exhaustive"] = 1 }
         if !missing.isEmpty {
             let goals = missing.map { race.sometimes[$0].map(\.description).joined(separator: " ") }
             r.verdict = .fail

@@ -1,11 +1,23 @@
 import Foundation
 import WarmcheckScenario
 
-/// A failing schedule, saved so that `warmcheck replay FILE` runs exactly it again.
-/// Versioned JSON; the schedule is the list of role indices the scheduler picked, in order.
+/// A failing case, saved so that `warmcheck replay FILE` runs exactly it again.
+///
+/// Versioned JSON. `schedule` is the list of role indices the scheduler picked, in order (empty
+/// for a scripted case, which has no choices to make). `fixtures` are the full commands,
+/// fault switches included, so the file reproduces without the flags of the run that found it.
+/// `dropped_ops` (version 2) names race operations that minimization removed from the scenario's
+/// race block; each carries its text so that an edited scenario is refused, not silently replayed.
 public struct Replay: Sendable {
     public static let format = "warmcheck-replay"
-    public static let version: Int64 = 1
+    public static let version: Int64 = 2
+
+    /// One operation of a race block, by role and position in that role's list.
+    public struct OpRef: Sendable, Hashable {
+        public var role: String
+        public var index: Int
+        public var text: String
+    }
 
     public var scenarioFile: String
     public var caseName: String
@@ -14,6 +26,7 @@ public struct Replay: Sendable {
     public var schedule: [Int]
     public var reason: String
     public var fixtures: [String: [String]]
+    public var droppedOps: [OpRef] = []
 
     public var json: JSON {
         [
@@ -22,6 +35,9 @@ public struct Replay: Sendable {
             "strategy": .string(strategy), "schedule": .array(schedule.map { .int(Int64($0)) }),
             "reason": .string(reason),
             "fixtures": .object(fixtures.mapValues { .array($0.map { .string($0) }) }),
+            "dropped_ops": .array(droppedOps.map {
+                ["role": .string($0.role), "index": .int(Int64($0.index)), "text": .string($0.text)]
+            }),
         ]
     }
 
@@ -41,28 +57,55 @@ public struct Replay: Sendable {
         let j: JSON
         do { j = try JSON.parse(data) } catch { throw UsageError("\(path): \(error)") }
         guard j["format"]?.string == format else { throw UsageError("\(path): not a warmcheck replay file") }
-        guard j["version"]?.int == version else {
-            throw UsageError("\(path): replay format version \(j["version"]?.serialized ?? "?"); this warmcheck reads \(version)")
+        // Version 1 files are version 2 files without dropped operations.
+        guard let v = j["version"]?.int, (1...version).contains(v) else {
+            throw UsageError("\(path): replay format version \(j["version"]?.serialized ?? "?"); this warmcheck reads 1 to \(version)")
         }
         guard let file = j["scenario_file"]?.string, let name = j["case"]?.string,
               let sched = j["schedule"]?.array?.compactMap({ $0.int.map(Int.init) })
         else { throw UsageError("\(path): missing scenario_file, case or schedule") }
-        return Replay(scenarioFile: file, caseName: name, seed: j["seed"]?.uint ?? 1, strategy: j["strategy"]?.string ?? "?",
-                      schedule: sched, reason: j["reason"]?.string ?? "",
-                      fixtures: (j["fixtures"]?.object ?? [:]).mapValues { ($0.array ?? []).compactMap(\.string) })
+        var r = Replay(scenarioFile: file, caseName: name, seed: j["seed"]?.uint ?? 1, strategy: j["strategy"]?.string ?? "?",
+                       schedule: sched, reason: j["reason"]?.string ?? "",
+                       fixtures: (j["fixtures"]?.object ?? [:]).mapValues { ($0.array ?? []).compactMap(\.string) })
+        for (n, d) in (j["dropped_ops"]?.array ?? []).enumerated() {
+            guard let role = d["role"]?.string, let index = d["index"]?.int, let text = d["text"]?.string else {
+                throw UsageError("\(path): dropped_ops[\(n)] needs role, index and text")
+            }
+            r.droppedOps.append(OpRef(role: role, index: Int(index), text: text))
+        }
+        return r
     }
 
-    /// Runs the saved schedule once; the result says whether it failed again.
-    public func run(options: RunOptions, schedule override: [Int]? = nil) throws -> (CaseResult, CaseRunner) {
+    /// Runs the saved case once; the result says whether it failed again. `schedule` and
+    /// `dropped` override the file's (minimization tries variations this way).
+    public func run(options: RunOptions, schedule override: [Int]? = nil, dropped: [OpRef]? = nil) throws -> (CaseResult, CaseRunner) {
         let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: scenarioFile))
-        guard let c = expand(s, implementations: Array(options.fixtures.keys)).first(where: { $0.name == caseName }) else {
+        guard var c = expand(s, implementations: Array(options.fixtures.keys)).first(where: { $0.name == caseName }) else {
             throw UsageError("case \(caseName) is not an expansion of \(scenarioFile) over \(options.fixtures.keys.sorted())")
         }
+        c.scenario.race = try Self.removing(dropped ?? droppedOps, from: c.scenario.race, file: scenarioFile)
         let runner = CaseRunner(c, options: options)
-        var sched = RecordingScheduler(ReplayScheduler(choices: override ?? schedule))
-        _ = sched.newExecution()
-        runner.scheduler = sched
+        if c.scenario.race != nil {
+            var sched = RecordingScheduler(ReplayScheduler(choices: override ?? schedule))
+            _ = sched.newExecution()
+            runner.scheduler = sched
+        }
         return (runner.run(), runner)
+    }
+
+    /// The race block without the dropped operations (highest index first, so indices hold).
+    static func removing(_ dropped: [OpRef], from race: RaceBlock?, file: String) throws -> RaceBlock? {
+        guard !dropped.isEmpty else { return race }
+        guard var race else { throw UsageError("\(file): the replay drops race operations but the scenario has no race block") }
+        for d in dropped.sorted(by: { ($0.role, $1.index) < ($1.role, $0.index) }) {
+            guard let l = race.ops.firstIndex(where: { $0.role == d.role }), d.index < race.ops[l].steps.count,
+                  race.ops[l].steps[d.index].operation?.text == d.text
+            else {
+                throw UsageError("\(file): the race operation `\(d.text)` of \(d.role) the replay drops is not there any more (the scenario changed)")
+            }
+            race.ops[l].steps.remove(at: d.index)
+        }
+        return race
     }
 
     /// The violation's kind, stripped of pids and schedule numbers, to compare two failures.
@@ -72,28 +115,8 @@ public struct Replay: Sendable {
         return s.replacingOccurrences(of: "pid [0-9]+", with: "pid N", options: .regularExpression)
     }
 
-    /// Fewer preemptions: greedily makes each context switch a "keep running the same role"
-    /// choice and keeps the change while the same violation still happens.
-    public func minimized(options: RunOptions) throws -> Replay {
-        var best = schedule
-        let want = Self.signature(reason)
-        var i = 1
-        while i < best.count {
-            if best[i] != best[i - 1] {
-                var candidate = best
-                candidate[i] = best[i - 1]
-                let (r, runner) = try run(options: options, schedule: candidate)
-                if r.verdict == .fail, Self.signature(r.reason) == want {
-                    best = runner.scheduler?.choices ?? candidate
-                    continue
-                }
-            }
-            i += 1
-        }
-        var out = self
-        out.schedule = best
-        return out
-    }
+    public var preemptions: Int { Self.preemptions(schedule) }
 
-    public var preemptions: Int { zip(schedule, schedule.dropFirst()).filter { $0 != $1 }.count }
+    /// Context switches in a schedule: consecutive choices of different roles.
+    public static func preemptions(_ s: [Int]) -> Int { zip(s, s.dropFirst()).filter { $0 != $1 }.count }
 }

@@ -22,6 +22,12 @@ public struct RunOptions: Sendable {
     /// Where failing cases leave replay files and HTML reports (nil: nowhere).
     public var artifactsDir: String?
 
+    /// Each implementation's full command, extra arguments (a fault switch) included: what a
+    /// replay file records so that it reproduces on its own.
+    public var fixtureCommands: [String: [String]] {
+        Dictionary(uniqueKeysWithValues: fixtures.map { ($0.key, $0.value.argv + (extraFixtureArgs[$0.key] ?? [])) })
+    }
+
     public init(fixtures: [String: FixtureSpec], workDir: String) {
         self.fixtures = fixtures
         self.workDir = workDir

@@ -38,11 +38,27 @@ public struct Suite {
         var results: [CaseResult] = []
         for (i, c) in cases.enumerated() {
             progress(i, cases.count, c.name, nil)
-            let raw = c.scenario.race != nil ? RaceCase(c, options: options).run() : CaseRunner(c, options: options).run()
+            let raw = Self.runCase(c, options: options)
             let r = expectedFailures.apply(raw)
             results.append(r)
             progress(i, cases.count, c.name, r)
         }
         return results
+    }
+
+    /// Runs one case of either kind: a race explores schedules, a scripted case runs once. A
+    /// failing scripted case leaves a replay file (with no choices to replay) and a picture too,
+    /// so every failure, race or not, is rerun by the same `warmcheck replay FILE`.
+    public static func runCase(_ c: ScenarioCase, options: RunOptions) -> CaseResult {
+        if c.scenario.race != nil { return RaceCase(c, options: options).run() }
+        let runner = CaseRunner(c, options: options)
+        var r = runner.run()
+        if r.verdict == .fail || r.verdict == .error {
+            let replay = Replay(scenarioFile: c.scenario.file, caseName: c.name, seed: options.seed, strategy: "script",
+                                schedule: [], reason: r.reason, fixtures: options.fixtureCommands)
+            Artifacts.save(failure: r, replay: replay, timeline: runner.markedTimeline, lanes: runner.laneNames,
+                           options: options, into: &r)
+        }
+        return r
     }
 }

@@ -16,7 +16,8 @@ public struct DFSScheduler: Scheduler {
     var depth = 0
     var preemptions = 0
     var started = false
-    var exhausted = false
+    /// True once every schedule within the preemption bound has been run.
+    public private(set) var exhausted = false
 
     public init(maxPreemptions: Int, budget: Int) {
         self.maxPreemptions = maxPreemptions
