@@ -59,6 +59,12 @@ public final class CaseRunner: @unchecked Sendable {
 
     struct Abort: Error {}
 
+    /// Processes to play the roles instead of starting new ones (set before `run`; a race
+    /// passes one schedule's processes to the next), and, after `run` with
+    /// `handOverProcesses`, the ones this execution left open for the next.
+    var reuse: [String: RoleProcess] = [:]
+    var handOverProcesses = false
+
     public init(_ c: ScenarioCase, options: RunOptions) {
         testCase = c
         self.options = options
@@ -98,13 +104,18 @@ public final class CaseRunner: @unchecked Sendable {
                 throw UsageError("no fixture named \(a.implementation)")
             }
             spec.argv += options.extraFixtureArgs[a.implementation] ?? []
-            roles[a.role] = RoleProcess(role: a.role, impl: a.implementation, spec: spec)
+            if let old = reuse[a.role], old.spec.argv == spec.argv, old.fixture != nil {
+                roles[a.role] = RoleProcess(reusing: old)
+            } else {
+                roles[a.role] = RoleProcess(role: a.role, impl: a.implementation, spec: spec)
+            }
         }
+        reuse = [:]
         // Start every process up front: a fixture that lacks an operation the scenario needs
         // makes the case a skip, decided before anything runs.
         for a in testCase.assignments {
             let rp = roles[a.role]!
-            try startProcess(rp)
+            if rp.fixture == nil { try startProcess(rp) }
             let needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
             var missing = needed.subtracting(rp.operations).sorted()
             missing += scenario.pausePointsUsed(role: a.role).subtracting(rp.pausePoints).sorted().map { "pause point \($0)" }
@@ -125,9 +136,21 @@ public final class CaseRunner: @unchecked Sendable {
     }
 
     func cleanup() {
-        for rp in roles.values { rp.stop() }
+        if handOverProcesses && findings.isEmpty {
+            // Only a clean execution hands its processes on: after a failure or a crash their
+            // state is part of the evidence, and a process that cannot close is not trusted.
+            for (role, rp) in roles where !rp.crashed && rp.pending == nil && rp.fixture.map({ !$0.hasExited }) == true {
+                if let r = try? rp.fixture!.call("close", timeout: options.timeout), r.errorKind == nil { reuse[role] = rp }
+            }
+        }
+        let stopping = roles.filter { reuse[$0.key] !== $0.value }.values
+        for rp in stopping { rp.fixture?.closeInput() }
+        for rp in stopping { rp.stop() }
         unlink(segmentPath)
-        // A creator killed mid-initialisation leaves PATH.init.*: remove those too.
+        // A creator killed mid-initialisation leaves PATH.init.*: remove those too. Only a case
+        // in which a process died or something failed can have one, and listing /dev/shm would
+        // cost every clean race schedule a directory scan.
+        guard !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }) else { return }
         let dir = (segmentPath as NSString).deletingLastPathComponent
         let base = (segmentPath as NSString).lastPathComponent
         for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {

@@ -79,6 +79,20 @@ final class RoleProcess {
         self.spec = spec
     }
 
+    /// A role record for a new case around the process of `old`, which has said hello and closed
+    /// its segment (a race reuses its processes between schedules): what belongs to the process
+    /// carries over, nothing that belongs to the case.
+    init(reusing old: RoleProcess) {
+        role = old.role
+        impl = old.impl
+        spec = old.spec
+        fixture = old.fixture
+        pids = old.fixture.map { [Int64($0.pid)] } ?? []
+        language = old.language
+        operations = old.operations
+        pausePoints = old.pausePoints
+    }
+
     /// Starts a new incarnation and says hello.
     func start(timeout: Double, scratchDir: String) throws {
         let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: scratchDir)

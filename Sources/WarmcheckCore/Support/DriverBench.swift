@@ -19,17 +19,9 @@ public enum DriverBench {
     /// Times `n` round trips of each kind, interleaved in blocks so that both see the same
     /// machine conditions (2 shared vCPUs: scheduling noise is large).
     public static func measure(_ spec: FixtureSpec, echo: [String], n: Int, workDir: String) throws -> Figures {
-        let path = (workDir as NSString).appendingPathComponent("wc-bench-\(spec.name)-\(getpid()).seg")
-        unlink(path)
-        defer { unlink(path) }
-        let fx = try FixtureProcess(spec: spec, timeout: 10, scratchDir: workDir)
-        defer { fx.stop() }
-        _ = try fx.sayHello()
-        _ = try fx.call("create", ["path": .string(path), "geometry": MatrixSequence.geometry])
-        let key = JSON.object(["key_hex": .string(Hex.encode(Array("bench".utf8)))])
-        _ = try fx.call("put", ["key_hex": key["key_hex"]!, "value_hex": .string(Hex.encode([UInt8](repeating: 7, count: 64)))])
-        let ex = try FixtureProcess(spec: FixtureSpec(name: spec.name + "-echo", argv: echo), timeout: 10, scratchDir: workDir)
-        defer { ex.stop() }
+        let rig = try BenchRig(spec, echo: echo, workDir: workDir)
+        let fx = rig.fx, ex = rig.echo
+        let key = JSON.object(["key_hex": rig.key])
         // The echo line has the length of a typical get response, so both move the same bytes.
         let sample = try fx.call("get", key).raw.serialized
         var ops: [Double] = [], echoes: [Double] = []
@@ -50,5 +42,38 @@ public enum DriverBench {
         let o = percentiles(ops), e = percentiles(echoes)
         return Figures(fixture: spec.name, opP50: o.p50, opP99: o.p99, opMean: o.mean,
                        echoP50: e.p50, echoP99: e.p99, echoMean: e.mean)
+    }
+}
+
+/// What both driver benchmarks start from: a fixture with a fresh segment holding one 64-byte
+/// value under `key`, and an echo process of the same binary for the bare ping-pong baseline.
+/// Both processes and the segment go when the rig does.
+final class BenchRig {
+    let fx: FixtureProcess
+    let echo: FixtureProcess
+    let path: String
+    let key = JSON.string(Hex.encode(Array("bench".utf8)))
+    let value = JSON.string(Hex.encode([UInt8](repeating: 7, count: 64)))
+
+    init(_ spec: FixtureSpec, echo argv: [String], workDir: String) throws {
+        path = (workDir as NSString).appendingPathComponent("wc-bench-\(spec.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).seg")
+        unlink(path)
+        fx = try FixtureProcess(spec: spec, timeout: 10, scratchDir: workDir)
+        do {
+            _ = try fx.sayHello()
+            _ = try fx.call("create", ["path": .string(path), "geometry": MatrixSequence.geometry])
+            _ = try fx.call("put", ["key_hex": key, "value_hex": value])
+            echo = try FixtureProcess(spec: FixtureSpec(name: spec.name + "-echo", argv: argv), timeout: 10, scratchDir: workDir)
+        } catch {
+            fx.stop()
+            unlink(path)
+            throw error
+        }
+    }
+
+    deinit {
+        fx.stop()
+        echo.stop()
+        unlink(path)
     }
 }

@@ -96,7 +96,7 @@ public enum Repo {
         p.arguments = [root.appendingPathComponent("scripts/build-fixtures.sh").path]
         let log = root.appendingPathComponent(".build/fixtures-build.log")
         try? FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let h = try FileHandle(forWritingTo: log)
         if quiet {
             p.standardOutput = h

@@ -1,0 +1,121 @@
+import Foundation
+import XCTest
+
+@testable import WarmcheckCore
+import WarmcheckScenario
+
+/// Race blocks on the real fixtures: the reference implementations pass every explored schedule,
+/// a reader with a known bug is caught, its replay fails the same way every time, and the
+/// minimizer removes what the failure does not need.
+final class RaceTests: XCTestCase {
+    var root: URL!
+    var scratch: String!
+
+    override func setUpWithError() throws {
+        root = try XCTUnwrap(Repo.root(), "run the tests from the checkout")
+        let exe = try XCTUnwrap(Repo.referenceFixture("go")).argv[0]
+        guard FileManager.default.isExecutableFile(atPath: exe) else {
+            throw XCTSkip("\(exe) is not built; run scripts/build-fixtures.sh (scripts/test.sh does it first)")
+        }
+        scratch = NSTemporaryDirectory() + "race-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+    }
+
+    var go: FixtureSpec { Repo.referenceFixture("go")! }
+
+    func options(fault: String? = nil) -> RunOptions {
+        var o = RunOptions(fixtures: ["go": go],
+                           workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+        o.timeout = 10
+        o.artifactsDir = scratch
+        if let fault { o.extraFixtureArgs["go"] = ["--fault", fault] }
+        return o
+    }
+
+    func onlyCase(_ s: Scenario) throws -> ScenarioCase {
+        try XCTUnwrap(expand(s, implementations: ["go"]).first)
+    }
+
+    func scenario(_ name: String) throws -> Scenario {
+        try ScenarioParser.parse(contentsOf: root.appendingPathComponent("scenarios/\(name).yaml"))
+    }
+
+    func testReferenceFixtureExploresEveryScheduleAndReachesTheGoals() throws {
+        for name in ["race-read-vs-slot-reuse", "race-two-inserts-one-shard"] {
+            let r = RaceCase(try onlyCase(try scenario(name)), options: options()).run()
+            XCTAssertEqual(r.verdict, .pass, "\(name): \(r.reason)\n\(r.details)")
+            // Depth-first search within its preemption bound ran out of schedules before its budget.
+            XCTAssertEqual(r.stats["exhaustive"], 1, name)
+            XCTAssertGreaterThan(r.stats["schedules"] ?? 0, 1, name)
+        }
+    }
+
+    func testSkippedSecondLoadIsCaughtAndItsReplayFailsTheSameWayEveryTime() throws {
+        let r = RaceCase(try onlyCase(try scenario("race-read-vs-slot-reuse")), options: options(fault: "skip_second_seq_check")).run()
+        XCTAssertEqual(r.verdict, .fail)
+        XCTAssertTrue(r.reason.contains("not linearizable"), r.reason)
+        let path = try XCTUnwrap(r.rerun.components(separatedBy: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'")) })
+        XCTAssertTrue(path.hasSuffix(".replay.json"), r.rerun)
+
+        let replay = try Replay.load(path)
+        XCTAssertEqual(replay.fixtures["go"]?.suffix(2), ["--fault", "skip_second_seq_check"], "the fault must travel with the file")
+        XCTAssertFalse(replay.schedule.isEmpty)
+        // Replay with options built from the file alone, as `warmcheck replay` does.
+        var o = RunOptions(fixtures: ["go": FixtureSpec(name: "go", argv: replay.fixtures["go"]!)], workDir: options().workDir)
+        o.timeout = 10
+        for _ in 0..<10 {
+            let (again, _) = try replay.run(options: o)
+            XCTAssertEqual(again.verdict, .fail)
+            XCTAssertEqual(Replay.signature(again.reason), Replay.signature(replay.reason))
+        }
+        // The same schedule without the fault passes: the replay reproduces the bug, not an accident.
+        var clean = o
+        clean.fixtures["go"] = go
+        XCTAssertEqual(try replay.run(options: clean).0.verdict, .pass)
+
+        let html = try String(contentsOfFile: path.replacingOccurrences(of: ".replay.json", with: ".html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("violation-marker"), "the report must mark the violating event")
+    }
+
+    func testMinimizerDropsAnOperationTheFailureDoesNotNeed() throws {
+        // The slot-reuse race plus a read of an unrelated key that plays no part in the bug.
+        var text = try String(contentsOf: root.appendingPathComponent("scenarios/race-read-vs-slot-reuse.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "reader: [get k]", with: "reader: [get k, get other]")
+        XCTAssertTrue(text.contains("get other"))
+        let file = (scratch as NSString).appendingPathComponent("padded.yaml")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+
+        let r = RaceCase(try onlyCase(try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: file))),
+                         options: options(fault: "skip_second_seq_check")).run()
+        XCTAssertEqual(r.verdict, .fail, r.details)
+        let replay = try Replay.load((scratch as NSString).appendingPathComponent(Artifacts.safe(r.name) + ".replay.json"))
+        var o = options(fault: "skip_second_seq_check")
+        o.artifactsDir = nil
+        let m = try Minimizer(options: o).minimize(replay)
+        XCTAssertTrue(m.replay.droppedOps.contains { $0.text == "get other" && $0.role == "reader" }, "\(m.replay.droppedOps)")
+        XCTAssertLessThanOrEqual(m.replay.preemptions, replay.preemptions)
+        XCTAssertLessThanOrEqual(m.runs, Minimizer(options: o).maxRuns)
+        // The minimized file round-trips and still fails the same way.
+        let path = (scratch as NSString).appendingPathComponent("min.replay.json")
+        try (m.replay.json.pretty + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let (again, _) = try Replay.load(path).run(options: o)
+        XCTAssertEqual(again.verdict, .fail)
+        XCTAssertEqual(Replay.signature(again.reason), Replay.signature(replay.reason))
+    }
+
+    func testAReplayOfAnEditedScenarioIsRefused() throws {
+        let file = (scratch as NSString).appendingPathComponent("r.yaml")
+        try String(contentsOf: root.appendingPathComponent("scenarios/race-read-vs-slot-reuse.yaml"), encoding: .utf8)
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        var replay = Replay(scenarioFile: file, caseName: "race-read-vs-slot-reuse[writer=go,reader=go]", seed: 1,
+                            strategy: "dfs", schedule: [1, 0], reason: "x", fixtures: ["go": go.argv])
+        replay.droppedOps = [.init(role: "reader", index: 0, text: "get something-else")]
+        XCTAssertThrowsError(try replay.run(options: options())) { e in
+            XCTAssertTrue("\(e)".contains("not there any more"), "\(e)")
+        }
+    }
+}
