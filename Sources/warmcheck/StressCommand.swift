@@ -43,7 +43,7 @@ struct StressCommand: ParsableCommand {
     @Option(name: .customLong("export-history"), help: "Write the history in porcupine's Operation JSON shape to this file.")
     var exportHistory: String?
 
-    @Option(name: .customLong("step-log"), help: "Write every operation as JSON lines to this file, and a replay scenario to FILE.yaml.")
+    @Option(name: .customLong("step-log"), help: "Write every operation as JSON lines to this file, and replay scenarios to FILE.yaml (free-running) and FILE.race.yaml (controlled).")
     var stepLog: String?
 
     @Option(help: "Write the summary and verdicts as JSON to this file.")
@@ -124,7 +124,10 @@ struct StressCommand: ParsableCommand {
         if let f = stepLog {
             try writeOutput(StressExport.stepLog(run), to: f)
             try writeOutput(StressExport.scenario(run, name: "stress-replay-seed-\(o.seed)", command: command), to: f + ".yaml")
-            print("step log: \(f); replay scenario: \(f).yaml (warmcheck run \(f).yaml)")
+            try writeOutput(StressExport.scenario(run, name: "stress-race-seed-\(o.seed)", command: command, controlled: true),
+                            to: f + ".race.yaml")
+            print("step log: \(f); replay scenarios: \(f).yaml (free-running) and \(f).race.yaml (controlled interleavings); "
+                  + "run either with warmcheck run")
         }
         if let f = json { try writeOutput(StressExport.summary(run, rep).pretty + "\n", to: f) }
         if rep.verdict == .fail { print("reproduce the operation sequences with: \(command) --step-log FILE") }

@@ -74,6 +74,53 @@ final class StressTests: XCTestCase {
         XCTAssertEqual(sc.roles.count, 3)
         XCTAssertEqual(sc.parallel.reduce(0) { $0 + $1.steps.count }, 400)
         XCTAssertEqual(sc.initSteps.count, 3)
+
+        // The controlled twin: the same operations per role, in a race block the scheduler drives.
+        let raceURL = dir.appendingPathComponent("steps.jsonl.race.yaml")
+        try StressExport.scenario(run, name: "stress-race", command: "warmcheck stress --ops 400", controlled: true)
+            .write(to: raceURL, atomically: true, encoding: .utf8)
+        let rc = try ScenarioParser.parse(contentsOf: raceURL)
+        let race = try XCTUnwrap(rc.race)
+        XCTAssertTrue(rc.parallel.isEmpty)
+        XCTAssertEqual(race.strategy, "pct")
+        for list in sc.parallel {
+            let twin = try XCTUnwrap(race.ops.first { $0.role == list.role })
+            XCTAssertEqual(twin.steps.compactMap(\.operation?.text), list.steps.compactMap(\.operation?.text), list.role)
+        }
+    }
+
+    /// A stress run narrowed to a controlled replay: the exported race, run against a fixture
+    /// whose refresh keeps the old version, fails, and the minimizer keeps only a few operations.
+    func testStressRaceExportNarrowsAFailureToAFewOperations() throws {
+        guard let go = Repo.referenceFixture("go"), FileManager.default.isExecutableFile(atPath: go.argv[0]) else {
+            throw XCTSkip("the Go fixture is not built")
+        }
+        var o = try options(ops: 40, processes: 2)
+        o.fixtures = [go]
+        o.keys = 2
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let dir = NSTemporaryDirectory() + "stress-race-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/race.yaml"
+        try StressExport.scenario(run, name: "stress-race", command: "test", controlled: true).write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: file))
+        let c = try XCTUnwrap(expand(s, implementations: ["go"]).first)
+        var ro = RunOptions(fixtures: ["go": go], workDir: o.workDir)
+        ro.extraFixtureArgs["go"] = ["--fault", "no_version_bump"]
+        ro.artifactsDir = dir
+        let r = RaceCase(c, options: ro).run()
+        // Seed 7's forty operations on two keys write an existing key several times; with the
+        // fault every such write keeps the old version, whatever the interleaving.
+        XCTAssertEqual(r.verdict, .fail, r.reason)
+        let replay = try Replay.load(dir + "/" + Artifacts.safe(c.name) + ".replay.json")
+        ro.artifactsDir = nil
+        let m = try Minimizer(options: ro).minimize(replay)
+        XCTAssertEqual(m.total, run.steps.count)
+        XCTAssertLessThanOrEqual(m.kept.count, 4, "\(m.kept.map(\.text))")
+        let (again, _) = try m.replay.run(options: ro)
+        XCTAssertEqual(Replay.signature(again.reason), Replay.signature(replay.reason))
     }
 
     func testKillRunPassesWithUnknownOutcomes() throws {

@@ -22,9 +22,10 @@ enum Artifacts {
         } else if let m {
             let minPath = base + ".min.replay.json"
             try? (m.replay.json.pretty + "\n").write(toFile: minPath, atomically: true, encoding: .utf8)
-            let dropped = m.replay.droppedOps.map { "`\($0.text)` of \($0.role)" }
-            extra += "\nMinimized in \(m.runs) runs (\(dropped.isEmpty ? "no operation removed" : "without " + dropped.joined(separator: ", ")); "
-                + "\(replay.preemptions) → \(m.replay.preemptions) context switches): warmcheck replay \(shellQuote(minPath))"
+            let kept = m.kept.prefix(8).map { "\($0.role): \($0.text.count > 60 ? $0.text.prefix(57) + "…" : $0.text)" }
+            extra += "\nMinimized in \(m.runs) runs: \(m.kept.count) of \(m.total) race operations kept"
+                + (kept.isEmpty ? "" : " (\(kept.joined(separator: "; "))\(m.kept.count > 8 ? "; …" : ""))")
+                + ", \(replay.preemptions) → \(m.replay.preemptions) context switches: warmcheck replay \(shellQuote(minPath))"
         }
         let html = base + ".html"
         let t = Timeline(title: r0.name, lanes: lanes + ["orchestrator"], events: timeline,

@@ -2,9 +2,9 @@ import Foundation
 import WarmcheckScenario
 
 /// Shrinks a failing race replay while the same violation still happens: first fewer
-/// operations, then fewer preemptions (delta debugging, one element at a time, as Lincheck and
-/// QuickCheck-style shrinkers do). Each accepted step strictly shrinks (one operation fewer, or
-/// fewer context switches), and the number of runs is capped, so it always ends.
+/// operations (delta debugging: halves, quarters, … single operations), then fewer context
+/// switches. Each accepted step strictly shrinks (operations fewer, or fewer context switches),
+/// and the number of runs is capped, so it always ends.
 public struct Minimizer {
     public var options: RunOptions
     /// At most this many replays; each costs a fresh pair of processes and a segment.
@@ -18,6 +18,10 @@ public struct Minimizer {
     public struct Outcome {
         public var replay: Replay
         public var runs: Int
+        /// The race operations the minimized replay still runs, role by role.
+        public var kept: [Replay.OpRef]
+        /// How many race operations the original ran.
+        public var total: Int
     }
 
     public func minimize(_ original: Replay) throws -> Outcome {
@@ -34,15 +38,28 @@ public struct Minimizer {
             return runner.scheduler?.choices ?? schedule
         }
 
-        // Fewer operations: try each race operation out, keeping every removal that still fails.
-        // Later choices may no longer fit; the replay scheduler then falls back to the lowest
-        // runnable role, and the choices actually made become the new schedule.
-        for op in try raceOperations(original) where runs < maxRuns {
-            let dropped = best.droppedOps + [op]
-            if let made = try reproduces(schedule: best.schedule, dropped: dropped) {
-                best.droppedOps = dropped
-                best.schedule = made
+        // Fewer operations, ddmin-style: try to drop chunks of half the operations, then of a
+        // quarter, … down to single ones, keeping every removal that still fails (a race exported
+        // from a stress run has thousands; one at a time would never get through them). Later
+        // choices may no longer fit; the replay scheduler then falls back to the lowest runnable
+        // role, and the choices actually made become the new schedule.
+        let all = try raceOperations(original)
+        var left = all
+        var chunk = max(1, left.count / 2)
+        while runs < maxRuns {
+            var i = 0
+            while i < left.count, runs < maxRuns {
+                let piece = Array(left[i..<min(i + chunk, left.count)])
+                if let made = try reproduces(schedule: best.schedule, dropped: best.droppedOps + piece) {
+                    best.droppedOps += piece
+                    best.schedule = made
+                    left.removeSubrange(i..<min(i + chunk, left.count))
+                } else {
+                    i += chunk
+                }
             }
+            if chunk == 1 { break }
+            chunk /= 2
         }
 
         // Fewer preemptions: make each context switch a "keep running the same role" choice.
@@ -59,7 +76,7 @@ public struct Minimizer {
                 best.schedule = made
             }
         }
-        return Outcome(replay: best, runs: runs)
+        return Outcome(replay: best, runs: runs, kept: left, total: all.count)
     }
 
     /// Every operation of the case's race block, role by role (indices of the original lists).

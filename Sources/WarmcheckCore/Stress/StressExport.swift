@@ -24,9 +24,12 @@ public enum StressExport {
     }
 
     /// The run as a scenario: one role per process (replacements are roles of their own), all
-    /// opened in `init`, each role's operations as its `parallel:` list. `warmcheck run FILE`
-    /// replays the same operations per process; the interleaving is the machine's again.
-    public static func scenario(_ run: StressRun, name: String, command: String) -> String {
+    /// opened in `init`, each role's operations in its order. `controlled: false` gives a
+    /// `parallel:` part (the machine interleaves them again); `controlled: true` a `race:` block,
+    /// so warmcheck's scheduler explores their interleavings at every pause point, and a failure
+    /// becomes a replay file that reproduces every time and a minimized one without the
+    /// operations it does not need (docs/STRESS.md, "Narrowing a failure").
+    public static func scenario(_ run: StressRun, name: String, command: String, controlled: Bool = false) -> String {
         let g = run.geometry
         let roles = run.processes
         let participants = min(4096, max(Int(g.participantCapacity), roles.count + 8))
@@ -49,16 +52,22 @@ public enum StressExport {
         for p in roles { y += "  - p\(p.index): \(p.index == 0 ? "create" : "open")\n" }
         var perRole: [Int: [StressStep]] = [:]
         for s in run.steps { perRole[s.process, default: []].append(s) }
-        if !perRole.isEmpty {
+        guard !perRole.isEmpty else { return y }
+        if controlled {
+            // PCT with depth 3 finds any bug that needs at most two ordering constraints with
+            // probability ≥ 1/(n·k²) per schedule (Burckhardt et al.); raise `schedules` for more.
+            y += "race:\n  strategy: pct\n  depth: 3\n  schedules: 100\n  ops:\n"
+        } else {
             y += "parallel:\n"
-            for p in roles {
-                guard let steps = perRole[p.index], !steps.isEmpty else { continue }
-                y += "  p\(p.index):\n"
-                for s in steps {
-                    y += "    - \(s.op.rawValue) \(hex(s.key))"
-                    if let v = s.value { y += " \(hex(v))" }
-                    y += "   # \(s.outcome)\(s.killed ? ", killed mid-call" : "")\n"
-                }
+        }
+        let indent = controlled ? "    " : "  "
+        for p in roles {
+            guard let steps = perRole[p.index], !steps.isEmpty else { continue }
+            y += "\(indent)p\(p.index):\n"
+            for s in steps {
+                y += "\(indent)  - \(s.op.rawValue) \(hex(s.key))"
+                if let v = s.value { y += " \(hex(v))" }
+                y += "   # \(s.outcome)\(s.killed ? ", killed mid-call" : "")\n"
             }
         }
         return y
