@@ -52,8 +52,11 @@ g_fail=$(grep -cE '^\s*--- FAIL' "$logs/go-test.log" || true)
 r_pass=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$logs/rust-test.log" | awk '{s+=$4} END {print s+0}')
 r_fail=$(grep -oE '[0-9]+ failed;' "$logs/rust-test.log" | awk '{s+=$1} END {print s+0}')
 # XCTest prints "Executed N tests, with M failures"; Swift Testing "Test run with N tests ... passed/failed".
-s_total=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | awk '{print $2+0}' | sort -n | tail -1)
-s_fail=$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$logs/swift-test.log" | awk '{print $5+0}' | sort -n | tail -1)
+# (with skipped tests it reads "Executed N tests, with K tests skipped and M failures"; skipped
+# ones are benchmarks behind WARMCHECK_BENCH and count as neither).
+xct='Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?'
+s_total=$(grep -oE "$xct" "$logs/swift-test.log" | awk '{n = $2; if ($7 == "skipped") n -= $5; print n}' | sort -n | tail -1)
+s_fail=$(grep -oE "$xct" "$logs/swift-test.log" | awk '{print $(NF-1)+0}' | sort -n | tail -1)
 st_total=$(grep -oE 'Test run with [0-9]+ tests?' "$logs/swift-test.log" | tail -1 | awk '{print $4+0}')
 c_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/scenarios.log" | tail -1)
 c_pass=$(echo "$c_line" | awk '{print $1+0}'); c_fail=$(echo "$c_line" | awk '{print $3+0}')

@@ -26,6 +26,32 @@ final class JSONTests: XCTestCase {
         }
     }
 
+    /// The parser's fast paths (plain strings, short integers) must agree with the careful ones.
+    func testNumbersAndStringsAtTheEdges() throws {
+        let j = try JSON.parse(#"[0,-0,7,-7,123456789012345678,1234567890123456789,-9223372036854775808,9223372036854775807,"#
+            + #"9223372036854775808,1e3,-1.5,"","plain","a\tb","midAdle","é"]"#)
+        let a = try XCTUnwrap(j.array)
+        XCTAssertEqual(a[0], .int(0))
+        XCTAssertEqual(a[1], .int(0))
+        XCTAssertEqual(a[2], .int(7))
+        XCTAssertEqual(a[3], .int(-7))
+        XCTAssertEqual(a[4], .int(123_456_789_012_345_678))
+        XCTAssertEqual(a[5], .int(1_234_567_890_123_456_789))
+        XCTAssertEqual(a[6], .int(Int64.min))
+        XCTAssertEqual(a[7], .int(Int64.max))
+        XCTAssertEqual(a[8], .double(9_223_372_036_854_775_808))
+        XCTAssertEqual(a[9], .double(1000))
+        XCTAssertEqual(a[10], .double(-1.5))
+        XCTAssertEqual(a[11], .string(""))
+        XCTAssertEqual(a[12], .string("plain"))
+        XCTAssertEqual(a[13], .string("a\tb"))
+        XCTAssertEqual(a[14], .string("midAdle"))
+        XCTAssertEqual(a[15], .string("é"))
+        for bad in ["-", "[-]", "\"a\u{01}\"", "\"tab\there\"", "nul", "[tru]"] {
+            XCTAssertThrowsError(try JSON.parse(bad), bad)
+        }
+    }
+
     func testDeepNestingIsRefusedNotACrash() {
         let deep = String(repeating: "[", count: 100_000)
         XCTAssertThrowsError(try JSON.parse(deep))

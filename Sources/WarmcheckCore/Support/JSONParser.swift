@@ -11,7 +11,12 @@ struct JSONParser {
     }
 
     mutating func skipSpace() {
-        while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
     }
 
     mutating func value(depth: Int) throws -> JSON {
@@ -28,12 +33,12 @@ struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: String) throws {
-        let w = Array(word.utf8)
-        guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else {
+    mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= bytes.count, word.withUTF8Buffer({ $0.elementsEqual(bytes[pos..<pos + n]) }) else {
             throw error("expected \(word)")
         }
-        pos += w.count
+        pos += n
     }
 
     mutating func object(depth: Int) throws -> JSON {
@@ -94,7 +99,19 @@ struct JSONParser {
 
     mutating func string() throws -> String {
         pos += 1
-        var out = [UInt8]()
+        // Fast path: most strings (keys, hex, names) have no escapes; decode them in one go.
+        // Every step of a controlled race parses a line, so this matters (docs/BENCHMARKS.md).
+        let start = pos
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                return String(decoding: bytes[start..<pos - 1], as: UTF8.self)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            pos += 1
+        }
+        var out = Array(bytes[start..<pos])
         while true {
             guard pos < bytes.count else { throw error("unterminated string") }
             let c = bytes[pos]
@@ -148,6 +165,12 @@ struct JSONParser {
                 continue
             }
             break
+        }
+        if isInt, pos - start <= 18, pos > start, bytes[start] != UInt8(ascii: "-") || pos - start > 1 {
+            // Up to 18 digits cannot overflow Int64: no String on the common path.
+            var v: Int64 = 0
+            for c in bytes[(bytes[start] == UInt8(ascii: "-") ? start + 1 : start)..<pos] { v = v * 10 + Int64(c - 48) }
+            return .int(bytes[start] == UInt8(ascii: "-") ? -v : v)
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         if text.isEmpty || text == "-" { pos = start; throw error("unexpected character") }
