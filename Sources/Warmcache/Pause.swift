@@ -38,10 +38,24 @@ public enum PausePoint: String, CaseIterable, Sendable {
 /// operation's thread.
 public typealias PauseHook = @Sendable (PausePoint) -> Void
 
+/// Whether the pause points are compiled in: true in every normal build. Only the
+/// benchmark-only condition `WARMCACHE_NO_PAUSE_POINTS` (`-Xswiftc -DWARMCACHE_NO_PAUSE_POINTS`)
+/// compiles them out, so that scripts/bench-pause-cost.sh can measure what they cost without a
+/// hook; never build the harness or a fixture that way (pause hooks would be ignored).
+#if WARMCACHE_NO_PAUSE_POINTS
+public let pausePointsCompiled = false
+#else
+public let pausePointsCompiled = true
+#endif
+
 extension WarmCache {
-    /// Call the pause hook, if any, at `point`.
+    /// Call the pause hook, if any, at `point`. Every pause point goes through here, so this is
+    /// the single switch for `WARMCACHE_NO_PAUSE_POINTS`, under which the body is empty and the
+    /// inlined call disappears.
     @inline(__always)
     func at(_ point: PausePoint) {
+        #if !WARMCACHE_NO_PAUSE_POINTS
         if let h = pauseHook { h(point) }
+        #endif
     }
 }

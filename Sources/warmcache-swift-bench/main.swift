@@ -2,7 +2,11 @@
 // 64 B and 1 KiB values, against a same-run baseline: a Swift Dictionary<[UInt8],[UInt8]>
 // lookup of the same value. Read the figures as ratios; absolute numbers depend on the machine.
 //
-//   swift run -c release warmcache-swift-bench [--path /dev/shm/...] [--batches N]
+//   swift run -c release warmcache-swift-bench [--path /dev/shm/...] [--batches N] [--get-hit-only]
+//
+// --get-hit-only measures only get-hit of a 64 B value and prints one key=value line, so that
+// scripts/bench-pause-cost.sh can run many short rounds of a normal build against one built with
+// -Xswiftc -DWARMCACHE_NO_PAUSE_POINTS (pause points compiled out).
 
 import Foundation
 import Warmcache
@@ -44,11 +48,13 @@ func measure(batches: Int, batchSize: Int, _ op: (Int) -> Void) -> Result {
 
 var path = "/dev/shm/warmcache-swift-bench-\(getpid())"
 var batches = 2000
+var getHitOnly = false
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
     case "--path": path = it.next() ?? path
     case "--batches": batches = Int(it.next() ?? "") ?? batches
+    case "--get-hit-only": getHitOnly = true
     default: print("unknown option \(a)"); exit(2)
     }
 }
@@ -64,6 +70,24 @@ defer { cache.close(); unlink(path) }
 
 let nKeys = 256
 let keys: [[UInt8]] = (0..<nKeys).map { Array("bench:key:\($0)".utf8) }
+if getHitOnly {
+    // The loop of the "get-hit 64 B" figure below, alone.
+    let value = [UInt8]((0..<64).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+    for k in keys {
+        guard cache.put(k, value).isOK else { print("preload failed"); exit(1) }
+    }
+    let g = measure(batches: batches, batchSize: 100) { i in
+        let r = cache.get(keys[i & (nKeys - 1)])
+        guard case .hit(let h) = r else { fatalError("miss") }
+        blackHole(h.value.count)
+    }
+    print("get-hit-64 lang=swift pause_points_compiled=\(pausePointsCompiled) "
+          + String(format: "p50_ns=%.2f p99_ns=%.2f gets_per_s=%.0f", g.p50, g.p99, g.opsPerSec))
+    cache.close()
+    unlink(path)
+    exit(0)
+}
+print("pause points compiled in: \(pausePointsCompiled)")
 print("warmcache-swift-bench: \(nKeys) keys, \(batches) batches, segment \(path)")
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 print(pad("case", 28) + "     p50 ns     p99 ns          ops/s")

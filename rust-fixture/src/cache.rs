@@ -223,13 +223,29 @@ impl Cache {
         self.pause = hook;
     }
 
-    /// Calls the pause hook at `point`. One predictable branch without a hook.
+    /// Calls the pause hook at `point`. One predictable branch without a hook. Every pause point
+    /// goes through here, so this is the single switch for the benchmark-only feature
+    /// `no-pause-points` (see `PAUSE_POINTS_COMPILED`).
+    #[cfg(not(feature = "no-pause-points"))]
     #[inline(always)]
     pub(crate) fn pause_at(&self, point: PausePoint) {
         if let Some(h) = &self.pause {
             h(point);
         }
     }
+
+    /// Whether a pause hook is installed (always false with `no-pause-points`): hot loops test
+    /// it once and run a copy compiled without pause points when it is false.
+    #[inline(always)]
+    pub(crate) fn pausing(&self) -> bool {
+        cfg!(not(feature = "no-pause-points")) && self.pause.is_some()
+    }
+
+    /// With `no-pause-points` the call is an empty inline function the compiler removes, so
+    /// scripts/bench-pause-cost.sh can compare a normal build against one without the points.
+    #[cfg(feature = "no-pause-points")]
+    #[inline(always)]
+    pub(crate) fn pause_at(&self, _point: PausePoint) {}
 
     /// The fault switches this handle runs with (empty in real use).
     pub fn faults(&self) -> Faults {

@@ -61,7 +61,7 @@ pub mod trace;
 
 pub use cache::{Cache, Hit, HitInfo, Lookup, Provenance, PutOptions, PutOutcome};
 pub use faults::{Fault, Faults};
-pub use pause::{PauseHook, PausePoint};
+pub use pause::{PauseHook, PausePoint, PAUSE_POINTS_COMPILED};
 pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};

@@ -75,3 +75,9 @@ impl PausePoint {
 
 /// A pause hook: called on the operation's thread each time it reaches a point.
 pub type PauseHook = Arc<dyn Fn(PausePoint) + Send + Sync>;
+
+/// Whether the pause points are compiled in: true in every normal build. Only the benchmark-only
+/// cargo feature `no-pause-points` (never default, never for the harness, which relies on the
+/// points) makes `Cache::pause_at` an empty function, so that scripts/bench-pause-cost.sh can
+/// measure what the points cost without a hook; the bench prints this to prove which build ran.
+pub const PAUSE_POINTS_COMPILED: bool = !cfg!(feature = "no-pause-points");

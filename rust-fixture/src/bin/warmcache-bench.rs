@@ -4,11 +4,15 @@
 //!
 //! Latency is measured per batch (`BATCH` operations timed together with `Instant`) and divided
 //! by the batch size, so timer overhead does not dominate; p50/p99 are over batches.
+//!
+//! `warmcache-bench --get-hit-only [PATH]` measures only `get_into` hits of a 64-byte value and
+//! prints one `key=value` line, so that scripts/bench-pause-cost.sh can run many short rounds of
+//! a normal build against one with the `no-pause-points` feature.
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use warmcache::{Cache, CreateOptions, Geometry, PutOptions};
+use warmcache::{Cache, CreateOptions, Geometry, PutOptions, PAUSE_POINTS_COMPILED};
 
 const KEYS: usize = 256;
 const BATCH: usize = 1000;
@@ -52,13 +56,50 @@ fn print(name: &str, f: &Figures, baseline: Option<&Figures>) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| format!("/dev/shm/warmcache-bench-{}", std::process::id()));
+    let mut get_hit_only = false;
+    let mut path = None;
+    for a in std::env::args().skip(1) {
+        match a.as_str() {
+            "--get-hit-only" => get_hit_only = true,
+            _ if a.starts_with("--") => {
+                eprintln!("usage: warmcache-bench [--get-hit-only] [PATH]");
+                std::process::exit(2);
+            }
+            _ => path = Some(a),
+        }
+    }
+    let path = path.unwrap_or_else(|| format!("/dev/shm/warmcache-bench-{}", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let cache = Cache::create(&path, Geometry::default(), CreateOptions::default()).expect("create segment");
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("bench:key:{i:08}").into_bytes()).collect();
+    if get_hit_only {
+        // The loop of the "warmcache get_into (hit)" figure below, 64-byte values only; assert!
+        // (not debug_assert!) so that a miss cannot pass for a fast hit. Same code in both builds.
+        let value: Vec<u8> = (0..64usize).map(|i| (i * 31 + 64) as u8).collect();
+        for k in &keys {
+            cache.put(k, &value, PutOptions::default()).expect("put");
+        }
+        let mut out = Vec::with_capacity(64);
+        let hit = measure(SAMPLES, BATCH, |s| {
+            for i in 0..BATCH {
+                let k = &keys[(s * BATCH + i) % KEYS];
+                let info = cache.get_into(black_box(k), &mut out);
+                assert!(info.is_some());
+                black_box((&info, &out));
+            }
+        });
+        println!(
+            "get-hit-64 lang=rust pause_points_compiled={PAUSE_POINTS_COMPILED} p50_ns={:.2} p99_ns={:.2} gets_per_s={:.0}",
+            hit.p50, hit.p99, hit.per_sec
+        );
+        drop(cache);
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
     println!("warmcache-bench: default geometry {:?}", cache.geometry());
+    println!("pause points compiled in: {PAUSE_POINTS_COMPILED}");
     println!("segment {path}, {KEYS} keys, {BATCH} ops per latency sample, {SAMPLES} samples\n");
 
-    let keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("bench:key:{i:08}").into_bytes()).collect();
     for size in [64usize, 1024] {
         let value: Vec<u8> = (0..size).map(|i| (i * 31 + size) as u8).collect();
         for k in &keys {
