@@ -34,7 +34,7 @@ let package = Package(
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "WarmcheckModel", "WarmcheckScenario"]
+            dependencies: ["Warmcache", "CWarmcacheShim", "WarmcheckModel", "WarmcheckScenario"]
         ),
         .executableTarget(
             name: "warmcheck",

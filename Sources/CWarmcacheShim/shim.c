@@ -187,3 +187,22 @@ const char *wc_errno_name(int err) {
     snprintf(buf, sizeof buf, "E%d", err);
     return buf;
 }
+
+_Static_assert(sizeof(wc_cpu_mask) == sizeof(cpu_set_t), "wc_cpu_mask must hold a cpu_set_t");
+
+int wc_affinity_get(wc_cpu_mask *out) {
+    return sched_getaffinity(0, sizeof(cpu_set_t), (cpu_set_t *)out) == 0 ? 0 : -errno;
+}
+
+int wc_affinity_set(const wc_cpu_mask *mask) {
+    return sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)mask) == 0 ? 0 : -errno;
+}
+
+int wc_affinity_pin_here(void) {
+    int cpu = sched_getcpu();
+    if (cpu < 0) return -errno;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0 ? cpu : -errno;
+}

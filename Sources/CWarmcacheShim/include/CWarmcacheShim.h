@@ -28,6 +28,17 @@ int wc_ofd_setlk(int fd, int64_t start);
 /// conflicting lock, 0 = unlocked, -errno on error.
 int wc_ofd_getlk_is_locked(int fd, int64_t start);
 
+/// The calling thread's CPU affinity mask as opaque bytes (a cpu_set_t: 1024 CPUs). Not part of
+/// the protocol: warmcheck pins a controlled race to one CPU, since only one of its processes
+/// runs at a time and a wake-up across CPUs of an idle VM costs several times a step.
+typedef struct { uint64_t bits[16]; } wc_cpu_mask;
+/// sched_getaffinity of the calling thread. 0 or -errno.
+int wc_affinity_get(wc_cpu_mask *out);
+/// sched_setaffinity of the calling thread. 0 or -errno.
+int wc_affinity_set(const wc_cpu_mask *mask);
+/// Pins the calling thread to the CPU it is running on. That CPU's number, or -errno.
+int wc_affinity_pin_here(void);
+
 /// flock(fd, op). 0 or -errno.
 int wc_flock(int fd, int op);
 int wc_lock_ex(void);   /* LOCK_EX */

@@ -222,14 +222,15 @@ public final class FixtureProcess: @unchecked Sendable {
         return try readLine(deadline: Date().addingTimeInterval(defaultTimeout), during: "echo", timeout: defaultTimeout)
     }
 
+    /// The same bytes JSON.serialized would give (keys sorted), without building a tree: a
+    /// resume is what a controlled race sends at every step.
+    static func resumeLine(id: Int64) -> String { #"{"args":{},"id":"# + String(id) + #","op":"resume"}"# + "\n" }
+
     /// Lets an operation that stopped at its pause point go on; returns what it then produced.
     public func resume(_ pausedID: Int64, timeout: Double? = nil) throws -> CallResult {
         let id = nextID
         nextID += 1
-        // The same bytes JSON.serialized would give (keys sorted), without building a tree: a
-        // resume is what a controlled race sends at every step.
-        let line = #"{"args":{},"id":"# + String(id) + #","op":"resume"}"# + "\n"
-        try writeAll(Array(line.utf8), during: "resume")
+        try writeAll(Array(Self.resumeLine(id: id).utf8), during: "resume")
         return try receive(id: pausedID, during: "resume", timeout: timeout ?? defaultTimeout)
     }
 
@@ -327,7 +328,7 @@ public final class FixtureProcess: @unchecked Sendable {
         // first, then back off to 2 ms (a fixed 2 ms poll cost every race schedule ~2 ms per
         // process, a third of its time; see docs/BENCHMARKS.md).
         var pause: UInt32 = 50
-        repeat {
+        while true {
             var status: Int32 = 0
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid {
@@ -336,10 +337,11 @@ public final class FixtureProcess: @unchecked Sendable {
                 return true
             }
             if r < 0 { return true }
+            // Deadline before sleeping: `hasExited` (0 s) must not sleep at all.
+            if Date() >= end { return false }
             usleep(pause)
             pause = min(pause * 2, 2000)
-        } while Date() < end
-        return false
+        }
     }
 
     private func stopHung() -> String {

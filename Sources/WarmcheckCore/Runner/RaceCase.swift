@@ -22,6 +22,10 @@ public struct RaceCase {
     }
 
     public func run() -> CaseResult {
+        CPUPin.onOneCPU(explore)
+    }
+
+    func explore() -> CaseResult {
         let race = testCase.scenario.race!
         let steps = race.ops.reduce(0) { $0 + $1.steps.count } * 6
         var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: seed, schedules: race.schedules,

@@ -85,12 +85,12 @@ public struct Replay: Sendable {
         }
         c.scenario.race = try Self.removing(dropped ?? droppedOps, from: c.scenario.race, file: scenarioFile)
         let runner = CaseRunner(c, options: options)
-        if c.scenario.race != nil {
-            var sched = RecordingScheduler(ReplayScheduler(choices: override ?? schedule))
-            _ = sched.newExecution()
-            runner.scheduler = sched
-        }
-        return (runner.run(), runner)
+        guard c.scenario.race != nil else { return (runner.run(), runner) }
+        var sched = RecordingScheduler(ReplayScheduler(choices: override ?? schedule))
+        _ = sched.newExecution()
+        runner.scheduler = sched
+        // On one CPU, as the exploration that found it ran (RaceCase).
+        return (CPUPin.onOneCPU(runner.run), runner)
     }
 
     /// The race block without the dropped operations (highest index first, so indices hold).

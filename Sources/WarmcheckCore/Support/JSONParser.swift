@@ -43,9 +43,13 @@ struct JSONParser {
 
     mutating func object(depth: Int) throws -> JSON {
         pos += 1
-        var out: [String: JSON] = [:]
+        // Pairs first, then one dictionary of the right size: growing it key by key rehashed
+        // every key several times, the largest cost of parsing a driver response.
+        var pairs: [(String, JSON)] = []
+        pairs.reserveCapacity(8)
+        func built() -> JSON { .object(Dictionary(pairs, uniquingKeysWith: { _, later in later })) }
         skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(out) }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([:]) }
         while true {
             skipSpace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a key") }
@@ -54,11 +58,11 @@ struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
             skipSpace()
-            out[k] = try value(depth: depth + 1)
+            pairs.append((k, try value(depth: depth + 1)))
             skipSpace()
             guard pos < bytes.count else { throw error("unterminated object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(out) }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return built() }
             throw error("expected ',' or '}'")
         }
     }

@@ -36,7 +36,13 @@ public enum RaceBench {
 
     /// Times `n` resumes of `refresh` and `get` run in step mode (`pause_at: "*"`) against `n`
     /// echo round trips, interleaved in blocks of 100 so both see the same machine conditions.
+    /// Both kinds run with the orchestrator and the fixtures on one CPU, as a race does
+    /// (CPUPin): the step is measured as the runner takes it.
     public static func measureStep(_ spec: FixtureSpec, echo: [String], n: Int, workDir: String) throws -> StepFigures {
+        try CPUPin.onOneCPU { try measurePinnedStep(spec, echo: echo, n: n, workDir: workDir) }
+    }
+
+    static func measurePinnedStep(_ spec: FixtureSpec, echo: [String], n: Int, workDir: String) throws -> StepFigures {
         let rig = try BenchRig(spec, echo: echo, workDir: workDir)
         let fx = rig.fx, ex = rig.echo, key = rig.key, value = rig.value
         let sample = #"{"id":12345,"paused":"refresh.after_payload"}"#
@@ -88,7 +94,7 @@ public enum RaceBench {
     static func jsonCost(answer: String, reps: Int = 2000) throws -> Double {
         let t0 = MonotonicClock.now()
         for i in 0..<reps {
-            let line = JSON.object(["id": .int(Int64(i)), "op": "resume", "args": .object([:])]).serialized + "\n"
+            let line = FixtureProcess.resumeLine(id: Int64(i))
             let j = try JSON.parse(answer)
             if j["paused"] == nil { _ = try DriverResponse(j) }
             precondition(!line.isEmpty)  // uses the line, so the optimizer keeps the work
@@ -144,6 +150,10 @@ public enum RaceBench {
     /// timing each: this keeps CaseRunner untouched at the price of
     /// mirroring its order here. If `run()` gains a phase, this breakdown must follow.
     public static func breakdown(_ c: ScenarioCase, options: RunOptions, executions: Int) throws -> Breakdown {
+        try CPUPin.onOneCPU { try pinnedBreakdown(c, options: options, executions: executions) }
+    }
+
+    static func pinnedBreakdown(_ c: ScenarioCase, options: RunOptions, executions: Int) throws -> Breakdown {
         let scenario = c.scenario, race = scenario.race!
         var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: options.seed, schedules: executions,
                                                      depth: race.depth, preemptions: race.preemptions,
