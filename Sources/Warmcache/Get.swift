@@ -27,9 +27,9 @@ public struct Provenance: Codable, Sendable, Equatable {
     }
 }
 
-/// A value found by `get`.
-public struct Hit: Sendable, Equatable {
-    public var value: [UInt8]
+/// Everything a hit reports besides the value bytes: what `get(_:into:)` returns, so that a
+/// caller reusing its value buffer gets the metadata without an allocation.
+public struct HitInfo: Sendable, Equatable {
     /// Served after `expires_at_ns`, within the grace window (§12).
     public var stale: Bool
     /// This reader's T7 made the slot STALE: it is the one asked to recompute.
@@ -42,6 +42,38 @@ public struct Hit: Sendable, Equatable {
     public var provenance: Provenance
     public var shard: Int
     public var slot: Int
+
+    public init(stale: Bool, refreshRequested: Bool, version: UInt64, originTag: UInt32, expiresAt: UInt64,
+                staleUntil: UInt64, writtenAt: UInt64, provenance: Provenance, shard: Int, slot: Int) {
+        self.stale = stale
+        self.refreshRequested = refreshRequested
+        self.version = version
+        self.originTag = originTag
+        self.expiresAt = expiresAt
+        self.staleUntil = staleUntil
+        self.writtenAt = writtenAt
+        self.provenance = provenance
+        self.shard = shard
+        self.slot = slot
+    }
+}
+
+/// A value found by `get`: the bytes and what the record says about them. `hit.version` and the
+/// other HitInfo fields read through, so callers see one flat value.
+@dynamicMemberLookup
+public struct Hit: Sendable, Equatable {
+    public var value: [UInt8]
+    public var info: HitInfo
+
+    public init(value: [UInt8], info: HitInfo) {
+        self.value = value
+        self.info = info
+    }
+
+    public subscript<T>(dynamicMember field: WritableKeyPath<HitInfo, T>) -> T {
+        get { info[keyPath: field] }
+        set { info[keyPath: field] = newValue }
+    }
 }
 
 /// The result of `get`.
@@ -71,22 +103,40 @@ extension WarmCache {
     /// Look `key` up without locks or waiting (§9.2). Never traps on garbage: impossible words,
     /// lengths past capacity and bad checksums are misses (counted as corrupt).
     public func get(_ key: [UInt8]) -> Lookup {
-        guard !isClosed else { return .miss }
-        return key.withUnsafeBytes { getImpl($0) }
+        // An empty buffer has no capacity, so the copy allocates exactly the value's size.
+        var value: [UInt8] = []
+        guard let info = get(key, into: &value) else { return .miss }
+        return .hit(Hit(value: value, info: info))
     }
 
+    /// `get(_:)` into a caller-owned buffer: `value` is overwritten with the value's bytes, reusing
+    /// its capacity (no allocation when it is already large enough and not shared), and left empty
+    /// on a miss. A service that keeps one buffer per thread allocates nothing per hit.
+    public func get(_ key: [UInt8], into value: inout [UInt8]) -> HitInfo? {
+        guard !isClosed else {
+            value.removeAll(keepingCapacity: true)
+            return nil
+        }
+        return key.withUnsafeBytes { getImpl($0, into: &value) }
+    }
+
+    /// Every miss of getImpl goes through here, so `value` never leaks a copy from a torn pass,
+    /// a corrupt record or a previous hit.
     @inline(__always)
-    private func countMiss(_ shardOff: Int) -> Lookup {
+    private func countMiss(_ shardOff: Int, _ value: inout [UInt8]) -> HitInfo? {
+        value.removeAll(keepingCapacity: true)
         words.fetchAddRelaxed(shardOff + Layout.SH_MISSES, 1)   // relaxed: advisory counter
-        return .miss
+        return nil
     }
 
-    func getImpl(_ kb: UnsafeRawBufferPointer) -> Lookup {
+    /// The one read algorithm behind both gets. On a hit `value` holds the value; on a miss it is
+    /// empty (its capacity kept).
+    func getImpl(_ kb: UnsafeRawBufferPointer, into value: inout [UInt8]) -> HitInfo? {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         let shardOff = layout.shardOffset(s)
         // A key of impossible length cannot be in the segment.
-        guard kb.count >= 1, kb.count <= layout.keyCapacity else { return countMiss(shardOff) }
+        guard kb.count >= 1, kb.count <= layout.keyCapacity else { return countMiss(shardOff, &value) }
         let cap = layout.participantCapacity
 
         for _ in 0..<Layout.READ_RETRIES {
@@ -119,11 +169,10 @@ extension WarmCache {
                 let writer = words.loadRelaxed(rec + Layout.REC_WRITER)
                 let writerStart = words.loadRelaxed(rec + Layout.REC_WRITER_START_TIME)
                 let vlen = Int(info & 0xFFFF_FFFF)
-                var value: [UInt8] = []
                 var sum: UInt64 = 0
                 let lengthBad = vlen > layout.valueCapacity
                 if !lengthBad {
-                    (value, sum) = words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED)
+                    sum = words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED, into: &value)
                 }
                 at(.getBetweenSeqReads)
                 // FAULT skip_second_seq_check: the torn-read bug of a seqlock reader that trusts
@@ -142,7 +191,7 @@ extension WarmCache {
                 if lengthBad || version == 0 || (sum != checksum && !faults.contains(.ignoreChecksum)) {
                     // Stable snapshot with bad contents: real corruption. Never return it.
                     corruptCount.wrappingIncrement(ordering: .relaxed)
-                    return countMiss(shardOff)
+                    return countMiss(shardOff, &value)
                 }
                 // Expiry (§12).
                 var stale = false
@@ -153,7 +202,7 @@ extension WarmCache {
                         // FAULT stale_forever (evaluated only for an expired record): the bug of a
                         // reader that forgets stale_until_ns and serves an expired value for ever.
                         guard now < staleUntil || faults.contains(.staleForever) else {
-                            return countMiss(shardOff)   // expired past its grace
+                            return countMiss(shardOff, &value)   // expired past its grace
                         }
                         stale = true
                         if k1 == .ready {
@@ -171,14 +220,14 @@ extension WarmCache {
                 let refOff = slotOff + Layout.SLOT_REFERENCED
                 if words.loadRelaxed(refOff) == 0 { words.storeRelaxed(refOff, 1) }
                 words.fetchAddRelaxed(shardOff + (stale ? Layout.SH_STALE_HITS : Layout.SH_HITS), 1)
-                return .hit(Hit(value: value, stale: stale, refreshRequested: refreshRequested, version: version,
-                                originTag: UInt32(truncatingIfNeeded: info >> 32), expiresAt: expires,
-                                staleUntil: staleUntil, writtenAt: writtenAt,
-                                provenance: Provenance(writer: writer, startTime: writerStart), shard: s, slot: j))
+                return HitInfo(stale: stale, refreshRequested: refreshRequested, version: version,
+                               originTag: UInt32(truncatingIfNeeded: info >> 32), expiresAt: expires,
+                               staleUntil: staleUntil, writtenAt: writtenAt,
+                               provenance: Provenance(writer: writer, startTime: writerStart), shard: s, slot: j)
             }
-            if !retry { return countMiss(shardOff) }
+            if !retry { return countMiss(shardOff, &value) }
         }
         // All retries used: contended.
-        return countMiss(shardOff)
+        return countMiss(shardOff, &value)
     }
 }

@@ -134,31 +134,70 @@ struct SharedWords: @unchecked Sendable {
     /// the words as they are copied. Returns the bytes and `WCH64(bytes, seed)`.
     @inline(__always)
     func copyBytes(_ off: Int, count: Int, seed: UInt64) -> ([UInt8], UInt64) {
+        var out: [UInt8] = []
+        let sum = copyBytes(off, count: count, seed: seed, into: &out)
+        return (out, sum)
+    }
+
+    /// Copy `count` bytes starting at `off` into `out` (overwritten, `count` bytes long after),
+    /// with relaxed word loads, hashing the words as they are copied. Returns `WCH64(bytes, seed)`.
+    /// `out`'s buffer is reused when it is large enough and not shared, so a caller that keeps
+    /// its buffer allocates nothing.
+    @inline(__always)
+    func copyBytes(_ off: Int, count: Int, seed: UInt64, into out: inout [UInt8]) -> UInt64 {
         let n = WCH64.wordCount(count)
+        // The only bounds check of the loads below (they use wordUnchecked): a corrupt length
+        // must never let a reader load past the mapping.
         precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
         var h = WCH64.start(seed: seed, length: count)
-        let out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-            let raw = UnsafeMutableRawBufferPointer(buf)
-            let full = count >> 3
-            var i = 0
-            while i < full {
-                let w = wordUnchecked(off + i * 8).load(ordering: .relaxed)
-                h = WCH64.absorb(h, w)
-                raw.storeBytes(of: w.littleEndian, toByteOffset: i * 8, as: UInt64.self)
-                i += 1
+        if out.capacity < count {
+            // An allocation is needed anyway: build the array uninitialized rather than
+            // zero-filling it first (this is every hit of the allocating get).
+            out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+                h = copyWords(off, count: count, hash: h, to: UnsafeMutableRawBufferPointer(buf))
+                initialized = count
             }
-            if full < n {
-                let w = wordUnchecked(off + full * 8).load(ordering: .relaxed)
-                h = WCH64.absorb(h, w)
-                var k = 0
-                while full * 8 + k < count {
-                    raw[full * 8 + k] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(k)))
-                    k += 1
-                }
+        } else {
+            // Array has no uninitialized resize: shrink, or zero-fill only the growth, within the
+            // capacity (neither allocates for a unique buffer). Equal sizes, the steady state of
+            // a reused buffer, do neither.
+            if out.count > count {
+                out.removeSubrange(count...)
+            } else if out.count < count {
+                out.append(contentsOf: repeatElement(0, count: count - out.count))
             }
-            initialized = count
+            out.withUnsafeMutableBytes { h = copyWords(off, count: count, hash: h, to: $0) }
         }
-        return (out, WCH64.finish(h))
+        return WCH64.finish(h)
+    }
+
+    /// The copy loop of `copyBytes`, which has bounds-checked `off..<off + wordCount(count) * 8`.
+    /// Shared bytes are read only as whole words with relaxed atomic loads (never a plain load or
+    /// memcpy of shared memory: a concurrent writer makes that a data race, undefined behaviour,
+    /// while a torn atomic copy is merely wrong and is caught by the seqlock and checksum).
+    /// `raw` holds at least `count` bytes; returns the updated (unfinished) hash.
+    @inline(__always)
+    private func copyWords(_ off: Int, count: Int, hash h0: UInt64, to raw: UnsafeMutableRawBufferPointer) -> UInt64 {
+        var h = h0
+        let n = WCH64.wordCount(count)
+        let full = count >> 3
+        var i = 0
+        while i < full {
+            let w = wordUnchecked(off + i * 8).load(ordering: .relaxed)
+            h = WCH64.absorb(h, w)
+            raw.storeBytes(of: w.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+            i += 1
+        }
+        if full < n {
+            let w = wordUnchecked(off + full * 8).load(ordering: .relaxed)
+            h = WCH64.absorb(h, w)
+            var k = 0
+            while full * 8 + k < count {
+                raw[full * 8 + k] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(k)))
+                k += 1
+            }
+        }
+        return h
     }
 }
 

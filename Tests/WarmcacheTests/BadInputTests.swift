@@ -178,6 +178,51 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(c.get(bytes("k")).value, bytes("new"))
     }
 
+    func testGetIntoGarbageValueLength() throws {
+        let p = try fresh()
+        let c = try WarmCache.open(path: p)
+        defer { c.close() }
+        XCTAssertTrue(c.put(bytes("k"), bytes("value")).isOK)
+        XCTAssertTrue(c.put(bytes("other"), Array(repeating: 3, count: 200)).isOK)
+        let (off, _, _) = try slotOf(c, bytes("k"))
+        let st = StateWord(raw: readWord(p, at: off))
+        let rec = c.layout.recordOffset(off, st.active)
+        var buf: [UInt8] = []
+        // Just past the capacity (the bounds check itself) and far past the mapping: both are
+        // corrupt misses, like get's, with nothing copied and the buffer emptied.
+        for (n, len) in [UInt64(small.valueCapacity) + 1, 0xFFFF_FFFF].enumerated() {
+            XCTAssertNotNil(c.get(bytes("other"), into: &buf))
+            patchWord(p, at: rec + Layout.REC_VALUE_INFO, len)
+            XCTAssertNil(c.get(bytes("k"), into: &buf), "value_len \(len)")
+            XCTAssertEqual(buf, [])
+            XCTAssertEqual(c.stats().corrupt, UInt64(2 * n + 1))
+            XCTAssertEqual(c.get(bytes("k")), .miss)
+            XCTAssertEqual(c.stats().corrupt, UInt64(2 * n + 2))
+        }
+        XCTAssertTrue(c.put(bytes("k"), bytes("new")).isOK)
+        XCTAssertEqual(c.get(bytes("k"), into: &buf)?.version, c.get(bytes("k")).hit?.version)
+        XCTAssertEqual(buf, bytes("new"))
+    }
+
+    func testGetIntoBadChecksum() throws {
+        let p = try fresh()
+        let c = try WarmCache.open(path: p)
+        defer { c.close() }
+        XCTAssertTrue(c.put(bytes("k"), bytes("value-value")).isOK)
+        let (off, _, _) = try slotOf(c, bytes("k"))
+        let st = StateWord(raw: readWord(p, at: off))
+        let rec = c.layout.recordOffset(off, st.active)
+        patch(p, at: rec + Layout.REC_VALUE + 3, [0x58])
+        // The bytes were copied before the checksum failed: they must not be left behind.
+        var buf = bytes("previous")
+        XCTAssertNil(c.get(bytes("k"), into: &buf))
+        XCTAssertEqual(buf, [])
+        XCTAssertEqual(c.stats().corrupt, 1)
+        patch(p, at: rec + Layout.REC_VALUE + 3, [UInt8(ascii: "u")])
+        XCTAssertNotNil(c.get(bytes("k"), into: &buf))
+        XCTAssertEqual(buf, bytes("value-value"))
+    }
+
     func testGarbageKeyLength() throws {
         let p = try fresh()
         let c = try WarmCache.open(path: p)

@@ -79,6 +79,126 @@ final class CacheTests: XCTestCase {
         XCTAssertEqual(Set(d.entries.map(\.key)), [bytes("k"), bytes("empty")])
     }
 
+    // MARK: get(_:into:)
+
+    func testGetIntoMatchesGet() throws {
+        let (c, _) = try make(sim: 1_000)
+        defer { c.close() }
+        XCTAssertTrue(c.put(bytes("k"), bytes("value"), options: PutOptions(ttlNs: 100, graceNs: 50, originTag: 7)).isOK)
+        XCTAssertTrue(c.put(bytes("empty"), []).isOK)
+        XCTAssertTrue(c.put(bytes("odd"), bytes("thirteen-byte")).isOK)   // a partial last word
+        XCTAssertTrue(c.put(bytes("full"), (0..<256).map { UInt8(truncatingIfNeeded: $0 &* 7) }).isOK)
+        var buf: [UInt8] = []
+        for key in ["k", "empty", "odd", "full", "k"] {
+            let hit = try XCTUnwrap(c.get(bytes(key)).hit, key)
+            let info = try XCTUnwrap(c.get(bytes(key), into: &buf), key)
+            XCTAssertEqual(info, hit.info, key)
+            XCTAssertEqual(buf, hit.value, key)
+            XCTAssertEqual(Hit(value: buf, info: info), hit, key)
+        }
+        XCTAssertEqual(buf, bytes("value"))
+        let fresh = try XCTUnwrap(c.get(bytes("k"), into: &buf))
+        XCTAssertEqual(fresh.originTag, 7)
+        XCTAssertEqual(fresh.expiresAt, 1_100)
+        XCTAssertEqual(fresh.staleUntil, 1_150)
+        XCTAssertEqual(fresh.writtenAt, 1_000)
+        XCTAssertEqual(fresh.provenance.participant, 1)
+        XCTAssertFalse(fresh.stale)
+        // Expiry (§12) goes through the same path: get(into:) can be the reader whose T7 asks for
+        // the refresh, and a later plain get sees STALE without being asked.
+        try c.setSimClock(1_100)
+        let stale = try XCTUnwrap(c.get(bytes("k"), into: &buf))
+        XCTAssertTrue(stale.stale)
+        XCTAssertTrue(stale.refreshRequested)
+        XCTAssertEqual(buf, bytes("value"))
+        let hit = try XCTUnwrap(c.get(bytes("k")).hit)
+        XCTAssertTrue(hit.stale)
+        XCTAssertFalse(hit.refreshRequested)
+        XCTAssertEqual(c.get(bytes("k"), into: &buf), hit.info)
+        try c.setSimClock(1_150)
+        XCTAssertEqual(c.get(bytes("k")), .miss)
+        XCTAssertNil(c.get(bytes("k"), into: &buf))
+        XCTAssertEqual(buf, [])
+        // Both count the same way.
+        let t = c.stats().totals
+        XCTAssertEqual(t.hits, 10 + 1)
+        XCTAssertEqual(t.staleHits, 3)
+        XCTAssertEqual(t.misses, 2)
+    }
+
+    func testGetIntoReusesBuffer() throws {
+        let (c, _) = try make()
+        defer { c.close() }
+        let sizes = [256, 256, 64, 13, 0, 200, 1, 256]
+        let values = sizes.enumerated().map { i, n in (0..<n).map { UInt8(truncatingIfNeeded: $0 &+ i) } }
+        for (i, v) in values.enumerated() { XCTAssertTrue(c.put(bytes("s\(i)"), v).isOK) }
+        var buf: [UInt8] = []
+        XCTAssertNotNil(c.get(bytes("s0"), into: &buf))
+        XCTAssertEqual(buf, values[0])
+        let capacity = buf.capacity
+        let base = buf.withUnsafeBufferPointer { $0.baseAddress }
+        // Hits of equal or smaller size, in any order, stay in the first buffer.
+        for (i, v) in values.enumerated() {
+            XCTAssertNotNil(c.get(bytes("s\(i)"), into: &buf), "s\(i)")
+            XCTAssertEqual(buf, v, "s\(i)")
+            XCTAssertEqual(buf.capacity, capacity, "s\(i)")
+            XCTAssertEqual(buf.withUnsafeBufferPointer { $0.baseAddress }, base, "s\(i)")
+        }
+        // A buffer the caller reserved up front is used from the first hit.
+        var reserved: [UInt8] = []
+        reserved.reserveCapacity(256)
+        let reservedBase = reserved.withUnsafeBufferPointer { $0.baseAddress }
+        let reservedCapacity = reserved.capacity
+        for i in [2, 0, 3] {
+            XCTAssertNotNil(c.get(bytes("s\(i)"), into: &reserved))
+            XCTAssertEqual(reserved, values[i])
+            XCTAssertEqual(reserved.withUnsafeBufferPointer { $0.baseAddress }, reservedBase)
+            XCTAssertEqual(reserved.capacity, reservedCapacity)
+        }
+        // Value semantics hold: a copy the caller kept is not overwritten (the buffer is shared,
+        // so this hit copies on write instead of reusing it).
+        let kept = buf
+        XCTAssertNotNil(c.get(bytes("s2"), into: &buf))
+        XCTAssertEqual(kept, values[7])
+        XCTAssertEqual(buf, values[2])
+        // A buffer too small grows to hold the value.
+        var tiny: [UInt8] = [1, 2, 3]
+        XCTAssertNotNil(c.get(bytes("s5"), into: &tiny))
+        XCTAssertEqual(tiny, values[5])
+    }
+
+    func testGetIntoMissEmptiesBuffer() throws {
+        let (c, p) = try make()
+        defer { c.close() }
+        XCTAssertTrue(c.put(bytes("k"), Array(repeating: 5, count: 100)).isOK)
+        var buf: [UInt8] = []
+        XCTAssertNotNil(c.get(bytes("k"), into: &buf))
+        let capacity = buf.capacity
+        let misses = c.stats().totals.misses
+        // Absent, impossible key lengths, then removed: every kind of miss empties the buffer
+        // (keeping its capacity) and counts like get's.
+        for key in [bytes("absent"), [], Array(repeating: 1, count: Int(small.keyCapacity) + 1)] {
+            XCTAssertNil(c.get(key, into: &buf))
+            XCTAssertEqual(buf, [])
+            XCTAssertEqual(buf.capacity, capacity)
+            XCTAssertNotNil(c.get(bytes("k"), into: &buf))
+            XCTAssertEqual(buf.count, 100)
+        }
+        XCTAssertEqual(c.stats().totals.misses, misses + 3)
+        XCTAssertEqual(c.invalidate(bytes("k")), .ok(removed: true))
+        XCTAssertNil(c.get(bytes("k"), into: &buf))
+        XCTAssertEqual(buf, [])
+        XCTAssertEqual(c.get(bytes("k")), .miss)
+        // A closed handle misses without touching the (unmapped) segment.
+        let other = try WarmCache.open(path: p)
+        XCTAssertTrue(other.put(bytes("k"), bytes("v")).isOK)
+        XCTAssertNotNil(other.get(bytes("k"), into: &buf))
+        other.close()
+        XCTAssertNil(other.get(bytes("k"), into: &buf))
+        XCTAssertEqual(buf, [])
+        XCTAssertEqual(other.get(bytes("k")), .miss)
+    }
+
     func testInvalidateAndEvict() throws {
         let (c, _) = try make()
         defer { c.close() }

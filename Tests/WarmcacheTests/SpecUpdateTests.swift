@@ -17,6 +17,13 @@ final class PointRecorder: @unchecked Sendable {
     func take() -> [String] { lock.lock(); defer { list = []; lock.unlock() }; return list }
 }
 
+/// True the first time only: a pause hook that acts once, though a retry passes its point again.
+final class RacedOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func first() -> Bool { lock.lock(); defer { done = true; lock.unlock() }; return !done }
+}
+
 final class SpecUpdateTests: XCTestCase {
     var paths: [String] = []
     override func tearDown() { paths.forEach(removeFile); paths = [] }
@@ -198,6 +205,53 @@ final class SpecUpdateTests: XCTestCase {
         XCTAssertTrue(a.put(bytes("g"), bytes("v3")).isOK)
         XCTAssertEqual(r.take(), [])
         XCTAssertEqual(PausePoint.allNames.count, 12)
+    }
+
+    func testGetIntoPassesThePausePoints() throws {
+        let (a, _) = try make(oneWindow)
+        defer { a.close() }
+        let r = PointRecorder()
+        a.pauseHook = r.hook
+        XCTAssertTrue(a.put(bytes("k"), bytes("v1")).isOK)
+        _ = r.take()
+        var buf: [UInt8] = []
+        XCTAssertNotNil(a.get(bytes("k"), into: &buf))
+        XCTAssertEqual(r.take(), ["get.after_key_match", "get.between_seq_reads"])
+        XCTAssertNil(a.get(bytes("absent"), into: &buf))
+        XCTAssertEqual(r.take(), [])
+    }
+
+    /// Two refreshes by another handle between a reader's copy and its second state load: the
+    /// copy is of a record that is then rewritten, so the reader must retry (into the same
+    /// buffer, now with a value of another length); FAULT skip_second_seq_check returns the copy.
+    func testGetIntoRetriesARacedCopy() throws {
+        for faulty in [false, true] {
+            let (a, p) = try make(oneWindow, name: "\(#function)\(faulty)")
+            defer { a.close() }
+            let writer = try open(p)
+            defer { writer.close() }
+            let reader = try open(p, faults: faulty ? .skipSecondSeqCheck : [])
+            defer { reader.close() }
+            let old = Array(repeating: UInt8(1), count: 64)
+            let new = bytes("thirteen-byte")
+            guard case .ok(let v1, _, _, _) = a.put(bytes("k"), old) else { return XCTFail("put") }
+            let raced = RacedOnce()
+            reader.pauseHook = { [raced] point in
+                guard point == .getBetweenSeqReads, raced.first() else { return }
+                _ = writer.put(bytes("k"), bytes("intermediate"))
+                _ = writer.put(bytes("k"), new)
+            }
+            var buf: [UInt8] = []
+            let info = try XCTUnwrap(reader.get(bytes("k"), into: &buf))
+            if faulty {
+                XCTAssertEqual(buf, old)
+                XCTAssertEqual(info.version, v1)
+            } else {
+                XCTAssertEqual(buf, new)
+                XCTAssertEqual(info, a.get(bytes("k")).hit?.info)
+                XCTAssertGreaterThan(info.version, v1)
+            }
+        }
     }
 
     func testPauseHookGivenAtOpenSeesTheSweep() throws {
