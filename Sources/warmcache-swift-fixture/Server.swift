@@ -314,9 +314,9 @@ final class Server: @unchecked Sendable {
             let c = try requireCache()
             let d = c.dump()
             let entries: [[String: Any]] = d.entries.map { e in
-                ["shard": e.shard, "slot": e.slot, "state": e.state, "seq": UInt64(e.seq), "key_hex": toHex(e.key),
+                ["shard": e.shard, "slot": e.slot, "state": e.state, "seq": UInt64(e.seq), "key_hex": Hex.encode(e.key),
                  "hit": !e.expired, "stale": e.stale, "expired": e.expired, "refresh_requested": false,
-                 "value_hex": toHex(e.value), "version": e.version, "origin_tag": UInt64(e.originTag),
+                 "value_hex": Hex.encode(e.value), "version": e.version, "origin_tag": UInt64(e.originTag),
                  "expires_at_ns": e.expiresAt, "stale_until_ns": e.staleUntil, "written_at_ns": e.writtenAt,
                  "writer": writerJSON(e.provenance)]
             }
@@ -351,7 +351,7 @@ final class Server: @unchecked Sendable {
     // MARK: JSON helpers
 
     func hitJSON(_ h: Hit) -> [String: Any] {
-        ["hit": true, "stale": h.stale, "refresh_requested": h.refreshRequested, "value_hex": toHex(h.value),
+        ["hit": true, "stale": h.stale, "refresh_requested": h.refreshRequested, "value_hex": Hex.encode(h.value),
          "version": h.version, "origin_tag": UInt64(h.originTag), "expires_at_ns": h.expiresAt,
          "stale_until_ns": h.staleUntil, "written_at_ns": h.writtenAt, "writer": writerJSON(h.provenance),
          "shard": h.shard, "slot": h.slot]
@@ -390,7 +390,7 @@ final class Server: @unchecked Sendable {
 
     func hex(_ a: [String: Any], _ k: String) throws -> [UInt8] {
         let s = try str(a, k)
-        guard let b = fromHex(s) else { throw RequestError.bad("field '\(k)' is not a hex string") }
+        guard let b = Hex.decode(s) else { throw RequestError.bad("field '\(k)' is not a hex string") }
         return b
     }
 
@@ -433,35 +433,3 @@ final class Server: @unchecked Sendable {
     }
 }
 
-func toHex(_ b: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(b.count * 2)
-    for x in b {
-        out.append(digits[Int(x >> 4)])
-        out.append(digits[Int(x & 15)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
-func fromHex(_ s: String) -> [UInt8]? {
-    let u = Array(s.utf8)
-    guard u.count % 2 == 0 else { return nil }
-    func nib(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 48...57: return c - 48
-        case 97...102: return c - 87
-        case 65...70: return c - 55
-        default: return nil
-        }
-    }
-    var out = [UInt8]()
-    out.reserveCapacity(u.count / 2)
-    var i = 0
-    while i < u.count {
-        guard let hi = nib(u[i]), let lo = nib(u[i + 1]) else { return nil }
-        out.append(hi << 4 | lo)
-        i += 2
-    }
-    return out
-}

@@ -38,24 +38,9 @@ public enum JUnitReport {
 
     static func fmt(_ s: Double) -> String { String(format: "%.3f", s) }
 
-    /// XML-escapes text, dropping characters XML 1.0 cannot carry at all (fixture stderr may hold any byte).
-    static func esc(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for u in s.unicodeScalars {
-            switch u {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n", "\t", "\r": out.unicodeScalars.append(u)
-            case _ where u.value < 0x20 || (0xFFFE...0xFFFF).contains(u.value): out += "\u{FFFD}"
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
+    /// XML-escapes text; characters XML 1.0 cannot carry (fixture stderr may hold any byte)
+    /// become U+FFFD. The same escaping as the HTML report's, which must also parse as XML.
+    static func esc(_ s: String) -> String { HTMLReport.esc(s) }
 }
 
 /// The JSON report: every case with its verdict and duration, and the summary.
