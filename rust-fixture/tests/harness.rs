@@ -89,30 +89,17 @@ fn reader_keeps_its_snapshot_across_a_single_refresh() {
 
 #[test]
 fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let p = TmpPath::new("crash");
     let path = p.path().to_str().unwrap().to_string();
     let geometry = serde_json::json!({"shard_count": 4, "slots_per_shard": 16, "key_capacity": 32,
         "value_capacity": 256, "probe_window": 4, "participant_capacity": 16});
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    for req in [
+    let out = run_fixture(&[
         serde_json::json!({"id": 1, "op": "hello"}),
         serde_json::json!({"id": 2, "op": "create", "args": {"path": path, "geometry": geometry}}),
         serde_json::json!({"id": 3, "op": "put", "args": {"key_hex": "6b", "value_hex": "01"}}),
         serde_json::json!({"id": 4, "op": "put", "args": {"key_hex": "6b", "value_hex": "02", "crash_at": "refresh.after_payload"}}),
         serde_json::json!({"id": 5, "op": "put", "args": {"key_hex": "6c", "value_hex": "03", "crash_at": "put.after_key"}}),
-    ] {
-        writeln!(stdin, "{req}").unwrap();
-    }
-    drop(stdin);
-    let out = child.wait_with_output().unwrap();
+    ]);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGKILL));
     let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
@@ -150,21 +137,12 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
 
 #[test]
 fn crash_holding_the_insert_lock() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
     let p = TmpPath::new("crashlock");
     drop(create(&p, small()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{}", serde_json::json!({"id": 1, "op": "open", "args": {"path": p.path()}})).unwrap();
-    writeln!(stdin, "{}", serde_json::json!({"id": 2, "op": "put", "args": {"key_hex": "6c", "value_hex": "03", "crash_at": "put.after_key"}})).unwrap();
-    drop(stdin);
-    child.wait().unwrap();
+    run_fixture(&[
+        serde_json::json!({"id": 1, "op": "open", "args": {"path": p.path()}}),
+        serde_json::json!({"id": 2, "op": "put", "args": {"key_hex": "6c", "value_hex": "03", "crash_at": "put.after_key"}}),
+    ]);
     let c = open(&p);
     // The dead process held the shard lock and a WRITING claim on l: both are reclaimed.
     assert!(!c.get(b"l").is_hit());

@@ -42,9 +42,7 @@ fn active_value_offset(c: &Cache, p: &TmpPath, key: &[u8]) -> u64 {
 
 #[test]
 fn insert_reuses_a_dead_writers_keyless_claim() {
-    use std::io::Write;
     use std::os::unix::process::ExitStatusExt;
-    use std::process::{Command, Stdio};
     let p = TmpPath::new("victim");
     let c = Cache::create(p.path(), one_window(4), CreateOptions { trace: true, ..Default::default() }).unwrap();
     for k in [b"a", b"b", b"c"] {
@@ -52,17 +50,11 @@ fn insert_reuses_a_dead_writers_keyless_claim() {
     }
     // A second process claims the last EMPTY slot for "d" and dies right after the claim: a
     // WRITING slot with no key, which find() can never reach.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
-        .arg("serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "{}", serde_json::json!({"id": 1, "op": "open", "args": {"path": p.path()}})).unwrap();
-    writeln!(stdin, "{}", serde_json::json!({"id": 2, "op": "put", "args": {"key_hex": "64", "value_hex": "01", "crash_at": "put.after_claim"}})).unwrap();
-    drop(stdin);
-    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+    let out = run_fixture(&[
+        serde_json::json!({"id": 1, "op": "open", "args": {"path": p.path()}}),
+        serde_json::json!({"id": 2, "op": "put", "args": {"key_hex": "64", "value_hex": "01", "crash_at": "put.after_claim"}}),
+    ]);
+    assert_eq!(out.status.signal(), Some(libc::SIGKILL));
     let s = c.stats().totals;
     assert_eq!((s.occupancy.get(State::Ready), s.occupancy.get(State::Writing), s.occupancy.get(State::Empty)), (3, 1, 0));
     let _ = c.take_events();

@@ -81,3 +81,24 @@ pub fn fix_checksum(p: &Path) {
     f.read_exact_at(&mut b, 0).unwrap();
     poke(p, 136, wch64(&b, HEADER_SEED));
 }
+
+/// Runs the fixture binary in serve mode on `requests` (one JSON line each, then end of input)
+/// and waits for it: a request with `crash_at` makes it SIGKILL itself there, which is how these
+/// tests leave a dead participant's claims and locks behind. Returns its status and stdout.
+pub fn run_fixture(requests: &[serde_json::Value]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the fixture");
+    let mut stdin = child.stdin.take().unwrap();
+    for req in requests {
+        // A fixture that died at its crash point closes the pipe: later writes may fail.
+        let _ = writeln!(stdin, "{req}");
+    }
+    drop(stdin);
+    child.wait_with_output().expect("wait for the fixture")
+}
