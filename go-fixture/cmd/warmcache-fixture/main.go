@@ -221,12 +221,6 @@ func (s *server) writeLine(b []byte) {
 	}
 }
 
-// pausedLine is the notification of DRIVER.md "Pausing at a pause point".
-type pausedLine struct {
-	ID     json.RawMessage `json:"id"`
-	Paused string          `json:"paused"`
-}
-
 // pauseHere is the pause of DRIVER.md "Pausing at a pause point", called from the pause hook
 // inside the operation of request id: it writes the notification, then reads requests from
 // stdin (the main loop's reader) until a resume, which returns to the operation (the resume
@@ -237,7 +231,15 @@ func (s *server) pauseHere(id json.RawMessage, point string) {
 	if id == nil {
 		id = json.RawMessage("null")
 	}
-	b, _ := json.Marshal(pausedLine{ID: id, Paused: point})
+	// Built by hand, not by encoding/json: a controlled race sends one of these per step. id is
+	// the request's own id (already valid JSON) and point one of the fixed names of PausePoints
+	// (plain ASCII), so no escaping is needed. The line is {"id": N, "paused": POINT}.
+	b := make([]byte, 0, 48+len(id)+len(point))
+	b = append(b, `{"id":`...)
+	b = append(b, id...)
+	b = append(b, `,"paused":"`...)
+	b = append(b, point...)
+	b = append(b, `"}`...)
 	s.writeLine(b)
 	for {
 		line, err := s.in.ReadBytes('\n')
