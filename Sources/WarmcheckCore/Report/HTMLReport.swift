@@ -587,7 +587,7 @@ public enum HTMLReport {
     .kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 11px; color: var(--muted); }
     h1 { font-size: 21px; margin: 2px 0 6px; }
     h2 { font-size: 15px; margin: 14px 0 6px; }
-    .violation-line { margin: 4px 0 10px; color: var(--red); }
+    .violation-line { margin: 4px 0 10px; color: var(--red); overflow-wrap: anywhere; }
     .violation-line code { background: #fdecec; padding: 1px 5px; border-radius: 3px; }
     .badge { background: var(--red); color: #fff; font-weight: 700; font-size: 11px; text-transform: uppercase; letter-spacing: .06em; padding: 2px 7px; border-radius: 3px; }
     .rerun { display: flex; align-items: stretch; gap: 0; max-width: 100%; }

@@ -18,7 +18,7 @@ enum Artifacts {
         var extra = "\n\nReplay this exact case: warmcheck replay \(shellQuote(replayPath))"
         let m = replay.schedule.isEmpty ? nil : try? Minimizer(options: options).minimize(replay)
         if let m, m.replay.schedule == replay.schedule, m.replay.droppedOps.isEmpty {
-            extra += "\nMinimization: no operation or context switch can go (\(m.runs) runs); this schedule is minimal"
+            extra += "\nMinimization: no operation or context switch could be removed (\(m.runs) runs)"
         } else if let m {
             let minPath = base + ".min.replay.json"
             try? (m.replay.json.pretty + "\n").write(toFile: minPath, atomically: true, encoding: .utf8)
