@@ -89,6 +89,25 @@ final class StressTests: XCTestCase {
         }
     }
 
+    /// The final counters are checked against the answers: a fixture that calls every insert a
+    /// refresh (its answers rewritten by sed; the segment still counts inserts) fails the run,
+    /// while linearizability, which does not model `created`, has nothing to say.
+    func testCountersCatchAFixtureThatMiscountsInserts() throws {
+        guard let go = Repo.referenceFixture("go"), FileManager.default.isExecutableFile(atPath: go.argv[0]) else {
+            throw XCTSkip("the Go fixture is not built")
+        }
+        let liar = FixtureSpec(name: "liar", argv: ["/bin/sh", "-c", "\(go.argv[0]) serve --trace | sed -u 's/\"created\":true/\"created\":false/g'"])
+        var o = try options(ops: 300, processes: 2)
+        o.fixtures = [liar]
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        XCTAssertTrue(rep.linearizability?.verdict.isOk == true)
+        XCTAssertEqual(rep.verdict, .fail, rep.lines.joined(separator: "\n"))
+        XCTAssertTrue(rep.counterProblems.contains { $0.hasPrefix("inserts = ") }, "\(rep.counterProblems)")
+        XCTAssertTrue(rep.lines.contains { $0.hasPrefix("Counters: DISAGREE") })
+    }
+
     /// A stress run narrowed to a controlled replay: the exported race, run against a fixture
     /// whose refresh keeps the old version, fails, and the minimizer keeps only a few operations.
     func testStressRaceExportNarrowsAFailureToAFewOperations() throws {

@@ -44,34 +44,13 @@ extension CaseRunner {
     /// Counters agree with what happened: every get, put and removal the fixtures answered is
     /// counted exactly once; operations of unknown outcome widen the allowed range.
     func checkCounters(_ t: Counters, where_: String) {
-        var a = accounting
         // An operation stopped at a pause point may already have counted itself.
         let paused = roles.values.filter { $0.pending != nil }.count
-        a.unknownGets += paused
-        a.unknownPuts += paused
-        a.unknownRemovals += paused
-        var wrong: [String] = []
-        func range(_ name: String, _ got: UInt64, _ lo: Int, _ slack: Int, atLeastOnly: Bool = false) {
-            let hi = lo + slack
-            if got < UInt64(lo) || (!atLeastOnly && got > UInt64(hi)) {
-                wrong.append("\(name) = \(got), expected \(atLeastOnly ? "≥ \(lo)" : lo == hi ? "\(lo)" : "\(lo)…\(hi)")")
-            }
-        }
-        range("hits", t.hits, a.fresh, a.unknownGets)
-        range("stale_hits", t.staleHits, a.stale, a.unknownGets)
-        range("misses", t.misses, a.misses, a.unknownGets)
-        range("inserts", t.inserts, a.inserts, a.unknownPuts)
-        range("refreshes", t.refreshes, a.refreshes, a.unknownPuts)
-        range("invalidations", t.invalidations, a.invalidations, a.unknownRemovals)
-        // Evictions also happen under pressure (CLOCK), which no operation reports by itself.
-        range("evictions", t.evictions, a.evictions, 0, atLeastOnly: true)
+        let wrong = accounting.disagreements(with: t, inFlight: paused)
         guard !wrong.isEmpty else { return }
         conformance("counters disagree with what happened \(where_): \(wrong[0])",
                     "PROTOCOL.md §6 defines each counter; from the answers the fixtures gave, \(where_):\n"
-                        + wrong.map { "  \($0)" }.joined(separator: "\n")
-                        + "\n  (seen: \(a.fresh) fresh hits, \(a.stale) stale hits, \(a.misses) misses, \(a.inserts) inserts, "
-                        + "\(a.refreshes) refreshes, \(a.invalidations) invalidations, \(a.evictions) evictions; "
-                        + "\(a.unknownGets + a.unknownPuts + a.unknownRemovals) operations of unknown outcome)")
+                        + wrong.map { "  \($0)" }.joined(separator: "\n") + "\n  (seen: \(accounting.seen))")
     }
 
     func checkCoverage() {

@@ -2,13 +2,6 @@ import Foundation
 import WarmcheckModel
 import WarmcheckScenario
 
-/// What the orchestrator itself saw happen, kept to check the segment's counters against.
-struct Accounting {
-    var fresh = 0, stale = 0, misses = 0, unknownGets = 0
-    var inserts = 0, refreshes = 0, unknownPuts = 0
-    var invalidations = 0, evictions = 0, unknownRemovals = 0
-}
-
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
@@ -23,24 +16,7 @@ extension CaseRunner {
         default: return
         }
         let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
-        switch output {
-        case .unknown:
-            switch o.op {
-            case .get: accounting.unknownGets += 1
-            case .put, .refresh: accounting.unknownPuts += 1
-            default: accounting.unknownRemovals += 1
-            }
-        case .hit(_, _, let stale):
-            if stale { accounting.stale += 1 } else { accounting.fresh += 1 }
-        case .miss:
-            accounting.misses += 1
-        case .ok:
-            if r?.result["created"]?.bool == true { accounting.inserts += 1 } else { accounting.refreshes += 1 }
-        case .removed(let removed):
-            if removed { if o.op == .invalidate { accounting.invalidations += 1 } else { accounting.evictions += 1 } }
-        case .fail:
-            break
-        }
+        accounting.note(op: o.op.rawValue, r, output: output)
         history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,
                                        returnAt: r == nil ? nil : ret))
     }

@@ -12,6 +12,8 @@ public struct StressReport: Sendable {
     public var transitionViolations: [Violation] = []
     public var transitionsChecked = 0
     public var invariantProblems: [String] = []
+    /// Final counters outside the range the answers allow (PROTOCOL.md §6).
+    public var counterProblems: [String] = []
     /// Problems a killed process legitimately leaves behind (abandoned claims).
     public var ignoredProblems: [String] = []
     public var harnessError: String?
@@ -20,7 +22,7 @@ public struct StressReport: Sendable {
 
     public var verdict: Verdict {
         if let l = linearizability, l.verdict.isIllegal { return .fail }
-        if !transitionViolations.isEmpty || !invariantProblems.isEmpty { return .fail }
+        if !transitionViolations.isEmpty || !invariantProblems.isEmpty || !counterProblems.isEmpty { return .fail }
         if harnessError != nil { return .error }
         if let l = linearizability, l.verdict.isUnknown { return .error }
         return linearizability == nil ? .error : .pass
@@ -68,6 +70,8 @@ public enum StressCheck {
             }
         }
         let totals = run.inspection?.totals
+        // Counters against the answers; a harness error stops the run with operations in flight.
+        if let t = totals, run.harnessError == nil { rep.counterProblems = run.accounting.disagreements(with: t) }
         rep.allowSilentRemoval = (totals?.evictions ?? 0) > 0 || (totals?.expirations ?? 0) > 0
 
         // Transitions: every reported transition, per slot by seq, plus the final state words.
@@ -121,6 +125,13 @@ public enum StressCheck {
             }
             if rep.transitionViolations.count > 5 { s += "\n  … \(rep.transitionViolations.count - 5) more" }
             rep.lines.append(s)
+        }
+        if !rep.counterProblems.isEmpty {
+            rep.lines.append("Counters: DISAGREE with the answers (PROTOCOL.md §6):\n"
+                             + rep.counterProblems.map { "  \($0)" }.joined(separator: "\n")
+                             + "\n  (seen: \(run.accounting.seen))")
+        } else if totals != nil && run.harnessError == nil {
+            rep.lines.append("Counters: ok — every final counter lies in the range the answers allow (\(run.accounting.seen)).")
         }
         if run.inspection == nil {
             rep.lines.append("Invariants: not checked — there is no final segment to read.")

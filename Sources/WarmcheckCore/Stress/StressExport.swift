@@ -110,6 +110,7 @@ public enum StressExport {
             "transitions_checked": .int(Int64(rep.transitionsChecked)),
             "transition_violations": .array(rep.transitionViolations.map { .string("shard \($0.shard) slot \($0.slot) seq \($0.seq): \($0.explanation)") }),
             "invariant_problems": .array(rep.invariantProblems.map { .string($0) }),
+            "counter_problems": .array(rep.counterProblems.map { .string($0) }),
             "harness_error": rep.harnessError.map { .string($0) } ?? .null,
             "checks": .array(rep.lines.map { .string($0) }),
         ])

@@ -61,6 +61,8 @@ public struct StressRun: Sendable {
     public var harnessError: String?
 
     public var segmentPath = ""
+    /// The counters the answers imply (unknown outcomes widen the range).
+    var accounting = Accounting()
 }
 
 /// Drives fixture processes with random operations over one segment (`warmcheck stress`).
@@ -139,6 +141,7 @@ public enum StressRunner {
             run.history += w.history
             run.steps += w.steps
             run.transitions += w.transitions
+            run.accounting = run.accounting + w.accounting
         }
         let order = run.steps.indices.sorted { run.steps[$0].call < run.steps[$1].call }
         run.steps = order.map { run.steps[$0] }
@@ -195,6 +198,7 @@ public enum StressRunner {
         var history: [CacheOperation] = []
         var steps: [StressStep] = []
         var transitions: [(transition: ObservedTransition, reporter: Int?)] = []
+        var accounting = Accounting()
 
         init(index: Int, spec: FixtureSpec, seed: UInt64) {
             self.index = index
@@ -310,6 +314,7 @@ public enum StressRunner {
                 }
                 killer?.join()
                 let output = StressRunner.output(op, response)
+                w.accounting.note(op: op.rawValue, response, output: output)
                 if let r = response {
                     for t in r.transitions { w.transitions.append((StressRunner.transition(t), w.participant)) }
                 }
