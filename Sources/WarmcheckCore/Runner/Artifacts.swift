@@ -33,6 +33,8 @@ enum Artifacts {
         try? HTMLReport.render(t).write(toFile: html, atomically: true, encoding: .utf8)
         extra += "\nPicture of what happened: \(html)"
         r.details += extra
-        r.rerun = "warmcheck replay \(shellQuote(replayPath))"
+        // A race's one rerun command is its replay (the schedule is not in the scenario file); a
+        // scripted case keeps `warmcheck run FILE --filter CASE`, which also picks up edits.
+        if !replay.schedule.isEmpty { r.rerun = "warmcheck replay \(shellQuote(replayPath))" }
     }
 }
