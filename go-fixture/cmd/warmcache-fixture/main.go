@@ -206,6 +206,10 @@ func main() {
 
 // respond writes one response line and flushes it.
 func (s *server) respond(r response) {
+	if b, ok := appendResponse(make([]byte, 0, 512), r); ok {
+		s.writeLine(b)
+		return
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		b, _ = json.Marshal(response{ID: r.ID, Error: &errBody{"runtime", err.Error()}})
@@ -243,6 +247,9 @@ func (s *server) pauseHere(id json.RawMessage, point string) {
 	s.writeLine(b)
 	for {
 		line, err := s.in.ReadBytes('\n')
+		if isResume(line) {
+			return
+		}
 		if len(line) > 0 {
 			var req request
 			if jerr := json.Unmarshal(line, &req); jerr != nil {
