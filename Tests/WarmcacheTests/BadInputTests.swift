@@ -159,6 +159,12 @@ final class BadInputTests: XCTestCase {
         return (off, h.shard, h.slot)
     }
 
+    /// Offset of the record `key`'s state word marks active: where a test corrupts the value.
+    func activeRecord(_ c: WarmCache, _ p: String, _ key: [UInt8]) throws -> Int {
+        let (off, _, _) = try slotOf(c, key)
+        return c.layout.recordOffset(off, StateWord(raw: readWord(p, at: off)).active)
+    }
+
     func testGarbageValueLength() throws {
         let p = try fresh()
         let c = try WarmCache.open(path: p)
@@ -184,9 +190,7 @@ final class BadInputTests: XCTestCase {
         defer { c.close() }
         XCTAssertTrue(c.put(bytes("k"), bytes("value")).isOK)
         XCTAssertTrue(c.put(bytes("other"), Array(repeating: 3, count: 200)).isOK)
-        let (off, _, _) = try slotOf(c, bytes("k"))
-        let st = StateWord(raw: readWord(p, at: off))
-        let rec = c.layout.recordOffset(off, st.active)
+        let rec = try activeRecord(c, p, bytes("k"))
         var buf: [UInt8] = []
         // Just past the capacity (the bounds check itself) and far past the mapping: both are
         // corrupt misses, like get's, with nothing copied and the buffer emptied.
@@ -209,9 +213,7 @@ final class BadInputTests: XCTestCase {
         let c = try WarmCache.open(path: p)
         defer { c.close() }
         XCTAssertTrue(c.put(bytes("k"), bytes("value-value")).isOK)
-        let (off, _, _) = try slotOf(c, bytes("k"))
-        let st = StateWord(raw: readWord(p, at: off))
-        let rec = c.layout.recordOffset(off, st.active)
+        let rec = try activeRecord(c, p, bytes("k"))
         patch(p, at: rec + Layout.REC_VALUE + 3, [0x58])
         // The bytes were copied before the checksum failed: they must not be left behind.
         var buf = bytes("previous")
@@ -253,9 +255,7 @@ final class BadInputTests: XCTestCase {
         let c = try WarmCache.open(path: p)
         defer { c.close() }
         XCTAssertTrue(c.put(bytes("k"), bytes("value-value")).isOK)
-        let (off, _, _) = try slotOf(c, bytes("k"))
-        let st = StateWord(raw: readWord(p, at: off))
-        let rec = c.layout.recordOffset(off, st.active)
+        let rec = try activeRecord(c, p, bytes("k"))
         patch(p, at: rec + Layout.REC_VALUE + 3, [0x58])
         XCTAssertEqual(c.get(bytes("k")), .miss)
         let r = SegmentInspector.inspect(path: p)
