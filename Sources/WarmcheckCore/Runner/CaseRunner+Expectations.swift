@@ -5,16 +5,8 @@ import WarmcheckScenario
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
-        let key = o.key ?? []
-        let input: CacheInput
-        switch o.op {
-        case .get: input = .get(key: key)
-        case .put: input = .put(key: key, value: o.value ?? [], version: o.version)
-        case .refresh: input = .refresh(key: key, value: o.value ?? [], version: o.version)
-        case .invalidate: input = .invalidate(key: key)
-        case .evict: input = .evict(key: key)
-        default: return
-        }
+        guard let input = DriverArguments.cacheInput(op: o.op.rawValue, key: o.key ?? [], value: o.value, version: o.version)
+        else { return }
         let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
         accounting.note(op: o.op.rawValue, r, output: output)
         history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,

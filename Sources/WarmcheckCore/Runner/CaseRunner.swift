@@ -143,19 +143,11 @@ public final class CaseRunner: @unchecked Sendable {
                 if let r = try? rp.fixture!.call("close", timeout: options.timeout), r.errorKind == nil { reuse[role] = rp }
             }
         }
-        let stopping = roles.filter { reuse[$0.key] !== $0.value }.values
-        for rp in stopping { rp.fixture?.closeInput() }
-        for rp in stopping { rp.stop() }
-        unlink(segmentPath)
-        // A creator killed mid-initialisation leaves PATH.init.*: remove those too. Only a case
-        // in which a process died or something failed can have one, and listing /dev/shm would
-        // cost every clean race schedule a directory scan.
-        guard !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }) else { return }
-        let dir = (segmentPath as NSString).deletingLastPathComponent
-        let base = (segmentPath as NSString).lastPathComponent
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {
-            unlink((dir as NSString).appendingPathComponent(f))
-        }
+        RoleProcess.stopAll(roles.filter { reuse[$0.key] !== $0.value }.values)
+        // Leftover PATH.init.* files need a creator that died or a case that failed; listing
+        // /dev/shm for them would cost every clean race schedule a directory scan.
+        DriverArguments.removeSegment(
+            segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
     }
 
     /// Records a harness finding (a fixture that crashed, hung or answered garbage) and unwinds
@@ -343,11 +335,7 @@ public final class CaseRunner: @unchecked Sendable {
         case .create, .openOrCreate, .open:
             a["path"] = .string(segmentPath)
             if o.op != .open {
-                a["geometry"] = [
-                    "shard_count": .int(Int64(g.shards)), "slots_per_shard": .int(Int64(g.slots)),
-                    "key_capacity": .int(Int64(g.keyCapacity)), "value_capacity": .int(Int64(g.valueCapacity)),
-                    "probe_window": .int(Int64(g.window)), "participant_capacity": .int(Int64(g.participants)),
-                ]
+                a["geometry"] = DriverArguments.geometry(g)
                 if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
                 if o.group { a["group"] = true }
             }

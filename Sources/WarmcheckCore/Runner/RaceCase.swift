@@ -37,10 +37,7 @@ public struct RaceCase {
         // schedule's time. Each execution still gets a fresh segment, and a process is only
         // passed on after a clean execution that closed its segment (CaseRunner.cleanup).
         var processes: [String: RoleProcess] = [:]
-        defer {
-            for rp in processes.values { rp.fixture?.closeInput() }
-            for rp in processes.values { rp.stop() }
-        }
+        defer { RoleProcess.stopAll(processes.values) }
         while sched.newExecution() {
             n += 1
             let runner = CaseRunner(testCase, options: options)

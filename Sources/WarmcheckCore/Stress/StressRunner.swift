@@ -93,7 +93,7 @@ public enum StressRunner {
         let shared = Shared(options: o, geometry: geometry, path: path)
         var run = StressRun(options: o, geometry: geometry, simClockNs: simClockStart)
         run.segmentPath = path
-        defer { removeSegment(path) }
+        defer { DriverArguments.removeSegment(path) }
 
         // Start every process; the first creates the segment, the others open it.
         var workers: [Worker] = []
@@ -149,15 +149,6 @@ public enum StressRunner {
         return run
     }
 
-    static func removeSegment(_ path: String) {
-        unlink(path)
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".") {
-            unlink((dir as NSString).appendingPathComponent(f))
-        }
-    }
-
     static func output(_ op: StressOp, _ r: DriverResponse?) -> CacheOutput {
         DriverResponse.cacheOutput(r, op: op.rawValue)
     }
@@ -171,16 +162,6 @@ public enum StressRunner {
         case .ok(let v): return "ok v\(v)"
         case .removed(let b): return b ? "ok removed" : "ok not removed"
         default: return r.summary
-        }
-    }
-
-    static func input(_ op: StressOp, _ key: [UInt8], _ value: [UInt8]?) -> CacheInput {
-        switch op {
-        case .get: return .get(key: key)
-        case .put: return .put(key: key, value: value ?? [], version: nil)
-        case .refresh: return .refresh(key: key, value: value ?? [], version: nil)
-        case .invalidate: return .invalidate(key: key)
-        case .evict: return .evict(key: key)
         }
     }
 
@@ -258,12 +239,7 @@ public enum StressRunner {
             _ = try fx.sayHello()
             var args: [String: JSON] = ["path": .string(path)]
             if create {
-                let g = geometry
-                args["geometry"] = [
-                    "shard_count": .int(Int64(g.shardCount)), "slots_per_shard": .int(Int64(g.slotsPerShard)),
-                    "key_capacity": .int(Int64(g.keyCapacity)), "value_capacity": .int(Int64(g.valueCapacity)),
-                    "probe_window": .int(Int64(g.probeWindow)), "participant_capacity": .int(Int64(g.participantCapacity)),
-                ]
+                args["geometry"] = DriverArguments.geometry(geometry)
                 args["sim_clock_ns"] = .int(Int64(StressRunner.simClockStart))
             }
             let r = try fx.call(create ? "create" : "open", .object(args))
@@ -318,7 +294,9 @@ public enum StressRunner {
                 if let r = response {
                     for t in r.transitions { w.transitions.append((StressRunner.transition(t), w.participant)) }
                 }
-                w.history.append(CacheOperation(clientId: w.incarnation, input: StressRunner.input(op, key, value),
+                // Every StressOp is one of the five cache operations, so there is always an input.
+                let input = DriverArguments.cacheInput(op: op.rawValue, key: key, value: value, version: nil)!
+                w.history.append(CacheOperation(clientId: w.incarnation, input: input,
                                                 call: call, output: output, returnAt: output == .unknown ? nil : ret))
                 w.steps.append(StressStep(process: w.incarnation, worker: w.index, implementation: w.spec.name, op: op,
                                           key: key, value: value, call: call, ret: output == .unknown ? nil : ret,

@@ -164,7 +164,7 @@ public enum RaceBench {
         var out = Breakdown()
         // Processes pass from one execution to the next, as in RaceCase.
         var processes: [String: RoleProcess] = [:]
-        defer { for rp in processes.values { rp.stop() } }
+        defer { RoleProcess.stopAll(processes.values) }
         while out.executions < executions && sched.newExecution() {
             let runner = CaseRunner(c, options: options)
             runner.scheduler = sched
@@ -206,12 +206,7 @@ public enum RaceBench {
     /// read of the segment, and stopping both fixtures (close stdin, wait for the exit).
     static func primitives(_ c: ScenarioCase, options: RunOptions, reps: Int) throws -> [(name: String, us: Double)] {
         guard let spec = options.fixtures[c.assignments[0].implementation] else { throw UsageError("no fixture for \(c.name)") }
-        let g = c.scenario.geometry
-        let geometry: JSON = [
-            "shard_count": .int(Int64(g.shards)), "slots_per_shard": .int(Int64(g.slots)),
-            "key_capacity": .int(Int64(g.keyCapacity)), "value_capacity": .int(Int64(g.valueCapacity)),
-            "probe_window": .int(Int64(g.window)), "participant_capacity": .int(Int64(g.participants)),
-        ]
+        let geometry = DriverArguments.geometry(c.scenario.geometry)
         let path = (options.workDir as NSString).appendingPathComponent("wc-racebench-prim-\(getpid()).seg")
         var sums = [Double](repeating: 0, count: 5)
         func timed<T>(_ i: Int, _ f: () throws -> T) rethrows -> T {

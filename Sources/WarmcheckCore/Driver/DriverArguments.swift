@@ -1,0 +1,54 @@
+import Foundation
+import Warmcache
+import WarmcheckModel
+import WarmcheckScenario
+
+/// What the orchestrator sends and keeps for an operation, in one place for the scenario runner,
+/// stress mode and the benchmarks, so that all of them speak the driver contract the same way.
+enum DriverArguments {
+    /// The `geometry` argument of `create` / `open_or_create` (docs/DRIVER.md).
+    static func geometry(shards: Int, slots: Int, keyCapacity: Int, valueCapacity: Int, window: Int,
+                         participants: Int) -> JSON {
+        [
+            "shard_count": .int(Int64(shards)), "slots_per_shard": .int(Int64(slots)),
+            "key_capacity": .int(Int64(keyCapacity)), "value_capacity": .int(Int64(valueCapacity)),
+            "probe_window": .int(Int64(window)), "participant_capacity": .int(Int64(participants)),
+        ]
+    }
+
+    static func geometry(_ g: WarmcheckScenario.Geometry) -> JSON {
+        geometry(shards: g.shards, slots: g.slots, keyCapacity: g.keyCapacity, valueCapacity: g.valueCapacity,
+                 window: g.window, participants: g.participants)
+    }
+
+    static func geometry(_ g: Warmcache.Geometry) -> JSON {
+        geometry(shards: Int(g.shardCount), slots: Int(g.slotsPerShard), keyCapacity: Int(g.keyCapacity),
+                 valueCapacity: Int(g.valueCapacity), window: Int(g.probeWindow), participants: Int(g.participantCapacity))
+    }
+
+    /// The history input of a cache operation named by its driver op; nil for the others
+    /// (create, stats, wait, …), which the linearizability check does not model.
+    static func cacheInput(op: String, key: [UInt8], value: [UInt8]?, version: UInt64?) -> CacheInput? {
+        switch op {
+        case "get": return .get(key: key)
+        case "put": return .put(key: key, value: value ?? [], version: version)
+        case "refresh": return .refresh(key: key, value: value ?? [], version: version)
+        case "invalidate": return .invalidate(key: key)
+        case "evict": return .evict(key: key)
+        default: return nil
+        }
+    }
+
+    /// Removes a segment file and the `PATH.init.*` files a creator killed mid-initialisation
+    /// leaves behind (PROTOCOL.md §4.1). `leftovers: false` skips the directory scan, which clean
+    /// cases cannot need.
+    static func removeSegment(_ path: String, leftovers: Bool = true) {
+        unlink(path)
+        guard leftovers else { return }
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {
+            unlink((dir as NSString).appendingPathComponent(f))
+        }
+    }
+}
