@@ -33,14 +33,23 @@ public struct PCTScheduler: Scheduler {
         step += 1
         for t in runnable where priorities[t] == nil {
             // Initial priorities are high (≥ depth) and distinct; change points hand out 0, 1, …
-            priorities[t] = depth + rng.below(1_000_000)
+            var p = depth + rng.below(1_000_000)
+            while priorities.values.contains(p) { p = depth + rng.below(1_000_000) }
+            priorities[t] = p
         }
-        if changePoints.first == step, let c = current {
+        var pick = runnable.max { priorities[$0]! < priorities[$1]! }!
+        // At a change point the task that would take this step drops below every other, and
+        // the highest of the rest takes it. Every change point passed is used up here, also
+        // at the first step or right after a task finished (the current task is then nil: a
+        // test on it left the change point at the head of the list for ever, and with it
+        // every later one).
+        while let cp = changePoints.first, cp <= step {
             changePoints.removeFirst()
-            priorities[c] = nextLow
+            priorities[pick] = nextLow
             nextLow += 1
+            pick = runnable.max { priorities[$0]! < priorities[$1]! }!
         }
-        return runnable.max { priorities[$0]! < priorities[$1]! }!
+        return pick
     }
 
     public mutating func nextRandom() -> UInt64 { rng.next() }
