@@ -5,7 +5,6 @@ public struct DFSScheduler: Scheduler {
     struct Choice {
         var options: [Int]
         var index: Int
-        var preemptionsBefore: Int
         var current: Int?
     }
 
@@ -52,9 +51,7 @@ public struct DFSScheduler: Scheduler {
         if let cur = current, runnable.contains(cur) {
             options = preemptions >= maxPreemptions ? [cur] : [cur] + runnable.filter { $0 != cur }
         }
-        stack.append(Choice(options: options, index: 0, preemptionsBefore: preemptions, current: current))
+        stack.append(Choice(options: options, index: 0, current: current))
         return options[0]
     }
-
-    public mutating func nextRandom() -> UInt64 { 0 }
 }

@@ -51,6 +51,4 @@ public struct PCTScheduler: Scheduler {
         }
         return pick
     }
-
-    public mutating func nextRandom() -> UInt64 { rng.next() }
 }

@@ -15,6 +15,4 @@ public struct RandomScheduler: Scheduler {
     }
 
     public mutating func nextTask(runnable: [Int], current: Int?) -> Int { runnable[rng.below(runnable.count)] }
-
-    public mutating func nextRandom() -> UInt64 { rng.next() }
 }

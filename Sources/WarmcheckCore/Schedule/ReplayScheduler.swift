@@ -21,6 +21,4 @@ public struct ReplayScheduler: Scheduler {
         diverged = true
         return runnable[0]
     }
-
-    public mutating func nextRandom() -> UInt64 { 0 }
 }

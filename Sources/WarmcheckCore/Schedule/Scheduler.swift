@@ -1,5 +1,6 @@
 /// Decides, at each moment of a race where several processes stand at pause points, which one
-/// moves next (shuttle's shape: three methods; one file per strategy).
+/// moves next (shuttle's shape, less the random numbers nothing here asks for: two methods; one file
+/// per strategy).
 ///
 /// Every strategy is determined by its seed and its configuration, so a schedule can be
 /// replayed from the list of choices it made (`ReplayScheduler`).
@@ -10,8 +11,6 @@ public protocol Scheduler {
     /// Picks one of `runnable` (role indices, ascending, never empty); `current` is the role
     /// that moved last, if it is still runnable (switching away from it is a preemption).
     mutating func nextTask(runnable: [Int], current: Int?) -> Int
-    /// A deterministic random number for the strategy's own use.
-    mutating func nextRandom() -> UInt64
 }
 
 extension SplitMix64 {
@@ -35,7 +34,6 @@ public struct RecordingScheduler: Scheduler {
         choices.append(c)
         return c
     }
-    public mutating func nextRandom() -> UInt64 { inner.nextRandom() }
 }
 
 /// Builds the strategy a race block names.
