@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
         let names = fixtures.isEmpty ? ["go", "rust"] : fixtures
         let parts = Set(only.isEmpty ? ["driver", "step", "race"] : only)
         if let bad = parts.subtracting(["driver", "step", "race"]).first { throw fail("--only \(bad): expected driver, step or race") }
-        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let dir = Repo.defaultWorkDir
         let specs = try names.map { name -> FixtureSpec in
             guard let spec = Repo.referenceFixture(name) else { throw fail("unknown fixture \(name)") }
             return spec

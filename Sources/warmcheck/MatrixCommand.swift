@@ -36,7 +36,7 @@ struct MatrixCommand: ParsableCommand {
             if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) {
                 try Repo.buildFixtures()
             }
-            let dir = workDir ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+            let dir = workDir ?? Repo.defaultWorkDir
             var runner = MatrixRunner(fixtures: specs, workDir: dir)
             runner.timeout = timeout
             let isTTY = isatty(2) != 0

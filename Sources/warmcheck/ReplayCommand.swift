@@ -23,7 +23,7 @@ struct ReplayCommand: ParsableCommand {
             let replay = try Replay.load(file)
             var specs = Dictionary(replay.fixtures.map { ($0.key, FixtureSpec(name: $0.key, argv: $0.value)) }, uniquingKeysWith: { a, _ in a })
             for f in fixtures { let s = try Repo.parseFixture(f); specs[s.name] = s }
-            var options = RunOptions(fixtures: specs, workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+            var options = RunOptions(fixtures: specs, workDir: Repo.defaultWorkDir)
             options.seed = replay.seed
             let want = Replay.signature(replay.reason)
             let dropped = replay.droppedOps.isEmpty ? "" : ", without " + replay.droppedOps.map { "`\($0.text)` of \($0.role)" }.joined(separator: ", ")

@@ -81,7 +81,7 @@ struct RunCommand: ParsableCommand {
         if cases.isEmpty { throw UsageError("no case matches (scenarios: \(loaded.scenarios.count), filters: \(filter))") }
 
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
-                                 workDir: workDir ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()))
+                                 workDir: workDir ?? Repo.defaultWorkDir)
         options.timeout = timeout
         options.seed = seed
         options.artifactsDir = artifacts

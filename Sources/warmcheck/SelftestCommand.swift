@@ -36,7 +36,7 @@ struct SelftestCommand: ParsableCommand {
             let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
             if !loaded.errors.isEmpty { throw UsageError("scenario files have errors; run `warmcheck run` to see them") }
             var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
-                                     workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+                                     workDir: Repo.defaultWorkDir)
             options.timeout = timeout
             if let a = artifacts { try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true) }
             var st = MutationSelfTest(options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)))

@@ -72,7 +72,7 @@ struct StressCommand: ParsableCommand {
 
     func options() throws -> StressOptions {
         let specs = try (fixtures.isEmpty ? ["go", "rust"] : fixtures).map(Repo.parseFixture)
-        let dir = workDir ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+        let dir = workDir ?? Repo.defaultWorkDir
         var o = StressOptions(fixtures: specs, workDir: dir)
         if let d = duration { o.duration = try StressOptions.parseDuration(d) }
         o.operations = ops

@@ -27,7 +27,7 @@ final class PipelineTests: XCTestCase {
 
     func options(_ specs: [FixtureSpec]) -> RunOptions {
         var o = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
-                           workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+                           workDir: Repo.defaultWorkDir)
         o.timeout = 10
         return o
     }

@@ -29,7 +29,7 @@ final class RaceTests: XCTestCase {
 
     func options(fault: String? = nil) -> RunOptions {
         var o = RunOptions(fixtures: ["go": go],
-                           workDir: FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
+                           workDir: Repo.defaultWorkDir)
         o.timeout = 10
         o.artifactsDir = scratch
         if let fault { o.extraFixtureArgs["go"] = ["--fault", fault] }

@@ -3,6 +3,12 @@ import Foundation
 /// Where the project lives and where its fixture binaries are, so that `warmcheck` works from any
 /// working directory inside the checkout.
 public enum Repo {
+    /// Where segments go unless told otherwise: /dev/shm (memory, as in production) when the
+    /// machine has it, else the temporary directory.
+    public static var defaultWorkDir: String {
+        FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    }
+
     /// The checkout root: `$WARMCACHE_ROOT`, else the first parent of the working directory or of
     /// this executable that holds both Package.swift and docs/PROTOCOL.md.
     public static func root() -> URL? {
