@@ -1,4 +1,3 @@
-import Foundation
 import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
@@ -36,19 +35,6 @@ enum DriverArguments {
         case "invalidate": return .invalidate(key: key)
         case "evict": return .evict(key: key)
         default: return nil
-        }
-    }
-
-    /// Removes a segment file and the `PATH.init.*` files a creator killed mid-initialisation
-    /// leaves behind (PROTOCOL.md §4.1). `leftovers: false` skips the directory scan, which clean
-    /// cases cannot need.
-    static func removeSegment(_ path: String, leftovers: Bool = true) {
-        unlink(path)
-        guard leftovers else { return }
-        let dir = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {
-            unlink((dir as NSString).appendingPathComponent(f))
         }
     }
 }

@@ -146,7 +146,7 @@ public final class CaseRunner: @unchecked Sendable {
         RoleProcess.stopAll(roles.filter { reuse[$0.key] !== $0.value }.values)
         // Leftover PATH.init.* files need a creator that died or a case that failed; listing
         // /dev/shm for them would cost every clean race schedule a directory scan.
-        DriverArguments.removeSegment(
+        SegmentSurgery.removeSegment(
             segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
     }
 

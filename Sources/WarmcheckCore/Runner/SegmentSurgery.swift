@@ -35,6 +35,19 @@ enum SegmentSurgery {
                         shardsOffset: Int(shardsOff), shardSize: Int(shardSize))
     }
 
+    /// Removes a segment file and the `PATH.init.*` files a creator killed mid-initialisation
+    /// leaves behind (PROTOCOL.md §4.1). `leftovers: false` skips the directory scan, which clean
+    /// cases cannot need.
+    static func removeSegment(_ path: String, leftovers: Bool = true) {
+        unlink(path)
+        guard leftovers else { return }
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where f.hasPrefix(base + ".init.") {
+            unlink((dir as NSString).appendingPathComponent(f))
+        }
+    }
+
     /// Every slot's state word, for the transition checker's snapshots.
     static func stateWords(path: String) -> [(shard: Int, slot: Int, word: UInt64)] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)

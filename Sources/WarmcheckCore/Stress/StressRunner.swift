@@ -93,7 +93,7 @@ public enum StressRunner {
         let shared = Shared(options: o, geometry: geometry, path: path)
         var run = StressRun(options: o, geometry: geometry, simClockNs: simClockStart)
         run.segmentPath = path
-        defer { DriverArguments.removeSegment(path) }
+        defer { SegmentSurgery.removeSegment(path) }
 
         // Start every process; the first creates the segment, the others open it.
         var workers: [Worker] = []
