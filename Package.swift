@@ -25,7 +25,9 @@ let package = Package(
         ),
         // Pure models: the slot state machine, the transition checker, the sequential cache model
         // and the linearizability checker. No I/O, so it is tested on its own.
-        .target(name: "WarmcheckModel"),
+        // Optimized even in debug builds: `warmcheck stress` and `run` check histories of up to
+        // millions of operations with it, and the debug build is what they run as.
+        .target(name: "WarmcheckModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
         .target(
             name: "WarmcheckScenario",
@@ -45,7 +47,9 @@ let package = Package(
         // Micro-benchmark of the Swift implementation (get-hit / put latency vs a Dictionary).
         .executableTarget(name: "warmcache-swift-bench", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
-        .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"]),
+        // Optimized too: its differential test brute-forces 100 000 histories per run.
+        .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"],
+                    swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "WarmcheckScenarioTests", dependencies: ["WarmcheckScenario"]),
         .testTarget(name: "WarmcheckTests", dependencies: ["WarmcheckCore"]),
     ]

@@ -85,9 +85,10 @@ public enum HistoryExport {
     public static func json(_ input: CacheInput) -> JSONValue {
         var kv: [(String, JSONValue)] = [("op", .string(input.opName)), ("key_hex", .string(hexString(input.key)))]
         switch input {
-        case .put(_, let v, let e), .refresh(_, let v, let e):
+        case .put(_, let v, let e, let ttl), .refresh(_, let v, let e, let ttl):
             kv.append(("value_hex", .string(hexString(v))))
             if let e = e { kv.append(("version", .uint(e))) }
+            if let t = ttl, t > 0 { kv.append(("ttl_ns", .uint(t))) }
         default: break
         }
         return .object(kv)

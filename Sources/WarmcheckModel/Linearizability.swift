@@ -8,14 +8,16 @@
 // makes a dead end visited once.
 //
 // Speed choices (histories of 10^4..10^6 operations):
-//  * values are interned per partition: a state is two words, stepping never allocates;
+//  * values are interned once for the whole history, before any search (their bytes are
+//    hashed once per occurrence, word at a time): a state is a few words, stepping never
+//    allocates;
 //  * the linearized set is hashed incrementally (Zobrist: XOR of a random word per operation);
 //  * the memo stores each set canonically and compactly: the index of the first word that is
 //    not all-ones, then only the words up to the last non-zero one. Operations are numbered in
 //    call order, so a set is "everything before a frontier plus a few concurrent ones" and is
 //    stored in a word or two instead of n/64 — exact comparison, no clone per step;
-//  * operations whose output has no effect in any state (fail busy/full/too_large, unknown
-//    gets) are dropped before the search: they linearize anywhere in their interval.
+//  * operations whose output has no effect in any state (fail busy/too_large, unknown gets)
+//    are dropped before the search: they linearize anywhere in their interval.
 //
 // A budget (explored states per partition, time for the whole check) bounds the search; when
 // it runs out the verdict is `.unknown`, never `.ok`.
@@ -70,7 +72,10 @@ public struct LinearizabilityReport: Sendable {
     public var verdict: LinearizabilityVerdict
     public var partitions: [PartitionReport]
     public var exploredStates: Int
+    /// The whole check, interning included.
     public var elapsed: Duration
+    /// Of `elapsed`, the time spent interning values and keys (once, before any search).
+    public var prepareElapsed: Duration = .zero
 }
 
 /// Checks `operations` against `model`. Operation indices in the result refer to `operations`.
@@ -86,21 +91,26 @@ public func checkLinearizability(_ operations: [CacheOperation], model: CacheMod
         return LinearizabilityReport(verdict: v, partitions: [], exploredStates: 0, elapsed: clock.now - start)
     }
 
-    // Partition by key, keeping the first-seen order of keys for stable reports.
-    var keyIndex: [[UInt8]: Int] = [:]
+    // Intern every value and key once, before any search: the partitions then step on integers.
+    var table = ValueTable()
+    var keyIndex: [ValueTable.Bytes: Int] = [:]
     var groups: [[Int]] = []
+    var compiled: [CompiledOp] = []
+    compiled.reserveCapacity(operations.count)
     for (i, op) in operations.enumerated() {
-        let k = model.partition(op.input)
+        compiled.append(table.compile(op.input, op.output))
+        let k = ValueTable.Bytes(model.partition(op.input))
         if let g = keyIndex[k] { groups[g].append(i) } else {
             keyIndex[k] = groups.count
             groups.append([i])
         }
     }
+    let prepared = clock.now - start
 
     var reports: [PartitionReport] = []
     var total = 0
     for g in groups {
-        var search = PartitionSearch(operations: operations, indices: g, model: model)
+        var search = PartitionSearch(operations: operations, compiled: compiled, table: table, indices: g, model: model)
         let v = search.run(maxStates: budget.maxExploredStates, deadline: deadline, clock: clock)
         total += search.explored
         reports.append(PartitionReport(key: model.partition(operations[g[0]].input),
@@ -110,6 +120,9 @@ public func checkLinearizability(_ operations: [CacheOperation], model: CacheMod
     var verdict = LinearizabilityVerdict.ok
     if let bad = reports.first(where: { $0.verdict.isIllegal }) {
         verdict = bad.verdict
+    } else if model.automaticVersionsAcrossKeys, let f = AutomaticVersionOrder.violation(operations) {
+        // Per key everything fits; across keys the one version clock does not.
+        verdict = .illegal(f)
     } else {
         let unknown = reports.filter { $0.verdict.isUnknown }
         if !unknown.isEmpty {
@@ -121,7 +134,7 @@ public func checkLinearizability(_ operations: [CacheOperation], model: CacheMod
         }
     }
     return LinearizabilityReport(verdict: verdict, partitions: reports, exploredStates: total,
-                                 elapsed: clock.now - start)
+                                 elapsed: clock.now - start, prepareElapsed: prepared)
 }
 
 // MARK: - The search over one partition
@@ -133,7 +146,7 @@ struct PartitionSearch {
     var global: [Int] = []
     var ops: [CompiledOp] = []
     var unknownOutcome: [Bool] = []
-    var table = ValueTable()
+    let table: ValueTable
     var n: Int { global.count }
     var explored = 0
 
@@ -143,12 +156,13 @@ struct PartitionSearch {
     var bestBlocked: Int32 = -1
     var bestState = CompiledState.absent
 
-    init(operations: [CacheOperation], indices: [Int], model: CacheModel) {
+    init(operations: [CacheOperation], compiled: [CompiledOp], table: ValueTable, indices: [Int], model: CacheModel) {
         self.operations = operations
         self.model = model
+        self.table = table
         var kept: [(Int, CompiledOp)] = []
         for i in indices {
-            let c = table.compile(operations[i].input, operations[i].output)
+            let c = compiled[i]
             if c.kind == .noEffect { continue }
             kept.append((i, c))
         }

@@ -77,7 +77,8 @@ func generateHistory(count: Int, keys: Int, spread: Int, seed: UInt64) -> [Cache
 final class CacheModelTests: XCTestCase {
     func testStepRules() {
         let m = CacheModel()
-        let a = CacheState(value: b("a"), version: 3)
+        let a = CacheState(value: b("a"), version: 3, autoFloor: 3)
+        let gone = CacheState(value: nil, version: 0, autoFloor: 3)   // absent, the floor kept
         XCTAssertEqual(m.step(.absent, put("a"), .ok(version: 3)), a)
         XCTAssertNil(m.step(a, put("b"), .ok(version: 3)))                       // not newer
         XCTAssertEqual(m.step(a, put("b"), .ok(version: 9))?.version, 9)         // gaps fine
@@ -89,7 +90,7 @@ final class CacheModelTests: XCTestCase {
         XCTAssertEqual(m.step(a, put("z", version: 2), .fail(.versionNotNewer)), a)
         XCTAssertNil(m.step(a, put("z", version: 4), .fail(.versionNotNewer)))
         XCTAssertNil(m.step(a, put("z", version: 5), .ok(version: 6)))            // explicit must be honoured
-        XCTAssertEqual(m.step(a, .invalidate(key: K), .removed(true)), .absent)
+        XCTAssertEqual(m.step(a, .invalidate(key: K), .removed(true)), gone)
         XCTAssertNil(m.step(.absent, .invalidate(key: K), .removed(true)))
         XCTAssertNil(m.step(a, .evict(key: K), .removed(false)))
         XCTAssertEqual(m.step(a, get(), hit("a", 3)), a)
@@ -97,8 +98,12 @@ final class CacheModelTests: XCTestCase {
         XCTAssertNil(m.step(a, get(), .miss))
         XCTAssertNil(m.step(a, get(), .ok(version: 3)))                           // wrong kind of answer
         let s = CacheModel(allowSilentRemoval: true)
-        XCTAssertEqual(s.step(a, get(), .miss), .absent)
-        XCTAssertEqual(s.step(a, put("b"), .ok(version: 1)), CacheState(value: b("b"), version: 1))
+        XCTAssertEqual(s.step(a, get(), .miss), gone)
+        // Vanished silently, the key may come back at an explicit version, but its automatic
+        // versions still come from the one clock (§8.3 invariant 3).
+        XCTAssertEqual(s.step(a, put("b", version: 1), .ok(version: 1)), CacheState(value: b("b"), version: 1, autoFloor: 3))
+        XCTAssertNil(s.step(a, put("b"), .ok(version: 1)))
+        XCTAssertEqual(s.step(gone, put("b"), .ok(version: 4)), CacheState(value: b("b"), version: 4, autoFloor: 4))
     }
 }
 

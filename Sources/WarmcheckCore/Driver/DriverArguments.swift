@@ -26,12 +26,13 @@ enum DriverArguments {
     }
 
     /// The history input of a cache operation named by its driver op; nil for the others
-    /// (create, stats, wait, …), which the linearizability check does not model.
-    static func cacheInput(op: String, key: [UInt8], value: [UInt8]?, version: UInt64?) -> CacheInput? {
+    /// (create, stats, wait, …), which the linearizability check does not model. `ttl`: the
+    /// write's `ttl_ns` (0 = none, so it can never be read stale), nil when not known.
+    static func cacheInput(op: String, key: [UInt8], value: [UInt8]?, version: UInt64?, ttl: UInt64? = nil) -> CacheInput? {
         switch op {
         case "get": return .get(key: key)
-        case "put": return .put(key: key, value: value ?? [], version: version)
-        case "refresh": return .refresh(key: key, value: value ?? [], version: version)
+        case "put": return .put(key: key, value: value ?? [], version: version, ttl: ttl)
+        case "refresh": return .refresh(key: key, value: value ?? [], version: version, ttl: ttl)
         case "invalidate": return .invalidate(key: key)
         case "evict": return .evict(key: key)
         default: return nil

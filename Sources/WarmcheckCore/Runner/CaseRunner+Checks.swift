@@ -36,7 +36,9 @@ extension CaseRunner {
             checkTransitions()
             lock.lock()
         }
-        if rep.totals.map({ $0.evictions > 0 || $0.expirations > 0 || $0.reclaims > 0 }) == true {
+        // Only removals no answer reported: explicit evicts count in `evictions` too (§6).
+        let paused = roles.values.filter { $0.pending != nil }.count
+        if let t = rep.totals, accounting.silentRemovalReason(t, inFlight: paused) != nil {
             silentRemovalPossible = true
         }
     }

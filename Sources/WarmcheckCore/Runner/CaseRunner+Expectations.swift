@@ -5,7 +5,8 @@ import WarmcheckScenario
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
-        guard let input = DriverArguments.cacheInput(op: o.op.rawValue, key: o.key ?? [], value: o.value, version: o.version)
+        guard let input = DriverArguments.cacheInput(op: o.op.rawValue, key: o.key ?? [], value: o.value, version: o.version,
+                                                     ttl: o.ttlNs ?? 0)
         else { return }
         let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
         accounting.note(op: o.op.rawValue, r, output: output)

@@ -295,7 +295,8 @@ public enum StressRunner {
                     for t in r.transitions { w.transitions.append((StressRunner.transition(t), w.participant)) }
                 }
                 // Every StressOp is one of the five cache operations, so there is always an input.
-                let input = DriverArguments.cacheInput(op: op.rawValue, key: key, value: value, version: nil)!
+                // Stress writes never ask for a TTL: a stale hit is then a violation (§12).
+                let input = DriverArguments.cacheInput(op: op.rawValue, key: key, value: value, version: nil, ttl: 0)!
                 w.history.append(CacheOperation(clientId: w.incarnation, input: input,
                                                 call: call, output: output, returnAt: output == .unknown ? nil : ret))
                 w.steps.append(StressStep(process: w.incarnation, worker: w.index, implementation: w.spec.name, op: op,
