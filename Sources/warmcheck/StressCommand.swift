@@ -40,8 +40,11 @@ struct StressCommand: ParsableCommand {
     @Option(name: .customLong("kill-every"), help: "SIGKILL one process in the middle of a call every N operations, then start a replacement (0 = never).")
     var killEvery = 0
 
-    @Option(name: .customLong("export-history"), help: "Write the history in porcupine's Operation JSON shape to this file.")
+    @Option(name: .customLong("export-history"), help: "Write the history, with the model's parameters, to this file (docs/HISTORY.md; judge it with warmcheck check FILE).")
     var exportHistory: String?
+
+    @Option(name: .customLong("export-porcupine"), help: "Write the history in porcupine's Operation JSON shape (values inline, no model parameters) to this file.")
+    var exportPorcupine: String?
 
     @Option(name: .customLong("step-log"), help: "Write every operation as JSON lines to this file, and replay scenarios to FILE.yaml (free-running) and FILE.race.yaml (controlled).")
     var stepLog: String?
@@ -118,6 +121,10 @@ struct StressCommand: ParsableCommand {
         command += " --keys \(o.keys) --value-size \(valueSize) --mix \(o.mix) --seed \(o.seed)"
         if o.killEvery > 0 { command += " --kill-every \(o.killEvery)" }
         if let f = exportHistory {
+            try writeOutput(StressExport.historyFile(run, rep, command: command).render(), to: f)
+            print("history: \(f) (check it alone with: warmcheck check \(f))")
+        }
+        if let f = exportPorcupine {
             try writeOutput(HistoryExport.porcupineJSON(run.history), to: f)
             print("history (porcupine JSON): \(f)")
         }

@@ -5,6 +5,7 @@ import Foundation
 import XCTest
 import WarmcheckModel
 import WarmcheckScenario
+import Warmcache
 
 @testable import WarmcheckCore
 
@@ -209,5 +210,86 @@ final class StressTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Int(g.shardCount * g.slotsPerShard), 8000)
         XCTAssertGreaterThanOrEqual(g.valueCapacity, 100)
         XCTAssertNil(g.createViolation())
+    }
+
+    /// Explicit evicts count in the evictions counter but are in the history: they must not turn
+    /// silent removal on (which let a refresh that keeps the old version pass).
+    func testExplicitEvictsDoNotAllowSilentRemoval() {
+        var a = Accounting()
+        a.note(op: "evict", nil, output: .removed(true))
+        a.note(op: "evict", nil, output: .removed(true))
+        var t = Counters()
+        t.evictions = 2
+        XCTAssertNil(a.silentRemovalReason(t))
+        t.evictions = 3
+        XCTAssertNotNil(a.silentRemovalReason(t))
+        XCTAssertNil(a.silentRemovalReason(t, inFlight: 1))
+        t.evictions = 2
+        t.expirations = 1
+        XCTAssertNotNil(a.silentRemovalReason(t))
+        t.expirations = 0
+        t.reclaims = 1
+        XCTAssertNotNil(a.silentRemovalReason(t))
+    }
+
+    /// A Go fixture whose writes keep the old version, under a mix of puts and explicit evicts
+    /// (no refresh): stress before this check passed it.
+    func testNoVersionBumpFailsWithExplicitEvicts() throws {
+        var o = try options(ops: 1500, processes: 2)
+        let go = o.fixtures[0]
+        o.fixtures = [FixtureSpec(name: "go", argv: go.argv + ["--fault", "no_version_bump"])]
+        o.mix = try OperationMix.parse("get=60,put=30,evict=10")
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        XCTAssertFalse(rep.allowSilentRemoval, rep.silentRemovalReason)
+        XCTAssertEqual(rep.verdict, .fail, rep.lines.joined(separator: "\n"))
+        XCTAssertTrue(rep.linearizability?.verdict.isIllegal == true)
+        assertCleanedUp(run)
+    }
+
+    /// The history file round-trips, `check` would judge it as stress did, a tampered answer is
+    /// found, and bad input names its line.
+    func testHistoryFileRoundTripAndBadInput() throws {
+        let k = Array("k1".utf8), k2 = Array("k2".utf8)
+        let ops: [CacheOperation] = [
+            CacheOperation(clientId: 0, input: .put(key: k, value: [1, 2], version: nil, ttl: 0), call: 10, output: .ok(version: 1), returnAt: 20),
+            CacheOperation(clientId: 1, input: .get(key: k), call: 15, output: .hit(value: [1, 2], version: 1, stale: false), returnAt: 30),
+            CacheOperation(clientId: 1, input: .put(key: k2, value: [1, 2], version: 9, ttl: 100), call: 31, output: .fail(.busy), returnAt: 32),
+            CacheOperation(clientId: 0, input: .evict(key: k2), call: 40, output: .unknown, returnAt: nil),
+            CacheOperation(clientId: 1, input: .refresh(key: k, value: [3], version: nil, ttl: 0), call: 41, output: .ok(version: 2), returnAt: 50),
+        ]
+        let model = StressCheck.model(allowSilentRemoval: true, reason: "because")
+        let file = HistoryFile(model: model, simClockNs: 5, clockAdvanced: false, provenance: .object(["tool": "test"]),
+                               clients: [.init(id: 0, implementation: "go", pid: 1, participant: 1, killed: false),
+                                         .init(id: 1, implementation: "rust", pid: 2, participant: 2, killed: true)],
+                               operations: ops, extras: ops.map { _ in HistoryFile.Extra(created: true) })
+        let text = file.render()
+        let back = try HistoryFile.parse(Array(text.utf8), name: "h")
+        XCTAssertEqual(back.operations, ops)
+        XCTAssertEqual(back.clients, file.clients)
+        XCTAssertEqual(back.extras, file.extras)
+        XCTAssertEqual(back.model.allowSilentRemoval, true)
+        XCTAssertEqual(back.model.silentRemovalReason, "because")
+        XCTAssertTrue(back.model.automaticVersionsAcrossKeys)
+        XCTAssertTrue(checkLinearizability(back.operations, model: back.model).verdict.isOk)
+        // A tampered answer: the refresh reports the version it replaced.
+        let tampered = text.replacingOccurrences(of: "\"out\":\"ok\",\"version\":2", with: "\"out\":\"ok\",\"version\":1")
+        XCTAssertNotEqual(tampered, text)
+        let t = try HistoryFile.parse(Array(tampered.utf8), name: "h")
+        XCTAssertTrue(checkLinearizability(t.operations, model: t.model).verdict.isIllegal)
+        // Bad input: each error names the file and line.
+        func error(_ s: String) -> String {
+            do { _ = try HistoryFile.parse(Array(s.utf8), name: "h"); return "no error" } catch { return "\(error)" }
+        }
+        var lines = text.split(separator: "\n").map(String.init)
+        XCTAssertTrue(error("[\n{}\n]").contains("porcupine"))
+        XCTAssertTrue(error("").contains("empty"))
+        XCTAssertTrue(error(text.replacingOccurrences(of: "\"version\":2,", with: "\"version\":3,")).contains("version 3 is not supported"))
+        let last = lines.count
+        lines[last - 1] = lines[last - 1].replacingOccurrences(of: "\"k\":0", with: "\"k\":99")
+        XCTAssertTrue(error(lines.joined(separator: "\n")).contains("h:\(last): refresh: \"k\" names key 99"), error(lines.joined(separator: "\n")))
+        XCTAssertTrue(error(lines.dropLast().joined(separator: "\n")).contains("announces 5 operations"))
+        XCTAssertTrue(error(text + "{\"op\":\"get\"\n").contains("h:\(last + 1): not JSON"))
     }
 }

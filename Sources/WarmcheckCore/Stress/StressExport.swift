@@ -75,6 +75,33 @@ public enum StressExport {
 
     static func hex(_ b: [UInt8]) -> String { "hex:" + Hex.encode(b) }
 
+    /// The run as a history file (docs/HISTORY.md) that `warmcheck check` judges alone, with the
+    /// model the verdict of `rep` used.
+    public static func historyFile(_ run: StressRun, _ rep: StressReport, command: String) -> HistoryFile {
+        let o = run.options
+        let g = run.geometry
+        let provenance: JSON = .object([
+            "tool": "warmcheck stress", "command": .string(command), "seed": .string(String(o.seed)),
+            "segment": .string(run.segmentPath), "processes": .int(Int64(o.processes)),
+            "geometry": DriverArguments.geometry(g),
+            "fixtures": .array(o.fixtures.map { .string($0.name + "=" + $0.argv.joined(separator: " ")) }),
+            "ttl_ns": .int(0), "grace_ns": .int(0),
+            "counters": run.inspection?.totals.map { t in
+                .object(["evictions": .int(Int64(t.evictions)), "expirations": .int(Int64(t.expirations)),
+                         "reclaims": .int(Int64(t.reclaims)), "inserts": .int(Int64(t.inserts)),
+                         "refreshes": .int(Int64(t.refreshes)), "invalidations": .int(Int64(t.invalidations))])
+            } ?? .null,
+        ])
+        let clients = run.processes.map {
+            HistoryFile.Client(id: $0.index, implementation: $0.implementation, pid: Int64($0.pid),
+                               participant: $0.participant, killed: $0.killed)
+        }
+        let extras = run.steps.map { HistoryFile.Extra(created: $0.created, refreshRequested: $0.refreshRequested, writer: $0.writer) }
+        return HistoryFile(model: StressCheck.model(allowSilentRemoval: rep.allowSilentRemoval, reason: rep.silentRemovalReason),
+                           simClockNs: run.simClockNs, clockAdvanced: false, provenance: provenance, clients: clients,
+                           operations: run.history, extras: extras)
+    }
+
     /// The summary as JSON (`--json FILE`).
     public static func summary(_ run: StressRun, _ rep: StressReport) -> JSON {
         let o = run.options

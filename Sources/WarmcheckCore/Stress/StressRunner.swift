@@ -25,6 +25,11 @@ public struct StressStep: Sendable {
     public var outcome: String
     /// This operation was the one in flight when its process was killed.
     public var killed: Bool
+    /// What else the answer said (DRIVER.md): a write's `created`, a hit's `refresh_requested`
+    /// and who wrote the record it read.
+    public var created: Bool? = nil
+    public var refreshRequested: Bool? = nil
+    public var writer: HistoryFile.Writer? = nil
 }
 
 /// One fixture process of the run (a replacement is a new one).
@@ -301,7 +306,10 @@ public enum StressRunner {
                                                 call: call, output: output, returnAt: output == .unknown ? nil : ret))
                 w.steps.append(StressStep(process: w.incarnation, worker: w.index, implementation: w.spec.name, op: op,
                                           key: key, value: value, call: call, ret: output == .unknown ? nil : ret,
-                                          output: output, outcome: StressRunner.describe(response, output), killed: kill))
+                                          output: output, outcome: StressRunner.describe(response, output), killed: kill,
+                                          created: response?.result["created"]?.bool,
+                                          refreshRequested: response?.result["refresh_requested"]?.bool,
+                                          writer: response.flatMap { HistoryFile.Writer(driverJSON: $0.result["writer"]) }))
                 guard kill else { continue }
                 // The process is dead (or dying): reap it and start a replacement in this slot.
                 fx.crash()

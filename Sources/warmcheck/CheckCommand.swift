@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+import WarmcheckModel
+
+/// `warmcheck check FILE`: judges an exported history on its own, with the model parameters the
+/// file carries, so that a verdict of `stress` can be reproduced (or compared with another
+/// checker's) without a run.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check an exported history (warmcheck stress --export-history) for linearizability.",
+        discussion: """
+            Exit 0 linearizable, 1 not linearizable, 2 bad input or an inconclusive search. The file \
+            format is docs/HISTORY.md.
+            """)
+
+    @Argument(help: "The history file.")
+    var file: String
+
+    @Option(name: .customLong("states"), help: "Explored-state budget per key.")
+    var states = 5_000_000
+
+    @Option(name: .customLong("time-limit"), help: "Seconds for the whole search (0 = none).")
+    var timeLimit: Double = 600
+
+    func run() throws {
+        let h: HistoryFile
+        do {
+            h = try HistoryFile.read(path: file)
+        } catch let e as HistoryFile.ReadError {
+            print("check: bad input — \(e.description)")
+            throw ExitCode(Status.harnessError)
+        }
+        let impls = Dictionary(grouping: h.clients, by: \.implementation).map { "\($0.value.count) \($0.key)" }.sorted()
+        print("check: \(h.operations.count) operations by \(h.clients.count) clients (\(impls.joined(separator: ", "))); "
+              + "silent removal \(h.model.allowSilentRemoval ? "allowed (\(h.model.silentRemovalReason))" : "not allowed"); "
+              + "automatic versions \(h.model.automaticVersionsAcrossKeys ? "also checked across keys" : "checked per key only")")
+        let budget = SearchBudget(maxExploredStates: states, timeLimit: timeLimit > 0 ? .milliseconds(Int64(timeLimit * 1000)) : nil)
+        let r = checkLinearizability(h.operations, model: h.model, budget: budget)
+        let secs = Double(r.elapsed.components.seconds) + Double(r.elapsed.components.attoseconds) / 1e18
+        let prep = Double(r.prepareElapsed.components.seconds) + Double(r.prepareElapsed.components.attoseconds) / 1e18
+        let how = String(format: "%d keys, %d states explored in %.2f s (%.2f s of it interning values)",
+                         r.partitions.count, r.exploredStates, secs, prep)
+        switch r.verdict {
+        case .ok:
+            print("check: linearizable (\(how))")
+        case .illegal(let f):
+            print("check: NOT linearizable (\(how))\n\(f.explanation)")
+            throw ExitCode(Status.failed)
+        case .unknown(let why):
+            print("check: inconclusive (\(how)): \(why)")
+            throw ExitCode(Status.harnessError)
+        }
+    }
+}
