@@ -28,6 +28,12 @@ struct StressCommand: ParsableCommand {
     @Option(help: "Number of distinct keys.")
     var keys = 64
 
+    @Option(name: .customLong("hot-keys"), help: "Contention: a hot set of this many keys (the first N) that --hot-fraction of the operations go to.")
+    var hotKeys = 0
+
+    @Option(name: .customLong("hot-fraction"), help: "Contention: the fraction of operations (0…1) that pick a hot key.")
+    var hotFraction = 0.0
+
     @Option(name: .customLong("value-size"), help: "Value sizes in bytes, MIN-MAX or N.")
     var valueSize = "16-64"
 
@@ -82,6 +88,8 @@ struct StressCommand: ParsableCommand {
         if ops != nil && duration != nil { throw UsageError("give --duration or --ops, not both") }
         o.processes = processes
         o.keys = keys
+        o.hotKeys = hotKeys
+        o.hotFraction = hotFraction
         o.valueSize = try StressOptions.parseValueSize(valueSize)
         o.mix = try OperationMix.parse(mix)
         o.seed = seed
@@ -100,6 +108,7 @@ struct StressCommand: ParsableCommand {
         let limit = o.operations.map { "\($0) operations" } ?? String(format: "%.1f s", o.duration)
         print("stress: \(o.processes) processes (\(o.fixtures.map(\.name).joined(separator: ", ")) in turn), \(o.keys) keys, "
               + "values \(o.valueSize.lowerBound)-\(o.valueSize.upperBound) B, mix \(o.mix), seed \(o.seed), \(limit)"
+              + (o.hotKeys > 0 ? String(format: ", %.0f%% of operations on %d hot keys", o.hotFraction * 100, o.hotKeys) : "")
               + (o.killEvery > 0 ? ", SIGKILL every \(o.killEvery) operations" : ""))
         fflush(nil)
         let run = StressRunner.run(o) { line in print(line); fflush(nil) }
@@ -114,10 +123,12 @@ struct StressCommand: ParsableCommand {
         fflush(nil)
 
         let rep = StressCheck.evaluate(run)
+        if let c = rep.contention { print("  contention: " + c.summary) }
         for l in rep.lines { print(l) }
 
         var command = "warmcheck stress" + (o.operations.map { " --ops \($0)" } ?? " --duration \(duration ?? "30s")")
         command += " --processes \(o.processes)" + o.fixtures.map { " --fixture \(quote(fixtureArg($0)))" }.joined()
+        if o.hotKeys > 0 { command += " --hot-keys \(o.hotKeys) --hot-fraction \(o.hotFraction)" }
         command += " --keys \(o.keys) --value-size \(valueSize) --mix \(o.mix) --seed \(o.seed)"
         if o.killEvery > 0 { command += " --kill-every \(o.killEvery)" }
         if let f = exportHistory {

@@ -292,4 +292,35 @@ final class StressTests: XCTestCase {
         XCTAssertTrue(error(lines.dropLast().joined(separator: "\n")).contains("announces 5 operations"))
         XCTAssertTrue(error(text + "{\"op\":\"get\"\n").contains("h:\(last + 1): not JSON"))
     }
+
+    /// Hot keys take the asked fraction of the operations, and contention counts overlapping
+    /// mutations of one key and busy answers.
+    func testHotKeysAndContention() throws {
+        var o = StressOptions(fixtures: [FixtureSpec(name: "go", argv: ["go-fixture"])], workDir: "/tmp")
+        o.keys = 100
+        o.hotKeys = 2
+        o.hotFraction = 0.8
+        XCTAssertNoThrow(try o.validate())
+        var rng = SplitMix64(seed: 3)
+        let picks = (0..<10_000).map { _ in o.pickKey(rng.next(), rng.next()) }
+        let hot = picks.filter { $0 < 2 }.count
+        XCTAssertGreaterThan(hot, 7900)   // 80 % plus the uniform draws that land there
+        XCTAssertLessThan(hot, 8300)
+        XCTAssertEqual(Set(picks).count, 100)
+        o.hotKeys = 101
+        XCTAssertThrowsError(try o.validate())
+        o.hotKeys = 0
+        XCTAssertThrowsError(try o.validate())   // a fraction without hot keys
+        let k = Array("k".utf8), j = Array("j".utf8)
+        let c = Contention([
+            CacheOperation(clientId: 0, input: .put(key: k, value: [1], version: nil), call: 0, output: .ok(version: 1), returnAt: 10),
+            CacheOperation(clientId: 1, input: .refresh(key: k, value: [2], version: nil), call: 5, output: .fail(.busy), returnAt: 8),
+            CacheOperation(clientId: 2, input: .put(key: k, value: [3], version: nil), call: 11, output: .ok(version: 2), returnAt: 12),
+            CacheOperation(clientId: 2, input: .put(key: j, value: [3], version: nil), call: 0, output: .ok(version: 3), returnAt: 12),
+            CacheOperation(clientId: 3, input: .get(key: k), call: 0, output: .miss, returnAt: 20),
+        ])
+        XCTAssertEqual(c.mutations, 4)
+        XCTAssertEqual(c.overlapping, 2)
+        XCTAssertEqual(c.busy, ["refresh": 1])
+    }
 }

@@ -19,6 +19,8 @@ public struct StressReport: Sendable {
     /// Problems a killed process legitimately leaves behind (abandoned claims).
     public var ignoredProblems: [String] = []
     public var harnessError: String?
+    /// How often writers met (overlapping writes of one key, busy answers).
+    public var contention: Contention?
     /// One paragraph per check, in prose.
     public var lines: [String] = []
 
@@ -100,6 +102,8 @@ public enum StressCheck {
             rep.linearizability = linearizability(run.history, allowSilentRemoval: rep.allowSilentRemoval,
                                                   reason: rep.silentRemovalReason, budget: budget)
         }
+
+        rep.contention = Contention(run.history)
 
         // Prose.
         if let l = rep.linearizability {

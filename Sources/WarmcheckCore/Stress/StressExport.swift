@@ -132,6 +132,11 @@ public enum StressExport {
             "keys": .int(Int64(o.keys)),
             "mix": .string(o.mix.description),
             "kills": .int(Int64(run.kills)),
+            "hot_keys": .int(Int64(o.hotKeys)), "hot_fraction": .double(o.hotFraction),
+            "contention": rep.contention.map { c in
+                .object(["mutations": .int(Int64(c.mutations)), "overlapping": .int(Int64(c.overlapping)),
+                         "busy": .object(c.busy.mapValues { .int(Int64($0)) })])
+            } ?? .null,
             "counts": .object(Dictionary(StressCheck.counts(run).map { ($0.0, JSON.int(Int64($0.1))) }, uniquingKeysWith: { a, _ in a })),
             "linearizability": lin,
             "transitions_checked": .int(Int64(rep.transitionsChecked)),

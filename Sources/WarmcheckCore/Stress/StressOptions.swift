@@ -57,6 +57,10 @@ public struct StressOptions: Sendable {
     /// Implementations, assigned to the processes in turn.
     public var fixtures: [FixtureSpec]
     public var keys = 64
+    /// Contention: with probability `hotFraction` an operation picks one of the first
+    /// `hotKeys` keys instead of any key, so that writers collide on them.
+    public var hotKeys = 0
+    public var hotFraction = 0.0
     public var valueSize: ClosedRange<Int> = 16...64
     public var mix = OperationMix.default
     public var seed: UInt64 = 1
@@ -101,7 +105,18 @@ public struct StressOptions: Sendable {
         if keys < 1 || keys > 100_000 { throw UsageError("--keys \(keys): expected 1…100000") }
         if valueSize.upperBound > 1_048_576 { throw UsageError("--value-size: at most 1048576 bytes") }
         if let n = operations, n < 1 { throw UsageError("--ops \(n): expected at least 1") }
+        if hotKeys < 0 || hotKeys > keys { throw UsageError("--hot-keys \(hotKeys): expected 0…\(keys) (at most --keys)") }
+        if !(0...1).contains(hotFraction) { throw UsageError("--hot-fraction \(hotFraction): expected 0…1") }
+        if hotFraction > 0 && hotKeys == 0 { throw UsageError("--hot-fraction needs --hot-keys N") }
         if killEvery < 0 { throw UsageError("--kill-every \(killEvery): expected 0 (never) or more") }
+    }
+}
+
+extension StressOptions {
+    /// The key index an operation uses, from two draws of its generator.
+    func pickKey(_ r1: UInt64, _ r2: UInt64) -> Int {
+        if hotKeys > 0 && Double(r2 >> 11) / Double(1 << 53) < hotFraction { return Int(r1 % UInt64(hotKeys)) }
+        return Int(r1 % UInt64(keys))
     }
 }
 

@@ -263,7 +263,8 @@ public enum StressRunner {
             while let n = ticket() {
                 guard let fx = w.fx else { return }
                 let op = o.mix.pick(w.rng.next())
-                let key = StressRunner.keyBytes(Int(w.rng.next() % UInt64(o.keys)))
+                let r1 = w.rng.next()
+                let key = StressRunner.keyBytes(o.hotKeys > 0 ? o.pickKey(r1, w.rng.next()) : o.pickKey(r1, 0))
                 var value: [UInt8]? = nil
                 var args: [String: JSON] = ["key_hex": .string(Hex.encode(key))]
                 if op == .put || op == .refresh {
