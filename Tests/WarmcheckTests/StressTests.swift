@@ -263,10 +263,27 @@ final class StressTests: XCTestCase {
         let file = HistoryFile(model: model, simClockNs: 5, clockAdvanced: false, provenance: .object(["tool": "test"]),
                                clients: [.init(id: 0, implementation: "go", pid: 1, participant: 1, killed: false),
                                          .init(id: 1, implementation: "rust", pid: 2, participant: 2, killed: true)],
-                               operations: ops, extras: ops.map { _ in HistoryFile.Extra(created: true) })
+                               operations: ops, extras: ops.map { op in
+                                   HistoryFile.Extra(created: true, refreshRequested: op.output.isHit ? false : nil,
+                                                     writer: .init(pid: 4, language: "go", participant: 1, startTime: 9))
+                               })
         let text = file.render()
         let back = try HistoryFile.parse(Array(text.utf8), name: "h")
         XCTAssertEqual(back.operations, ops)
+        // Long values are written as a description; equal ones stay equal, different ones differ.
+        let long = [UInt8](repeating: 7, count: 100), other = [UInt8](repeating: 7, count: 101)
+        var longOps = ops
+        longOps[0].input = .put(key: k, value: long, version: nil, ttl: 0)
+        longOps[1].output = .hit(value: long, version: 1, stale: false)
+        longOps[4].input = .refresh(key: k, value: other, version: nil, ttl: 0)
+        var lf = file
+        lf.operations = longOps
+        let ltext = lf.render()
+        XCTAssertFalse(ltext.contains(Hex.encode(long)))
+        let lback = try HistoryFile.parse(Array(ltext.utf8), name: "h")
+        XCTAssertEqual(lback.operations[1].output, .hit(value: try XCTUnwrap(lback.operations[0].input.value), version: 1, stale: false))
+        XCTAssertNotEqual(lback.operations[0].input.value, lback.operations[4].input.value)
+        XCTAssertTrue(checkLinearizability(lback.operations, model: lback.model).verdict.isOk)
         XCTAssertEqual(back.clients, file.clients)
         XCTAssertEqual(back.extras, file.extras)
         XCTAssertEqual(back.model.allowSilentRemoval, true)

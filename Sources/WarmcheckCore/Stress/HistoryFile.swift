@@ -10,9 +10,17 @@ import WarmcheckModel
 public struct HistoryFile {
     public static let format = "warmcheck-history"
     public static let version: Int64 = 2
+    /// Values up to this many bytes are written in full; longer ones by length, prefix and hash.
+    public static let fullValueLimit = 64
+
+    /// The stand-in a reader uses for a value described but not copied: longer than any value
+    /// written in full, and one per number, so equality is exactly equality of numbers.
+    static func surrogate(_ id: Int) -> [UInt8] {
+        Array(repeating: 0, count: fullValueLimit + 1) + Array("value #\(id)".utf8)
+    }
 
     /// Who wrote the record a hit read (DRIVER.md `writer`).
-    public struct Writer: Sendable, Equatable {
+    public struct Writer: Sendable, Hashable {
         public var pid: Int64?
         public var language: String?
         public var participant: Int64?
@@ -86,6 +94,9 @@ public struct HistoryFile {
             table.append(b)
             return table.count - 1
         }
+        var writerIDs: [Writer: Int] = [:], writers: [Writer] = []
+        // Times are written from the first call on: shorter, and only their order matters.
+        let t0 = operations.map(\.call).min() ?? 0
         var lines: [String] = []
         lines.reserveCapacity(operations.count)
         for (i, op) in operations.enumerated() {
@@ -97,13 +108,13 @@ public struct HistoryFile {
             case .put(_, _, _, let ttl?), .refresh(_, _, _, let ttl?): kv.append(("ttl_ns", .uint(ttl)))
             default: break
             }
-            kv.append(("call", .uint(op.call)))
-            kv.append(("ret", op.return == UInt64.max ? .null : .uint(op.return)))
+            kv.append(("call", .uint(op.call &- t0)))
+            kv.append(("ret", op.return == UInt64.max ? .null : .uint(op.return &- t0)))
             switch op.output {
             case .miss: kv.append(("out", .string("miss")))
             case .hit(let v, let ver, let stale):
-                kv += [("out", .string("hit")), ("hv", .int(Int64(id(v, &valueIDs, &values)))), ("version", .uint(ver)),
-                       ("stale", .bool(stale))]
+                kv += [("out", .string("hit")), ("hv", .int(Int64(id(v, &valueIDs, &values)))), ("version", .uint(ver))]
+                if stale { kv.append(("stale", .bool(true))) }
             case .ok(let ver): kv += [("out", .string("ok")), ("version", .uint(ver))]
             case .removed(let r): kv += [("out", .string("ok")), ("removed", .bool(r))]
             case .fail(let r): kv += [("out", .string("fail")), ("reason", .string(r.rawValue))]
@@ -111,14 +122,13 @@ public struct HistoryFile {
             }
             let x = i < extras.count ? extras[i] : Extra()
             if let c = x.created { kv.append(("created", .bool(c))) }
-            if let r = x.refreshRequested { kv.append(("refresh_requested", .bool(r))) }
+            if x.refreshRequested == true { kv.append(("refresh_requested", .bool(true))) }
             if let w = x.writer {
-                var wk: [(String, JSONValue)] = []
-                if let p = w.pid { wk.append(("pid", .int(p))) }
-                if let l = w.language { wk.append(("language", .string(l))) }
-                if let p = w.participant { wk.append(("participant", .int(p))) }
-                if let t = w.startTime { wk.append(("start_time", .uint(t))) }
-                kv.append(("writer", .object(wk)))
+                if let n = writerIDs[w] { kv.append(("w", .int(Int64(n)))) } else {
+                    writerIDs[w] = writers.count
+                    kv.append(("w", .int(Int64(writers.count))))
+                    writers.append(w)
+                }
             }
             lines.append(JSONValue.object(kv).rendered)
         }
@@ -130,6 +140,7 @@ public struct HistoryFile {
                 ("automatic_versions_across_keys", .bool(model.automaticVersionsAcrossKeys)),
             ])),
             ("clock", .object([("sim_clock_ns", simClockNs.map { .uint($0) } ?? .null), ("advanced", .bool(clockAdvanced))])),
+            ("t0_ns", .uint(t0)),
             ("provenance", HistoryFile.modelJSON(provenance)),
             ("clients", .array(clients.map { c in
                 .object([("id", .int(Int64(c.id))), ("implementation", .string(c.implementation)),
@@ -141,7 +152,24 @@ public struct HistoryFile {
         var out = JSONValue.object(header).rendered + "\n"
         out.reserveCapacity(out.count + lines.count * 90 + values.reduce(0) { $0 + 2 * $1.count + 24 })
         for (i, k) in keys.enumerated() { out += "{\"key\":\(i),\"hex\":\"\(Hex.encode(k))\"}\n" }
-        for (i, v) in values.enumerated() { out += "{\"value\":\(i),\"hex\":\"\(Hex.encode(v))\"}\n" }
+        for (i, v) in values.enumerated() {
+            if v.count <= HistoryFile.fullValueLimit {
+                out += "{\"value\":\(i),\"hex\":\"\(Hex.encode(v))\"}\n"
+            } else {
+                // Equality is all a checker needs (the lines refer to values by number); a long
+                // value is described, not copied: length, first bytes, WCH64 with seed 0.
+                let h = v.withUnsafeBytes { WCH64.hash($0, seed: 0) }
+                out += "{\"value\":\(i),\"len\":\(v.count),\"prefix_hex\":\"\(Hex.encode(Array(v.prefix(16))))\",\"wch64\":\"\(h)\"}\n"
+            }
+        }
+        for (i, w) in writers.enumerated() {
+            var wk: [(String, JSONValue)] = [("writer", .int(Int64(i)))]
+            if let p = w.pid { wk.append(("pid", .int(p))) }
+            if let l = w.language { wk.append(("language", .string(l))) }
+            if let p = w.participant { wk.append(("participant", .int(p))) }
+            if let t = w.startTime { wk.append(("start_time", .uint(t))) }
+            out += JSONValue.object(wk).rendered + "\n"
+        }
         for l in lines { out += l; out += "\n" }
         return out
     }
@@ -212,7 +240,8 @@ public struct HistoryFile {
             clients.append(Client(id: Int(id), implementation: impl, pid: c["pid"]?.int,
                                   participant: c["participant"]?.int.map(Int.init), killed: c["killed"]?.bool ?? false))
         }
-        var keys: [Int: [UInt8]] = [:], values: [Int: [UInt8]] = [:]
+        var keys: [Int: [UInt8]] = [:], values: [Int: [UInt8]] = [:], writers: [Int: Writer] = [:]
+        let t0 = header["t0_ns"]?.uint ?? 0
         var ops: [CacheOperation] = []
         var extras: [Extra] = []
         ops.reserveCapacity(Int(header["operations"]?.int ?? 0))
@@ -225,11 +254,21 @@ public struct HistoryFile {
                 continue
             }
             if let k = j["value"]?.int {
-                guard let hex = j["hex"]?.string, let b = Hex.decode(hex) else { throw fail("value \(k): \"hex\" is missing or not hex") }
+                if j["hex"] == nil, j["len"]?.int != nil {
+                    values[Int(k)] = surrogate(Int(k))
+                    continue
+                }
+                guard let hex = j["hex"]?.string, let b = Hex.decode(hex), b.count <= fullValueLimit else {
+                    throw fail("value \(k): needs \"hex\" (at most \(fullValueLimit) bytes) or \"len\"")
+                }
                 values[Int(k)] = b
                 continue
             }
-            guard let opName = j["op"]?.string else { throw fail("expected a key, value or operation line (with \"op\")") }
+            if let k = j["writer"]?.int {
+                writers[Int(k)] = Writer(driverJSON: j)
+                continue
+            }
+            guard let opName = j["op"]?.string else { throw fail("expected a key, value, writer or operation line (with \"op\")") }
             func int(_ f: String) throws -> Int64 {
                 guard let x = j[f]?.int else { throw fail("\(opName): \"\(f)\" is missing or not an integer") }
                 return x
@@ -265,7 +304,7 @@ public struct HistoryFile {
             switch (outName, input) {
             case ("miss", .get): output = .miss
             case ("hit", .get):
-                guard let stale = j["stale"]?.bool else { throw fail("get: a hit needs \"stale\" (true or false)") }
+                let stale = j["stale"]?.bool ?? false
                 output = .hit(value: try table("hv", values, "value"), version: try uint("version"), stale: stale)
             case ("ok", .put), ("ok", .refresh): output = .ok(version: try uint("version"))
             case ("ok", .invalidate), ("ok", .evict):
@@ -279,9 +318,14 @@ public struct HistoryFile {
             }
             if output != .unknown && ret == nil { throw fail("\(opName): a known outcome needs \"ret\"") }
             if let r = ret, r < call { throw fail("\(opName): \"ret\" \(r) is before \"call\" \(call)") }
-            ops.append(CacheOperation(clientId: client, input: input, call: call, output: output, returnAt: ret))
-            extras.append(Extra(created: j["created"]?.bool, refreshRequested: j["refresh_requested"]?.bool,
-                                writer: Writer(driverJSON: j["writer"])))
+            ops.append(CacheOperation(clientId: client, input: input, call: call &+ t0, output: output, returnAt: ret.map { $0 &+ t0 }))
+            var writer: Writer? = nil
+            if j["w"] != nil {
+                guard let w = j["w"]?.int, let known = writers[Int(w)] else { throw fail("\(opName): \"w\" names a writer no earlier line defines") }
+                writer = known
+            }
+            extras.append(Extra(created: j["created"]?.bool, refreshRequested: j["refresh_requested"]?.bool ?? (output.isHit ? false : nil),
+                                writer: writer))
         }
         if let n = header["operations"]?.int, n != Int64(ops.count) {
             lineNo += 1
@@ -291,4 +335,8 @@ public struct HistoryFile {
                            clockAdvanced: header["clock"]?["advanced"]?.bool ?? false, provenance: header["provenance"] ?? .null,
                            clients: clients, operations: ops, extras: extras)
     }
+}
+
+extension CacheOutput {
+    var isHit: Bool { if case .hit = self { return true } else { return false } }
 }
