@@ -128,7 +128,7 @@ public struct CacheState: Sendable, Hashable, CustomStringConvertible {
     }
     public var isPresent: Bool { value != nil }
     public var description: String {
-        let floor = autoFloor > 0 ? " (automatic versions so far up to \(autoFloor))" : ""
+        let floor = autoFloor > 0 ? " (version clock ≥ \(autoFloor))" : ""
         guard let v = value else { return "absent" + floor }
         return "\(describeBytes(v)) at version \(versionExact ? "" : "≥ ")\(version)" + floor
     }

@@ -47,6 +47,10 @@ struct CheckCommand: ParsableCommand {
             print("check: linearizable (\(how))")
         case .illegal(let f):
             print("check: NOT linearizable (\(how))\n\(f.explanation)")
+            let involved = Set(([f.unplaced] + f.prefix.suffix(12)).map { h.operations[$0].clientId })
+            let who = h.clients.filter { involved.contains($0.id) }
+                .map { "client \($0.id) = \($0.implementation) (pid \($0.pid.map(String.init) ?? "?")\($0.killed ? ", killed" : ""))" }
+            if !who.isEmpty { print("Clients: " + who.joined(separator: "; ")) }
             throw ExitCode(Status.failed)
         case .unknown(let why):
             print("check: inconclusive (\(how)): \(why)")

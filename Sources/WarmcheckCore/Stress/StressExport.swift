@@ -139,6 +139,7 @@ public enum StressExport {
             } ?? .null,
             "counts": .object(Dictionary(StressCheck.counts(run).map { ($0.0, JSON.int(Int64($0.1))) }, uniquingKeysWith: { a, _ in a })),
             "linearizability": lin,
+            "silent_removal": .bool(rep.allowSilentRemoval), "silent_removal_reason": .string(rep.silentRemovalReason),
             "transitions_checked": .int(Int64(rep.transitionsChecked)),
             "transition_violations": .array(rep.transitionViolations.map { .string("shard \($0.shard) slot \($0.slot) seq \($0.seq): \($0.explanation)") }),
             "invariant_problems": .array(rep.invariantProblems.map { .string($0) }),
