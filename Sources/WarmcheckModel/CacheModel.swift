@@ -220,8 +220,8 @@ public struct CacheModel: Sendable {
             }
             if automatic && ver <= state.autoFloor && !(present && ver <= state.version) {
                 return "automatic versions come from the segment's one clock and never go back, not even after the key "
-                    + "was absent (PROTOCOL.md §8.3 invariant 3, §9.4), but this key already had automatic version "
-                    + "\(state.autoFloor) and the write reported version \(ver)"
+                    + "was absent (PROTOCOL.md §8.3 invariant 3, §9.4), but this key's earlier automatic writes show the "
+                    + "clock had reached \(state.autoFloor) and the write reported version \(ver)"
             }
             return "a write's version must be greater than the current one (PROTOCOL.md §9.4), but \(cur) and the write reported version \(ver)"
         case (.refresh, .fail(.notFound)):

@@ -56,7 +56,7 @@ final class SpecRuleTests: XCTestCase {
             op(1, .invalidate(key: K), 40, .removed(true), 50),
             op(1, put("b"), 60, .ok(version: 6), 70),
         ]
-        assertIllegal(ops, cites: "automatic version 7")
+        assertIllegal(ops, cites: "clock had reached 7")
         var fine = ops
         fine[3].output = .ok(version: 8)
         XCTAssertEqual(verdict(fine), .ok)
