@@ -59,3 +59,11 @@ func globMatch(_ p: [Character], _ s: [Character]) -> Bool {
 public func filterCases(_ cases: [ScenarioCase], patterns: [String]) -> [ScenarioCase] {
     filter(cases, patterns: patterns)
 }
+
+/// The cases in which any of `implementations` plays at least one role (none given: all cases),
+/// order kept: `--only NAME` selects everything that concerns one implementation without globs
+/// over role names.
+public func involving(_ cases: [ScenarioCase], anyOf implementations: [String]) -> [ScenarioCase] {
+    if implementations.isEmpty { return cases }
+    return cases.filter { c in c.assignments.contains { implementations.contains($0.implementation) } }
+}

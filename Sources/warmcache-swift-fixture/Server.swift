@@ -38,7 +38,8 @@ final class PauseState: @unchecked Sendable {
 }
 
 final class Server: @unchecked Sendable {
-    let trace: Bool
+    /// Fill `transitions`: --trace, or asked for in hello.
+    var trace: Bool
     let openTimeoutNs: UInt64
     /// The --fault switches, given to every handle the fixture opens.
     let faults: Faults
@@ -212,8 +213,11 @@ final class Server: @unchecked Sendable {
     func dispatch(op: String, args: [String: Any]) throws -> Outcome {
         switch op {
         case "hello":
-            return .ok(["language": "swift", "implementation": "warmcache-swift 0.1.0",
-                        "protocol": ["major": 1, "minor": 0], "features": ["SIM_CLOCK"],
+            // DRIVER.md "hello": transitions are asked for here; the answer says whether they
+            // will be reported.
+            if try optBool(args, "trace") == true { trace = true }
+            return .ok(["language": "swift", "language_code": 3, "pid": Int(getpid()), "implementation": "warmcache-swift 0.1.0",
+                        "protocol": ["major": 1, "minor": 0], "trace": trace, "features": ["SIM_CLOCK"],
                         "operations": Server.operations, "pause_points": PausePoint.allNames,
                         "faults": Faults.allNames])
         case "create", "open_or_create":

@@ -22,6 +22,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("fixture"), help: "Implementation: go, rust, swift, or NAME=COMMAND (repeatable; default go, rust, swift).")
     var fixtures: [String] = []
 
+    @Option(help: ArgumentHelp("Only cases in which implementation NAME plays at least one role (repeatable).",
+                               discussion: "The reference fixtures join the run when --fixture names none of them, so that NAME meets them.",
+                               valueName: "NAME"))
+    var only: [String] = []
+
+    @Option(help: ArgumentHelp("Run slice I of N of the cases (1 ≤ I ≤ N); default: Bazel's TEST_SHARD_INDEX/TEST_TOTAL_SHARDS. Combine shards' --json reports with `warmcheck merge`.",
+                               valueName: "I/N"))
+    var shard: String?
+
     @Option(help: "Seed of the run (recorded in reports and in the rerun command).")
     var seed: UInt64 = 1
 
@@ -63,7 +72,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func execute() throws -> Int32 {
-        let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+        let specs = try Repo.fixtureSpecs(fixtures, meeting: only)
+        let shard = try Shard.resolve(flag: self.shard)
         if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
         let scenarioPaths: [String]
         if paths.isEmpty {
@@ -77,8 +87,16 @@ struct RunCommand: ParsableCommand {
             for e in loaded.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
             throw UsageError("\(loaded.errors.count) problem(s) in the scenario files; nothing was run")
         }
-        let cases = WarmcheckScenario.filter(expand(loaded.scenarios, implementations: specs.map(\.name)), patterns: filter)
-        if cases.isEmpty { throw UsageError("no case matches (scenarios: \(loaded.scenarios.count), filters: \(filter))") }
+        for name in only where !specs.contains(where: { $0.name == name }) {
+            throw UsageError("--only \(name): no such fixture in this run (\(specs.map(\.name).joined(separator: ", ")))")
+        }
+        let matching = involving(WarmcheckScenario.filter(expand(loaded.scenarios, implementations: specs.map(\.name)), patterns: filter),
+                                 anyOf: only)
+        if matching.isEmpty {
+            throw UsageError("no case matches (scenarios: \(loaded.scenarios.count), filters: \(filter)\(only.isEmpty ? "" : ", only: \(only)"))")
+        }
+        let cases = shard.select(matching)
+        if !shard.isWhole { print("shard \(shard): \(cases.count) of \(matching.count) cases") }
 
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: workDir ?? Repo.defaultWorkDir)
@@ -108,6 +126,7 @@ struct RunCommand: ParsableCommand {
             if tty { print("\r\u{1B}[K", terminator: "") }
             if r.verdict == .pass || r.verdict == .skip || r.verdict == .expectedFailure {
                 if verbose || !tty { print("\(Self.badge(r.verdict, tty)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
+                if verbose || !tty { for n in r.notes { print("      note: \(n)") } }
             } else {
                 print("\(Self.badge(r.verdict, tty)) \(r.name)\n")
                 print(r.details.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
@@ -119,7 +138,8 @@ struct RunCommand: ParsableCommand {
         let summary = RunSummary(results)
         if let json {
             let fx = Dictionary(specs.map { ($0.name, $0.argv) }, uniquingKeysWith: { a, _ in a })
-            try writeOutput(JSONReport.render(results, seed: seed, fixtures: fx).pretty + "\n", to: json)
+            try writeOutput(JSONReport.render(results, seed: seed, fixtures: fx,
+                                              shard: shard.json(totalItems: matching.count)).pretty + "\n", to: json)
         }
         if let junit { try writeOutput(JUnitReport.render(results), to: junit) }
         print(String(format: "%d cases in %.1f s", results.count, Date().timeIntervalSince(start))

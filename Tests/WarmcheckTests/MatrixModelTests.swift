@@ -27,7 +27,7 @@ final class MatrixModelTests: XCTestCase {
     }
 
     func testExpectedViewCatchesEachKindOfDifference() {
-        let v = ExpectedView.make(writerLanguage: "go", writerPID: 42)
+        let v = ExpectedView.make(writerLanguage: 1, writerPID: 42)
         let want = v.json["reads"]!.array!.first { $0["hit"]?.bool == true && $0["stale"]?.bool == true }!
         var actual = want.object!
         actual["writer"] = ["language": 1, "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
@@ -41,7 +41,25 @@ final class MatrixModelTests: XCTestCase {
         wrong = actual
         wrong["writer"] = ["language": "rust", "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
         XCTAssertEqual(v.checkRead(want, actual: .object(wrong)).count, 1)
+        wrong = actual
+        wrong["writer"] = ["language": "go", "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
+        let named = v.checkRead(want, actual: .object(wrong))
+        XCTAssertEqual(named.count, 1)
+        XCTAssertTrue(named.first?.hasSuffix("writer language must be the §7.3 code as a JSON number, got \"go\"") == true,
+                      "provenance carries the code, never the name: \(named)")
         XCTAssertEqual(v.checkRead(want, actual: ["hit": false]).count, 1)
         XCTAssertEqual(v.checkDump(["entries": [], "problems": []]).count, 23, "every missing entry is named")
+    }
+
+    /// A third-party writer is judged by the code its hello declared, not by the harness's table.
+    func testUnregisteredLanguageCodeIsCheckedAgainstTheDeclaredOne() {
+        let v = ExpectedView.make(writerLanguage: 7, writerPID: 42)
+        let want = v.json["reads"]!.array!.first { $0["hit"]?.bool == true }!
+        var actual = want.object!
+        actual["stale"] = want["stale"]
+        actual["writer"] = ["language": 7, "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
+        XCTAssertEqual(v.checkRead(want, actual: .object(actual)), [])
+        actual["writer"] = ["language": 1, "pid": 42, "participant": 1, "protocol_major": 1, "protocol_minor": 0]
+        XCTAssertEqual(v.checkRead(want, actual: .object(actual)).count, 1)
     }
 }

@@ -32,6 +32,12 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(root.attribute(forName: "tests")?.stringValue, "6")
         XCTAssertEqual(root.attribute(forName: "failures")?.stringValue, "2")
         XCTAssertEqual(root.attribute(forName: "errors")?.stringValue, "1")
+        XCTAssertEqual(root.attribute(forName: "skipped")?.stringValue, "2", "a skip and an expected failure")
+        // The root's totals are the sums of its suites', for every attribute a reader adds up.
+        for attr in ["tests", "failures", "errors", "skipped"] {
+            let sum = root.elements(forName: "testsuite").reduce(0) { $0 + (Int($1.attribute(forName: attr)?.stringValue ?? "") ?? 0) }
+            XCTAssertEqual(root.attribute(forName: attr)?.stringValue, String(sum), attr)
+        }
         let suites = root.elements(forName: "testsuite")
         XCTAssertEqual(suites.map { $0.attribute(forName: "name")?.stringValue ?? "" }, ["a", "b", "c"])
         let failure = try XCTUnwrap(suites[0].elements(forName: "testcase")[1].elements(forName: "failure").first)

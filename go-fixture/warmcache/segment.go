@@ -110,6 +110,10 @@ type OpenOptions struct {
 	// PauseHook is installed as by SetPauseHook before the handle registers, so that it also
 	// sees the pause points of the registration sweep (§5). Nil normally.
 	PauseHook func(point string)
+	// Language is the §7.3 code written into provenance and the participant entry; 0 means
+	// LanguageGo. Another code lets this library pose as an unregistered implementation (the
+	// harness's test of the third-party path), never anything else.
+	Language uint8
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -139,6 +143,8 @@ type Cache struct {
 	hooks hooks
 	// faults are the deliberate bugs switched on for this handle (faults.go), 0 normally.
 	faults Faults
+	// lang is the §7.3 code this handle writes (OpenOptions.Language).
+	lang uint64
 
 	// hookAfterClaim, for tests only: called after a claim (T1/T10/T11/T4) with the event
 	// name; returning true abandons the operation with the slot still claimed.
@@ -287,7 +293,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, ioErr(op, tmp, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
-		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults}
+		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
 	c.initProcess()
 	var feat uint64
 	if o.SimClock {
@@ -309,7 +315,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		OffShardSize / 8:          lay.ShardSize,
 		OffCreatorPid / 8:         c.pid,
 		OffCreatorStartTime / 8:   c.startTime,
-		OffCreatorInfo / 8:        LanguageGo | uint64(uint32(os.Geteuid()))<<32,
+		OffCreatorInfo / 8:        c.lang | uint64(uint32(os.Geteuid()))<<32,
 		OffCreatedAtNs / 8:        uint64(time.Now().UnixNano()),
 	}
 	for i, w := range hdr {
@@ -437,7 +443,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		hooks: hooks{o.PauseHook}, faults: o.Faults}
+		hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
 	c.initProcess()
 	if err := c.register(); err != nil {
 		_ = syscall.Munmap(mem)
@@ -580,4 +586,12 @@ func splitPath(p string) (string, string) {
 		}
 	}
 	return ".", p
+}
+
+// languageCode is the §7.3 code of OpenOptions.Language (0: Go's own).
+func languageCode(l uint8) uint64 {
+	if l == 0 {
+		return LanguageGo
+	}
+	return uint64(l)
 }

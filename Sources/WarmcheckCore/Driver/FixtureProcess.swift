@@ -257,8 +257,10 @@ public final class FixtureProcess: @unchecked Sendable {
     }
 
     /// Starts the session: the first request of the contract.
+    /// The first request. It asks for transitions (DRIVER.md "hello"): tracing is part of the
+    /// contract, not a command-line flag only the reference fixtures know.
     public func sayHello() throws -> JSON {
-        let r = try call("hello")
+        let r = try call("hello", ["trace": true])
         hello = r.result
         return r.result
     }

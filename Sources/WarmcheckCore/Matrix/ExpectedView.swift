@@ -6,8 +6,8 @@ public struct ExpectedView: Sendable {
 
     public init(json: JSON) { self.json = json }
 
-    /// The view for a segment written by `language` from process `pid`.
-    public static func make(writerLanguage language: String, writerPID pid: Int64) -> ExpectedView {
+    /// The view for a segment written by an implementation of §7.3 code `language` from process `pid`.
+    public static func make(writerLanguage language: Int, writerPID pid: Int64) -> ExpectedView {
         let table = MatrixSequence.model()
         var reads: [JSON] = []
         for k in MatrixSequence.universe {
@@ -33,7 +33,7 @@ public struct ExpectedView: Sendable {
             return .object(f)
         }
         return ExpectedView(json: [
-            "writer": ["language": .string(language), "pid": .int(pid), "participant": 1,
+            "writer": ["language": .int(Int64(language)), "pid": .int(pid), "participant": 1,
                        "protocol_major": 1, "protocol_minor": 0],
             "reads": .array(reads),
             "entries": .array(entries),
@@ -48,13 +48,22 @@ public struct ExpectedView: Sendable {
         ]
     }
 
-    static let languageCodes: [Int64: String] = [0: "unknown", 1: "go", 2: "rust", 3: "swift"]
-
-    /// Fixtures may report the language as its name or its PROTOCOL.md §7.3 code.
-    static func languageName(_ j: JSON?) -> String? {
-        if let s = j?.string { return s.lowercased() }
-        if let i = j?.int { return languageCodes[i] ?? "code \(i)" }
+    /// The §7.3 code an expectation names: a number, or (testdata/golden/expected.json, written
+    /// for people) a registered language name.
+    static func languageCode(_ j: JSON?) -> Int? {
+        if case .int(let i)? = j { return Int(i) }
+        if let s = j?.string { return LanguageCodes.registered.first { $0.value == s.lowercased() }?.key }
         return nil
+    }
+
+    /// Provenance reports the language as its §7.3 code, a JSON number (DRIVER.md "Provenance");
+    /// a name or a numeric string is a contract violation, said as such.
+    static func languageProblem(_ got: JSON?, want: Int?) -> String? {
+        guard case .int(let code)? = got else {
+            return "language must be the §7.3 code as a JSON number, got \(got?.serialized ?? "nothing")"
+        }
+        guard let want else { return "language \(code), but the expectation names no known language" }
+        return Int(code) == want ? nil : "language \(code) (\(LanguageCodes.name(Int(code)))), expected \(want) (\(LanguageCodes.name(want)))"
     }
 
     /// Differences between one `get` result and the expectation, in words.
@@ -81,8 +90,8 @@ public struct ExpectedView: Sendable {
         guard let want = json["writer"] else { return [] }
         guard let w else { return ["\(context): no writer provenance"] }
         var out: [String] = []
-        if Self.languageName(w["language"]) != want["language"]?.string {
-            out.append("\(context): writer language expected \(describe(want["language"])), got \(describe(w["language"]))")
+        if let p = Self.languageProblem(w["language"], want: Self.languageCode(want["language"])) {
+            out.append("\(context): writer \(p)")
         }
         for f in ["pid", "participant", "protocol_major", "protocol_minor"] where !same(want[f], w[f]) {
             out.append("\(context): writer \(f) expected \(describe(want[f])), got \(describe(w[f]))")

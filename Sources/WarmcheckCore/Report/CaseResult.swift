@@ -28,6 +28,9 @@ public struct CaseResult: Sendable {
     public var seconds: Double
     public var rerun: String
     public var stats: [String: Int] = [:]
+    /// What this verdict did not cover, said plainly (e.g. "transitions not reported by mine:
+    /// the state machine was not checked"): a pass with notes is a weaker pass, and reports show it.
+    public var notes: [String] = []
 
     public init(name: String, scenario: String, file: String, assignment: [(role: String, impl: String)],
                 verdict: Verdict, reason: String = "", details: String = "", seconds: Double = 0, rerun: String = "") {

@@ -8,8 +8,10 @@ public enum JUnitReport {
         let groups = Dictionary(grouping: results, by: \.scenario)
         let total = RunSummary(results)
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        // The root's totals are the sums of the suites' (an expected failure is reported as skipped
+        // in both), which is what JUnit readers add up and compare.
         x += "<testsuites name=\"\(esc(suiteName))\" tests=\"\(results.count)\" failures=\"\(total.failed + total.unexpectedPasses)\" "
-            + "errors=\"\(total.errors)\" skipped=\"\(total.skipped)\" time=\"\(fmt(results.reduce(0) { $0 + $1.seconds }))\">\n"
+            + "errors=\"\(total.errors)\" skipped=\"\(total.skipped + total.expectedFailures)\" time=\"\(fmt(results.reduce(0) { $0 + $1.seconds }))\">\n"
         for scenario in groups.keys.sorted() {
             let cases = groups[scenario]!
             let s = RunSummary(cases)
@@ -45,9 +47,12 @@ public enum JUnitReport {
 
 /// The JSON report: every case with its verdict and duration, and the summary.
 public enum JSONReport {
-    public static func render(_ results: [CaseResult], seed: UInt64, fixtures: [String: [String]]) -> JSON {
+    /// `shard`: which slice of the run this was (`Shard.json`), so that `warmcheck merge` can
+    /// check that the slices add up; nil for an unsplit run.
+    public static func render(_ results: [CaseResult], seed: UInt64, fixtures: [String: [String]], shard: JSON? = nil) -> JSON {
         let s = RunSummary(results)
         return .object([
+            "shard": shard ?? .null,
             "seed": .string(String(seed)),
             "fixtures": .object(fixtures.mapValues { .array($0.map { .string($0) }) }),
             "summary": .object([
@@ -62,6 +67,7 @@ public enum JSONReport {
                     "verdict": .string(c.verdict.rawValue), "reason": .string(c.reason), "details": .string(c.details),
                     "seconds": .double(c.seconds), "rerun": .string(c.rerun),
                     "stats": .object(c.stats.mapValues { .int(Int64($0)) }),
+                    "notes": .array(c.notes.map { .string($0) }),
                 ])
             }),
         ])

@@ -30,7 +30,7 @@ extension CaseRunner {
         // Snapshots of every state word let the checker compare the segment with the reported
         // transitions. Not while an operation is paused: its claim is in the segment already
         // but will only be reported with its response.
-        if !roles.values.contains(where: { $0.pending != nil }) {
+        if !roles.values.contains(where: { $0.pending != nil }) && untraced.isEmpty {
             for w in SegmentSurgery.stateWords(path: segmentPath) { checker.snapshot(shard: w.shard, slot: w.slot, word: w.word) }
             lock.unlock()
             checkTransitions()
@@ -56,6 +56,7 @@ extension CaseRunner {
     }
 
     func checkCoverage() {
+        guard untraced.isEmpty else { return }  // said in the result's notes
         let required = Set(scenario.covers.compactMap(SlotEvent.init(name:)))
         let missing = checker.missingCoverage(required)
         guard !missing.isEmpty else { return }

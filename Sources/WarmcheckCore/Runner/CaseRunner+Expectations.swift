@@ -81,11 +81,13 @@ extension CaseRunner {
                 let w = res["writer"]
                 let pid = w?["pid"]?.int ?? -1
                 let participant = Int(w?["participant"]?.int ?? -1)
-                let lang = ExpectedView.languageName(w?["language"]) ?? "?"
-                // The record keeps the participant id's low 8 bits (PROTOCOL.md §7.2).
-                if !want.participants.contains(where: { $0 & 0xFF == participant }) || lang != want.language.lowercased() {
-                    problems.append("written by participant \(participant), pid \(pid) (\(lang)); expected \(role): participant "
-                        + "\(want.participants.map(String.init).joined(separator: " or ")) (\(want.language), pid \(want.pids.map(String.init).joined(separator: " or ")))")
+                let lang = w?["language"]?.serialized ?? "no language"
+                // The record keeps the participant id's low 8 bits (PROTOCOL.md §7.2); the language
+                // is the code the writer's hello declared (§7.3), so a new implementation passes too.
+                if !want.participants.contains(where: { $0 & 0xFF == participant }) || !want.hello.writes(language: w?["language"]) {
+                    problems.append("written by participant \(participant), pid \(pid) (language \(lang)); expected \(role): participant "
+                        + "\(want.participants.map(String.init).joined(separator: " or ")) (\(want.hello.language), language "
+                        + "\(want.hello.languageCode.map(String.init) ?? "undeclared"), pid \(want.pids.map(String.init).joined(separator: " or ")))")
                 }
             case .paused:
                 break  // judged above

@@ -31,6 +31,7 @@ public struct RaceCase {
         var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: seed, schedules: race.schedules,
                                                      depth: race.depth, preemptions: race.preemptions, expectedSteps: steps))
         var reached = Set<Int>()
+        var notes: [String] = []
         var n = 0
         let start = Date()
         // Schedules share processes: starting and stopping two fixtures was three quarters of a
@@ -48,6 +49,7 @@ public struct RaceCase {
             processes = runner.reuse
             sched = runner.scheduler!
             reached.formUnion(runner.goalsReached)
+            notes = r.notes
             if r.verdict != .pass {
                 r.seconds = Date().timeIntervalSince(start)
                 guard r.verdict == .fail else { return r }
@@ -66,6 +68,7 @@ public struct RaceCase {
                            verdict: .pass, reason: "", details: "", seconds: Date().timeIntervalSince(start),
                            rerun: "\(options.rerunPrefix) \(shellQuote(testCase.scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)")
         r.stats["schedules"] = n
+        r.notes = notes
         if let dfs = sched.inner as? DFSScheduler, dfs.exhausted { r.stats["exhaustive"] = 1 }
         if !missing.isEmpty {
             let goals = missing.map { race.sometimes[$0].map(\.description).joined(separator: " ") }

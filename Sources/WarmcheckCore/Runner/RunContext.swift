@@ -51,7 +51,9 @@ final class RoleProcess {
     let spec: FixtureSpec
     var fixture: FixtureProcess?
     var pids: [Int64] = []
-    var language: String = ""
+    /// What the fixture declared in hello: provenance is checked against its language code, and
+    /// whether it reports transitions decides whether the transition checker can judge the case.
+    var hello = Hello(.null)
     var operations: Set<String> = []
     var pausePoints: Set<String> = []
     /// How long the role's last operation took, call to return (monotonic).
@@ -88,7 +90,7 @@ final class RoleProcess {
         spec = old.spec
         fixture = old.fixture
         pids = old.fixture.map { [Int64($0.pid)] } ?? []
-        language = old.language
+        hello = old.hello
         operations = old.operations
         pausePoints = old.pausePoints
     }
@@ -98,10 +100,10 @@ final class RoleProcess {
         let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: scratchDir)
         fixture = fx
         pids.append(Int64(fx.pid))
-        let hello = try fx.sayHello()
-        language = hello["language"]?.string ?? impl
-        operations = Set((hello["operations"]?.array ?? []).compactMap(\.string))
-        pausePoints = Set((hello["pause_points"]?.array ?? []).compactMap(\.string))
+        hello = Hello(try fx.sayHello(), fallbackName: impl)
+        if let p = hello.pid, p != Int64(fx.pid) { pids.append(p) }
+        operations = Set(hello.operations)
+        pausePoints = Set(hello.pausePoints)
         crashed = false
     }
 

@@ -53,6 +53,9 @@ public struct StressRun: Sendable {
     public var diedParticipants: [Int] = []
     /// Every slot's state word, read after the last process stopped.
     public var finalStateWords: [(shard: Int, slot: Int, word: UInt64)] = []
+    /// Implementations whose hello did not promise transitions: the transition check is left
+    /// out (and says so) rather than blaming them for changes nobody reported.
+    public var untraced: Set<String> = []
     public var inspection: InspectionReport?
     public var geometry: Geometry
     public var simClockNs: UInt64
@@ -142,6 +145,7 @@ public enum StressRunner {
         run.killsAfterResponse = shared.killsAfterResponse
         run.diedParticipants = shared.died
         run.processes = shared.processes
+        run.untraced = shared.untraced
         for w in workers {
             run.history += w.history
             run.steps += w.steps
@@ -206,6 +210,7 @@ public enum StressRunner {
         var killsAfterResponse = 0
         var died: [Int] = []
         var processes: [StressProcessInfo] = []
+        var untraced: Set<String> = []
 
         init(options: StressOptions, geometry: Geometry, path: String) {
             o = options
@@ -241,7 +246,11 @@ public enum StressRunner {
             lock.unlock()
             w.fx = fx
             w.incarnation = index
-            _ = try fx.sayHello()
+            if !Hello(try fx.sayHello()).reportsTransitions {
+                lock.lock()
+                untraced.insert(w.spec.name)
+                lock.unlock()
+            }
             var args: [String: JSON] = ["path": .string(path)]
             if create {
                 args["geometry"] = DriverArguments.geometry(geometry)

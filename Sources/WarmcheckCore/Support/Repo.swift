@@ -32,28 +32,44 @@ public enum Repo {
     }
 
     /// The reference fixtures by name. Go and Rust binaries are built by scripts/build-fixtures.sh;
-    /// the Swift fixture sits beside the running warmcheck (same SwiftPM build).
+    /// the Swift fixture sits beside the running warmcheck (same SwiftPM build). No `--trace`:
+    /// transitions are asked for in hello, as for any implementation (docs/DRIVER.md).
     public static func referenceFixture(_ name: String) -> FixtureSpec? {
         guard let root = root() else { return nil }
         let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
         switch name {
         case "go":
-            return FixtureSpec(name: "go", argv: [root.appendingPathComponent(".build/fixtures/warmcache-go-fixture").path, "serve", "--trace"])
+            return FixtureSpec(name: "go", argv: [root.appendingPathComponent(".build/fixtures/warmcache-go-fixture").path, "serve"])
         case "rust":
-            return FixtureSpec(name: "rust", argv: [root.appendingPathComponent("rust-fixture/target/release/warmcache-fixture").path, "serve", "--trace"])
+            return FixtureSpec(name: "rust", argv: [root.appendingPathComponent("rust-fixture/target/release/warmcache-fixture").path, "serve"])
         case "swift":
             var path = exeDir.appendingPathComponent("warmcache-swift-fixture").path
             if !FileManager.default.isExecutableFile(atPath: path) {
                 path = root.appendingPathComponent(".build/debug/warmcache-swift-fixture").path
             }
-            return FixtureSpec(name: "swift", argv: [path, "serve", "--trace"])
+            return FixtureSpec(name: "swift", argv: [path, "serve"])
         default:
             return nil
         }
     }
 
     public static let referenceNames = ["go", "rust", "swift"]
+
+    /// The fixtures of a run: `--fixture` values (default: the reference fixtures). With `meeting`
+    /// names (`--only`, `conform`), the reference fixtures join a list that names none of them,
+    /// since what concerns one implementation is mostly how it meets the others.
+    public static func fixtureSpecs(_ values: [String], meeting: [String] = []) throws -> [FixtureSpec] {
+        var specs = try (values.isEmpty ? referenceNames : values).map(parseFixture)
+        if !meeting.isEmpty && !specs.contains(where: { referenceNames.contains($0.name) }) {
+            specs = try referenceNames.map(parseFixture) + specs
+        }
+        var seen = Set<String>()
+        for s in specs where !seen.insert(s.name).inserted {
+            throw UsageError("--fixture \(s.name) is given twice")
+        }
+        return specs
+    }
 
     /// Parses `--fixture` values: `go`, `rust`, `swift`, or `NAME=COMMAND ARGS…` (split on spaces,
     /// with single or double quotes grouping).

@@ -98,6 +98,11 @@ type server struct {
 	// between two readers.
 	in  *bufio.Reader
 	out *bufio.Writer
+	// languageName and languageCode are what hello declares and what the handles write into
+	// provenance (PROTOCOL.md §7.3): Go's unless --language NAME=CODE poses as another
+	// implementation (how the harness tests the path of a third-party implementation).
+	languageName string
+	languageCode uint8
 }
 
 // faultFlag collects repeated --fault NAME options. An unknown name makes flag.Parse print the
@@ -124,7 +129,7 @@ func (f faultFlag) Set(name string) error {
 // the pause hook of the current request so that a crash or pause point inside the
 // registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook}
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode}
 }
 
 // crashAt returns the pause hook of DRIVER.md "Crashing at a pause point": reaching target
@@ -165,13 +170,14 @@ func main() {
 		return
 	}
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]... | warmcache-fixture echo")
+		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--language NAME=CODE] [--fault NAME]... | warmcache-fixture echo")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	trace := fs.Bool("trace", false, "fill transitions")
 	timeoutMs := fs.Int("timeout-ms", 2000, "open polling timeout")
 	var faults warmcache.Faults
+	language := fs.String("language", "go=1", "NAME=CODE declared in hello and written as provenance (PROTOCOL.md §7.3)")
 	fs.Var(faultFlag{&faults}, "fault", "switch on a deliberate bug (repeatable): "+strings.Join(warmcache.FaultNames, ", "))
 	_ = fs.Parse(os.Args[2:])
 	if fs.NArg() > 0 {
@@ -179,6 +185,10 @@ func main() {
 		os.Exit(2)
 	}
 	s := &server{trace: *trace, openTimeout: time.Duration(*timeoutMs) * time.Millisecond, faults: faults}
+	if err := s.setLanguage(*language); err != nil {
+		fmt.Fprintln(os.Stderr, "warmcache-fixture: --language:", err)
+		os.Exit(2)
+	}
 	if faults != 0 {
 		fmt.Fprintf(os.Stderr, "warmcache-fixture: faults switched on: %s\n", faults)
 	}
@@ -491,13 +501,40 @@ func (s *server) adopt(c *warmcache.Cache) {
 	}
 }
 
+// setLanguage parses --language NAME=CODE.
+func (s *server) setLanguage(v string) error {
+	eq := strings.IndexByte(v, '=')
+	if eq <= 0 {
+		return fmt.Errorf("%q: expected NAME=CODE", v)
+	}
+	code, err := strconv.ParseUint(v[eq+1:], 10, 8)
+	if err != nil || code == 0 {
+		return fmt.Errorf("%q: CODE must be 1..255", v)
+	}
+	s.languageName, s.languageCode = v[:eq], uint8(code)
+	return nil
+}
+
 func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) {
 	switch op {
 	case "hello":
+		// DRIVER.md "hello": the orchestrator asks for transitions here (args.trace); the answer
+		// says whether they will be reported, so a fixture without tracing is not mistaken for
+		// one that makes no transitions.
+		var a struct {
+			Trace bool `json:"trace"`
+		}
+		if err := decode(args, &a); err != nil {
+			return nil, err
+		}
+		s.trace = s.trace || a.Trace
 		return map[string]interface{}{
-			"language":       "go",
+			"language":       s.languageName,
+			"language_code":  s.languageCode,
+			"pid":            os.Getpid(),
 			"implementation": "warmcache-go 0.1.0",
 			"protocol":       map[string]int{"major": warmcache.ProtocolMajor, "minor": warmcache.ProtocolMinor},
+			"trace":          s.trace,
 			"features":       []string{"SIM_CLOCK"},
 			"operations":     operations,
 			"pause_points":   warmcache.PausePoints,

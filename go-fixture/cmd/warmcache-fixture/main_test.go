@@ -31,7 +31,7 @@ func roundTrip(t *testing.T, s *server, line string) map[string]interface{} {
 }
 
 func TestServeLines(t *testing.T) {
-	s := &server{trace: true, openTimeout: -1}
+	s := &server{trace: true, openTimeout: -1, languageName: "go", languageCode: warmcache.LanguageGo}
 	path := filepath.Join(t.TempDir(), "seg")
 	geo := `"geometry":{"shard_count":4,"slots_per_shard":16,"key_capacity":32,"value_capacity":256,"probe_window":4,"participant_capacity":16}`
 	cases := []struct{ in, want string }{
@@ -62,6 +62,37 @@ func TestServeLines(t *testing.T) {
 		b, _ := json.Marshal(roundTrip(t, s, c.in))
 		if !strings.Contains(string(b), c.want) {
 			t.Errorf("%s\n  -> %s\n  want %s", c.in, b, c.want)
+		}
+	}
+}
+
+// Tracing is asked for in hello (DRIVER.md "hello"), and the answer says whether transitions
+// will be reported; --language makes the fixture pose as another implementation, hello and
+// provenance alike.
+func TestHelloTraceAndLanguage(t *testing.T) {
+	s := &server{openTimeout: -1}
+	if err := s.setLanguage("stranger=7"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "seg")
+	geo := `"geometry":{"shard_count":1,"slots_per_shard":8,"key_capacity":32,"value_capacity":64,"probe_window":4,"participant_capacity":4}`
+	for _, c := range []struct{ in, want string }{
+		{`{"id":1,"op":"hello"}`, `"trace":false`},
+		{`{"id":2,"op":"hello","args":{"trace":true}}`, `"trace":true`},
+		{`{"id":3,"op":"hello"}`, `"language":"stranger","language_code":7`},
+		{`{"id":4,"op":"create","args":{"path":"` + path + `",` + geo + `}}`, `"participant":1`},
+		{`{"id":5,"op":"put","args":{"key_hex":"61","value_hex":"6869"}}`, `"event":"publish"`},
+		{`{"id":6,"op":"get","args":{"key_hex":"61"}}`, `"language":7`},
+		{`{"id":7,"op":"participants"}`, `"language":7`},
+	} {
+		b, _ := json.Marshal(roundTrip(t, s, c.in))
+		if !strings.Contains(string(b), c.want) {
+			t.Errorf("%s\n  -> %s\n  want %s", c.in, b, c.want)
+		}
+	}
+	for _, bad := range []string{"stranger", "x=0", "x=256", "=7"} {
+		if (&server{}).setLanguage(bad) == nil {
+			t.Errorf("--language %s was accepted", bad)
 		}
 	}
 }

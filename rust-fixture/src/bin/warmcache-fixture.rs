@@ -334,15 +334,23 @@ impl Fixture {
     fn run(&mut self, op: &str, a: &Args) -> Result<Outcome, DriverError> {
         let ok = |v: Value| Ok(Outcome::Ok(v));
         match op {
-            "hello" => ok(json!({
-                "language": "rust",
-                "implementation": "warmcache-rust 0.1.0",
-                "protocol": {"major": 1, "minor": 0},
-                "features": ["SIM_CLOCK"],
-                "operations": OPERATIONS,
-                "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
-                "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
-            })),
+            "hello" => {
+                // DRIVER.md "hello": transitions are asked for here; the answer says whether
+                // they will be reported.
+                self.trace |= a.bool("trace")?;
+                ok(json!({
+                    "language": "rust",
+                    "language_code": 2,
+                    "pid": std::process::id(),
+                    "implementation": "warmcache-rust 0.1.0",
+                    "protocol": {"major": 1, "minor": 0},
+                    "trace": self.trace,
+                    "features": ["SIM_CLOCK"],
+                    "operations": OPERATIONS,
+                    "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
+                    "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                }))
+            }
             "create" => {
                 let (path, geometry, opts) = (a.str("path")?, a.geometry()?, self.create_options(a)?);
                 match Cache::create(path, geometry, opts) {

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine the --json reports of the shards of one `warmcheck run` into one report and one exit status.",
+        discussion: """
+            Each shard (`warmcheck run --shard I/N --json shard-I.json`, or Bazel's TEST_SHARD_INDEX) \
+            records which slice it ran and how many cases the whole run has; merge refuses a set of \
+            reports that misses a shard, repeats a case, mixes seeds or does not add up to the run \
+            (exit 2). Otherwise it exits as the unsplit run would have: 0 pass, 1 a conformance \
+            failure, 2 a harness error.
+            """)
+
+    @Argument(help: "The shards' JSON reports.")
+    var reports: [String]
+
+    @Option(help: "Write the merged JSON report to this file.")
+    var json: String?
+
+    @Option(help: "Write the merged JUnit XML to this file.")
+    var junit: String?
+
+    func run() throws {
+        do {
+            guard !reports.isEmpty else { throw UsageError("no report given") }
+            var parsed: [(file: String, json: JSON)] = []
+            for f in reports {
+                guard let data = FileManager.default.contents(atPath: f) else { throw UsageError("cannot read \(f)") }
+                do { parsed.append((f, try JSON.parse(data))) } catch { throw UsageError("\(f): \(error)") }
+            }
+            let m = ShardedRun.merge(parsed)
+            if let json {
+                try writeOutput(JSONReport.render(m.results, seed: m.seed, fixtures: m.fixtures).pretty + "\n", to: json)
+            }
+            if let junit { try writeOutput(JUnitReport.render(m.results), to: junit) }
+            for p in m.problems { FileHandle.standardError.write(Data("warmcheck merge: \(p)\n".utf8)) }
+            let s = RunSummary(m.results)
+            print("merged \(reports.count) report(s): \(m.results.count) cases" + (s.detailLine.isEmpty ? "" : "; " + s.detailLine))
+            for r in m.results where r.failsRun || r.verdict == .error { print("\(r.verdict.rawValue.uppercased()) \(r.name): \(r.reason)\n    rerun: \(r.rerun)") }
+            print(s.line)
+            let status = m.exitStatus
+            if status != 0 { throw ExitCode(status) }
+        } catch let e as UsageError {
+            throw fail(e.description)
+        }
+    }
+}
