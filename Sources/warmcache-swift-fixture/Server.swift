@@ -226,11 +226,13 @@ final class Server: @unchecked Sendable {
             var opts = options()
             opts.groupAccess = try optBool(args, "group") ?? false
             opts.simClockStartNs = try optU64(args, "sim_clock_ns")
-            replaceHandle()
+            // A failed create or open leaves the open handle as it was (DRIVER.md): the new
+            // handle replaces the old one only once it exists.
             do {
                 let c = op == "create"
                     ? try WarmCache.create(path: path, geometry: geometry, options: opts)
                     : try WarmCache.openOrCreate(path: path, geometry: geometry, options: opts)
+                replaceHandle()
                 cache = c
                 var r: [String: Any] = ["participant": UInt64(c.participantId)]
                 if op == "open_or_create" { r["created"] = c.created }
@@ -240,9 +242,9 @@ final class Server: @unchecked Sendable {
             }
         case "open":
             let path = try str(args, "path")
-            replaceHandle()
             do {
                 let c = try WarmCache.open(path: path, options: options())
+                replaceHandle()
                 cache = c
                 return .ok(["participant": UInt64(c.participantId)])
             } catch {

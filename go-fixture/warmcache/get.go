@@ -94,14 +94,16 @@ func (c *Cache) get(key, buf []byte, grow bool) (Lookup, error) {
 		return res, err
 	}
 	kc := c.geo.KeyCapacity
-	if len(key) == 0 || len(key) > int(kc) {
-		// Such a key can never be stored (put refuses it), so it is simply absent. Bounds
-		// first: we must not compare more key words than the slot has.
-		return res, nil
-	}
 	h, shard, home := c.keyPlace(key)
 	res.Shard = shard
 	shOff := c.shardOff(shard)
+	if len(key) == 0 || len(key) > int(kc) {
+		// Such a key can never be stored (put refuses it), so it is simply absent, and counted
+		// as a miss like every get that returns nothing (DRIVER.md "stats"). Bounds first: we
+		// must not compare more key words than the slot has.
+		c.add(shOff+ShardMisses, 1)
+		return res, nil
+	}
 	pc := c.geo.ParticipantCapacity
 	vc := uint64(c.geo.ValueCapacity)
 	nkw := (len(key) + 7) / 8

@@ -37,12 +37,18 @@ type ShardStats struct {
 	Occupancy map[string]uint64 `json:"occupancy"`
 }
 
+// TotalStats are the shards' sums plus this handle's corruption count.
+type TotalStats struct {
+	ShardStats
+	// Corrupt counts this handle's gets that met a corrupt slot (private, §15): reported in
+	// totals (DRIVER.md "stats"), never per shard, since the segment has no such counter.
+	Corrupt uint64 `json:"corrupt"`
+}
+
 // Stats is the result of (*Cache).Stats (§9.7).
 type Stats struct {
-	Totals ShardStats   `json:"totals"`
+	Totals TotalStats   `json:"totals"`
 	Shards []ShardStats `json:"shards"`
-	// Corrupt counts this handle's gets that met a corrupt slot (private, §15).
-	Corrupt uint64 `json:"corrupt"`
 }
 
 func newOccupancy() map[string]uint64 {
@@ -83,7 +89,7 @@ func (c *Cache) Stats() (Stats, error) {
 		st.Totals.Counters.addAll(ss.Counters)
 		st.Shards = append(st.Shards, ss)
 	}
-	st.Corrupt = atomic.LoadUint64(&c.corrupt)
+	st.Totals.Corrupt = atomic.LoadUint64(&c.corrupt)
 	return st, nil
 }
 

@@ -185,7 +185,7 @@ func TestGarbageSlots(t *testing.T) {
 		c.store(so+SlotState, 0) // clean up for the next case (zero is EMPTY)
 		c.store(so+SlotKeyHash, 0)
 	}
-	if st, _ := c.Stats(); st.Corrupt == 0 {
+	if st, _ := c.Stats(); st.Totals.Corrupt == 0 {
 		t.Fatal("corrupt gets not counted")
 	}
 	// A garbage sweep: every word of every slot set to all ones.

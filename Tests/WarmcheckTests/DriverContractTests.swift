@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+
+@testable import WarmcheckCore
+
+/// Decisions of docs/DRIVER.md that the scenarios cannot see, pinned on every reference fixture
+/// at once: where they differed, they were made to agree, and this keeps them agreeing.
+final class DriverContractTests: XCTestCase {
+    var paths: [String] = []
+    override func tearDown() { for p in paths { unlink(p) }; paths = [] }
+
+    func eachFixture(_ body: (String, FixtureProcess) throws -> Void) throws {
+        for name in Repo.referenceNames {
+            let spec = try XCTUnwrap(Repo.referenceFixture(name))
+            guard FileManager.default.isExecutableFile(atPath: spec.argv[0]) else { throw XCTSkip("\(spec.argv[0]) is not built") }
+            let fx = try FixtureProcess(spec: spec, timeout: 10)
+            defer { fx.stop() }
+            _ = try fx.sayHello()
+            try body(name, fx)
+        }
+    }
+
+    func path(_ tag: String) -> String {
+        let p = (Repo.defaultWorkDir as NSString).appendingPathComponent("contract-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).seg")
+        paths.append(p)
+        return p
+    }
+
+    let geometry = DriverArguments.geometry(shards: 2, slots: 8, keyCapacity: 8, valueCapacity: 16, window: 4, participants: 4)
+
+    func testLargeIntegersTravelAsExactJSONNumbers() throws {
+        // 1.7e18 + 1 is not a double: a reader that parses numbers as doubles gets it wrong.
+        let t0: Int64 = 1_700_000_000_000_000_001
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry, "sim_clock_ns": .int(t0)]).isOK)
+            XCTAssertTrue(try fx.call("put", ["key_hex": "6b", "value_hex": "01", "ttl_ns": 2, "grace_ns": 4]).isOK)
+            let r = try fx.call("get", ["key_hex": "6b"]).result
+            XCTAssertEqual(r["written_at_ns"], .int(t0), name)
+            XCTAssertEqual(r["expires_at_ns"], .int(t0 + 2), name)
+            XCTAssertEqual(r["stale_until_ns"], .int(t0 + 6), name)
+            XCTAssertEqual(r["writer"]?["language"], .int(Int64(Hello(fx.hello).languageCode ?? -1)), "\(name): provenance carries the code")
+        }
+    }
+
+    func testSetClockWithoutSimClockIsABadRequest() throws {
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)
+            let r = try fx.call("set_clock", ["now_ns": 5])
+            XCTAssertEqual(r.errorKind, "bad_request", "\(name): \(r.summary)")
+        }
+    }
+
+    func testAGetOfAnEmptyOrOversizedKeyIsACountedMiss() throws {
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)
+            for key in ["", String(repeating: "00", count: 9)] {
+                let r = try fx.call("get", ["key_hex": .string(key)])
+                XCTAssertEqual(r.result["hit"], .bool(false), "\(name) key of \(key.count / 2) bytes")
+            }
+            let s = try fx.call("stats").result
+            XCTAssertEqual(s["totals"]?["misses"]?.int, 2, "\(name): every get that returns nothing counts a miss")
+        }
+    }
+
+    func testAFailedCreateOrOpenLeavesTheOpenHandleAsItWas() throws {
+        try eachFixture { name, fx in
+            let p = path(name)
+            XCTAssertTrue(try fx.call("create", ["path": .string(p), "geometry": geometry]).isOK)
+            XCTAssertTrue(try fx.call("put", ["key_hex": "6b", "value_hex": "01"]).isOK)
+            XCTAssertEqual(try fx.call("create", ["path": .string(p), "geometry": geometry]).reason, "exists", name)
+            XCTAssertEqual(try fx.call("get", ["key_hex": "6b"]).result["hit"], .bool(true), "\(name): still open after a failed create")
+            XCTAssertEqual(try fx.call("open", ["path": .string(p + ".missing")]).reason, "not_found", name)
+            XCTAssertEqual(try fx.call("get", ["key_hex": "6b"]).result["hit"], .bool(true), "\(name): still open after a failed open")
+        }
+    }
+
+    func testStatsAndDumpHaveOneShape() throws {
+        let t0: Int64 = 1_000_000
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry, "sim_clock_ns": .int(t0)]).isOK)
+            XCTAssertTrue(try fx.call("put", ["key_hex": "61", "value_hex": "01"]).isOK)
+            XCTAssertTrue(try fx.call("put", ["key_hex": "62", "value_hex": "02", "ttl_ns": 10, "grace_ns": 10]).isOK)
+            XCTAssertTrue(try fx.call("put", ["key_hex": "63", "value_hex": "03", "ttl_ns": 10]).isOK)
+            XCTAssertTrue(try fx.call("set_clock", ["now_ns": .int(t0 + 15)]).isOK)  // 62 in its grace, 63 expired
+            let s = try fx.call("stats").result
+            let counters = ["hits", "misses", "stale_hits", "inserts", "refreshes", "evictions", "invalidations", "expirations", "reclaims"]
+            for c in counters + ["occupancy", "corrupt"] { XCTAssertNotNil(s["totals"]?[c], "\(name): totals.\(c)") }
+            XCTAssertEqual(s["shards"]?.array?.count, 2, name)
+            for sh in s["shards"]?.array ?? [] {
+                for c in counters + ["occupancy"] { XCTAssertNotNil(sh[c], "\(name): shards[].\(c)") }
+            }
+            XCTAssertEqual(s["totals"]?["occupancy"]?["READY"]?.int, 3, name)
+            XCTAssertEqual(s["totals"]?["occupancy"]?["EMPTY"]?.int, 13, name)
+
+            let d = try fx.call("dump").result
+            let entries = Dictionary((d["entries"]?.array ?? []).map { ($0["key_hex"]?.string ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+            XCTAssertEqual(entries.keys.sorted(), ["61", "62", "63"], "\(name): an expired entry still in its slot is listed")
+            for (k, e) in entries {
+                for f in ["shard", "slot", "state", "seq", "key_hex", "stale", "value_hex", "version", "origin_tag", "expires_at_ns",
+                          "stale_until_ns", "written_at_ns", "writer"] {
+                    XCTAssertNotNil(e[f], "\(name): dump entry \(k) has \(f)")
+                }
+            }
+            XCTAssertEqual(entries["61"]?["stale"], .bool(false), name)
+            XCTAssertEqual(entries["62"]?["stale"], .bool(true), "\(name): past expires_at_ns is stale in a scan")
+            XCTAssertEqual(entries["63"]?["stale"], .bool(true), "\(name): past stale_until_ns too")
+            XCTAssertEqual(entries["62"]?["state"], .string("READY"), "\(name): a scan never marks a slot STALE")
+        }
+    }
+}
