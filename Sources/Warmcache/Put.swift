@@ -352,9 +352,9 @@ extension WarmCache {
             } else if (v > UInt64(layout.participantCapacity) || !isAlive(UInt16(v)))
                         && !faults.contains(.neverReclaim) {
                 // FAULT never_reclaim: a dead holder's lock is not freed either (see reclaim).
+                // Counted as a reclaim, but no generation bump: no slot changed (PROTOCOL.md §11).
                 if words.casAcqRel(lockOff, v, 0) {
                     words.fetchAddRelaxed(shardOff + Layout.SH_RECLAIMS, 1)
-                    notify()
                 }
                 continue
             }

@@ -15,6 +15,10 @@ struct SelftestCommand: ParsableCommand {
     @Option(help: "Only these faults (repeatable; default: every fault each fixture lists).")
     var fault: [String] = []
 
+    @Option(help: ArgumentHelp("Attack slice I of N of the (fixture, fault) pairs (1 ≤ I ≤ N); default: Bazel's TEST_SHARD_INDEX/TEST_TOTAL_SHARDS.",
+                               valueName: "I/N"))
+    var shard: String?
+
     @Option(help: "Write the result as JSON to this file.")
     var json: String?
 
@@ -31,6 +35,7 @@ struct SelftestCommand: ParsableCommand {
         installFixtureCleanupOnSignals()
         do {
             let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+            let shard = try Shard.resolve(flag: self.shard)
             if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
             guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout") }
             let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
@@ -42,24 +47,32 @@ struct SelftestCommand: ParsableCommand {
             var st = MutationSelfTest(options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)))
             let tty = isatty(1) != 0
             st.progress = { msg in if tty { print("\r\u{1B}[K… \(msg)", terminator: ""); fflush(nil) } }
+            // The attacks, in one order on every machine, then this shard's slice of them; the
+            // baseline only needs the cases that can attack this shard's fixtures.
+            let all = try st.faults().flatMap { fx, faults in
+                faults.filter { fault.isEmpty || fault.contains($0) }.map { (fixture: fx, fault: $0) }
+            }
+            let attacks = shard.select(all)
+            if !shard.isWhole {
+                print("shard \(shard): \(attacks.count) of \(all.count) faults")
+                st.cases = st.cases.filter { c in attacks.contains { c.implementations.contains($0.fixture) } }
+            }
             let dropped = st.keepPassingBaseline()
             if tty { print("\r\u{1B}[K", terminator: "") }
             print("baseline: \(st.cases.count) case(s) pass with no fault; \(dropped.count) do not and cannot count as kills")
             for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
             var kills: [MutationSelfTest.Kill] = []
-            for (fx, faults) in try st.faults() {
-                for f in faults where fault.isEmpty || fault.contains(f) {
-                    let k = st.attack(fixture: fx, fault: f, artifacts: artifacts)
-                    kills.append(k)
-                    if tty { print("\r\u{1B}[K", terminator: "") }
-                    let time = String(format: "%.2f s", k.seconds)
-                    if let by = k.killedBy {
-                        print("killed    \(fx) \(f) by \(by) after \(k.casesRun) case(s), \(time): \(k.reason)")
-                    } else {
-                        print("SURVIVED  \(fx) \(f): no case failed in \(k.casesRun) case(s), \(time)")
-                    }
-                    fflush(nil)
+            for (fx, f) in attacks {
+                let k = st.attack(fixture: fx, fault: f, artifacts: artifacts)
+                kills.append(k)
+                if tty { print("\r\u{1B}[K", terminator: "") }
+                let time = String(format: "%.2f s", k.seconds)
+                if let by = k.killedBy {
+                    print("killed    \(fx) \(f) by \(by) after \(k.casesRun) case(s), \(time): \(k.reason)")
+                } else {
+                    print("SURVIVED  \(fx) \(f): no case failed in \(k.casesRun) case(s), \(time)")
                 }
+                fflush(nil)
             }
             if let json {
                 let j = JSON.array(kills.map { k in
@@ -74,7 +87,7 @@ struct SelftestCommand: ParsableCommand {
             }
             let killed = kills.filter { $0.killedBy != nil }.count
             print("mutation score: \(killed)/\(kills.count)")
-            if kills.isEmpty { throw UsageError("no fixture lists any fault; nothing was tested") }
+            if kills.isEmpty && all.isEmpty { throw UsageError("no fixture lists any fault; nothing was tested") }
             if killed != kills.count { throw ExitCode(Status.failed) }
         } catch let e as UsageError {
             throw fail(e.description)

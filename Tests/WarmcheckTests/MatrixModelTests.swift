@@ -1,3 +1,4 @@
+import Warmcache
 import XCTest
 
 @testable import WarmcheckCore
@@ -15,6 +16,26 @@ final class MatrixModelTests: XCTestCase {
         XCTAssertNil(table[MatrixSequence.key(9)])
         XCTAssertEqual(table[MatrixSequence.bigKey]?.value.count, 256)
         XCTAssertEqual(MatrixSequence.bigKey.count, 32)
+    }
+
+    /// Steps 33–35 of docs/MATRIX.md, with every argument the table names (origin, TTL, version),
+    /// so that the sequence can be reproduced from the document alone.
+    func testStepsThirtyThreeToThirtyFiveAreAsDocumented() {
+        let steps = MatrixSequence.steps
+        let want: [(op: String, origin: Int64, version: Int64?, expect: String)] = [
+            ("put", 2006, 500, "ok"), ("refresh", 2106, 400, "fail:version_not_newer"), ("refresh", 2206, nil, "ok"),
+        ]
+        for (n, w) in want.enumerated() {
+            let s = steps[32 + n]
+            XCTAssertEqual(s.op, w.op, "step \(33 + n)")
+            XCTAssertEqual(s.args["key_hex"]?.string, Hex.encode(MatrixSequence.key(6)), "step \(33 + n)")
+            XCTAssertEqual(s.args["origin_tag"]?.int, w.origin, "step \(33 + n)")
+            XCTAssertEqual(s.args["ttl_ns"]?.int ?? 0, 0, "step \(33 + n): no TTL")
+            XCTAssertEqual(s.args["grace_ns"]?.int ?? 0, 0, "step \(33 + n): no grace")
+            XCTAssertEqual(s.args["version"]?.int, w.version, "step \(33 + n)")
+            XCTAssertEqual(s.expect, w.expect, "step \(33 + n)")
+        }
+        XCTAssertEqual(MatrixSequence.model()[MatrixSequence.key(6)]?.originTag, 2206)
     }
 
     func testReadsAtTwoSecondsFollowTheTTLClasses() {
