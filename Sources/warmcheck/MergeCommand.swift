@@ -5,7 +5,7 @@ import WarmcheckCore
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Combine the --json reports of the shards of one `warmcheck run` into one report and one exit status.",
+        abstract: "Combine the --json reports of the shards of one `warmcheck run` (or `selftest`) into one report and one exit status.",
         discussion: """
             Each shard (`warmcheck run --shard I/N --json shard-I.json`, or Bazel's TEST_SHARD_INDEX) \
             records which slice it ran and how many cases the whole run has; merge refuses a set of \
@@ -31,6 +31,7 @@ struct MergeCommand: ParsableCommand {
                 guard let data = FileManager.default.contents(atPath: f) else { throw UsageError("cannot read \(f)") }
                 do { parsed.append((f, try JSON.parse(data))) } catch { throw UsageError("\(f): \(error)") }
             }
+            if parsed.allSatisfy({ $0.json.array != nil }) { return try mergeSelftest(parsed) }
             let m = ShardedRun.merge(parsed)
             if let json {
                 try writeOutput(JSONReport.render(m.results, seed: m.seed, fixtures: m.fixtures).pretty + "\n", to: json)
@@ -46,5 +47,18 @@ struct MergeCommand: ParsableCommand {
         } catch let e as UsageError {
             throw fail(e.description)
         }
+    }
+
+    /// Self-test shards: the kills side by side, and the score over all of them.
+    func mergeSelftest(_ parsed: [(file: String, json: JSON)]) throws {
+        let m = ShardedSelftest.merge(parsed)
+        if junit != nil { throw UsageError("--junit: self-test reports have no JUnit form; use --json") }
+        if let json { try writeOutput(JSON.array(m.kills).pretty + "\n", to: json) }
+        for p in m.problems { FileHandle.standardError.write(Data("warmcheck merge: \(p)\n".utf8)) }
+        for k in m.kills where k["killed"]?.bool != true {
+            print("SURVIVED  \(k["fixture"]?.string ?? "?") \(k["fault"]?.string ?? "?")")
+        }
+        print("mutation score: \(m.killed)/\(m.kills.count)")
+        if m.exitStatus != 0 { throw ExitCode(m.exitStatus) }
     }
 }

@@ -60,6 +60,18 @@ final class ShardingTests: XCTestCase {
         XCTAssertEqual(ShardedRun.merge([("x", ["cases": 3])]).problems.count, 1)
     }
 
+    func testSelftestShardsMergeIntoOneScore() throws {
+        func kill(_ fx: String, _ fault: String, _ killed: Bool) -> JSON { ["fixture": .string(fx), "fault": .string(fault), "killed": .bool(killed)] }
+        let m = ShardedSelftest.merge([("1", [kill("go", "a", true)]), ("2", [kill("rust", "a", true), kill("go", "b", false)])])
+        XCTAssertEqual(m.problems, [])
+        XCTAssertEqual(m.killed, 2)
+        XCTAssertEqual(m.kills.count, 3)
+        XCTAssertEqual(m.exitStatus, 1)
+        let twice = ShardedSelftest.merge([("1", [kill("go", "a", true)]), ("2", [kill("go", "a", true)])])
+        XCTAssertEqual(twice.problems, ["fault go a is in 1 and in 2"])
+        XCTAssertEqual(twice.exitStatus, 2)
+    }
+
     func testReportsRoundTripThroughJSON() throws {
         var r = result("a[w=go]", .expectedFailure)
         r.reason = "known"

@@ -92,3 +92,34 @@ public struct ShardedRun {
         return 0
     }
 }
+
+/// The `--json` reports of `warmcheck selftest --shard I/N`: one list of faults, each attacked
+/// once. They carry no shard record (the report is a bare list), so only a fault attacked twice
+/// can be caught here; the count of faults is the sum of the shards'.
+public struct ShardedSelftest {
+    public var kills: [JSON] = []
+    public var problems: [String] = []
+
+    public static func merge(_ reports: [(file: String, json: JSON)]) -> ShardedSelftest {
+        var m = ShardedSelftest()
+        var owner: [String: String] = [:]
+        for (file, j) in reports {
+            guard let list = j.array else {
+                m.problems.append("\(file): not a `warmcheck selftest --json` report (not a list)")
+                continue
+            }
+            for k in list {
+                let id = "\(k["fixture"]?.string ?? "?") \(k["fault"]?.string ?? "?")"
+                if let other = owner[id] { m.problems.append("fault \(id) is in \(other) and in \(file)"); continue }
+                owner[id] = file
+                m.kills.append(k)
+            }
+        }
+        return m
+    }
+
+    public var killed: Int { kills.filter { $0["killed"]?.bool == true }.count }
+
+    /// 0 every fault killed, 1 one survived, 2 the reports do not merge.
+    public var exitStatus: Int32 { !problems.isEmpty ? 2 : killed == kills.count ? 0 : 1 }
+}
