@@ -21,6 +21,8 @@
 set -uo pipefail
 how=$1
 log=$2
+# Results a runner announced but never reported (it crashed first) count as failures.
+unreported='END { missing = announced - (pass + fail + skip); if (missing > 0) fail += missing; print pass + 0, fail + 0, skip + 0 }'
 
 case "$how" in
   go-json)
@@ -52,11 +54,7 @@ case "$how" in
       /^Test Case .* failed \(/ { fail++ }
       /^Test Case .* skipped \(/ { skip++ }
       /^[[:space:]]*Executed [0-9]+ tests?, with/ { n = $2 + 0; if (n > announced) announced = n }
-      END {
-        missing = announced - (pass + fail + skip)
-        if (missing > 0) fail += missing
-        print pass + 0, fail + 0, skip + 0
-      }' "$log" ;;
+      '"$unreported" "$log" ;;
   junit:*)
     f=${how#junit:}
     [ -f "$f" ] || { echo "0 0 0"; exit 0; }
@@ -69,11 +67,7 @@ case "$how" in
       /^test .* \.\.\. ok$/ { pass++ }
       /^test .* \.\.\. FAILED$/ { fail++ }
       /^test .* \.\.\. ignored(, .*)?$/ { skip++ }
-      END {
-        missing = announced - (pass + fail + skip)
-        if (missing > 0) fail += missing
-        print pass + 0, fail + 0, skip + 0
-      }' "$log" ;;
+      '"$unreported" "$log" ;;
   warmcheck:*)
     f=${how#warmcheck:}
     [ -f "$f" ] || { echo "0 0 0"; exit 0; }

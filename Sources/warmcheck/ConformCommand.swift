@@ -57,13 +57,7 @@ struct ConformCommand: ParsableCommand {
             refs.removeAll { $0.name == target.name }
             if refs.isEmpty { throw UsageError("--against: no reference implementation left to meet \(target.name)") }
             if !noBuild && (refs + [target]).contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
-            let paths: [String]
-            if scenarios.isEmpty {
-                guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
-                paths = [root.appendingPathComponent("scenarios").path]
-            } else {
-                paths = scenarios
-            }
+            let paths = try Repo.scenarioPaths(scenarios)
             var c = Conformance(target: target, references: refs, scenarioPaths: paths, workDir: workDir ?? Repo.defaultWorkDir)
             c.timeout = timeout
             c.seed = seed

@@ -75,13 +75,7 @@ struct RunCommand: ParsableCommand {
         let specs = try Repo.fixtureSpecs(fixtures, meeting: only)
         let shard = try Shard.resolve(flag: self.shard)
         if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
-        let scenarioPaths: [String]
-        if paths.isEmpty {
-            guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
-            scenarioPaths = [root.appendingPathComponent("scenarios").path]
-        } else {
-            scenarioPaths = paths
-        }
+        let scenarioPaths = try Repo.scenarioPaths(paths)
         let loaded = Suite.load(paths: scenarioPaths)
         if !loaded.errors.isEmpty {
             for e in loaded.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }

@@ -88,6 +88,13 @@ public enum Repo {
         return spec
     }
 
+    /// The scenario files and directories of a command: those given, else the checkout's scenarios/.
+    public static func scenarioPaths(_ given: [String]) throws -> [String] {
+        if !given.isEmpty { return given }
+        guard let root = root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
+        return [root.appendingPathComponent("scenarios").path]
+    }
+
     static func shellSplit(_ s: String) -> [String] {
         var out: [String] = []
         var cur = ""
