@@ -26,8 +26,9 @@ stage() { # stage NAME COUNTER COMMAND...
   local log="$logs/$name.log"
   echo "=== $name: $*"
   if [ "$counter" = go-json ]; then
-    # Shown as the text the events carry; the log keeps the events.
-    "$@" 2>&1 | tee "$log" | sed -un 's/^{.*"Output":"\(.*\)"}$/\1/p' | sed -u 's/\\n$//; s/\\t/\t/g; s/\\"/"/g'
+    # Shown as the text the events carry, less the `=== RUN` lines (which read like this script's
+    # stage lines); the log keeps every event.
+    "$@" 2>&1 | tee "$log" | sed -un 's/^{.*"Output":"\(.*\)"}$/\1/p' | sed -u 's/\\n$//; s/\\t/\t/g; s/\\"/"/g; /^=== \(RUN\|PAUSE\|CONT\)/d'
   else
     "$@" 2>&1 | tee "$log"
   fi

@@ -105,6 +105,7 @@ struct RunCommand: ParsableCommand {
         }
         options.rerunPrefix = "warmcheck run" + (fixtures.isEmpty ? "" : fixtures.map { " --fixture \(quote($0))" }.joined())
             + faults.map { " --fault \(quote($0))" }.joined()
+            + only.map { " --only \(quote($0))" }.joined()  // so that the same fixtures join the rerun
         var suite = Suite(options: options)
         for ef in expectedFailures {
             guard let eq = ef.firstIndex(of: "=") else { throw UsageError("--expected-failures \(ef): expected NAME=FILE") }
@@ -138,6 +139,10 @@ struct RunCommand: ParsableCommand {
         if let junit { try writeOutput(JUnitReport.render(results), to: junit) }
         print(String(format: "%d cases in %.1f s", results.count, Date().timeIntervalSince(start))
               + (summary.detailLine.isEmpty ? "" : "; " + summary.detailLine))
+        // What the verdicts did not cover, once per kind, so that a TTY run says it too.
+        for (note, n) in Dictionary(results.flatMap(\.notes).map { ($0, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
+            print("note (\(n) case\(n == 1 ? "" : "s")): \(note)")
+        }
         print(summary.line)
         if results.contains(where: { $0.failsRun }) { return Status.failed }
         return summary.errors > 0 ? Status.harnessError : Status.ok
