@@ -46,6 +46,15 @@ final class ReportTests: XCTestCase {
         XCTAssertFalse(xml.unicodeScalars.contains { $0.value == 1 }, "control bytes must not reach the XML")
     }
 
+    func testNotesReachJUnitAsOutput() throws {
+        var r = results()[0]
+        r.notes = ["transitions not reported by mine"]
+        let doc = try XMLDocument(xmlString: JUnitReport.render([r]))
+        let out = try XCTUnwrap(doc.rootElement()?.elements(forName: "testsuite").first?.elements(forName: "testcase").first?
+            .elements(forName: "system-out").first)
+        XCTAssertEqual(out.stringValue, "note: transitions not reported by mine")
+    }
+
     func testJSONReportListsEveryCase() throws {
         let j = JSONReport.render(results(), seed: 7, fixtures: ["go": ["/bin/go-fixture", "serve"]])
         let back = try JSON.parse(j.serialized)

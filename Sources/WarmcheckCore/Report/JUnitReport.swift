@@ -30,6 +30,10 @@ public enum JUnitReport {
                 case .expectedFailure:
                     x += "      <skipped message=\"\(esc("expected failure: " + c.reason))\"/>\n"
                 }
+                // What the verdict did not cover (e.g. transitions not reported), where CI shows output.
+                if !c.notes.isEmpty {
+                    x += "      <system-out>\(esc(c.notes.map { "note: " + $0 }.joined(separator: "\n")))</system-out>\n"
+                }
                 x += "    </testcase>\n"
             }
             x += "  </testsuite>\n"
