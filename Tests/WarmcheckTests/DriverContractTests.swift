@@ -1,4 +1,5 @@
 import Foundation
+import Warmcache
 import XCTest
 
 @testable import WarmcheckCore
@@ -105,6 +106,31 @@ final class DriverContractTests: XCTestCase {
             XCTAssertEqual(entries["62"]?["stale"], .bool(true), "\(name): past expires_at_ns is stale in a scan")
             XCTAssertEqual(entries["63"]?["stale"], .bool(true), "\(name): past stale_until_ns too")
             XCTAssertEqual(entries["62"]?["state"], .string("READY"), "\(name): a scan never marks a slot STALE")
+        }
+    }
+
+    /// PROTOCOL.md §7.2: a record with expires_at_ns ≠ 0 and stale_until_ns = 0 (which no put
+    /// makes, so the test writes it into the segment) has no grace: a miss once expired, not a
+    /// stale hit for ever.
+    func testAZeroStaleUntilWithAnExpiryIsNoGrace() throws {
+        let t0: Int64 = 1_000_000
+        try eachFixture { name, fx in
+            let p = path(name)
+            XCTAssertTrue(try fx.call("create", ["path": .string(p), "geometry": geometry, "sim_clock_ns": .int(t0)]).isOK)
+            let put = try fx.call("put", ["key_hex": "6b", "value_hex": "01", "ttl_ns": 10, "grace_ns": 100])
+            let (shard, slot) = (Int(put.result["shard"]?.int ?? -1), Int(put.result["slot"]?.int ?? -1))
+            let fd = open(p, O_RDWR | O_CLOEXEC)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            defer { close(fd) }
+            let g = try XCTUnwrap(SegmentSurgery.geometry(fd))
+            let off = g.slotOffset(shard, slot)
+            let a = Int((try XCTUnwrap(SegmentSurgery.word(fd, off + Layout.SLOT_STATE)) >> 8) & 1)
+            let rec = off + Layout.SLOT_HEADER_SIZE + g.keyCapacity + a * g.recordSize
+            var zero: UInt64 = 0
+            XCTAssertEqual(pwrite(fd, &zero, 8, off_t(rec + Layout.REC_STALE_UNTIL_NS)), 8)
+            XCTAssertEqual(try fx.call("get", ["key_hex": "6b"]).result["stale"], .bool(false), "\(name): fresh before expiry")
+            XCTAssertTrue(try fx.call("set_clock", ["now_ns": .int(t0 + 15)]).isOK)
+            XCTAssertEqual(try fx.call("get", ["key_hex": "6b"]).result["hit"], .bool(false), "\(name): no grace, so a miss")
         }
     }
 }
