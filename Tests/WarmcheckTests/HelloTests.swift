@@ -60,6 +60,9 @@ final class HelloTests: XCTestCase {
         XCTAssertEqual(problems { $0["features"] = ["TURBO"] }.count, 1)
         XCTAssertEqual(problems { $0["protocol"] = ["major": 2, "minor": 0] }.count, 1)
         XCTAssertEqual(problems { $0["language"] = "Strange Lang" }.count, 1)
+        XCTAssertEqual(problems { $0["pid"] = "42" }.count, 1)
+        XCTAssertEqual(problems { $0["pid"] = 0 }.count, 1)
+        XCTAssertEqual(problems { $0["pid"] = 42 }, [])
     }
 
     func testTheSpecVocabularyFileOverridesTheBuiltInLists() throws {

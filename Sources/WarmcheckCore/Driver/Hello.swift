@@ -77,6 +77,9 @@ public struct Hello: Sendable {
                 out.append("`language` \(language) is registered with code \(mine), but the fixture declares \(code)")
             }
         }
+        if let p = raw["pid"], pid == nil || !{ if case .int = p { return true } else { return false } }() || pid! <= 0 {
+            out.append("`pid` \(p.serialized) must be a positive JSON integer (or left out)")
+        }
         if implementation.isEmpty { out.append("`implementation` is missing (name and version, for reports)") }
         if protocolMajor == nil || protocolMinor == nil {
             out.append("`protocol` must be {\"major\": N, \"minor\": N}")
