@@ -33,6 +33,7 @@ swift build --product warmcheck && swift build --product warmcache-swift-fixture
 stage swift-test swift test
 stage matrix .build/debug/warmcheck matrix --no-build
 stage scenarios .build/debug/warmcheck run --no-build --junit .build/test-logs/junit.xml --json .build/test-logs/run.json
+stage refusals .build/debug/warmcheck refusals --no-build --json .build/test-logs/refusals.json
 stage selftest .build/debug/warmcheck selftest --no-build --json .build/test-logs/selftest.json --artifacts .build/test-logs/kills
 # A race found once must reproduce every time: a Go reader that skips its second state-word load
 # is caught by the depth-first race, and its replay file must fail the same way 100 times of 100.
@@ -62,14 +63,19 @@ c_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/scenarios.log" | tail -1
 c_pass=$(echo "$c_line" | awk '{print $1+0}'); c_fail=$(echo "$c_line" | awk '{print $3+0}')
 k_line=$(grep -oE '^mutation score: [0-9]+/[0-9]+' "$logs/selftest.log" | tail -1)
 k_pass=$(echo "$k_line" | awk -F'[ /]' '{print $3+0}'); k_total=$(echo "$k_line" | awk -F'[ /]' '{print $4+0}')
+# Crafted bad segments: one test per case (every implementation and inspect must answer it right).
+rf_line=$(grep -oE '^refusals: [0-9]+/[0-9]+' "$logs/refusals.log" | tail -1)
+rf_pass=$(echo "$rf_line" | awk -F'[ /]' '{print $2+0}'); rf_total=$(echo "$rf_line" | awk -F'[ /]' '{print $3+0}')
+rf_pass=${rf_pass:-0}; rf_total=${rf_total:-0}; [ -n "$rf_line" ] || rf_total=1
+echo "refusals: $rf_pass passed, $(( rf_total - rf_pass )) failed"
 # The replay stage counts as one test: reproduced 100/100 or not.
 if grep -qE '^reproduced 100/100$' "$logs/replay.log"; then rp_pass=1; rp_fail=0; else rp_pass=0; rp_fail=1; fi
 m_pass=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $2+0}')
 m_total=$(grep -oE '^matrix: [0-9]+/[0-9]+' "$logs/matrix.log" | awk -F'[ /]' '{print $3+0}')
 s_total=${s_total:-0}; s_fail=${s_fail:-0}; st_total=${st_total:-0}; m_pass=${m_pass:-0}; m_total=${m_total:-9}
 c_pass=${c_pass:-0}; c_fail=${c_fail:-0}; k_pass=${k_pass:-0}; k_total=${k_total:-0}
-passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass + c_pass + k_pass + rp_pass ))
-failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) + c_fail + (k_total - k_pass) + rp_fail ))
+passed=$(( g_pass + r_pass + (s_total - s_fail) + st_total + m_pass + c_pass + k_pass + rp_pass + rf_pass ))
+failed=$(( g_fail + r_fail + s_fail + (m_total - m_pass) + c_fail + (k_total - k_pass) + rp_fail + (rf_total - rf_pass) ))
 # A stage that failed without any runner counting a failure (a build error, a crash) still counts.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
