@@ -62,7 +62,8 @@ struct RefusalsCommand: ParsableCommand {
             if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(report.table(), terminator: "")
             if let json { try writeOutput(report.json().pretty + "\n", to: json) }
-            print("refusals: \(report.passCount)/\(report.countedCases) cases pass")
+            let known = report.knownFailureCases
+            print("refusals: \(report.passCount)/\(report.countedCases) cases pass" + (known > 0 ? " (\(known) with known failures)" : ""))
             if !report.allPass { throw ExitCode(Status.failed) }
         } catch let e as UsageError {
             throw fail(e.description)

@@ -103,6 +103,17 @@ final class RefusalGateTests: XCTestCase {
         XCTAssertEqual(r.passCount, 1)
     }
 
+    /// The known-failure list is strict: an implementation listed as dying at the cut that
+    /// survives it fails the gate until its entry is removed.
+    func testAKnownFailureThatPassesFailsTheGate() throws {
+        var spec = try fake(#"\"outcome\":\"ok\",\"result\":{\"participant\":1}"#)
+        spec.name = "go"
+        let r = try gate(spec, ["cut-under-open-handle"])
+        let go = try XCTUnwrap(r.results.first { $0.implementation == "go" })
+        XCTAssertEqual(go.verdict, .fail)
+        XCTAssertTrue(go.detail.contains("remove the entry"), go.detail)
+    }
+
     func testAFixtureThatDiesIsAFailureAndTheGateGoesOn() throws {
         var spec = try fake(#"\"outcome\":\"ok\""#)
         spec.argv = ["/bin/bash", "-c", "read -r line; echo '{\"id\":1,\"outcome\":\"ok\",\"result\":{}}'; read -r line; exit 3"]

@@ -5,6 +5,10 @@ import Warmcache
 public enum RefusalExpectation: Sendable, Equatable, CustomStringConvertible {
     /// `open` succeeds (a file the spec says readers MUST accept).
     case accept
+    /// `open` succeeds; then the harness cuts the file under the open handle and the next `get`
+    /// must get an answer (any outcome), not kill the process (issue 9 §4: a fault inside the
+    /// mapping becomes an error). The spec does not promise this yet: known failures today.
+    case survive
     /// `open` fails with exactly this §15 code; for `bad_geometry`, `rule` is the violated row
     /// of §3's geometry table (1–8), which the message must name as `rule N` (DRIVER.md).
     case refuse(code: String, rule: Int? = nil)
@@ -12,6 +16,7 @@ public enum RefusalExpectation: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .accept: return "accept"
+        case .survive: return "survive a cut"
         case .refuse(let c, let r): return r.map { "\(c) rule \($0)" } ?? c
         }
     }
@@ -31,6 +36,8 @@ public enum CraftedPathKind: Sendable, Equatable {
     case directory
     /// A valid segment owned by another uid (step 2). Needs root to chown; skipped otherwise.
     case foreignOwner(uid: UInt32)
+    /// A valid segment that the harness truncates to `length` bytes after the opener mapped it.
+    case cutAfterOpen(length: UInt64)
 }
 
 /// One crafted file and the exact answer PROTOCOL.md requires for it.

@@ -50,13 +50,20 @@ public struct RefusalGate {
                 do {
                     let fx = try procs[spec.name] ?? start(spec)
                     procs[spec.name] = fx
-                    answer = try ask(fx, path: path)
+                    if case .cutAfterOpen(let length) = c.kind {
+                        try? FileManager.default.removeItem(atPath: path)
+                        try c.image.write(to: path)  // afresh: the previous opener saw it cut
+                        answer = try askAcrossCut(fx, path: path, length: length)
+                    } else {
+                        answer = try ask(fx, path: path)
+                    }
                 } catch let f as FixtureFailure {
                     procs.removeValue(forKey: spec.name)?.stop(grace: 0.2)
                     answer = Answer(text: "no answer", detail: "\(f)")
                 }
                 results.append(judge(c, implementation: spec.name, expected: c.expect, answer))
             }
+            if case .cutAfterOpen(let length) = c.kind { truncate(path, off_t(length)) }
             results.append(judge(c, implementation: Self.inspectColumn, expected: RefusalCatalog.inspectExpectation(c),
                                  inspect(path)))
         }
@@ -68,7 +75,7 @@ public struct RefusalGate {
     /// Puts the case at `path`; returns why it is skipped, if it is.
     func prepare(_ c: RefusalCase, at path: String) throws -> String? {
         switch c.kind {
-        case .file:
+        case .file, .cutAfterOpen:
             try c.image.write(to: path)
         case .missing:
             break
@@ -97,6 +104,7 @@ public struct RefusalGate {
         var code: String? = nil
         var rule: Int? = nil
         var accepted = false
+        var survived = false
     }
 
     func start(_ spec: FixtureSpec) throws -> FixtureProcess {
@@ -127,6 +135,19 @@ public struct RefusalGate {
         }
     }
 
+    /// Opens, cuts the file to `length` under the open handle, and asks for a key: a fixture
+    /// killed by the fault is a FixtureFailure (the caller records it), any answer survives.
+    func askAcrossCut(_ fx: FixtureProcess, path: String, length: UInt64) throws -> Answer {
+        let r = try fx.call("open", ["path": .string(path)])
+        guard r.isOK else { return Answer(text: "open \(r.summary)", detail: r.message ?? "") }
+        guard truncate(path, off_t(length)) == 0 else {
+            throw UsageError("cannot truncate \(path): \(String(cString: strerror(errno)))")
+        }
+        let g = try fx.call("get", ["key_hex": "6b"])
+        _ = try fx.call("close")
+        return Answer(text: "survived (get \(g.summary))", survived: true)
+    }
+
     func inspect(_ path: String) -> Answer {
         let rep = SegmentInspector.inspect(path: path)
         guard let e = rep.error else { return Answer(text: "accept", accepted: true) }
@@ -153,6 +174,7 @@ public struct RefusalGate {
         let ok: Bool
         switch expected {
         case .accept: ok = a.accepted
+        case .survive: ok = a.survived
         case .refuse(let code, let rule): ok = a.code == code && (rule == nil || a.rule == rule)
         }
         var r = RefusalResult(caseName: c.name, implementation: implementation, expected: expected, answer: a.text,

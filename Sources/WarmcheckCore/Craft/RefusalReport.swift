@@ -24,6 +24,10 @@ public struct RefusalReport: Sendable {
     public var passCount: Int { cases.filter { caseVerdict($0.name) == .pass }.count }
     public var failCount: Int { cases.filter { caseVerdict($0.name) == .fail }.count }
     public var countedCases: Int { passCount + failCount }
+    /// Passing cases that pass only because an implementation's failure is a listed known one.
+    public var knownFailureCases: Int {
+        cases.filter { c in caseVerdict(c.name) == .pass && results(of: c.name).contains { $0.verdict == .knownFailure } }.count
+    }
     public var allPass: Bool { failCount == 0 }
 
     public func caseVerdict(_ name: String) -> RefusalResult.Verdict {

@@ -3,7 +3,7 @@ import Warmcache
 /// The file's real length against the header (PROTOCOL.md §4.2 steps 3 and 11), including the
 /// truncated and huge files of issue 9 §4 (crafted and checked here; the defences come later).
 enum SizeCases {
-    static let all: [RefusalCase] = short + truncated + longer
+    static let all: [RefusalCase] = short + truncated + longer + cut
 
     typealias C = RefusalCase
 
@@ -32,5 +32,15 @@ enum SizeCases {
     static let longer: [RefusalCase] = [
         C.from("longer-than-total-len", "a page of extra bytes after total_len", spec: "§4.2 step 11 (only a shorter file is refused)",
                expect: .accept) { $0.fileLength += 4096 },
+    ]
+}
+
+extension SizeCases {
+    /// Issue 9 §4: the file cut to its header page under a process that mapped all of it. Every
+    /// access past the cut faults (SIGBUS); the defence is later work, so these are known failures.
+    static let cut: [RefusalCase] = [
+        RefusalCase("cut-under-open-handle", "the file truncated to 4096 bytes after open, then a get",
+                    spec: "issue 9 §4 (not yet in PROTOCOL.md)", expect: .survive,
+                    kind: .cutAfterOpen(length: UInt64(Layout.HEADER_SIZE)), image: CraftedSegment(geometry: C.baseGeometry)),
     ]
 }
