@@ -11,6 +11,12 @@ public enum RefusalCatalog {
     /// geometry in a sparse file of its full length. Issue 9 §4 measured a reader walking every
     /// slot of such a file (tens of GB, minutes); the defence (a bounded reader) is later work.
     public static let heavy: [RefusalCase] = [
+        // The same shape at 256 MiB (65536 shards × 16 slots of 256 B): small enough to run, to
+        // see how an opener's cost grows with the slot count (docs/REFUSALS.md has the figures).
+        RefusalCase("large-legal-256MiB", "a legal geometry of 4 Mi slots (256 MiB) in a sparse file of that length",
+                    spec: "§3 geometry rules 1-8", expect: .accept,
+                    image: CraftedSegment(geometry: Warmcache.Geometry(shardCount: 65536, slotsPerShard: 16, keyCapacity: 8,
+                                                                       valueCapacity: 8, probeWindow: 8, participantCapacity: 1))),
         RefusalCase("huge-legal-2^40", "a legal geometry of exactly 2^40 bytes in a sparse file of that length",
                     spec: "§3 geometry rule 8 (at the boundary)", expect: .accept,
                     image: CraftedSegment(geometry: GeometryCases.exactly2to40)),
