@@ -90,7 +90,7 @@ case "$how" in
   line:*)
     name=${how#line:}
     awk -v name="$name" '
-      index($0, name ": ") == 1 { line = substr($0, length(name) + 3) }
+      index($0, name ": ") == 1 && / (passed|failed)(,|$)/ { line = substr($0, length(name) + 3) }
       END {
         p = f = s = 0
         n = split(line, parts, ", ")

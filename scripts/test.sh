@@ -65,6 +65,7 @@ stage swift-build exit bash -c 'swift build --product warmcheck && swift build -
 stage swift-test "swift:$logs/swift-swift-testing.xml" swift test --xunit-output "$logs/swift.xml"
 stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-build --json "$logs/matrix.json"
 stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
+stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
 stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills"
 # A race found once must reproduce every time: a Go reader that skips its second state-word load
 # is caught by the depth-first race, and its replay file must fail the same way 100 times of 100.

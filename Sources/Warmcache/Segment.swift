@@ -234,6 +234,9 @@ enum SegmentFile {
         // 9. layout fingerprint.
         let fp = h.loadRelaxed(Layout.HDR_LAYOUT_FINGERPRINT)
         if fp != Layout.LAYOUT_FINGERPRINT { throw .layoutMismatch(path: path, found: fp) }
+        // The header size in the version word is a fixed size of the layout too.
+        let headerSize = version >> 32
+        if headerSize != UInt64(Layout.HEADER_SIZE) { throw .headerSizeMismatch(path: path, found: headerSize) }
         // 10. geometry rules, in the table's order.
         let g = Geometry.unpack(shards: h.loadRelaxed(Layout.HDR_GEOMETRY_SHARDS),
                                 sizes: h.loadRelaxed(Layout.HDR_GEOMETRY_SIZES),

@@ -17,6 +17,8 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
     case badHeaderChecksum(path: String, stored: UInt64, computed: UInt64)
     case unsupportedFeatures(path: String, unknownBits: UInt64)
     case layoutMismatch(path: String, found: UInt64)
+    /// The version word declares a header size other than 4096 (§4.2 step 9).
+    case headerSizeMismatch(path: String, found: UInt64)
     case badGeometry(path: String, rule: String)
     case truncated(path: String, declared: UInt64, actual: Int64)
     case noSpace(path: String, bytes: UInt64)
@@ -37,7 +39,7 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notReady: return "not_ready"
         case .badHeaderChecksum: return "bad_header_checksum"
         case .unsupportedFeatures: return "unsupported_features"
-        case .layoutMismatch: return "layout_mismatch"
+        case .layoutMismatch, .headerSizeMismatch: return "layout_mismatch"
         case .badGeometry: return "bad_geometry"
         case .truncated: return "truncated"
         case .noSpace: return "no_space"
@@ -67,6 +69,8 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(p): features_incompat at offset 16 has unknown bits \(hex(b))"
         case .layoutMismatch(let p, let f):
             return "\(p): layout_fingerprint at offset 32 is \(hex(f)), expected \(hex(Layout.LAYOUT_FINGERPRINT))"
+        case .headerSizeMismatch(let p, let f):
+            return "\(p): the version word at offset 8 declares a \(f)-byte header, expected \(Layout.HEADER_SIZE)"
         case .badGeometry(let p, let r): return "\(p): bad geometry: \(r)"
         case .truncated(let p, let d, let a): return "\(p): header declares total_len \(d) bytes but the file has \(a) bytes"
         case .noSpace(let p, let n): return "\(p): cannot allocate \(n) bytes (ENOSPC)"

@@ -116,16 +116,36 @@ public struct Geometry: Sendable, Hashable {
                                            window: 8, participants: 64)
 
     /// The first geometry rule of PROTOCOL.md §3 this geometry violates, or nil.
-    public var violatedRule: String? {
-        if !(1...65536).contains(shards) { return "1 ≤ shards ≤ 65536" }
-        if !(1...65536).contains(slots) { return "1 ≤ slots ≤ 65536" }
-        if !(8...4096).contains(keyCapacity) || keyCapacity % 8 != 0 { return "8 ≤ key_capacity ≤ 4096, multiple of 8" }
+    public var violatedRule: String? { violation.map { "rule \($0.rule): \($0.text)" } }
+
+    /// The first geometry rule of PROTOCOL.md §3 this geometry violates, by its number in the
+    /// table (1–6 bound the fields, 8 bounds total_len; rule 7 concerns stored derived words,
+    /// which a geometry to create does not have).
+    public var violation: (rule: Int, text: String)? {
+        if !(1...65536).contains(shards) { return (1, "1 ≤ shards ≤ 65536") }
+        if !(1...65536).contains(slots) { return (2, "1 ≤ slots ≤ 65536") }
+        if !(8...4096).contains(keyCapacity) || keyCapacity % 8 != 0 { return (3, "8 ≤ key_capacity ≤ 4096, multiple of 8") }
         if !(8...1_048_576).contains(valueCapacity) || valueCapacity % 8 != 0 {
-            return "8 ≤ value_capacity ≤ 1048576, multiple of 8"
+            return (4, "8 ≤ value_capacity ≤ 1048576, multiple of 8")
         }
-        if window < 1 || window > min(slots, 64) { return "1 ≤ window ≤ min(slots, 64)" }
-        if !(1...4096).contains(participants) { return "1 ≤ participants ≤ 4096" }
+        if window < 1 || window > min(slots, 64) { return (5, "1 ≤ window ≤ min(slots, 64)") }
+        if !(1...4096).contains(participants) { return (6, "1 ≤ participants ≤ 4096") }
+        if totalLen > 1 << 40 { return (8, "total_len ≤ 2^40 (it would be \(totalLen))") }
         return nil
+    }
+
+    /// `shards_offset + shards * shard_size` (PROTOCOL.md §3, §7). Only meaningful once rules
+    /// 1–6 hold, which keep it far below 2^63.
+    public var totalLen: Int {
+        let slotSize = (64 + keyCapacity + 2 * (64 + valueCapacity) + 63) / 64 * 64
+        let shardsOffset = (4096 + participants * 64 + 4095) / 4096 * 4096
+        return shardsOffset + shards * (256 + slots * slotSize)
+    }
+
+    /// The geometry keys of `geometry:` and of a `create` step's overrides, with their fields.
+    public static var fields: [(name: String, path: WritableKeyPath<Geometry, Int>)] {
+        [("shards", \.shards), ("slots", \.slots), ("key_capacity", \.keyCapacity),
+         ("value_capacity", \.valueCapacity), ("window", \.window), ("participants", \.participants)]
     }
 }
 
@@ -245,7 +265,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// except `resume`, which takes none).
     public var allowedOptions: [String] {
         switch self {
-        case .create: return ["group", "crash_at", "pause_at"]
+        case .create: return ["group", "crash_at", "pause_at"] + Geometry.fields.map(\.name)
+        case .openOrCreate: return ["crash_at", "pause_at"] + Geometry.fields.map(\.name)
         case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
@@ -318,6 +339,14 @@ public struct OperationStep: Sendable, Hashable {
     /// The pause point this step needs the fixture to offer (`hello.pause_points`): `pause_at=`
     /// or `crash_at=` (the parser refuses both on one step).
     public var pausePoint: String? { pauseAt ?? crashAt }
+
+    /// The geometry a `create` / `open_or_create` sends: the scenario's, with this step's
+    /// `shards=`, `slots=`, … overrides (the only way to send a geometry the spec refuses).
+    public func geometry(over base: Geometry) -> Geometry {
+        var g = base
+        for f in Geometry.fields { if let v = options[f.name]?.integerValue { g[keyPath: f.path] = Int(v) } }
+        return g
+    }
 }
 
 extension OptionValue {
@@ -412,6 +441,9 @@ public enum Expectation: Sendable, Hashable {
     /// notification rather than a response). Only on a step with `pause_at=`; the response
     /// arrives later and is judged by the role's `resume` step.
     case paused
+    /// `rule=N`, with `fail(bad_geometry)`: the refusal names geometry rule N of PROTOCOL.md §3
+    /// (DRIVER.md: the message says `rule N`), and nothing was created.
+    case rule(Int)
 
     /// The token as it would be written.
     public var token: String {
@@ -434,6 +466,7 @@ public enum Expectation: Sendable, Hashable {
         case .writer(let r): return "writer=\(r)"
         case .counter(let c, let n): return "\(c.rawValue)=\(n)"
         case .paused: return "paused"
+        case .rule(let n): return "rule=\(n)"
         }
     }
 
@@ -450,6 +483,7 @@ public enum Expectation: Sendable, Hashable {
         case .removed: return [.invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]
+        case .rule: return [.create, .openOrCreate]
         }
     }
 }

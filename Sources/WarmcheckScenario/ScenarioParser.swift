@@ -81,6 +81,8 @@ private final class Parser {
     /// Expectations of `resume` steps (by step location) with their token positions: they are
     /// checked in `checkSequence`, against the operation the role paused.
     var resumeExpectations: [SourceLocation: [(Expectation, SourceLocation)]] = [:]
+    /// The scenario's `geometry:`, which a step's overrides start from.
+    var scenarioGeometry = Geometry.default
 
     init(file: String) { self.file = file }
 
@@ -158,6 +160,7 @@ private final class Parser {
 
         var geometry = Geometry.default
         if let g = fields["geometry"] { geometry = parseGeometry(g.value) }
+        scenarioGeometry = geometry
 
         var clock = ScenarioClock.default
         if let c = fields["clock"], let s = scalarString(c.value, what: "clock") {
@@ -310,10 +313,7 @@ private final class Parser {
             return .default
         }
         var g = Geometry.default
-        let keys: [(String, WritableKeyPath<Geometry, Int>)] = [
-            ("shards", \.shards), ("slots", \.slots), ("key_capacity", \.keyCapacity),
-            ("value_capacity", \.valueCapacity), ("window", \.window), ("participants", \.participants),
-        ]
+        let keys = Geometry.fields
         var ok = true
         for (k, v) in m {
             let name = k.scalar?.string ?? ""
@@ -330,7 +330,8 @@ private final class Parser {
             g[keyPath: path] = n
         }
         if ok, let rule = g.violatedRule {
-            error(.invalid, loc(node), "bad geometry: violates \(rule) (PROTOCOL.md §3)")
+            error(.invalid, loc(node), "bad geometry: violates \(rule) (PROTOCOL.md §3); "
+                  + "to require a refusal, override the geometry on the step: `create shards=0` with `expect: fail(bad_geometry) rule=1`")
         }
         return g
     }
@@ -689,8 +690,35 @@ private final class Parser {
             expectations = parseExpectations(expectNode, op: op, pauseAt: pauseWritten ? (options["pause_at"]?.stringValue ?? "") : nil)
         }
         if failed { return nil }
-        return OperationStep(role: role, op: op, key: key, value: value, options: options, expect: expectations,
-                             location: stepLocation, text: text)
+        let step = OperationStep(role: role, op: op, key: key, value: value, options: options, expect: expectations,
+                                 location: stepLocation, text: text)
+        checkRefusal(step, at: opTok.location)
+        return step
+    }
+
+    /// A step geometry that breaks a rule is sent to the fixture only as an explicit expected
+    /// refusal: `fail(bad_geometry) rule=N` with N the rule it breaks (docs/SCENARIOS.md "Refusals").
+    func checkRefusal(_ step: OperationStep, at: SourceLocation) {
+        let rules = step.expect.compactMap { if case .rule(let n) = $0 { return n }; return nil }
+        let refused = step.expect.contains(.fail(reason: "bad_geometry"))
+        if !rules.isEmpty && !refused {
+            error(.notApplicable, at, "expectation 'rule=\(rules[0])' needs fail(bad_geometry) on the same step")
+            return
+        }
+        let v = step.geometry(over: scenarioGeometry).violation
+        switch (v, refused) {
+        case (nil, true) where !rules.isEmpty:
+            error(.invalid, at, "the step's geometry breaks no rule of PROTOCOL.md §3, so no fixture may answer rule=\(rules[0])")
+        case (let v?, false):
+            error(.invalid, at, "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 (\(v.text)): a create that must be "
+                  + "refused says so, `expect: fail(bad_geometry) rule=\(v.rule)`")
+        case (let v?, true) where rules.first != v.rule:
+            error(.invalid, at, rules.isEmpty
+                  ? "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 (\(v.text)): add `rule=\(v.rule)` to its expect"
+                  : "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 first (\(v.text)), not rule \(rules[0])")
+        default:
+            break
+        }
     }
 
     func isIdentifier(_ s: Substring) -> Bool {
@@ -715,6 +743,12 @@ private final class Parser {
                 return nil
             }
             return .duration(ns)
+        case "shards", "slots", "key_capacity", "value_capacity", "window", "participants":
+            guard let n = ScenarioValue.parseDecimal(raw), n <= UInt64(UInt32.max) else {
+                error(.badArgument, at, "bad \(name) '\(raw)': an integer 0…\(UInt32.max) (a geometry field, PROTOCOL.md §3)")
+                return nil
+            }
+            return .integer(n)
         case "origin", "seen":
             guard let n = ScenarioValue.parseDecimal(raw), n <= UInt64(UInt32.max) else {
                 error(.badArgument, at, "bad \(name) '\(raw)': an integer 0…\(UInt32.max)")
@@ -861,6 +895,12 @@ private final class Parser {
                 return nil
             }
             return .origin(n)
+        case "rule":
+            guard let n = ScenarioValue.parseDecimal(raw), (1...8).contains(n) else {
+                error(.badArgument, t.location, "bad expectation '\(s)': rule=N with N a geometry rule 1…8 of PROTOCOL.md §3")
+                return nil
+            }
+            return .rule(Int(n))
         case "writer":
             guard roles.contains(raw) else {
                 error(.undeclaredRole, t.location, "role '\(raw)' is not declared in processes")
@@ -900,6 +940,8 @@ private final class Parser {
                 claim("outcome", e, at, sameAs: normal)
             case .paused:
                 claim("outcome", e, at)
+            case .rule:
+                claim("outcome", e, at, sameAs: .fail(reason: nil))  // it qualifies a fail
             default:
                 claim("outcome", e, at, sameAs: .ok)
             }

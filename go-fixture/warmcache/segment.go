@@ -63,7 +63,7 @@ func (g Geometry) check() string {
 		return msg
 	}
 	if l := g.Layout(); l.TotalLen > MaxTotalLen {
-		return fmt.Sprintf("rule total_len ≤ 2^40 violated (total_len %d)", l.TotalLen)
+		return fmt.Sprintf("rule 8 violated: total_len ≤ 2^40 (total_len %d)", l.TotalLen)
 	}
 	return ""
 }
@@ -72,17 +72,17 @@ func (g Geometry) check() string {
 func (g Geometry) checkFields() string {
 	switch {
 	case g.ShardCount < 1 || g.ShardCount > MaxShardCount:
-		return fmt.Sprintf("rule 1 ≤ shard_count ≤ 65536 violated (shard_count %d)", g.ShardCount)
+		return fmt.Sprintf("rule 1 violated: 1 ≤ shard_count ≤ 65536 (shard_count %d)", g.ShardCount)
 	case g.SlotsPerShard < 1 || g.SlotsPerShard > MaxSlotsPerShard:
-		return fmt.Sprintf("rule 1 ≤ slots_per_shard ≤ 65536 violated (slots_per_shard %d)", g.SlotsPerShard)
+		return fmt.Sprintf("rule 2 violated: 1 ≤ slots_per_shard ≤ 65536 (slots_per_shard %d)", g.SlotsPerShard)
 	case g.KeyCapacity < MinKeyCapacity || g.KeyCapacity > MaxKeyCapacity || g.KeyCapacity%8 != 0:
-		return fmt.Sprintf("rule 8 ≤ key_capacity ≤ 4096, multiple of 8 violated (key_capacity %d)", g.KeyCapacity)
+		return fmt.Sprintf("rule 3 violated: 8 ≤ key_capacity ≤ 4096, multiple of 8 (key_capacity %d)", g.KeyCapacity)
 	case g.ValueCapacity < MinValueCapacity || g.ValueCapacity > MaxValueCapacity || g.ValueCapacity%8 != 0:
-		return fmt.Sprintf("rule 8 ≤ value_capacity ≤ 1048576, multiple of 8 violated (value_capacity %d)", g.ValueCapacity)
+		return fmt.Sprintf("rule 4 violated: 8 ≤ value_capacity ≤ 1048576, multiple of 8 (value_capacity %d)", g.ValueCapacity)
 	case g.ProbeWindow < 1 || g.ProbeWindow > g.SlotsPerShard || g.ProbeWindow > MaxProbeWindow:
-		return fmt.Sprintf("rule 1 ≤ probe_window ≤ min(slots_per_shard, 64) violated (probe_window %d)", g.ProbeWindow)
+		return fmt.Sprintf("rule 5 violated: 1 ≤ probe_window ≤ min(slots_per_shard, 64) (probe_window %d)", g.ProbeWindow)
 	case g.ParticipantCapacity < 1 || g.ParticipantCapacity > MaxParticipantCapacity:
-		return fmt.Sprintf("rule 1 ≤ participant_capacity ≤ 4096 violated (participant_capacity %d)", g.ParticipantCapacity)
+		return fmt.Sprintf("rule 6 violated: 1 ≤ participant_capacity ≤ 4096 (participant_capacity %d)", g.ParticipantCapacity)
 	}
 	return ""
 }
@@ -491,9 +491,12 @@ func checkHeader(hdr []byte, path string, o OpenOptions) (Geometry, Layout, uint
 	if unk := feat &^ KnownIncompatFeatures; unk != 0 {
 		return g, l, 0, newErr(CodeUnsupportedFeatures, op, path, "unknown features_incompat bits %#x", unk)
 	}
-	// Step 9.
+	// Step 9: the fingerprint, and the header size the version word declares.
 	if fp := words[OffLayoutFingerprint/8]; fp != LayoutFingerprint {
 		return g, l, 0, newErr(CodeLayoutMismatch, op, path, "layout_fingerprint %#016x, want %#016x", fp, LayoutFingerprint)
+	}
+	if hs := words[OffVersion/8] >> 32; hs != HeaderSize {
+		return g, l, 0, newErr(CodeLayoutMismatch, op, path, "header size %d in the version word, want %d", hs, HeaderSize)
 	}
 	// Step 10: the rules of §3 in the table's order.
 	gs, gz, gl := words[OffGeometryShards/8], words[OffGeometrySizes/8], words[OffGeometryLimits/8]
@@ -506,19 +509,19 @@ func checkHeader(hdr []byte, path string, o OpenOptions) (Geometry, Layout, uint
 	}
 	l = g.Layout() // the six fields are within their limits, so this cannot overflow
 	if v := words[OffSlotSize/8]; v != l.SlotSize {
-		return bad("rule slot_size equals the formula violated (stored %d, formula %d)", v, l.SlotSize)
+		return bad("rule 7 violated: slot_size equals its formula (stored %d, formula %d)", v, l.SlotSize)
 	}
 	if v := words[OffParticipantsOffset/8]; v != l.ParticipantsOffset {
-		return bad("rule participants_offset equals the formula violated (stored %d, formula %d)", v, l.ParticipantsOffset)
+		return bad("rule 7 violated: participants_offset equals its formula (stored %d, formula %d)", v, l.ParticipantsOffset)
 	}
 	if v := words[OffShardsOffset/8]; v != l.ShardsOffset {
-		return bad("rule shards_offset equals the formula violated (stored %d, formula %d)", v, l.ShardsOffset)
+		return bad("rule 7 violated: shards_offset equals its formula (stored %d, formula %d)", v, l.ShardsOffset)
 	}
 	if v := words[OffShardSize/8]; v != l.ShardSize {
-		return bad("rule shard_size equals the formula violated (stored %d, formula %d)", v, l.ShardSize)
+		return bad("rule 7 violated: shard_size equals its formula (stored %d, formula %d)", v, l.ShardSize)
 	}
 	if v := words[OffTotalLen/8]; v != l.TotalLen || l.TotalLen > MaxTotalLen {
-		return bad("rule total_len equals shards_offset + shard_count*shard_size and ≤ 2^40 violated (stored %d, formula %d)", v, l.TotalLen)
+		return bad("rule 8 violated: total_len equals shards_offset + shard_count*shard_size and ≤ 2^40 (stored %d, formula %d)", v, l.TotalLen)
 	}
 	return g, l, feat, nil
 }

@@ -449,6 +449,15 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
         ));
     }
 
+    // Step 9 too: the header size the version word declares is part of the layout.
+    let header_size = version >> 32;
+    if header_size != HEADER_SIZE {
+        return Err(OpenError::new(
+            OpenErrorKind::LayoutMismatch,
+            format!("{shown}: the version word declares a {header_size}-byte header, this build expects {HEADER_SIZE}"),
+        ));
+    }
+
     // Step 10.
     let w = |off| hdr.word(off).load(Ordering::Relaxed);
     let geometry = Geometry::unpack(w(HDR_GEOMETRY_SHARDS), w(HDR_GEOMETRY_SIZES), w(HDR_GEOMETRY_LIMITS));

@@ -91,6 +91,15 @@ extension CaseRunner {
                 }
             case .paused:
                 break  // judged above
+            case .rule(let n):
+                // With fail(bad_geometry), judged above: the rule named, and nothing created.
+                let named = RefusalGate.ruleNumber(in: r?.message ?? "")
+                if r?.outcome == .fail && named != n {
+                    problems.append("the refusal names \(named.map { "rule \($0)" } ?? "no rule") (message: \(r?.message ?? "")), expected rule \(n)")
+                }
+                if r?.outcome == .fail && FileManager.default.fileExists(atPath: segmentPath) {
+                    problems.append("the refused \(o.op.rawValue) left a file at the segment path (PROTOCOL.md §3: it creates nothing)")
+                }
             case .counter(let c, let n):
                 let got = res["totals"]?[c.rawValue]?.uint
                 if got != n { problems.append("\(c.rawValue) = \(got.map(String.init) ?? "absent"), expected \(n)") }

@@ -349,7 +349,7 @@ public final class CaseRunner: @unchecked Sendable {
 
     func arguments(_ o: OperationStep) -> JSON {
         var a: [String: JSON] = [:]
-        let g = scenario.geometry
+        let g = o.geometry(over: scenario.geometry)
         switch o.op {
         case .create, .openOrCreate, .open:
             a["path"] = .string(segmentPath)

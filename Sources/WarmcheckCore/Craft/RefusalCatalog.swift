@@ -1,0 +1,52 @@
+import Warmcache
+
+/// Every crafted case, in the order of §4.2's checks, and the failures already known.
+///
+/// This is the manifest the refusal gate (and the upgrade issue's compat gate) reads: each case
+/// names the exact code PROTOCOL.md requires. `warmcheck refusals --list` prints it.
+public enum RefusalCatalog {
+    public static let cases: [RefusalCase] = HeaderCases.all + SizeCases.all + GeometryCases.all
+
+    /// Cases too costly for a shared machine, run only with `--heavy`: a legal 2^40-byte
+    /// geometry in a sparse file of its full length. Issue 9 §4 measured a reader walking every
+    /// slot of such a file (tens of GB, minutes); the defence (a bounded reader) is later work.
+    public static let heavy: [RefusalCase] = [
+        // The same shape at 256 MiB (65536 shards × 16 slots of 256 B): small enough to run, to
+        // see how an opener's cost grows with the slot count (docs/REFUSALS.md has the figures).
+        RefusalCase("large-legal-256MiB", "a legal geometry of 4 Mi slots (256 MiB) in a sparse file of that length",
+                    spec: "§3 geometry rules 1-8", expect: .accept,
+                    image: CraftedSegment(geometry: Warmcache.Geometry(shardCount: 65536, slotsPerShard: 16, keyCapacity: 8,
+                                                                       valueCapacity: 8, probeWindow: 8, participantCapacity: 1))),
+        RefusalCase("huge-legal-2^40", "a legal geometry of exactly 2^40 bytes in a sparse file of that length",
+                    spec: "§3 geometry rule 8 (at the boundary)", expect: .accept,
+                    image: CraftedSegment(geometry: GeometryCases.exactly2to40)),
+    ]
+
+    /// What `inspect` (read-only, no polling) must answer where it differs from an opener's
+    /// `open(O_RDWR)`: a directory opens read-only, so inspect's fstat refuses it instead.
+    /// After a cut, inspect opens the file afresh, so it sees a file shorter than total_len.
+    static let inspectOverrides: [String: RefusalExpectation] = [
+        "directory": .refuse(code: "not_regular_file"),
+        "cut-under-open-handle": .refuse(code: "truncated"),
+    ]
+
+    public static func inspectExpectation(_ c: RefusalCase) -> RefusalExpectation {
+        inspectOverrides[c.name] ?? c.expect
+    }
+
+    /// Known failures (case, implementation, a substring of the failure, why). Strict: a listed
+    /// pair that passes fails the gate, so the list cannot go stale.
+    public struct KnownFailure: Sendable {
+        public var caseName: String
+        public var implementation: String
+        public var contains: String
+        public var why: String
+    }
+
+    /// Go's runtime turns the SIGBUS into a fatal "unexpected fault address" (exit status 2);
+    /// Rust and Swift die of the signal itself.
+    public static let knownFailures: [KnownFailure] = [("go", "exited with status 2"), ("rust", "signal 7"), ("swift", "signal 7")].map {
+        KnownFailure(caseName: "cut-under-open-handle", implementation: $0.0, contains: $0.1,
+                     why: "SIGBUS on the first access past the cut: no implementation turns a fault inside the mapping into an error yet (issue 9 §4)")
+    }
+}
