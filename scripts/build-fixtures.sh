@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Go and Rust reference fixtures (incremental: both tools skip work that is up to date).
-# Outputs: .build/fixtures/warmcache-go-fixture, rust-fixture/target/release/warmcache-fixture.
+# Outputs: .build/fixtures/warmcache-go-fixture, rust-fixture/target/release/warmcache-fixture,
+# and the C ABI libraries of docs/ABI.md (scripts/build-abi.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -10,3 +11,4 @@ mkdir -p "$root/.build/fixtures"
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-fixture" ./cmd/warmcache-fixture)
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-bench" ./cmd/warmcache-bench)
 (cd "$root/rust-fixture" && "$root/scripts/cargo-offline.sh" build --release --quiet)
+"$root/scripts/build-abi.sh"

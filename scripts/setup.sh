@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the build needs and this kind of machine lacks: Go (Debian's golang-go, Go 1.19)
-# and the Rust crates Debian packages (libc, memmap2, serde_json). Swift and cargo come with the
-# machine. Idempotent: it installs only what is missing, and says exactly what to install when it
+# Installs what the build needs and this kind of machine lacks: Go (Debian's golang-go, Go 1.19),
+# the Rust crates Debian packages (libc, memmap2, serde_json) and libffi-dev (docs/ABI.md).
+# Swift and cargo come with the machine. Idempotent: it installs only what is missing, and says exactly what to install when it
 # cannot (not root).
 set -euo pipefail
 
@@ -12,6 +12,12 @@ for crate in libc memmap2 serde_json; do
     missing+=("librust-${crate//_/-}-dev")
   fi
 done
+# libffi: warmcheck calls the C ABI libraries (docs/ABI.md) through it; a fresh machine lacks the
+# headers and pkg-config file, which Package.swift's CFFI system library target needs.
+if ! pkg-config --exists libffi 2>/dev/null || ! [ -e /usr/include/x86_64-linux-gnu/ffi.h -o -e /usr/include/ffi.h ]; then
+  missing+=(libffi-dev)
+fi
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 # The HTML failure reports are checked with a headless browser where one is present; optional.
 
 if [ ${#missing[@]} -eq 0 ]; then

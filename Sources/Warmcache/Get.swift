@@ -88,7 +88,7 @@ public enum Lookup: Sendable, Equatable {
 /// `snapshot_ok(s1, s2)` of §9.2: the state words are equal, or exactly one transition happened
 /// that cannot have written `record[A(s1)]` or the key.
 @inline(__always)
-func snapshotOK(_ s1: StateWord, _ s2: StateWord) -> Bool {
+public func snapshotOK(_ s1: StateWord, _ s2: StateWord) -> Bool {
     if s1.raw == s2.raw { return true }
     guard s2.seq == s1.seq &+ 1, s2.reservedBits == 0, let k1 = s1.kind, let k2 = s2.kind else { return false }
     switch (k1, k2) {

@@ -137,7 +137,7 @@ extension WarmCache {
             }
             v = opts.version
         } else {
-            v = max(words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1) &+ 1, current &+ 1)
+            v = chooseAutoVersion(before: words.fetchAddAcqRel(Layout.HDR_VERSION_CLOCK, 1), current: current)
         }
         if faults.contains(.noVersionBump) {
             // FAULT no_version_bump: the bug of a refresh that copies the old record header and
@@ -367,4 +367,11 @@ extension WarmCache {
     func releaseInsertLock(shard s: Int) {
         words.storeRelease(layout.shardOffset(s) + Layout.SH_INSERT_LOCK, 0)
     }
+}
+
+/// The pure part of the automatic version (§9.4): `before` is what the fetch-add of
+/// `version_clock` returned, `current` the record's version (0 on insert). Public for the C ABI
+/// (Sources/WarmcacheABI, docs/ABI.md).
+public func chooseAutoVersion(before: UInt64, current: UInt64) -> UInt64 {
+    max(before &+ 1, current &+ 1)
 }

@@ -214,6 +214,14 @@ final class Mapping: @unchecked Sendable {
         self.length = length
     }
 
+    /// A view of memory this object does not own (a private segment image, SegmentImage.swift):
+    /// never unmapped.
+    init(borrowing base: UnsafeMutableRawPointer, length: Int) {
+        self.base = base
+        self.length = length
+        unmapped = true
+    }
+
     var words: SharedWords { SharedWords(base: base, length: length) }
 
     func unmap() {

@@ -127,7 +127,14 @@ func (c *Cache) chooseVersion(o PutOptions, current uint64) uint64 {
 	if o.Version != 0 {
 		return o.Version
 	}
-	v := c.add1(OffVersionClock) // fetch_add(version_clock, 1) + 1
+	return AutoVersion(c.add1(OffVersionClock)-1, current)
+}
+
+// AutoVersion is the pure part of the automatic version (§9.4): before is what the fetch-add
+// of version_clock returned, current the record's version (0 on insert). Exported for the C ABI
+// (cmd/warmcache-abi, docs/ABI.md).
+func AutoVersion(before, current uint64) uint64 {
+	v := before + 1 // fetch_add(version_clock, 1) + 1
 	if v < current+1 {
 		v = current + 1
 	}

@@ -209,7 +209,7 @@ impl Cache {
 
 /// How a record's times classify at `now` (§12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Freshness {
+pub enum Freshness {
     Fresh,
     Stale,
     Expired,
@@ -217,7 +217,7 @@ pub(crate) enum Freshness {
 
 /// §12: `e == 0` or `now < e` → fresh; `e ≤ now < g` → stale; otherwise expired.
 #[inline(always)]
-pub(crate) fn classify(expires_at_ns: u64, stale_until_ns: u64, now: u64) -> Freshness {
+pub fn classify(expires_at_ns: u64, stale_until_ns: u64, now: u64) -> Freshness {
     if expires_at_ns == 0 || now < expires_at_ns {
         Freshness::Fresh
     } else if now < stale_until_ns {

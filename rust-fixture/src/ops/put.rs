@@ -124,8 +124,8 @@ impl Cache {
     fn auto_version(&self, current: u64) -> u64 {
         // Relaxed: the version clock only needs atomicity; ordering between writers of one key
         // comes from their claims.
-        let c = self.seg.shm.word(HDR_VERSION_CLOCK).fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        c.max(current.saturating_add(1))
+        let before = self.seg.shm.word(HDR_VERSION_CLOCK).fetch_add(1, Ordering::Relaxed);
+        choose_auto_version(before, current)
     }
 
     fn expiry(&self, opts: PutOptions, now: u64) -> (u64, u64) {
@@ -435,4 +435,11 @@ impl Cache {
         }
         self.clock_victim(loc).map(|f| (f, Victim::Evicted))
     }
+}
+
+/// The pure part of the automatic version (§9.4): `before` is what the fetch-add of
+/// `version_clock` returned, `current` the record's version (0 on insert). Public for the C ABI
+/// (rust-fixture/abi, docs/ABI.md), which lets other implementations be compared with this one.
+pub fn choose_auto_version(before: u64, current: u64) -> u64 {
+    before.wrapping_add(1).max(current.saturating_add(1))
 }
