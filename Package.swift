@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "warmcheck", targets: ["warmcheck"]),
         .executable(name: "warmcache-swift-fixture", targets: ["warmcache-swift-fixture"]),
         .executable(name: "warmcache-swift-bench", targets: ["warmcache-swift-bench"]),
+        // The C ABI of the Swift implementation (docs/ABI.md), loaded by `warmcheck vectors/fuzz`.
+        .library(name: "WarmcacheABI", type: .dynamic, targets: ["WarmcacheABI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -23,6 +25,10 @@ let package = Package(
             name: "Warmcache",
             dependencies: ["CWarmcacheShim", .product(name: "Atomics", package: "swift-atomics")]
         ),
+        // @_cdecl exports of the Swift implementation's pure functions (docs/ABI.md).
+        .target(name: "WarmcacheABI", dependencies: ["Warmcache"], exclude: ["manifest.json"]),
+        // Debian's libffi (libffi-dev): warmcheck builds calls to the ABI libraries at run time.
+        .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
         // Pure models: the slot state machine, the transition checker, the sequential cache model
         // and the linearizability checker. No I/O, so it is tested on its own.
         // Optimized even in debug builds: `warmcheck stress` and `run` check histories of up to
@@ -36,7 +42,7 @@ let package = Package(
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "CWarmcacheShim", "WarmcheckModel", "WarmcheckScenario"]
+            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario"]
         ),
         .executableTarget(
             name: "warmcheck",

@@ -1,0 +1,169 @@
+// The harness side of one FFI worker: spawns `warmcheck ffi-worker` for a library, sends it
+// batches and reads the replies with a deadline. A worker that dies or stops answering is
+// reported as WorkerFailure (with its stderr), and is killed and reaped: nothing is left running.
+
+import Foundation
+
+/// A library to test: a name, the shared object and its manifest.
+public struct ABILibrary: Sendable {
+    public let name: String
+    public let path: String
+    public let manifest: String
+    public init(name: String, path: String, manifest: String) {
+        self.name = name
+        self.path = path
+        self.manifest = manifest
+    }
+
+    /// The reference libraries built by scripts/build-abi.sh.
+    public static func references(root: URL) -> [ABILibrary] {
+        func p(_ s: String) -> String { root.appendingPathComponent(s).path }
+        return [
+            ABILibrary(name: "rust", path: p("rust-fixture/abi/target/release/libwarmcache_abi.so"), manifest: p("rust-fixture/abi/manifest.json")),
+            ABILibrary(name: "go", path: p(".build/abi/libwarmcache_go_abi.so"), manifest: p("go-fixture/cmd/warmcache-abi/manifest.json")),
+            ABILibrary(name: "swift", path: p(".build/abi/libWarmcacheABI.so"), manifest: p("Sources/WarmcacheABI/manifest.json")),
+        ]
+    }
+
+    /// `NAME=PATH` from --library, with the manifest given separately.
+    public static func parse(_ text: String, manifest: String) throws -> ABILibrary {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex, text.index(after: eq) != text.endIndex else {
+            throw ManifestError("--library \(text): expected NAME=PATH")
+        }
+        return ABILibrary(name: String(text[..<eq]), path: String(text[text.index(after: eq)...]), manifest: manifest)
+    }
+}
+
+public struct WorkerFailure: Error, CustomStringConvertible {
+    public let library: String
+    public let what: String     // "died", "hung", "refused"
+    public let detail: String
+    public var description: String { "library \(library): worker \(what): \(detail)" }
+}
+
+public final class FFIWorkerClient {
+    public let library: ABILibrary
+    let pid: pid_t
+    let toWorker: Int32
+    let fromWorker: Int32
+    let stderrPath: String
+    var exited = false
+    /// Seconds a batch may take before the worker counts as hung.
+    public var timeout: Double = 30
+
+    public init(_ library: ABILibrary, executable: String) throws {
+        self.library = library
+        stderrPath = NSTemporaryDirectory() + "/warmcheck-ffi-\(library.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr"
+        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else {
+            throw WorkerFailure(library: library.name, what: "refused", detail: "pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        defer { if errFD >= 0 { close(errFD) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        if errFD >= 0 { posix_spawn_file_actions_adddup2(&actions, errFD, 2) }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+        let argv = [executable, "ffi-worker", "--name", library.name, "--library", library.path, "--manifest", library.manifest]
+        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attr, cargs, environ)
+        close(inPipe[0])
+        close(outPipe[1])
+        guard rc == 0 else {
+            close(inPipe[1]); close(outPipe[0])
+            throw WorkerFailure(library: library.name, what: "refused", detail: "cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+        toWorker = inPipe[1]
+        fromWorker = outPipe[0]
+        FixtureRegistry.shared.add(child)
+        let hello = try readReply(deadline: PipeIO.monotonicSeconds() + 30, during: "loading")
+        guard hello == Array("ready".utf8) else {
+            throw failure("refused", "unexpected greeting")
+        }
+    }
+
+    deinit { stop() }
+
+    /// Asks the worker to quit, then makes sure it is gone (SIGKILL after a short grace).
+    public func stop() {
+        if exited { return }
+        var w = ByteWriter()
+        w.u32(WorkerRequest.quit.rawValue); w.u32(0); w.u64(0)
+        try? PipeIO.writeAll(toWorker, w.bytes)
+        close(toWorker)
+        close(fromWorker)
+        reap(graceSeconds: 1)
+    }
+
+    func reap(graceSeconds: Double) {
+        if exited { return }
+        let deadline = PipeIO.monotonicSeconds() + graceSeconds
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if PipeIO.monotonicSeconds() > deadline {
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            usleep(2000)
+        }
+        exited = true
+        FixtureRegistry.shared.remove(pid)
+        lastStatus = status
+    }
+
+    var lastStatus: Int32 = 0
+
+    func stderrTail() -> String {
+        guard let d = FileManager.default.contents(atPath: stderrPath) else { return "" }
+        unlink(stderrPath)
+        return String(decoding: d.suffix(4000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func failure(_ what: String, _ during: String) -> WorkerFailure {
+        if what == "hung" { kill(-pid, SIGKILL) }
+        reap(graceSeconds: 2)
+        let st = lastStatus
+        let how: String
+        if st & 0x7f != 0 { how = "killed by signal \(st & 0x7f)" } else { how = "exit status \((st >> 8) & 0xff)" }
+        let tail = stderrTail()
+        return WorkerFailure(library: library.name, what: what,
+                             detail: "\(during) (\(how))\(tail.isEmpty ? "" : ": " + tail)")
+    }
+
+    func readReply(deadline: Double, during: String) throws -> [UInt8] {
+        do {
+            var r = ByteReader(try PipeIO.readExactly(fromWorker, 8, deadline: deadline))
+            let n = Int(try r.u64())
+            return try PipeIO.readExactly(fromWorker, n, deadline: deadline)
+        } catch is PipeIO.TimedOut {
+            throw failure("hung", "no answer within \(Int(timeout)) s while \(during)")
+        } catch {
+            throw failure(during == "loading" ? "refused" : "died", during)
+        }
+    }
+
+    /// Sends a request without waiting (pair with `receive`), so several workers run at once.
+    func send(_ kind: WorkerRequest, _ payload: [UInt8]) throws {
+        var w = ByteWriter()
+        w.u32(kind.rawValue); w.u32(0); w.u64(UInt64(payload.count))
+        do { try PipeIO.writeAll(toWorker, w.bytes + payload) } catch {
+            throw failure("died", "receiving a request")
+        }
+    }
+
+    func receive(during: String) throws -> [UInt8] {
+        try readReply(deadline: PipeIO.monotonicSeconds() + timeout, during: during)
+    }
+}

@@ -1,0 +1,111 @@
+// `warmcheck fuzz`: mutants of the base image decoded by every library's wc_decode_image in
+// its worker; the per-mutant digests are compared, and each disagreement or crash becomes a
+// finding with the mutant saved and a one-line reproduction (seed and index).
+
+import Foundation
+
+public struct FuzzFinding {
+    public let index: UInt64
+    public let kind: String          // "disagreement", "crash", "hang"
+    public let detail: String
+    public let saved: String?
+}
+
+public struct FuzzReport {
+    public var images: UInt64 = 0
+    public var agreed: UInt64 = 0
+    public var findings: [FuzzFinding] = []
+    public var disagreementCount: UInt64 = 0
+    /// Seconds spent decoding inside each worker (mutation included), per library.
+    public var workerSeconds: [(String, Double)] = []
+    public var wallSeconds: Double = 0
+}
+
+public final class FuzzRunner {
+    let libraries: [ABILibrary]
+    let executable: String
+    let outDir: String
+    public var maxSaved = 20
+    public var log: (String) -> Void = { _ in }
+
+    public init(libraries: [ABILibrary], executable: String, outDir: String) {
+        self.libraries = libraries
+        self.executable = executable
+        self.outDir = outDir
+    }
+
+    public func run(base: [UInt8], seed: UInt64, count: UInt64, first: UInt64 = 0, batch: UInt64 = 20_000) throws -> FuzzReport {
+        var report = FuzzReport()
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let basePath = "\(outDir)/base.img"
+        FileManager.default.createFile(atPath: basePath, contents: Data(base))
+        var pool = try FFIPool(libraries, executable: executable)
+        defer { pool.stop() }
+        try pool.setBase(base)
+        var nanos = [UInt64](repeating: 0, count: libraries.count)
+        let t0 = PipeIO.monotonicSeconds()
+        var next = first
+        let end = first + count
+        while next < end {
+            let n = min(batch, end - next)
+            do {
+                let (digests, ns) = try pool.fuzz(seed: seed, first: next, count: n)
+                for i in 0..<libraries.count { nanos[i] += ns[i] }
+                for k in 0..<Int(n) {
+                    let d = digests.map { $0[k] }
+                    if d.allSatisfy({ $0 == d[0] }) { report.agreed += 1; continue }
+                    report.disagreementCount += 1
+                    if report.findings.count < maxSaved {
+                        report.findings.append(try disagreement(pool, base: base, seed: seed, index: next + UInt64(k)))
+                    }
+                }
+                report.images += n
+                next += n
+            } catch let f as WorkerFailure {
+                // Find the one mutant that kills (or hangs) this library, save it, and go on after it.
+                let index = try locate(f.library, base: base, seed: seed, range: next..<(next + n))
+                report.findings.append(save(base: base, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash",
+                                            detail: f.description))
+                report.images += index - next + 1
+                next = index + 1
+                pool = try FFIPool(libraries, executable: executable)
+                try pool.setBase(base)
+            }
+        }
+        report.wallSeconds = PipeIO.monotonicSeconds() - t0
+        report.workerSeconds = zip(libraries.map(\.name), nanos).map { ($0, Double($1) / 1e9) }
+        return report
+    }
+
+    func disagreement(_ pool: FFIPool, base: [UInt8], seed: UInt64, index: UInt64) throws -> FuzzFinding {
+        let answers = try pool.fuzzOne(seed: seed, index: index)
+        let shown = zip(libraries.map(\.name), answers).map { name, a in
+            let code = ABISpec.openCode(Int64(bitPattern: a[0]))
+            if a[0] != 0 { return "\(name): \(code)\(a[0] == 12 ? " rule \(a[1])" : "")" }
+            return "\(name): ok slots=\(a[2]) miss=\(a[3]) fresh=\(a[4]) stale=\(a[5]) corrupt=\(a[6]) digest=\(String(a[7], radix: 16))"
+        }.joined(separator: "; ")
+        return save(base: base, seed: seed, index: index, kind: "disagreement", detail: shown)
+    }
+
+    func save(base: [UInt8], seed: UInt64, index: UInt64, kind: String, detail: String) -> FuzzFinding {
+        var scratch: [UInt8] = []
+        let (len, now) = ImageMutator(base: base).mutant(seed: seed, index: index, into: &scratch)
+        let path = "\(outDir)/\(kind)-\(seed)-\(index).img"
+        FileManager.default.createFile(atPath: path, contents: Data(scratch[0..<len]))
+        return FuzzFinding(index: index, kind: kind, detail: "now=\(now): \(detail)", saved: path)
+    }
+
+    /// Bisects `range` in fresh single-library workers down to the first mutant that fails.
+    func locate(_ library: String, base: [UInt8], seed: UInt64, range: Range<UInt64>) throws -> UInt64 {
+        guard let lib = libraries.first(where: { $0.name == library }) else { return range.lowerBound }
+        var lo = range.lowerBound, hi = range.upperBound   // the failure is in lo..<hi
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2
+            let one = try FFIPool([lib], executable: executable)
+            defer { one.stop() }
+            try one.setBase(base)
+            do { _ = try one.fuzz(seed: seed, first: lo, count: mid - lo); lo = mid } catch is WorkerFailure { hi = mid }
+        }
+        return lo
+    }
+}

@@ -1,0 +1,175 @@
+// `warmcheck vectors`: the same inputs through every library, answers compared word by word;
+// disagreements shrunk and reported with each library's answer. Also checks the committed
+// testdata/vectors.json and every library's layout constants against the spec (LayoutSpec).
+
+import Foundation
+import Warmcache
+
+public struct VectorDisagreement {
+    public let call: ABICall
+    public let answers: [(library: String, result: [UInt64])]
+
+    public var shown: String {
+        "\(call.shown): " + answers.map { "\($0.library) → \($0.result.map { "0x" + String($0, radix: 16) }.joined(separator: " "))" }
+            .joined(separator: "; ")
+    }
+}
+
+public struct VectorsReport {
+    public var passed = 0
+    public var failed = 0
+    public var disagreements: [String: [VectorDisagreement]] = [:]   // by function
+    public var failures: [String] = []                                // vectors.json and layout
+    public var ratePerLibrary: [(String, Double)] = []
+    public var directSwiftRate: Double = 0
+}
+
+public final class VectorsRunner {
+    let pool: FFIPool
+    public var log: (String) -> Void = { _ in }
+
+    public init(pool: FFIPool) { self.pool = pool }
+
+    public func run(seed: UInt64, random: Int, vectorsFile: String?) throws -> VectorsReport {
+        var report = VectorsReport()
+        let base = try BaseImage.build()
+        let calls = VectorInputs.edgeCases(base: base) + VectorInputs.random(seed: seed, count: random)
+            + VectorInputs.imageCalls(base: base, seed: seed, count: UInt64(max(random / 50, 10)))
+        let results = try pool.run(calls)
+        for (i, call) in calls.enumerated() {
+            let answers = results.map { call.significant($0[i]) }
+            if answers.allSatisfy({ $0 == answers[0] }) {
+                report.passed += 1
+            } else {
+                report.failed += 1
+                let name = call.function.name
+                if (report.disagreements[name]?.count ?? 0) < 3 {
+                    report.disagreements[name, default: []].append(try shrink(call))
+                } else {
+                    report.disagreements[name, default: []].append(VectorDisagreement(call: call, answers: label(answers)))
+                }
+            }
+        }
+        try checkLayout(&report)
+        if let vectorsFile { try checkVectorsFile(vectorsFile, &report) }
+        try measureRate(&report)
+        return report
+    }
+
+    func label(_ answers: [[UInt64]]) -> [(library: String, result: [UInt64])] {
+        zip(pool.libraries.map(\.name), answers).map { ($0, $1) }
+    }
+
+    func disagree(_ call: ABICall) throws -> [[UInt64]]? {
+        let r = try pool.run([call]).map { call.significant($0[0]) }
+        return r.allSatisfy({ $0 == r[0] }) ? nil : r
+    }
+
+    /// Greedy shrinking: smaller values (0, 1, half, minus one) and shorter or zeroed blobs, kept
+    /// while the libraries still disagree. Bounded, so a pathological input cannot stall the run.
+    func shrink(_ start: ABICall) throws -> VectorDisagreement {
+        var best = start
+        var answers = try disagree(start) ?? []
+        var budget = 300
+        var progress = true
+        while progress && budget > 0 {
+            progress = false
+            var candidates: [ABICall] = []
+            for i in best.values.indices where best.values[i] != 0 {
+                for v in [0, 1, best.values[i] / 2, best.values[i] - 1] where v < best.values[i] {
+                    var c = best; c.values[i] = v; candidates.append(c)
+                }
+            }
+            for i in best.blobs.indices where !best.blobs[i].isEmpty && best.function.name == "wch64" {
+                var c = best; c.blobs[i] = Array(c.blobs[i].prefix(c.blobs[i].count / 2)); candidates.append(c)
+                var z = best; z.blobs[i] = [UInt8](repeating: 0, count: z.blobs[i].count); if z != best { candidates.append(z) }
+            }
+            for c in candidates {
+                budget -= 1
+                if budget <= 0 { break }
+                if let a = try disagree(c) { best = c; answers = a; progress = true; break }
+            }
+        }
+        return VectorDisagreement(call: best, answers: label(answers))
+    }
+
+    /// §3/§5/§6/§7 offsets and sizes through each library's wc_layout_constant, the fingerprint
+    /// they imply, and the §16 default layout through wc_layout.
+    func checkLayout(_ report: inout VectorsReport) throws {
+        var calls = LayoutSpec.constants.indices.map { ABICall("layout_constant", [UInt64($0)]) }
+        calls.append(ABICall("layout", [16, 64, 64, 1024, 8, 64]))
+        let results = try pool.run(calls)
+        for (li, lib) in pool.libraries.enumerated() {
+            var got: [String: UInt64] = [:]
+            for (i, (name, want)) in LayoutSpec.constants.enumerated() {
+                let v = results[li][i][0]
+                got[name] = v
+                if v == want { report.passed += 1 } else {
+                    report.failed += 1
+                    report.failures.append("library \(lib.name): layout constant \(name) (index \(i)) is \(v), the spec says \(want)")
+                }
+            }
+            let implied = LayoutSpec.fingerprint(slotHeader: got["SLOT_HEADER_SIZE"]!, recordHeader: got["RECORD_HEADER_SIZE"]!,
+                                                 shardHeader: got["SHARD_HEADER_SIZE"]!, participant: got["PARTICIPANT_SIZE"]!,
+                                                 header: got["HEADER_SIZE"]!)
+            if implied == got["LAYOUT_FINGERPRINT"]! && implied == LayoutSpec.constants[0].value { report.passed += 1 } else {
+                report.failed += 1
+                report.failures.append("library \(lib.name): its sizes pack to fingerprint 0x\(String(implied, radix: 16)), it reports 0x\(String(got["LAYOUT_FINGERPRINT"]!, radix: 16)), the spec says 0x\(String(LayoutSpec.constants[0].value, radix: 16))")
+            }
+            let layout = Array(results[li][calls.count - 1].dropFirst())
+            if layout == LayoutSpec.defaultLayout { report.passed += 1 } else {
+                report.failed += 1
+                report.failures.append("library \(lib.name): default geometry layout \(layout), §16 says \(LayoutSpec.defaultLayout)")
+            }
+        }
+    }
+
+    /// testdata/vectors.json: WCH64 with the three seeds, and default shard/home (from the key hash).
+    func checkVectorsFile(_ path: String, _ report: inout VectorsReport) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ManifestError("cannot read \(path)") }
+        let json = try JSON.parse(data)
+        guard let vectors = json["vectors"]?.array else { throw ManifestError("\(path): no \"vectors\" array") }
+        var calls: [ABICall] = []
+        var expected: [(String, UInt64)] = []
+        for v in vectors {
+            guard let hex = v["input_hex"]?.string else { throw ManifestError("\(path): a vector has no input_hex") }
+            guard let bytes = Hex.decode(hex) else { throw ManifestError("\(path): bad hex input \(hex.prefix(20))") }
+            for (field, seed) in [("key_hash", Layout.KEY_SEED), ("value_checksum", Layout.VALUE_SEED), ("header_seed", Layout.HEADER_SEED)] {
+                guard let want = v[field]?.string.flatMap({ UInt64($0, radix: 16) }) else { continue }
+                calls.append(ABICall("wch64", [seed], blobs: [bytes]))
+                expected.append(("\(field) of \(hex.prefix(16))\(hex.count > 16 ? "…" : "")", want))
+            }
+        }
+        let results = try pool.run(calls)
+        for (li, lib) in pool.libraries.enumerated() {
+            for (i, (what, want)) in expected.enumerated() {
+                let got = results[li][i][0]
+                if got == want { report.passed += 1 } else {
+                    report.failed += 1
+                    report.failures.append("library \(lib.name): \(path): \(what) is \(String(format: "%016llx", got)), expected \(String(format: "%016llx", want))")
+                }
+            }
+        }
+    }
+
+    /// In-process call rate per library (WCH64 of a 16-byte key, the hot function of every get)
+    /// against the same loop calling the Swift implementation directly in this process.
+    func measureRate(_ report: inout VectorsReport) throws {
+        let key = Array("user:0123456789a".utf8)
+        let n = 200_000
+        let calls = (0..<n).map { i in ABICall("wch64", [UInt64(i)], blobs: [key]) }
+        let before = pool.callNanos
+        _ = try pool.run(calls)
+        for (i, lib) in pool.libraries.enumerated() {
+            let ns = Double(pool.callNanos[i] - before[i])
+            report.ratePerLibrary.append((lib.name, ns > 0 ? Double(n) / (ns / 1e9) : 0))
+        }
+        var sink: UInt64 = 0
+        let t0 = PipeIO.nanos()
+        key.withUnsafeBytes { kb in
+            for i in 0..<n { sink ^= WCH64.hash(kb, seed: UInt64(i)) }
+        }
+        let ns = Double(PipeIO.nanos() - t0)
+        report.directSwiftRate = sink == 42 ? 0 : Double(n) / (ns / 1e9)
+    }
+}

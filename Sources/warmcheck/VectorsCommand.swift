@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+
+struct VectorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vectors",
+        abstract: "Differential vectors of the ABI's pure functions through every library (libffi, in-process).",
+        discussion: """
+            Edge cases and seeded random inputs go through each library's C ABI (docs/ABI.md), each \
+            library in its own worker process; any disagreement is shrunk and shown with every \
+            library's answer. Also checks testdata/vectors.json and every library's layout constants \
+            against the spec, and measures calls/s per library against a direct Swift call. \
+            Exit 0 all agree, 1 disagreements or failed checks, 2 a library, manifest or worker problem.
+            """)
+
+    @OptionGroup var libs: LibraryOptions
+
+    @Option(help: "Seed of the random inputs.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Number of random inputs (besides the edge cases).")
+    var random = 200_000
+
+    @Option(help: "Vectors file to check (default: the checkout's testdata/vectors.json; \"none\" to skip).")
+    var vectors: String?
+
+    @Option(help: "Disagreements shown per function.")
+    var show = 3
+
+    func run() throws {
+        installFixtureCleanupOnSignals()
+        let libraries = try libs.resolve()
+        var file = vectors
+        if file == nil, let root = Repo.root() { file = root.appendingPathComponent("testdata/vectors.json").path }
+        if file == "none" { file = nil }
+        let pool: FFIPool
+        do { pool = try FFIPool(libraries, executable: selfExecutable()) } catch { throw fail("\(error)") }
+        defer { pool.stop() }
+        let report: VectorsReport
+        do { report = try VectorsRunner(pool: pool).run(seed: seed, random: random, vectorsFile: file) } catch {
+            throw fail("\(error)")
+        }
+        for (function, list) in report.disagreements.sorted(by: { $0.key < $1.key }) {
+            print("DISAGREE \(function): \(list.count) inputs")
+            for d in list.prefix(show) { print("  \(d.shown)") }
+        }
+        for f in report.failures { print("FAIL \(f)") }
+        for (name, rate) in report.ratePerLibrary {
+            print(String(format: "rate %@: %.0f calls/s through libffi (wch64, 16-byte key)", name, rate))
+        }
+        print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process)", report.directSwiftRate))
+        print("vectors: \(report.passed) passed, \(report.failed) failed")
+        if report.failed > 0 { throw ExitCode(Status.failed) }
+    }
+}
