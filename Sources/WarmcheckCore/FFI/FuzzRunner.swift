@@ -38,7 +38,7 @@ public final class FuzzRunner {
         var report = FuzzReport()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let basePath = "\(outDir)/base.img"
-        FileManager.default.createFile(atPath: basePath, contents: Data(base))
+        _ = FileManager.default.createFile(atPath: basePath, contents: Data(base))
         var pool = try FFIPool(libraries, executable: executable)
         defer { pool.stop() }
         try pool.setBase(base)
@@ -91,7 +91,7 @@ public final class FuzzRunner {
         var scratch: [UInt8] = []
         let (len, now) = ImageMutator(base: base).mutant(seed: seed, index: index, into: &scratch)
         let path = "\(outDir)/\(kind)-\(seed)-\(index).img"
-        FileManager.default.createFile(atPath: path, contents: Data(scratch[0..<len]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(scratch[0..<len]))
         return FuzzFinding(index: index, kind: kind, detail: "now=\(now): \(detail)", saved: path)
     }
 

@@ -240,6 +240,16 @@ fn key_words_equal(b: &[u8], key_off: u64, key: &[u8]) -> bool {
 /// s1 == s2, so the snapshot test always passes and one pass decides. A stale hit of a READY
 /// slot makes T7 (written into the image, as the reader's CAS would).
 fn get(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
+    let outcome = read(b, l, key, now, o);
+    if outcome != FRESH && outcome != STALE {
+        // docs/ABI.md: out is (UINT64_MAX, 0, ...) unless the get is a hit.
+        o.iter_mut().for_each(|x| *x = 0);
+        set(o, 0, u64::MAX);
+    }
+    outcome
+}
+
+fn read(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
     let g = l.geometry;
     set(o, 0, u64::MAX);
     if key.is_empty() || key.len() > g.key_capacity as usize {

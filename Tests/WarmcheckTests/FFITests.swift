@@ -1,0 +1,186 @@
+// The libffi tier (docs/ABI.md): manifests, loading, the worker protocol and what happens when a
+// library is wrong, missing or crashes. Uses the reference ABI libraries (scripts/build-abi.sh)
+// and a small C library compiled here, whose wc_wch64 crashes on 13-byte input and otherwise
+// answers 0 (so it disagrees with every reference).
+
+import Foundation
+import XCTest
+@testable import WarmcheckCore
+
+final class FFITests: XCTestCase {
+    var root: URL!
+    var worker: String!
+    var scratch: String!
+
+    override func setUpWithError() throws {
+        guard let r = Repo.root() else { throw XCTSkip("no checkout") }
+        root = r
+        worker = r.appendingPathComponent(".build/debug/warmcheck").path
+        guard FileManager.default.isExecutableFile(atPath: worker) else {
+            throw XCTSkip("\(worker!) is not built (swift build --product warmcheck)")
+        }
+        for lib in ABILibrary.references(root: r) where !FileManager.default.fileExists(atPath: lib.path) {
+            throw XCTSkip("\(lib.path) is not built; run scripts/build-abi.sh")
+        }
+        scratch = NSTemporaryDirectory() + "/warmcheck-ffi-tests-\(getpid())"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let scratch { try? FileManager.default.removeItem(atPath: scratch) }
+    }
+
+    var rust: ABILibrary { ABILibrary.references(root: root)[0] }
+
+    func manifestJSON(_ lib: ABILibrary) throws -> JSON { try JSON.parse(Data(contentsOf: URL(fileURLWithPath: lib.manifest))) }
+
+    /// The Rust manifest with function `name`'s entry changed by `edit`, written to a file.
+    func editedManifest(_ name: String, _ edit: (inout [String: JSON]) -> Void) throws -> String {
+        var m = try manifestJSON(rust).object!
+        var fs = m["functions"]!.array!
+        let i = fs.firstIndex { $0["function"]?.string == name }!
+        var f = fs[i].object!
+        edit(&f)
+        fs[i] = .object(f)
+        m["functions"] = .array(fs)
+        let path = scratch + "/manifest-\(name)-\(UInt32.random(in: 0...UInt32.max)).json"
+        try JSON.object(m).serialized.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func loadError(_ lib: ABILibrary) -> String {
+        do {
+            let pool = try FFIPool([lib], executable: worker)
+            pool.stop()
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testReferenceManifestsMatchTheSpec() throws {
+        for lib in ABILibrary.references(root: root) {
+            let m = try Manifest.load(path: lib.manifest, library: lib.name)
+            XCTAssertEqual(m.implementation, lib.name)
+            XCTAssertEqual(Set(m.functions.keys), Set(ABISpec.functions.map(\.name)))
+        }
+    }
+
+    func testUnknownTypeNamesLibraryFunctionAndSymbol() throws {
+        let path = try editedManifest("wch64") { f in f["returns"] = "float128" }
+        XCTAssertThrowsError(try Manifest.load(path: path, library: "mine")) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("library mine") && s.contains("wch64") && s.contains("wc_wch64") && s.contains("float128"), s)
+        }
+        // Through the worker too: it refuses, exit status 2, and names the same things.
+        let err = loadError(ABILibrary(name: "mine", path: rust.path, manifest: path))
+        XCTAssertTrue(err.contains("library mine") && err.contains("float128") && err.contains("exit status 2"), err)
+    }
+
+    func testWrongSignatureAndMissingFunctionAreRefused() throws {
+        let wrong = try editedManifest("snapshot_ok") { f in f["params"] = .array([["name": "s1", "type": "u64"]]) }
+        XCTAssertThrowsError(try Manifest.load(path: wrong, library: "x")) { e in
+            XCTAssertTrue("\(e)".contains("snapshot_ok (symbol wc_snapshot_ok) is declared i32(u64)"), "\(e)")
+        }
+        var m = try manifestJSON(rust).object!
+        m["functions"] = .array(m["functions"]!.array!.filter { $0["function"]?.string != "layout" })
+        XCTAssertThrowsError(try Manifest.parse(.object(m), library: "x", path: "m.json")) { e in
+            XCTAssertTrue("\(e)".contains("ABI function layout is not declared"), "\(e)")
+        }
+    }
+
+    func testMissingSymbolIsNamed() throws {
+        let path = try editedManifest("expiry") { f in f["symbol"] = "wc_no_such_symbol" }
+        let err = loadError(ABILibrary(name: "mine", path: rust.path, manifest: path))
+        XCTAssertTrue(err.contains("library mine") && err.contains("symbol wc_no_such_symbol") && err.contains("expiry"), err)
+    }
+
+    func testLibraryThatDoesNotLoad() throws {
+        let bogus = scratch + "/libbogus.so"
+        try "not an ELF file".write(toFile: bogus, atomically: true, encoding: .utf8)
+        let err = loadError(ABILibrary(name: "bogus", path: bogus, manifest: rust.manifest))
+        XCTAssertTrue(err.contains("library bogus") && err.contains("cannot load \(bogus)"), err)
+        let missing = loadError(ABILibrary(name: "gone", path: scratch + "/nope.so", manifest: rust.manifest))
+        XCTAssertTrue(missing.contains("library gone") && missing.contains("cannot load"), missing)
+    }
+
+    /// A C library with every symbol: wc_wch64 returns 0, and crashes on 13 bytes.
+    func crashingLibrary() throws -> ABILibrary {
+        let src = scratch + "/crashy.c", so = scratch + "/libcrashy.so"
+        var c = "#include <stdint.h>\n#include <stdlib.h>\n"
+        c += "uint64_t wc_wch64(const uint8_t *b, uint64_t n, uint64_t s) { if (n == 13) abort(); return 0; }\n"
+        for f in ABISpec.functions where f.name != "wch64" {
+            let ret = f.returns == .i32 ? "int32_t" : "uint64_t"
+            let params = f.params.enumerated().map { i, p in (p.type == .ptr ? "void *" : p.type == .u32 ? "uint32_t " : "uint64_t ") + "a\(i)" }
+            c += "\(ret) wc_\(f.name)(\(params.isEmpty ? "void" : params.joined(separator: ", "))) { return \(f.name == "abi_version" ? 1 : 0); }\n"
+        }
+        try c.write(toFile: src, atomically: true, encoding: .utf8)
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-shared", "-fPIC", "-o", so, src]
+        try cc.run()
+        cc.waitUntilExit()
+        guard cc.terminationStatus == 0 else { throw XCTSkip("no C compiler") }
+        return ABILibrary(name: "crashy", path: so, manifest: rust.manifest)
+    }
+
+    func testWorkerCrashIsBisectedToTheCallAndLeavesNothingRunning() throws {
+        let lib = try crashingLibrary()
+        let pool = try FFIPool([rust, lib], executable: worker)
+        let pids = pool.clients.map(\.pid)
+        let calls = (0..<40).map { n in ABICall("wch64", [UInt64(n)], blobs: [[UInt8](repeating: 1, count: n)]) }
+        XCTAssertThrowsError(try pool.run(calls)) { e in
+            guard let crash = e as? WorkerCrash else { return XCTFail("\(e)") }
+            XCTAssertEqual(crash.failure.library, "crashy")
+            XCTAssertEqual(crash.symbol, "wc_wch64")
+            XCTAssertEqual(crash.call?.blobs.first?.count, 13, "\(crash)")
+            XCTAssertTrue(crash.description.contains("signal 6"), crash.description)
+        }
+        for p in pids { XCTAssertEqual(kill(p, 0), -1, "worker \(p) still exists") }
+    }
+
+    func testDisagreementIsFoundAndShrunk() throws {
+        let pool = try FFIPool([rust, try crashingLibrary()], executable: worker)
+        defer { pool.stop() }
+        let d = try VectorsRunner(pool: pool).shrink(ABICall("wch64", [0x1234], blobs: [Array("user:42".utf8)]))
+        // Shrunk to one zero byte with seed 0: WCH64("", 0) is 0 like crashy's answer, so the
+        // empty input agrees and the minimal disagreement is one byte longer.
+        XCTAssertEqual(d.call.values, [0])
+        XCTAssertEqual(d.call.blobs, [[0]])
+        XCTAssertEqual(d.answers.map(\.library), ["rust", "crashy"])
+        XCTAssertNotEqual(d.answers[0].result, d.answers[1].result)
+    }
+
+    func testReferencesPassVectorsFileAndLayoutAgainstTheSpec() throws {
+        let pool = try FFIPool(ABILibrary.references(root: root), executable: worker)
+        defer { pool.stop() }
+        let runner = VectorsRunner(pool: pool)
+        var report = VectorsReport()
+        try runner.checkLayout(&report)
+        try runner.checkVectorsFile(root.appendingPathComponent("testdata/vectors.json").path, &report)
+        XCTAssertEqual(report.failures, [])
+        // 66 constants + fingerprint + default layout per library, 27 WCH64 vectors per library.
+        XCTAssertEqual(report.passed, 3 * (LayoutSpec.constants.count + 2) + 3 * 27)
+    }
+
+    func testFuzzMutantsAreReproducibleAndBaseIsAccepted() throws {
+        let base = try BaseImage.build()
+        XCTAssertEqual(base, try BaseImage.build(), "the base image must not depend on the run")
+        let m = ImageMutator(base: base)
+        var a: [UInt8] = [], b: [UInt8] = []
+        for i in [1, 17, 999] as [UInt64] {
+            let ra = m.mutant(seed: 3, index: i, into: &a), rb = m.mutant(seed: 3, index: i, into: &b)
+            XCTAssertEqual(ra.0, rb.0); XCTAssertEqual(ra.1, rb.1); XCTAssertEqual(a, b)
+        }
+        let pool = try FFIPool(ABILibrary.references(root: root), executable: worker)
+        defer { pool.stop() }
+        try pool.setBase(base)
+        let answers = try pool.fuzzOne(seed: 3, index: 0)
+        for answer in answers {
+            XCTAssertEqual(answer[0], 0, "every library must accept the unmutated base image")
+            XCTAssertEqual(answer[2], 6, "six slots hold a key length (the removed key's bytes stay)")
+        }
+        XCTAssertEqual(answers[0], answers[1])
+        XCTAssertEqual(answers[0], answers[2])
+    }
+}
