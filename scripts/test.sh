@@ -84,7 +84,7 @@ stage replay exit bash -c '
 # divergences"); any other disagreement, a crash or a hang fails.
 stage abi-vectors line:vectors .build/debug/warmcheck vectors --random 20000 --seed 7 --expect-divergent auto_version \
   --expect-divergent get --expect-divergent decode_image --expect-divergent snapshot_ok
-stage abi-fuzz line:fuzz .build/debug/warmcheck fuzz --count 10000 --seed 7 --out .build/test-logs/fuzz --known-disagreements --show 3
+stage abi-fuzz line:fuzz .build/debug/warmcheck fuzz --count 50000 --seed 7 --out .build/test-logs/fuzz --known-disagreements --show 3
 
 echo
 printf '%s\n' "${summary[@]}"

@@ -97,14 +97,20 @@ public final class FFIWorkerClient {
 
     /// Asks the worker to quit, then makes sure it is gone (SIGKILL after a short grace).
     public func stop() {
-        if exited { return }
-        var w = ByteWriter()
-        w.u32(WorkerRequest.quit.rawValue); w.u32(0); w.u64(0)
-        try? PipeIO.writeAll(toWorker, w.bytes)
+        if closed { return }
+        closed = true
+        if !exited {
+            var w = ByteWriter()
+            w.u32(WorkerRequest.quit.rawValue); w.u32(0); w.u64(0)
+            try? PipeIO.writeAll(toWorker, w.bytes)
+        }
         close(toWorker)
         close(fromWorker)
         reap(graceSeconds: 1)
+        unlink(stderrPath)
     }
+
+    var closed = false
 
     func reap(graceSeconds: Double) {
         if exited { return }

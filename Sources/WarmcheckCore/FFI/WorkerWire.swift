@@ -37,18 +37,14 @@ struct ByteReader {
     var at = 0
     struct Short: Error {}
     init(_ b: [UInt8]) { bytes = b }
-    mutating func u32() throws -> UInt32 {
-        guard at + 4 <= bytes.count else { throw Short() }
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[at + i]) << (8 * i) }
-        at += 4
-        return v
-    }
-    mutating func u64() throws -> UInt64 {
-        guard at + 8 <= bytes.count else { throw Short() }
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[at + i]) << (8 * i) }
-        at += 8
+    mutating func u32() throws -> UInt32 { try int() }
+    mutating func u64() throws -> UInt64 { try int() }
+    mutating func int<T: FixedWidthInteger>() throws -> T {
+        let n = T.bitWidth / 8
+        guard at + n <= bytes.count else { throw Short() }
+        var v: T = 0
+        for i in 0..<n { v |= T(bytes[at + i]) << (8 * i) }
+        at += n
         return v
     }
     /// A blob's bytes stay in `bytes`; returns their range.
