@@ -38,17 +38,18 @@ func GeometryRule(g Geometry) int {
 	return 0
 }
 
-// geometryRule maps this package's bad_geometry messages to the rule numbers of §3's table.
+// geometryRule reads the rule number out of this package's bad_geometry messages ("rule N
+// violated: ...", the numbering of §3's table).
 func geometryRule(msg string) int {
-	for i, field := range []string{"(shard_count", "(slots_per_shard", "(key_capacity", "(value_capacity", "(probe_window", "(participant_capacity"} {
-		if strings.Contains(msg, "violated "+field) {
-			return i + 1
+	rest := msg[strings.Index(msg, "rule ")+len("rule "):]
+	n := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			break
 		}
+		n = n*10 + int(c-'0')
 	}
-	if strings.Contains(msg, "rule total_len") {
-		return 8
-	}
-	return 7
+	return n
 }
 
 // StateValid reports whether w is a possible state word (§8.1) for participant capacity pc.

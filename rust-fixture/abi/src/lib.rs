@@ -199,7 +199,8 @@ fn header_check(b: &[u8]) -> Result<Layout, (i32, i32)> {
     if w(HDR_FEATURES_INCOMPAT) & !KNOWN_INCOMPAT_FEATURES != 0 {
         return Err((UNSUPPORTED_FEATURES, 0));
     }
-    if w(HDR_LAYOUT_FINGERPRINT) != LAYOUT_FINGERPRINT {
+    // Step 9 also covers the header size the version word declares (as segment::open does).
+    if w(HDR_LAYOUT_FINGERPRINT) != LAYOUT_FINGERPRINT || w(HDR_VERSION) >> 32 != HEADER_SIZE {
         return Err((LAYOUT_MISMATCH, 0));
     }
     let g = Geometry::unpack(w(HDR_GEOMETRY_SHARDS), w(HDR_GEOMETRY_SIZES), w(HDR_GEOMETRY_LIMITS));
