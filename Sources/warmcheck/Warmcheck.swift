@@ -15,7 +15,7 @@ struct Warmcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warmcheck",
         abstract: "Conformance harness for the warmcache shared-memory cache protocol.",
-        subcommands: [RunCommand.self, ConformCommand.self, MergeCommand.self, MatrixCommand.self, InspectCommand.self, SelftestCommand.self, BenchCommand.self, ReplayCommand.self, StressCommand.self, CheckCommand.self, RefusalsCommand.self]
+        subcommands: [RunCommand.self, ConformCommand.self, MergeCommand.self, MatrixCommand.self, InspectCommand.self, SelftestCommand.self, BenchCommand.self, ReplayCommand.self, StressCommand.self, CheckCommand.self, RefusalsCommand.self, MutateCommand.self]
     )
 }
 

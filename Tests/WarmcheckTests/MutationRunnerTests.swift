@@ -1,0 +1,39 @@
+import Foundation
+import XCTest
+
+@testable import WarmcheckCore
+import WarmcheckScenario
+
+/// End to end on the real Go implementation: a mutant is applied to a private copy, built and
+/// killed by a real scenario, and the copy is restored afterwards.
+final class MutationRunnerTests: XCTestCase {
+    func testARealGoMutantIsKilledAndTheCopyRestored() throws {
+        let root = try XCTUnwrap(Repo.root())
+        for name in ["go", "rust"] {
+            let exe = try XCTUnwrap(Repo.referenceFixture(name)).argv[0]
+            guard FileManager.default.isExecutableFile(atPath: exe) else { throw XCTSkip("\(exe) is not built") }
+        }
+        let f = "go-fixture/warmcache/put.go"
+        let text = try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8)
+        // The insert path forgets to write the record before publishing it.
+        let m = try XCTUnwrap(MutantGenerator.mutants(file: f, text: text, language: .go).first {
+            $0.op == "drop-stmt" && $0.function == "insertPath" && $0.before.contains("c.writeRecord(rec, v, value, o)")
+        }, "the drop of the insert path's writeRecord")
+        let scenario = try ScenarioParser.parse(contentsOf: root.appendingPathComponent("scenarios/basic-put-get.yaml"))
+        let specs = try ["go", "rust"].map(Repo.parseFixture)
+        var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }), workDir: Repo.defaultWorkDir)
+        options.timeout = 10
+        let work = root.appendingPathComponent(".build/mutate-test")
+        var runner = MutationRunner(root: root, options: options, cases: expand(scenario, implementations: ["go", "rust"]),
+                                    languages: [.go], workRoot: work)
+        try runner.prepare()
+        XCTAssertEqual(runner.baseline().map(\.name), [], "the unmutated copy passes")
+        let o = try runner.run(m)
+        XCTAssertEqual(o.verdict, .killed, o.reason)
+        XCTAssertTrue(o.killer?.hasPrefix("basic-put-get[") ?? false)
+        let copy = try XCTUnwrap(runner.workspaces[.go]?.copyPath(of: f))
+        XCTAssertEqual(try String(contentsOf: copy, encoding: .utf8), text, "the copy is restored")
+        // The checkout itself is never written.
+        XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8), text)
+    }
+}
