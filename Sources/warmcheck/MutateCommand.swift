@@ -93,6 +93,8 @@ struct MutateCommand: ParsableCommand {
         return all
     }
 
+    var selectionText: String { CommandLine.arguments.dropFirst().joined(separator: " ") }
+
     func execute() throws -> Int32 {
         if listOperators {
             for o in MutationOperator.allCases { print(o.rawValue) }
@@ -100,14 +102,23 @@ struct MutateCommand: ParsableCommand {
         }
         guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
         let mutants = try selection(root: root)
+        let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
+        let eq = try EquivalenceList.load(path: eqPath)
         if list {
-            for m in mutants { print("\(m.id)  \(m.key)  [\(m.function)]\n\(m.diff)") }
+            for m in mutants {
+                print("\(m.id)  \(m.key)  [\(m.function)]\(eq.entries[m.key] != nil ? "  (listed as equivalent)" : "")\n\(m.diff)")
+            }
             print("\(mutants.count) mutant(s)")
+            // With nothing filtered out, an entry that names no mutant is stale (its code changed).
+            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil {
+                let keys = Set(mutants.map(\.key))
+                for e in eq.entries.values.sorted(by: { $0.line < $1.line }) where !keys.contains(e.key) {
+                    print("\(eqPath):\(e.line): \(e.key) names no mutant of today's sources (stale entry)")
+                }
+            }
             return Status.ok
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
-        let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
-        let eq = try EquivalenceList.load(path: eqPath)
 
         if !noBuild { try Repo.buildFixtures() }
         let specs = try Repo.referenceNames.map(Repo.parseFixture)
@@ -138,6 +149,8 @@ struct MutateCommand: ParsableCommand {
             outcomes.append(o)
             clear()
             print(report().line(o))
+            // The JSON file is rewritten after every mutant, so an interrupted run keeps what it did.
+            if let json { try writeOutput(report().json(seed: sample == nil ? nil : seed, selection: selectionText).pretty + "\n", to: json) }
             if o.verdict == .survived && !o.equivalent {
                 print(m.diff.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
             }
@@ -151,7 +164,7 @@ struct MutateCommand: ParsableCommand {
         try writeOutput(r.survivorsText(), to: reportPath)
         print("survivors: \(reportPath)")
         if let json {
-            try writeOutput(r.json(seed: sample == nil ? nil : seed, selection: CommandLine.arguments.dropFirst().joined(separator: " ")).pretty + "\n", to: json)
+            try writeOutput(r.json(seed: sample == nil ? nil : seed, selection: selectionText).pretty + "\n", to: json)
         }
         try eq.refuseKilled(outcomes)
         // For test counters: killed mutants pass; survivors fail, except that with --min-score

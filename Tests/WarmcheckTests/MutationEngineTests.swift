@@ -158,3 +158,12 @@ final class MutationEngineTests: XCTestCase {
         }
     }
 }
+
+extension MutationEngineTests {
+    func testRustUnitTestModulesAreNotMutated() {
+        let src = "fn f(a: u64) -> u64 {\n    a + 1\n}\n#[cfg(test)]\nmod tests {\n    fn t() { assert!(f(1) == 2); }\n}\n"
+        let ms = MutantGenerator.mutants(file: "f.rs", text: src, language: .rust)
+        XCTAssertTrue(ms.contains { $0.line == 2 })
+        XCTAssertFalse(ms.contains { $0.line > 3 }, ms.map(\.id).joined(separator: " "))
+    }
+}

@@ -60,6 +60,16 @@ public struct SourceStructure {
             parseBlock(open: f.open, topLevel: true)
         }
         maskPlumbing()
+        if language == .rust { maskTestModules() }
+    }
+
+    /// Rust unit tests live beside the code in `#[cfg(test)] mod tests { … }`: not protocol code.
+    private mutating func maskTestModules() {
+        for i in tokens.indices where text(i) == "#" && text(i + 1) == "[" && text(i + 2) == "cfg" && text(i + 3) == "("
+            && text(i + 4) == "test" && text(i + 5) == ")" {
+            guard let open = (i..<min(tokens.count, i + 12)).first(where: { text($0) == "{" }), match[open] > open else { continue }
+            for k in i...match[open] { masked[k] = true }
+        }
     }
 
     public func text(_ i: Int) -> String { i >= 0 && i < tokens.count ? tokens[i].text : "" }
