@@ -12,11 +12,11 @@ public enum MutantSampling {
         return z ^ (z >> 31)
     }
 
-    /// The `n` mutants of lowest rank under `seed`, in their original order.
+    /// The `n` mutants of lowest rank under `seed`, in rank order: every prefix of a sample is
+    /// itself a sample of that seed, so a run stopped early still covers every file and language
+    /// in proportion.
     public static func sample(_ ms: [Mutant], n: Int, seed: UInt64) -> [Mutant] {
-        guard n < ms.count else { return ms }
-        let chosen = Set(ms.map(\.key).sorted { (rank($0, seed: seed), $0) < (rank($1, seed: seed), $1) }.prefix(n))
-        return ms.filter { chosen.contains($0.key) }
+        Array(ms.sorted { (rank($0.key, seed: seed), $0.key) < (rank($1.key, seed: seed), $1.key) }.prefix(n))
     }
 
     /// Shard `index` (1-based) of `count`: every mutant is in exactly one shard.
