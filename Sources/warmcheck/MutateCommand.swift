@@ -47,6 +47,9 @@ struct MutateCommand: ParsableCommand {
     @Option(name: .customLong("min-score"), help: "Exit 1 when the score (percent) is below this.")
     var minScore: Double?
 
+    @Option(name: .customLong("survivors-of"), help: "Only the mutants that survived in this earlier --json file (to see what new scenarios kill).")
+    var survivorsOf: String?
+
     @Flag(help: "List the selected mutants (id, key, diff) and run nothing.")
     var list = false
 
@@ -82,6 +85,14 @@ struct MutateCommand: ParsableCommand {
                     .filter { operators.isEmpty || operators.contains($0.op) }
             }
         }
+        if let path = survivorsOf {
+            guard let d = FileManager.default.contents(atPath: path),
+                  let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let ms = j["mutants"] as? [[String: Any]] else {
+                throw UsageError("--survivors-of \(path): not the --json file of a mutation run")
+            }
+            let keys = Set(ms.filter { $0["verdict"] as? String == "survived" }.compactMap { $0["key"] as? String })
+            all = all.filter { keys.contains($0.key) }
+        }
         if let n = sample {
             guard n > 0 else { throw UsageError("--sample \(n): expected a positive count") }
             all = MutantSampling.sample(all, n: n, seed: seed)
@@ -110,7 +121,7 @@ struct MutateCommand: ParsableCommand {
             }
             print("\(mutants.count) mutant(s)")
             // With nothing filtered out, an entry that names no mutant is stale (its code changed).
-            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil {
+            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil && survivorsOf == nil {
                 let keys = Set(mutants.map(\.key))
                 for e in eq.entries.values.sorted(by: { $0.line < $1.line }) where !keys.contains(e.key) {
                     print("\(eqPath):\(e.line): \(e.key) names no mutant of today's sources (stale entry)")
