@@ -420,6 +420,13 @@ struct OperatorSet {
         return 0
     }
 
+    /// For a method name at token i (`recv.name(`): the receiver's first token and its text.
+    func receiver(ofMethodAt i: Int) -> (Int, String)? {
+        guard s.text(i - 1) == "." else { return nil }
+        let r = receiverStart(endingAt: i - 2)
+        return r <= i - 2 ? (r, src(tokens: r, i - 2)) : nil
+    }
+
     /// Top-level arguments of the call whose `(` is at `open`, each without a `label:` prefix.
     func arguments(_ open: Int) -> [String] {
         let close = s.match[open]
@@ -464,10 +471,7 @@ struct OperatorSet {
                     }
                 }
             case .rust:
-                guard s.text(i - 1) == "." else { continue }
-                let r = receiverStart(endingAt: i - 2)
-                guard r <= i - 2 else { continue }
-                let recv = src(tokens: r, i - 2)
+                guard let (r, recv) = receiver(ofMethodAt: i) else { continue }
                 let sc = "std::sync::atomic::Ordering::SeqCst"
                 if (name == "compare_exchange" || name == "compare_exchange_weak"), args.count == 4 {
                     out.append(Edit(op: MutationOperator.atomicCAS.rawValue, token: i, start: t[r].start, end: t[close].end,
@@ -478,10 +482,7 @@ struct OperatorSet {
                                     replacement: "({ let m = &\(recv); let v = m.load(\(sc)); m.store(v.\(f)(\(args[0])), \(sc)); v })"))
                 }
             case .swift:
-                guard s.text(i - 1) == "." else { continue }
-                let r = receiverStart(endingAt: i - 2)
-                guard r <= i - 2 else { continue }
-                let recv = src(tokens: r, i - 2)
+                guard let (r, recv) = receiver(ofMethodAt: i) else { continue }
                 let sc = "ordering: .sequentiallyConsistent"
                 if name == "compareExchange", args.count >= 2 {
                     out.append(Edit(op: MutationOperator.atomicCAS.rawValue, token: i, start: t[r].start, end: t[close].end,
