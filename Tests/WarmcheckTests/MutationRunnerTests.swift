@@ -37,3 +37,30 @@ final class MutationRunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8), text)
     }
 }
+
+/// The case order puts earlier killers of the same function first, then cases about what the
+/// function is named after, then the fastest.
+final class MutationCaseOrderingTests: XCTestCase {
+    func testKillersOfTheSameFunctionComeFirstThenMatchingOperationsThenTheFastest() throws {
+        let root = try XCTUnwrap(Repo.root())
+        let cases = try ["basic-put-get", "wait-times-out", "refresh-while-reading", "stats-counters"].flatMap { name in
+            expand(try ScenarioParser.parse(contentsOf: root.appendingPathComponent("scenarios/\(name).yaml")), implementations: ["go"])
+        }
+        let text = try String(contentsOf: root.appendingPathComponent("go-fixture/warmcache/put.go"), encoding: .utf8)
+        let ms = MutantGenerator.mutants(file: "go-fixture/warmcache/put.go", text: text, language: .go)
+        let refresh = try XCTUnwrap(ms.first { $0.function == "refreshPath" })
+        let other = try XCTUnwrap(ms.first { $0.function == "chooseVersion" })
+        var ordering = CaseOrdering(historyPath: nil)
+        for (i, c) in cases.enumerated() { ordering.durations[c.name] = Double(10 - i) } // the last is fastest
+        // Nothing learned yet: scenarios that refresh come first for a refresh mutant, and among
+        // equals the faster one; basic-put-get (put only, and the slowest) comes last.
+        let first = ordering.order(cases, for: refresh).map(\.scenario.name)
+        XCTAssertEqual(Array(first.prefix(2)), ["stats-counters", "refresh-while-reading"])
+        XCTAssertEqual(Array(first.suffix(2)), ["wait-times-out", "basic-put-get"])
+        // A kill of a refreshPath mutant by wait-times-out puts it first for the next one there.
+        ordering.recordKill(refresh, by: cases[1].name)
+        XCTAssertEqual(ordering.order(cases, for: refresh).first?.name, cases[1].name)
+        // Another function of the same file: the file's killer still leads.
+        XCTAssertEqual(ordering.order(cases, for: other).first?.name, cases[1].name)
+    }
+}
