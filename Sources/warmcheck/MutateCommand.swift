@@ -50,6 +50,9 @@ struct MutateCommand: ParsableCommand {
     @Option(name: .customLong("survivors-of"), help: "Only the mutants that survived in this earlier --json file (to see what new scenarios kill).")
     var survivorsOf: String?
 
+    @Option(name: .customLong("work-dir"), help: "Where the private copies live (default .build/mutate); one run at a time per directory.")
+    var workDir: String?
+
     @Flag(help: "List the selected mutants (id, key, diff) and run nothing.")
     var list = false
 
@@ -140,7 +143,7 @@ struct MutateCommand: ParsableCommand {
         options.timeout = timeout
         let langs = Set(mutants.map(\.language))
         var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
-                                    languages: langs)
+                                    languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
         let tty = isatty(1) != 0
         runner.progress = { msg in if tty { print("\r\u{1B}[K… \(msg.prefix(150))", terminator: ""); fflush(nil) } }
         let clear = { if tty { print("\r\u{1B}[K", terminator: "") } }

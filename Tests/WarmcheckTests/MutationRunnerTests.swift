@@ -64,3 +64,18 @@ final class MutationCaseOrderingTests: XCTestCase {
         XCTAssertEqual(ordering.order(cases, for: other).first?.name, cases[1].name)
     }
 }
+
+final class MutationWorkspaceTests: XCTestCase {
+    /// Two runs on one copy would build each other's mutants into the binary under test.
+    func testASecondRunOnTheSameCopyIsRefused() throws {
+        let root = try XCTUnwrap(Repo.root())
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("mutate-lock-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let a = MutationWorkspace(language: .go, root: root, workRoot: work)
+        try a.lock()
+        let b = MutationWorkspace(language: .go, root: root, workRoot: work)
+        XCTAssertThrowsError(try b.lock()) { e in XCTAssertTrue(String(describing: e).contains("another `warmcheck mutate`")) }
+        // Another language's copy is independent.
+        XCTAssertNoThrow(try MutationWorkspace(language: .rust, root: root, workRoot: work).lock())
+    }
+}

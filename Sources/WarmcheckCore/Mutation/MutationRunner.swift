@@ -49,6 +49,7 @@ public struct MutationRunner {
     public mutating func prepare() throws {
         for (l, ws) in workspaces.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             progress("preparing the \(l.rawValue) copy in \(ws.dir.path)")
+            try ws.lock()
             try ws.sync()
             if let log = ws.build() { throw UsageError("the unmutated \(l.rawValue) copy does not build:\n\(log)") }
             options.fixtures[l.rawValue] = options.fixtures[l.rawValue].map { _ in ws.fixture } ?? ws.fixture

@@ -49,6 +49,24 @@ public final class MutationWorkspace {
 
     public var fixture: FixtureSpec { FixtureSpec(name: language.rawValue, argv: [binary, "serve", "--trace"]) }
 
+    private var lockFD: Int32 = -1
+
+    /// Takes the copy for this process (an exclusive flock held until exit): two runs sharing a
+    /// copy would build each other's mutants into the binary the other one is testing.
+    public func lock() throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("lock").path
+        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw UsageError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw UsageError("another `warmcheck mutate` is using \(dir.path); wait for it or give this run another --work-dir")
+        }
+        lockFD = fd
+    }
+
+    deinit { if lockFD >= 0 { close(lockFD) } }
+
     /// Makes the copy equal to the checkout: writes only files whose bytes differ (so the build
     /// tools see unchanged files as unchanged) and removes files the checkout no longer has.
     public func sync() throws {
