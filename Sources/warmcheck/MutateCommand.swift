@@ -50,6 +50,9 @@ struct MutateCommand: ParsableCommand {
     @Option(name: .customLong("survivors-of"), help: "Only the mutants that survived in this earlier --json file (to see what new scenarios kill).")
     var survivorsOf: String?
 
+    @Option(name: .customLong("killed-of"), help: "Only the mutants killed (or timed out) in this earlier --json file (to recheck kills).")
+    var killedOf: String?
+
     @Option(name: .customLong("work-dir"), help: "Where the private copies live (default .build/mutate); one run at a time per directory.")
     var workDir: String?
 
@@ -88,12 +91,13 @@ struct MutateCommand: ParsableCommand {
                     .filter { operators.isEmpty || operators.contains($0.op) }
             }
         }
-        if let path = survivorsOf {
+        for (flag, path, verdicts) in [("--survivors-of", survivorsOf, ["survived"]), ("--killed-of", killedOf, ["killed", "timed-out"])] {
+            guard let path else { continue }
             guard let d = FileManager.default.contents(atPath: path),
                   let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let ms = j["mutants"] as? [[String: Any]] else {
-                throw UsageError("--survivors-of \(path): not the --json file of a mutation run")
+                throw UsageError("\(flag) \(path): not the --json file of a mutation run")
             }
-            let keys = Set(ms.filter { $0["verdict"] as? String == "survived" }.compactMap { $0["key"] as? String })
+            let keys = Set(ms.filter { verdicts.contains($0["verdict"] as? String ?? "") }.compactMap { $0["key"] as? String })
             all = all.filter { keys.contains($0.key) }
         }
         if let n = sample {
@@ -124,7 +128,7 @@ struct MutateCommand: ParsableCommand {
             }
             print("\(mutants.count) mutant(s)")
             // With nothing filtered out, an entry that names no mutant is stale (its code changed).
-            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil && survivorsOf == nil {
+            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil && survivorsOf == nil && killedOf == nil {
                 let keys = Set(mutants.map(\.key))
                 for e in eq.entries.values.sorted(by: { $0.line < $1.line }) where !keys.contains(e.key) {
                     print("\(eqPath):\(e.line): \(e.key) names no mutant of today's sources (stale entry)")

@@ -52,7 +52,8 @@ public struct MutationRunner {
             try ws.lock()
             try ws.sync()
             if let log = ws.build() { throw UsageError("the unmutated \(l.rawValue) copy does not build:\n\(log)") }
-            options.fixtures[l.rawValue] = options.fixtures[l.rawValue].map { _ in ws.fixture } ?? ws.fixture
+            try ws.keepPristine()
+            options.fixtures[l.rawValue] = ws.pristine
         }
     }
 
@@ -111,6 +112,8 @@ public struct MutationRunner {
         }
         var opts = options
         opts.artifactsDir = nil
+        // Only the mutant's language runs the mutated build; the others their pristine ones.
+        opts.fixtures[m.language.rawValue] = ws.fixture
         let mine = ordering.order(cases.filter { $0.implementations.contains(m.language.rawValue) }, for: m)
         var n = 0
         for c in mine {

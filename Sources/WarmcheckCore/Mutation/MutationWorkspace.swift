@@ -47,7 +47,22 @@ public final class MutationWorkspace {
         }
     }
 
+    /// The mutated build, for the mutant's own language.
     public var fixture: FixtureSpec { FixtureSpec(name: language.rawValue, argv: [binary, "serve", "--trace"]) }
+
+    /// The unmutated build of the copy, kept aside by `keepPristine`: what plays this language
+    /// while another language's mutant runs (the copy's binary holds the last mutant built).
+    public var pristine: FixtureSpec {
+        FixtureSpec(name: language.rawValue, argv: [dir.appendingPathComponent("pristine/" + (binary as NSString).lastPathComponent).path, "serve", "--trace"])
+    }
+
+    public func keepPristine() throws {
+        let fm = FileManager.default
+        let to = pristine.argv[0]
+        try fm.createDirectory(atPath: (to as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? fm.removeItem(atPath: to)
+        try fm.copyItem(atPath: binary, toPath: to)
+    }
 
     private var lockFD: Int32 = -1
 
