@@ -67,6 +67,14 @@ stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-bu
 stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
 stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
 stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills"
+# Source-level mutation testing on a fixed seeded sample of the Go implementation's mutants (Go
+# rebuilds a mutant in seconds; the Rust and Swift copies take minutes to build from scratch, so
+# their figures and the full run live in docs/CONFORMANCE.md). Fails below the score the same
+# sample reached in the measured run (mutation/ci-min-score.txt). Killed mutants count as passed;
+# survivors count as failed only when the score is below the threshold.
+stage mutate line:mutate .build/debug/warmcheck mutate --no-build --lang go --sample 8 --seed 7 \
+  --min-score "$(grep -v '^#' mutation/ci-min-score.txt | tr -d ' \n')" --json "$logs/mutate.json" \
+  --report "$logs/mutate-survivors.txt"
 # A race found once must reproduce every time: a Go reader that skips its second state-word load
 # is caught by the depth-first race, and its replay file must fail the same way 100 times of 100.
 stage replay exit bash -c '

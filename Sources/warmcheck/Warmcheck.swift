@@ -15,7 +15,24 @@ struct Warmcheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warmcheck",
         abstract: "Conformance harness for the warmcache shared-memory cache protocol.",
-        subcommands: [RunCommand.self, ConformCommand.self, MergeCommand.self, MatrixCommand.self, InspectCommand.self, SelftestCommand.self, BenchCommand.self, ReplayCommand.self, StressCommand.self, CheckCommand.self, RefusalsCommand.self, VectorsCommand.self, FuzzCommand.self, FFIWorkerCommand.self]
+        // One per line, so that a new command is a one-line change.
+        subcommands: [
+            RunCommand.self,
+            ConformCommand.self,
+            MergeCommand.self,
+            MatrixCommand.self,
+            InspectCommand.self,
+            SelftestCommand.self,
+            MutateCommand.self,
+            RefusalsCommand.self,
+            CheckCommand.self,
+            StressCommand.self,
+            ReplayCommand.self,
+            BenchCommand.self,
+            VectorsCommand.self,
+            FuzzCommand.self,
+            FFIWorkerCommand.self,
+        ]
     )
 }
 

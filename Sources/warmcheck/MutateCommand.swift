@@ -1,0 +1,199 @@
+import ArgumentParser
+import Foundation
+import WarmcheckCore
+import WarmcheckScenario
+
+struct MutateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mutate",
+        abstract: "Source-level mutation testing: mutate the implementations' protocol code and run the suite against each mutant.",
+        discussion: """
+            Each mutant is applied to a private copy of its implementation (.build/mutate/<lang>/), \
+            built, and run against the scenario cases that involve it until one fails. Verdicts: \
+            killed, survived, did-not-build, timed-out. The last line reads \
+            `mutation score: K/N (E equivalent)`. See docs/CONFORMANCE.md.
+            """)
+
+    @Option(help: "Only this language: go, rust or swift (repeatable; default all three).")
+    var lang: [String] = []
+
+    @Option(help: "Only files matching this glob, relative to the checkout (* and ?; repeatable).")
+    var file: [String] = []
+
+    @Option(name: .customLong("operator"), help: "Only this operator (repeatable; see --list-operators).")
+    var operators: [String] = []
+
+    @Option(help: "Run a reproducible sample of N mutants (chosen by --seed).")
+    var sample: Int?
+
+    @Option(help: "Seed of the sample.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Run shard i of n (1-based), after sampling: every mutant is in exactly one shard.")
+    var shard: String?
+
+    @Option(help: "Seconds to wait for any one fixture response; a mutant that hangs past it is timed-out.")
+    var timeout: Double = 10
+
+    @Option(help: "Write every mutant and its verdict as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Write the survivors with their diffs to this text file (default .build/mutate/survivors.txt).")
+    var report: String?
+
+    @Option(help: "Equivalence list (default mutation/equivalent.txt).")
+    var equivalent: String?
+
+    @Option(name: .customLong("min-score"), help: "Exit 1 when the score (percent) is below this.")
+    var minScore: Double?
+
+    @Option(name: .customLong("survivors-of"), help: "Only the mutants that survived in this earlier --json file (to see what new scenarios kill).")
+    var survivorsOf: String?
+
+    @Option(name: .customLong("killed-of"), help: "Only the mutants killed (or timed out) in this earlier --json file (to recheck kills).")
+    var killedOf: String?
+
+    @Option(name: .customLong("work-dir"), help: "Where the private copies live (default .build/mutate); one run at a time per directory.")
+    var workDir: String?
+
+    @Flag(help: "List the selected mutants (id, key, diff) and run nothing.")
+    var list = false
+
+    @Flag(name: .customLong("list-operators"), help: "List the operators and exit.")
+    var listOperators = false
+
+    @Flag(help: "Do not build the reference fixtures first.")
+    var noBuild = false
+
+    func run() throws {
+        MutationRunner.installRestoreOnSignals()
+        do {
+            let code = try execute()
+            if code != 0 { throw ExitCode(code) }
+        } catch let e as UsageError {
+            throw fail(e.description)
+        }
+    }
+
+    func selection(root: URL) throws -> [Mutant] {
+        let langs = try lang.isEmpty ? MutationLanguage.allCases : lang.map { l in
+            guard let v = MutationLanguage(rawValue: l) else { throw UsageError("--lang \(l): expected go, rust or swift") }
+            return v
+        }
+        for o in operators where MutationOperator(rawValue: o) == nil {
+            throw UsageError("--operator \(o): no such operator (\(MutationOperator.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var all: [Mutant] = []
+        for l in langs {
+            for f in MutationTargets.files(root: root, language: l) where file.isEmpty || file.contains(where: { MutationTargets.glob($0, f) }) {
+                guard let text = try? String(contentsOf: root.appendingPathComponent(f), encoding: .utf8) else { throw UsageError("\(f): cannot read") }
+                all += MutantGenerator.mutants(file: f, text: text, language: l)
+                    .filter { operators.isEmpty || operators.contains($0.op) }
+            }
+        }
+        for (flag, path, verdicts) in [("--survivors-of", survivorsOf, ["survived"]), ("--killed-of", killedOf, ["killed", "timed-out"])] {
+            guard let path else { continue }
+            guard let d = FileManager.default.contents(atPath: path),
+                  let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let ms = j["mutants"] as? [[String: Any]] else {
+                throw UsageError("\(flag) \(path): not the --json file of a mutation run")
+            }
+            let keys = Set(ms.filter { verdicts.contains($0["verdict"] as? String ?? "") }.compactMap { $0["key"] as? String })
+            all = all.filter { keys.contains($0.key) }
+        }
+        if let n = sample {
+            guard n > 0 else { throw UsageError("--sample \(n): expected a positive count") }
+            all = MutantSampling.sample(all, n: n, seed: seed)
+        }
+        if let s = shard {
+            let (i, n) = try MutantSampling.parseShard(s)
+            all = MutantSampling.shard(all, index: i, of: n)
+        }
+        return all
+    }
+
+    var selectionText: String { CommandLine.arguments.dropFirst().joined(separator: " ") }
+
+    func execute() throws -> Int32 {
+        if listOperators {
+            for o in MutationOperator.allCases { print(o.rawValue) }
+            return Status.ok
+        }
+        guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
+        let mutants = try selection(root: root)
+        let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
+        let eq = try EquivalenceList.load(path: eqPath)
+        if list {
+            for m in mutants {
+                print("\(m.id)  \(m.key)  [\(m.function)]\(eq.entries[m.key] != nil ? "  (listed as equivalent)" : "")\n\(m.diff)")
+            }
+            print("\(mutants.count) mutant(s)")
+            // With nothing filtered out, an entry that names no mutant is stale (its code changed).
+            if lang.isEmpty && file.isEmpty && operators.isEmpty && sample == nil && shard == nil && survivorsOf == nil && killedOf == nil {
+                let keys = Set(mutants.map(\.key))
+                for e in eq.entries.values.sorted(by: { $0.line < $1.line }) where !keys.contains(e.key) {
+                    print("\(eqPath):\(e.line): \(e.key) names no mutant of today's sources (stale entry)")
+                }
+            }
+            return Status.ok
+        }
+        if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
+
+        if !noBuild { try Repo.buildFixtures() }
+        let specs = try Repo.referenceNames.map(Repo.parseFixture)
+        let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
+        if !loaded.errors.isEmpty { throw UsageError("scenario files have errors; run `warmcheck run` to see them") }
+        var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
+                                 workDir: Repo.defaultWorkDir)
+        options.timeout = timeout
+        let langs = Set(mutants.map(\.language))
+        var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
+                                    languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
+        let tty = isatty(1) != 0
+        runner.progress = { msg in if tty { print("\r\u{1B}[K… \(msg.prefix(150))", terminator: ""); fflush(nil) } }
+        let clear = { if tty { print("\r\u{1B}[K", terminator: "") } }
+        let started = Date()
+        try runner.prepare()
+        let dropped = runner.baseline()
+        clear()
+        print("baseline: \(runner.cases.count) case(s) pass with the unmutated copies (\(langs.map(\.rawValue).sorted().joined(separator: ", "))); "
+              + "\(dropped.count) do not and cannot count as kills")
+        for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
+        print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? ""))
+        var outcomes: [MutationOutcome] = []
+        let report = { MutationReport(outcomes) }
+        for m in mutants {
+            var o = try runner.run(m)
+            o.equivalent = o.verdict == .survived && eq.entries[m.key] != nil
+            outcomes.append(o)
+            clear()
+            print(report().line(o))
+            // The JSON file is rewritten after every mutant, so an interrupted run keeps what it did.
+            if let json { try writeOutput(report().json(seed: sample == nil ? nil : seed, selection: selectionText).pretty + "\n", to: json) }
+            if o.verdict == .survived && !o.equivalent {
+                print(m.diff.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
+            }
+            fflush(nil)
+        }
+        let r = report()
+        print("")
+        print(r.summary(), terminator: "")
+        print(String(format: "%d mutant(s) in %.0f s (median %.1f s per mutant)", outcomes.count, Date().timeIntervalSince(started), r.medianSeconds))
+        let reportPath = self.report ?? root.appendingPathComponent(".build/mutate/survivors.txt").path
+        try writeOutput(r.survivorsText(), to: reportPath)
+        print("survivors: \(reportPath)")
+        if let json {
+            try writeOutput(r.json(seed: sample == nil ? nil : seed, selection: selectionText).pretty + "\n", to: json)
+        }
+        try eq.refuseKilled(outcomes)
+        // For test counters: killed mutants pass; survivors fail, except that with --min-score
+        // a score at or above the threshold is a passing gate and its survivors are not failures.
+        let below = minScore.map { r.percent < $0 } ?? false
+        let failures = minScore == nil || below ? r.survivors.count : 0
+        if let min = minScore {
+            print("mutation gate: " + String(format: "%.1f%%", r.percent) + (below ? " is below" : " meets") + " --min-score " + String(format: "%.1f%%", min))
+        }
+        print("mutate: \(r.killed) passed, \(failures) failed")
+        print(r.scoreLine)
+        return below ? Status.failed : Status.ok
+    }
+}
