@@ -589,8 +589,7 @@ public enum ScenarioDuration {
 /// scheduler decides who moves next; `schedules` executions are explored, each on a fresh
 /// segment with the scenario's `init` and `final` around it.
 public struct RaceBlock: Sendable, Hashable {
-    /// `random`, `pct` or `dfs`.
-    public var strategy: String
+    public var strategy: RaceStrategy
     /// How many executions (schedules) to explore at most.
     public var schedules: Int
     /// PCT's bug depth d (d − 1 priority change points).
@@ -604,7 +603,7 @@ public struct RaceBlock: Sendable, Hashable {
     public var sometimes: [[RacePosition]]
     public var location: SourceLocation
 
-    public init(strategy: String, schedules: Int, depth: Int, preemptions: Int, ops: [ParallelList],
+    public init(strategy: RaceStrategy, schedules: Int, depth: Int, preemptions: Int, ops: [ParallelList],
                 sometimes: [[RacePosition]], location: SourceLocation) {
         self.strategy = strategy
         self.schedules = schedules
@@ -614,6 +613,18 @@ public struct RaceBlock: Sendable, Hashable {
         self.sometimes = sometimes
         self.location = location
     }
+}
+
+/// How a race explores schedules (docs/SCENARIOS.md, "Races").
+public enum RaceStrategy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// A uniformly random runnable role at every step.
+    case random
+    /// Probabilistic Concurrency Testing: random priorities, `depth − 1` change points.
+    case pct
+    /// Exhaustive depth-first search bounded by `preemptions`.
+    case dfs
+
+    public var description: String { rawValue }
 }
 
 /// `ROLE@POINT`: the role's operation stands at that pause point.

@@ -377,7 +377,8 @@ private final class Parser {
             error(.wrongType, loc(node), "`race` must be a mapping (strategy, schedules, ops, sometimes, …)")
             return nil
         }
-        var strategy = "random", schedules = 100, depth = 2, preemptions = 2
+        var strategy = RaceStrategy.random
+        var schedules = 100, depth = 2, preemptions = 2
         var ops: [ParallelList] = []
         var sometimes: [[RacePosition]] = []
         let known = ["strategy", "schedules", "depth", "preemptions", "ops", "sometimes"]
@@ -388,8 +389,9 @@ private final class Parser {
             }
             switch key {
             case "strategy":
-                guard let s = v.scalar?.string, ["random", "pct", "dfs"].contains(s) else {
-                    error(.invalid, loc(v), "race strategy must be random, pct or dfs")
+                guard let s = v.scalar.flatMap({ RaceStrategy(rawValue: $0.string) }) else {
+                    error(.invalid, loc(v), "race strategy must be one of \(RaceStrategy.allCases.map(\.rawValue).joined(separator: ", "))"
+                          + ", not '\(v.scalar?.string ?? "?")'")
                     continue
                 }
                 strategy = s

@@ -27,15 +27,15 @@ struct MatrixCommand: ParsableCommand {
     var writeGolden: String?
 
     @Option(help: "Seconds to wait for any one fixture response.")
-    var timeout: Double = 20
+    var timeout: Double = 15
+
+    func validate() throws { try checkTimeout(timeout) }
 
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
             let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
-            if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) {
-                try Repo.buildFixtures()
-            }
+            if !noBuild { try Repo.buildFixtures(for: specs) }
             let dir = workDir ?? Repo.defaultWorkDir
             var runner = MatrixRunner(fixtures: specs, workDir: dir)
             runner.timeout = timeout

@@ -17,14 +17,27 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("fixture"), help: "Override an implementation: NAME=COMMAND (default: the commands the file recorded).")
     var fixtures: [String] = []
 
+    @Option(help: "Seconds to wait for any one fixture response.")
+    var timeout: Double = 15
+
+    func validate() throws {
+        try checkTimeout(timeout)
+        guard times >= 1 else { throw ValidationError("--times must be at least 1") }
+    }
+
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
             let replay = try Replay.load(file)
+            guard FileManager.default.fileExists(atPath: replay.scenarioFile) else {
+                throw UsageError("\(file): its scenario file \(replay.scenarioFile) does not exist (run the replay from the directory it was written in)")
+            }
             var specs = Dictionary(replay.fixtures.map { ($0.key, FixtureSpec(name: $0.key, argv: $0.value)) }, uniquingKeysWith: { a, _ in a })
             for f in fixtures { let s = try Repo.parseFixture(f); specs[s.name] = s }
             var options = RunOptions(fixtures: specs, workDir: Repo.defaultWorkDir)
             options.seed = replay.seed
+            options.timeout = timeout
+            Shutdown.watch(workDir: options.workDir)
             let want = Replay.signature(replay.reason)
             let dropped = replay.droppedOps.isEmpty ? "" : ", without " + replay.droppedOps.map { "`\($0.text)` of \($0.role)" }.joined(separator: ", ")
             print("replaying \(replay.caseName): \(replay.schedule.count) scheduling choices, \(replay.preemptions) context switches\(dropped)")
@@ -32,7 +45,20 @@ struct ReplayCommand: ParsableCommand {
             var same = 0
             var last = ""
             for i in 0..<times {
-                let (r, runner) = try replay.run(options: options)
+                let (r, runner): (CaseResult, CaseRunner)
+                do {
+                    (r, runner) = try replay.run(options: options)
+                } catch let e as UsageError {
+                    throw e
+                } catch {
+                    throw UsageError("\(replay.scenarioFile): \(error)")
+                }
+                // A harness error (a fixture that cannot start, a hang) is no reproduction and no
+                // failure to reproduce either: the replay could not be judged.
+                if r.verdict == .error && Replay.signature(r.reason) != want {
+                    print(r.details)
+                    throw UsageError("replay \(i + 1) of \(times) could not run: \(r.reason)")
+                }
                 last = r.verdict == .pass ? "passed" : r.reason
                 if r.verdict != .pass && Replay.signature(r.reason) == want { same += 1 }
                 if times == 1 || i == times - 1 {
@@ -42,7 +68,12 @@ struct ReplayCommand: ParsableCommand {
                     }
                 }
             }
-            print("reproduced \(same)/\(times)" + (same < times ? " (last run: \(last))" : ""))
+            var verdict = "reproduced \(same)/\(times)"
+            if same > 0 && same < times {
+                verdict += String(format: " (%.0f %%): the outcome depends on timing, not only on the saved schedule", 100 * Double(same) / Double(times))
+            }
+            if same < times { verdict += " (last run: \(last))" }
+            print(verdict)
             if same != times { throw ExitCode(Status.failed) }
         } catch let e as UsageError {
             throw fail(e.description)

@@ -61,48 +61,94 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print every case, not only failures.")
     var verbose = false
 
+    @Flag(help: "List the cases this run would run (name and scenario file), run nothing.")
+    var list = false
+
+    @Flag(help: "Only check the scenario files (syntax, names, expectations); start no fixture. Exit 0 clean, 2 problems.")
+    var lint = false
+
+    @Option(name: .customLong("write-expected-failures"),
+            help: "Write every failed or errored case to FILE as an expected-failure list (format: docs/SCENARIOS.md).")
+    var writeExpectedFailures: String?
+
+    func validate() throws { try checkTimeout(timeout) }
+
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
             let code = try execute()
             if code != 0 { throw ExitCode(code) }
         } catch let e as UsageError {
+            // A report asked for is written whatever happened: a CI system reading it must see
+            // the run as errored, not find a stale file or none.
+            writeInputErrorReports(e.description)
             throw fail(e.description)
         }
     }
 
+    /// The reports for a run that could not start: one errored case naming the problem.
+    func writeInputErrorReports(_ message: String) {
+        guard json != nil || junit != nil else { return }
+        let r = CaseResult(name: "warmcheck-input", scenario: "warmcheck-input", file: paths.first ?? "scenarios/",
+                           assignment: [], verdict: .error, reason: message.split(separator: "\n").first.map(String.init) ?? message,
+                           details: message, rerun: commandLine())
+        if let json { try? writeOutput(JSONReport.render([r], seed: seed, fixtures: [:]).pretty + "\n", to: json) }
+        if let junit { try? writeOutput(JUnitReport.render([r]), to: junit) }
+    }
+
+    func commandLine() -> String { (["warmcheck"] + CommandLine.arguments.dropFirst()).map(quote).joined(separator: " ") }
+
     func execute() throws -> Int32 {
-        let specs = try Repo.fixtureSpecs(fixtures, meeting: only)
-        let shard = try Shard.resolve(flag: self.shard)
-        if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
-        let scenarioPaths = try Repo.scenarioPaths(paths)
-        let loaded = Suite.load(paths: scenarioPaths)
+        let loaded = Suite.load(paths: try Repo.scenarioPaths(paths))
         if !loaded.errors.isEmpty {
             for e in loaded.errors { FileHandle.standardError.write(Data("\(e)\n".utf8)) }
-            throw UsageError("\(loaded.errors.count) problem(s) in the scenario files; nothing was run")
+            throw UsageError("\(loaded.errors.count) problem(s) in the scenario files; nothing was run:\n"
+                             + loaded.errors.prefix(20).map { "\($0)" }.joined(separator: "\n"))
         }
-        for name in only where !specs.contains(where: { $0.name == name }) {
-            throw UsageError("--only \(name): no such fixture in this run (\(specs.map(\.name).joined(separator: ", ")))")
+        if lint {
+            let cases = expand(loaded.scenarios, implementations: Repo.referenceNames)
+            print("lint: \(loaded.scenarios.count) scenario(s) parse cleanly; \(cases.count) case(s) over go, rust, swift")
+            for n in Self.caselessNotes(loaded.scenarios, run: Repo.referenceNames) { print("  note: \(n)") }
+            return Status.ok
         }
-        let matching = involving(WarmcheckScenario.filter(expand(loaded.scenarios, implementations: specs.map(\.name)), patterns: filter),
-                                 anyOf: only)
+        let specs = try Repo.fixtureSpecs(fixtures, meeting: only)
+        let shard = try Shard.resolve(flag: self.shard)
+        let names = specs.map(\.name)
+        for name in only where !names.contains(name) {
+            throw UsageError("--only \(name): no such fixture in this run (\(names.joined(separator: ", ")))")
+        }
+        let all = expand(loaded.scenarios, implementations: names)
+        let matching = involving(WarmcheckScenario.filter(all, patterns: filter), anyOf: only)
+        let notes = Self.caselessNotes(loaded.scenarios, run: names)
         if matching.isEmpty {
-            throw UsageError("no case matches (scenarios: \(loaded.scenarios.count), filters: \(filter)\(only.isEmpty ? "" : ", only: \(only)"))")
+            var why = "no case matches (scenarios: \(loaded.scenarios.count), fixtures: \(names), filters: \(filter)"
+                + (only.isEmpty ? "" : ", only: \(only)") + ")"
+            if !all.isEmpty && !(filter.isEmpty && only.isEmpty) { why += "; without the filters there are \(all.count) cases (see --list)" }
+            if !notes.isEmpty { why += "\n" + notes.map { "  " + $0 }.joined(separator: "\n") }
+            throw UsageError(why)
+        }
+        // A name that is no implementation at all is most likely a typo: say it even when other
+        // scenarios make cases.
+        let known = Set(names + Repo.referenceNames)
+        for n in Self.caselessNotes(loaded.scenarios, run: names, onlyUnknown: known) {
+            FileHandle.standardError.write(Data("warmcheck: note: \(n)\n".utf8))
         }
         let cases = shard.select(matching)
         if !shard.isWhole { print("shard \(shard): \(cases.count) of \(matching.count) cases") }
+        if list {
+            for c in cases { print("\(c.name)\t\(c.scenario.file)") }
+            print("\(cases.count) case(s)")
+            return Status.ok
+        }
+        if !noBuild { try Repo.buildFixtures(for: specs) }
 
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: workDir ?? Repo.defaultWorkDir)
         options.timeout = timeout
         options.seed = seed
         options.artifactsDir = artifacts
-        for f in faults {
-            guard let eq = f.firstIndex(of: "="), options.fixtures[String(f[..<eq])] != nil else {
-                throw UsageError("--fault \(f): expected NAME=FAULT with NAME one of \(options.fixtures.keys.sorted())")
-            }
-            options.extraFixtureArgs[String(f[..<eq]), default: []] += ["--fault", String(f[f.index(after: eq)...])]
-        }
+        Shutdown.watch(workDir: options.workDir)
+        try applyFaults(to: &options)
         options.rerunPrefix = "warmcheck run" + (fixtures.isEmpty ? "" : fixtures.map { " --fixture \(quote($0))" }.joined())
             + faults.map { " --fault \(quote($0))" }.joined()
             + only.map { " --only \(quote($0))" }.joined()  // so that the same fixtures join the rerun
@@ -112,6 +158,7 @@ struct RunCommand: ParsableCommand {
             try suite.expectedFailures.load(implementation: String(ef[..<eq]), path: String(ef[ef.index(after: eq)...]))
         }
         let tty = isatty(1) != 0
+        let color = useColor(fd: 1)
         let start = Date()
         suite.progress = { i, n, name, result in
             guard let r = result else {
@@ -120,10 +167,10 @@ struct RunCommand: ParsableCommand {
             }
             if tty { print("\r\u{1B}[K", terminator: "") }
             if r.verdict == .pass || r.verdict == .skip || r.verdict == .expectedFailure {
-                if verbose || !tty { print("\(Self.badge(r.verdict, tty)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
+                if verbose || !tty { print("\(Self.badge(r.verdict, color)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
                 if verbose || !tty { for n in r.notes { print("      note: \(n)") } }
             } else {
-                print("\(Self.badge(r.verdict, tty)) \(r.name)\n")
+                print("\(Self.badge(r.verdict, color)) \(r.name)\n")
                 print(r.details.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n"))
                 print("    rerun: \(r.rerun)\n")
             }
@@ -137,6 +184,17 @@ struct RunCommand: ParsableCommand {
                                               shard: shard.json(totalItems: matching.count)).pretty + "\n", to: json)
         }
         if let junit { try writeOutput(JUnitReport.render(results), to: junit) }
+        if let f = writeExpectedFailures {
+            let text = ExpectedFailures.listing(results.filter { $0.verdict == .fail || $0.verdict == .error }, command: commandLine())
+            try writeOutput(text, to: f)
+        }
+        let bad = results.filter { $0.failsRun || $0.verdict == .error }
+        if !bad.isEmpty {
+            print("\n\(bad.count) case(s) did not pass; rerun each with:")
+            for r in bad.prefix(50) { print("  \(Self.badge(r.verdict, color)) \(r.name)\n      \(r.rerun)") }
+            if bad.count > 50 { print("  … and \(bad.count - 50) more (see --json)") }
+            if let f = writeExpectedFailures { print("expected-failure list of these cases: \(f)") }
+        }
         print(String(format: "%d cases in %.1f s", results.count, Date().timeIntervalSince(start))
               + (summary.detailLine.isEmpty ? "" : "; " + summary.detailLine))
         // What the verdicts did not cover, once per kind, so that a TTY run says it too.
@@ -148,8 +206,53 @@ struct RunCommand: ParsableCommand {
         return summary.errors > 0 ? Status.harnessError : Status.ok
     }
 
-    static func badge(_ v: CaseResult.Verdict, _ tty: Bool) -> String {
-        let (text, color): (String, String) = {
+    /// `--fault NAME=FAULT`: refused before any case runs unless NAME is in the run and its
+    /// fixture lists FAULT in its hello (the list is in the message).
+    func applyFaults(to options: inout RunOptions) throws {
+        var listed: [String: [String]] = [:]
+        for f in faults {
+            guard let eq = f.firstIndex(of: "="), let spec = options.fixtures[String(f[..<eq])] else {
+                throw UsageError("--fault \(f): expected NAME=FAULT with NAME one of \(options.fixtures.keys.sorted())")
+            }
+            let name = String(f[..<eq]), fault = String(f[f.index(after: eq)...])
+            if listed[name] == nil {
+                do {
+                    let fx = try FixtureProcess(spec: spec, timeout: options.timeout, scratchDir: options.workDir)
+                    defer { fx.stop() }
+                    listed[name] = (try fx.sayHello()["faults"]?.array ?? []).compactMap(\.string)
+                } catch {
+                    throw UsageError("--fault \(f): cannot ask fixture \(name) for its faults: \(error)")
+                }
+            }
+            let known = listed[name] ?? []
+            guard known.contains(fault) else {
+                throw UsageError("--fault \(f): fixture \(name) has no fault \(fault); it lists "
+                                 + (known.isEmpty ? "none" : known.joined(separator: ", ")))
+            }
+            options.extraFixtureArgs[name, default: []] += ["--fault", fault]
+        }
+    }
+
+    /// Why a scenario makes no case in a run over `run`: each role whose allowed implementations
+    /// are none of the run's, with the file and line of the role. `onlyUnknown`: only roles
+    /// naming an implementation outside that set (a typo rather than a narrower run).
+    static func caselessNotes(_ scenarios: [Scenario], run: [String], onlyUnknown known: Set<String>? = nil) -> [String] {
+        var out: [String] = []
+        for s in scenarios where expand(s, implementations: run).isEmpty {
+            for p in s.processes where p.allowed.filter(run).isEmpty {
+                guard case .only(let named) = p.allowed else { continue }
+                if let known, named.allSatisfy(known.contains) { continue }
+                let unknown = named.filter { !(known ?? Set(run)).contains($0) }
+                out.append("\(p.location): scenario \(s.name) makes no case: role \(p.role) allows only \(named.joined(separator: ", "))"
+                           + (unknown.isEmpty ? "" : " (\(unknown.joined(separator: ", ")) is not a fixture of this run)")
+                           + "; this run has \(run.joined(separator: ", "))")
+            }
+        }
+        return out
+    }
+
+    static func badge(_ v: CaseResult.Verdict, _ color: Bool) -> String {
+        let (text, code): (String, String) = {
             switch v {
             case .pass: return ("PASS ", "32")
             case .fail: return ("FAIL ", "31")
@@ -159,7 +262,7 @@ struct RunCommand: ParsableCommand {
             case .unexpectedPass: return ("XPASS", "31")
             }
         }()
-        return tty ? "\u{1B}[\(color)m\(text)\u{1B}[0m" : text
+        return color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
     func quote(_ s: String) -> String {

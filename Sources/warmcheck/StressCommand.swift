@@ -67,6 +67,8 @@ struct StressCommand: ParsableCommand {
     @Flag(help: "Do not build the reference fixtures first.")
     var noBuild = false
 
+    func validate() throws { try checkTimeout(timeout) }
+
     func run() throws {
         installFixtureCleanupOnSignals()
         let code: Int32
@@ -104,7 +106,7 @@ struct StressCommand: ParsableCommand {
 
     func execute() throws -> Int32 {
         let o = try options()
-        if !noBuild && o.fixtures.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
+        if !noBuild { try Repo.buildFixtures(for: o.fixtures) }
         let limit = o.operations.map { "\($0) operations" } ?? String(format: "%.1f s", o.duration)
         print("stress: \(o.processes) processes (\(o.fixtures.map(\.name).joined(separator: ", ")) in turn), \(o.keys) keys, "
               + "values \(o.valueSize.lowerBound)-\(o.valueSize.upperBound) B, mix \(o.mix), seed \(o.seed), \(limit)"

@@ -86,4 +86,121 @@ final class FixtureProcessTests: XCTestCase {
         XCTAssertThrowsError(try Repo.parseFixture("=cmd"))
         XCTAssertThrowsError(try Repo.parseFixture("cobol"))
     }
+
+    // MARK: - robustness (issue 11 §2)
+
+    /// A fixture that never reads its stdin while a request larger than the pipe buffer is
+    /// written: the write is bounded by the timeout like a read (it used to block for ever).
+    func testWriteToAFixtureThatStopsReadingTimesOut() throws {
+        let fx = try FixtureProcess(spec: sh("deaf", "trap 'exit 1' QUIT; sleep 60"), timeout: 1)
+        let start = Date()
+        let big = JSON.string(String(repeating: "ab", count: 1 << 20))
+        XCTAssertThrowsError(try fx.call("put", ["key_hex": "00", "value_hex": big])) { e in
+            guard case FixtureFailure.hung(_, let op, _, _) = e else { return XCTFail("got \(e)") }
+            XCTAssertTrue(op.contains("stopped reading its input"), op)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 6)
+        XCTAssertTrue(fx.hasExited)
+    }
+
+    /// A fixture that exits before reading `hello`: the write fails with EPIPE and is reported
+    /// as the exit it is; the harness is not killed by SIGPIPE (exit 141).
+    func testFixtureThatExitsBeforeReadingIsReportedNotASigpipe() throws {
+        let fx = try FixtureProcess(spec: sh("quitter", "exec 0<&-; echo bye >&2; exit 3"))
+        let start = Date()
+        while !fx.hasExited && Date().timeIntervalSince(start) < 5 { usleep(10_000) }
+        XCTAssertThrowsError(try fx.call("hello", ["pad": .string(String(repeating: "x", count: 200_000))])) { e in
+            guard case FixtureFailure.exited(_, let status, let op, let tail) = e else { return XCTFail("got \(e)") }
+            XCTAssertEqual(status, "exited with status 3")
+            XCTAssertEqual(op, "hello")
+            XCTAssertTrue(tail.contains("bye"), tail)
+        }
+    }
+
+    /// A stderr flood is drained as it comes and only its tail is kept: memory stays flat, and
+    /// the tail shows the last lines.
+    func testStderrFloodKeepsOnlyTheTailInMemory() throws {
+        let fx = try FixtureProcess(spec: sh("flood", #"""
+            read l; head -c 150000000 /dev/zero | tr '\0' x >&2; echo >&2; echo the-last-line >&2
+            echo '{"id":1,"outcome":"ok","result":{}}'; read l
+            """#), timeout: 60)
+        let before = Self.residentBytes()
+        _ = try fx.call("hello")
+        let tail = fx.settledStderrTail(within: 5)
+        XCTAssertTrue(tail.hasSuffix("the-last-line"), String(tail.suffix(80)))
+        XCTAssertLessThanOrEqual(tail.utf8.count, 64 * 1024 + 8)
+        let grown = Self.residentBytes() - before
+        XCTAssertLessThan(grown, 40 << 20, "150 MB of stderr grew the harness by \(grown >> 20) MiB")
+        fx.stop()
+    }
+
+    static func residentBytes() -> Int {
+        let f = (try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8)) ?? "0 0"
+        return (Int(f.split(separator: " ")[1]) ?? 0) * Int(getpagesize())
+    }
+
+    /// A line past the guard is a contract violation reported as soon as the guard is passed —
+    /// not after the timeout (scanning the whole buffer for a newline at every read made a long
+    /// line take quadratic time).
+    func testOverlongLineIsReportedAtOnce() throws {
+        let fx = try FixtureProcess(spec: sh("longline", #"read l; head -c 70000000 /dev/zero | tr '\0' a; sleep 60"#), timeout: 60)
+        let start = Date()
+        XCTAssertThrowsError(try fx.call("hello")) { e in
+            guard case FixtureFailure.contractViolation(_, _, let reason, _) = e else { return XCTFail("got \(e)") }
+            XCTAssertTrue(reason.contains("longer than 64 MiB"), reason)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, "took the timeout instead of noticing the length")
+        XCTAssertTrue(fx.hasExited)
+    }
+
+    /// `paused` in answer to a request with no `pause_at` breaks the contract: a harness error
+    /// (FixtureFailure), never an outcome the case would judge.
+    func testUnsolicitedPauseIsAContractViolation() throws {
+        let fx = try FixtureProcess(spec: sh("pauser", #"read l; echo '{"id":1,"paused":"put.after_claim"}'; sleep 5"#))
+        XCTAssertThrowsError(try fx.call("put")) { e in
+            guard case FixtureFailure.contractViolation(_, let line, let reason, _) = e else { return XCTFail("got \(e)") }
+            XCTAssertTrue(reason.contains("named no pause point"), reason)
+            XCTAssertTrue(line.contains("put.after_claim"), line)
+        }
+        fx.stop(grace: 0.1)
+    }
+
+    /// Stderr goes to a pipe: neither a fixture that cannot start nor one that ran leaves a
+    /// file in the scratch directory.
+    func testNoStderrFilesAreLeftBehind() throws {
+        let dir = NSTemporaryDirectory() + "fx-scratch-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertThrowsError(try FixtureProcess(spec: FixtureSpec(name: "nope", argv: ["/nonexistent/fixture"]), scratchDir: dir))
+        let fx = try FixtureProcess(spec: sh("talker", "echo hi >&2; read l"), scratchDir: dir)
+        fx.stop()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+    }
+
+    /// When warmcheck dies however it dies (SIGKILL: no handler runs), the guard process sees
+    /// its pipe close and kills every fixture group still alive.
+    func testOrphanGuardKillsFixturesWhenTheHarnessDies() throws {
+        let fx = try FixtureProcess(spec: sh("sleeper", "sleep 60"))
+        let guardian = OrphanGuard()
+        guardian.add(group: fx.pid)
+        let guardPid = guardian.closeForTesting()
+        XCTAssertGreaterThan(guardPid, 0, "no bash for the guard")
+        let start = Date()
+        while !fx.hasExited && Date().timeIntervalSince(start) < 5 { usleep(20_000) }
+        XCTAssertTrue(fx.hasExited, "the fixture outlived the harness")
+        var st: Int32 = 0
+        waitpid(guardPid, &st, 0)
+    }
+
+    func testShutdownRemovesOnlyThisProcesssScratchFiles() throws {
+        let dir = NSTemporaryDirectory() + "shutdown-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pid: pid_t = 4242
+        let mine = ["wc-race-x-4242-17.seg", "wc-race-x-4242-17.seg.init.9", "warmcheck-stress-4242-5.seg", "matrix-go-4242.seg"]
+        let others = ["wc-race-x-42421-17.seg", "wc-race-4242.txt", "matrix-go-14242.seg", "notes-4242-1.seg", "warmcheck-artifacts"]
+        for f in mine + others { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data()) }
+        Shutdown.removeScratch(in: dir, pid: pid)
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), Set(others))
+    }
 }

@@ -63,4 +63,44 @@ final class JSONTests: XCTestCase {
         XCTAssertNil(Hex.decode("abc"))
         XCTAssertNil(Hex.decode("zz"))
     }
+
+    /// RFC 8259's number grammar, exactly: each of these was accepted (or turned into infinity)
+    /// by the parser before it was made strict.
+    func testNumbersFollowTheGrammar() {
+        for bad in ["01", "-01", "+1", ".5", "1.", "-.5", "1.e3", "1e", "1e+", "--1", "00", "1e400", "-1e400", "[1e999]", "0x10", "1_000"] {
+            XCTAssertThrowsError(try JSON.parse(bad), bad) { e in
+                XCTAssertTrue("\(e)".contains("at byte"), "\(bad): \(e)")
+            }
+        }
+        XCTAssertEqual(try JSON.parse("0"), .int(0))
+        XCTAssertEqual(try JSON.parse("-0.0"), .double(-0.0))
+        XCTAssertEqual(try JSON.parse("1E+2"), .double(100))
+        XCTAssertEqual(try JSON.parse("1e-2"), .double(0.01))
+        XCTAssertEqual(try JSON.parse("10"), .int(10))
+        XCTAssertThrowsError(try JSON.parse("1e400")) { e in XCTAssertTrue("\(e)".contains("out of range"), "\(e)") }
+    }
+
+    /// A high surrogate followed by a `\u` escape that is not a low surrogate trapped the parser
+    /// (arithmetic overflow) and so crashed the harness; lone surrogates were passed on as U+FFFD.
+    func testSurrogatesMustPairUp() throws {
+        for bad in [#""\ud83d\u0041""#, #""\ud83d\ud83d""#, #""\ud83d""#, #""\ud83dx""#, #""\ude00""#, #""\udbff\u0000""#, #""\ud800\uffff""#] {
+            XCTAssertThrowsError(try JSON.parse(bad), bad) { e in XCTAssertTrue("\(e)".contains("surrogate"), "\(bad): \(e)") }
+        }
+        XCTAssertEqual(try JSON.parse(#""\ud83d\ude00\u00e9\u0041""#), .string("😀éA"))
+        XCTAssertEqual(try JSON.parse(#""\udbff\udfff""#), .string("\u{10FFFF}"))
+    }
+
+    func testStringsAreValidUTF8WithoutRawControlCharacters() {
+        for bad: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0x0A, 0x22], [0x22, 0x7F - 0x60, 0x22]] {
+            XCTAssertThrowsError(try JSON.parse(bad), "\(bad)")
+        }
+        XCTAssertEqual(try JSON.parse(Array("\"é\\n\"".utf8)), .string("é\n"))
+    }
+
+    func testTrailingGarbageIsAnError() {
+        for bad in ["{} {}", "1 2", "[]]", "\"a\"\"b\"", "null x", "true\u{0}"] {
+            XCTAssertThrowsError(try JSON.parse(bad), bad)
+        }
+        XCTAssertEqual(try JSON.parse(" \t\r\n[1]\n "), .array([.int(1)]))
+    }
 }

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import WarmcheckCore
+import WarmcheckScenario
 
 /// The schedulers against a simulated race: task i takes `steps[i]` steps, a task is runnable
 /// while it has steps left, and the runner passes the last task as `current` while it can still
@@ -100,6 +101,73 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(preemptions(run, steps: steps), 1, "\(run)")
         XCTAssertEqual(run[0], run[1], "\(run)")
         XCTAssertNotEqual(run[1], run[2], "the change point at step 3 did not fire: \(run)")
+    }
+
+    /// The paper draws d − 1 *distinct* change points: two on one step would waste one, making
+    /// a depth-d bug as hard to find as a depth-(d−1) one.
+    func testPCTChangePointsAreDistinctAndWithinTheBound() {
+        for seed in 0..<300 {
+            var s = PCTScheduler(seed: UInt64(seed), depth: 3, maxSteps: 3, budget: 1)
+            XCTAssertTrue(s.newExecution())
+            XCTAssertEqual(s.changePoints.count, 2)
+            XCTAssertEqual(Set(s.changePoints).count, 2, "seed \(seed): \(s.changePoints)")
+            XCTAssertTrue(s.changePoints.allSatisfy { (1...3).contains($0) }, "\(s.changePoints)")
+            XCTAssertEqual(s.changePoints, s.changePoints.sorted())
+        }
+        // Fewer steps than change points: every step is one, once.
+        var small = PCTScheduler(seed: 1, depth: 5, maxSteps: 2, budget: 1)
+        _ = small.newExecution()
+        XCTAssertEqual(small.changePoints, [1, 2])
+    }
+
+    /// Steps where only one task can run are no choice and do not count towards the change
+    /// points; the step bound k is what executions measured, not a guess.
+    func testPCTCountsOnlyStepsWithAChoiceAndMeasuresItsStepBound() {
+        let steps = [1, 6]
+        var s = PCTScheduler(seed: 7, depth: 2, budget: 3)
+        XCTAssertTrue(s.newExecution())
+        XCTAssertNil(s.stepBound, "nothing measured yet")
+        XCTAssertEqual(s.changePoints, [], "no change points before k is known")
+        let run = execute(&s, steps: steps)
+        // A step is a choice while both tasks still have steps left.
+        var left = steps, choices = 0
+        for t in run {
+            if left.allSatisfy({ $0 > 0 }) { choices += 1 }
+            left[t] -= 1
+        }
+        XCTAssertLessThan(choices, run.count, "the run must have steps without a choice: \(run)")
+        XCTAssertEqual(s.choiceSteps, choices, "\(run)")
+        XCTAssertTrue(s.newExecution())
+        XCTAssertEqual(s.stepBound, choices, "k is the measured number of steps with a choice")
+        XCTAssertTrue(s.changePoints.allSatisfy { (1...choices).contains($0) }, "\(s.changePoints)")
+    }
+
+    /// With two tasks of k steps and depth 2, the bug "task 1 runs between task 0's first and
+    /// last step" needs one change point at the right moment: the paper's bound 1/(n·k) per
+    /// execution, here 1/12, must hold (measured over many executions).
+    func testPCTFindsADepthTwoOrderingAtTheRateThePaperPromises() {
+        let steps = [6, 6]
+        var s = PCTScheduler(seed: 11, depth: 2, maxSteps: 12, budget: 2000)
+        var hits = 0, n = 0
+        while s.newExecution() {
+            let run = execute(&s, steps: steps)
+            n += 1
+            let first0 = run.firstIndex(of: 0)!, last0 = run.lastIndex(of: 0)!
+            if run[first0...last0].contains(1) { hits += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(Double(hits) / Double(n), 1.0 / 12.0, "\(hits)/\(n)")
+    }
+
+    /// The strategy is an enumeration: a name the parser does not know is an error at its
+    /// position, never a silent fallback to random.
+    func testUnknownStrategyIsRefused() {
+        let yaml = "processes:\n  a: any\n  b: any\nrace:\n  strategy: pcct\n  ops:\n    a: [get k1]\n    b: [get k1]\n"
+        let r = ScenarioParser.parseCollectingErrors(yaml: yaml, file: "x.yaml")
+        XCTAssertNil(r.scenario)
+        XCTAssertTrue(r.errors.contains { $0.description.contains("x.yaml:5") && $0.message.contains("random, pct, dfs") && $0.message.contains("pcct") },
+                      "\(r.errors)")
+        XCTAssertEqual(RaceStrategy(rawValue: "pct"), .pct)
+        XCTAssertEqual(Replay.strategies, ["random", "pct", "dfs", "script"])
     }
 
     func testStrategiesAreDeterminedByTheirSeed() {

@@ -83,7 +83,7 @@ final class StressTests: XCTestCase {
         let rc = try ScenarioParser.parse(contentsOf: raceURL)
         let race = try XCTUnwrap(rc.race)
         XCTAssertTrue(rc.parallel.isEmpty)
-        XCTAssertEqual(race.strategy, "pct")
+        XCTAssertEqual(race.strategy, .pct)
         for list in sc.parallel {
             let twin = try XCTUnwrap(race.ops.first { $0.role == list.role })
             XCTAssertEqual(twin.steps.compactMap(\.operation?.text), list.steps.compactMap(\.operation?.text), list.role)

@@ -22,6 +22,9 @@ public enum FixtureFailure: Error, CustomStringConvertible {
     case exited(fixture: String, status: String, during: String, stderrTail: String)
     case hung(fixture: String, during: String, seconds: Double, stderrTail: String)
     case garbage(fixture: String, line: String, reason: String, stderrTail: String)
+    /// A well-formed answer the contract forbids (a `paused` answer to a request that named no
+    /// pause point, a line past the length guard): the fixture's fault, never a verdict.
+    case contractViolation(fixture: String, line: String, reason: String, stderrTail: String)
 
     public var description: String {
         func tail(_ t: String) -> String {
@@ -36,6 +39,8 @@ public enum FixtureFailure: Error, CustomStringConvertible {
         case .garbage(let f, let line, let r, let t):
             return "fixture \(f) printed something that is not a driver response (\(r)): "
                 + "\(line.prefix(200))\(tail(t))"
+        case .contractViolation(let f, let line, let r, let t):
+            return "fixture \(f) broke the driver contract (docs/DRIVER.md): \(r): \(line.prefix(200))\(tail(t))"
         }
     }
 }
@@ -82,54 +87,68 @@ public struct DriverResponse: Sendable {
     }
 }
 
-/// A running fixture: requests go to its stdin, responses come from its stdout, stderr goes to a
-/// file so that a chatty fixture can never block on a full pipe and we can show its tail.
+/// A running fixture: requests go to its stdin, responses come from its stdout, stderr is drained
+/// by a thread that keeps only its tail (`StderrTail`).
+///
+/// Every read and every write is bounded by the same timeout, measured on the monotonic clock:
+/// a fixture that stops reading while a 1 MB request is being written is as hung as one that
+/// stops answering.
 public final class FixtureProcess: @unchecked Sendable {
     public let spec: FixtureSpec
     public let pid: pid_t
     private var toChild: Int32
     private var fromChild: Int32
-    private let stderrPath: String
+    private let stderr: StderrTail
     private var chunk = [UInt8](repeating: 0, count: 65536)
     private var buffer: [UInt8] = []
+    /// How much of `buffer` is known to hold no newline: each read scans only what it added
+    /// (rescanning from the start made a long line cost quadratic time).
+    private var scanned = 0
     private var nextID: Int64 = 1
     private var exitStatus: Int32? = nil
     public var defaultTimeout: Double
     public private(set) var hello: JSON = .null
+    /// The longest response line accepted; a longer one is a contract violation reported at
+    /// once (values are at most a few MB of hex).
+    public static let maxLineBytes = 64 * 1024 * 1024
 
+    /// `scratchDir` is accepted for the callers' sake; nothing is written there any more.
     public init(spec: FixtureSpec, timeout: Double = 10, scratchDir: String = NSTemporaryDirectory()) throws {
         self.spec = spec
         self.defaultTimeout = timeout
         guard let exe = spec.argv.first else {
             throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "empty command")
         }
-        stderrPath = (scratchDir as NSString).appendingPathComponent(
-            "warmcheck-\(spec.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr")
+        // Library users (the tests) get the same protection as the command: a fixture that
+        // exits before reading must give EPIPE, not kill the harness.
+        signal(SIGPIPE, SIG_IGN)
 
-        var inPipe: [Int32] = [0, 0]
-        var outPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else {
-            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: String(cString: strerror(errno)))
+        var inPipe: [Int32] = [-1, -1]
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+            let reason = String(cString: strerror(errno))
+            for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
+            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: reason)
         }
         // Close-on-exec: a fixture started later must not inherit this fixture's pipe ends, or the
         // EOF that tells this fixture to stop would never come.
-        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard errFD >= 0 else {
-            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "cannot create \(stderrPath)")
-        }
-        defer { close(errFD) }
+        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        // Our end of its stdin never blocks: writes wait in poll, under the deadline.
+        _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errFD, 2)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
         // Its own process group: a stop signal reaches anything the fixture itself started.
+        // Signal mask empty (warmcheck blocks its stop signals for the sigwait thread) and
+        // SIGPIPE/SIGQUIT at their defaults (warmcheck ignores SIGPIPE).
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         posix_spawnattr_setpgroup(&attr, 0)
         var noSignals = sigset_t()
@@ -137,8 +156,7 @@ public final class FixtureProcess: @unchecked Sendable {
         posix_spawnattr_setsigmask(&attr, &noSignals)
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        sigaddset(&defaults, SIGQUIT)
+        for s in [SIGPIPE, SIGQUIT, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
 
         let cargs: [UnsafeMutablePointer<CChar>?] = spec.argv.map { strdup($0) } + [nil]
@@ -147,40 +165,41 @@ public final class FixtureProcess: @unchecked Sendable {
         let rc = posix_spawnp(&child, exe, &actions, &attr, cargs, environ)
         close(inPipe[0])
         close(outPipe[1])
+        close(errPipe[1])
         guard rc == 0 else {
             close(inPipe[1])
             close(outPipe[0])
+            close(errPipe[0])
             throw FixtureFailure.spawnFailed(
                 fixture: spec.name, reason: "\(exe): \(String(cString: strerror(rc)))")
         }
         pid = child
         toChild = inPipe[1]
         fromChild = outPipe[0]
-        FixtureRegistry.shared.add(child)
+        stderr = StderrTail(fd: errPipe[0])
+        if !FixtureRegistry.shared.add(child) {
+            // warmcheck is shutting down: this one was started after the kill went out.
+            kill(-child, SIGKILL)
+        }
     }
 
     deinit {
         stop()
-        unlink(stderrPath)
     }
 
     /// The last lines the fixture wrote to stderr (Go prints its goroutine stacks there on SIGQUIT).
     public func stderrTail(lines: Int = 30) -> String {
-        guard let data = FileManager.default.contents(atPath: stderrPath) else { return "" }
-        let text = String(decoding: data.suffix(64 * 1024), as: UTF8.self)
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
-            .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        stderr.text(lines: lines)
     }
 
     /// The stderr tail once the fixture has stopped adding to it (at most `within` seconds).
     /// A fixture that prints garbage is still running and usually explains itself on stderr an
-    /// instant later; reading the file at once would race with that write and lose the reason.
+    /// instant later; reading at once would race with that write and lose the reason.
     func settledStderrTail(within: Double = 0.3) -> String {
-        let deadline = Date().addingTimeInterval(within)
+        let deadline = Deadline(seconds: within)
         var last = -1
-        while Date() < deadline {
-            var st = stat()
-            let size = stat(stderrPath, &st) == 0 ? Int(st.st_size) : 0
+        while !deadline.passed {
+            let size = stderr.bytesSeen
             if size == last && size > 0 { break }
             last = size
             usleep(30_000)
@@ -195,14 +214,17 @@ public final class FixtureProcess: @unchecked Sendable {
         case paused(point: String, id: Int64)
     }
 
-    /// Sends one request and waits for its response.
+    /// Sends one request that names no pause point and waits for its response. A `paused`
+    /// answer to it breaks the contract (docs/DRIVER.md): a harness error, never a verdict.
     @discardableResult
     public func call(_ op: String, _ args: JSON = .object([:]), timeout: Double? = nil) throws -> DriverResponse {
         switch try start(op, args, timeout: timeout) {
         case .response(let r): return r
-        case .paused(let point, _):
-            throw FixtureFailure.garbage(fixture: spec.name, line: "{\"paused\": \"\(point)\"}",
-                                         reason: "paused although the request asked for no pause", stderrTail: settledStderrTail())
+        case .paused(let point, let id):
+            throw FixtureFailure.contractViolation(
+                fixture: spec.name, line: #"{"id":\#(id),"paused":\#(JSON.string(point).serialized)}"#,
+                reason: "answered `\(op)` with paused at \(point) although the request named no pause point",
+                stderrTail: settledStderrTail())
         }
     }
 
@@ -210,16 +232,19 @@ public final class FixtureProcess: @unchecked Sendable {
     public func start(_ op: String, _ args: JSON = .object([:]), timeout: Double? = nil) throws -> CallResult {
         let id = nextID
         nextID += 1
+        let t = timeout ?? defaultTimeout
+        let deadline = Deadline(seconds: t)
         let line = JSON.object(["id": .int(id), "op": .string(op), "args": args]).serialized + "\n"
-        try writeAll(Array(line.utf8), during: op)
-        return try receive(id: id, during: op, timeout: timeout ?? defaultTimeout)
+        try writeAll(Array(line.utf8), during: op, deadline: deadline, timeout: t)
+        return try receive(id: id, during: op, deadline: deadline, timeout: t)
     }
 
     /// Writes one line and reads one line back, with no JSON at all: the bare pipe ping-pong
     /// that `warmcheck bench` compares the driver's round trip with.
     public func rawRoundTrip(_ line: String) throws -> String {
-        try writeAll(Array((line + "\n").utf8), during: "echo")
-        return try readLine(deadline: Date().addingTimeInterval(defaultTimeout), during: "echo", timeout: defaultTimeout)
+        let deadline = Deadline(seconds: defaultTimeout)
+        try writeAll(Array((line + "\n").utf8), during: "echo", deadline: deadline, timeout: defaultTimeout)
+        return try readLine(deadline: deadline, during: "echo", timeout: defaultTimeout)
     }
 
     /// The same bytes JSON.serialized would give (keys sorted), without building a tree: a
@@ -230,12 +255,13 @@ public final class FixtureProcess: @unchecked Sendable {
     public func resume(_ pausedID: Int64, timeout: Double? = nil) throws -> CallResult {
         let id = nextID
         nextID += 1
-        try writeAll(Array(Self.resumeLine(id: id).utf8), during: "resume")
-        return try receive(id: pausedID, during: "resume", timeout: timeout ?? defaultTimeout)
+        let t = timeout ?? defaultTimeout
+        let deadline = Deadline(seconds: t)
+        try writeAll(Array(Self.resumeLine(id: id).utf8), during: "resume", deadline: deadline, timeout: t)
+        return try receive(id: pausedID, during: "resume", deadline: deadline, timeout: t)
     }
 
-    private func receive(id: Int64, during op: String, timeout: Double) throws -> CallResult {
-        let deadline = Date().addingTimeInterval(timeout)
+    private func receive(id: Int64, during op: String, deadline: Deadline, timeout: Double) throws -> CallResult {
         let text = try readLine(deadline: deadline, during: op, timeout: timeout)
         let json: JSON
         do {
@@ -265,34 +291,61 @@ public final class FixtureProcess: @unchecked Sendable {
         return r.result
     }
 
-    private func writeAll(_ bytes: [UInt8], during op: String) throws {
+    private func writeAll(_ bytes: [UInt8], during op: String, deadline: Deadline, timeout: Double) throws {
+        guard toChild >= 0 else {
+            throw FixtureFailure.exited(fixture: spec.name, status: "had its input closed", during: op, stderrTail: stderrTail())
+        }
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.write(toChild, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
+            if n >= 0 { off += n; continue }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN:
+                // The pipe is full: the fixture is not reading. Wait for room, not past the deadline.
+                let ms = deadline.milliseconds
+                if ms <= 0 {
+                    let tail = stopHung()
+                    throw FixtureFailure.hung(fixture: spec.name, during: "\(op) (it stopped reading its input after "
+                                                + "\(off) of \(bytes.count) bytes of the request)", seconds: timeout, stderrTail: tail)
+                }
+                var pfd = pollfd(fd: toChild, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pfd, 1, min(ms, 1000))
+            default:
+                // EPIPE: it exited (or closed its stdin) before reading the request.
+                _ = waitForExit(seconds: 2)
                 throw FixtureFailure.exited(
-                    fixture: spec.name, status: describeExit(), during: op, stderrTail: stderrTail())
+                    fixture: spec.name, status: describeExit(), during: op, stderrTail: settledStderrTail())
             }
-            off += n
         }
     }
 
-    private func readLine(deadline: Date, during op: String, timeout: Double) throws -> String {
+    private func readLine(deadline: Deadline, during op: String, timeout: Double) throws -> String {
         while true {
-            if let nl = buffer.firstIndex(of: 0x0A) {
+            if let nl = buffer[scanned...].firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<nl], as: UTF8.self)
                 buffer.removeSubrange(...nl)
+                scanned = 0
                 return line
             }
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
+            scanned = buffer.count
+            if buffer.count > Self.maxLineBytes {
+                let head = String(decoding: buffer.prefix(200), as: UTF8.self)
+                buffer = []
+                scanned = 0
+                let tail = stopHung()
+                throw FixtureFailure.contractViolation(
+                    fixture: spec.name, line: head,
+                    reason: "a response line longer than \(Self.maxLineBytes / (1024 * 1024)) MiB (no newline after "
+                        + "\(Self.maxLineBytes) bytes); the fixture was stopped", stderrTail: tail)
+            }
+            let ms = deadline.milliseconds
+            if ms <= 0 {
                 let tail = stopHung()
                 throw FixtureFailure.hung(fixture: spec.name, during: op, seconds: timeout, stderrTail: tail)
             }
             var pfd = pollfd(fd: fromChild, events: Int16(POLLIN), revents: 0)
-            let ms = Int32(min(remaining * 1000, 1000).rounded(.up))
-            let pr = poll(&pfd, 1, max(ms, 1))
+            let pr = poll(&pfd, 1, min(ms, 1000))
             if pr < 0 && errno == EINTR { continue }
             if pr <= 0 { continue }
             // One buffer for the life of the process: a fresh 64 KiB array per read was zeroed
@@ -303,14 +356,9 @@ public final class FixtureProcess: @unchecked Sendable {
                 // EOF: the fixture closed stdout, which in practice means it died.
                 _ = waitForExit(seconds: 2)
                 throw FixtureFailure.exited(
-                    fixture: spec.name, status: describeExit(), during: op, stderrTail: stderrTail())
+                    fixture: spec.name, status: describeExit(), during: op, stderrTail: settledStderrTail())
             }
             buffer.append(contentsOf: chunk[..<n])
-            if buffer.count > 64 * 1024 * 1024 {
-                throw FixtureFailure.garbage(
-                    fixture: spec.name, line: String(decoding: buffer.prefix(200), as: UTF8.self),
-                    reason: "more than 64 MiB without a newline", stderrTail: stderrTail())
-            }
         }
     }
 
@@ -325,7 +373,7 @@ public final class FixtureProcess: @unchecked Sendable {
     /// Reaps the child if it has exited within `seconds`.
     private func waitForExit(seconds: Double) -> Bool {
         if exitStatus != nil { return true }
-        let end = Date().addingTimeInterval(seconds)
+        let end = Deadline(seconds: seconds)
         // A fixture told to stop usually exits within a few hundred microseconds: poll fast
         // first, then back off to 2 ms (a fixed 2 ms poll cost every race schedule ~2 ms per
         // process, a third of its time; see docs/BENCHMARKS.md).
@@ -338,9 +386,10 @@ public final class FixtureProcess: @unchecked Sendable {
                 FixtureRegistry.shared.remove(pid)
                 return true
             }
+            if r < 0 && errno == EINTR { continue }
             if r < 0 { return true }
             // Deadline before sleeping: `hasExited` (0 s) must not sleep at all.
-            if Date() >= end { return false }
+            if end.passed { return false }
             usleep(pause)
             pause = min(pause * 2, 2000)
         }
@@ -354,6 +403,7 @@ public final class FixtureProcess: @unchecked Sendable {
             kill(-pid, SIGKILL)
             _ = waitForExit(seconds: 2)
         }
+        stderr.finish(within: 0.5)
         return stderrTail(lines: 60)
     }
 
@@ -375,6 +425,7 @@ public final class FixtureProcess: @unchecked Sendable {
             close(fromChild)
             fromChild = -1
         }
+        stderr.finish(within: 0.2)
     }
 
     /// The polite stop's first half: end of input tells the fixture to exit. Closing every
@@ -394,31 +445,21 @@ public final class FixtureProcess: @unchecked Sendable {
     }
 }
 
-/// Every fixture alive, so that an interrupted warmcheck leaves no process behind.
-final class FixtureRegistry: @unchecked Sendable {
-    static let shared = FixtureRegistry()
-    private let lock = NSLock()
-    private var pids = Set<pid_t>()
+/// A point in time on the monotonic clock: wall-clock jumps (NTP, a suspended VM) must neither
+/// fire a timeout early nor stretch it.
+struct Deadline {
+    let at: UInt64
 
-    func add(_ p: pid_t) {
-        lock.lock(); pids.insert(p); lock.unlock()
+    init(seconds: Double) {
+        at = MonotonicClock.now() &+ UInt64(max(0, min(seconds, 1e9)) * 1e9)
     }
-    func remove(_ p: pid_t) {
-        lock.lock(); pids.remove(p); lock.unlock()
-    }
-    func killAll() {
-        lock.lock(); let all = pids; lock.unlock()
-        for p in all { kill(-p, SIGKILL) }
-    }
-}
 
-/// Installs handlers so that SIGINT/SIGTERM kill all fixtures before warmcheck exits.
-public func installFixtureCleanupOnSignals() {
-    for sig in [SIGINT, SIGTERM, SIGHUP] {
-        signal(sig) { s in
-            FixtureRegistry.shared.killAll()
-            signal(s, SIG_DFL)
-            raise(s)
-        }
+    var passed: Bool { MonotonicClock.now() >= at }
+
+    /// Milliseconds left, rounded up (0 once passed).
+    var milliseconds: Int32 {
+        let now = MonotonicClock.now()
+        guard now < at else { return 0 }
+        return Int32(min((at - now + 999_999) / 1_000_000, UInt64(Int32.max)))
     }
 }

@@ -66,16 +66,16 @@ public struct RunSummary: Sendable {
         }
     }
 
-    /// `N passed, N failed` — failures include harness errors and stale expected-failure entries.
+    /// `N passed, N failed, N errors`: conformance failures (and stale expected-failure
+    /// entries) apart from harness/fixture errors, which say nothing about the protocol.
     public var line: String {
-        var s = "\(passed) passed, \(failed + errors + unexpectedPasses) failed"
+        var s = "\(passed) passed, \(failed + unexpectedPasses) failed, \(errors) errors"
         if skipped > 0 { s += ", \(skipped) skipped" }
         return s
     }
 
     public var detailLine: String {
         var parts: [String] = []
-        if errors > 0 { parts.append("\(errors) harness/fixture errors") }
         if expectedFailures > 0 { parts.append("\(expectedFailures) expected failures") }
         if unexpectedPasses > 0 { parts.append("\(unexpectedPasses) unexpected passes") }
         return parts.joined(separator: ", ")

@@ -429,6 +429,10 @@ public final class CaseRunner: @unchecked Sendable {
             switch result {
             case .paused(let point, let id):
                 guard o.op != .resume else { try harness("\(text) paused a second time at \(point)", "each request pauses at most once (docs/DRIVER.md)") }
+                guard o.pauseAt != nil else {
+                    try harness("\(text) answered paused at \(point) although the request named no pause point",
+                                "a contract violation by the fixture (docs/DRIVER.md: only a request with pause_at pauses), not a verdict")
+                }
                 rp.pending = RoleProcess.Pending(step: o, id: id, callAt: callAt, finishedEarly: nil)
                 outcome = .paused(point)
             case .response(let r):

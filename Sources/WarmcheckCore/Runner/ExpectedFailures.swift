@@ -11,6 +11,7 @@ import WarmcheckScenario
 ///
 /// e.g. `wait-woken-by-other-language[*consumer=go*] | timed out`. An entry applies to a case when
 /// the list's implementation plays some role in it and the glob matches the case name.
+/// `warmcheck run --write-expected-failures FILE` starts such a list (docs/SCENARIOS.md).
 public struct ExpectedFailures: Sendable {
     public struct Entry: Sendable {
         public var implementation: String
@@ -62,5 +63,31 @@ public struct ExpectedFailures: Sendable {
             break
         }
         return out
+    }
+
+    /// An expected-failure list of `results` (the failed and errored cases of a run): one entry
+    /// per case, its exact name as the glob and the stable head of its reason, the part before
+    /// anything run-specific (numbers: pids, schedule numbers, byte counts).
+    public static func listing(_ results: [CaseResult], command: String) -> String {
+        var out = "# Expected failures written by: \(command)\n"
+        out += "# Format: CASE-GLOB | REASON-SUBSTRING (docs/SCENARIOS.md, \"Expected-failure lists\").\n"
+        out += "# Use it with --expected-failures IMPL=FILE; a listed case that passes fails the run.\n"
+        for r in results {
+            out += "\(r.name) | \(stableReason(r.reason))\n"
+        }
+        return out
+    }
+
+    /// The head of a reason that another run of the same failure repeats.
+    static func stableReason(_ reason: String) -> String {
+        var whole = reason
+        if let r = whole.range(of: "schedule [0-9]+ of [a-z]+: ", options: .regularExpression) { whole.removeSubrange(r) }
+        whole = whole.replacingOccurrences(of: "#", with: " ")
+        var s = whole
+        if let cut = s.firstIndex(where: { $0.isNumber }) { s = String(s[..<cut]) }
+        s = s.trimmingCharacters(in: CharacterSet(charactersIn: " \t:;,(-=[{\"'`"))
+        // Too little before the first number to identify anything: the whole reason.
+        if s.count < 8 { s = whole }
+        return String(s.prefix(80)).trimmingCharacters(in: .whitespaces)
     }
 }

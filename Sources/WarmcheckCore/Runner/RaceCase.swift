@@ -27,9 +27,8 @@ public struct RaceCase {
 
     func explore() -> CaseResult {
         let race = testCase.scenario.race!
-        let steps = race.ops.reduce(0) { $0 + $1.steps.count } * 6
         var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: seed, schedules: race.schedules,
-                                                     depth: race.depth, preemptions: race.preemptions, expectedSteps: steps))
+                                                     depth: race.depth, preemptions: race.preemptions))
         var reached = Set<Int>()
         var notes: [String] = []
         var n = 0
@@ -55,7 +54,7 @@ public struct RaceCase {
                 guard r.verdict == .fail else { return r }
                 r.reason = "schedule \(n) of \(race.strategy): " + r.reason
                 let replay = Replay(scenarioFile: testCase.scenario.file, caseName: testCase.name, seed: options.seed,
-                                    strategy: race.strategy, schedule: sched.choices, reason: r.reason,
+                                    strategy: race.strategy.rawValue, schedule: sched.choices, reason: r.reason,
                                     fixtures: options.fixtureCommands)
                 Artifacts.save(failure: r, replay: replay, timeline: runner.markedTimeline, lanes: runner.laneNames,
                                options: options, into: &r)

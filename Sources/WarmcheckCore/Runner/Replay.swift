@@ -11,6 +11,8 @@ import WarmcheckScenario
 public struct Replay: Sendable {
     public static let format = "warmcheck-replay"
     public static let version: Int64 = 2
+    /// What `strategy` may say: a race strategy, or `script` for a scripted case.
+    public static let strategies = RaceStrategy.allCases.map(\.rawValue) + ["script"]
 
     /// One operation of a race block, by role and position in that role's list.
     public struct OpRef: Sendable, Hashable {
@@ -64,7 +66,19 @@ public struct Replay: Sendable {
         guard let file = j["scenario_file"]?.string, let name = j["case"]?.string,
               let sched = j["schedule"]?.array?.compactMap({ $0.int.map(Int.init) })
         else { throw UsageError("\(path): missing scenario_file, case or schedule") }
-        var r = Replay(scenarioFile: file, caseName: name, seed: j["seed"]?.uint ?? 1, strategy: j["strategy"]?.string ?? "?",
+        // A seed or strategy that is there but means nothing is refused, never defaulted.
+        var seed: UInt64 = 1
+        if let js = j["seed"] {
+            guard let s = js.uint, js.string.map({ UInt64($0) != nil }) ?? (js.int.map { $0 >= 0 } ?? false) else {
+                throw UsageError("\(path): seed \(js.serialized) is not a whole number 0…\(UInt64.max)")
+            }
+            seed = s
+        }
+        let strategy = j["strategy"]?.string ?? "script"
+        guard strategies.contains(strategy) else {
+            throw UsageError("\(path): strategy \(j["strategy"]!.serialized) is not one of \(strategies.joined(separator: ", "))")
+        }
+        var r = Replay(scenarioFile: file, caseName: name, seed: seed, strategy: strategy,
                        schedule: sched, reason: j["reason"]?.string ?? "",
                        fixtures: (j["fixtures"]?.object ?? [:]).mapValues { ($0.array ?? []).compactMap(\.string) })
         for (n, d) in (j["dropped_ops"]?.array ?? []).enumerated() {

@@ -53,7 +53,10 @@ public struct Suite {
         if c.scenario.race != nil { return RaceCase(c, options: options).run() }
         let runner = CaseRunner(c, options: options)
         var r = runner.run()
-        if r.verdict == .fail || r.verdict == .error {
+        // A fixture that never answered hello has nothing to replay or draw: its error is the
+        // whole story.
+        let everyRoleStarted = !runner.roles.isEmpty && runner.roles.values.allSatisfy { !$0.language.isEmpty }
+        if r.verdict == .fail || (r.verdict == .error && everyRoleStarted) {
             let replay = Replay(scenarioFile: c.scenario.file, caseName: c.name, seed: options.seed, strategy: "script",
                                 schedule: [], reason: r.reason, fixtures: options.fixtureCommands)
             Artifacts.save(failure: r, replay: replay, timeline: runner.markedTimeline, lanes: runner.laneNames,

@@ -1,3 +1,5 @@
+import WarmcheckScenario
+
 /// Decides, at each moment of a race where several processes stand at pause points, which one
 /// moves next (shuttle's shape, less the random numbers nothing here asks for: two methods; one file
 /// per strategy).
@@ -36,12 +38,12 @@ public struct RecordingScheduler: Scheduler {
     }
 }
 
-/// Builds the strategy a race block names.
-public func makeScheduler(strategy: String, seed: UInt64, schedules: Int, depth: Int, preemptions: Int,
-                          expectedSteps: Int) -> any Scheduler {
+/// Builds the strategy a race block names (an enumeration: nothing falls back to random).
+/// PCT measures its step bound itself (PCTScheduler).
+public func makeScheduler(strategy: RaceStrategy, seed: UInt64, schedules: Int, depth: Int, preemptions: Int) -> any Scheduler {
     switch strategy {
-    case "pct": return PCTScheduler(seed: seed, depth: depth, maxSteps: expectedSteps, budget: schedules)
-    case "dfs": return DFSScheduler(maxPreemptions: preemptions, budget: schedules)
-    default: return RandomScheduler(seed: seed, budget: schedules)
+    case .pct: return PCTScheduler(seed: seed, depth: depth, budget: schedules)
+    case .dfs: return DFSScheduler(maxPreemptions: preemptions, budget: schedules)
+    case .random: return RandomScheduler(seed: seed, budget: schedules)
     }
 }

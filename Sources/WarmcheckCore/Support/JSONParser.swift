@@ -1,4 +1,10 @@
 /// Recursive-descent JSON parser behind `JSON.parse` (one concern: bytes → value).
+///
+/// Strict RFC 8259: numbers as the grammar has them (no `01`, `+1`, `.5`, `1.`, and none that
+/// overflows a Double: `1e400` is an error, not infinity), strings of valid UTF-8 without raw
+/// control characters, `\u` escapes whose surrogates pair up, nothing after the value. It is
+/// fuzzed (JSONFuzzTests) and fast where the harness needs it: every step of a controlled race
+/// parses a response (docs/BENCHMARKS.md).
 struct JSONParser {
     let bytes: [UInt8]
     var pos = 0
@@ -110,7 +116,7 @@ struct JSONParser {
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
                 pos += 1
-                return String(decoding: bytes[start..<pos - 1], as: UTF8.self)
+                return try utf8(bytes[start..<pos - 1], at: start)
             }
             if c == UInt8(ascii: "\\") || c < 0x20 { break }
             pos += 1
@@ -122,7 +128,7 @@ struct JSONParser {
             pos += 1
             switch c {
             case UInt8(ascii: "\""):
-                return String(decoding: out, as: UTF8.self)
+                return try utf8(out[...], at: start)
             case UInt8(ascii: "\\"):
                 guard pos < bytes.count else { throw error("unterminated escape") }
                 let e = bytes[pos]
@@ -135,15 +141,8 @@ struct JSONParser {
                 case UInt8(ascii: "r"): out.append(13)
                 case UInt8(ascii: "t"): out.append(9)
                 case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), pos + 1 < bytes.count,
-                        bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
-                    {
-                        pos += 2
-                        let low = try hex4()
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low &- 0xDC00)
-                    }
-                    out.append(contentsOf: Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8))
+                    let scalar = try escapedScalar()
+                    out.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default: throw error("bad escape")
                 }
             case 0..<0x20:
@@ -154,32 +153,83 @@ struct JSONParser {
         }
     }
 
+    /// The scalar of a `\u` escape (the `\u` already read), a surrogate pair taken whole.
+    mutating func escapedScalar() throws -> Unicode.Scalar {
+        let first = try hex4()
+        switch first {
+        case 0xDC00..<0xE000:
+            throw error("lone low surrogate \\u\(String(first, radix: 16))")
+        case 0xD800..<0xDC00:
+            guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                throw error("high surrogate \\u\(String(first, radix: 16)) not followed by a \\u low surrogate")
+            }
+            pos += 2
+            let low = try hex4()
+            guard (0xDC00..<0xE000).contains(low) else {
+                throw error("high surrogate \\u\(String(first, radix: 16)) followed by \\u\(String(low, radix: 16)), not a low surrogate")
+            }
+            // Both in range: the sum is a valid scalar in 0x10000...0x10FFFF.
+            return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00))!
+        default:
+            return Unicode.Scalar(first)!
+        }
+    }
+
+    /// Bytes of a string body as text; invalid UTF-8 is an error, never replaced silently.
+    func utf8(_ body: ArraySlice<UInt8>, at start: Int) throws -> String {
+        // ASCII is valid UTF-8: skip the validator for the common case (keys, hex, names).
+        if body.allSatisfy({ $0 < 0x80 }) { return String(decoding: body, as: UTF8.self) }
+        guard let s = String(validating: body, as: UTF8.self) else {
+            throw JSON.ParseError(description: "invalid JSON at byte \(start): string is not valid UTF-8")
+        }
+        return s
+    }
+
+    @inline(__always) func digit(at i: Int) -> Bool { i < bytes.count && bytes[i] >= 48 && bytes[i] <= 57 }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, nothing else.
     mutating func number() throws -> JSON {
         let start = pos
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-        var isInt = true
-        while pos < bytes.count {
-            let c = bytes[pos]
-            if (48...57).contains(c) { pos += 1; continue }
-            if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                || c == UInt8(ascii: "+") || (c == UInt8(ascii: "-") && pos > start)
-            {
-                isInt = false
-                pos += 1
-                continue
+        let negative = pos < bytes.count && bytes[pos] == UInt8(ascii: "-")
+        if negative { pos += 1 }
+        guard digit(at: pos) else {
+            if negative { throw error("expected a digit after '-'") }
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: ".") {
+                throw error("a number starts with '-' or a digit, not '\(Character(Unicode.Scalar(bytes[pos])))'")
             }
-            break
+            throw error("unexpected character")
         }
-        if isInt, pos - start <= 18, pos > start, bytes[start] != UInt8(ascii: "-") || pos - start > 1 {
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if digit(at: pos) { throw error("leading zero in a number") }
+        } else {
+            while digit(at: pos) { pos += 1 }
+        }
+        let intEnd = pos
+        var isInt = true
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            isInt = false
+            pos += 1
+            guard digit(at: pos) else { throw error("expected a digit after '.'") }
+            while digit(at: pos) { pos += 1 }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            isInt = false
+            pos += 1
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard digit(at: pos) else { throw error("expected a digit in the exponent") }
+            while digit(at: pos) { pos += 1 }
+        }
+        let digitsStart = negative ? start + 1 : start
+        if isInt, intEnd - digitsStart <= 18 {
             // Up to 18 digits cannot overflow Int64: no String on the common path.
             var v: Int64 = 0
-            for c in bytes[(bytes[start] == UInt8(ascii: "-") ? start + 1 : start)..<pos] { v = v * 10 + Int64(c - 48) }
-            return .int(bytes[start] == UInt8(ascii: "-") ? -v : v)
+            for c in bytes[digitsStart..<intEnd] { v = v * 10 + Int64(c - 48) }
+            return .int(negative ? -v : v)
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        if text.isEmpty || text == "-" { pos = start; throw error("unexpected character") }
         if isInt, let i = Int64(text) { return .int(i) }
-        if let d = Double(text) { return .double(d) }
-        throw error("bad number \(text)")
+        guard let d = Double(text), d.isFinite else { throw error("number \(text.prefix(40)) is out of range") }
+        return .double(d)
     }
 }

@@ -156,8 +156,7 @@ public enum RaceBench {
     static func pinnedBreakdown(_ c: ScenarioCase, options: RunOptions, executions: Int) throws -> Breakdown {
         let scenario = c.scenario, race = scenario.race!
         var sched = RecordingScheduler(makeScheduler(strategy: race.strategy, seed: options.seed, schedules: executions,
-                                                     depth: race.depth, preemptions: race.preemptions,
-                                                     expectedSteps: race.ops.reduce(0) { $0 + $1.steps.count } * 6))
+                                                     depth: race.depth, preemptions: race.preemptions))
         let names = ["processes (prepare: reused, or spawn + hello)", "init steps + invariant checks", "race steps + invariant check",
                      "final steps + invariant check", "coverage/transitions/linearizability", "close segments + unlink (cleanup)"]
         var sums = [Double](repeating: 0, count: names.count)

@@ -117,13 +117,64 @@ public enum Repo {
         return out
     }
 
+    /// Builds the reference fixtures among `specs` that are missing or stale: Go and Rust with
+    /// scripts/build-fixtures.sh (incremental), Swift with `swift build` of the same
+    /// configuration as this warmcheck. Fixtures given as NAME=COMMAND are the user's to build.
+    public static func buildFixtures(for specs: [FixtureSpec], quiet: Bool = true) throws {
+        let reference = specs.filter { referenceNames.contains($0.name) && referenceFixture($0.name) == $0 }
+        if reference.contains(where: { $0.name == "go" || $0.name == "rust" }) { try buildFixtures(quiet: quiet) }
+        if let swift = reference.first(where: { $0.name == "swift" }) { try buildSwiftFixture(swift.argv[0]) }
+    }
+
     /// Builds the Go and Rust fixtures if they are stale (the script is incremental).
     public static func buildFixtures(quiet: Bool = true) throws {
         guard let root = root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
+        try runLogged("/bin/bash", [root.appendingPathComponent("scripts/build-fixtures.sh").path], root: root,
+                      log: "fixtures-build.log", quiet: quiet, what: "building the fixtures failed (scripts/build-fixtures.sh)")
+    }
+
+    /// Sources the Swift fixture is built from: newer than the binary means stale.
+    static let swiftFixtureSources = ["Package.swift", "Sources/Warmcache", "Sources/CWarmcacheShim", "Sources/warmcache-swift-fixture"]
+
+    /// Whether the Swift fixture at `binary` is missing or older than one of its sources.
+    static func swiftFixtureIsStale(_ binary: String, root: URL) -> Bool {
+        let fm = FileManager.default
+        guard let built = (try? fm.attributesOfItem(atPath: binary))?[.modificationDate] as? Date else { return true }
+        for rel in swiftFixtureSources {
+            let top = root.appendingPathComponent(rel).path
+            var paths = [top]
+            if let e = fm.enumerator(atPath: top) { paths += e.compactMap { $0 as? String }.map { top + "/" + $0 } }
+            for p in paths {
+                if let m = (try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date, m > built { return true }
+            }
+        }
+        return false
+    }
+
+    /// Builds the Swift fixture when missing or stale, or says exactly what to run.
+    static func buildSwiftFixture(_ binary: String) throws {
+        guard let root = root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
+        guard swiftFixtureIsStale(binary, root: root) else { return }
+        let release = binary.contains("/release/")
+        let command = "swift build --product warmcache-swift-fixture" + (release ? " -c release" : "")
+        let args = ["swift", "build", "--package-path", root.path, "--product", "warmcache-swift-fixture"] + (release ? ["-c", "release"] : [])
+        do {
+            try runLogged("/usr/bin/env", args, root: root, log: "swift-fixture-build.log", quiet: true,
+                          what: "building the Swift fixture failed (\(command))")
+        } catch let e as UsageError {
+            throw UsageError(e.description + "\nbuild it yourself with `\(command)` in \(root.path), or pass --no-build")
+        }
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw UsageError("`\(command)` did not produce \(binary); build the Swift fixture and pass --no-build")
+        }
+    }
+
+    private static func runLogged(_ exe: String, _ args: [String], root: URL, log name: String, quiet: Bool, what: String) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [root.appendingPathComponent("scripts/build-fixtures.sh").path]
-        let log = root.appendingPathComponent(".build/fixtures-build.log")
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        p.currentDirectoryURL = root
+        let log = root.appendingPathComponent(".build/\(name)")
         try? FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let h = try FileHandle(forWritingTo: log)
@@ -131,12 +182,12 @@ public enum Repo {
             p.standardOutput = h
             p.standardError = h
         }
-        try p.run()
+        do { try p.run() } catch { throw UsageError("\(what): cannot start \(exe): \(error.localizedDescription)") }
         p.waitUntilExit()
         try? h.close()
         if p.terminationStatus != 0 {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            throw UsageError("building the fixtures failed (scripts/build-fixtures.sh):\n" + text.suffix(3000))
+            throw UsageError("\(what):\n" + text.suffix(3000))
         }
     }
 }
