@@ -104,6 +104,10 @@ int wc_errno_eintr(void);
 /// Symbolic name of an errno value ("ENOENT"), or "E<number>" if unknown. Static storage.
 const char *wc_errno_name(int err);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc >= 2.34; Swift's Glibc module does not export
+/// it): the spawned program gets no descriptor >= lowfd. `actions` is a posix_spawn_file_actions_t *.
+int wc_spawn_actions_closefrom(void *actions, int lowfd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CWarmcacheShim
 import Foundation
 
 /// One implementation behind the driver contract (docs/DRIVER.md): a name and the command that
@@ -143,6 +144,10 @@ public final class FixtureProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Nothing else: a descriptor warmcheck inherited without close-on-exec (its parent's
+        // pipes, say) must not live on in a fixture, or whoever waits for that pipe's end of
+        // file waits for the fixture.
+        _ = wc_spawn_actions_closefrom(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

@@ -14,7 +14,7 @@ import Foundation
 final class StderrTail: @unchecked Sendable {
     let capacity: Int
     private let fd: Int32
-    // `lock` guards `ring`, `start`, `total` and `finishing`.
+    // `lock` guards `ring`, `start`, `total`, `finishing` and `ended`.
     private let lock = NSLock()
     private var ring: [UInt8]
     /// Index of the oldest byte once the ring has wrapped.
@@ -22,6 +22,8 @@ final class StderrTail: @unchecked Sendable {
     /// Bytes ever read: the settled-tail wait watches it grow.
     private var total = 0
     private var finishing = false
+    /// The reader has ended and `finish` has seen it.
+    private var ended = false
     private let done = DispatchSemaphore(value: 0)
 
     /// Takes ownership of `fd` (closed when the reader ends).
@@ -101,7 +103,12 @@ final class StderrTail: @unchecked Sendable {
 
     /// The process has been reaped: read what is left, then end (within `seconds`).
     func finish(within seconds: Double = 1) {
-        lock.lock(); finishing = true; lock.unlock()
-        _ = done.wait(timeout: .now() + seconds)
+        lock.lock()
+        finishing = true
+        let already = ended
+        lock.unlock()
+        // Once: a second wait on the semaphore would sit out its whole timeout.
+        guard !already, done.wait(timeout: .now() + seconds) == .success else { return }
+        lock.lock(); ended = true; lock.unlock()
     }
 }
