@@ -39,6 +39,7 @@ struct BenchCommand: ParsableCommand {
         let parts = Set(only.isEmpty ? ["driver", "step", "race"] : only)
         if let bad = parts.subtracting(["driver", "step", "race"]).first { throw fail("--only \(bad): expected driver, step or race") }
         let dir = Repo.defaultWorkDir
+        Shutdown.watch(workDir: dir)
         let specs = try names.map { name -> FixtureSpec in
             guard let spec = Repo.referenceFixture(name) else { throw fail("unknown fixture \(name)") }
             return spec

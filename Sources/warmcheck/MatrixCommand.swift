@@ -37,6 +37,7 @@ struct MatrixCommand: ParsableCommand {
             let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
             if !noBuild { try Repo.buildFixtures(for: specs) }
             let dir = workDir ?? Repo.defaultWorkDir
+            Shutdown.watch(workDir: dir)
             var runner = MatrixRunner(fixtures: specs, workDir: dir)
             runner.timeout = timeout
             let isTTY = isatty(2) != 0

@@ -6,7 +6,12 @@ struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Run a saved failing case again, exactly (a .replay.json file left by run, selftest or a race).",
-        discussion: "Exit 0 if it reproduced the same violation every time, 1 if not, 2 on a harness or input error.")
+        discussion: """
+            Exit 0 if it reproduced the same violation every time, 1 if not, 2 on a harness or input error. \
+            A case whose verdict depends on timing (parallel steps, the real clock) is said to be one; \
+            for it the line reads `reproduced K/N (P %)`, a rate, and the exit status is 0 when K ≥ 1 \
+            (raise --times to measure the rate), 1 when K = 0.
+            """)
 
     @Argument(help: "The replay file.")
     var file: String
@@ -42,6 +47,9 @@ struct ReplayCommand: ParsableCommand {
             let dropped = replay.droppedOps.isEmpty ? "" : ", without " + replay.droppedOps.map { "`\($0.text)` of \($0.role)" }.joined(separator: ", ")
             print("replaying \(replay.caseName): \(replay.schedule.count) scheduling choices, \(replay.preemptions) context switches\(dropped)")
             print("expected violation: \(replay.reason)")
+            let timing: String?
+            do { timing = try replay.timingDependence() } catch { throw UsageError("\(replay.scenarioFile): \(error)") }
+            if let timing { print("note: timing-dependent case: \(timing); the replay measures a reproduction rate") }
             var same = 0
             var last = ""
             for i in 0..<times {
@@ -69,11 +77,14 @@ struct ReplayCommand: ParsableCommand {
                 }
             }
             var verdict = "reproduced \(same)/\(times)"
-            if same > 0 && same < times {
-                verdict += String(format: " (%.0f %%): the outcome depends on timing, not only on the saved schedule", 100 * Double(same) / Double(times))
+            if timing != nil {
+                verdict += String(format: " (%.0f %%), a timing-dependent case", 100 * Double(same) / Double(times))
+            } else if same > 0 && same < times {
+                verdict += ": the outcome varied although the replay controls every choice (a fixture is not deterministic)"
             }
             if same < times { verdict += " (last run: \(last))" }
             print(verdict)
+            if timing != nil && same > 0 { return }
             if same != times { throw ExitCode(Status.failed) }
         } catch let e as UsageError {
             throw fail(e.description)

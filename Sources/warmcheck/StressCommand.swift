@@ -113,7 +113,10 @@ struct StressCommand: ParsableCommand {
               + (o.hotKeys > 0 ? String(format: ", %.0f%% of operations on %d hot keys", o.hotFraction * 100, o.hotKeys) : "")
               + (o.killEvery > 0 ? ", SIGKILL every \(o.killEvery) operations" : ""))
         fflush(nil)
-        let run = StressRunner.run(o) { line in print(line); fflush(nil) }
+        Shutdown.watch(workDir: o.workDir)
+        let ticker = ProgressTicker(total: o.operations == nil ? o.duration : nil)
+        let run = StressRunner.run(o) { line in ticker.clear(); print(line); fflush(nil) }
+        ticker.stop()
         let n = run.history.count
         let rate = run.elapsed > 0 ? Double(n) / run.elapsed : 0
         print(String(format: "%d operations in %.2f s: %.0f ops/s", n, run.elapsed, rate))
@@ -162,5 +165,48 @@ struct StressCommand: ParsableCommand {
 
     func quote(_ s: String) -> String {
         s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=,".contains($0) } ? s : "'\(s)'"
+    }
+}
+
+/// A one-line "elapsed / total" on stderr while a stress run works, when stderr is a terminal
+/// (nothing in a log): the run prints nothing for its whole duration otherwise.
+final class ProgressTicker: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    private var shown = false
+    private let enabled = isatty(2) != 0
+    private let done = DispatchSemaphore(value: 0)
+
+    init(total: Double?) {
+        guard enabled else { return }
+        let start = Date()
+        let t = Thread { [self] in
+            while true {
+                usleep(250_000)
+                lock.lock()
+                defer { lock.unlock() }
+                guard running else { break }
+                let s = Date().timeIntervalSince(start)
+                let text = total.map { String(format: "stress: %.1f / %.1f s (%.0f %%)", s, $0, min(100, 100 * s / max($0, 0.001))) }
+                    ?? String(format: "stress: %.1f s", s)
+                FileHandle.standardError.write(Data("\r\u{1B}[K… \(text)".utf8))
+                shown = true
+            }
+            done.signal()
+        }
+        t.start()
+    }
+
+    /// Erases the line before something else is printed.
+    func clear() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); shown = false }
+    }
+
+    func stop() {
+        guard enabled else { return }
+        lock.lock(); running = false; lock.unlock()
+        done.wait()
+        clear()
     }
 }

@@ -218,4 +218,51 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(r2.status, 0, r2.out + r2.err)
         XCTAssertTrue(r2.out.contains("1 expected failures"), r2.out)
     }
+
+    /// A replay says when its verdict depends on timing (a parallel block, the real clock),
+    /// so that `reproduced 4/5` reads as a rate, not as a failure to reproduce.
+    func testReplaySaysWhenTheVerdictDependsOnTiming() throws {
+        func replay(_ yaml: String) -> Replay {
+            Replay(scenarioFile: write("t\(yaml.count).yaml", yaml), caseName: "x", seed: 1, strategy: "script", schedule: [],
+                   reason: "", fixtures: [:])
+        }
+        let sequential = "name: s\nprocesses:\n  a: any\ninit:\n  - a: create\n"
+        XCTAssertNil(try replay(sequential).timingDependence())
+        let parallel = "name: p\nprocesses:\n  a: any\n  b: any\ninit:\n  - a: create\n  - b: open\nparallel:\n  a:\n    - a: get k1\n  b:\n    - b: get k1\n"
+        XCTAssertTrue(try replay(parallel).timingDependence()?.contains("parallel") == true)
+        let real = "name: r\nclock: real\nprocesses:\n  a: any\ninit:\n  - a: create\n"
+        XCTAssertTrue(try replay(real).timingDependence()?.contains("real clock") == true)
+    }
+
+    /// SIGINT in the middle of a stress run: its segment goes (docs/STRESS.md promises it), and
+    /// so do its processes.
+    func testInterruptedStressRemovesItsSegment() throws {
+        guard let go = Repo.referenceFixture("go"), FileManager.default.isExecutableFile(atPath: go.argv[0]) else {
+            throw XCTSkip("build the Go fixture first (scripts/build-fixtures.sh)")
+        }
+        let work = dir + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let segments = { ((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? []).filter { $0.hasPrefix("warmcheck-stress-") } }
+        var children: [pid_t] = []
+        let r = try warmcheck(["stress", "--no-build", "--fixture", "go", "--processes", "2", "--duration", "60s", "--work-dir", work]) { pid in
+            XCTAssertTrue(self.waitFor { !segments().isEmpty }, "the stress segment never appeared")
+            usleep(500_000)
+            children = Self.children(of: pid)
+            kill(pid, SIGINT)
+        }
+        XCTAssertTrue(r.signaled, "status \(r.status)")
+        XCTAssertEqual(segments(), [])
+        XCTAssertFalse(children.isEmpty)
+        for c in children { XCTAssertTrue(waitFor { !self.alive(c) }, "process \(c) outlived warmcheck") }
+    }
+
+    /// The processes whose parent is `pid` (from /proc).
+    static func children(of pid: pid_t) -> [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { d -> pid_t? in
+            guard let p = pid_t(d), let stat = try? String(contentsOfFile: "/proc/\(d)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && pid_t(fields[1]) == pid ? p : nil
+        }
+    }
 }

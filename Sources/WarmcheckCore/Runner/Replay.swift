@@ -107,6 +107,17 @@ public struct Replay: Sendable {
         return (CPUPin.onOneCPU(runner.run), runner)
     }
 
+    /// Why this case's verdict may depend on timing, or nil when the replay controls every
+    /// choice: a `parallel:` block's interleaving is left to the operating system (a race's
+    /// is the saved schedule), and a real clock moves on its own.
+    public func timingDependence() throws -> String? {
+        let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: scenarioFile))
+        var why: [String] = []
+        if !s.parallel.isEmpty { why.append("its `parallel:` steps interleave as the operating system schedules them") }
+        if case .real = s.clock { why.append("it runs on the real clock") }
+        return why.isEmpty ? nil : why.joined(separator: ", and ")
+    }
+
     /// The race block without the dropped operations (highest index first, so indices hold).
     static func removing(_ dropped: [OpRef], from race: RaceBlock?, file: String) throws -> RaceBlock? {
         guard !dropped.isEmpty else { return race }
