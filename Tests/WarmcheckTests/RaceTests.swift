@@ -54,6 +54,26 @@ final class RaceTests: XCTestCase {
         }
     }
 
+    /// An unreached `sometimes` goal says what the race did reach: the combination closest to
+    /// the goal and every role's pause points.
+    func testUnreachedGoalSaysWhatWasReached() throws {
+        var s = try scenario("race-refresh-vs-read")
+        s.race!.schedules = 5
+        // A refresh never stops at put.after_claim: half of this goal can hold, never all.
+        s.race!.sometimes = [[RacePosition(role: "reader", point: "get.between_seq_reads"), RacePosition(role: "writer", point: "put.after_claim")]]
+        let r = RaceCase(try onlyCase(s), options: options()).run()
+        XCTAssertEqual(r.verdict, .fail)
+        XCTAssertTrue(r.details.contains("at most 1 of its 2 positions held together"), r.details)
+        XCTAssertTrue(r.details.contains("reader@get.between_seq_reads"), r.details)
+        XCTAssertTrue(r.details.contains("writer: ") && r.details.contains("refresh.after_payload"), r.details)
+    }
+
+    /// PCT in a real race: the scenario's goal is reached and the schedules pass.
+    func testPCTScenarioReachesItsGoal() throws {
+        let r = RaceCase(try onlyCase(try scenario("race-invalidate-vs-read")), options: options()).run()
+        XCTAssertEqual(r.verdict, .pass, "\(r.reason)\n\(r.details)")
+    }
+
     func testSkippedSecondLoadIsCaughtAndItsReplayFailsTheSameWayEveryTime() throws {
         let r = RaceCase(try onlyCase(try scenario("race-read-vs-slot-reuse")), options: options(fault: "skip_second_seq_check")).run()
         XCTAssertEqual(r.verdict, .fail)

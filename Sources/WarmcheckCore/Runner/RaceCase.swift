@@ -31,6 +31,7 @@ public struct RaceCase {
                                                      depth: race.depth, preemptions: race.preemptions))
         var reached = Set<Int>()
         var notes: [String] = []
+        var coverage = RaceCoverage()
         var n = 0
         let start = Date()
         // Schedules share processes: starting and stopping two fixtures was three quarters of a
@@ -49,6 +50,7 @@ public struct RaceCase {
             sched = runner.scheduler!
             reached.formUnion(runner.goalsReached)
             notes = r.notes
+            coverage.add(runner.timeline, lanes: Dictionary(uniqueKeysWithValues: testCase.scenario.roles.map { (runner.lane($0), $0) }))
             if r.verdict != .pass {
                 r.seconds = Date().timeIntervalSince(start)
                 guard r.verdict == .fail else { return r }
@@ -75,8 +77,57 @@ public struct RaceCase {
             r.reason = "the race never reached \(goals.joined(separator: "; ")) in \(n) schedules"
             r.details = "The scenario says these interleavings must happen at least once (`sometimes`); none of the \(n) "
                 + "schedules explored by \(race.strategy) reached them, so the race proved nothing about them. "
-                + "Raise `schedules`, change the strategy, or check that the fixtures stop at those pause points."
+                + "Raise `schedules`, change the strategy, or check that the fixtures stop at those pause points.\n"
+                + missing.map { coverage.closest(to: race.sometimes[$0]) }.joined(separator: "\n") + "\n" + coverage.summary
         }
         return r
+    }
+}
+
+/// Where a race's processes stood, alone and together, over every schedule explored: what an
+/// unreached `sometimes` goal is compared with, so that its failure says what did happen.
+struct RaceCoverage {
+    /// Each role's pause points reached.
+    var points: [String: Set<String>] = [:]
+    /// Every combination of positions held at one moment.
+    var together: Set<Set<RacePosition>> = []
+
+    /// Walks one execution's timeline (`lanes`: lane name → role).
+    mutating func add(_ events: [Timeline.Event], lanes: [String: String]) {
+        var at: [String: String] = [:]
+        for e in events {
+            guard let role = lanes[e.lane] else { continue }
+            switch e.kind {
+            case .pause:
+                at[role] = e.label
+                points[role, default: []].insert(e.label)
+                together.insert(Set(at.map { RacePosition(role: $0.key, point: $0.value) }))
+            case .resume, .returned, .died:
+                at[role] = nil
+            default:
+                break
+            }
+        }
+    }
+
+    /// The reached combination that holds most of `goal`'s positions.
+    func closest(to goal: [RacePosition]) -> String {
+        let want = Set(goal)
+        let best = together.max { a, b in
+            let (x, y) = (a.intersection(want).count, b.intersection(want).count)
+            return x != y ? x < y : a.count > b.count
+        }
+        let goalText = goal.map(\.description).joined(separator: " ")
+        guard let best, !best.intersection(want).isEmpty else {
+            return "Goal `\(goalText)`: none of its positions was ever reached."
+        }
+        let shown = best.map(\.description).sorted().joined(separator: " ")
+        return "Goal `\(goalText)`: at most \(best.intersection(want).count) of its \(want.count) positions held together, e.g. `\(shown)`."
+    }
+
+    var summary: String {
+        if points.isEmpty { return "No process stopped at any pause point in the race." }
+        return "Pause points reached: " + points.keys.sorted().map { "\($0): \(points[$0]!.sorted().joined(separator: ", "))" }
+            .joined(separator: "; ") + "."
     }
 }
