@@ -835,6 +835,12 @@ private final class Parser {
         return out
     }
 
+    /// Every expectation a step may carry, as an unknown one is answered with (docs/SCENARIOS.md).
+    static let expectationWords = (["ok", "fail", "fail(REASON)", "unknown", "hit", "miss", "stale", "fresh", "created", "not_created",
+                                    "removed", "not_removed", "refresh_requested", "no_refresh_requested", "woken", "timed_out", "paused",
+                                    "value=V", "version=N", "version>N", "origin=N", "writer=ROLE"]
+                                   + StatsCounter.allCases.map { "\($0.rawValue)=N" }).joined(separator: ", ")
+
     func parseExpectation(_ t: Token) -> Expectation? {
         let s = t.text
         switch s {
@@ -859,7 +865,7 @@ private final class Parser {
         if s.hasPrefix("fail(") && s.hasSuffix(")") {
             let reason = String(s.dropFirst(5).dropLast())
             guard ScenarioParser.failureReasons.contains(reason) else {
-                error(.unknownExpectation, t.location, "unknown failure reason '\(reason)' (PROTOCOL.md §15)")
+                error(.unknownExpectation, t.location, "unknown failure reason '\(reason)' (PROTOCOL.md §15: \(ScenarioParser.failureReasons.sorted().joined(separator: ", ")))")
                 return nil
             }
             return .fail(reason: reason)
@@ -872,7 +878,7 @@ private final class Parser {
             return .versionGreaterThan(n)
         }
         guard let eq = s.firstIndex(of: "=") else {
-            error(.unknownExpectation, t.location, "unknown expectation '\(s)'")
+            error(.unknownExpectation, t.location, "unknown expectation '\(s)' (expected one of: \(Self.expectationWords))")
             return nil
         }
         let name = String(s[..<eq])
@@ -917,7 +923,7 @@ private final class Parser {
                 }
                 return .counter(c, n)
             }
-            error(.unknownExpectation, t.location, "unknown expectation '\(s)'")
+            error(.unknownExpectation, t.location, "unknown expectation '\(s)' (expected one of: \(Self.expectationWords))")
             return nil
         }
     }

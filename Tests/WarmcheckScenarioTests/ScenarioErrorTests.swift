@@ -117,6 +117,10 @@ final class ScenarioErrorTests: XCTestCase {
                     contains: "unknown expectation 'fresh=1'")
         assertError(head + "  - w: put k v\n    expect: fail(nope)\n", .unknownExpectation, (6, 13),
                     contains: "unknown failure reason 'nope'")
+        // The answer lists what would have been valid.
+        assertError(head + "  - w: get k\n    expect: hitt\n", .unknownExpectation, (6, 13),
+                    contains: "unknown expectation 'hitt' (expected one of: ok, fail, fail(REASON), unknown, hit, miss")
+        assertError(head + "  - w: get k\n    expect: hit fresh=1\n", .unknownExpectation, (6, 17), contains: "not_created")
     }
 
     func testContradictoryExpectations() {
