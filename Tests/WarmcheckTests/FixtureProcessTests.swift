@@ -203,4 +203,24 @@ final class FixtureProcessTests: XCTestCase {
         Shutdown.removeScratch(in: dir, pid: pid)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), Set(others))
     }
+
+    /// The Swift fixture counts as stale when missing or older than any of its sources, as the
+    /// Go and Rust ones do (warmcheck then builds it instead of failing every cell it plays).
+    func testSwiftFixtureStalenessFollowsItsSources() throws {
+        let root = URL(fileURLWithPath: NSTemporaryDirectory() + "stale-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        for d in Repo.swiftFixtureSources where !d.hasSuffix(".swift") {
+            try fm.createDirectory(at: root.appendingPathComponent(d), withIntermediateDirectories: true)
+        }
+        let src = root.appendingPathComponent("Sources/Warmcache/Put.swift").path
+        fm.createFile(atPath: src, contents: Data("x".utf8))
+        let bin = root.appendingPathComponent("fixture").path
+        XCTAssertTrue(Repo.swiftFixtureIsStale(bin, root: root), "missing binary")
+        fm.createFile(atPath: bin, contents: Data())
+        try fm.setAttributes([.modificationDate: Date().addingTimeInterval(-60)], ofItemAtPath: src)
+        XCTAssertFalse(Repo.swiftFixtureIsStale(bin, root: root))
+        try fm.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: src)
+        XCTAssertTrue(Repo.swiftFixtureIsStale(bin, root: root), "a source newer than the binary")
+    }
 }
