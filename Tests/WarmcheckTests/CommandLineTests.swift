@@ -265,4 +265,26 @@ final class CommandLineTests: XCTestCase {
             return fields.count > 2 && pid_t(fields[1]) == pid ? p : nil
         }
     }
+
+    /// A fixture that answers a plain `get` with `paused`: the case is an ERROR naming the
+    /// contract violation, not a FAIL of the protocol (before, the pause was judged against the
+    /// step's expectations).
+    func testUnsolicitedPauseInACaseIsAnError() throws {
+        let fx = write("pauser.sh", #"""
+            while read -r l; do
+              id=$(echo "$l" | sed 's/.*"id":\([0-9]*\).*/\1/'); op=$(echo "$l" | sed 's/.*"op":"\([a-z_]*\)".*/\1/')
+              case $op in
+                hello) echo "{\"id\":$id,\"outcome\":\"ok\",\"result\":{\"language\":\"sh\",\"operations\":[\"create\",\"get\",\"close\"]}}" ;;
+                get) echo "{\"id\":$id,\"paused\":\"get.after_key_match\"}" ;;
+                *) echo "{\"id\":$id,\"outcome\":\"ok\",\"result\":{\"participant\":1}}" ;;
+              esac
+            done
+            """#)
+        let f = write("get.yaml", "name: get-once\nprocesses:\n  r: any\ninit:\n  - r: create\n  - r: get k1\n    expect: miss\n")
+        let r = try warmcheck(["run", "--no-build", f, "--fixture", "sh=/bin/sh \(fx)", "--artifacts", dir + "/art"])
+        XCTAssertEqual(r.status, 2, r.out + r.err)
+        XCTAssertTrue(r.out.contains("ERROR") && !r.out.contains("FAIL "), r.out)
+        XCTAssertTrue(r.out.contains("named no pause point"), r.out)
+        XCTAssertTrue(r.out.contains("0 passed, 0 failed, 1 errors"), r.out)
+    }
 }
