@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CWarmcacheShim
 import Foundation
 
 /// Makes sure no fixture outlives warmcheck, however warmcheck ends — SIGKILL included, where no
@@ -49,6 +50,9 @@ final class OrphanGuard: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, p[0], 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        // Nothing else of warmcheck's: the guard outlives it briefly and must hold no pipe
+        // someone waits on.
+        _ = wc_spawn_actions_closefrom(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }

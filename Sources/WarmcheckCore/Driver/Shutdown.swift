@@ -75,6 +75,19 @@ public enum Shutdown {
         t.start()
     }
 
+    /// Runs `body` (which starts a child with Foundation's Process) with the stop signals
+    /// unblocked in this thread, so that the child does not inherit them blocked whatever
+    /// Process does with the mask: a build must stop on Ctrl-C like warmcheck.
+    public static func withStopSignalsUnblocked<T>(_ body: () throws -> T) rethrows -> T {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        var old = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        return try body()
+    }
+
     /// A directory where this process creates segments: cleaned on a stop signal.
     public static func watch(workDir: String) {
         dirsLock.lock(); dirs.insert(workDir); dirsLock.unlock()

@@ -182,7 +182,7 @@ public enum Repo {
             p.standardOutput = h
             p.standardError = h
         }
-        do { try p.run() } catch { throw UsageError("\(what): cannot start \(exe): \(error.localizedDescription)") }
+        do { try Shutdown.withStopSignalsUnblocked { try p.run() } } catch { throw UsageError("\(what): cannot start \(exe): \(error.localizedDescription)") }
         p.waitUntilExit()
         try? h.close()
         if p.terminationStatus != 0 {
