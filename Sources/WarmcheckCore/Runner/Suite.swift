@@ -55,7 +55,7 @@ public struct Suite {
         var r = runner.run()
         // A fixture that never answered hello has nothing to replay or draw: its error is the
         // whole story.
-        let everyRoleStarted = !runner.roles.isEmpty && runner.roles.values.allSatisfy { !$0.language.isEmpty }
+        let everyRoleStarted = !runner.roles.isEmpty && runner.roles.values.allSatisfy { !$0.hello.language.isEmpty }
         if r.verdict == .fail || (r.verdict == .error && everyRoleStarted) {
             let replay = Replay(scenarioFile: c.scenario.file, caseName: c.name, seed: options.seed, strategy: "script",
                                 schedule: [], reason: r.reason, fixtures: options.fixtureCommands)
