@@ -838,7 +838,7 @@ private final class Parser {
     /// Every expectation a step may carry, as an unknown one is answered with (docs/SCENARIOS.md).
     static let expectationWords = (["ok", "fail", "fail(REASON)", "unknown", "hit", "miss", "stale", "fresh", "created", "not_created",
                                     "removed", "not_removed", "refresh_requested", "no_refresh_requested", "woken", "timed_out", "paused",
-                                    "value=V", "version=N", "version>N", "origin=N", "writer=ROLE"]
+                                    "value=V", "version=N", "version>N", "origin=N", "writer=ROLE", "rule=N"]
                                    + StatsCounter.allCases.map { "\($0.rawValue)=N" }).joined(separator: ", ")
 
     func parseExpectation(_ t: Token) -> Expectation? {
