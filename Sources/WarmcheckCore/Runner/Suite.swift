@@ -31,6 +31,7 @@ public struct Suite {
                 if let s = r.scenario { scenarios.append(s) }
             }
         }
+        errors += ScenarioVocabulary.errors(in: scenarios)
         return (scenarios, errors)
     }
 

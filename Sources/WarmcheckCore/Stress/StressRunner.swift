@@ -304,6 +304,9 @@ public enum StressRunner {
                     return
                 }
                 killer?.join()
+                if let r = response {
+                    do { _ = try DriverAnswer.decode(r, op: op.rawValue, fixture: w.spec.name) } catch { harness("\(error)"); return }
+                }
                 let output = StressRunner.output(op, response)
                 w.accounting.note(op: op.rawValue, response, output: output)
                 if let r = response {
