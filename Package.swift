@@ -41,7 +41,7 @@ let package = Package(
         // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
         .target(
             name: "WarmcheckScenario",
-            dependencies: ["WarmcheckModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["WarmcheckModel", "WarmcheckSegment", .product(name: "Yams", package: "Yams")]
         ),
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(

@@ -31,7 +31,6 @@ public struct Suite {
                 if let s = r.scenario { scenarios.append(s) }
             }
         }
-        errors += ScenarioVocabulary.errors(in: scenarios)
         return (scenarios, errors)
     }
 
