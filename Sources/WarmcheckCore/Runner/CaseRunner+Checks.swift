@@ -11,7 +11,9 @@ extension CaseRunner {
     /// counters, and the fixtures' own `dump` against what the decoder sees.
     func checkInvariants(after step: Step?) throws {
         let audits = takeAudits()
-        if let v = audits.violation { try harness(v.description, v.description + "\n(the answer cannot be judged, so the case stops here)") }
+        if let v = audits.violation {
+            try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
+        }
         guard FileManager.default.fileExists(atPath: segmentPath) else { return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
         let snap: SegmentSnapshot
@@ -125,7 +127,7 @@ extension CaseRunner {
         let rerun = "\(options.rerunPrefix) \(shellQuote(scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)"
         var r = CaseResult(name: testCase.name, scenario: scenario.name, file: scenario.file, assignment: assignment,
                            verdict: .pass, seconds: seconds, rerun: rerun)
-        let conf = findings.filter { $0.kind == .conformance }
+        let conf = auditQueue.violation == nil ? findings.filter { $0.kind == .conformance } : []
         let harn = findings.filter { $0.kind == .harness || $0.kind == .inconclusive }
         if let first = conf.first {
             r.verdict = .fail

@@ -14,7 +14,9 @@ struct PendingAudit {
     var created = false
 }
 
-/// The audits collected between two snapshots, and the first driver-contract violation seen.
+/// The audits collected between two snapshots, and the first driver-contract violation of the
+/// case: an answer that cannot be decoded cannot be judged, so it makes the case an ERROR even
+/// when the expectations then misread it as a conformance failure.
 struct AuditQueue {
     var items: [PendingAudit] = []
     var violation: DriverContractViolation?
@@ -52,11 +54,12 @@ extension CaseRunner {
         auditQueue.items.append(item)
     }
 
+    /// The audits queued since the last snapshot. The violation stays: it decides the verdict.
     func takeAudits() -> AuditQueue {
         lock.lock()
         defer { lock.unlock() }
         let q = auditQueue
-        auditQueue = AuditQueue()
+        auditQueue.items = []
         return q
     }
 
