@@ -90,4 +90,16 @@ final class TransitionAuditTests: XCTestCase {
         XCTAssertEqual(SegmentSnapshot(bytes: b, geometry: s.geometry, alive: []).auditRegistration(participant: 1, by: actor),
                        [.identity(.participant(index: 0), .startTime, expected: me.startTime, found: me.startTime + 1)])
     }
+
+    func testAClaimNamesItsClaimerAsOwner() throws {
+        var (b, s, v) = try published()
+        let at = SlotAt(shard: v.shard, slot: v.slot)
+        // READY → REFRESHING(3), reported by participant 2.
+        put64(&b, s.geometry.slotOffset(v.shard, v.slot), UInt64(v.word.seq + 1) << 32 | 3 << 16 | UInt64(v.word.active) << 8 | 3)
+        let t = ReportedTransition(event: "refresh_claim", at: at, to: .refreshing, seq: v.word.seq + 1)
+        let after = SegmentSnapshot(bytes: b, geometry: s.geometry, alive: [])
+        XCTAssertEqual(after.audit(t, by: Actor(participant: 2, pid: 1, language: nil), intent: nil, before: v, quiet: false),
+                       [.ownerNotClaimer(at, event: "refresh_claim", owner: 3, claimer: 2)])
+        XCTAssertEqual(after.audit(t, by: Actor(participant: 3, pid: 1, language: nil), intent: nil, before: v, quiet: false), [])
+    }
 }
