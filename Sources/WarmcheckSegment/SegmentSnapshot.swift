@@ -76,22 +76,27 @@ public struct SegmentSnapshot: Sendable {
     }
 }
 
-func le64<C: Collection>(_ b: C, _ off: Int) -> UInt64 where C.Element == UInt8, C.Index == Int {
-    var v: UInt64 = 0
-    for k in 0..<8 { v |= UInt64(b[b.startIndex + off + k]) << (8 * UInt64(k)) }
-    return v
+/// The little-endian word at `off` (§1). One unaligned load: this runs for every slot after
+/// every step, in debug builds too.
+func le64(_ b: [UInt8], _ off: Int) -> UInt64 {
+    precondition(off >= 0 && off + 8 <= b.count, "word at \(off) outside \(b.count) bytes")
+    return UInt64(littleEndian: b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: off, as: UInt64.self) })
 }
 
 func preadAll(_ fd: Int32, count: Int, at offset: Int) -> [UInt8]? {
-    var buf = [UInt8](repeating: 0, count: count)
-    var done = 0
-    while done < count {
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return nil }
-        done += n
+    var ok = true
+    // Uninitialised: every byte is overwritten by pread, and a segment is megabytes.
+    let buf = [UInt8](unsafeUninitializedCapacity: count) { p, initialized in
+        var done = 0
+        while done < count {
+            let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { ok = false; break }
+            done += n
+        }
+        initialized = ok ? count : 0
     }
-    return buf
+    return ok ? buf : nil
 }
 
 /// Linux `F_OFD_GETLK` (fcntl.h, _GNU_SOURCE): Glibc does not export it to Swift.
