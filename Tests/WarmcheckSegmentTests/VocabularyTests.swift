@@ -88,7 +88,13 @@ final class VocabularyTests: XCTestCase {
             var out: [String: Int] = [:]
             for r in rows(try section(heading)) {
                 guard let off = Int(r[0]) else { continue }
-                let name = spans(r[1]).first ?? String(r[1].prefix { $0 != " " })  // "key bytes" → "key"
+                // A field row names exactly one field: "`magic`", or "key bytes" → "key". Other
+                // numbered tables share a section (§3's geometry rules) and are skipped.
+                let name: String
+                if r[1].hasPrefix("`") && r[1].hasSuffix("`") && spans(r[1]).count == 1 { name = spans(r[1])[0] }
+                else if r[1].hasSuffix(" bytes") { name = String(r[1].prefix { $0 != " " }) }
+                else { continue }
+                guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "_" }) else { continue }
                 out[name] = off
             }
             return out
