@@ -34,15 +34,19 @@ let package = Package(
         // Optimized even in debug builds: `warmcheck stress` and `run` check histories of up to
         // millions of operations with it, and the debug build is what they run as.
         .target(name: "WarmcheckModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The harness's own reading of a segment, written from docs/PROTOCOL.md alone: it must not
+        // share a bug with any implementation, so it depends on none (and on nothing but Glibc).
+        // Optimized in debug builds too: it decodes the whole segment after every scenario step.
+        .target(name: "WarmcheckSegment", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
         .target(
             name: "WarmcheckScenario",
-            dependencies: ["WarmcheckModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["WarmcheckModel", "WarmcheckSegment", .product(name: "Yams", package: "Yams")]
         ),
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario"]
+            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment"]
         ),
         .executableTarget(
             name: "warmcheck",
@@ -58,5 +62,6 @@ let package = Package(
                     swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "WarmcheckScenarioTests", dependencies: ["WarmcheckScenario"]),
         .testTarget(name: "WarmcheckTests", dependencies: ["WarmcheckCore"]),
+        .testTarget(name: "WarmcheckSegmentTests", dependencies: ["WarmcheckSegment"]),
     ]
 )

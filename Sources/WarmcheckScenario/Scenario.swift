@@ -2,6 +2,7 @@
 // consumes directly. Nothing here does I/O; ScenarioParser builds these values.
 
 import Foundation
+import WarmcheckSegment
 
 /// A position in a scenario file (1-based line and column, columns in Unicode scalars).
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
@@ -86,11 +87,9 @@ public struct Scenario: Sendable, Hashable {
         Set(allOperations.filter { role == nil || $0.role == role }.compactMap(\.pausePoint))
     }
 
-    /// The event names PROTOCOL.md §8.2 defines (valid in `covers:`).
-    public static let knownEvents: [String] = [
-        "claim", "publish", "abort", "refresh_claim", "refresh_publish", "refresh_abort",
-        "mark_stale", "invalidate_claim", "clear", "evict", "expire", "reclaim",
-    ]
+    /// The event names PROTOCOL.md §8.2 defines (valid in `covers:`), read once from
+    /// spec/vocabulary.json.
+    public static let knownEvents: [String] = (try? Vocabulary.standard.get())?.events ?? []
 }
 
 /// The segment geometry `create` and `open_or_create` use (PROTOCOL.md §3).

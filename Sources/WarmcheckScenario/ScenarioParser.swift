@@ -2,6 +2,7 @@
 // column) to `Scenario`, reporting every problem as `FILE:LINE:COL: message`.
 
 import Foundation
+import WarmcheckSegment
 import Yams
 
 /// Parses scenario files (docs/SCENARIOS.md) into `Scenario` values.
@@ -49,19 +50,14 @@ public enum ScenarioParser {
     public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt"]
 
     /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).
-    public static let pausePoints: Set<String> = [
-        "lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload", "refresh.after_claim",
-        "refresh.after_payload", "get.after_key_match", "get.between_seq_reads", "invalidate.after_claim",
-        "evict.after_victim", "reclaim.before_cas", "wait.before_park",
-    ]
+    /// Pause points and failure reasons come from spec/vocabulary.json (PROTOCOL.md §15, §17),
+    /// the one list every implementation is tested against: a renamed point is a parse error.
+    public static let pausePoints: Set<String> = Set(vocabulary?.pausePoints ?? [])
 
     /// Failure reasons `fail(REASON)` accepts: operation results and open errors (PROTOCOL.md §15).
-    public static let failureReasons: Set<String> = [
-        "too_large", "not_found", "full", "version_not_newer", "busy",
-        "symlink", "not_regular_file", "foreign_owner", "too_short", "bad_magic", "unsupported_major",
-        "not_ready", "bad_header_checksum", "unsupported_features", "layout_mismatch", "bad_geometry",
-        "truncated", "no_space", "exists", "participants_full", "io",
-    ]
+    public static let failureReasons: Set<String> = Set((vocabulary?.operationErrors ?? []) + (vocabulary?.openErrors ?? []))
+
+    static let vocabulary = try? Vocabulary.standard.get()
 }
 
 // MARK: - Implementation

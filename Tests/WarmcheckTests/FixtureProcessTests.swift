@@ -11,7 +11,7 @@ final class FixtureProcessTests: XCTestCase {
     }
 
     func testWellBehavedFixtureAnswers() throws {
-        let fx = try FixtureProcess(spec: sh("echoer", #"while read l; do echo '{"id":1,"outcome":"ok","result":{"language":"sh"}}'; done"#))
+        let fx = try FixtureProcess(spec: sh("echoer", #"while read l; do echo '{"id":1,"outcome":"ok","result":{"language":"sh","implementation":"sh","protocol":{"major":1,"minor":0},"features":[],"operations":[],"pause_points":[],"faults":[]}}'; done"#))
         let hello = try fx.sayHello()
         XCTAssertEqual(hello["language"]?.string, "sh")
         fx.stop()

@@ -9,14 +9,14 @@ extension DriverResponse {
     static func cacheOutput(_ r: DriverResponse?, op: String) -> CacheOutput {
         guard let r, let oc = r.outcome, oc != .unknown else { return .unknown }
         if oc == .fail { return .fail(FailReason(wire: r.reason ?? "other")) }
-        let res = r.result
-        switch op {
-        case "get":
-            guard res["hit"]?.bool == true else { return .miss }
-            return .hit(value: Hex.decode(res["value_hex"]?.string ?? "") ?? [], version: res["version"]?.uint ?? 0,
-                        stale: res["stale"]?.bool ?? false)
-        case "put", "refresh": return .ok(version: res["version"]?.uint ?? 0)
-        default: return .removed(res["removed"]?.bool ?? false)
+        // A mistyped answer is the fixture's contract violation, reported by the caller
+        // (DriverAnswer); it must never reach the checker as a miss or a version 0.
+        switch try? DriverAnswer.decode(r, op: op, fixture: "") {
+        case .get(let hit?): return .hit(value: hit.value, version: hit.version, stale: hit.stale)
+        case .get(nil): return .miss
+        case .put(let version, _, _, _): return .ok(version: version)
+        case .removed(let removed): return .removed(removed)
+        default: return .unknown
         }
     }
 }

@@ -292,6 +292,7 @@ public final class FixtureProcess: @unchecked Sendable {
     /// contract, not a command-line flag only the reference fixtures know.
     public func sayHello() throws -> JSON {
         let r = try call("hello", ["trace": true])
+        try HelloAnswer.checked(r, fixture: spec.name)
         hello = r.result
         return r.result
     }

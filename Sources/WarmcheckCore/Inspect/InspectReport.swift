@@ -1,19 +1,42 @@
 import Foundation
 import Warmcache
+import WarmcheckSegment
 
 /// `warmcheck inspect`: renders what the Swift implementation's read-only inspector found
 /// (Warmcache/Inspection.swift) for people and for machines, and maps it to an exit status.
+/// The harness's own decoder (WarmcheckSegment) reads the same file as a second opinion: the
+/// rich view stays the inspector's (its JSON is what tools consume), but where the two readers
+/// disagree the report says so and the segment does not count as healthy.
 public struct InspectReport {
     public let report: InspectionReport
+    /// Where warmcheck's decoder sees it differently, or nil when both agree.
+    public let disagreement: String?
 
     public static func make(path: String) -> InspectReport {
-        InspectReport(report: SegmentInspector.inspect(path: path))
+        let report = SegmentInspector.inspect(path: path)
+        return InspectReport(report: report, disagreement: secondOpinion(report, SegmentSnapshot.read(path: path)))
     }
 
-    /// 0 healthy, 1 problems found, 2 not a readable segment.
+    static func secondOpinion(_ r: InspectionReport, _ d: Result<SegmentSnapshot, OpenRefusal>) -> String? {
+        switch (r.error, d) {
+        case (let e?, .failure(let refusal)):
+            return e.code == refusal.code ? nil : "the inspector refuses it with \(e.code), warmcheck's decoder with \(refusal)"
+        case (let e?, .success):
+            return "the inspector refuses it with \(e.code), warmcheck's decoder opens it"
+        case (nil, .failure(let refusal)):
+            return "the inspector opens it, warmcheck's decoder refuses it: \(refusal)"
+        case (nil, .success(let snap)):
+            let mine = snap.problems
+            if mine.isEmpty == r.problems.isEmpty { return nil }
+            return mine.isEmpty ? "the inspector finds problems, warmcheck's decoder none"
+                : "warmcheck's decoder finds problems the inspector does not: " + mine.prefix(5).map(\.description).joined(separator: "; ")
+        }
+    }
+
+    /// 0 healthy, 1 problems found (or the two readers disagree), 2 not a readable segment.
     public var exitStatus: Int32 {
         if report.error != nil { return 2 }
-        return report.problems.isEmpty ? 0 : 1
+        return report.problems.isEmpty && disagreement == nil ? 0 : 1
     }
 
     public var jsonText: String {
@@ -39,6 +62,7 @@ public struct InspectReport {
         var out = "segment \(report.path)\n"
         if let e = report.error {
             out += "NOT A READABLE SEGMENT: \(e.code): \(e.message)\n"
+            if let d = disagreement { out += "READERS DISAGREE: \(d)\n" }
             if let h = report.header, h.magic == 0x484341434D524157 {
                 out += "(header as found: version \(h.versionMajor).\(h.versionMinor), total_len \(h.totalLen), ready \(h.isReady))\n"
             }
@@ -72,8 +96,11 @@ public struct InspectReport {
             let c = s.counters
             out += String(format: "  %5d %5d %5llu %7llu %8llu %10llu %10llu\n", s.shard, used, c.hits, c.misses, c.inserts, c.refreshes, c.evictions)
         }
-        if report.problems.isEmpty {
-            out += "healthy: no problems found\n"
+        if let d = disagreement { out += "READERS DISAGREE: \(d)\n" }
+        if report.problems.isEmpty && disagreement == nil {
+            out += "healthy: no problems found (the inspector and warmcheck's decoder agree)\n"
+        } else if report.problems.isEmpty {
+            out += "no problems found by the inspector\n"
         } else {
             out += "PROBLEMS (\(report.problems.count)):\n"
             for p in report.problems { out += "  - \(p)\n" }

@@ -2,45 +2,61 @@ import Foundation
 import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
+import WarmcheckSegment
 
 extension CaseRunner {
-    /// Reads the segment through the Swift implementation's read-only inspector after a step and
-    /// checks the invariants of PROTOCOL.md §8.3 and the counters against what was observed.
+    /// Reads the segment with warmcheck's own decoder (WarmcheckSegment, written from the spec and
+    /// sharing no code with any implementation) after a step, and checks the invariants of
+    /// PROTOCOL.md §8.3 / §13, the words each reported transition constrains, provenance, the
+    /// counters, and the fixtures' own `dump` against what the decoder sees.
     func checkInvariants(after step: Step?) throws {
+        let audits = takeAudits()
+        if let v = audits.violation {
+            try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
+        }
         guard FileManager.default.fileExists(atPath: segmentPath) else { return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
-        let rep = SegmentInspector.inspect(path: segmentPath)
-        if let e = rep.error {
-            conformance("the segment is unreadable \(where_): \(e.code)",
-                        "warmcheck's own reader refused the segment \(where_): \(e.code): \(e.message)")
+        let snap: SegmentSnapshot
+        switch SegmentSnapshot.read(path: segmentPath) {
+        case .failure(let refusal):
+            conformance("the segment is unreadable \(where_): \(refusal.code)",
+                        "warmcheck's own decoder refused the segment \(where_) (PROTOCOL.md §4.2): \(refusal)")
             return
+        case .success(let s):
+            snap = s
         }
         let someoneDied = roles.values.contains { $0.crashed }
-        for p in rep.problems {
+        let problems = snap.problems
+        for p in problems {
             // A process that died holding a claim legitimately leaves it until someone reclaims it.
-            if someoneDied && (p.contains("abandoned claim") || p.contains("held by dead participant")) { continue }
+            if someoneDied && p.isLeftByACrash { continue }
             // A slot the scenario corrupted on purpose fails its checksum until it is rewritten.
-            if p.contains("checksum"), corrupted.contains(where: { p.hasPrefix($0 + ":") }) { continue }
+            if case .checksumMismatch(let at, _, _, _) = p, corrupted.contains(at.description) { continue }
             conformance("invariant broken \(where_): \(p)",
-                        "The segment, read by warmcheck itself \(where_), breaks PROTOCOL.md §8.3 / §13:\n  \(p)")
+                        "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
         }
-        if let t = rep.totals { checkCounters(t, where_: where_) }
+        checkCounters(Counters(snap.totals), where_: where_)
+        audit(audits, in: snap, where_: where_)
+        if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
         lock.lock()
         defer { lock.unlock() }
         // Snapshots of every state word let the checker compare the segment with the reported
         // transitions. Not while an operation is paused: its claim is in the segment already
         // but will only be reported with its response.
         if !roles.values.contains(where: { $0.pending != nil }) && untraced.isEmpty {
-            for w in SegmentSurgery.stateWords(path: segmentPath) { checker.snapshot(shard: w.shard, slot: w.slot, word: w.word) }
+            for s in 0..<snap.geometry.shardCount {
+                for j in 0..<snap.geometry.slotsPerShard { checker.snapshot(shard: s, slot: j, word: snap.stateWord(s, j).raw) }
+            }
             lock.unlock()
             checkTransitions()
             lock.lock()
         }
         // Only removals no answer reported: explicit evicts count in `evictions` too (§6).
         let paused = roles.values.filter { $0.pending != nil }.count
-        if let t = rep.totals, accounting.silentRemovalReason(t, inFlight: paused) != nil {
+        if accounting.silentRemovalReason(Counters(snap.totals), inFlight: paused) != nil {
             silentRemovalPossible = true
         }
+        lastSnapshot = snap
     }
 
     /// Counters agree with what happened: every get, put and removal the fixtures answered is
@@ -111,7 +127,7 @@ extension CaseRunner {
         let rerun = "\(options.rerunPrefix) \(shellQuote(scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)"
         var r = CaseResult(name: testCase.name, scenario: scenario.name, file: scenario.file, assignment: assignment,
                            verdict: .pass, seconds: seconds, rerun: rerun)
-        let conf = findings.filter { $0.kind == .conformance }
+        let conf = auditQueue.violation == nil ? findings.filter { $0.kind == .conformance } : []
         let harn = findings.filter { $0.kind == .harness || $0.kind == .inconclusive }
         if let first = conf.first {
             r.verdict = .fail

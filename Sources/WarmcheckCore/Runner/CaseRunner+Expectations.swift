@@ -5,6 +5,7 @@ import WarmcheckScenario
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
+        queueAudit(op: o.op.rawValue, step: o, r, rp: rp)
         guard let input = DriverArguments.cacheInput(op: o.op.rawValue, key: o.key ?? [], value: o.value, version: o.version,
                                                      ttl: o.ttlNs ?? 0)
         else { return }

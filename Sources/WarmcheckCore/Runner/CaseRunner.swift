@@ -5,6 +5,7 @@ import Foundation
 import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
+import WarmcheckSegment
 
 /// Runs one expanded scenario case against real fixture processes and judges it: expectations,
 /// the transition checker, invariants after every step, counters, coverage, linearizability.
@@ -29,6 +30,11 @@ public final class CaseRunner: @unchecked Sendable {
     var findings: [Finding] = []
     var simNow: UInt64 = 0
     var silentRemovalPossible = false
+    /// What answered operations oblige the next segment snapshot to show (CaseRunner+Observer).
+    var auditQueue = AuditQueue()
+    var lastSnapshot: SegmentSnapshot?
+    /// Whose `dump` the decoder is compared with next.
+    var dumpTurn = 0
     var parallelResults: [(op: WarmcheckScenario.Operation, response: DriverResponse?)] = []
     let lock = NSLock()
     let findingsLock = NSLock()
@@ -324,6 +330,7 @@ public final class CaseRunner: @unchecked Sendable {
                 try harness("\(rp.role) (\(rp.impl)) answered \(text) with error(\(kind))", r.message ?? "")
             }
             record(r.transitions, reporter: rp.participant)
+            queueAudit(op: op, step: nil, r, rp: rp)
             return r
         } catch let f as FixtureFailure {
             try harness("fixture \(rp.impl) playing \(rp.role) failed during \(text)", f.description)

@@ -2,6 +2,7 @@ import Foundation
 import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
+import WarmcheckSegment
 
 /// The verdicts of a stress run: linearizability, transitions, invariants.
 public struct StressReport: Sendable {
@@ -65,19 +66,18 @@ public enum StressCheck {
                              + "before it:\n  \(e)")
         }
 
-        // Invariants of the final segment (PROTOCOL.md §8.3), read by warmcheck's own inspector.
+        // Invariants of the final segment (PROTOCOL.md §8.3), read by warmcheck's own decoder
+        // (WarmcheckSegment, which shares no code with any implementation).
         let killed = run.kills > 0
-        if let ins = run.inspection {
-            if let e = ins.error {
-                rep.invariantProblems.append("the final segment is unreadable: \(e.code): \(e.message)")
+        switch run.decoded {
+        case .failure(let refusal)?:
+            rep.invariantProblems.append("the final segment is unreadable: \(refusal)")
+        case .success(let snap)?:
+            for p in snap.problems {
+                if killed && p.isLeftByACrash { rep.ignoredProblems.append(p.description) } else { rep.invariantProblems.append(p.description) }
             }
-            for p in ins.problems {
-                if killed && (p.contains("abandoned claim") || p.contains("dead participant")) {
-                    rep.ignoredProblems.append(p)
-                } else {
-                    rep.invariantProblems.append(p)
-                }
-            }
+        case nil:
+            break
         }
         let totals = run.inspection?.totals
         // Counters against the answers; a harness error stops the run with operations in flight.
@@ -157,7 +157,7 @@ public enum StressCheck {
         if run.inspection == nil {
             rep.lines.append("Invariants: not checked — there is no final segment to read.")
         } else if rep.invariantProblems.isEmpty {
-            var s = "Invariants: ok — warmcheck's own reader finds the final segment consistent (PROTOCOL.md §8.3)"
+            var s = "Invariants: ok — warmcheck's own decoder finds the final segment consistent (PROTOCOL.md §8.3)"
             if let t = totals {
                 s += "; counters: \(t.hits) hits, \(t.misses) misses, \(t.inserts) inserts, \(t.refreshes) refreshes, "
                     + "\(t.invalidations) invalidations, \(t.evictions) evictions, \(t.expirations) expirations, \(t.reclaims) reclaims"

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Foundation
 import Warmcache
+import WarmcheckSegment
 import WarmcheckModel
 
 /// One operation as it was issued, for the step log and the replay scenario.
@@ -57,6 +58,8 @@ public struct StressRun: Sendable {
     /// out (and says so) rather than blaming them for changes nobody reported.
     public var untraced: Set<String> = []
     public var inspection: InspectionReport?
+    /// The final segment as warmcheck's own decoder reads it: what the invariants are judged on.
+    public var decoded: Result<SegmentSnapshot, OpenRefusal>?
     public var geometry: Geometry
     public var simClockNs: UInt64
     /// Seconds spent issuing operations (first call to last return).
@@ -139,6 +142,7 @@ public enum StressRunner {
         for w in workers { w.fx = nil }
 
         run.inspection = SegmentInspector.inspect(path: path)
+        run.decoded = SegmentSnapshot.read(path: path)
         run.finalStateWords = SegmentSurgery.stateWords(path: path)
         run.harnessError = shared.error
         run.kills = shared.kills
@@ -304,6 +308,9 @@ public enum StressRunner {
                     return
                 }
                 killer?.join()
+                if let r = response {
+                    do { _ = try DriverAnswer.decode(r, op: op.rawValue, fixture: w.spec.name) } catch { harness("\(error)"); return }
+                }
                 let output = StressRunner.output(op, response)
                 w.accounting.note(op: op.rawValue, response, output: output)
                 if let r = response {

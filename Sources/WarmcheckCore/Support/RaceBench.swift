@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Warmcache
+import WarmcheckSegment
 import WarmcheckScenario
 
 /// What a controlled race costs (issue: races on demand): one scheduler step against a bare pipe
@@ -226,8 +227,8 @@ public enum RaceBench {
             try timed(1) { _ = try w.call("create", ["path": .string(path), "geometry": geometry]) }
             try timed(2) { _ = try r.call("open", ["path": .string(path)]) }
             timed(3) {
-                _ = SegmentInspector.inspect(path: path)
-                _ = SegmentSurgery.stateWords(path: path)
+                // What CaseRunner.checkInvariants reads: the decoder's snapshot, its problems.
+                if case .success(let snap) = SegmentSnapshot.read(path: path) { _ = snap.problems }
             }
             // Both, one after the other, as CaseRunner.cleanup() does.
             timed(4) {

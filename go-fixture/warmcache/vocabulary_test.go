@@ -1,0 +1,151 @@
+package warmcache
+
+// The Go implementation's names and numbers against spec/vocabulary.json, the protocol's one
+// machine-readable vocabulary (a renamed pause point or a moved offset fails here).
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type vocabulary struct {
+	Protocol struct{ Major, Minor int }
+	States   []struct {
+		Code     int
+		Name     string
+		Owned    bool
+		Readable bool
+	}
+	Events          []string
+	PausePoints     []string `json:"pause_points"`
+	OpenErrors      []string `json:"open_errors"`
+	OperationErrors []string `json:"operation_errors"`
+	Faults          []string
+	Languages       []struct {
+		Code int
+		Name string
+	}
+	Constants map[string]json.RawMessage
+	Layout    map[string]map[string]uint64
+}
+
+func loadVocabulary(t *testing.T) vocabulary {
+	t.Helper()
+	data, err := os.ReadFile("../../spec/vocabulary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vocabulary
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("spec/vocabulary.json: %v", err)
+	}
+	return v
+}
+
+func (v vocabulary) constant(t *testing.T, name string) uint64 {
+	raw, ok := v.Constants[name]
+	if !ok {
+		t.Fatalf("constant %s missing", name)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		n, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+		if err != nil {
+			t.Fatalf("constant %s: %v", name, err)
+		}
+		return n
+	}
+	var n uint64
+	if err := json.Unmarshal(raw, &n); err != nil {
+		t.Fatalf("constant %s: %v", name, err)
+	}
+	return n
+}
+
+func TestVocabularyNames(t *testing.T) {
+	v := loadVocabulary(t)
+	if !reflect.DeepEqual(PausePoints, v.PausePoints) {
+		t.Errorf("PausePoints %v, spec/vocabulary.json %v (same order as §17)", PausePoints, v.PausePoints)
+	}
+	if !reflect.DeepEqual(FaultNames, v.Faults) {
+		t.Errorf("FaultNames %v, vocabulary %v", FaultNames, v.Faults)
+	}
+	events := []string{EvClaim, EvPublish, EvAbort, EvRefreshClaim, EvRefreshPublish, EvRefreshAbort, EvMarkStale,
+		EvInvalidateClaim, EvClear, EvEvict, EvExpire, EvReclaim}
+	if !reflect.DeepEqual(events, v.Events) {
+		t.Errorf("events %v, vocabulary %v", events, v.Events)
+	}
+	open := []Code{CodeNotFound, CodeSymlink, CodeNotRegularFile, CodeForeignOwner, CodeTooShort, CodeBadMagic,
+		CodeUnsupportedMajor, CodeNotReady, CodeBadHeaderChecksum, CodeUnsupportedFeatures, CodeLayoutMismatch,
+		CodeBadGeometry, CodeTruncated, CodeNoSpace, CodeExists, CodeParticipantsFull, CodeIO}
+	ops := []Code{CodeTooLarge, CodeNotFound, CodeFull, CodeVersionNotNewer, CodeBusy}
+	for _, c := range []struct {
+		got  []Code
+		want []string
+	}{{open, v.OpenErrors}, {ops, v.OperationErrors}} {
+		var got []string
+		for _, x := range c.got {
+			got = append(got, string(x))
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("error codes %v, vocabulary %v", got, c.want)
+		}
+	}
+	if len(v.States) != int(StateInvalidated)+1 {
+		t.Errorf("%d states in the vocabulary", len(v.States))
+	}
+	for _, s := range v.States {
+		st := State(s.Code)
+		if st.String() != s.Name || st.Owned() != s.Owned || st.Readable() != s.Readable {
+			t.Errorf("state %d: Go says %s owned=%v readable=%v, vocabulary %+v", s.Code, st, st.Owned(), st.Readable(), s)
+		}
+	}
+	if len(v.Languages) < 2 || v.Languages[LanguageGo].Name != "go" || v.Languages[LanguageGo].Code != LanguageGo {
+		t.Errorf("language code %d is not go in the vocabulary: %+v", LanguageGo, v.Languages)
+	}
+	if v.Protocol.Major != ProtocolMajor || v.Protocol.Minor != ProtocolMinor {
+		t.Errorf("protocol %d.%d, vocabulary %+v", ProtocolMajor, ProtocolMinor, v.Protocol)
+	}
+}
+
+func TestVocabularyNumbers(t *testing.T) {
+	v := loadVocabulary(t)
+	for name, ours := range map[string]uint64{
+		"magic": Magic, "ready": Ready, "layout_fingerprint": LayoutFingerprint, "feature_sim_clock": FeatureSimClock,
+		"wch64_p1": P1, "wch64_p2": P2, "key_seed": KeySeed, "value_seed": ValueSeed, "header_seed": HeaderSeed,
+		"cache_line": CacheLine, "header_size": HeaderSize, "header_checksum_len": HeaderChecksumLen,
+		"participant_size": ParticipantSize, "shard_header_size": ShardHeaderSize, "slot_header_size": SlotHeaderSize,
+		"record_header_size": RecordHeaderSize, "read_retries": ReadRetries, "wait_spins": WaitSpins, "lock_spins": LockSpins,
+	} {
+		if got := v.constant(t, name); got != ours {
+			t.Errorf("constant %s: vocabulary %#x, Go %#x", name, got, ours)
+		}
+	}
+	tables := map[string]map[string]uint64{
+		"header": {"magic": OffMagic, "version": OffVersion, "features_incompat": OffFeaturesIncompat,
+			"features_compat": OffFeaturesCompat, "layout_fingerprint": OffLayoutFingerprint, "total_len": OffTotalLen,
+			"geometry_shards": OffGeometryShards, "geometry_sizes": OffGeometrySizes, "geometry_limits": OffGeometryLimits,
+			"slot_size": OffSlotSize, "participants_offset": OffParticipantsOffset, "shards_offset": OffShardsOffset,
+			"shard_size": OffShardSize, "creator_pid": OffCreatorPid, "creator_start_time": OffCreatorStartTime,
+			"creator_info": OffCreatorInfo, "created_at_ns": OffCreatedAtNs, "header_checksum": OffHeaderChecksum,
+			"ready": OffReady, "generation": OffGeneration, "waiters": OffWaiters, "event_seq": OffEventSeq,
+			"version_clock": OffVersionClock, "sim_clock_ns": OffSimClockNs},
+		"participant": {"epoch": PartEpoch, "pid": PartPid, "start_time": PartStartTime, "info": PartInfo,
+			"registered_at_ns": PartRegisteredAtNs},
+		"shard": {"insert_lock": ShardInsertLock, "clock_hand": ShardClockHand, "hits": ShardHits, "misses": ShardMisses,
+			"stale_hits": ShardStaleHits, "inserts": ShardInserts, "refreshes": ShardRefreshes, "evictions": ShardEvictions,
+			"invalidations": ShardInvalidations, "expirations": ShardExpirations, "reclaims": ShardReclaims},
+		"slot": {"state": SlotState, "referenced": SlotReferenced, "key_hash": SlotKeyHash, "key_len": SlotKeyLen,
+			"claimed_at_ns": SlotClaimedAtNs, "key": SlotKey},
+		"record": {"version": RecVersion, "value_info": RecValueInfo, "checksum": RecChecksum, "expires_at_ns": RecExpiresAtNs,
+			"stale_until_ns": RecStaleUntilNs, "written_at_ns": RecWrittenAtNs, "writer": RecWriter,
+			"writer_start_time": RecWriterStartTime, "value": RecValue},
+	}
+	if !reflect.DeepEqual(tables, v.Layout) {
+		t.Errorf("layout offsets differ:\n Go         %v\n vocabulary %v", tables, v.Layout)
+	}
+}
