@@ -117,6 +117,7 @@ extension WarmCache {
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE
         let claimed = st.next(.refreshing, owner: o)        // A unchanged
+        at(.refreshBeforeClaim)
         // T4, acq-rel: we see the previous owner's record writes; our record stores cannot
         // move above the claim.
         guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { return nil }
@@ -180,6 +181,7 @@ extension WarmCache {
         // insert lock. Two inserters of one key can both find it absent and claim two slots, so
         // the key ends up twice in its window (invariant 1 of §8.3 broken).
         var locked = !faults.contains(.skipInsertLock)
+        at(.putBeforeLock)
         if locked && !acquireInsertLock(shard: s) { return .done(.fail(.busy)) }
         defer { if locked { releaseInsertLock(shard: s) } }
 
@@ -190,6 +192,7 @@ extension WarmCache {
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE
         let claimed = victim.next(.writing, owner: o)        // A unchanged
+        if event != .evict { at(.putBeforeClaim) }   // a CLOCK victim stopped at evict.after_victim
         // T1/T10/T11, acq-rel: we see the previous owner's writes; ours stay after the claim.
         guard words.casAcqRel(stateOff, victim.raw, claimed.raw) else { return .retry }
         traced(event, shard: s, slot: j, from: victim, to: claimed)

@@ -53,6 +53,8 @@ public enum ScenarioParser {
         "lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload", "refresh.after_claim",
         "refresh.after_payload", "get.after_key_match", "get.between_seq_reads", "invalidate.after_claim",
         "evict.after_victim", "reclaim.before_cas", "wait.before_park",
+        "put.before_lock", "put.before_claim", "refresh.before_claim", "invalidate.before_claim",
+        "get.before_mark_stale",
     ]
 
     /// Failure reasons `fail(REASON)` accepts: operation results and open errors (PROTOCOL.md §15).

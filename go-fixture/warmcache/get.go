@@ -203,6 +203,7 @@ retry:
 				// reader that forgets stale_until_ns and serves an expired value for ever.
 				res.Hit, res.Stale = true, true
 				if s1.State() == StateReady {
+					c.hooks.at(PointGetBeforeMarkStale)
 					// T7: the one reader whose CAS succeeds asks for the refresh.
 					res.RefreshRequested = c.casState(EvMarkStale, shard, j, s1, s1.next(StateStale, s1.A(), 0))
 				}

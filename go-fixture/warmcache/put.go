@@ -140,6 +140,7 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 	so := c.slotOff(shard, j)
 	a := w.A()
 	claimed := w.next(StateRefreshing, a, c.id)
+	c.hooks.at(PointRefreshBeforeClaim)
 	// T4, acquire-release CAS: we see the previous owner's writes.
 	if !c.casState(EvRefreshClaim, shard, j, w, claimed) {
 		return PutResult{}, nil, stepRetry
@@ -188,6 +189,7 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	// insert lock. Two inserters of one key can both find it absent and claim two slots, so
 	// the key ends up twice in its window (invariant 1 of §8.3 broken).
 	locked := !c.faults.has(FaultSkipInsertLock)
+	c.hooks.at(PointPutBeforeLock)
 	if locked && !c.lockInsert(shard) {
 		return PutResult{}, newErr(CodeBusy, op, c.path, "insert lock of shard %d held by a live participant", shard), stepDone
 	}
@@ -203,6 +205,9 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 		return PutResult{}, newErr(CodeFull, op, c.path, "no free, expired or evictable slot in the window of shard %d slot %d", shard, home), stepDone
 	}
 	claimed := w.next(StateWriting, w.A(), c.id)
+	if ev != EvEvict { // a CLOCK victim has stopped at evict.after_victim already
+		c.hooks.at(PointPutBeforeClaim)
+	}
 	// T1/T10/T11: acquire-release claim (Go CAS is seq-cst).
 	if !c.casState(ev, shard, j, w, claimed) {
 		c.endInsert(shard, locked)

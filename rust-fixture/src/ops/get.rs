@@ -153,6 +153,9 @@ impl Cache {
                         // T7 mark_stale: the one reader whose CAS succeeds asks for a refresh.
                         // AcqRel like a claim CAS; no data is written, so any order is safe.
                         let to = s1.next(State::Stale, d1.active, 0);
+                        if PAUSES {
+                            self.pause_at(PausePoint::GetBeforeMarkStale);
+                        }
                         if shm
                             .word(off + SLOT_STATE)
                             .compare_exchange(s1.0, to.0, Ordering::AcqRel, Ordering::Relaxed)

@@ -142,6 +142,7 @@ impl Cache {
         let state = shm.word(f.off + SLOT_STATE);
         let a = f.dec.active;
         let claimed = f.word.next(State::Refreshing, a, self.id);
+        self.pause_at(PausePoint::RefreshBeforeClaim);
         // T4, acquire-release: we see the previous owner's writes to record[1-A] before we
         // overwrite them, and our record stores cannot move above the claim.
         if state.compare_exchange(f.word.0, claimed.0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
@@ -274,6 +275,7 @@ impl Cache {
                 self.unlock_shard(loc.shard)
             }
         };
+        self.pause_at(PausePoint::PutBeforeLock);
         if locked && self.lock_shard(loc.shard).is_err() {
             return Step::Done(Err(OpError::new(
                 OpErrorKind::Busy,
@@ -296,9 +298,7 @@ impl Cache {
                 ),
             )));
         };
-        if kind == Victim::Evicted {
-            self.pause_at(PausePoint::EvictAfterVictim);
-        }
+        self.pause_at(if kind == Victim::Evicted { PausePoint::EvictAfterVictim } else { PausePoint::PutBeforeClaim });
         let shm = &self.seg.shm;
         let a = victim.dec.active;
         let claimed = victim.word.next(State::Writing, a, self.id);
