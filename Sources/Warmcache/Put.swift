@@ -127,7 +127,8 @@ extension WarmCache {
 
         let current = words.loadRelaxed(layout.recordOffset(slotOff, st.active) + Layout.REC_VERSION)
         var v: UInt64
-        if opts.version != 0 {
+        // An automatic version past 2^64−1 does not exist: refused like a stale explicit one (§13.1).
+        if opts.version != 0 || current == UInt64.max {
             if opts.version <= current {
                 // T6: nothing written; give the slot back unchanged. Release like any publish.
                 let back = claimed.next(.ready)

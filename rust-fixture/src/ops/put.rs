@@ -125,7 +125,7 @@ impl Cache {
         // Relaxed: the version clock only needs atomicity; ordering between writers of one key
         // comes from their claims.
         let c = self.seg.shm.word(HDR_VERSION_CLOCK).fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        c.max(current.saturating_add(1))
+        c.max(current + 1) // current < 2^64-1: the caller refused the maximum
     }
 
     fn expiry(&self, opts: PutOptions, now: u64) -> (u64, u64) {
@@ -155,13 +155,15 @@ impl Cache {
         let rec_a = self.seg.layout.record_offset(f.off, a);
         // Relaxed: we own the slot; record[A] cannot change while it is REFRESHING(us).
         let current = shm.word(rec_a + REC_VERSION).load(Ordering::Relaxed);
-        let version = if opts.version == 0 {
+        let version = if opts.version == 0 && current != u64::MAX {
             if self.faults.has(Fault::NoVersionBump) {
                 current // FAULT no_version_bump
             } else {
                 self.auto_version(current)
             }
         } else if opts.version <= current {
+            // An explicit version that is not newer, or an automatic one with no newer version
+            // left (current = 2^64-1, §13.1).
             // T6 refresh_abort. Release: nothing was written, but it keeps the pattern of
             // every owner-to-unowned transition.
             let back = claimed.next(State::Ready, a, 0);
