@@ -243,6 +243,10 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	_, _ = rand.Read(rnd[:])
 	tmp := path + ".init." + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
 	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
+	if err == syscall.ENOENT {
+		// §4.1 step 1: the directory does not exist.
+		return nil, &Error{C: CodeNotFound, Op: op, Path: path, Detail: "its directory does not exist", Errno: syscall.ENOENT}
+	}
 	if err != nil {
 		return nil, ioErr(op, tmp, err)
 	}
