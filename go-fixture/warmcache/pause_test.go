@@ -311,3 +311,21 @@ func TestPauseHookAtOpen(t *testing.T) {
 		t.Fatalf("hook still called after SetPauseHook(nil): %v", got)
 	}
 }
+
+// TestTraceFromRegistration: OpenOptions.Trace records the reclaims of the registration sweep
+// (§5 step 2), which EnableTrace after Open cannot see.
+func TestTraceFromRegistration(t *testing.T) {
+	p := segPath(t)
+	first := mustCreate(t, p, smallGeo, CreateOptions{})
+	abandonAfter(first, EvClaim)
+	first.Put([]byte("k"), []byte("v"), PutOptions{}) // WRITING(1)
+	first.Close()
+	second, err := Open(p, OpenOptions{Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if tr := second.DrainTrace(); len(tr) != 1 || tr[0].Event != EvReclaim {
+		t.Fatalf("trace of the sweep: %+v", tr)
+	}
+}
