@@ -3,7 +3,6 @@ package warmcache
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"strconv"
@@ -64,14 +63,8 @@ func unhex(t *testing.T, s string) []byte {
 }
 
 func TestAgreementVectors(t *testing.T) {
-	b, err := os.ReadFile("../../testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f agreementFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	readVectors(t, &f)
 	a := f.Agreement
 	if len(a.Cases) < 9 {
 		t.Fatalf("only %d agreement cases", len(a.Cases))

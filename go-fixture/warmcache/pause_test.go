@@ -289,13 +289,20 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 	}
 }
 
-// TestPauseHookAtOpen: OpenOptions.PauseHook sees the registration sweep (§5 step 2).
-func TestPauseHookAtOpen(t *testing.T) {
+// abandonedClaim returns a segment whose participant 1 died holding WRITING(1), so that the
+// next registration at index 0 sweeps it.
+func abandonedClaim(t *testing.T) string {
 	p := segPath(t)
 	first := mustCreate(t, p, smallGeo, CreateOptions{})
 	abandonAfter(first, EvClaim)
 	first.Put([]byte("k"), []byte("v"), PutOptions{}) // WRITING(1)
 	first.Close()
+	return p
+}
+
+// TestPauseHookAtOpen: OpenOptions.PauseHook sees the registration sweep (§5 step 2).
+func TestPauseHookAtOpen(t *testing.T) {
+	p := abandonedClaim(t)
 	var got []string
 	second, err := Open(p, OpenOptions{PauseHook: func(pt string) { got = append(got, pt) }})
 	if err != nil {
@@ -315,12 +322,7 @@ func TestPauseHookAtOpen(t *testing.T) {
 // TestTraceFromRegistration: OpenOptions.Trace records the reclaims of the registration sweep
 // (§5 step 2), which EnableTrace after Open cannot see.
 func TestTraceFromRegistration(t *testing.T) {
-	p := segPath(t)
-	first := mustCreate(t, p, smallGeo, CreateOptions{})
-	abandonAfter(first, EvClaim)
-	first.Put([]byte("k"), []byte("v"), PutOptions{}) // WRITING(1)
-	first.Close()
-	second, err := Open(p, OpenOptions{Trace: true})
+	second, err := Open(abandonedClaim(t), OpenOptions{Trace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
