@@ -209,6 +209,7 @@ extension WarmCache {
                             // T7: the one reader whose CAS succeeds is asked to refresh.
                             // Acq-rel like a claim: harmless and keeps the slot's history ordered.
                             let to = s1.next(.stale)
+                            at(.getBeforeMarkStale)
                             if words.casAcqRel(stateOff, s1.raw, to.raw) {
                                 refreshRequested = true
                                 traced(.markStale, shard: s, slot: j, from: s1, to: to)

@@ -196,6 +196,8 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
         if lock != 0 && lock <= UInt64(cap) && !alive(UInt16(lock)) {
             problems.append("shard \(s): insert_lock held by dead participant \(lock) (reclaimable)")
         }
+        // Invariant 1: one slot per key. Of several copies only the one a get finds, the first
+        // in window order, is an entry (§13.1); `seen` maps a key to its index in `entries`.
         var seen: [[UInt8]: Int] = [:]
         for j in 0..<layout.slotsPerShard {
             let slotOff = layout.slotOffset(s, j)
@@ -238,12 +240,6 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
                         ok = false
                     }
                 }
-                if let other = seen[sn.key] {
-                    problems.append("\(where_): duplicate key also in slot \(other) of the same shard (invariant 1)")
-                    ok = false
-                } else {
-                    seen[sn.key] = j
-                }
             }
             let a = st.active
             if sn.valueLen > UInt64(layout.valueCapacity) {
@@ -264,10 +260,20 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
             if ok {
                 let stale = kind == .stale || (sn.expiresAt != 0 && now >= sn.expiresAt)
                 let expired = sn.expiresAt != 0 && now >= sn.staleUntil
-                entries.append(DumpEntry(shard: s, slot: j, state: kind.name, seq: st.seq, key: sn.key, value: sn.value,
-                                         stale: stale, expired: expired, version: sn.version, originTag: sn.originTag,
-                                         expiresAt: sn.expiresAt, staleUntil: sn.staleUntil, writtenAt: sn.writtenAt,
-                                         provenance: sn.provenance))
+                let e = DumpEntry(shard: s, slot: j, state: kind.name, seq: st.seq, key: sn.key, value: sn.value,
+                                  stale: stale, expired: expired, version: sn.version, originTag: sn.originTag,
+                                  expiresAt: sn.expiresAt, staleUntil: sn.staleUntil, writtenAt: sn.writtenAt,
+                                  provenance: sn.provenance)
+                guard let i = seen[sn.key] else {
+                    seen[sn.key] = entries.count
+                    entries.append(e)
+                    continue
+                }
+                let home = layout.place(WCH64.hash(sn.key, seed: Layout.KEY_SEED)).1
+                let pos = { (slot: Int) in (slot - home + layout.slotsPerShard) % layout.slotsPerShard }
+                var dropped = e
+                if pos(j) < pos(entries[i].slot) { swap(&entries[i], &dropped) }
+                problems.append("shard \(s) slot \(dropped.slot): duplicate key also in slot \(entries[i].slot) of the same shard, which a get finds first (invariant 1)")
             }
         }
     }

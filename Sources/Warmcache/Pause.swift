@@ -29,6 +29,16 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case reclaimBeforeCAS = "reclaim.before_cas"
     /// A waiter registered in `waiters`, before FUTEX_WAIT (§11).
     case waitBeforePark = "wait.before_park"
+    /// An insert's `find` found no slot for the key, before it takes the insert lock.
+    case putBeforeLock = "put.before_lock"
+    /// An insert chose an EMPTY, reclaimed or expired victim, before its claim CAS (T1, T11).
+    case putBeforeClaim = "put.before_claim"
+    /// A writer's `find` returned a READY/STALE slot, before the T4 CAS.
+    case refreshBeforeClaim = "refresh.before_claim"
+    /// `invalidate`'s or `evict`'s `find` returned a READY/STALE slot, before the T8 CAS.
+    case invalidateBeforeClaim = "invalidate.before_claim"
+    /// A reader's snapshot of an expired READY record (within its grace) passed, before T7.
+    case getBeforeMarkStale = "get.before_mark_stale"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

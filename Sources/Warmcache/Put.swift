@@ -117,6 +117,7 @@ extension WarmCache {
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE
         let claimed = st.next(.refreshing, owner: o)        // A unchanged
+        at(.refreshBeforeClaim)
         // T4, acq-rel: we see the previous owner's record writes; our record stores cannot
         // move above the claim.
         guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { return nil }
@@ -126,7 +127,8 @@ extension WarmCache {
 
         let current = words.loadRelaxed(layout.recordOffset(slotOff, st.active) + Layout.REC_VERSION)
         var v: UInt64
-        if opts.version != 0 {
+        // An automatic version past 2^64−1 does not exist: refused like a stale explicit one (§13.1).
+        if opts.version != 0 || current == UInt64.max {
             if opts.version <= current {
                 // T6: nothing written; give the slot back unchanged. Release like any publish.
                 let back = claimed.next(.ready)
@@ -180,6 +182,7 @@ extension WarmCache {
         // insert lock. Two inserters of one key can both find it absent and claim two slots, so
         // the key ends up twice in its window (invariant 1 of §8.3 broken).
         var locked = !faults.contains(.skipInsertLock)
+        at(.putBeforeLock)
         if locked && !acquireInsertLock(shard: s) { return .done(.fail(.busy)) }
         defer { if locked { releaseInsertLock(shard: s) } }
 
@@ -190,6 +193,7 @@ extension WarmCache {
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE
         let claimed = victim.next(.writing, owner: o)        // A unchanged
+        if event != .evict { at(.putBeforeClaim) }   // a CLOCK victim stopped at evict.after_victim
         // T1/T10/T11, acq-rel: we see the previous owner's writes; ours stay after the claim.
         guard words.casAcqRel(stateOff, victim.raw, claimed.raw) else { return .retry }
         traced(event, shard: s, slot: j, from: victim, to: claimed)

@@ -39,6 +39,7 @@ extension WarmCache {
             case .ready, .stale:
                 // T8, acq-rel claim.
                 let claimed = st.next(.invalidated, owner: o)
+                at(.invalidateBeforeClaim)
                 guard words.casAcqRel(stateOff, st.raw, claimed.raw) else { continue }
                 traced(.invalidateClaim, shard: s, slot: j, from: st, to: claimed)
                 at(.invalidateAfterClaim)

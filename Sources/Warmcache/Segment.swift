@@ -145,8 +145,15 @@ enum SegmentFile {
 
     /// Run the checks of §4.2 in order. `writable` false opens O_RDONLY and maps read-only
     /// (inspection). `headerSink` receives the raw header words once the first page is mapped.
+    /// A Swift String with a NUL byte reaches C cut short at the NUL, naming another file:
+    /// refuse it as the kernel would refuse the whole path (EINVAL), like Go and Rust do.
+    static func refuseNUL(_ path: String, _ op: String) throws(SegmentError) {
+        if path.utf8.contains(0) { throw .io(path: path, op: op, errno: EINVAL) }
+    }
+
     static func openChecked(path: String, writable: Bool, openTimeoutNs: UInt64,
                             headerSink: ((RawHeader) -> Void)? = nil) throws(SegmentError) -> OpenedSegment {
+        try refuseNUL(path, "open")
         // 1. open with O_NOFOLLOW.
         let fd = wc_open_existing(path, writable ? 1 : 0)
         if fd < 0 {
@@ -271,6 +278,7 @@ enum SegmentFile {
     // MARK: §4.1 creating
 
     static func create(path: String, geometry g: Geometry, options: WarmCacheOptions) throws(SegmentError) -> OpenedSegment {
+        try refuseNUL(path, "create")
         if let rule = g.createViolation() { throw .badGeometry(path: path, rule: rule) }
         var lst = wc_stat_t()
         if wc_lstat(path, &lst) == 0 { throw .exists(path: path) }

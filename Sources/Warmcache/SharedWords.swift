@@ -112,7 +112,10 @@ struct SharedWords: @unchecked Sendable {
         precondition(off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared key area out of bounds")
         var i = 0
         while i < n {
-            if wordUnchecked(off + i * 8).load(ordering: .relaxed) != WCH64.loadWord(key, at: i * 8) { return false }
+            var w = wordUnchecked(off + i * 8).load(ordering: .relaxed)
+            // The padding bytes of the last word belong to nothing (§1, §13.1): masked off.
+            if i == n - 1 { w &= WCH64.lowMask(key.count - i * 8) }
+            if w != WCH64.loadWord(key, at: i * 8) { return false }
             i += 1
         }
         return true
@@ -189,7 +192,8 @@ struct SharedWords: @unchecked Sendable {
             i += 1
         }
         if full < n {
-            let w = wordUnchecked(off + full * 8).load(ordering: .relaxed)
+            // Padding bytes past `count` belong to nothing (§1, §13.1): masked out of the hash too.
+            let w = wordUnchecked(off + full * 8).load(ordering: .relaxed) & WCH64.lowMask(count - full * 8)
             h = WCH64.absorb(h, w)
             var k = 0
             while full * 8 + k < count {

@@ -66,6 +66,11 @@ public enum WCH64 {
         return w
     }
 
+    /// The mask of the low `n` bytes of a word (all ones for n ≥ 8): what of a last, partly
+    /// used word belongs to the key or value.
+    @inline(__always)
+    public static func lowMask(_ n: Int) -> UInt64 { n >= 8 ? ~0 : (UInt64(1) << (8 * UInt64(n))) &- 1 }
+
     /// Number of 8-byte words that hold `length` bytes.
     @inline(__always)
     public static func wordCount(_ length: Int) -> Int { (length + 7) >> 3 }

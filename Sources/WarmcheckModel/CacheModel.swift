@@ -205,7 +205,8 @@ public struct CacheModel: Sendable {
                 + "invalidation is never silently lost), but it answered fail(\(r.rawValue))"
         case (.put, .fail(.versionNotNewer)) where automatic, (.refresh, .fail(.versionNotNewer)) where automatic:
             return "an automatic version is max(clock + 1, current + 1), always newer (PROTOCOL.md §9.4): "
-                + "version_not_newer is only for an explicit version, but this \(input.opName) asked for none"
+                + "version_not_newer answers an automatic \(input.opName) only when the current version is "
+                + "2^64 − 1 (§13.1), but \(cur)"
         case (.put, .fail(.full)):
             return "full comes only from the insert path, which a put takes when the key is not found (PROTOCOL.md §9.4), but \(cur)"
         case (.refresh, .fail(.full)):
@@ -381,7 +382,11 @@ struct ValueTable {
                 return isRefresh ? op(.invalid) : op(.absentOnly)
             case .fail(.versionNotNewer):
                 if let e = e { return op(.versionNotNewer, version: e) }
-                return op(.invalid)   // an automatic version is always newer (§9.4)
+                // An automatic version is always newer (§9.4) but for one case: no version is
+                // greater than 2^64 − 1, and a refresh of such a record gives the slot back
+                // (§13.1). Stepped as an explicit request for 2^64 − 1: legal only on a present
+                // key whose version may be the maximum.
+                return op(.versionNotNewer, version: .max)
             case .fail(.busy), .fail(.tooLarge): return op(.noEffect)
             default: return op(.invalid)
             }

@@ -7,6 +7,33 @@ import Warmcache
 import Glibc
 #endif
 
+/// One line of stdin without its newline, or the news that it was not UTF-8 (readLine would
+/// have repaired it with U+FFFD and let a corrupted request through).
+enum InputLine {
+    case text(String)
+    case notUTF8
+}
+
+/// Our own stream on descriptor 0 (Glibc's `stdin` global is not concurrency-safe to name in
+/// Swift 6); every request is read through it, in the main loop and while paused.
+nonisolated(unsafe) let requestStream = fdopen(0, "r")
+
+/// The next line of stdin; nil at end of input. A last line without a newline counts.
+func nextInputLine() -> InputLine? {
+    var buf: UnsafeMutablePointer<CChar>? = nil
+    var cap = 0
+    defer { free(buf) }
+    let n = getline(&buf, &cap, requestStream)
+    guard n >= 0, let b = buf else { return nil }
+    var bytes = UnsafeRawBufferPointer(start: b, count: n)
+    if bytes.last == UInt8(ascii: "\n") { bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+    guard let s = String(bytes: bytes, encoding: .utf8) else { return .notUTF8 }
+    return .text(s)
+}
+
+/// The answer to a line that is not UTF-8 (DRIVER.md "Odd input").
+let notUTF8Answer = #"{"id":null,"error":{"kind":"bad_request","message":"the line is not valid UTF-8"}}"#
+
 /// Write one line to stdout and flush (the orchestrator reads line by line).
 func writeLine(_ s: String) {
     // write(2) on the descriptor: nothing is buffered, so each line is out when this returns.
@@ -108,12 +135,15 @@ final class Server: @unchecked Sendable {
     func pauseHere(id: Any, point: PausePoint) {
         writeLine(encode(["id": id, "paused": point.rawValue]))
         while true {
-            guard let line = readLine(strippingNewline: true) else {
+            guard let input = nextInputLine() else {
                 FileHandle.standardError.write("warmcache-swift-fixture: stdin closed while paused at \(point.rawValue); exiting\n".data(using: .utf8)!)
                 exit(0)
             }
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let only = "paused at \(point.rawValue); only resume is accepted"
+            guard case .text(let line) = input else {
+                writeLine(encode(["id": NSNull(), "error": ["kind": "bad_request", "message": "the line is not valid UTF-8; " + only]]))
+                continue
+            }
             guard let data = line.data(using: .utf8),
                   let o = (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) as? [String: Any] else {
                 writeLine(encode(["id": NSNull(), "error": ["kind": "bad_request", "message": "malformed JSON; " + only]]))
@@ -221,7 +251,7 @@ final class Server: @unchecked Sendable {
                         "operations": Server.operations, "pause_points": PausePoint.allNames,
                         "faults": Faults.allNames])
         case "create", "open_or_create":
-            let path = try str(args, "path")
+            let path = try pathArg(args)
             let geometry = try parseGeometry(args)
             var opts = options()
             opts.groupAccess = try optBool(args, "group") ?? false
@@ -241,7 +271,7 @@ final class Server: @unchecked Sendable {
                 return .fail(reason: error.code, message: error.message)
             }
         case "open":
-            let path = try str(args, "path")
+            let path = try pathArg(args)
             do {
                 let c = try WarmCache.open(path: path, options: options())
                 replaceHandle()
@@ -387,6 +417,15 @@ final class Server: @unchecked Sendable {
         return Geometry(shardCount: try f("shard_count"), slotsPerShard: try f("slots_per_shard"),
                         keyCapacity: try f("key_capacity"), valueCapacity: try f("value_capacity"),
                         probeWindow: try f("probe_window"), participantCapacity: try f("participant_capacity"))
+    }
+
+    /// The `path` argument of create/open/open_or_create (DRIVER.md "Odd input"): neither empty
+    /// nor with a NUL byte, which C would cut short and so open another file.
+    func pathArg(_ a: [String: Any]) throws -> String {
+        let p = try str(a, "path")
+        if p.isEmpty { throw RequestError.bad("missing path") }
+        if p.utf8.contains(0) { throw RequestError.bad("path \(p.debugDescription) contains a NUL byte") }
+        return p
     }
 
     func str(_ a: [String: Any], _ k: String) throws -> String {

@@ -66,10 +66,12 @@ if !faults.isEmpty {
 }
 
 let server = Server(trace: trace, openTimeoutNs: openTimeoutMs &* 1_000_000, faults: faults)
-while let line = readLine(strippingNewline: true) {
-    if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-    let response = server.handle(line: line)
-    writeLine(response)
+// Every line gets one answer, a blank one too (DRIVER.md "Odd input").
+while let input = nextInputLine() {
+    switch input {
+    case .text(let line): writeLine(server.handle(line: line))
+    case .notUTF8: writeLine(notUTF8Answer)
+    }
 }
 server.shutdown()
 exit(0)

@@ -39,6 +39,11 @@ final class FixtureProcess {
         stdin.fileHandleForWriting.write((line + "\n").data(using: .utf8)!)
     }
 
+    /// Send raw bytes and a newline (for lines that are not UTF-8).
+    func send(bytes: [UInt8]) {
+        stdin.fileHandleForWriting.write(Data(bytes + [0x0A]))
+    }
+
     /// The next stdout line parsed as a JSON object, or nil at EOF.
     func readObject() -> [String: Any]? {
         while true {
@@ -77,6 +82,49 @@ final class FixtureTests: XCTestCase {
 
     func createLine(_ id: Int, _ p: String) -> String {
         #"{"id":\#(id),"op":"create","args":{"path":"\#(p)","geometry":{"shard_count":2,"slots_per_shard":8,"key_capacity":16,"value_capacity":64,"probe_window":4,"participant_capacity":8}}}"#
+    }
+
+    /// DRIVER.md "Odd input": every line gets one answer and the fixture reads on; bad paths are
+    /// refused before any file is touched (a NUL used to cut the path short and open another file).
+    func testOddInputGetsOneAnswerPerLine() throws {
+        let dir = tempPath()
+        XCTAssertEqual(mkdir(dir, 0o700), 0)
+        defer { rmdir(dir) }
+        let f = try fixture()
+        defer { f.close() }
+        let geo = #""geometry":{"shard_count":1,"slots_per_shard":4,"key_capacity":16,"value_capacity":64,"probe_window":2,"participant_capacity":8}"#
+        func error(_ o: [String: Any]?) -> (id: Any?, kind: String?, message: String?) {
+            let e = o?["error"] as? [String: Any]
+            return (o?["id"], e?["kind"] as? String, e?["message"] as? String)
+        }
+        f.send(bytes: [0xFF, 0xFE, 0x7B, 0x7D])
+        var e = error(f.readObject())
+        XCTAssertTrue(e.id is NSNull)
+        XCTAssertEqual(e.kind, "bad_request")
+        XCTAssertEqual(e.message, "the line is not valid UTF-8")
+        for blankOrNotObject in ["", "[1]"] {
+            e = error(f.request(blankOrNotObject))
+            XCTAssertTrue(e.id is NSNull, blankOrNotObject)
+            XCTAssertEqual(e.kind, "bad_request", blankOrNotObject)
+        }
+        XCTAssertEqual(f.request(#"{"id":1,"op":"close"}"#)?["outcome"] as? String, "ok")
+        let missing = f.request(#"{"id":2,"op":"create","args":{"path":"\#(dir)/missing/seg",\#(geo)}}"#)
+        XCTAssertEqual(missing?["reason"] as? String, "not_found")
+        e = error(f.request(#"{"id":3,"op":"create","args":{"path":"",\#(geo)}}"#))
+        XCTAssertEqual(e.kind, "bad_request")
+        XCTAssertEqual(e.message, "missing path")
+        XCTAssertEqual(error(f.request(#"{"id":4,"op":"open","args":{"path":""}}"#)).message, "missing path")
+        for line in [#"{"id":5,"op":"create","args":{"path":"\#(dir)/a\u0000b",\#(geo)}}"#,
+                     #"{"id":6,"op":"open_or_create","args":{"path":"\#(dir)/a\u0000b",\#(geo)}}"#,
+                     #"{"id":7,"op":"open","args":{"path":"\#(dir)/a\u0000b"}}"#] {
+            e = error(f.request(line))
+            XCTAssertEqual(e.kind, "bad_request", line)
+            XCTAssertTrue(e.message?.hasSuffix("contains a NUL byte") == true, "\(line): \(e)")
+        }
+        XCTAssertEqual(f.request(#"{"id":8,"op":"hello"}"#)?["outcome"] as? String, "ok")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "files left behind")
+        // The library refuses such a path too, rather than opening the file named by its prefix.
+        XCTAssertThrowsError(try WarmCache.open(path: dir + "/a\u{0}b")) { XCTAssertEqual(($0 as? SegmentError)?.code, "io") }
     }
 
     func testHelloListsPausePointsAndFaults() throws {
@@ -121,7 +169,7 @@ final class FixtureTests: XCTestCase {
             XCTAssertEqual(m["outcome"] as? String, "ok")
             break
         }
-        XCTAssertEqual(points, ["refresh.after_claim", "refresh.after_payload"])
+        XCTAssertEqual(points, ["refresh.before_claim", "refresh.after_claim", "refresh.after_payload"])
         // A resume with nothing paused and an unknown point are bad requests.
         XCTAssertNotNil(f.request(#"{"id":50,"op":"resume"}"#)?["error"])
         XCTAssertNotNil(f.request(#"{"id":51,"op":"get","args":{"key_hex":"6b","pause_at":"nope"}}"#)?["error"])

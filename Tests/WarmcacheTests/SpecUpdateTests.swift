@@ -177,22 +177,23 @@ final class SpecUpdateTests: XCTestCase {
         let r = PointRecorder()
         a.pauseHook = r.hook
         XCTAssertTrue(a.put(bytes("k"), bytes("v1")).isOK)
-        XCTAssertEqual(r.take(), ["lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload"])
+        XCTAssertEqual(r.take(), ["put.before_lock", "lock.after_acquire", "put.before_claim", "put.after_claim", "put.after_key",
+                                  "put.after_payload"])
         XCTAssertTrue(a.put(bytes("k"), bytes("v2")).isOK)
-        XCTAssertEqual(r.take(), ["refresh.after_claim", "refresh.after_payload"])
+        XCTAssertEqual(r.take(), ["refresh.before_claim", "refresh.after_claim", "refresh.after_payload"])
         XCTAssertNotNil(a.get(bytes("k")).hit)
         XCTAssertEqual(r.take(), ["get.after_key_match", "get.between_seq_reads"])
         XCTAssertEqual(a.get(bytes("absent")), .miss)
         XCTAssertEqual(r.take(), [])
         XCTAssertEqual(a.invalidate(bytes("k")), .ok(removed: true))
-        XCTAssertEqual(r.take(), ["invalidate.after_claim"])
+        XCTAssertEqual(r.take(), ["invalidate.before_claim", "invalidate.after_claim"])
         _ = a.waitForChange(seen: a.generation(), timeoutNs: 1_000_000)
         XCTAssertEqual(r.take(), ["wait.before_park"])
 
         for i in 0..<4 { XCTAssertTrue(a.put(bytes("f\(i)"), bytes("v")).isOK) }
         _ = r.take()
         XCTAssertTrue(a.put(bytes("g"), bytes("v")).isOK)
-        XCTAssertEqual(r.take(), ["lock.after_acquire", "evict.after_victim", "put.after_claim", "put.after_key",
+        XCTAssertEqual(r.take(), ["put.before_lock", "lock.after_acquire", "evict.after_victim", "put.after_claim", "put.after_key",
                                   "put.after_payload"])
 
         let b = try open(p)
@@ -200,11 +201,11 @@ final class SpecUpdateTests: XCTestCase {
         XCTAssertEqual(b.put(bytes("g"), bytes("never")), .fail(.busy))   // REFRESHING(b)
         b.close()
         XCTAssertTrue(a.put(bytes("g"), bytes("v2")).isOK)
-        XCTAssertEqual(r.take(), ["reclaim.before_cas", "refresh.after_claim", "refresh.after_payload"])
+        XCTAssertEqual(r.take(), ["reclaim.before_cas", "refresh.before_claim", "refresh.after_claim", "refresh.after_payload"])
         a.pauseHook = nil
         XCTAssertTrue(a.put(bytes("g"), bytes("v3")).isOK)
         XCTAssertEqual(r.take(), [])
-        XCTAssertEqual(PausePoint.allNames.count, 12)
+        XCTAssertEqual(PausePoint.allNames.count, 17)
     }
 
     func testGetIntoPassesThePausePoints() throws {

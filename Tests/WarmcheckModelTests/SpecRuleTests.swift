@@ -94,6 +94,10 @@ final class SpecRuleTests: XCTestCase {
         assertIllegal(present + [op(1, put("b"), 20, .fail(.versionNotNewer), 30)], silent: true, cites: "§9.4")
         assertIllegal(present + [op(1, refresh("b"), 20, .fail(.versionNotNewer), 30)], silent: true, cites: "§9.4")
         XCTAssertEqual(verdict(present + [op(1, put("b", version: 3), 20, .fail(.versionNotNewer), 30)]), .ok)
+        // §13.1: at version 2^64 − 1 no automatic version is newer, and that answer is the right one.
+        let atMax = [op(0, put("a", version: .max), 0, .ok(version: .max), 10)]
+        XCTAssertEqual(verdict(atMax + [op(1, put("b"), 20, .fail(.versionNotNewer), 30)]), .ok)
+        XCTAssertEqual(verdict(atMax + [op(1, refresh("b"), 20, .fail(.versionNotNewer), 30)]), .ok)
     }
 
     func testFullOnlyWhenTheKeyIsAbsent() {

@@ -106,7 +106,6 @@ func (c *Cache) get(key, buf []byte, grow bool) (Lookup, error) {
 	}
 	pc := c.geo.ParticipantCapacity
 	vc := uint64(c.geo.ValueCapacity)
-	nkw := (len(key) + 7) / 8
 	corrupt, expired := false, false
 
 retry:
@@ -126,14 +125,7 @@ retry:
 			}
 			// key_len equals len(key) ≤ key_capacity here, so the key words below are in the
 			// slot's key area.
-			same := true
-			for i := 0; i < nkw; i++ {
-				if c.load(so+SlotKey+uint64(i)*8) != keyWord(key, i) {
-					same = false
-					break
-				}
-			}
-			if !same {
+			if !c.keyMatches(so, key) {
 				// Torn or a different key: no need to copy. Re-check the word to tell which.
 				if !snapshotOK(s1, Word(c.load(so+SlotState)), pc) {
 					continue retry
@@ -203,6 +195,7 @@ retry:
 				// reader that forgets stale_until_ns and serves an expired value for ever.
 				res.Hit, res.Stale = true, true
 				if s1.State() == StateReady {
+					c.hooks.at(PointGetBeforeMarkStale)
 					// T7: the one reader whose CAS succeeds asks for the refresh.
 					res.RefreshRequested = c.casState(EvMarkStale, shard, j, s1, s1.next(StateStale, s1.A(), 0))
 				}

@@ -25,16 +25,23 @@ type vectorsFile struct {
 	LayoutFingerprint string `json:"layout_fingerprint"`
 }
 
-func loadVectors(t *testing.T) vectorsFile {
+// readVectors decodes testdata/vectors.json into v and returns the raw bytes.
+func readVectors(t *testing.T, v interface{}) []byte {
+	t.Helper()
 	b, err := os.ReadFile("../../testdata/vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The geometry entries use snake_case; map them through a generic decode.
-	var v vectorsFile
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+func loadVectors(t *testing.T) vectorsFile {
+	// The geometry entries use snake_case; map them through a generic decode.
+	var v vectorsFile
+	b := readVectors(t, &v)
 	var raw struct {
 		Geometry []map[string]uint64 `json:"geometry"`
 	}

@@ -131,17 +131,36 @@ func (c *Cache) Dump() (DumpResult, error) {
 				d.Entries = append(d.Entries, e)
 			}
 		}
-		// Invariant 1: a key lives in at most one slot of its shard.
+		// Invariant 1: a key lives in at most one slot of its shard. Of several copies only the
+		// one a get finds (the first in window order) is an entry (§13.1).
 		es := d.Entries[first:]
-		for a := 0; a < len(es); a++ {
-			for b := a + 1; b < len(es); b++ {
-				if bytes.Equal(es[a].Key, es[b].Key) {
-					d.Problems = append(d.Problems, fmt.Sprintf("shard %d: key %x is in slots %d and %d", s, es[a].Key, es[a].Slot, es[b].Slot))
+		kept := es[:0]
+		for _, e := range es {
+			dup := -1
+			for i := range kept {
+				if bytes.Equal(kept[i].Key, e.Key) {
+					dup = i
 				}
 			}
+			if dup < 0 {
+				kept = append(kept, e)
+				continue
+			}
+			if c.windowPos(e) < c.windowPos(kept[dup]) {
+				kept[dup], e = e, kept[dup]
+			}
+			d.Problems = append(d.Problems, fmt.Sprintf("shard %d slot %d: key %x is also in slot %d, which a get finds first (invariant 1)", s, e.Slot, e.Key, kept[dup].Slot))
 		}
+		d.Entries = d.Entries[:first+len(kept)]
 	}
 	return d, nil
+}
+
+// windowPos is the position of e's slot in its key's window (0 = home). Only for entries in
+// their window.
+func (c *Cache) windowPos(e Entry) uint32 {
+	_, _, home := c.keyPlace(e.Key)
+	return (e.Slot + c.geo.SlotsPerShard - home) % c.geo.SlotsPerShard
 }
 
 // inspectSlot reads one slot consistently (the §9.2 snapshot rule) and checks invariant 2.
@@ -197,16 +216,16 @@ func (c *Cache) inspectSlot(s, j uint32, now uint64) (Entry, string, bool) {
 		}
 		_, ks, home := c.keyPlace(key)
 		off := (j + c.geo.SlotsPerShard - home) % c.geo.SlotsPerShard
-		problem := ""
 		if ks != s || off >= c.geo.ProbeWindow {
-			problem = fmt.Sprintf("%s: key %x belongs to shard %d window from slot %d", where, key, ks, home)
+			// No get can reach it, so it is not an entry (§13.1).
+			return Entry{}, fmt.Sprintf("%s: key %x belongs to shard %d window from slot %d", where, key, ks, home), false
 		}
 		e := Entry{Shard: s, Slot: j, State: s1.State(), Seq: s1.Seq(), Key: key}
 		e.Lookup = Lookup{Hit: true, Value: val, Version: version, OriginTag: uint32(vinfo >> 32),
 			ExpiresAtNs: exp, StaleUntilNs: until, WrittenAtNs: written,
 			Writer: decodeWriter(writer, wstart), Shard: s, Slot: j}
 		e.Stale = s1.State() == StateStale || (exp != 0 && now >= exp)
-		return e, problem, true
+		return e, "", true
 	}
 	return Entry{}, "", false // changing under us: a live writer, not a problem
 }

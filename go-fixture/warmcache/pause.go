@@ -6,18 +6,23 @@ package warmcache
 
 // Pause point names (PROTOCOL.md §17), spelled exactly as there.
 const (
-	PointLockAfterAcquire     = "lock.after_acquire"     // the shard insert lock is held (§9.3)
-	PointPutAfterClaim        = "put.after_claim"        // after T1/T10/T11, before the key is written
-	PointPutAfterKey          = "put.after_key"          // key written, before the insert lock is released
-	PointPutAfterPayload      = "put.after_payload"      // record[A'] written, before T2
-	PointRefreshAfterClaim    = "refresh.after_claim"    // after T4, before record[1−A] is written
-	PointRefreshAfterPayload  = "refresh.after_payload"  // record[1−A] written, before T5
-	PointGetAfterKeyMatch     = "get.after_key_match"    // key of a readable slot matched (after the first state load), before the copy
-	PointGetBetweenSeqReads   = "get.between_seq_reads"  // record copied, before the fence and second state load
-	PointInvalidateAfterClaim = "invalidate.after_claim" // after T8, before T9
-	PointEvictAfterVictim     = "evict.after_victim"     // CLOCK chose a victim (§9.6), before the claim CAS
-	PointReclaimBeforeCAS     = "reclaim.before_cas"     // a dead owner was detected, before the reclaim CAS (§9.8)
-	PointWaitBeforePark       = "wait.before_park"       // registered in waiters, before FUTEX_WAIT (§11)
+	PointLockAfterAcquire      = "lock.after_acquire"      // the shard insert lock is held (§9.3)
+	PointPutAfterClaim         = "put.after_claim"         // after T1/T10/T11, before the key is written
+	PointPutAfterKey           = "put.after_key"           // key written, before the insert lock is released
+	PointPutAfterPayload       = "put.after_payload"       // record[A'] written, before T2
+	PointRefreshAfterClaim     = "refresh.after_claim"     // after T4, before record[1−A] is written
+	PointRefreshAfterPayload   = "refresh.after_payload"   // record[1−A] written, before T5
+	PointGetAfterKeyMatch      = "get.after_key_match"     // key of a readable slot matched (after the first state load), before the copy
+	PointGetBetweenSeqReads    = "get.between_seq_reads"   // record copied, before the fence and second state load
+	PointInvalidateAfterClaim  = "invalidate.after_claim"  // after T8, before T9
+	PointEvictAfterVictim      = "evict.after_victim"      // CLOCK chose a victim (§9.6), before the claim CAS
+	PointReclaimBeforeCAS      = "reclaim.before_cas"      // a dead owner was detected, before the reclaim CAS (§9.8)
+	PointWaitBeforePark        = "wait.before_park"        // registered in waiters, before FUTEX_WAIT (§11)
+	PointPutBeforeLock         = "put.before_lock"         // an insert's find found nothing, before the insert lock
+	PointPutBeforeClaim        = "put.before_claim"        // EMPTY, reclaimed or expired victim chosen, before T1/T11
+	PointRefreshBeforeClaim    = "refresh.before_claim"    // find returned READY/STALE, before T4
+	PointInvalidateBeforeClaim = "invalidate.before_claim" // find returned READY/STALE, before T8
+	PointGetBeforeMarkStale    = "get.before_mark_stale"   // snapshot of an expired READY record passed, before T7
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -34,6 +39,11 @@ var PausePoints = []string{
 	PointEvictAfterVictim,
 	PointReclaimBeforeCAS,
 	PointWaitBeforePark,
+	PointPutBeforeLock,
+	PointPutBeforeClaim,
+	PointRefreshBeforeClaim,
+	PointInvalidateBeforeClaim,
+	PointGetBeforeMarkStale,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

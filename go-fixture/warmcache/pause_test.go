@@ -117,6 +117,18 @@ func TestPausePointSequences(t *testing.T) {
 			if lock() != uint64(c.id) || w.State() != StateEmpty {
 				t.Errorf("%s: lock %d, state %v", pt, lock(), w.State())
 			}
+		case PointPutBeforeLock:
+			if lock() != 0 || other.Get(key).Hit {
+				t.Errorf("%s: lock %d, or the key is already there", pt, lock())
+			}
+		case PointPutBeforeClaim:
+			if w.State() != StateEmpty || lock() != uint64(c.id) {
+				t.Errorf("%s: state %v lock %d (the victim must not be claimed yet)", pt, w.State(), lock())
+			}
+		case PointRefreshBeforeClaim, PointInvalidateBeforeClaim:
+			if w.State() != StateReady {
+				t.Errorf("%s: state %v (not claimed yet)", pt, w.State())
+			}
 		case PointPutAfterClaim:
 			if w.State() != StateWriting || w.Owner() != c.id || lock() != uint64(c.id) || c.load(so+SlotKeyHash) == h {
 				t.Errorf("%s: state %v owner %d lock %d (key must not be written yet)", pt, w.State(), w.Owner(), lock())
@@ -145,14 +157,14 @@ func TestPausePointSequences(t *testing.T) {
 			}
 		}
 	}
-	rec.expect(t, "insert", []string{PointLockAfterAcquire, PointPutAfterClaim, PointPutAfterKey, PointPutAfterPayload}, func() {
+	rec.expect(t, "insert", []string{PointPutBeforeLock, PointLockAfterAcquire, PointPutBeforeClaim, PointPutAfterClaim, PointPutAfterKey, PointPutAfterPayload}, func() {
 		mustPut(t, c, "k", "v1", PutOptions{})
 	})
-	rec.expect(t, "put of a present key", []string{PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
+	rec.expect(t, "put of a present key", []string{PointRefreshBeforeClaim, PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
 		mustPut(t, c, "k", "v2", PutOptions{})
 	})
 	mustPut(t, other, "k", "v1", PutOptions{}) // what readers see during the next refresh
-	rec.expect(t, "refresh", []string{PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
+	rec.expect(t, "refresh", []string{PointRefreshBeforeClaim, PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
 		if _, err := c.Refresh(key, []byte("v3"), PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -199,13 +211,13 @@ func TestPausePointSequences(t *testing.T) {
 	// A key that does not match (same window, different key) reaches no get point.
 	rec.expect(t, "get of an absent key", nil, func() { c.Get([]byte("kk")) })
 	rec.check = nil
-	rec.expect(t, "invalidate", []string{PointInvalidateAfterClaim}, func() {
+	rec.expect(t, "invalidate", []string{PointInvalidateBeforeClaim, PointInvalidateAfterClaim}, func() {
 		if ok, err := c.Invalidate(key); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 	})
 	mustPut(t, other, "k", "v5", PutOptions{})
-	rec.expect(t, "evict (the op)", []string{PointInvalidateAfterClaim}, func() {
+	rec.expect(t, "evict (the op)", []string{PointInvalidateBeforeClaim, PointInvalidateAfterClaim}, func() {
 		if ok, err := c.Evict(key); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
@@ -248,7 +260,7 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 			}
 		}
 	}
-	rec.expect(t, "insert by CLOCK eviction", []string{PointLockAfterAcquire, PointEvictAfterVictim, PointPutAfterClaim, PointPutAfterKey, PointPutAfterPayload}, func() {
+	rec.expect(t, "insert by CLOCK eviction", []string{PointPutBeforeLock, PointLockAfterAcquire, PointEvictAfterVictim, PointPutAfterClaim, PointPutAfterKey, PointPutAfterPayload}, func() {
 		mustPut(t, c, "e", "v", PutOptions{})
 	})
 	if tr := c.DrainTrace(); len(tr) != 2 || tr[0].Event != EvEvict {
@@ -269,7 +281,7 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 			}
 		}
 	}
-	rec.expect(t, "put after a dead refresher", []string{PointReclaimBeforeCAS, PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
+	rec.expect(t, "put after a dead refresher", []string{PointReclaimBeforeCAS, PointRefreshBeforeClaim, PointRefreshAfterClaim, PointRefreshAfterPayload}, func() {
 		mustPut(t, c, "e", "v2", PutOptions{})
 	})
 	if st, _ := c.Stats(); st.Totals.Reclaims != 1 {
@@ -277,13 +289,20 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 	}
 }
 
-// TestPauseHookAtOpen: OpenOptions.PauseHook sees the registration sweep (§5 step 2).
-func TestPauseHookAtOpen(t *testing.T) {
+// abandonedClaim returns a segment whose participant 1 died holding WRITING(1), so that the
+// next registration at index 0 sweeps it.
+func abandonedClaim(t *testing.T) string {
 	p := segPath(t)
 	first := mustCreate(t, p, smallGeo, CreateOptions{})
 	abandonAfter(first, EvClaim)
 	first.Put([]byte("k"), []byte("v"), PutOptions{}) // WRITING(1)
 	first.Close()
+	return p
+}
+
+// TestPauseHookAtOpen: OpenOptions.PauseHook sees the registration sweep (§5 step 2).
+func TestPauseHookAtOpen(t *testing.T) {
+	p := abandonedClaim(t)
 	var got []string
 	second, err := Open(p, OpenOptions{PauseHook: func(pt string) { got = append(got, pt) }})
 	if err != nil {
@@ -297,5 +316,18 @@ func TestPauseHookAtOpen(t *testing.T) {
 	mustPut(t, second, "k", "v", PutOptions{})
 	if len(got) != 1 {
 		t.Fatalf("hook still called after SetPauseHook(nil): %v", got)
+	}
+}
+
+// TestTraceFromRegistration: OpenOptions.Trace records the reclaims of the registration sweep
+// (§5 step 2), which EnableTrace after Open cannot see.
+func TestTraceFromRegistration(t *testing.T) {
+	second, err := Open(abandonedClaim(t), OpenOptions{Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if tr := second.DrainTrace(); len(tr) != 1 || tr[0].Event != EvReclaim {
+		t.Fatalf("trace of the sweep: %+v", tr)
 	}
 }

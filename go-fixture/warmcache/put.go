@@ -31,7 +31,6 @@ const (
 // loads are only a hint for slots owned by others; callers act by CAS on the returned word.
 func (c *Cache) find(key []byte, h uint64, shard, home uint32, mask uint32) (uint32, Word, bool) {
 	pc := c.geo.ParticipantCapacity
-	nkw := (len(key) + 7) / 8
 	j := home
 	for k := uint32(0); k < c.geo.ProbeWindow; k, j = k+1, c.nextSlot(j) {
 		so := c.slotOff(shard, j)
@@ -44,18 +43,28 @@ func (c *Cache) find(key []byte, h uint64, shard, home uint32, mask uint32) (uin
 		if c.load(so+SlotKeyHash) != h || c.load(so+SlotKeyLen) != uint64(len(key)) {
 			continue
 		}
-		same := true
-		for i := 0; i < nkw; i++ {
-			if c.load(so+SlotKey+uint64(i)*8) != keyWord(key, i) {
-				same = false
-				break
-			}
-		}
-		if same {
+		if c.keyMatches(so, key) {
 			return j, w, true
 		}
 	}
 	return 0, 0, false
+}
+
+// keyMatches compares the key words of the slot at so with key (len(key) = key_len ≤
+// key_capacity, checked by the caller). The padding bytes of the last word belong to nothing
+// (§1, §13.1) and are masked off, so that every implementation matches the same slots.
+func (c *Cache) keyMatches(so uint64, key []byte) bool {
+	nkw := (len(key) + 7) / 8
+	for i := 0; i < nkw; i++ {
+		w := c.load(so + SlotKey + uint64(i)*8)
+		if i == nkw-1 {
+			w &= lowMask(len(key) - i*8)
+		}
+		if w != keyWord(key, i) {
+			return false
+		}
+	}
+	return true
 }
 
 // Put stores value under key: a refresh if the key is present, else an insert (§9.4).
@@ -143,10 +152,29 @@ func AutoVersion(before, current uint64) uint64 {
 
 func (c *Cache) add1(off uint64) uint64 { return addU64(c.u64(off), 1) }
 
+const maxU64 = ^uint64(0)
+
+// expiry is §12's expires_at_ns and stale_until_ns for a put at now, each sum saturating at
+// 2^64−1 (§13.1) rather than wrapping into the past.
+func expiry(now uint64, ttl, grace time.Duration) (exp, until uint64) {
+	if ttl <= 0 {
+		return 0, 0
+	}
+	return satAdd(now, uint64(ttl)), satAdd(satAdd(now, uint64(ttl)), uint64(grace))
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a > maxU64-b {
+		return maxU64
+	}
+	return a + b
+}
+
 func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o PutOptions) (PutResult, error, step) {
 	so := c.slotOff(shard, j)
 	a := w.A()
 	claimed := w.next(StateRefreshing, a, c.id)
+	c.hooks.at(PointRefreshBeforeClaim)
 	// T4, acquire-release CAS: we see the previous owner's writes.
 	if !c.casState(EvRefreshClaim, shard, j, w, claimed) {
 		return PutResult{}, nil, stepRetry
@@ -156,7 +184,8 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 		return PutResult{}, &Error{C: codeAbandoned, Op: op, Detail: "abandoned by test hook"}, stepDone
 	}
 	current := c.load(c.recOff(so, a) + RecVersion)
-	if o.Version != 0 && o.Version <= current {
+	// An explicit version must be newer; an automatic one cannot be past 2^64−1 (§13.1).
+	if (o.Version != 0 && o.Version <= current) || (o.Version == 0 && current == maxU64) {
 		// T6: give the slot back unchanged.
 		c.casState(EvRefreshAbort, shard, j, claimed, claimed.next(StateReady, a, 0))
 		return PutResult{}, newErr(CodeVersionNotNewer, op, c.path, "version %d is not newer than the stored %d", o.Version, current), stepDone
@@ -195,6 +224,7 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	// insert lock. Two inserters of one key can both find it absent and claim two slots, so
 	// the key ends up twice in its window (invariant 1 of §8.3 broken).
 	locked := !c.faults.has(FaultSkipInsertLock)
+	c.hooks.at(PointPutBeforeLock)
 	if locked && !c.lockInsert(shard) {
 		return PutResult{}, newErr(CodeBusy, op, c.path, "insert lock of shard %d held by a live participant", shard), stepDone
 	}
@@ -210,6 +240,9 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 		return PutResult{}, newErr(CodeFull, op, c.path, "no free, expired or evictable slot in the window of shard %d slot %d", shard, home), stepDone
 	}
 	claimed := w.next(StateWriting, w.A(), c.id)
+	if ev != EvEvict { // a CLOCK victim has stopped at evict.after_victim already
+		c.hooks.at(PointPutBeforeClaim)
+	}
 	// T1/T10/T11: acquire-release claim (Go CAS is seq-cst).
 	if !c.casState(ev, shard, j, w, claimed) {
 		c.endInsert(shard, locked)
@@ -365,11 +398,7 @@ func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 // atomic stores; the publish CAS that follows makes them visible (§10).
 func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) {
 	now := c.now()
-	var exp, until uint64
-	if o.TTL > 0 {
-		exp = now + uint64(o.TTL)
-		until = exp + uint64(o.Grace)
-	}
+	exp, until := expiry(now, o.TTL, o.Grace)
 	c.store(ro+RecVersion, version)
 	c.store(ro+RecValueInfo, uint64(len(value))|uint64(o.OriginTag)<<32)
 	c.store(ro+RecChecksum, WCH64(value, ValueSeed))

@@ -28,6 +28,7 @@ func (c *Cache) remove(op string, key []byte, counter uint64) (bool, error) {
 		switch w.State() {
 		case StateReady, StateStale:
 			claimed := w.next(StateInvalidated, w.A(), c.id)
+			c.hooks.at(PointInvalidateBeforeClaim)
 			// T8, acquire-release claim.
 			if !c.casState(EvInvalidateClaim, shard, j, w, claimed) {
 				continue

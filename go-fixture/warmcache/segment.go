@@ -114,6 +114,9 @@ type OpenOptions struct {
 	// LanguageGo. Another code lets this library pose as an unregistered implementation (the
 	// harness's test of the third-party path), never anything else.
 	Language uint8
+	// Trace records transitions from before the registration, so that the reclaims of the
+	// sweep (§5 step 2) are in the first DrainTrace, as EnableTrace after Open would miss them.
+	Trace bool
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -243,6 +246,10 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	_, _ = rand.Read(rnd[:])
 	tmp := path + ".init." + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
 	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
+	if err == syscall.ENOENT {
+		// §4.1 step 1: the directory does not exist.
+		return nil, &Error{C: CodeNotFound, Op: op, Path: path, Detail: "its directory does not exist", Errno: syscall.ENOENT}
+	}
 	if err != nil {
 		return nil, ioErr(op, tmp, err)
 	}
@@ -294,6 +301,9 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
 		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
+	if o.Open.Trace {
+		c.EnableTrace()
+	}
 	c.initProcess()
 	var feat uint64
 	if o.SimClock {
@@ -444,6 +454,9 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
 		hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
+	if o.Trace {
+		c.EnableTrace()
+	}
 	c.initProcess()
 	if err := c.register(); err != nil {
 		_ = syscall.Munmap(mem)

@@ -32,10 +32,20 @@ pub enum PausePoint {
     ReclaimBeforeCas,
     /// A waiter registered in `waiters`, before `FUTEX_WAIT` (§11).
     WaitBeforePark,
+    /// An insert's `find` found no slot for the key, before it takes the insert lock.
+    PutBeforeLock,
+    /// An insert chose an EMPTY, reclaimed or expired victim, before its claim CAS (T1, T11).
+    PutBeforeClaim,
+    /// A writer's `find` returned a READY/STALE slot, before the T4 CAS.
+    RefreshBeforeClaim,
+    /// `invalidate`'s or `evict`'s `find` returned a READY/STALE slot, before the T8 CAS.
+    InvalidateBeforeClaim,
+    /// A reader's snapshot of an expired READY record (within its grace) passed, before T7.
+    GetBeforeMarkStale,
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 12] = [
+    pub const ALL: [PausePoint; 17] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -48,6 +58,11 @@ impl PausePoint {
         PausePoint::EvictAfterVictim,
         PausePoint::ReclaimBeforeCas,
         PausePoint::WaitBeforePark,
+        PausePoint::PutBeforeLock,
+        PausePoint::PutBeforeClaim,
+        PausePoint::RefreshBeforeClaim,
+        PausePoint::InvalidateBeforeClaim,
+        PausePoint::GetBeforeMarkStale,
     ];
 
     /// The §17 name.
@@ -65,6 +80,11 @@ impl PausePoint {
             PausePoint::EvictAfterVictim => "evict.after_victim",
             PausePoint::ReclaimBeforeCas => "reclaim.before_cas",
             PausePoint::WaitBeforePark => "wait.before_park",
+            PausePoint::PutBeforeLock => "put.before_lock",
+            PausePoint::PutBeforeClaim => "put.before_claim",
+            PausePoint::RefreshBeforeClaim => "refresh.before_claim",
+            PausePoint::InvalidateBeforeClaim => "invalidate.before_claim",
+            PausePoint::GetBeforeMarkStale => "get.before_mark_stale",
         }
     }
 

@@ -2,7 +2,7 @@
 //! `error` objects, and the loop survives bad input.
 
 mod common;
-use common::TmpPath;
+use common::{run_fixture_lines, TmpPath};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -108,4 +108,37 @@ fn echo_copies_lines_unchanged() {
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert_eq!(rest, "");
     assert!(child.wait().unwrap().success());
+}
+
+/// DRIVER.md "Odd input": every line gets one answer and the fixture reads on; bad paths are
+/// refused before any file is touched.
+#[test]
+fn odd_input_gets_one_answer_per_line() {
+    let dir = TmpPath::new("oddinput");
+    std::fs::create_dir(dir.path()).unwrap();
+    let d = dir.path().display();
+    let geo = r#""geometry":{"shard_count":1,"slots_per_shard":4,"key_capacity":16,"value_capacity":64,"probe_window":2,"participant_capacity":8}"#;
+    let cases: Vec<(Vec<u8>, &[&str])> = vec![
+        (b"\xff\xfe{}".to_vec(), &[r#""id":null"#, r#""kind":"bad_request","message":"the line is not valid UTF-8""#]),
+        (b"".to_vec(), &[r#""id":null"#, r#""kind":"bad_request""#]),
+        (b"[1]".to_vec(), &[r#""id":null"#, r#""kind":"bad_request""#]),
+        (br#"{"id":1,"op":"close"}"#.to_vec(), &[r#""id":1"#, r#""outcome":"ok""#]),
+        (format!(r#"{{"id":2,"op":"create","args":{{"path":"{d}/missing/seg",{geo}}}}}"#).into_bytes(), &[r#""reason":"not_found""#]),
+        (format!(r#"{{"id":3,"op":"create","args":{{"path":"",{geo}}}}}"#).into_bytes(), &[r#""kind":"bad_request","message":"missing path""#]),
+        (br#"{"id":4,"op":"open","args":{"path":""}}"#.to_vec(), &[r#""kind":"bad_request","message":"missing path""#]),
+        (format!(r#"{{"id":5,"op":"create","args":{{"path":"{d}/a\u0000b",{geo}}}}}"#).into_bytes(), &[r#""kind":"bad_request""#, "contains a NUL byte"]),
+        (format!(r#"{{"id":6,"op":"open_or_create","args":{{"path":"{d}/a\u0000b",{geo}}}}}"#).into_bytes(), &[r#""kind":"bad_request""#, "contains a NUL byte"]),
+        (format!(r#"{{"id":7,"op":"open","args":{{"path":"{d}/a\u0000b"}}}}"#).into_bytes(), &[r#""kind":"bad_request""#, "contains a NUL byte"]),
+        (br#"{"id":8,"op":"hello"}"#.to_vec(), &[r#""id":8"#, r#""outcome":"ok""#]),
+    ];
+    let out = run_fixture_lines(&cases.iter().map(|c| c.0.clone()).collect::<Vec<_>>());
+    assert!(out.status.success());
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), cases.len(), "one answer per line: {lines:?}");
+    for ((input, want), got) in cases.iter().zip(&lines) {
+        for w in *want {
+            assert!(got.contains(w), "{:?} -> {got}, want {w}", String::from_utf8_lossy(input));
+        }
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left behind");
 }

@@ -263,7 +263,7 @@ fn step_mode_put_of_a_fresh_key_pauses_at_each_insert_point_in_order() {
     let p = TmpPath::new("fxstepput");
     let (mut w, mut rd) = setup(&p);
     let (points, r) = step_through(&mut w, json!({"id": 4, "op": "put", "args": {"key_hex": "6c", "value_hex": "02", "pause_at": "*"}}), 100);
-    assert_eq!(points, ["lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload"]);
+    assert_eq!(points, ["put.before_lock", "lock.after_acquire", "put.before_claim", "put.after_claim", "put.after_key", "put.after_payload"]);
     assert_eq!((&r["outcome"], &r["result"]["created"], &r["result"]["version"]), (&json!("ok"), &json!(true), &json!(2)), "the segment version clock is at 1 after setup");
     assert_eq!(events(&r), ["claim", "publish"]);
     assert!(w.silent(50), "exactly one response after the last resume");
@@ -295,6 +295,8 @@ fn step_mode_refuses_other_requests_while_paused_and_exits_on_eof() {
     let p = TmpPath::new("fxstepbad");
     let (mut w, rd) = setup(&p);
     w.send(json!({"id": 4, "op": "refresh", "args": {"key_hex": "6b", "value_hex": "02", "pause_at": "*"}}));
+    assert_eq!(w.recv(), json!({"id": 4, "paused": "refresh.before_claim"}));
+    w.send(json!({"id": 40, "op": "resume"}));
     assert_eq!(w.recv(), json!({"id": 4, "paused": "refresh.after_claim"}));
     let e = w.call(json!({"id": 5, "op": "stats"}));
     assert_eq!((&e["id"], &e["error"]["kind"]), (&json!(5), &json!("bad_request")));
@@ -316,7 +318,7 @@ fn step_mode_with_crash_at_pauses_there_then_crashes() {
     let (mut w, rd) = setup(&p);
     w.send(json!({"id": 4, "op": "put", "args": {"key_hex": "6c", "value_hex": "02",
                   "pause_at": "*", "crash_at": "put.after_key"}}));
-    for (i, point) in ["lock.after_acquire", "put.after_claim", "put.after_key"].into_iter().enumerate() {
+    for (i, point) in ["put.before_lock", "lock.after_acquire", "put.before_claim", "put.after_claim", "put.after_key"].into_iter().enumerate() {
         assert_eq!(w.recv(), json!({"id": 4, "paused": point}));
         w.send(json!({"id": 10 + i, "op": "resume"}));
     }

@@ -30,14 +30,18 @@ fn pause_points_fire_in_order() {
     assert_eq!(
         *seen.lock().unwrap(),
         [
+            PutBeforeLock,
             LockAfterAcquire,
+            PutBeforeClaim,
             PutAfterClaim,
             PutAfterKey,
             PutAfterPayload,
+            RefreshBeforeClaim,
             RefreshAfterClaim,
             RefreshAfterPayload,
             GetAfterKeyMatch,
             GetBetweenSeqReads,
+            InvalidateBeforeClaim,
             InvalidateAfterClaim
         ]
     );
@@ -121,6 +125,11 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "evict.after_victim",
             "reclaim.before_cas",
             "wait.before_park",
+            "put.before_lock",
+            "put.before_claim",
+            "refresh.before_claim",
+            "invalidate.before_claim",
+            "get.before_mark_stale",
         ],
         "§17 order"
     );

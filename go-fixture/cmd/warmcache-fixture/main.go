@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"warmcache/warmcache"
 )
@@ -129,7 +130,7 @@ func (f faultFlag) Set(name string) error {
 // the pause hook of the current request so that a crash or pause point inside the
 // registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode}
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode, Trace: s.trace}
 }
 
 // crashAt returns the pause hook of DRIVER.md "Crashing at a pause point": reaching target
@@ -341,6 +342,10 @@ func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string)
 func (s *server) handle(line []byte) (resp response) {
 	// Every line gets exactly one response; a blank or malformed line is a bad request.
 	var req request
+	if !utf8.Valid(line) {
+		// encoding/json would replace the bad bytes and go on; the contract is UTF-8.
+		return response{Error: &errBody{"bad_request", "the line is not valid UTF-8"}}
+	}
 	if err := json.Unmarshal(line, &req); err != nil {
 		return response{Error: &errBody{"bad_request", "malformed JSON: " + err.Error()}}
 	}
@@ -484,6 +489,18 @@ func (g *geometryArgs) toGeometry() (warmcache.Geometry, error) {
 		ParticipantCapacity: *g.ParticipantCapacity}, nil
 }
 
+// checkPath refuses what no segment path can be (DRIVER.md "Odd input"): empty, or with a NUL
+// byte, which a C call would silently cut short and so open another file.
+func checkPath(p string) error {
+	if p == "" {
+		return badRequest{"missing path"}
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		return badRequest{"path " + strconv.Quote(p) + " contains a NUL byte"}
+	}
+	return nil
+}
+
 func (s *server) need() error {
 	if s.cache == nil {
 		return badRequest{"no open segment"}
@@ -545,8 +562,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		if err := decode(args, &a); err != nil {
 			return nil, err
 		}
-		if a.Path == "" {
-			return nil, badRequest{"missing path"}
+		if err := checkPath(a.Path); err != nil {
+			return nil, err
 		}
 		g, err := a.Geometry.toGeometry()
 		if err != nil {
@@ -577,8 +594,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		if err := decode(args, &a); err != nil {
 			return nil, err
 		}
-		if a.Path == "" {
-			return nil, badRequest{"missing path"}
+		if err := checkPath(a.Path); err != nil {
+			return nil, err
 		}
 		c, err := warmcache.Open(a.Path, s.openOptions())
 		if err != nil {
@@ -593,6 +610,9 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 	}
 	if !known {
 		return nil, unsupported{"unknown op " + strconv.Quote(op)}
+	}
+	if op == "close" && s.cache == nil {
+		return map[string]interface{}{}, nil // closing nothing is a no-op (DRIVER.md "Odd input")
 	}
 	if err := s.need(); err != nil {
 		return nil, err

@@ -195,7 +195,7 @@ func TestHelloListsPointsAndFaults(t *testing.T) {
 	if err := json.Unmarshal([]byte(r), &m); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 12 {
+	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 17 {
 		t.Fatalf("pause_points %v", m.Result.PausePoints)
 	}
 	if !reflect.DeepEqual(m.Result.Faults, warmcache.FaultNames) || len(m.Result.Faults) != 12 {
@@ -322,4 +322,45 @@ func TestCrashAtOpenSweep(t *testing.T) {
 	c := startFixture(t)
 	c.must("open", `{"path":"`+path+`"}`, `"participant":1`)
 	c.must("stats", "", `"WRITING":0`)
+}
+
+// TestOddInput pins DRIVER.md "Odd input" on the real read loop: every line gets one answer and
+// the fixture reads on; bad paths are refused before any file is touched.
+func TestOddInput(t *testing.T) {
+	dir := t.TempDir()
+	geo := `"geometry":{"shard_count":1,"slots_per_shard":4,"key_capacity":16,"value_capacity":64,"probe_window":2,"participant_capacity":8}`
+	p := startFixture(t)
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{"\xff\xfe{}", []string{`{"id":null,"error":{"kind":"bad_request","message":"the line is not valid UTF-8"}}`}},
+		{"", []string{`{"id":null,"error":{"kind":"bad_request"`}},
+		{"[1]", []string{`{"id":null,"error":{"kind":"bad_request"`}},
+		{`{"id":1,"op":"close"}`, []string{`{"id":1,"outcome":"ok"`}},
+		{`{"id":2,"op":"create","args":{"path":"` + dir + `/missing/seg",` + geo + `}}`, []string{`"reason":"not_found"`}},
+		{`{"id":3,"op":"create","args":{"path":"",` + geo + `}}`, []string{`{"id":3,"error":{"kind":"bad_request","message":"missing path"}}`}},
+		{`{"id":4,"op":"open","args":{"path":""}}`, []string{`{"id":4,"error":{"kind":"bad_request","message":"missing path"}}`}},
+		{`{"id":5,"op":"create","args":{"path":"` + dir + `/a\u0000b",` + geo + `}}`, []string{`{"id":5,"error":{"kind":"bad_request","message":"path `, ` contains a NUL byte"}}`}},
+		{`{"id":6,"op":"open_or_create","args":{"path":"` + dir + `/a\u0000b",` + geo + `}}`, []string{`"kind":"bad_request"`, `NUL byte`}},
+		{`{"id":7,"op":"open","args":{"path":"` + dir + `/a\u0000b"}}`, []string{`"kind":"bad_request"`, `NUL byte`}},
+		{`{"id":8,"op":"hello"}`, []string{`{"id":8,"outcome":"ok"`}},
+	}
+	for _, c := range cases {
+		if _, err := io.WriteString(p.in, c.in+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := p.out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%q: no answer (%v); stderr %s", c.in, err, p.stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%q\n  -> %s  want %s", c.in, line, w)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("files left behind: %v", ents)
+	}
 }

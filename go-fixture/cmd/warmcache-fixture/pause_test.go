@@ -246,6 +246,8 @@ func TestStepMode(t *testing.T) {
 
 	// An insert of a fresh key: the insert's points of §17, in order.
 	id := w.send("put", `{"key_hex":"61","value_hex":"01","pause_at":"*"}`)
+	wantPaused(t, w.recv(), id, "put.before_lock")
+	w.send("resume", "")
 	wantPaused(t, w.recv(), id, "lock.after_acquire")
 	// While paused, only resume is accepted, with the usual error and the same pause.
 	m := wantID(t, w.call("get", `{"key_hex":"61"}`), w.id)
@@ -253,7 +255,7 @@ func TestStepMode(t *testing.T) {
 		t.Fatalf("get while paused in step mode: %v", m)
 	}
 	w.send("resume", "")
-	line := stepThrough(t, w, id, []string{"put.after_claim", "put.after_key", "put.after_payload"})
+	line := stepThrough(t, w, id, []string{"put.before_claim", "put.after_claim", "put.after_key", "put.after_payload"})
 	if m := wantID(t, line, id); m["outcome"] != "ok" || !strings.Contains(line, `"created":true`) {
 		t.Fatalf("put after step mode: %s", line)
 	}
@@ -266,7 +268,7 @@ func TestStepMode(t *testing.T) {
 	}
 	// A refresh of it: the refresh's points.
 	id = w.send("put", `{"key_hex":"61","value_hex":"02","pause_at":"*"}`)
-	line = stepThrough(t, w, id, []string{"refresh.after_claim", "refresh.after_payload"})
+	line = stepThrough(t, w, id, []string{"refresh.before_claim", "refresh.after_claim", "refresh.after_payload"})
 	if m := wantID(t, line, id); m["outcome"] != "ok" || !strings.Contains(line, `"created":false`) {
 		t.Fatalf("refresh after step mode: %s", line)
 	}
@@ -286,7 +288,7 @@ func TestStepModeThenCrash(t *testing.T) {
 	a := startFixture(t)
 	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
 	id := a.send("put", `{"key_hex":"61","value_hex":"01","pause_at":"*","crash_at":"put.after_key"}`)
-	for _, point := range []string{"lock.after_acquire", "put.after_claim", "put.after_key"} {
+	for _, point := range []string{"put.before_lock", "lock.after_acquire", "put.before_claim", "put.after_claim", "put.after_key"} {
 		wantPaused(t, a.recv(), id, point)
 		a.send("resume", "")
 	}

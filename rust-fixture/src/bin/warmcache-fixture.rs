@@ -62,18 +62,20 @@ enum Outcome {
 struct Input(Mutex<Box<dyn BufRead + Send>>);
 
 impl Input {
-    /// The next non-empty line, or `None` at end of input (or on a read error, reported on
+    /// The next line (blank ones too: every line gets an answer, DRIVER.md "Odd input"), `Err`
+    /// for a line that is not UTF-8, or `None` at end of input (or on a read error, reported on
     /// stderr).
-    fn next_line(&self) -> Option<String> {
+    fn next_line(&self) -> Option<Result<String, NotUtf8>> {
         let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let mut line = String::new();
-            match r.read_line(&mut line) {
+            let mut line = Vec::new();
+            match r.read_until(b'\n', &mut line) {
                 Ok(0) => return None,
                 Ok(_) => {
-                    if !line.trim().is_empty() {
-                        return Some(line.trim_end_matches(['\n', '\r']).to_string());
+                    while matches!(line.last(), Some(b'\n' | b'\r')) {
+                        line.pop();
                     }
+                    return Some(String::from_utf8(line).map_err(|_| NotUtf8));
                 }
                 Err(e) => {
                     eprintln!("warmcache-fixture: reading stdin: {e}");
@@ -82,6 +84,14 @@ impl Input {
             }
         }
     }
+}
+
+/// A request line that is not UTF-8.
+struct NotUtf8;
+
+/// The answer to a line that is not UTF-8 (its id cannot be known).
+fn not_utf8_answer() -> Value {
+    json!({"id": null, "error": {"kind": "bad_request", "message": "the line is not valid UTF-8"}})
 }
 
 /// Writes one JSON line to stdout and flushes it. `false` if stdout is gone.
@@ -171,6 +181,19 @@ impl Args<'_> {
 
     fn u32(&self, name: &str) -> Result<u32, DriverError> {
         u32::try_from(self.u64(name)?).map_err(|_| bad_request(format!("`{name}` does not fit in 32 bits")))
+    }
+
+    /// The `path` of create/open/open_or_create (DRIVER.md "Odd input"): neither empty nor with
+    /// a NUL byte, which a C call would cut short and so open another file.
+    fn path(&self) -> Result<&str, DriverError> {
+        let p = self.str("path")?;
+        if p.is_empty() {
+            return Err(bad_request("missing path"));
+        }
+        if p.contains('\0') {
+            return Err(bad_request(format!("path {p:?} contains a NUL byte")));
+        }
+        Ok(p)
     }
 
     fn str(&self, name: &str) -> Result<&str, DriverError> {
@@ -352,7 +375,7 @@ impl Fixture {
                 }))
             }
             "create" => {
-                let (path, geometry, opts) = (a.str("path")?, a.geometry()?, self.create_options(a)?);
+                let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
                 match Cache::create(path, geometry, opts) {
                     Ok(c) => {
                         let id = c.participant_id();
@@ -362,7 +385,7 @@ impl Fixture {
                     Err(e) => Ok(open_fail(e)),
                 }
             }
-            "open" => match Cache::open(a.str("path")?, self.open_options()) {
+            "open" => match Cache::open(a.path()?, self.open_options()) {
                 Ok(c) => {
                     let id = c.participant_id();
                     self.cache = Some(c);
@@ -371,7 +394,7 @@ impl Fixture {
                 Err(e) => Ok(open_fail(e)),
             },
             "open_or_create" => {
-                let (path, geometry, opts) = (a.str("path")?, a.geometry()?, self.create_options(a)?);
+                let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
                 match Cache::open_or_create(path, geometry, opts, self.open_options()) {
                     Ok((c, created)) => {
                         let id = c.participant_id();
@@ -522,6 +545,7 @@ fn wait_for_resume(input: &Input, id: &Value, p: PausePoint) {
             // End of input while paused: exit promptly (closing stdin ends the session).
             std::process::exit(0)
         };
+        let line = line.unwrap_or_default(); // not UTF-8: refused below like any non-resume
         let (rid, op) = match serde_json::from_str::<Value>(&line) {
             Ok(v) => (v.get("id").cloned().unwrap_or(Value::Null), v.get("op").and_then(Value::as_str).map(String::from)),
             Err(_) => (Value::Null, None),
@@ -616,6 +640,12 @@ fn main() {
     }
     let input = fx.input.clone();
     while let Some(line) = input.next_line() {
+        let Ok(line) = line else {
+            if !emit(&not_utf8_answer()) {
+                break;
+            }
+            continue;
+        };
         // A panic inside an operation must not kill the loop: answer `runtime` and go on.
         let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fx.handle(&line))).unwrap_or_else(|p| {
             let msg = p

@@ -126,7 +126,8 @@ impl Cache {
             }
             // FAULT ignore_checksum: returns a value that does not match its checksum (the length
             // bound still holds: it protects memory, not data).
-            if !len_ok || (!sum_ok && !self.faults.has(Fault::IgnoreChecksum)) {
+            // Version 0 breaks invariant 2 like a bad checksum (§13.1).
+            if !len_ok || hdr[0] == 0 || (!sum_ok && !self.faults.has(Fault::IgnoreChecksum)) {
                 // With a consistent snapshot this is real corruption: never return the value.
                 self.corrupt.fetch_add(1, Ordering::Relaxed);
                 return Pass::Miss;
@@ -147,12 +148,17 @@ impl Cache {
             };
             let stale = match fresh {
                 Freshness::Expired => return Pass::Miss,
-                Freshness::Fresh => d1.state == State::Stale,
+                // Freshness is by time alone: a STALE slot whose record is not expired (the
+                // clock went back, say) is a fresh hit (§13.1).
+                Freshness::Fresh => false,
                 Freshness::Stale => {
                     if d1.state == State::Ready {
                         // T7 mark_stale: the one reader whose CAS succeeds asks for a refresh.
                         // AcqRel like a claim CAS; no data is written, so any order is safe.
                         let to = s1.next(State::Stale, d1.active, 0);
+                        if PAUSES {
+                            self.pause_at(PausePoint::GetBeforeMarkStale);
+                        }
                         if shm
                             .word(off + SLOT_STATE)
                             .compare_exchange(s1.0, to.0, Ordering::AcqRel, Ordering::Relaxed)

@@ -164,6 +164,7 @@ impl Cache {
                     g.participant_capacity
                 ));
             }
+            let first = out.entries.len();
             for slot in 0..g.slots_per_shard {
                 // A slot changing under us is re-read a few times; if it never settles it is
                 // busy, not broken, and is skipped.
@@ -177,8 +178,33 @@ impl Cache {
                     break;
                 }
             }
+            self.drop_duplicates(shard, first, &mut out);
         }
         out
+    }
+
+    /// Invariant 1: a key lives in at most one slot of its shard. Of several copies only the one
+    /// a `get` finds, the first in window order, stays an entry; the others become problems
+    /// (PROTOCOL.md §13.1).
+    fn drop_duplicates(&self, shard: u32, first: usize, out: &mut Dump) {
+        let sps = self.seg.layout.geometry.slots_per_shard;
+        let pos = |e: &DumpEntry| (e.slot + sps - self.locate(&e.key).home) % sps;
+        let mut kept: Vec<DumpEntry> = Vec::new();
+        for mut e in out.entries.drain(first..).collect::<Vec<_>>() {
+            match kept.iter_mut().find(|k| k.key == e.key) {
+                None => kept.push(e),
+                Some(k) => {
+                    if pos(&e) < pos(k) {
+                        std::mem::swap(k, &mut e);
+                    }
+                    out.problems.push(format!(
+                        "shard {shard} slot {}: key is also in slot {}, which a get finds first (invariant 1)",
+                        e.slot, k.slot
+                    ));
+                }
+            }
+        }
+        out.entries.extend(kept);
     }
 
     fn dump_slot(&self, shard: u32, slot: u32, now: u64) -> SlotScan {

@@ -142,6 +142,7 @@ impl Cache {
         let state = shm.word(f.off + SLOT_STATE);
         let a = f.dec.active;
         let claimed = f.word.next(State::Refreshing, a, self.id);
+        self.pause_at(PausePoint::RefreshBeforeClaim);
         // T4, acquire-release: we see the previous owner's writes to record[1-A] before we
         // overwrite them, and our record stores cannot move above the claim.
         if state.compare_exchange(f.word.0, claimed.0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
@@ -154,13 +155,15 @@ impl Cache {
         let rec_a = self.seg.layout.record_offset(f.off, a);
         // Relaxed: we own the slot; record[A] cannot change while it is REFRESHING(us).
         let current = shm.word(rec_a + REC_VERSION).load(Ordering::Relaxed);
-        let version = if opts.version == 0 {
+        let version = if opts.version == 0 && current != u64::MAX {
             if self.faults.has(Fault::NoVersionBump) {
                 current // FAULT no_version_bump
             } else {
                 self.auto_version(current)
             }
         } else if opts.version <= current {
+            // An explicit version that is not newer, or an automatic one with no newer version
+            // left (current = 2^64-1, §13.1).
             // T6 refresh_abort. Release: nothing was written, but it keeps the pattern of
             // every owner-to-unowned transition.
             let back = claimed.next(State::Ready, a, 0);
@@ -274,6 +277,7 @@ impl Cache {
                 self.unlock_shard(loc.shard)
             }
         };
+        self.pause_at(PausePoint::PutBeforeLock);
         if locked && self.lock_shard(loc.shard).is_err() {
             return Step::Done(Err(OpError::new(
                 OpErrorKind::Busy,
@@ -296,9 +300,7 @@ impl Cache {
                 ),
             )));
         };
-        if kind == Victim::Evicted {
-            self.pause_at(PausePoint::EvictAfterVictim);
-        }
+        self.pause_at(if kind == Victim::Evicted { PausePoint::EvictAfterVictim } else { PausePoint::PutBeforeClaim });
         let shm = &self.seg.shm;
         let a = victim.dec.active;
         let claimed = victim.word.next(State::Writing, a, self.id);
@@ -441,5 +443,5 @@ impl Cache {
 /// `version_clock` returned, `current` the record's version (0 on insert). Public for the C ABI
 /// (rust-fixture/abi, docs/ABI.md), which lets other implementations be compared with this one.
 pub fn choose_auto_version(before: u64, current: u64) -> u64 {
-    before.wrapping_add(1).max(current.saturating_add(1))
+    before.wrapping_add(1).max(current.wrapping_add(1))
 }

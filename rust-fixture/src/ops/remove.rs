@@ -32,6 +32,7 @@ impl Cache {
                 State::Ready | State::Stale => {
                     let state = shm.word(f.off + SLOT_STATE);
                     let claimed = f.word.next(State::Invalidated, f.dec.active, self.id);
+                    self.pause_at(PausePoint::InvalidateBeforeClaim);
                     // T8, acquire-release like every claim.
                     if state.compare_exchange(f.word.0, claimed.0, Ordering::AcqRel, Ordering::Relaxed).is_err() {
                         backoff(i);

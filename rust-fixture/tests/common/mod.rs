@@ -86,6 +86,13 @@ pub fn fix_checksum(p: &Path) {
 /// and waits for it: a request with `crash_at` makes it SIGKILL itself there, which is how these
 /// tests leave a dead participant's claims and locks behind. Returns its status and stdout.
 pub fn run_fixture(requests: &[serde_json::Value]) -> std::process::Output {
+    let lines: Vec<Vec<u8>> = requests.iter().map(|r| r.to_string().into_bytes()).collect();
+    run_fixture_lines(&lines)
+}
+
+/// Runs the fixture on raw request lines (each sent with a newline), for input that is not
+/// JSON or not even UTF-8.
+pub fn run_fixture_lines(lines: &[Vec<u8>]) -> std::process::Output {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new(env!("CARGO_BIN_EXE_warmcache-fixture"))
@@ -95,9 +102,9 @@ pub fn run_fixture(requests: &[serde_json::Value]) -> std::process::Output {
         .spawn()
         .expect("spawn the fixture");
     let mut stdin = child.stdin.take().unwrap();
-    for req in requests {
+    for line in lines {
         // A fixture that died at its crash point closes the pipe: later writes may fail.
-        let _ = writeln!(stdin, "{req}");
+        let _ = stdin.write_all(line).and_then(|_| stdin.write_all(b"\n"));
     }
     drop(stdin);
     child.wait_with_output().expect("wait for the fixture")
