@@ -87,10 +87,13 @@ public enum Lookup: Sendable, Equatable {
 
 /// `snapshot_ok(s1, s2)` of §9.2: the state words are equal, or exactly one transition happened
 /// that cannot have written `record[A(s1)]` or the key.
+/// Both words must be possible ones (§8.1, owners within `participantCapacity`): an impossible s2
+/// is no transition at all, whatever its state code says.
 @inline(__always)
-public func snapshotOK(_ s1: StateWord, _ s2: StateWord) -> Bool {
+public func snapshotOK(_ s1: StateWord, _ s2: StateWord, participantCapacity: Int) -> Bool {
     if s1.raw == s2.raw { return true }
-    guard s2.seq == s1.seq &+ 1, s2.reservedBits == 0, let k1 = s1.kind, let k2 = s2.kind else { return false }
+    guard s2.seq == s1.seq &+ 1, let k1 = s1.validKind(participantCapacity: participantCapacity),
+          let k2 = s2.validKind(participantCapacity: participantCapacity) else { return false }
     switch (k1, k2) {
     case (.ready, .stale): return s1.active == s2.active                      // T7
     case (.ready, .refreshing), (.stale, .refreshing): return s1.active == s2.active  // T4
@@ -154,7 +157,7 @@ extension WarmCache {
                 if !words.equalsBytes(slotOff + Layout.SLOT_KEY, kb) {
                     // Torn or a different key: no need to copy. Re-check the word to tell which.
                     words.fenceAcquire()
-                    if !snapshotOK(s1, StateWord(raw: words.loadRelaxed(stateOff))) { retry = true; break }
+                    if !snapshotOK(s1, StateWord(raw: words.loadRelaxed(stateOff)), participantCapacity: cap) { retry = true; break }
                     continue
                 }
                 // The key of a readable slot matched (after the first state load), before the copy.
@@ -183,7 +186,7 @@ extension WarmCache {
                     // Acquire fence: the second state load cannot move above the copy.
                     words.fenceAcquire()
                     let s2 = StateWord(raw: words.loadRelaxed(stateOff))
-                    if !snapshotOK(s1, s2) { retry = true; break }
+                    if !snapshotOK(s1, s2, participantCapacity: cap) { retry = true; break }
                 }
                 // FAULT ignore_checksum (checked only when the sums differ, so free otherwise):
                 // the bug of a reader that copies without verifying, returning torn or corrupt

@@ -50,7 +50,7 @@ public func wc_state_decode(_ w: UInt64, _ pc: UInt32, _ out4: UnsafeMutablePoin
 
 @_cdecl("wc_snapshot_ok")
 public func wc_snapshot_ok(_ s1: UInt64, _ s2: UInt64, _ pc: UInt32) -> Int32 {
-    snapshotOK(StateWord(raw: s1), StateWord(raw: s2)) ? 1 : 0
+    snapshotOK(StateWord(raw: s1), StateWord(raw: s2), participantCapacity: Int(pc)) ? 1 : 0
 }
 
 @_cdecl("wc_geometry_rule")

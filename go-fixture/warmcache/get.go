@@ -73,7 +73,7 @@ func snapshotOK(s1, s2 Word, pc uint32) bool {
 	if s1 == s2 {
 		return true
 	}
-	if s2.Seq() != s1.Seq()+1 || !s2.valid(pc) {
+	if s2.Seq() != s1.Seq()+1 || !s1.valid(pc) || !s2.valid(pc) {
 		return false
 	}
 	st1, st2 := s1.State(), s2.State()

@@ -284,13 +284,14 @@ fn read(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
             return CORRUPT;
         }
         let start = (rec + REC_VALUE) as usize;
-        if wch64(&b[start..start + value_len as usize], VALUE_SEED) != hdr[2] {
+        // Version 0 breaks invariant 2 like a bad checksum (PROTOCOL.md §13.1), as in get_pass.
+        if hdr[0] == 0 || wch64(&b[start..start + value_len as usize], VALUE_SEED) != hdr[2] {
             return CORRUPT;
         }
         let fresh = if hdr[3] == 0 { Freshness::Fresh } else { classify(hdr[3], hdr[4], now) };
         return match fresh {
             Freshness::Expired => MISS,
-            Freshness::Fresh if d1.state == State::Stale => STALE,
+            // Freshness by time alone (§13.1): a STALE slot whose record is not expired is fresh.
             Freshness::Fresh => FRESH,
             Freshness::Stale => {
                 if d1.state == State::Ready {
