@@ -476,6 +476,10 @@ enum CompiledModel {
         case .versionNotNewer:
             guard present else { return nil }
             if s.exact { return op.version <= s.version ? s : nil }
+            // An inexact version comes from an automatic write of unknown outcome, whose version
+            // the clock gave: it is never known to be 2^64 − 1, so the automatic refusal of §13.1
+            // (stepped as a request for 2^64 − 1) needs an exact maximum.
+            if op.version == .max { return nil }
             var n = s
             n.version = max(s.version, op.version)
             if s.clockDerived { n.floor = max(s.floor, n.version) }

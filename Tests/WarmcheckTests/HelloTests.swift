@@ -65,7 +65,7 @@ final class HelloTests: XCTestCase {
         XCTAssertEqual(problems { $0["pid"] = 42 }, [])
     }
 
-    func testTheSpecVocabularyFileOverridesTheBuiltInLists() throws {
+    func testAVocabularyFileOverridesTheCheckoutsLists() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vocab-\(getpid())")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("spec"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -74,7 +74,7 @@ final class HelloTests: XCTestCase {
         let v = try HelloVocabulary.load(root: root)
         XCTAssertEqual(v.pausePoints, ["only.here"])
         XCTAssertEqual(v.languages, [1: "go", 7: "stranger"])
-        XCTAssertEqual(v.faults, HelloVocabulary().faults, "a key the file lacks keeps the built-in list")
+        XCTAssertEqual(v.faults, HelloVocabulary().faults, "a key the file lacks keeps the checkout's spec/vocabulary.json list")
         try "{".write(to: root.appendingPathComponent("spec/vocabulary.json"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try HelloVocabulary.load(root: root))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WarmcheckSegment
 
 /// What a fixture declares about itself in its `hello` answer (docs/DRIVER.md "hello"): every
 /// command reads it through this one type, so that a third-party implementation is judged by what
@@ -129,16 +130,27 @@ public struct HelloVocabulary: Sendable {
     /// DRIVER.md's operation table.
     public var operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh", "invalidate",
                              "evict", "stats", "generation", "wait", "set_clock", "dump", "participants"]
-    public var pausePoints = ["lock.after_acquire", "put.after_claim", "put.after_key", "put.after_payload",
-                              "refresh.after_claim", "refresh.after_payload", "get.after_key_match", "get.between_seq_reads",
-                              "invalidate.after_claim", "evict.after_victim", "reclaim.before_cas", "wait.before_park"]
-    public var faults: [String] = ["publish_before_payload", "skip_second_seq_check", "no_version_bump", "ignore_checksum",
-                                   "steal_live_claim", "never_reclaim", "evict_writing_slot", "private_futex", "wrong_hash",
-                                   "skip_insert_lock", "no_generation_bump", "stale_forever"]
+    /// PROTOCOL.md §17's points, the fault names and (in `languages`) the §7.3 registry come
+    /// from spec/vocabulary.json, the one list every implementation is tested against; there
+    /// is no second copy here to fall behind it.
+    public var pausePoints: [String] = []
+    public var faults: [String] = []
     /// Where the lists came from, for the report.
-    public var source = "the harness's built-in lists"
+    public var source: String
 
-    public init() {}
+    public init() {
+        switch Vocabulary.standard {
+        case .success(let v):
+            protocolMajor = v.protocol.major
+            pausePoints = v.pausePoints
+            faults = v.faults
+            languages = Dictionary(v.languages.map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+            source = "spec/vocabulary.json"
+        case .failure(let e):
+            // Every pause point and fault will then be reported as unknown, with this reason.
+            source = "no vocabulary (\(e.message))"
+        }
+    }
 
     /// The checkout's spec/vocabulary.json over the built-in lists, key by key (a key the file
     /// lacks keeps the built-in list; a file that does not parse is an input error).
