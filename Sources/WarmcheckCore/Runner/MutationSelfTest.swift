@@ -20,6 +20,8 @@ public struct MutationSelfTest {
     public var options: RunOptions
     public var cases: [ScenarioCase]
     public var progress: (String) -> Void = { _ in }
+    /// Scenarios that killed each fault so far in this run, tried first against the next fixture.
+    public var killerScenarios: [String: [String]] = [:]
 
     public init(options: RunOptions, cases: [ScenarioCase]) {
         self.options = options
@@ -55,12 +57,17 @@ public struct MutationSelfTest {
 
     /// Runs the cases that involve `fixture` with `fault` switched on, stopping at the first kill.
     /// Cases where the faulty fixture plays a role come first in the order of the scenarios.
-    public func attack(fixture: String, fault: String, artifacts: String?) -> Kill {
+    public mutating func attack(fixture: String, fault: String, artifacts: String?) -> Kill {
         var opts = options
         opts.extraFixtureArgs[fixture] = ["--fault", fault]
         // Each fault gets its own directory: one case may kill several faults.
         opts.artifactsDir = artifacts.map { ($0 as NSString).appendingPathComponent("\(fixture)-\(fault)") }
-        let mine = cases.filter { $0.implementations.contains(fixture) }
+        // The fixtures share fault names for the same bug, so a scenario that killed this fault in
+        // one fixture goes first for the next (a stable partition: the order is otherwise the
+        // scenarios'). Only the time to a kill changes, never whether a case can count as one.
+        let first = Set(killerScenarios[fault] ?? [])
+        let all = cases.filter { $0.implementations.contains(fixture) }
+        let mine = all.filter { first.contains($0.scenario.name) } + all.filter { !first.contains($0.scenario.name) }
         let start = Date()
         var n = 0
         for c in mine {
@@ -69,6 +76,7 @@ public struct MutationSelfTest {
             let r = Suite.runCase(c, options: opts)
             // A hang or crash caused by the fault is caught too (reported as a fixture error).
             if r.verdict == .fail || r.verdict == .error {
+                killerScenarios[fault, default: []].append(c.scenario.name)
                 let replay = opts.artifactsDir.map { ($0 as NSString).appendingPathComponent(Artifacts.safe(c.name) + ".replay.json") }
                 return Kill(fixture: fixture, fault: fault, killedBy: c.name, verdict: r.verdict, reason: r.reason,
                             seconds: Date().timeIntervalSince(start), casesRun: n,
