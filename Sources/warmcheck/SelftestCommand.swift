@@ -7,7 +7,13 @@ struct SelftestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "selftest",
         abstract: "Mutation self-test: run the suite against every fault switch of every fixture.",
-        discussion: "Exit 0 only if every fault is killed by some case. The last line reads `mutation score: K/N`.")
+        discussion: """
+            Exit 0 only if every fault is killed by some case. The last line reads `mutation score: K/N`. \
+            A kill is a case that fails with the fault on and passes with none; that second run is made only \
+            for the cases that failed with a fault on. --hints FILE (written by --write-hints) tries the case \
+            that killed each fault last time first; without it, or when that case no longer kills, the cases run \
+            in the order of the scenarios (docs/CONFORMANCE.md, "The self-test").
+            """)
 
     @Option(name: .customLong("fixture"), help: "Implementation: go, rust, swift, or NAME=COMMAND (repeatable; default go, rust, swift).")
     var fixtures: [String] = []
@@ -24,6 +30,13 @@ struct SelftestCommand: ParsableCommand {
 
     @Option(help: "Keep the failure report of each kill in this directory.")
     var artifacts: String?
+
+    @Option(help: ArgumentHelp("Try first, for each fault, the case this file names (lines `FIXTURE FAULT CASE`); only the order changes.",
+                               valueName: "FILE"))
+    var hints: String?
+
+    @Option(help: ArgumentHelp("Write the case that killed each fault to this file, in the format --hints reads.", valueName: "FILE"))
+    var writeHints: String?
 
     @Option(help: "Seconds to wait for any one fixture response (10, not 15 as elsewhere: a fault that hangs a fixture is killed as soon as the hang is seen).")
     var timeout: Double = 10
@@ -48,10 +61,14 @@ struct SelftestCommand: ParsableCommand {
             Shutdown.watch(workDir: options.workDir)
             if let a = artifacts { try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true) }
             var st = MutationSelfTest(options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)))
+            if let hints {
+                guard let text = try? String(contentsOfFile: hints, encoding: .utf8) else { throw UsageError("cannot read --hints \(hints)") }
+                st.hints = try MutationSelfTest.parseHints(text, file: hints)
+            }
             let tty = isatty(1) != 0
             st.progress = { msg in if tty { print("\r\u{1B}[K… \(msg)", terminator: ""); fflush(nil) } }
-            // The attacks, in one order on every machine, then this shard's slice of them; the
-            // baseline only needs the cases that can attack this shard's fixtures.
+            // The attacks, in one order on every machine, then this shard's slice of them; only
+            // the cases that can attack this shard's fixtures are tried.
             let all = try st.faults().flatMap { fx, faults in
                 faults.filter { fault.isEmpty || fault.contains($0) }.map { (fixture: fx, fault: $0) }
             }
@@ -60,10 +77,6 @@ struct SelftestCommand: ParsableCommand {
                 print("shard \(shard): \(attacks.count) of \(all.count) faults")
                 st.cases = st.cases.filter { c in attacks.contains { c.implementations.contains($0.fixture) } }
             }
-            let dropped = st.keepPassingBaseline()
-            if tty { print("\r\u{1B}[K", terminator: "") }
-            print("baseline: \(st.cases.count) case(s) pass with no fault; \(dropped.count) do not and cannot count as kills")
-            for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
             var kills: [MutationSelfTest.Kill] = []
             for (fx, f) in attacks {
                 let k = st.attack(fixture: fx, fault: f, artifacts: artifacts)
@@ -77,6 +90,11 @@ struct SelftestCommand: ParsableCommand {
                 }
                 fflush(nil)
             }
+            let dropped = st.droppedFromBaseline
+            print("baseline: \(st.baseline.count) case(s) that failed with a fault on were run with none; "
+                + "\(dropped.count) of them did not pass and counted as no kill")
+            for r in dropped.prefix(10) { print("  not a kill (fails with no fault): \(r.name): \(r.reason)") }
+            if let writeHints { try writeOutput(MutationSelfTest.hintsText(kills), to: writeHints) }
             if let json {
                 let j = JSON.array(kills.map { k in
                     .object([
