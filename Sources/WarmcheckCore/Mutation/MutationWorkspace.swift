@@ -170,7 +170,6 @@ public final class MutationWorkspace {
             p.arguments = ["swift", "build", "--package-path", src.path, "--scratch-path", dir.appendingPathComponent("scratch").path,
                            "--product", "warmcache-swift-fixture"]
         }
-        p.environment = env
         p.currentDirectoryURL = src
         let log = dir.appendingPathComponent("build.log")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -179,9 +178,15 @@ public final class MutationWorkspace {
         p.standardOutput = h
         p.standardError = h
         p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return "cannot start the build: \(error)" }
-        p.waitUntilExit()
+        // The toolchain's leftovers go to a TMPDIR of the build's own (PrivateTemporaryDirectory).
+        let started: String? = PrivateTemporaryDirectory.with(environment: env, in: dir) { env in
+            p.environment = env
+            do { try p.run() } catch { return "cannot start the build: \(error)" }
+            p.waitUntilExit()
+            return nil
+        }
         try? h.close()
+        if let started { return started }
         if p.terminationStatus == 0 { return nil }
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         return String(text.suffix(2000))

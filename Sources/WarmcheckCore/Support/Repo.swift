@@ -182,8 +182,13 @@ public enum Repo {
             p.standardOutput = h
             p.standardError = h
         }
-        do { try Shutdown.withStopSignalsUnblocked { try p.run() } } catch { throw UsageError("\(what): cannot start \(exe): \(error.localizedDescription)") }
-        p.waitUntilExit()
+        // The toolchain's leftovers go to a TMPDIR of the build's own (PrivateTemporaryDirectory).
+        try PrivateTemporaryDirectory.with(environment: ProcessInfo.processInfo.environment,
+                                           in: root.appendingPathComponent(".build")) { env in
+            p.environment = env
+            do { try Shutdown.withStopSignalsUnblocked { try p.run() } } catch { throw UsageError("\(what): cannot start \(exe): \(error.localizedDescription)") }
+            p.waitUntilExit()
+        }
         try? h.close()
         if p.terminationStatus != 0 {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
