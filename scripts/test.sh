@@ -14,6 +14,12 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 logs="$root/.build/test-logs"
+# The Swift toolchain leaves an empty TemporaryDirectory.* in $TMPDIR for each swiftc it spawns
+# (Sources/WarmcheckCore/Support/PrivateTemporaryDirectory.swift): the gate gets a TMPDIR of its
+# own, removed when it ends.
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/warmcache-test.XXXXXX")"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 rm -rf "$logs"
 mkdir -p "$logs"
 passed=0
@@ -66,7 +72,10 @@ stage swift-test "swift:$logs/swift-swift-testing.xml" swift test --xunit-output
 stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-build --json "$logs/matrix.json"
 stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
 stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
-stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills"
+# Every fault of every fixture, each tried first against the case that killed it in the last
+# full run (mutation/selftest-hints.txt; only the order changes, docs/CONFORMANCE.md "The self-test").
+stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills" \
+  --hints mutation/selftest-hints.txt --write-hints "$logs/selftest-hints.txt"
 # Source-level mutation testing on a fixed seeded sample of the Go implementation's mutants (Go
 # rebuilds a mutant in seconds; the Rust and Swift copies take minutes to build from scratch, so
 # their figures and the full run live in docs/CONFORMANCE.md). Fails below the score the same
