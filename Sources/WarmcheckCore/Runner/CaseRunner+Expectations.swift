@@ -3,20 +3,6 @@ import WarmcheckModel
 import WarmcheckScenario
 
 extension CaseRunner {
-    /// Adds the operation to the history and to the accounting (caller holds `lock`).
-    func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
-        queueAudit(op: o.op.rawValue, step: o, r, rp: rp)
-        guard let input = DriverArguments.cacheInput(op: o.op.rawValue, key: o.key ?? [], value: o.value, version: o.version,
-                                                     ttl: o.ttlNs ?? 0)
-        else { return }
-        let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
-        accounting.note(op: o.op.rawValue, r, output: output)
-        history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,
-                                       returnAt: r == nil ? nil : ret))
-    }
-
-    func rolesIndex(_ role: String) -> Int { scenario.roles.firstIndex(of: role) ?? 0 }
-
     /// Compares one response with the step's `expect:` tokens (caller holds `lock` in parallel parts).
     func evaluate(_ o: OperationStep, _ outcome: StepOutcome) {
         var problems: [String] = []

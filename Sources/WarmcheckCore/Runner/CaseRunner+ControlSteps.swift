@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import WarmcheckModel
+import WarmcheckScenario
+
+/// The control steps of docs/SCENARIOS.md: the simulated clock, sleeps, damage to the segment,
+/// whole-part checks, and (CaseRunner+CrashRestart) crashes and restarts.
+extension CaseRunner {
+    func control(_ c: ControlStep) throws {
+        switch c.kind {
+        case .advance(let ns):
+            simNow += ns
+            silentRemovalPossible = true
+            guard let rp = roles.values.sorted(by: { $0.role < $1.role }).first(where: { $0.fixture != nil }),
+                  let fx = rp.fixture
+            else { try harness("no live process to move the clock", "advance at \(c.location) needs a live fixture") }
+            let r = try call(fx, rp, "set_clock", ["now_ns": .int(Int64(bitPattern: simNow))], text: "set_clock")
+            log.add("advance the simulated clock by \(Duration.nanoseconds(Int64(ns))) (via \(rp.role)) → \(r.summary)")
+        case .sleep(let ns):
+            usleep(useconds_t(min(ns / 1000, 60_000_000)))
+            log.add("sleep \(Duration.nanoseconds(Int64(ns)))")
+        case .restart(let role):
+            try restart(role)
+        case .crash(let role):
+            crash(role)
+        case .start(let role):
+            try startAgain(role)
+        case .corrupt(let key):
+            switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
+            case .success(let whereDamaged):
+                corrupted.insert(whereDamaged.components(separatedBy: " record").first ?? whereDamaged)
+                // To the sequential model, damaging the value is removing the entry: from now on
+                // a correct reader must miss it.
+                let t = MonotonicClock.now()
+                history.append(CacheOperation(clientId: scenario.roles.count, input: .invalidate(key: key), call: t,
+                                              output: .removed(true), returnAt: t + 1))
+                log.add("corrupt the value of \(ScenarioValue.render(key)) (\(whereDamaged))")
+            case .failure(let e):
+                try harness("cannot corrupt \(ScenarioValue.render(key)) at \(c.location)", e.description)
+            }
+        case .check(let check):
+            switch check {
+            case .createdOnce(let op):
+                let created = parallelResults.filter { $0.op == op && $0.response?.result["created"]?.bool == true }.count
+                log.add("check: exactly one \(op.rawValue) created the segment → \(created) did")
+                if created != 1 {
+                    conformance("\(created) processes created the segment, expected exactly 1",
+                                "PROTOCOL.md §4.1: two processes racing to create one segment end with exactly one "
+                                + "valid segment and both use it; here \(created) of the parallel \(op.rawValue) calls answered created=true.")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Warmcache
+import WarmcheckScenario
+import WarmcheckSegment
+
+extension CaseRunner {
+    /// Asks one idle fixture (in turn) for its own `dump` and compares it with the decoder's view:
+    /// a disagreement means one of the two readers of the same bytes is wrong, and both are named.
+    func crossCheckDump(_ snap: SegmentSnapshot, problems: [SegmentProblem], where_: String) {
+        let idle = roles.values.filter { $0.fixture != nil && $0.pending == nil && $0.participant != nil && $0.operations.contains("dump") }
+            .sorted { $0.role < $1.role }
+        guard !idle.isEmpty else { return }
+        let rp = idle[dumpTurn % idle.count]
+        dumpTurn += 1
+        guard let r = try? rp.fixture!.call("dump", timeout: options.timeout), r.isOK else { return }
+        let entries: [DumpEntryAnswer], theirProblems: [String]
+        do {
+            guard case .dump(let e, let p) = try DriverAnswer.decode(r, op: "dump", fixture: rp.impl) else { return }
+            (entries, theirProblems) = (e, p)
+        } catch {
+            addFinding(Finding(kind: .harness, summary: "\(error)", details: "\(error)"))
+            return
+        }
+        let bad = Set(problems.compactMap(\.slot))
+        var disagreements: [String] = []
+        var listed: Set<SlotAt> = []
+        for e in entries {
+            let at = SlotAt(shard: e.hit.shard, slot: e.hit.slot)
+            listed.insert(at)
+            guard !bad.contains(at) else { continue }
+            guard at.shard < snap.geometry.shardCount, at.slot < snap.geometry.slotsPerShard else {
+                disagreements.append("\(rp.impl) lists \(at), which is outside the geometry")
+                continue
+            }
+            let v = snap.slot(at.shard, at.slot)
+            guard let st = v.word.state, st.isReadable else {
+                disagreements.append("\(rp.impl) lists \(at) as \(e.state); the decoder reads its state word as \(v.word)")
+                continue
+            }
+            disagreements += differences(e, v, fixture: rp.impl)
+        }
+        for s in 0..<snap.geometry.shardCount {
+            for j in 0..<snap.geometry.slotsPerShard {
+                let at = SlotAt(shard: s, slot: j)
+                if !bad.contains(at) && !listed.contains(at), snap.stateWord(s, j).state?.isReadable == true {
+                    disagreements.append("the decoder reads \(at) as \(snap.stateWord(s, j)) with a valid record; \(rp.impl)'s dump does not list it")
+                }
+            }
+        }
+        if problems.isEmpty && !theirProblems.isEmpty {
+            disagreements.append("\(rp.impl)'s dump reports problems the decoder does not see: " + theirProblems.prefix(3).joined(separator: "; "))
+        }
+        guard let first = disagreements.first else { return }
+        conformance("\(rp.impl)'s dump disagrees with warmcheck's decoder \(where_): \(first)",
+                    "The same bytes read two ways (docs/DRIVER.md `dump` by \(rp.role) (\(rp.impl)), and warmcheck's decoder written "
+                        + "from PROTOCOL.md) must give the same entries; one of the two readers is wrong:\n"
+                        + disagreements.prefix(8).map { "  \($0)" }.joined(separator: "\n"))
+    }
+
+    func differences(_ e: DumpEntryAnswer, _ v: SlotView, fixture: String) -> [String] {
+        let r = v.activeRecord, at = SlotAt(shard: v.shard, slot: v.slot)
+        var out: [String] = []
+        func cmp(_ name: String, _ theirs: UInt64, _ mine: UInt64) {
+            if theirs != mine { out.append("\(at): \(fixture) says \(name) \(theirs), the decoder reads \(mine)") }
+        }
+        if e.state != v.word.state?.name { out.append("\(at): \(fixture) says state \(e.state), the decoder reads \(v.word)") }
+        cmp("seq", e.seq, UInt64(v.word.seq))
+        if e.key != v.key { out.append("\(at): \(fixture) and the decoder read different keys") }
+        if e.hit.value != r.value { out.append("\(at): \(fixture) and the decoder read different values") }
+        cmp("version", e.hit.version, r.version)
+        cmp("origin_tag", e.hit.originTag, UInt64(r.originTag))
+        cmp("expires_at_ns", e.hit.expiresAtNs, r.expiresAtNs)
+        cmp("stale_until_ns", e.hit.staleUntilNs, r.staleUntilNs)
+        cmp("written_at_ns", e.hit.writtenAtNs, r.writtenAtNs)
+        cmp("writer.pid", e.hit.writer.pid, UInt64(r.writer.pid))
+        cmp("writer.language", e.hit.writer.language, UInt64(r.writer.language))
+        cmp("writer.protocol_major", e.hit.writer.protocolMajor, UInt64(r.writer.protocolMajor))
+        cmp("writer.protocol_minor", e.hit.writer.protocolMinor, UInt64(r.writer.protocolMinor))
+        cmp("writer.participant", e.hit.writer.participant & 0xFF, UInt64(r.writer.participantLow8))
+        cmp("writer.start_time", e.hit.writer.startTime, r.writer.startTime)
+        return out
+    }
+}
+
+extension Counters {
+    /// The decoder's counters in the accounting's terms.
+    init(_ c: ShardCounters) {
+        self.init()
+        hits = c.hits; misses = c.misses; staleHits = c.staleHits; inserts = c.inserts; refreshes = c.refreshes
+        evictions = c.evictions; invalidations = c.invalidations; expirations = c.expirations; reclaims = c.reclaims
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import WarmcheckModel
+import WarmcheckScenario
+
+/// One operation step sent to its role's fixture (or a paused one resumed), and what its answer
+/// changes: the timeline, the checker, the participant ids, the history.
+extension CaseRunner {
+    /// What became of one operation step.
+    enum StepOutcome {
+        case answered(DriverResponse)
+        /// The fixture died at the step's `crash_at` point, as asked: the outcome is unknown.
+        case died
+        /// The operation stopped at its `pause_at` point; a later `resume` step finishes it.
+        case paused(String)
+
+        var response: DriverResponse? { if case .answered(let r) = self { return r }; return nil }
+    }
+
+    /// Sends one operation step (or resumes a paused one) and records what it did.
+    func perform(_ o: OperationStep, inParallel: Bool) throws -> StepOutcome {
+        let rp = roles[o.role]!
+        guard let fx = rp.fixture else {
+            try harness("\(o.role) has no running process at \(o.location)", "the scenario uses \(o.role) after it crashed; add `start: \(o.role)`")
+        }
+        // A resume finishes the operation that paused earlier: the history keeps that
+        // operation's call time, so its interval spans everything that happened meanwhile.
+        let step = o.op == .resume ? rp.pending?.step : o
+        guard let step else { try harness("\(o.role) has nothing to resume at \(o.location)", "no paused operation") }
+        let callAt = o.op == .resume ? rp.pending!.callAt : MonotonicClock.now()
+        lock.lock()
+        timeline.append(.init(lane: lane(o.role), kind: o.op == .resume ? .resume : .call, label: o.text, t: MonotonicClock.now()))
+        lock.unlock()
+        if o.op == .resume, let early = rp.pending?.finishedEarly {
+            // The operation finished without reaching its pause point; its answer was kept for
+            // this step, which then sends nothing (docs/SCENARIOS.md, controlled interleavings).
+            rp.pending = nil
+            lock.lock()
+            defer { lock.unlock() }
+            log.add("\(o.role) (\(rp.impl)) resume → \(describe(step, early)) (it had finished without pausing)")
+            return .answered(early)
+        }
+        let text = "\(o.role) (\(rp.impl)) \(o.text)"
+        var outcome: StepOutcome
+        do {
+            // A `wait` may legitimately take its whole timeout before answering.
+            let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
+            let result: FixtureProcess.CallResult
+            if o.op == .resume {
+                result = try fx.resume(rp.pending!.id, timeout: options.timeout + extra)
+                rp.pending = nil
+            } else {
+                result = try fx.start(o.op.rawValue, arguments(o), timeout: options.timeout + extra)
+            }
+            switch result {
+            case .paused(let point, let id):
+                guard o.op != .resume else { try harness("\(text) paused a second time at \(point)", "each request pauses at most once (docs/DRIVER.md)") }
+                guard o.pauseAt != nil else {
+                    try harness("\(text) answered paused at \(point) although the request named no pause point",
+                                "a contract violation by the fixture (docs/DRIVER.md: only a request with pause_at pauses), not a verdict")
+                }
+                rp.pending = RoleProcess.Pending(step: o, id: id, callAt: callAt, finishedEarly: nil)
+                outcome = .paused(point)
+            case .response(let r):
+                if let kind = r.errorKind {
+                    if kind == "unsupported" {
+                        addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(o.text)", details: r.message ?? ""))
+                        throw Abort()
+                    }
+                    try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
+                }
+                record(r.transitions, reporter: rp.participant, lane: lane(o.role))
+                outcome = .answered(r)
+                if o.pauseAt != nil && !o.expect.contains(.paused) {
+                    rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
+                }
+            }
+        } catch let f as FixtureFailure {
+            guard step.crashAt != nil, case .exited = f else {
+                try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))", f.description)
+            }
+            // The fixture killed itself at the pause point, as asked: the outcome is unknown, and
+            // the transitions it made before dying were never reported.
+            rp.fixture = nil
+            rp.crashed = true
+            rp.pending = nil
+            if let p = rp.participant { lock.lock(); checker.participantDied(p); lock.unlock() }
+            outcome = .died
+        }
+        let returnAt = MonotonicClock.now()
+        rp.lastDurationNs = returnAt - callAt
+        lock.lock()
+        defer { lock.unlock() }
+        if case .paused(let point) = outcome {
+            log.add("\(text) → paused at \(point)")
+            timeline.append(.init(lane: lane(o.role), kind: .pause, label: point, t: returnAt))
+            return outcome
+        }
+        if case .died = outcome { timeline.append(.init(lane: lane(o.role), kind: .died, label: "killed at \(step.crashAt ?? "?")", t: returnAt)) }
+        if let r = outcome.response { timeline.append(.init(lane: lane(o.role), kind: .returned, label: describe(step, r), t: returnAt)) }
+        let r = outcome.response
+        if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
+            rp.participant = r.result["participant"]?.int.map(Int.init)
+            if let p = rp.participant { rp.participants.append(p) }
+        }
+        if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
+        log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(step, r))")
+        noteHistory(step, r, rp: rp, call: callAt, ret: returnAt)
+        return outcome
+    }
+
+    func call(_ fx: FixtureProcess, _ rp: RoleProcess, _ op: String, _ args: JSON, text: String) throws -> DriverResponse {
+        do {
+            let r = try fx.call(op, args)
+            if let kind = r.errorKind {
+                if kind == "unsupported" {
+                    addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(text)", details: r.message ?? ""))
+                    throw Abort()
+                }
+                try harness("\(rp.role) (\(rp.impl)) answered \(text) with error(\(kind))", r.message ?? "")
+            }
+            record(r.transitions, reporter: rp.participant)
+            queueAudit(op: op, step: nil, r, rp: rp)
+            return r
+        } catch let f as FixtureFailure {
+            try harness("fixture \(rp.impl) playing \(rp.role) failed during \(text)", f.description)
+        }
+    }
+
+    func record(_ transitions: [JSON], reporter: Int?, lane: String? = nil) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = MonotonicClock.now()
+        for t in transitions {
+            if let lane {
+                let label = "\(t["event"]?.string ?? "?") \(t["from"]?.string ?? "?")→\(t["to"]?.string ?? "?") shard \(t["shard"]?.int ?? 0) slot \(t["slot"]?.int ?? 0) seq \(t["seq"]?.int ?? 0)"
+                timeline.append(.init(lane: lane, kind: .transition, label: label, t: now))
+            }
+            checker.observe(ObservedTransition(driverJSON: t), reporter: reporter)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Warmcache
+import WarmcheckScenario
+
+/// A step as a driver request (docs/DRIVER.md), and an answer as a line of the step log.
+extension CaseRunner {
+    func arguments(_ o: OperationStep) -> JSON {
+        var a: [String: JSON] = [:]
+        let g = o.geometry(over: scenario.geometry)
+        switch o.op {
+        case .create, .openOrCreate, .open:
+            a["path"] = .string(segmentPath)
+            if o.op != .open {
+                a["geometry"] = DriverArguments.geometry(g)
+                if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
+                if o.group { a["group"] = true }
+            }
+        case .get, .invalidate, .evict:
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+        case .put, .refresh:
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+            a["value_hex"] = .string(Hex.encode(o.value ?? []))
+            if let t = o.ttlNs { a["ttl_ns"] = .int(Int64(bitPattern: t)) }
+            if let t = o.graceNs { a["grace_ns"] = .int(Int64(bitPattern: t)) }
+            if let t = o.origin { a["origin_tag"] = .int(Int64(bitPattern: t)) }
+            if let t = o.version { a["version"] = .int(Int64(bitPattern: t)) }
+        case .wait:
+            let rp = roles[o.role]!
+            let seen = o.seen ?? rp.rememberedGeneration ?? 0
+            a["seen"] = .int(Int64(bitPattern: seen))
+            a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
+        case .close, .stats, .generation, .resume:
+            break
+        }
+        if let c = o.crashAt { a["crash_at"] = .string(c) }
+        if let p = o.pauseAt { a["pause_at"] = .string(p) }
+        return .object(a)
+    }
+
+    func id(of r: DriverResponse) -> Int64 { r.raw["id"]?.int ?? 0 }
+
+    func describe(_ o: OperationStep, _ r: DriverResponse?) -> String {
+        guard let r else { return "process died at \(o.crashAt ?? "?") (outcome unknown)" }
+        var s = r.summary
+        let res = r.result
+        switch o.op {
+        case .get:
+            if res["hit"]?.bool == true {
+                s += " hit\(res["stale"]?.bool == true ? " (stale)" : "") value=\(ScenarioValue.render(Hex.decode(res["value_hex"]?.string ?? "") ?? [])) version=\(res["version"]?.int ?? 0)"
+                if res["refresh_requested"]?.bool == true { s += " refresh_requested" }
+            } else if r.isOK { s += " miss" }
+        case .put, .refresh:
+            if r.isOK { s += " version=\(res["version"]?.int ?? 0)\(res["created"]?.bool == true ? " created" : "")" }
+        case .invalidate, .evict:
+            if r.isOK { s += res["removed"]?.bool == true ? " removed" : " nothing removed" }
+        case .wait:
+            if r.isOK { s += res["timed_out"]?.bool == true ? " timed out" : " woken (generation \(res["generation"]?.int ?? 0))" }
+        case .openOrCreate:
+            if r.isOK { s += res["created"]?.bool == true ? " created" : " opened" }
+        default: break
+        }
+        return s
+    }
+}

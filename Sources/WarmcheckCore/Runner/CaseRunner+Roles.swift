@@ -1,0 +1,76 @@
+import Foundation
+import WarmcheckScenario
+
+/// The roles' processes: started (or taken over from the previous race schedule) before the
+/// first step, and stopped or handed on after the last.
+extension CaseRunner {
+    func prepare() throws {
+        for a in testCase.assignments {
+            guard var spec = options.fixtures[a.implementation] else {
+                throw UsageError("no fixture named \(a.implementation)")
+            }
+            spec.argv += options.extraFixtureArgs[a.implementation] ?? []
+            if let old = reuse[a.role], old.spec.argv == spec.argv, old.fixture != nil {
+                roles[a.role] = RoleProcess(reusing: old)
+            } else {
+                roles[a.role] = RoleProcess(role: a.role, impl: a.implementation, spec: spec)
+            }
+        }
+        reuse = [:]
+        // Start every process up front: a fixture that lacks an operation the scenario needs
+        // makes the case a skip, decided before anything runs.
+        for a in testCase.assignments {
+            let rp = roles[a.role]!
+            if rp.fixture == nil { try startProcess(rp) }
+            let needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
+            var missing = needed.subtracting(rp.operations).sorted()
+            missing += scenario.pausePointsUsed(role: a.role).subtracting(rp.pausePoints).sorted().map { "pause point \($0)" }
+            if !missing.isEmpty {
+                addFinding(Finding(kind: .skip, summary: "\(rp.impl) lacks \(missing.joined(separator: ", "))",
+                                        details: "fixture \(rp.impl) does not list \(missing) in hello.operations"))
+                throw Abort()
+            }
+        }
+    }
+
+    func startProcess(_ rp: RoleProcess) throws {
+        do {
+            try rp.start(timeout: options.timeout, scratchDir: options.workDir)
+        } catch let f as FixtureFailure {
+            try harness("\(rp.role) (\(rp.impl)) could not start", f.description)
+        }
+    }
+
+    func cleanup() {
+        if handOverProcesses && findings.isEmpty {
+            // Only a clean execution hands its processes on: after a failure or a crash their
+            // state is part of the evidence, and a process that cannot close is not trusted.
+            for (role, rp) in roles where !rp.crashed && rp.pending == nil && rp.fixture.map({ !$0.hasExited }) == true {
+                if let r = try? rp.fixture!.call("close", timeout: options.timeout), r.errorKind == nil { reuse[role] = rp }
+            }
+        }
+        RoleProcess.stopAll(roles.filter { reuse[$0.key] !== $0.value }.values)
+        // Leftover PATH.init.* files need a creator that died or a case that failed; listing
+        // /dev/shm for them would cost every clean race schedule a directory scan.
+        SegmentSurgery.removeSegment(
+            segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
+    }
+
+    /// Implementations in this case whose hello did not promise transitions. With one of them
+    /// in a case, the segment changes under the checker without reports that explain them, so
+    /// the transition checks are left out and the result says so, instead of calling every
+    /// unexplained change an illegal transition.
+    var untraced: [String] {
+        var out: [String] = []
+        for a in testCase.assignments {
+            if let rp = roles[a.role], !rp.pids.isEmpty, !rp.hello.reportsTransitions, !out.contains(a.implementation) {
+                out.append(a.implementation)
+            }
+        }
+        return out
+    }
+
+    var laneNames: [String] { scenario.roles.map(lane) }
+
+    func lane(_ role: String) -> String { "\(role) (\(roles[role]?.impl ?? "?"))" }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import WarmcheckSegment
+import Yams
+
+/// Checks of the whole scenario once it is parsed: expansions, the order of crashes, starts,
+/// pauses and resumes, and what a `resume` may expect.
+extension Parser {
+    func checkSameExpansion(_ s: Scenario, at: SourceLocation) {
+        var common: Set<String>?
+        for p in s.processes {
+            if case .only(let list) = p.allowed {
+                common = common.map { $0.intersection(list) } ?? Set(list)
+            }
+        }
+        if let common, common.isEmpty {
+            error(.invalid, at, "expand: same, but no implementation is allowed for every role")
+        }
+    }
+
+    /// Crash/start order, `wait` without `seen=` after a `generation`, `check` targets, and
+    /// controlled pauses: each `pause_at=` step is followed by its role's `resume` before any other
+    /// operation of that role (or cleared by `crash:`), and `resume` expectations apply to the
+    /// paused operation.
+    func checkSequence(_ s: Scenario) {
+        var crashed: [String: SourceLocation] = [:]
+        var remembered: Set<String> = []
+        var paused: [String: OperationStep] = [:]
+
+        func visit(_ step: Step, crashed: inout [String: SourceLocation], remembered: inout Set<String>,
+                   paused: inout [String: OperationStep]) {
+            switch step {
+            case .operation(let o):
+                if let at = crashed[o.role] {
+                    error(.badSequence, o.location, "role '\(o.role)' has no process: it crashed at line \(at.line); add `start: \(o.role)` first")
+                    if o.op == .resume { return }
+                }
+                if o.op == .resume {
+                    guard let p = paused[o.role] else {
+                        error(.badSequence, o.location,
+                              "`\(o.role): resume`, but role '\(o.role)' has no paused operation (give an earlier step pause_at=POINT)")
+                        return
+                    }
+                    paused[o.role] = nil
+                    checkResumeExpectations(o, resuming: p)
+                    return
+                }
+                if let p = paused[o.role] {
+                    error(.badSequence, o.location,
+                          "role '\(o.role)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); add `\(o.role): resume` before its next operation")
+                }
+                if o.op == .generation { remembered.insert(o.role) }
+                if o.op == .wait, o.seen == nil, !remembered.contains(o.role) {
+                    error(.badSequence, o.location, "wait without seen= needs an earlier `generation` of role '\(o.role)'")
+                }
+                if o.crashAt != nil { crashed[o.role] = o.location }
+                if o.pauseAt != nil { paused[o.role] = o }
+            case .control(let c):
+                switch c.kind {
+                case .crash(let r):
+                    if crashed[r] != nil { error(.badSequence, c.location, "role '\(r)' already crashed") }
+                    crashed[r] = c.location
+                    paused[r] = nil // the paused operation dies with the process
+                case .start(let r):
+                    if crashed[r] == nil {
+                        error(.badSequence, c.location, "`start: \(r)` but role '\(r)' has not crashed (use restart)")
+                    }
+                    crashed[r] = nil
+                case .restart(let r):
+                    if let at = crashed[r] {
+                        error(.badSequence, c.location, "role '\(r)' crashed at line \(at.line); use `start: \(r)`")
+                    } else if let p = paused[r] {
+                        error(.badSequence, c.location,
+                              "role '\(r)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); `\(r): resume` (or `crash: \(r)`) before restart")
+                    }
+                default: break
+                }
+            }
+        }
+        func reportStillPaused(_ paused: [String: OperationStep], part: String) {
+            for (role, p) in paused {
+                error(.badSequence, p.location,
+                      "role '\(role)' is still paused at \(p.pauseAt ?? "?") at the end of \(part); add `\(role): resume`")
+            }
+        }
+        for st in s.initSteps { visit(st, crashed: &crashed, remembered: &remembered, paused: &paused) }
+        reportStillPaused(paused, part: "init")
+        paused = [:]
+        var afterCrashed = crashed
+        var afterRemembered = remembered
+        for list in s.parallel {
+            var c = crashed
+            var r = remembered
+            var p: [String: OperationStep] = [:] // pause_at is refused in parallel lists
+            for st in list.steps { visit(st, crashed: &c, remembered: &r, paused: &p) }
+            afterCrashed[list.role] = c[list.role]
+            if r.contains(list.role) { afterRemembered.insert(list.role) }
+        }
+        crashed = afterCrashed
+        remembered = afterRemembered
+        for st in s.finalSteps {
+            visit(st, crashed: &crashed, remembered: &remembered, paused: &paused)
+            if case .control(let c) = st, case .check(.createdOnce(let op)) = c.kind {
+                let n = s.parallel.flatMap(\.steps).compactMap(\.operation).filter { $0.op == op }.count
+                if n == 0 {
+                    error(.badSequence, c.location, "check created_once: \(op.rawValue), but the parallel part has no \(op.rawValue)")
+                }
+            }
+        }
+        reportStillPaused(paused, part: "final")
+    }
+
+    /// A `resume` step's expectations are judged against the paused operation's response.
+    func checkResumeExpectations(_ r: OperationStep, resuming p: OperationStep) {
+        guard let list = resumeExpectations[r.location] else { return }
+        var valid: [(Expectation, SourceLocation)] = []
+        for (e, at) in list {
+            guard e.applicableOperations.contains(p.op) else {
+                error(.notApplicable, at,
+                      "expectation '\(e.token)' does not apply to \(p.op.rawValue) (the operation this resume continues, line \(p.location.line))")
+                continue
+            }
+            valid.append((e, at))
+        }
+        checkContradictions(valid, op: p.op)
+    }
+}

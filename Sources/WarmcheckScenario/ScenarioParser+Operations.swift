@@ -1,0 +1,169 @@
+import Foundation
+import WarmcheckSegment
+import Yams
+
+/// An operation step (`ROLE: OP ARGS… OPTION=V…`), its options, and the geometry refusals it may expect.
+extension Parser {
+    func parseOperation(role: String, at stepLocation: SourceLocation, scalarNode: Node, text: String, expect expectNode: Node?,
+                        part: Part) -> OperationStep? {
+        let toks = tokens(of: scalarNode, text: text)
+        guard let opTok = toks.first else {
+            error(.missing, loc(scalarNode), "missing operation for role '\(role)'")
+            return nil
+        }
+        guard let op = Operation(rawValue: opTok.text) else {
+            error(.unknownOperation, opTok.location,
+                  "unknown operation '\(opTok.text)' (expected one of: \(Operation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+        if op == .resume, case .parallel = part {
+            error(.badSequence, opTok.location,
+                  "resume is not allowed in a parallel list: controlled pauses belong to sequential parts (init, final)")
+            return nil
+        }
+        if op == .resume {
+            // Reported, but the step is kept so that the sequence check still sees the resume
+            // (no cascading "still paused" error).
+            if let extra = toks.dropFirst().first {
+                if let eq = extra.text.firstIndex(of: "="), isIdentifier(extra.text[..<eq]) {
+                    error(.badArgument, extra.location, "unknown option '\(extra.text[..<eq])' for resume (it takes no options)")
+                } else {
+                    error(.badArgument, extra.location, "too many arguments: resume takes no KEY or VALUE")
+                }
+            }
+            var expectations: [Expectation] = []
+            if let expectNode {
+                let list = parseExpectationTokens(expectNode, op: op, pauseAt: nil)
+                resumeExpectations[stepLocation] = list
+                expectations = list.map(\.0)
+            }
+            return OperationStep(role: role, op: op, expect: expectations, location: stepLocation, text: text)
+        }
+        var positional: [Token] = []
+        var options: [String: OptionValue] = [:]
+        var failed = false
+        for t in toks.dropFirst() {
+            if let eq = t.text.firstIndex(of: "="), isIdentifier(t.text[..<eq]) {
+                let name = String(t.text[..<eq])
+                let raw = String(t.text[t.text.index(after: eq)...])
+                guard op.allowedOptions.contains(name) else {
+                    error(.badArgument, t.location, "unknown option '\(name)' for \(op.rawValue) (accepted: \(op.allowedOptions.joined(separator: ", ")))")
+                    failed = true
+                    continue
+                }
+                if name == "pause_at", case .parallel = part {
+                    error(.badSequence, t.location,
+                          "pause_at is not allowed in a parallel list: controlled pauses belong to sequential parts (init, final)")
+                    failed = true
+                    continue
+                }
+                if (name == "pause_at" && options["crash_at"] != nil) || (name == "crash_at" && options["pause_at"] != nil) {
+                    error(.badArgument, t.location, "pause_at and crash_at cannot both be given")
+                    failed = true
+                    continue
+                }
+                if options[name] != nil {
+                    error(.badArgument, t.location, "option '\(name)' given twice")
+                    failed = true
+                    continue
+                }
+                if let v = parseOption(name: name, raw: raw, at: t.location) { options[name] = v } else { failed = true }
+            } else {
+                positional.append(t)
+            }
+        }
+        let expected = op.positionalCount
+        let usage: String = expected == 0 ? "no KEY or VALUE" : expected == 1 ? "KEY" : "KEY VALUE"
+        if positional.count > expected {
+            error(.badArgument, positional[expected].location, "too many arguments: \(op.rawValue) takes \(usage)")
+            return nil
+        }
+        if positional.count < expected {
+            error(.badArgument, opTok.location, "\(op.rawValue) needs \(usage)")
+            return nil
+        }
+        var key: [UInt8]?
+        var value: [UInt8]?
+        if expected >= 1 { key = parseBytes(positional[0], what: "key"); if key == nil { failed = true } }
+        if expected >= 2 { value = parseBytes(positional[1], what: "value"); if value == nil { failed = true } }
+
+        var expectations: [Expectation] = []
+        if let expectNode {
+            // A pause_at= that was written but refused is reported once, not again by `paused`.
+            let pauseWritten = toks.dropFirst().contains { $0.text.hasPrefix("pause_at=") }
+            expectations = parseExpectations(expectNode, op: op, pauseAt: pauseWritten ? (options["pause_at"]?.stringValue ?? "") : nil)
+        }
+        if failed { return nil }
+        let step = OperationStep(role: role, op: op, key: key, value: value, options: options, expect: expectations,
+                                 location: stepLocation, text: text)
+        checkRefusal(step, at: opTok.location)
+        return step
+    }
+
+    func parseOption(name: String, raw: String, at: SourceLocation) -> OptionValue? {
+        switch name {
+        case "ttl", "grace", "timeout":
+            guard let ns = ScenarioDuration.nanoseconds(raw) else {
+                error(.badDuration, at, "bad duration '\(raw)' for \(name) (e.g. 10s, 250ms, 5us, 100ns, 2m)")
+                return nil
+            }
+            return .duration(ns)
+        case "shards", "slots", "key_capacity", "value_capacity", "window", "participants":
+            guard let n = ScenarioValue.parseDecimal(raw), n <= UInt64(UInt32.max) else {
+                error(.badArgument, at, "bad \(name) '\(raw)': an integer 0…\(UInt32.max) (a geometry field, PROTOCOL.md §3)")
+                return nil
+            }
+            return .integer(n)
+        case "origin", "seen":
+            guard let n = ScenarioValue.parseDecimal(raw), n <= UInt64(UInt32.max) else {
+                error(.badArgument, at, "bad \(name) '\(raw)': an integer 0…\(UInt32.max)")
+                return nil
+            }
+            return .integer(n)
+        case "version":
+            guard let n = ScenarioValue.parseDecimal(raw), n >= 1 else {
+                error(.badArgument, at, "bad version '\(raw)': an integer ≥ 1 (omit it for an automatic version)")
+                return nil
+            }
+            return .integer(n)
+        case "group":
+            guard raw == "true" || raw == "false" else {
+                error(.badArgument, at, "bad group '\(raw)': true or false")
+                return nil
+            }
+            return .bool(raw == "true")
+        default: // crash_at, pause_at
+            let ok = !raw.isEmpty && raw.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
+            guard ok, ScenarioParser.pausePoints.contains(raw) else {
+                error(.badArgument, at, "bad \(name) '\(raw)': a pause point of PROTOCOL.md §17 such as put.after_claim")
+                return nil
+            }
+            return .string(raw)
+        }
+    }
+
+    /// A step geometry that breaks a rule is sent to the fixture only as an explicit expected
+    /// refusal: `fail(bad_geometry) rule=N` with N the rule it breaks (docs/SCENARIOS.md "Refusals").
+    func checkRefusal(_ step: OperationStep, at: SourceLocation) {
+        let rules = step.expect.compactMap { if case .rule(let n) = $0 { return n }; return nil }
+        let refused = step.expect.contains(.fail(reason: "bad_geometry"))
+        if !rules.isEmpty && !refused {
+            error(.notApplicable, at, "expectation 'rule=\(rules[0])' needs fail(bad_geometry) on the same step")
+            return
+        }
+        let v = step.geometry(over: scenarioGeometry).violation
+        switch (v, refused) {
+        case (nil, true) where !rules.isEmpty:
+            error(.invalid, at, "the step's geometry breaks no rule of PROTOCOL.md §3, so no fixture may answer rule=\(rules[0])")
+        case (let v?, false):
+            error(.invalid, at, "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 (\(v.text)): a create that must be "
+                  + "refused says so, `expect: fail(bad_geometry) rule=\(v.rule)`")
+        case (let v?, true) where rules.first != v.rule:
+            error(.invalid, at, rules.isEmpty
+                  ? "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 (\(v.text)): add `rule=\(v.rule)` to its expect"
+                  : "the step's geometry breaks rule \(v.rule) of PROTOCOL.md §3 first (\(v.text)), not rule \(rules[0])")
+        default:
+            break
+        }
+    }
+}

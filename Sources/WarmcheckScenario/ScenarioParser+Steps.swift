@@ -1,0 +1,222 @@
+import Foundation
+import WarmcheckSegment
+import Yams
+
+/// Step lists (`init`, `parallel`, `final`), one step, control steps, and a scalar's tokens.
+extension Parser {
+    func parseStepList(_ node: Node, part: Part, what: String) -> [Step] {
+        guard let seq = node.sequence else {
+            error(.wrongType, loc(node), "`\(what)` must be a list of steps")
+            return []
+        }
+        return seq.compactMap { parseStep($0, part: part) }
+    }
+
+    func parseParallel(_ node: Node) -> [ParallelList] {
+        guard let m = node.mapping else {
+            error(.wrongType, loc(node), "`parallel` must be a mapping ROLE: [steps…]")
+            return []
+        }
+        var out: [ParallelList] = []
+        for (k, v) in m {
+            guard let role = k.scalar?.string else {
+                error(.wrongType, loc(k), "a role name must be a plain word")
+                continue
+            }
+            guard roles.contains(role) else {
+                error(.undeclaredRole, loc(k), "role '\(role)' is not declared in processes")
+                continue
+            }
+            guard let seq = v.sequence else {
+                error(.wrongType, loc(v), "the parallel list of '\(role)' must be a list of steps")
+                continue
+            }
+            let steps = seq.compactMap { parseStep($0, part: .parallel(role: role)) }
+            out.append(ParallelList(role: role, steps: steps, location: loc(k)))
+        }
+        return out
+    }
+
+    func parseStep(_ node: Node, part: Part) -> Step? {
+        if let s = node.scalar {
+            // Only inside a role's parallel list: "OPERATION ARGS…" for that role.
+            guard case .parallel(let role) = part else {
+                error(.wrongType, loc(node), "a step is a mapping `ROLE: OPERATION ARGS…` (or a control step such as `advance: 1s`)")
+                return nil
+            }
+            return parseOperation(role: role, at: loc(node), scalarNode: node, text: s.string, expect: nil, part: part)
+                .map(Step.operation)
+        }
+        guard let m = node.mapping else {
+            error(.wrongType, loc(node), "a step is a mapping `ROLE: OPERATION ARGS…` (or a control step such as `advance: 1s`)")
+            return nil
+        }
+        var main: (key: Node, value: Node, name: String)?
+        var expect: Node?
+        for (k, v) in m {
+            guard let name = k.scalar?.string else {
+                error(.wrongType, loc(k), "step keys must be plain words")
+                return nil
+            }
+            if name == "expect" {
+                expect = v
+            } else if main == nil {
+                main = (k, v, name)
+            } else {
+                error(.unknownKey, loc(k), "unknown key '\(name)' in a step (a step is one `ROLE: OPERATION` or control step, with an optional `expect:`)")
+                return nil
+            }
+        }
+        guard let main else {
+            error(.missing, loc(node), "a step needs `ROLE: OPERATION ARGS…` besides `expect:`")
+            return nil
+        }
+        if ScenarioParser.controlSteps.contains(main.name) {
+            if let expect {
+                error(.notApplicable, loc(expect), "`expect` does not apply to the control step `\(main.name)`")
+                return nil
+            }
+            return parseControl(name: main.name, key: main.key, value: main.value, part: part).map(Step.control)
+        }
+        guard roles.contains(main.name) else {
+            error(.undeclaredRole, loc(main.key), "role '\(main.name)' is not declared in processes")
+            return nil
+        }
+        if case .parallel(let listRole) = part, listRole != main.name {
+            error(.badSequence, loc(main.key), "a step for role '\(main.name)' in the parallel list of '\(listRole)'")
+            return nil
+        }
+        guard let text = main.value.scalar?.string else {
+            error(.wrongType, loc(main.value), "the operation must be one line `OPERATION ARGS…`")
+            return nil
+        }
+        return parseOperation(role: main.name, at: loc(main.key), scalarNode: main.value, text: text, expect: expect, part: part)
+            .map(Step.operation)
+    }
+
+    func parseControl(name: String, key: Node, value: Node, part: Part) -> ControlStep? {
+        let at = loc(key)
+        switch name {
+        case "advance", "sleep":
+            guard let s = value.scalar?.string else {
+                error(.wrongType, loc(value), "`\(name)` takes a duration")
+                return nil
+            }
+            guard let ns = ScenarioDuration.nanoseconds(s) else {
+                error(.badDuration, loc(value), "bad duration '\(s)' (e.g. 10s, 250ms, 5us, 100ns, 2m)")
+                return nil
+            }
+            return ControlStep(kind: name == "advance" ? .advance(ns: ns) : .sleep(ns: ns), location: at)
+        case "restart", "crash", "start":
+            guard let role = value.scalar?.string else {
+                error(.wrongType, loc(value), "`\(name)` takes a role")
+                return nil
+            }
+            guard roles.contains(role) else {
+                error(.undeclaredRole, loc(value), "role '\(role)' is not declared in processes")
+                return nil
+            }
+            if case .parallel(let listRole) = part, listRole != role {
+                error(.badSequence, at, "`\(name): \(role)` in the parallel list of '\(listRole)' (a list may only \(name) its own role)")
+                return nil
+            }
+            let kind: ControlKind = name == "restart" ? .restart(role: role) : name == "crash" ? .crash(role: role) : .start(role: role)
+            return ControlStep(kind: kind, location: at)
+        case "corrupt":
+            if case .parallel = part {
+                error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                return nil
+            }
+            guard let s = value.scalar else {
+                error(.wrongType, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                return nil
+            }
+            let toks = tokens(of: value, text: s.string)
+            guard let keyTok = toks.first else {
+                error(.missing, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                return nil
+            }
+            if toks.count > 1 {
+                error(.badArgument, toks[1].location, "`corrupt` takes one key")
+                return nil
+            }
+            guard let key = parseBytes(keyTok, what: "key") else { return nil }
+            if key.isEmpty {
+                error(.badValue, keyTok.location, "bad key: a key has at least one byte")
+                return nil
+            }
+            return ControlStep(kind: .corrupt(key: key), location: at)
+        default: // check
+            guard case .final = part else {
+                error(.badSequence, at, "`check` is only allowed in `final`")
+                return nil
+            }
+            guard let m = value.mapping, m.count == 1, let (k, v) = m.first.map({ ($0.key, $0.value) }) else {
+                error(.wrongType, loc(value), "`check` takes one check, e.g. {created_once: open_or_create}")
+                return nil
+            }
+            guard k.scalar?.string == "created_once" else {
+                error(.unknownKey, loc(k), "unknown check '\(k.scalar?.string ?? "")' (known: created_once)")
+                return nil
+            }
+            guard let opName = v.scalar?.string, let op = Operation(rawValue: opName) else {
+                error(.unknownOperation, loc(v), "unknown operation '\(v.scalar?.string ?? "")'")
+                return nil
+            }
+            guard [.openOrCreate, .put].contains(op) else {
+                error(.notApplicable, loc(v), "created_once does not apply to \(op.rawValue) (only open_or_create and put answer `created`)")
+                return nil
+            }
+            return ControlStep(kind: .check(.createdOnce(op)), location: at)
+        }
+    }
+
+    /// Splits a scalar into whitespace-separated tokens with their columns. Columns are exact for
+    /// one-line plain and quoted scalars; other scalars report the scalar's own position.
+    func tokens(of node: Node, text: String) -> [Token] {
+        let base = loc(node)
+        var offset = 0
+        var exact = !text.contains("\n")
+        if let style = node.scalar?.style {
+            switch style {
+            case .plain, .any: offset = 0
+            case .singleQuoted, .doubleQuoted: offset = 1
+            default: exact = false
+            }
+        }
+        var out: [Token] = []
+        var current = ""
+        var startCol = 0
+        var col = 0
+        for u in text.unicodeScalars {
+            if u == " " || u == "\t" || u == "\n" || u == "\r" {
+                if !current.isEmpty {
+                    out.append(Token(text: current, location: exact ? SourceLocation(file: file, line: base.line, column: base.column + offset + startCol) : base))
+                    current = ""
+                }
+            } else {
+                if current.isEmpty { startCol = col }
+                current.unicodeScalars.append(u)
+            }
+            col += 1
+        }
+        if !current.isEmpty {
+            out.append(Token(text: current, location: exact ? SourceLocation(file: file, line: base.line, column: base.column + offset + startCol) : base))
+        }
+        return out
+    }
+
+    func isIdentifier(_ s: Substring) -> Bool {
+        guard let f = s.unicodeScalars.first, f.isASCIILowercase || f == "_" else { return false }
+        return s.unicodeScalars.allSatisfy { $0.isASCIILowercase || $0.isASCIIDigit || $0 == "_" }
+    }
+
+    func parseBytes(_ t: Token, what: String) -> [UInt8]? {
+        switch ScenarioValue.parse(t.text) {
+        case .success(let b): return b
+        case .failure(let e):
+            error(.badValue, t.location, "bad \(what): \(e.message)")
+            return nil
+        }
+    }
+}
