@@ -128,7 +128,7 @@ final class PipelineTests: XCTestCase {
             """
         let s = try ScenarioParser.parse(yaml: yaml, file: "lin-lie.yaml")
         // It lies in its answers to gets, not in its `dump`: the dump cross-check would catch
-        // that lie first (CaseRunner+Observer).
+        // that lie first (CaseRunner+Audit).
         let liar = lyingGo("liar", #"/"entries"/!{s/"value_hex":"7632"/"value_hex":"7a7a"/g; s/"value_hex":"7631"/"value_hex":"7a7a"/g; s/"value_hex":"7633"/"value_hex":"7a7a"/g}"#)
         let results = run(s, [go, liar])
         let r = try XCTUnwrap(results.first)

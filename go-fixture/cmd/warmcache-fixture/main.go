@@ -4,7 +4,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -423,84 +422,6 @@ func fromErr(err error) error {
 	}
 }
 
-type geometryArgs struct {
-	ShardCount          *uint32 `json:"shard_count"`
-	SlotsPerShard       *uint32 `json:"slots_per_shard"`
-	KeyCapacity         *uint32 `json:"key_capacity"`
-	ValueCapacity       *uint32 `json:"value_capacity"`
-	ProbeWindow         *uint32 `json:"probe_window"`
-	ParticipantCapacity *uint32 `json:"participant_capacity"`
-}
-
-type createArgs struct {
-	Path       string        `json:"path"`
-	Geometry   *geometryArgs `json:"geometry"`
-	SimClockNs *uint64       `json:"sim_clock_ns"`
-	Group      bool          `json:"group"`
-}
-
-type keyArgs struct {
-	KeyHex *string `json:"key_hex"`
-}
-
-type putArgs struct {
-	KeyHex    *string `json:"key_hex"`
-	ValueHex  *string `json:"value_hex"`
-	TTLNs     uint64  `json:"ttl_ns"`
-	GraceNs   uint64  `json:"grace_ns"`
-	OriginTag uint32  `json:"origin_tag"`
-	Version   uint64  `json:"version"`
-}
-
-func decode(args json.RawMessage, v interface{}) error {
-	if len(args) == 0 || string(args) == "null" {
-		args = json.RawMessage("{}")
-	}
-	if err := json.Unmarshal(args, v); err != nil {
-		return badRequest{"bad args: " + err.Error()}
-	}
-	return nil
-}
-
-func hexArg(name string, p *string) ([]byte, error) {
-	if p == nil {
-		return nil, badRequest{"missing " + name}
-	}
-	b, err := hex.DecodeString(*p)
-	if err != nil {
-		return nil, badRequest{name + ": " + err.Error()}
-	}
-	return b, nil
-}
-
-func (g *geometryArgs) toGeometry() (warmcache.Geometry, error) {
-	if g == nil {
-		return warmcache.Geometry{}, badRequest{"missing geometry"}
-	}
-	fields := []*uint32{g.ShardCount, g.SlotsPerShard, g.KeyCapacity, g.ValueCapacity, g.ProbeWindow, g.ParticipantCapacity}
-	names := []string{"shard_count", "slots_per_shard", "key_capacity", "value_capacity", "probe_window", "participant_capacity"}
-	for i, f := range fields {
-		if f == nil {
-			return warmcache.Geometry{}, badRequest{"missing geometry." + names[i]}
-		}
-	}
-	return warmcache.Geometry{ShardCount: *g.ShardCount, SlotsPerShard: *g.SlotsPerShard,
-		KeyCapacity: *g.KeyCapacity, ValueCapacity: *g.ValueCapacity, ProbeWindow: *g.ProbeWindow,
-		ParticipantCapacity: *g.ParticipantCapacity}, nil
-}
-
-// checkPath refuses what no segment path can be (DRIVER.md "Odd input"): empty, or with a NUL
-// byte, which a C call would silently cut short and so open another file.
-func checkPath(p string) error {
-	if p == "" {
-		return badRequest{"missing path"}
-	}
-	if strings.IndexByte(p, 0) >= 0 {
-		return badRequest{"path " + strconv.Quote(p) + " contains a NUL byte"}
-	}
-	return nil
-}
-
 func (s *server) need() error {
 	if s.cache == nil {
 		return badRequest{"no open segment"}
@@ -532,77 +453,16 @@ func (s *server) setLanguage(v string) error {
 	return nil
 }
 
+// dispatch routes one request to the handler of its operation (ops_*.go); the operations on an
+// open handle get it, once the op is known to be one.
 func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) {
 	switch op {
 	case "hello":
-		// DRIVER.md "hello": the orchestrator asks for transitions here (args.trace); the answer
-		// says whether they will be reported, so a fixture without tracing is not mistaken for
-		// one that makes no transitions.
-		var a struct {
-			Trace bool `json:"trace"`
-		}
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		s.trace = s.trace || a.Trace
-		return map[string]interface{}{
-			"language":       s.languageName,
-			"language_code":  s.languageCode,
-			"pid":            os.Getpid(),
-			"implementation": "warmcache-go 0.1.0",
-			"protocol":       map[string]int{"major": warmcache.ProtocolMajor, "minor": warmcache.ProtocolMinor},
-			"trace":          s.trace,
-			"features":       []string{"SIM_CLOCK"},
-			"operations":     operations,
-			"pause_points":   warmcache.PausePoints,
-			"faults":         warmcache.FaultNames,
-		}, nil
+		return s.hello(args)
 	case "create", "open_or_create":
-		var a createArgs
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkPath(a.Path); err != nil {
-			return nil, err
-		}
-		g, err := a.Geometry.toGeometry()
-		if err != nil {
-			return nil, err
-		}
-		o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions()}
-		if a.SimClockNs != nil {
-			o.SimClock, o.SimClockStart = true, *a.SimClockNs
-		}
-		if op == "create" {
-			c, err := warmcache.Create(a.Path, g, o)
-			if err != nil {
-				return nil, fromErr(err)
-			}
-			s.adopt(c)
-			return map[string]interface{}{"participant": c.ParticipantID()}, nil
-		}
-		c, created, err := warmcache.OpenOrCreate(a.Path, g, o)
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		s.adopt(c)
-		return map[string]interface{}{"participant": c.ParticipantID(), "created": created}, nil
+		return s.create(op, args)
 	case "open":
-		var a struct {
-			Path string `json:"path"`
-		}
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		if err := checkPath(a.Path); err != nil {
-			return nil, err
-		}
-		c, err := warmcache.Open(a.Path, s.openOptions())
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		s.adopt(c)
-		return map[string]interface{}{"participant": c.ParticipantID()}, nil
+		return s.open(args)
 	}
 	known := false
 	for _, o := range operations {
@@ -620,164 +480,25 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 	c := s.cache
 	switch op {
 	case "close":
-		// Drain now: the handle's tracer goes away with it.
-		err := c.Close()
-		s.cache = nil
-		return map[string]interface{}{}, fromErr(err)
+		return s.closeCache(c)
 	case "get":
-		var a keyArgs
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		key, err := hexArg("key_hex", a.KeyHex)
-		if err != nil {
-			return nil, err
-		}
-		l := c.Get(key)
-		if !l.Hit {
-			return map[string]interface{}{"hit": false}, nil
-		}
-		m := lookupFields(l)
-		m["hit"] = true
-		m["stale"] = l.Stale
-		m["refresh_requested"] = l.RefreshRequested
-		return m, nil
+		return get(c, args)
 	case "put", "refresh":
-		var a putArgs
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		key, err := hexArg("key_hex", a.KeyHex)
-		if err != nil {
-			return nil, err
-		}
-		val, err := hexArg("value_hex", a.ValueHex)
-		if err != nil {
-			return nil, err
-		}
-		if a.TTLNs > 1<<62 || a.GraceNs > 1<<62 {
-			return nil, badRequest{"ttl_ns or grace_ns too large"}
-		}
-		o := warmcache.PutOptions{TTL: time.Duration(a.TTLNs), Grace: time.Duration(a.GraceNs), OriginTag: a.OriginTag, Version: a.Version}
-		var r warmcache.PutResult
-		if op == "put" {
-			r, err = c.Put(key, val, o)
-		} else {
-			r, err = c.Refresh(key, val, o)
-		}
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		return map[string]interface{}{"version": r.Version, "created": r.Created, "shard": r.Shard, "slot": r.Slot}, nil
+		return put(c, op, args)
 	case "invalidate", "evict":
-		var a keyArgs
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		key, err := hexArg("key_hex", a.KeyHex)
-		if err != nil {
-			return nil, err
-		}
-		var removed bool
-		if op == "invalidate" {
-			removed, err = c.Invalidate(key)
-		} else {
-			removed, err = c.Evict(key)
-		}
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		return map[string]interface{}{"removed": removed}, nil
+		return remove(c, op, args)
 	case "stats":
-		st, err := c.Stats()
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		return st, nil
+		return stats(c)
 	case "generation":
-		g, err := c.Generation()
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		return map[string]interface{}{"generation": g}, nil
+		return generation(c)
 	case "wait":
-		var a struct {
-			Seen      *uint32 `json:"seen"`
-			TimeoutMs *int64  `json:"timeout_ms"`
-		}
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		if a.Seen == nil || a.TimeoutMs == nil {
-			return nil, badRequest{"wait needs seen and timeout_ms"}
-		}
-		g, to, err := c.WaitForChange(*a.Seen, time.Duration(*a.TimeoutMs)*time.Millisecond)
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		return map[string]interface{}{"generation": g, "timed_out": to}, nil
+		return wait(c, args)
 	case "set_clock":
-		var a struct {
-			NowNs *uint64 `json:"now_ns"`
-		}
-		if err := decode(args, &a); err != nil {
-			return nil, err
-		}
-		if a.NowNs == nil {
-			return nil, badRequest{"missing now_ns"}
-		}
-		if err := c.SetSimClock(*a.NowNs); err != nil {
-			return nil, fromErr(err)
-		}
-		return map[string]interface{}{}, nil
+		return setClock(c, args)
 	case "dump":
-		d, err := c.Dump()
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		entries := make([]map[string]interface{}, 0, len(d.Entries))
-		for _, e := range d.Entries {
-			m := lookupFields(e.Lookup)
-			m["state"] = e.State.String()
-			m["seq"] = e.Seq
-			m["key_hex"] = hex.EncodeToString(e.Key)
-			m["stale"] = e.Stale
-			entries = append(entries, m)
-		}
-		problems := d.Problems
-		if problems == nil {
-			problems = []string{}
-		}
-		return map[string]interface{}{"entries": entries, "problems": problems}, nil
+		return dump(c)
 	case "participants":
-		ps, err := c.Participants()
-		if err != nil {
-			return nil, fromErr(err)
-		}
-		list := make([]map[string]interface{}, 0, len(ps))
-		for _, p := range ps {
-			list = append(list, map[string]interface{}{"index": p.Index, "epoch": p.Epoch, "pid": p.Pid,
-				"start_time": p.StartTime, "language": p.Language, "alive": p.Alive})
-		}
-		return map[string]interface{}{"participants": list}, nil
+		return participants(c)
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
-}
-
-func lookupFields(l warmcache.Lookup) map[string]interface{} {
-	return map[string]interface{}{
-		"value_hex":      hex.EncodeToString(l.Value),
-		"version":        l.Version,
-		"origin_tag":     l.OriginTag,
-		"expires_at_ns":  l.ExpiresAtNs,
-		"stale_until_ns": l.StaleUntilNs,
-		"written_at_ns":  l.WrittenAtNs,
-		"writer": map[string]interface{}{
-			"pid": l.Writer.Pid, "language": l.Writer.Language, "protocol_major": l.Writer.ProtocolMajor,
-			"protocol_minor": l.Writer.ProtocolMinor, "participant": l.Writer.Participant,
-			"start_time": l.Writer.StartTime,
-		},
-		"shard": l.Shard,
-		"slot":  l.Slot,
-	}
 }

@@ -1,0 +1,116 @@
+package main
+
+// The cache operations of docs/DRIVER.md on the open handle.
+
+import (
+	"encoding/json"
+	"time"
+
+	"warmcache/warmcache"
+)
+
+func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
+	var a keyArgs
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	key, err := hexArg("key_hex", a.KeyHex)
+	if err != nil {
+		return nil, err
+	}
+	l := c.Get(key)
+	if !l.Hit {
+		return map[string]interface{}{"hit": false}, nil
+	}
+	m := lookupFields(l)
+	m["hit"] = true
+	m["stale"] = l.Stale
+	m["refresh_requested"] = l.RefreshRequested
+	return m, nil
+}
+
+// put answers "put" and "refresh".
+func put(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, error) {
+	var a putArgs
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	key, err := hexArg("key_hex", a.KeyHex)
+	if err != nil {
+		return nil, err
+	}
+	val, err := hexArg("value_hex", a.ValueHex)
+	if err != nil {
+		return nil, err
+	}
+	if a.TTLNs > 1<<62 || a.GraceNs > 1<<62 {
+		return nil, badRequest{"ttl_ns or grace_ns too large"}
+	}
+	o := warmcache.PutOptions{TTL: time.Duration(a.TTLNs), Grace: time.Duration(a.GraceNs), OriginTag: a.OriginTag, Version: a.Version}
+	var r warmcache.PutResult
+	if op == "put" {
+		r, err = c.Put(key, val, o)
+	} else {
+		r, err = c.Refresh(key, val, o)
+	}
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return map[string]interface{}{"version": r.Version, "created": r.Created, "shard": r.Shard, "slot": r.Slot}, nil
+}
+
+// remove answers "invalidate" and "evict".
+func remove(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, error) {
+	var a keyArgs
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	key, err := hexArg("key_hex", a.KeyHex)
+	if err != nil {
+		return nil, err
+	}
+	var removed bool
+	if op == "invalidate" {
+		removed, err = c.Invalidate(key)
+	} else {
+		removed, err = c.Evict(key)
+	}
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return map[string]interface{}{"removed": removed}, nil
+}
+
+func stats(c *warmcache.Cache) (interface{}, error) {
+	st, err := c.Stats()
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return st, nil
+}
+
+func generation(c *warmcache.Cache) (interface{}, error) {
+	g, err := c.Generation()
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return map[string]interface{}{"generation": g}, nil
+}
+
+func wait(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
+	var a struct {
+		Seen      *uint32 `json:"seen"`
+		TimeoutMs *int64  `json:"timeout_ms"`
+	}
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	if a.Seen == nil || a.TimeoutMs == nil {
+		return nil, badRequest{"wait needs seen and timeout_ms"}
+	}
+	g, to, err := c.WaitForChange(*a.Seen, time.Duration(*a.TimeoutMs)*time.Millisecond)
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return map[string]interface{}{"generation": g, "timed_out": to}, nil
+}
