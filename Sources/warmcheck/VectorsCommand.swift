@@ -25,6 +25,12 @@ struct VectorsCommand: ParsableCommand {
     @Option(help: "Vectors file to check (default: the checkout's testdata/vectors.json; \"none\" to skip).")
     var vectors: String?
 
+    @Option(name: .customLong("rate-rounds"), help: "Rounds of the calls/s measurement (the median is reported).")
+    var rateRounds = 5
+
+    @Option(name: .customLong("rate-calls"), help: "wch64 calls per library per round of the calls/s measurement.")
+    var rateCalls = 40_000
+
     @Option(help: "Disagreements shown per function.")
     var show = 3
 
@@ -41,7 +47,10 @@ struct VectorsCommand: ParsableCommand {
         do { pool = try FFIPool(libraries, executable: selfExecutable()) } catch { throw fail("\(error)") }
         defer { pool.stop() }
         let report: VectorsReport
-        do { report = try VectorsRunner(pool: pool).run(seed: seed, random: random, vectorsFile: file) } catch {
+        let runner = VectorsRunner(pool: pool)
+        runner.rateRounds = rateRounds
+        runner.callsPerRound = rateCalls
+        do { report = try runner.run(seed: seed, random: random, vectorsFile: file) } catch {
             throw fail("\(error)")
         }
         var passed = report.passed, failed = report.failed
@@ -59,10 +68,12 @@ struct VectorsCommand: ParsableCommand {
             failed += 1
         }
         for f in report.failures { print("FAIL \(f)") }
-        for (name, rate) in report.ratePerLibrary {
-            print(String(format: "rate %@: %.0f calls/s through libffi (wch64, 16-byte key)", name, rate))
+        for r in report.rates {
+            let how = r.mode == "batched" ? "through wc_batch" : "one ffi_call per call"
+            print(String(format: "rate %@ %@: %.0f calls/s %@ (wch64, 16-byte key; median of %d rounds: %@)", r.library, r.mode, r.median, how,
+                         r.rounds.count, r.rounds.map { String(format: "%.0f", $0) }.joined(separator: " ")))
         }
-        print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process)", report.directSwiftRate))
+        print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process, median of %d rounds)", report.directSwiftRate, rateRounds))
         print("vectors: \(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(Status.failed) }
     }

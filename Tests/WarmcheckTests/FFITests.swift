@@ -62,7 +62,7 @@ final class FFITests: XCTestCase {
         for lib in ABILibrary.references(root: root) {
             let m = try Manifest.load(path: lib.manifest, library: lib.name)
             XCTAssertEqual(m.implementation, lib.name)
-            XCTAssertEqual(Set(m.functions.keys), Set(ABISpec.functions.map(\.name)))
+            XCTAssertEqual(Set(m.functions.keys).subtracting([ABISpec.batch.name]), Set(ABISpec.functions.map(\.name)))
         }
     }
 
@@ -182,5 +182,40 @@ final class FFITests: XCTestCase {
         }
         XCTAssertEqual(answers[0], answers[1])
         XCTAssertEqual(answers[0], answers[2])
+    }
+
+    var go: ABILibrary { ABILibrary.references(root: root)[1] }
+
+    /// Go declares wc_batch: its worker runs a batch in one call, and the answers equal those of
+    /// the same calls made one by one (edge cases of every function, images included).
+    func testGoBatchesThroughWcBatchWithTheSameAnswers() throws {
+        let pool = try FFIPool([go, rust], executable: worker)
+        defer { pool.stop() }
+        XCTAssertEqual(pool.batched, [true, false])
+        let base = try BaseImage.build()
+        let calls = VectorInputs.edgeCases(base: base) + VectorInputs.imageCalls(base: base, seed: 5, count: 20)
+        XCTAssertEqual(Set(calls.map(\.fn)).count, ABISpec.functions.count, "every function is exercised")
+        var report = VectorsReport()
+        try VectorsRunner(pool: pool).checkBatchAgreement(calls, try pool.run(calls), &report)
+        XCTAssertEqual(report.failures, [])
+        XCTAssertEqual(report.passed, calls.count)
+    }
+
+    /// A declared batch symbol must exist like any other; its types are checked too.
+    func testDeclaredBatchMustExistAndHaveItsTypes() throws {
+        var m = try manifestJSON(rust).object!
+        var fs = m["functions"]!.array!
+        fs.append(["function": "batch", "symbol": "wc_batch", "returns": "i64",
+                   "params": .array([["type": "ptr"], ["type": "u64"], ["type": "ptr"], ["type": "u64"]])])
+        m["functions"] = .array(fs)
+        let path = scratch + "/manifest-batch.json"
+        try JSON.object(m).serialized.write(toFile: path, atomically: true, encoding: .utf8)
+        let err = loadError(ABILibrary(name: "mine", path: rust.path, manifest: path))
+        XCTAssertTrue(err.contains("library mine") && err.contains("symbol wc_batch") && err.contains("batch"), err)
+        fs[fs.count - 1] = ["function": "batch", "symbol": "wc_batch", "returns": "i32", "params": .array([])]
+        m["functions"] = .array(fs)
+        XCTAssertThrowsError(try Manifest.parse(.object(m), library: "x", path: "m.json")) { e in
+            XCTAssertTrue("\(e)".contains("batch (symbol wc_batch) is declared i32()"), "\(e)")
+        }
     }
 }

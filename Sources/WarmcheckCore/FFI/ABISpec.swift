@@ -69,6 +69,14 @@ public enum ABISpec {
         ABIFunction(name: "decode_image", returns: .i32, params: [.bytes, .bytesLen, .u64, .outWords(8)]),
     ]
 
+    /// The optional batch entry point (docs/ABI.md "Batches"): `i64 (ptr calls, u64 len, ptr
+    /// results, u64 result_words)`. Not in `functions` (whose indices are the batch's function
+    /// ids and which every library must provide); a worker uses it when the manifest declares it.
+    public static let batch = ABIFunction(name: "batch", returns: .i64, params: [.bytes, .bytesLen, .outWords(0), .u64])
+
+    /// Result words of one call in a batch reply: the return value and the out words.
+    public static func replyWords(_ fn: Int) -> Int { 1 + functions[fn].outCount }
+
     public static func id(_ name: String) -> Int {
         guard let i = functions.firstIndex(where: { $0.name == name }) else {
             preconditionFailure("no ABI function \(name)")

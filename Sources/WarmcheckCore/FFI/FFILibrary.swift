@@ -59,6 +59,7 @@ final class PreparedFunction {
         wc_ffi_call(cif, fn, rvalue, argv)
         switch spec.returns {
         case .i32: return UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: rvalue[0])))
+        case .i64: return rvalue[0]
         case .u32: return rvalue[0] & 0xFFFF_FFFF
         case .void: return 0
         default: return rvalue[0]
@@ -71,6 +72,8 @@ public final class FFILibrary {
     let handle: UnsafeMutableRawPointer
     /// Indexed like ABISpec.functions.
     let functions: [PreparedFunction]
+    /// wc_batch, when the manifest declares it (then its symbol must exist like any other).
+    let batch: PreparedFunction?
 
     public init(name: String, path: String, manifest: Manifest) throws {
         self.name = name
@@ -79,14 +82,14 @@ public final class FFILibrary {
             throw FFILoadError(description: "library \(name): cannot load \(path): \(why)")
         }
         handle = h
-        var prepared: [PreparedFunction] = []
-        for spec in ABISpec.functions {
-            let declared = manifest.functions[spec.name]!   // Manifest.parse checked every one
+        func prepare(_ spec: ABIFunction, _ declared: ManifestFunction) throws -> PreparedFunction {
             guard let fn = dlsym(h, declared.symbol) else {
                 throw FFILoadError(description: "library \(name): symbol \(declared.symbol) (ABI function \(spec.name)) not found in \(path)")
             }
-            prepared.append(try PreparedFunction(spec: spec, declared: declared, fn: fn, library: name))
+            return try PreparedFunction(spec: spec, declared: declared, fn: fn, library: name)
         }
-        functions = prepared
+        // Manifest.parse checked that every function is declared with the spec's types.
+        functions = try ABISpec.functions.map { try prepare($0, manifest.functions[$0.name]!) }
+        batch = try manifest.batch.map { try prepare(ABISpec.batch, $0) }
     }
 }

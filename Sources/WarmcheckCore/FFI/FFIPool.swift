@@ -41,14 +41,18 @@ public final class FFIPool {
 
     deinit { stop() }
 
+    /// Whether each library's worker runs batches through its wc_batch.
+    public var batched: [Bool] { clients.map(\.batched) }
+
     /// Results of `calls` per library: [library][call] = result word followed by out words.
-    public func run(_ calls: [ABICall]) throws -> [[[UInt64]]] {
+    /// `perCall`: one libffi call per call even where the library has wc_batch.
+    public func run(_ calls: [ABICall], perCall: Bool = false) throws -> [[[UInt64]]] {
         var out = Array(repeating: [[UInt64]](), count: clients.count)
         var start = 0
         while start < calls.count {
             let end = min(calls.count, start + batchSize(calls[start]))
             let part = Array(calls[start..<end])
-            let replies = try batch(part)
+            let replies = try batch(part, flags: perCall ? .perCall : [])
             for i in 0..<clients.count { out[i].append(contentsOf: replies[i]) }
             start = end
         }
@@ -57,14 +61,14 @@ public final class FFIPool {
 
     func batchSize(_ c: ABICall) -> Int { c.blobs.reduce(0) { $0 + $1.count } > 1024 ? 64 : 4096 }
 
-    func batch(_ calls: [ABICall]) throws -> [[[UInt64]]] {
+    func batch(_ calls: [ABICall], flags: WorkerFlags = []) throws -> [[[UInt64]]] {
         var w = ByteWriter()
         w.u32(UInt32(calls.count))
         calls.forEach { $0.encode(into: &w) }
         var failed: WorkerFailure?
         var sent: [Bool] = []
         for c in clients {
-            do { try c.send(.calls, w.bytes); sent.append(true) } catch let f as WorkerFailure {
+            do { try c.send(.calls, w.bytes, flags: flags); sent.append(true) } catch let f as WorkerFailure {
                 failed = failed ?? f; sent.append(false)
             }
         }

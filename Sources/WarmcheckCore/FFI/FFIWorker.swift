@@ -19,12 +19,12 @@ public enum FFIWorker {
         signal(SIGPIPE, SIG_IGN)
         var server = WorkerServer(lib: lib)
         do {
-            try reply(Array("ready".utf8))
+            try reply(Array((lib.batch == nil ? WorkerGreeting.plain : WorkerGreeting.batch).utf8))
             while true {
                 let head = try PipeIO.readExactly(0, 16)
                 var r = ByteReader(head)
                 let kind = try r.u32()
-                _ = try r.u32()
+                server.flags = WorkerFlags(rawValue: try r.u32())
                 let len = Int(try r.u64())
                 var payload = try PipeIO.readExactly(0, len)
                 guard let req = WorkerRequest(rawValue: kind) else {
@@ -34,8 +34,13 @@ public enum FFIWorker {
                 if req == .quit { return 0 }
                 try reply(try server.handle(req, &payload))
             }
-        } catch {
+        } catch is PipeIO.Closed {
             return 0   // the harness closed the pipe: nothing left to do
+        } catch {
+            // A malformed request or a library that broke the batch contract: the harness sees
+            // the worker die and reports this line from its stderr.
+            FileHandle.standardError.write(Data("ffi-worker \(name): \(error)\n".utf8))
+            return 2
         }
     }
 
@@ -50,6 +55,7 @@ struct WorkerServer {
     let lib: FFILibrary
     var mutator: ImageMutator?
     var scratch: [UInt8] = []
+    var flags: WorkerFlags = []
 
     init(lib: FFILibrary) { self.lib = lib }
 
@@ -83,6 +89,7 @@ struct WorkerServer {
         let total = payload.count
         guard total >= 4 else { throw ByteReader.Short() }
         let count = payload.withUnsafeBytes { Int($0.loadUnaligned(as: UInt32.self)) }
+        if let batch = lib.batch, !flags.contains(.perCall) { return try batched(batch, &payload, count) }
         let resultWords = count * 10 + 1
         let results = UnsafeMutablePointer<UInt64>.allocate(capacity: resultWords)
         defer { results.deallocate() }
@@ -151,6 +158,28 @@ struct WorkerServer {
         if bad { throw ByteReader.Short() }
         results[0] = PipeIO.nanos() - start
         return Array(UnsafeRawBufferPointer(start: results, count: produced * 8))
+    }
+
+    /// The whole batch in one call of the library's wc_batch (docs/ABI.md "Batches"): the reply
+    /// must have exactly the words the calls define, which is walked and checked here, outside
+    /// the timed call, so a library that miscounts is caught instead of shifting every answer.
+    func batched(_ batch: PreparedFunction, _ payload: inout [UInt8], _ count: Int) throws -> [UInt8] {
+        let want = try BatchLayout.resultWords(payload, count: count)
+        let results = UnsafeMutablePointer<UInt64>.allocate(capacity: want + 1)
+        defer { results.deallocate() }
+        let start = PipeIO.nanos()
+        let got = payload.withUnsafeMutableBytes { raw -> UInt64 in
+            batch.slots[0] = UInt64(UInt(bitPattern: raw.baseAddress!))
+            batch.slots[1] = UInt64(raw.count)
+            batch.slots[2] = UInt64(UInt(bitPattern: results + 1))
+            batch.slots[3] = UInt64(want)
+            return batch.call()
+        }
+        results[0] = PipeIO.nanos() - start
+        guard Int64(bitPattern: got) == Int64(want) else {
+            throw BatchLayout.Miscounted(library: lib.name, symbol: batch.symbol, got: Int64(bitPattern: got), want: want)
+        }
+        return Array(UnsafeRawBufferPointer(start: results, count: (want + 1) * 8))
     }
 
     /// An i32 out parameter is read back sign-extended, like an i32 result.

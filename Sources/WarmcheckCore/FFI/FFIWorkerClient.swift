@@ -48,6 +48,8 @@ public final class FFIWorkerClient {
     let fromWorker: Int32
     let stderrPath: String
     var exited = false
+    /// The library declares wc_batch, so the worker runs a batch in one call.
+    public private(set) var batched = false
     /// Seconds a batch may take before the worker counts as hung.
     public var timeout: Double = 30
 
@@ -88,8 +90,10 @@ public final class FFIWorkerClient {
         fromWorker = outPipe[0]
         FixtureRegistry.shared.add(child)
         let hello = try readReply(deadline: PipeIO.monotonicSeconds() + 30, during: "loading")
-        guard hello == Array("ready".utf8) else {
-            throw failure("refused", "unexpected greeting")
+        switch String(decoding: hello, as: UTF8.self) {
+        case WorkerGreeting.plain: batched = false
+        case WorkerGreeting.batch: batched = true
+        default: throw failure("refused", "unexpected greeting")
         }
     }
 
@@ -161,9 +165,9 @@ public final class FFIWorkerClient {
     }
 
     /// Sends a request without waiting (pair with `receive`), so several workers run at once.
-    func send(_ kind: WorkerRequest, _ payload: [UInt8]) throws {
+    func send(_ kind: WorkerRequest, _ payload: [UInt8], flags: WorkerFlags = []) throws {
         var w = ByteWriter()
-        w.u32(kind.rawValue); w.u32(0); w.u64(UInt64(payload.count))
+        w.u32(kind.rawValue); w.u32(flags.rawValue); w.u64(UInt64(payload.count))
         do { try PipeIO.writeAll(toWorker, w.bytes + payload) } catch {
             throw failure("died", "receiving a request")
         }

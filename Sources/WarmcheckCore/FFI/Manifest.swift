@@ -19,6 +19,8 @@ public struct ManifestFunction: Sendable {
 public struct Manifest: Sendable {
     public let implementation: String
     public let functions: [String: ManifestFunction]
+    /// The optional batch entry point, when declared (checked like every function).
+    public var batch: ManifestFunction? { functions[ABISpec.batch.name] }
 
     public static func load(path: String, library: String) throws -> Manifest {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -57,8 +59,11 @@ public struct Manifest: Sendable {
             }
             functions[name] = ManifestFunction(function: name, symbol: symbol, returns: returns, params: params)
         }
-        for spec in ABISpec.functions {
-            guard let f = functions[spec.name] else { throw bad("ABI function \(spec.name) is not declared") }
+        for spec in ABISpec.functions + [ABISpec.batch] {
+            guard let f = functions[spec.name] else {
+                if spec.name == ABISpec.batch.name { continue }   // optional
+                throw bad("ABI function \(spec.name) is not declared")
+            }
             let want = spec.params.map(\.type)
             if f.returns != spec.returns || f.params != want {
                 throw bad("\(spec.name) (symbol \(f.symbol)) is declared \(f.returns.rawValue)(\(f.params.map(\.rawValue).joined(separator: ", "))) but ABI v\(ABISpec.version) requires \(spec.returns.rawValue)(\(want.map(\.rawValue).joined(separator: ", ")))")

@@ -20,12 +20,24 @@ public struct VectorsReport {
     public var failed = 0
     public var disagreements: [String: [VectorDisagreement]] = [:]   // by function
     public var failures: [String] = []                                // vectors.json and layout
-    public var ratePerLibrary: [(String, Double)] = []
+    public var rates: [CallRate] = []
     public var directSwiftRate: Double = 0
+}
+
+/// Calls/s of one library through one path ("batched": wc_batch; "per-call": one ffi_call
+/// per call), the median of `rounds`.
+public struct CallRate {
+    public let library: String
+    public let mode: String
+    public let median: Double
+    public let rounds: [Double]
 }
 
 public final class VectorsRunner {
     let pool: FFIPool
+    /// Rounds of the rate measurement and wch64 calls per round.
+    public var rateRounds = 5
+    public var callsPerRound = 40_000
     public var log: (String) -> Void = { _ in }
 
     public init(pool: FFIPool) { self.pool = pool }
@@ -36,6 +48,7 @@ public final class VectorsRunner {
         let calls = VectorInputs.edgeCases(base: base) + VectorInputs.random(seed: seed, count: random)
             + VectorInputs.imageCalls(base: base, seed: seed, count: UInt64(max(random / 50, 10)))
         let results = try pool.run(calls)
+        try checkBatchAgreement(calls, results, &report)
         for (i, call) in calls.enumerated() {
             let answers = results.map { call.significant($0[i]) }
             if answers.allSatisfy({ $0 == answers[0] }) {
@@ -153,23 +166,68 @@ public final class VectorsRunner {
     }
 
     /// In-process call rate per library (WCH64 of a 16-byte key, the hot function of every get)
-    /// against the same loop calling the Swift implementation directly in this process.
+    /// against the same loop calling the Swift implementation directly in this process. Each
+    /// round measures every path once, interleaved, so all see the same load; the report keeps
+    /// the median of the rounds. A library with wc_batch is measured both ways.
     func measureRate(_ report: inout VectorsReport) throws {
         let key = Array("user:0123456789a".utf8)
-        let n = 200_000
+        let n = callsPerRound
         let calls = (0..<n).map { i in ABICall("wch64", [UInt64(i)], blobs: [key]) }
-        let before = pool.callNanos
-        _ = try pool.run(calls)
-        for (i, lib) in pool.libraries.enumerated() {
-            let ns = Double(pool.callNanos[i] - before[i])
-            report.ratePerLibrary.append((lib.name, ns > 0 ? Double(n) / (ns / 1e9) : 0))
+        let batched = pool.batched
+        var rounds: [String: [Double]] = [:]
+        func timed(_ perCall: Bool) throws {
+            let before = pool.callNanos
+            _ = try pool.run(calls, perCall: perCall)
+            for (i, lib) in pool.libraries.enumerated() where !perCall || batched[i] {
+                let ns = Double(pool.callNanos[i] - before[i])
+                let mode = batched[i] && !perCall ? "batched" : "per-call"
+                rounds["\(lib.name) \(mode)", default: []].append(ns > 0 ? Double(n) / (ns / 1e9) : 0)
+            }
         }
+        var direct: [Double] = []
         var sink: UInt64 = 0
-        let t0 = PipeIO.nanos()
-        key.withUnsafeBytes { kb in
-            for i in 0..<n { sink ^= WCH64.hash(kb, seed: UInt64(i)) }
+        for _ in 0..<max(rateRounds, 1) {
+            try timed(false)
+            if batched.contains(true) { try timed(true) }
+            let t0 = PipeIO.nanos()
+            key.withUnsafeBytes { kb in
+                for i in 0..<n { sink ^= WCH64.hash(kb, seed: UInt64(i)) }
+            }
+            direct.append(Double(n) / (Double(PipeIO.nanos() - t0) / 1e9))
         }
-        let ns = Double(PipeIO.nanos() - t0)
-        report.directSwiftRate = sink == 42 ? 0 : Double(n) / (ns / 1e9)
+        for (i, lib) in pool.libraries.enumerated() {
+            for mode in batched[i] ? ["batched", "per-call"] : ["per-call"] {
+                let r = rounds["\(lib.name) \(mode)"] ?? []
+                report.rates.append(CallRate(library: lib.name, mode: mode, median: VectorsRunner.median(r), rounds: r))
+            }
+        }
+        report.directSwiftRate = sink == 42 ? 0 : VectorsRunner.median(direct)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// A library with wc_batch must answer every call as the same call made on its own through
+    /// libffi: the vectors compare libraries through whichever path is fast, so the two paths
+    /// of one library are compared here, call by call.
+    func checkBatchAgreement(_ calls: [ABICall], _ batchedResults: [[[UInt64]]], _ report: inout VectorsReport) throws {
+        let batched = pool.batched
+        guard batched.contains(true) else { return }
+        let perCall = try pool.run(calls, perCall: true)
+        for (li, lib) in pool.libraries.enumerated() where batched[li] {
+            var shown = 0
+            for (i, call) in calls.enumerated() {
+                if batchedResults[li][i] == perCall[li][i] { report.passed += 1; continue }
+                report.failed += 1
+                if shown < 5 {
+                    shown += 1
+                    func hex(_ r: [UInt64]) -> String { r.map { "0x" + String($0, radix: 16) }.joined(separator: " ") }
+                    report.failures.append("library \(lib.name): wc_batch answers \(call.shown) with \(hex(batchedResults[li][i])), the call on its own with \(hex(perCall[li][i]))")
+                }
+            }
+        }
     }
 }

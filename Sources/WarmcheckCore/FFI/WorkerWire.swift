@@ -1,7 +1,7 @@
 // The pipe protocol between warmcheck and an FFI worker (docs/ABI.md "Worker protocol").
 // Little-endian binary frames, one request then one reply, so a batch of thousands of calls
-// costs one round trip. Request: u32 kind, u32 zero, u64 payload length, payload. Reply: u64
-// payload length, payload.
+// costs one round trip. Request: u32 kind, u32 flags (WorkerFlags), u64 payload length,
+// payload. Reply: u64 payload length, payload. The worker's first reply is its greeting.
 
 import Foundation
 
@@ -19,6 +19,45 @@ enum WorkerRequest: UInt32 {
     /// u64 seed, u64 index: decode one mutant. Reply: u64 result, 8 out words.
     case fuzzOne = 4
     case quit = 5
+}
+
+/// The worker's first reply: loaded, and whether calls go through the library's wc_batch.
+enum WorkerGreeting {
+    static let plain = "ready"
+    static let batch = "ready batch"
+}
+
+struct WorkerFlags: OptionSet {
+    let rawValue: UInt32
+    /// Make one libffi call per call even if the library has wc_batch (vectors checks that both
+    /// paths answer alike, and measures both rates).
+    static let perCall = WorkerFlags(rawValue: 1)
+}
+
+/// The calls format walked without calling anything: how many result words a batch defines.
+enum BatchLayout {
+    struct Miscounted: Error, CustomStringConvertible {
+        let library: String, symbol: String, got: Int64, want: Int
+        var description: String {
+            "library \(library): \(symbol) returned \(got) for a batch whose calls define \(want) result words"
+        }
+    }
+
+    static func resultWords(_ payload: [UInt8], count: Int) throws -> Int {
+        var r = ByteReader(payload)
+        r.at = 4
+        var words = 0
+        for _ in 0..<count {
+            let fn = Int(try r.u32()), nvals = Int(try r.u32()), nblobs = Int(try r.u32())
+            _ = try r.u32()
+            guard fn < ABISpec.functions.count, nvals <= payload.count else { throw ByteReader.Short() }
+            r.at += 8 * nvals
+            for _ in 0..<nblobs { _ = try r.blob() }
+            guard r.at <= payload.count else { throw ByteReader.Short() }
+            words += ABISpec.replyWords(fn)
+        }
+        return words
+    }
 }
 
 struct ByteWriter {
