@@ -117,75 +117,23 @@ public final class FixtureProcess: @unchecked Sendable {
     public init(spec: FixtureSpec, timeout: Double = 10, scratchDir: String = NSTemporaryDirectory()) throws {
         self.spec = spec
         self.defaultTimeout = timeout
-        guard let exe = spec.argv.first else {
+        guard !spec.argv.isEmpty else {
             throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "empty command")
         }
         // Library users (the tests) get the same protection as the command: a fixture that
         // exits before reading must give EPIPE, not kill the harness.
         signal(SIGPIPE, SIG_IGN)
 
-        var inPipe: [Int32] = [-1, -1]
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
-            let reason = String(cString: strerror(errno))
-            for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) }
-            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: reason)
+        let child: SpawnedChild
+        do { child = try ChildSpawn.startRegistered(spec.argv) } catch {
+            throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "\(error)")
         }
-        // Close-on-exec: a fixture started later must not inherit this fixture's pipe ends, or the
-        // EOF that tells this fixture to stop would never come.
-        for fd in inPipe + outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         // Our end of its stdin never blocks: writes wait in poll, under the deadline.
-        _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        // Nothing else: a descriptor warmcheck inherited without close-on-exec (its parent's
-        // pipes, say) must not live on in a fixture, or whoever waits for that pipe's end of
-        // file waits for the fixture.
-        _ = wc_spawn_actions_closefrom(&actions, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // Its own process group: a stop signal reaches anything the fixture itself started.
-        // Signal mask empty (warmcheck blocks its stop signals for the sigwait thread) and
-        // SIGPIPE/SIGQUIT at their defaults (warmcheck ignores SIGPIPE).
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attr, 0)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attr, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGQUIT, SIGINT, SIGTERM, SIGHUP] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-
-        let cargs: [UnsafeMutablePointer<CChar>?] = spec.argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawnp(&child, exe, &actions, &attr, cargs, environ)
-        close(inPipe[0])
-        close(outPipe[1])
-        close(errPipe[1])
-        guard rc == 0 else {
-            close(inPipe[1])
-            close(outPipe[0])
-            close(errPipe[0])
-            throw FixtureFailure.spawnFailed(
-                fixture: spec.name, reason: "\(exe): \(String(cString: strerror(rc)))")
-        }
-        pid = child
-        toChild = inPipe[1]
-        fromChild = outPipe[0]
-        stderr = StderrTail(fd: errPipe[0])
-        if !FixtureRegistry.shared.add(child) {
-            // warmcheck is shutting down: this one was started after the kill went out.
-            kill(-child, SIGKILL)
-        }
+        _ = fcntl(child.stdin, F_SETFL, fcntl(child.stdin, F_GETFL) | O_NONBLOCK)
+        pid = child.pid
+        toChild = child.stdin
+        fromChild = child.stdout
+        stderr = StderrTail(fd: child.stderr)
     }
 
     deinit {

@@ -40,37 +40,13 @@ final class OrphanGuard: @unchecked Sendable {
     /// still stop fixtures on SIGINT/SIGTERM/SIGHUP).
     private func ensureStarted() -> Int32 {
         if fd >= 0 || pid < 0 { return fd }
-        var p: [Int32] = [0, 0]
-        guard pipe(&p) == 0 else { pid = -1; return -1 }
-        _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(p[0], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, p[0], 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else of warmcheck's: the guard outlives it briefly and must hold no pipe
-        // someone waits on.
-        _ = wc_spawn_actions_closefrom(&actions, 3)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // Its own group, so a Ctrl-C at the terminal reaches warmcheck, not the guard.
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attr, 0)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attr, &none)
+        // Its own group, so a Ctrl-C at the terminal reaches warmcheck, not the guard; and
+        // nothing else of warmcheck's: the guard outlives it briefly and must hold no pipe
+        // someone waits on (ChildSpawn does both).
         let argv = ["/bin/bash", "-c", Self.script, "warmcheck-orphan-guard"]
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/bin/bash", &actions, &attr, cargs, environ)
-        close(p[0])
-        guard rc == 0 else { close(p[1]); pid = -1; return -1 }
-        pid = child
-        fd = p[1]
+        guard let child = try? ChildSpawn.start(argv, stdout: .devNull, stderr: .devNull) else { pid = -1; return -1 }
+        pid = child.pid
+        fd = child.stdin
         return fd
     }
 

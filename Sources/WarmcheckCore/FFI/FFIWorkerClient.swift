@@ -46,7 +46,8 @@ public final class FFIWorkerClient {
     let pid: pid_t
     let toWorker: Int32
     let fromWorker: Int32
-    let stderrPath: String
+    /// The worker's stderr, drained in memory (the reason it gives when it refuses or dies).
+    let stderr: StderrTail
     var exited = false
     /// The library declares wc_batch, so the worker runs a batch in one call.
     public private(set) var batched = false
@@ -55,40 +56,15 @@ public final class FFIWorkerClient {
 
     public init(_ library: ABILibrary, executable: String) throws {
         self.library = library
-        stderrPath = NSTemporaryDirectory() + "/warmcheck-ffi-\(library.name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).stderr"
-        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0 else {
-            throw WorkerFailure(library: library.name, what: "refused", detail: "pipe: \(String(cString: strerror(errno)))")
-        }
-        for fd in inPipe + outPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let errFD = open(stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        defer { if errFD >= 0 { close(errFD) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        if errFD >= 0 { posix_spawn_file_actions_adddup2(&actions, errFD, 2) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attr, 0)
         let argv = [executable, "ffi-worker", "--name", library.name, "--library", library.path, "--manifest", library.manifest]
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attr, cargs, environ)
-        close(inPipe[0])
-        close(outPipe[1])
-        guard rc == 0 else {
-            close(inPipe[1]); close(outPipe[0])
-            throw WorkerFailure(library: library.name, what: "refused", detail: "cannot start \(executable): \(String(cString: strerror(rc)))")
+        let child: SpawnedChild
+        do { child = try ChildSpawn.startRegistered(argv) } catch {
+            throw WorkerFailure(library: library.name, what: "refused", detail: "cannot start \(error)")
         }
-        pid = child
-        toWorker = inPipe[1]
-        fromWorker = outPipe[0]
-        FixtureRegistry.shared.add(child)
+        pid = child.pid
+        toWorker = child.stdin
+        fromWorker = child.stdout
+        stderr = StderrTail(fd: child.stderr)
         let hello = try readReply(deadline: PipeIO.monotonicSeconds() + 30, during: "loading")
         switch String(decoding: hello, as: UTF8.self) {
         case WorkerGreeting.plain: batched = false
@@ -111,7 +87,6 @@ public final class FFIWorkerClient {
         close(toWorker)
         close(fromWorker)
         reap(graceSeconds: 1)
-        unlink(stderrPath)
     }
 
     var closed = false
@@ -129,17 +104,14 @@ public final class FFIWorkerClient {
             usleep(2000)
         }
         exited = true
+        stderr.finish()
         FixtureRegistry.shared.remove(pid)
         lastStatus = status
     }
 
     var lastStatus: Int32 = 0
 
-    func stderrTail() -> String {
-        guard let d = FileManager.default.contents(atPath: stderrPath) else { return "" }
-        unlink(stderrPath)
-        return String(decoding: d.suffix(4000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    func stderrTail() -> String { stderr.text(lines: 30) }
 
     func failure(_ what: String, _ during: String) -> WorkerFailure {
         if what == "hung" { kill(-pid, SIGKILL) }
