@@ -50,6 +50,15 @@ pub struct Provenance {
 }
 
 impl Provenance {
+    /// The §7.2 `writer` word this was unpacked from.
+    pub fn writer_word(&self) -> u64 {
+        self.pid as u64
+            | (self.language as u64) << 32
+            | (self.protocol_major as u64) << 40
+            | (self.protocol_minor as u64) << 48
+            | (self.participant as u64) << 56
+    }
+
     pub fn unpack(writer: u64, start_time: u64) -> Provenance {
         Provenance {
             pid: writer as u32,
@@ -187,6 +196,34 @@ impl Cache {
             Err(e) if e.kind == OpenErrorKind::Exists => Cache::open(path, open).map(|c| (c, false)),
             Err(e) => Err(e),
         }
+    }
+
+    /// A handle on a caller's image of a segment (a private buffer, not a mapping), for the C
+    /// ABI's image functions (docs/ABI.md): the image passes §4.2 steps 3 and 6–11 exactly as
+    /// `open` checks a file (its length plays the file size), and `get` is then this crate's
+    /// reader, writing what a reader writes (counters, `referenced`, T7). Its clock is the
+    /// image's `sim_clock_ns` (set it with `set_sim_clock`). It registers no participant (an
+    /// image has no file to lock), so it is for reading: `get`, `stats`, `dump`, `stored_key`.
+    ///
+    /// # Safety
+    /// As for [`Shm::borrowed`]: `base` is 8-byte aligned, valid for reads and writes of `len`
+    /// bytes while the handle lives, and otherwise accessed only atomically meanwhile.
+    pub unsafe fn over_image(base: *mut u8, len: u64) -> Result<Cache, OpenError> {
+        let seg = Segment::over_image(crate::shm::Shm::borrowed(base, len))?;
+        let g = seg.layout.geometry;
+        Ok(Cache {
+            seg,
+            id: 0,
+            tracer: Tracer::new(false),
+            corrupt: AtomicU64::new(0),
+            writer_word: 0,
+            start_time: 0,
+            shard_mod: FastMod::new(g.shard_count),
+            slot_mod: FastMod::new(g.slots_per_shard),
+            key_seed: KEY_SEED,
+            faults: Faults::default(),
+            pause: None,
+        })
     }
 
     /// §4.2 step 12 / §5: take a participant entry, then sweep our id's leftovers before any

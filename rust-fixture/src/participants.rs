@@ -40,9 +40,11 @@ fn lock_request(l_type: libc::c_int, start: u64) -> libc::flock {
 
 /// Tries to take entry `index`'s lock. `Ok(false)` if someone else holds it.
 fn try_lock(seg: &Segment, index: u32) -> Result<bool, i32> {
+    // An image has no file and so no participant entries to take.
+    let Some(file) = &seg.file else { return Err(libc::EBADF) };
     let mut fl = lock_request(libc::F_WRLCK, seg.layout.participant_offset(index));
     // SAFETY: valid descriptor and flock struct.
-    let rc = unsafe { libc::fcntl(seg.file.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) };
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &mut fl) };
     if rc == 0 {
         return Ok(true);
     }
@@ -60,9 +62,11 @@ pub(crate) fn is_alive(seg: &Segment, owner: u16) -> bool {
     if owner == 0 || owner as u32 > seg.layout.geometry.participant_capacity {
         return true;
     }
+    // An image has no locks to ask: "alive", the safe answer (nothing is reclaimed).
+    let Some(file) = &seg.file else { return true };
     let mut fl = lock_request(libc::F_WRLCK, seg.layout.participant_offset(owner as u32 - 1));
     // SAFETY: valid descriptor and flock struct.
-    let rc = unsafe { libc::fcntl(seg.file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
     rc != 0 || fl.l_type != libc::F_UNLCK as libc::c_short
 }
 

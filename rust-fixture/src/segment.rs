@@ -93,16 +93,36 @@ pub struct HeaderInfo {
 /// this handle's participant lock (§5), so dropping it releases the lock.
 pub struct Segment {
     pub(crate) shm: Shm,
-    pub(crate) file: File,
+    /// `None` for an image (Segment::over_image): no file, no participant locks.
+    pub(crate) file: Option<File>,
     pub(crate) layout: Layout,
     pub(crate) path: PathBuf,
     pub(crate) info: HeaderInfo,
+    /// The segment's clock is `sim_clock_ns` (feature SIM_CLOCK, or always for an image, whose
+    /// reader time is the caller's `now`).
+    pub(crate) sim_clock: bool,
 }
 
 impl Segment {
     #[inline(always)]
     pub(crate) fn sim_clock(&self) -> bool {
-        self.info.features_incompat & FEATURE_SIM_CLOCK != 0
+        self.sim_clock
+    }
+
+    /// §4.2 steps 3 and 6–11 on an image (its length plays the file size; a `not_ready` image
+    /// is refused at once, never waited for). The checks are `check_header`'s, the same code
+    /// `open` runs on a mapping.
+    pub(crate) fn over_image(shm: Shm) -> Result<Segment, OpenError> {
+        let shown = "image";
+        let size = shm.mapped_len();
+        if size < HEADER_SIZE {
+            return Err(OpenError::new(
+                OpenErrorKind::TooShort,
+                format!("{shown} is {size} bytes, shorter than the {HEADER_SIZE}-byte header"),
+            ));
+        }
+        let (layout, info) = check_header(&shm, size, shown, Duration::ZERO)?;
+        Ok(Segment { shm, file: None, layout, path: PathBuf::from(shown), info, sim_clock: true })
     }
 
     pub fn layout(&self) -> &Layout {
@@ -318,7 +338,8 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
 
     Ok(Segment {
         shm,
-        file,
+        file: Some(file),
+        sim_clock: features_incompat & FEATURE_SIM_CLOCK != 0,
         layout,
         path: path.to_path_buf(),
         info: HeaderInfo {
@@ -384,6 +405,18 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 
     // Step 4: only the header page until the header is trusted.
     let hdr = Shm::map(&file, HEADER_SIZE).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
+    let (layout, info) = check_header(&hdr, size, &shown, opts.ready_timeout)?;
+    drop(hdr);
+
+    // Step 12: map exactly the checked length.
+    let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
+    let sim_clock = info.features_incompat & FEATURE_SIM_CLOCK != 0;
+    Ok(Segment { shm, file: Some(file), layout, path: path.to_path_buf(), info, sim_clock })
+}
+
+/// §4.2 steps 4–11 on `hdr` (the header page, mapped or an image), `size` playing the file
+/// size of step 2. One implementation for `open` and for images (the C ABI's header check).
+fn check_header(hdr: &Shm, size: u64, shown: &str, ready_timeout: Duration) -> Result<(Layout, HeaderInfo), OpenError> {
     // Relaxed loads until `ready` is acquired: a wrong magic or major is final whatever the order.
     let magic = hdr.word(HDR_MAGIC).load(Ordering::Relaxed);
     if magic != MAGIC {
@@ -405,7 +438,7 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 
     // Step 6: acquire pairs with the creator's release store of `ready`, so the immutable
     // header lines read below are the creator's.
-    let deadline = Instant::now().checked_add(opts.ready_timeout);
+    let deadline = Instant::now().checked_add(ready_timeout);
     loop {
         let ready = hdr.word(HDR_READY).load(Ordering::Acquire);
         if ready == READY {
@@ -414,7 +447,7 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(OpenError::new(
                 OpenErrorKind::NotReady,
-                format!("{shown}: ready word at offset 192 is {ready:#x}, not READY, after waiting {:?}", opts.ready_timeout),
+                format!("{shown}: ready word at offset 192 is {ready:#x}, not READY, after waiting {:?}", ready_timeout),
             ));
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -422,7 +455,7 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 
     // Step 7.
     let stored = hdr.word(HDR_HEADER_CHECKSUM).load(Ordering::Relaxed);
-    let computed = header_checksum(&hdr);
+    let computed = header_checksum(hdr);
     if stored != computed {
         return Err(OpenError::new(
             OpenErrorKind::BadHeaderChecksum,
@@ -481,8 +514,6 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
         creator_uid: (creator_info >> 32) as u32,
         created_at_ns: w(HDR_CREATED_AT_NS),
     };
-    drop(hdr);
-
     // Step 11: the size from step 2 (the file is never remapped, §13).
     if size < layout.total_len {
         return Err(OpenError::new(
@@ -491,7 +522,5 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
         ));
     }
 
-    // Step 12: map exactly the checked length.
-    let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
-    Ok(Segment { shm, file, layout, path: path.to_path_buf(), info })
+    Ok((layout, info))
 }

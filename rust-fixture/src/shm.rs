@@ -2,6 +2,12 @@
 //! into an atomic with `AtomicU64::from_ptr` / `AtomicU32::from_ptr`; no `&[u8]`, `&u64` or
 //! `&mut` to shared bytes is ever formed (PROTOCOL.md §1: every access to a shared word is
 //! atomic, and another process may change any byte at any time).
+//!
+//! A `Shm` is either a mapping of a segment file or a borrowed image of one (a caller's buffer,
+//! for the C ABI's image functions, docs/ABI.md). Both are a base pointer and a length behind
+//! the same word accessors, so the open checks and the reader run one code path over either:
+//! the ABI is not a second reader that can fall behind this one. An image is accessed with the
+//! same atomics as a mapping; for memory nobody else touches they cost what plain loads cost.
 
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
@@ -10,8 +16,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// A `MAP_SHARED`, read-write mapping of a segment file at a fixed, checked length (§13: mapped
 /// once, never remapped because the header says so).
 pub struct Shm {
-    /// Owns the mapping (unmapped on drop); all access goes through `base`.
-    _map: MmapRaw,
+    /// Owns the mapping (unmapped on drop); `None` for a borrowed image. All access goes
+    /// through `base`.
+    _map: Option<MmapRaw>,
     base: *mut u8,
     len: u64,
 }
@@ -29,7 +36,18 @@ impl Shm {
         // The kernel returns page-aligned mappings; the layout's 8-byte alignment of every word
         // (relative to the file start) therefore holds in memory too.
         debug_assert_eq!(base as usize % 4096, 0);
-        Ok(Shm { _map: map, base, len })
+        Ok(Shm { _map: Some(map), base, len })
+    }
+
+    /// A view of a caller's image of a segment (not a mapping), accessed exactly like one.
+    ///
+    /// # Safety
+    /// `base` is 8-byte aligned and valid for reads and writes of `len` bytes for as long as the
+    /// returned `Shm` lives, and nothing accesses those bytes other than atomically meanwhile
+    /// (the caller holds no reference to them either: `Shm` forms none).
+    pub unsafe fn borrowed(base: *mut u8, len: u64) -> Shm {
+        debug_assert_eq!(base as usize % 8, 0);
+        Shm { _map: None, base, len }
     }
 
     /// Length of the mapping in bytes (never zero: at least the header page).

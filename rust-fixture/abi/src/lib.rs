@@ -1,31 +1,22 @@
 //! C ABI of the Rust implementation's pure protocol functions (docs/ABI.md is the contract;
 //! abi/manifest.json declares the symbols for warmcheck's libffi caller).
 //!
-//! Images passed here are the caller's private copies, never a shared mapping: forming slices
-//! over them is sound, unlike over a live segment (the crate itself never does that). Every
-//! function composes the crate's own pieces (Layout::from_header, Word::decode, snapshot_ok,
-//! classify, wch64, choose_auto_version) in the order of segment::open and Cache::get_pass, so
-//! a divergence found through this ABI is a divergence of the implementation.
+//! Every function is the crate's own code: the image functions run `Cache::over_image`, the
+//! crate's §4.2 checks and its reader over the caller's buffer (accessed, like a mapping, only
+//! through the crate's atomics), so a divergence found through this ABI is a divergence of the
+//! implementation, and there is no second reader here to fall behind the crate's. Only the
+//! pure functions' small inputs (`wc_wch64`'s bytes, `wc_get`'s key) are viewed as slices:
+//! they are never images.
 
 use std::slice;
-use warmcache::hash::{wch64, HEADER_SEED, KEY_SEED, VALUE_SEED};
+use warmcache::hash::{wch64, VALUE_SEED};
 use warmcache::layout::*;
 use warmcache::ops::put::choose_auto_version;
 use warmcache::ops::{classify, Freshness};
 use warmcache::state::{snapshot_ok, State, Word};
+use warmcache::{Cache, OpenError, OpenErrorKind};
 
 mod constants;
-
-/// §15 open codes as ABI integers (docs/ABI.md "Error codes").
-const TOO_SHORT: i32 = 5;
-const BAD_MAGIC: i32 = 6;
-const UNSUPPORTED_MAJOR: i32 = 7;
-const NOT_READY: i32 = 8;
-const BAD_HEADER_CHECKSUM: i32 = 9;
-const UNSUPPORTED_FEATURES: i32 = 10;
-const LAYOUT_MISMATCH: i32 = 11;
-const BAD_GEOMETRY: i32 = 12;
-const TRUNCATED: i32 = 13;
 
 /// Get outcomes (docs/ABI.md "wc_get").
 const MISS: i32 = 0;
@@ -45,16 +36,6 @@ unsafe fn bytes<'a>(p: *const u8, len: u64) -> &'a [u8] {
 }
 
 /// # Safety
-/// As for `bytes`, writable.
-unsafe fn bytes_mut<'a>(p: *mut u8, len: u64) -> &'a mut [u8] {
-    if len == 0 || p.is_null() {
-        &mut []
-    } else {
-        slice::from_raw_parts_mut(p, len as usize)
-    }
-}
-
-/// # Safety
 /// `p` must point to `n` writable u64s, or be null (then nothing is written).
 unsafe fn out<'a>(p: *mut u64, n: usize) -> &'a mut [u64] {
     if p.is_null() {
@@ -62,16 +43,6 @@ unsafe fn out<'a>(p: *mut u64, n: usize) -> &'a mut [u64] {
     } else {
         slice::from_raw_parts_mut(p, n)
     }
-}
-
-fn word(b: &[u8], off: u64) -> u64 {
-    let o = off as usize;
-    u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
-}
-
-fn put_word(b: &mut [u8], off: u64, v: u64) {
-    let o = off as usize;
-    b[o..o + 8].copy_from_slice(&v.to_le_bytes());
 }
 
 fn set(o: &mut [u64], i: usize, v: u64) {
@@ -178,54 +149,79 @@ pub extern "C" fn wc_layout_constant(index: u32) -> u64 {
     constants::TABLE.get(index as usize).copied().unwrap_or(u64::MAX)
 }
 
-/// §4.2 steps 3–11 on an image (`len` plays the file size): the order of segment::open.
-fn header_check(b: &[u8]) -> Result<Layout, (i32, i32)> {
-    if (b.len() as u64) < HEADER_SIZE {
-        return Err((TOO_SHORT, 0));
+/// §15 open kinds as ABI integers (docs/ABI.md "Error codes": the spec's list from 1).
+fn code(e: &OpenError) -> (i32, i32) {
+    use OpenErrorKind::*;
+    let n = match e.kind {
+        NotFound => 1,
+        Symlink => 2,
+        NotRegularFile => 3,
+        ForeignOwner => 4,
+        TooShort => 5,
+        BadMagic => 6,
+        UnsupportedMajor => 7,
+        NotReady => 8,
+        BadHeaderChecksum => 9,
+        UnsupportedFeatures => 10,
+        LayoutMismatch => 11,
+        BadGeometry => 12,
+        Truncated => 13,
+        NoSpace => 14,
+        Exists => 15,
+        ParticipantsFull => 16,
+        Io => 17,
+    };
+    (n, if e.kind == BadGeometry { rule_of(&e.message) } else { 0 })
+}
+
+/// Runs `f` on the crate's handle over the image (`Cache::over_image`: §4.2's checks are the
+/// crate's `open` checks, and `get` is the crate's reader, so this ABI holds no second copy of
+/// either). The crate accesses the image only through its atomics and never forms references
+/// to it, which is why it needs 8-byte alignment: a caller's buffer that is not aligned is read
+/// from (and its writes copied back to) an aligned private copy.
+///
+/// # Safety
+/// `image` points to `len` readable and writable bytes, not accessed by anyone else during the
+/// call (docs/ABI.md: images are the caller's private copies, borrowed for the call).
+unsafe fn with_image<T>(image: *mut u8, len: u64, f: impl FnOnce(&Cache) -> T) -> Result<T, OpenError> {
+    if image as usize % 8 == 0 && !image.is_null() {
+        let cache = Cache::over_image(image, len)?;
+        return Ok(f(&cache));
     }
-    let w = |off| word(b, off);
-    if w(HDR_MAGIC) != MAGIC {
-        return Err((BAD_MAGIC, 0));
+    let mut copy = aligned_copy(image, len);
+    let dst = copy.as_mut_ptr() as *mut u8;
+    let result = {
+        let cache = Cache::over_image(dst, len)?;
+        f(&cache)
+    };
+    if len > 0 {
+        std::ptr::copy_nonoverlapping(dst, image, len as usize);
     }
-    if w(HDR_VERSION) & 0xFFFF != PROTOCOL_MAJOR {
-        return Err((UNSUPPORTED_MAJOR, 0));
+    Ok(result)
+}
+
+/// `len` bytes from `p` in 8-byte-aligned private memory (whole words, zero-padded).
+///
+/// # Safety
+/// `p` points to `len` readable bytes (or anything when `len` is 0).
+unsafe fn aligned_copy(p: *const u8, len: u64) -> Vec<u64> {
+    let mut copy = vec![0u64; (len as usize).div_ceil(8).max(1)];
+    if len > 0 && !p.is_null() {
+        std::ptr::copy_nonoverlapping(p, copy.as_mut_ptr() as *mut u8, len as usize);
     }
-    if w(HDR_READY) != READY {
-        return Err((NOT_READY, 0));
-    }
-    if w(HDR_HEADER_CHECKSUM) != wch64(&b[..HDR_CHECKSUMMED_LEN as usize], HEADER_SEED) {
-        return Err((BAD_HEADER_CHECKSUM, 0));
-    }
-    if w(HDR_FEATURES_INCOMPAT) & !KNOWN_INCOMPAT_FEATURES != 0 {
-        return Err((UNSUPPORTED_FEATURES, 0));
-    }
-    // Step 9 also covers the header size the version word declares (as segment::open does).
-    if w(HDR_LAYOUT_FINGERPRINT) != LAYOUT_FINGERPRINT || w(HDR_VERSION) >> 32 != HEADER_SIZE {
-        return Err((LAYOUT_MISMATCH, 0));
-    }
-    let g = Geometry::unpack(w(HDR_GEOMETRY_SHARDS), w(HDR_GEOMETRY_SIZES), w(HDR_GEOMETRY_LIMITS));
-    let layout = Layout::from_header(
-        g,
-        w(HDR_SLOT_SIZE),
-        w(HDR_PARTICIPANTS_OFFSET),
-        w(HDR_SHARDS_OFFSET),
-        w(HDR_SHARD_SIZE),
-        w(HDR_TOTAL_LEN),
-    )
-    .map_err(|e| (BAD_GEOMETRY, rule_of(&e.message)))?;
-    if (b.len() as u64) < layout.total_len {
-        return Err((TRUNCATED, 0));
-    }
-    Ok(layout)
+    copy
 }
 
 /// # Safety
 /// `image` points to `len` readable bytes; `rule_out` is null or writable.
 #[no_mangle]
 pub unsafe extern "C" fn wc_header_check(image: *const u8, len: u64, rule_out: *mut i32) -> i32 {
-    let (code, rule) = match header_check(bytes(image, len)) {
+    // The check only reads, but the crate's handle wants memory it may access atomically for
+    // reading and writing; `image` is const, so the checks run on a private aligned copy.
+    let mut copy = aligned_copy(image, len);
+    let (code, rule) = match Cache::over_image(copy.as_mut_ptr() as *mut u8, len) {
         Ok(_) => (0, 0),
-        Err(e) => e,
+        Err(e) => code(&e),
     };
     if !rule_out.is_null() {
         *rule_out = rule;
@@ -233,75 +229,38 @@ pub unsafe extern "C" fn wc_header_check(image: *const u8, len: u64, rule_out: *
     code
 }
 
-fn key_words_equal(b: &[u8], key_off: u64, key: &[u8]) -> bool {
-    b[key_off as usize..key_off as usize + key.len()] == *key
-}
-
-/// One get (§9.2) over a static image, in the order of Cache::get_pass: with nobody writing,
-/// s1 == s2, so the snapshot test always passes and one pass decides. A stale hit of a READY
-/// slot makes T7 (written into the image, as the reader's CAS would).
-fn get(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
-    let outcome = read(b, l, key, now, o);
-    if outcome != FRESH && outcome != STALE {
-        // docs/ABI.md: out is (UINT64_MAX, 0, ...) unless the get is a hit.
-        o.iter_mut().for_each(|x| *x = 0);
-        set(o, 0, u64::MAX);
-    }
-    outcome
-}
-
-fn read(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
-    let g = l.geometry;
+/// One get (§9.2) by the crate's reader at time `now`; `o` as docs/ABI.md "wc_get".
+fn get(cache: &Cache, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
+    o.iter_mut().for_each(|x| *x = 0);
     set(o, 0, u64::MAX);
-    if key.is_empty() || key.len() > g.key_capacity as usize {
-        return MISS;
+    // The image's clock is its sim_clock_ns (Cache::over_image): the reader's `now`.
+    let _ = cache.set_sim_clock(now);
+    let corrupt_before = cache.corrupt_count();
+    let lookup = cache.get(key);
+    let Some(hit) = lookup.hit() else {
+        return if cache.corrupt_count() != corrupt_before { CORRUPT } else { MISS };
+    };
+    let i = hit.info;
+    let g = cache.geometry();
+    let fields = [
+        i.shard as u64 * g.slots_per_shard as u64 + i.slot as u64,
+        i.version,
+        hit.value.len() as u64 | (i.origin_tag as u64) << 32,
+        wch64(&hit.value, VALUE_SEED),
+        i.expires_at_ns,
+        i.stale_until_ns,
+        i.written_at_ns,
+        i.provenance.writer_word(),
+        i.provenance.start_time,
+    ];
+    for (k, v) in fields.into_iter().enumerate() {
+        set(o, k, v);
     }
-    let h = wch64(key, KEY_SEED);
-    let shard = ((h >> 32) % g.shard_count as u64) as u32;
-    let home = ((h & 0xFFFF_FFFF) % g.slots_per_shard as u64) as u32;
-    for k in 0..g.probe_window {
-        let slot = (home + k) % g.slots_per_shard;
-        let off = l.slot_offset(shard, slot);
-        let s1 = Word(word(b, off + SLOT_STATE));
-        let Some(d1) = s1.decode(g.participant_capacity) else { continue };
-        if !d1.state.is_readable() {
-            continue;
-        }
-        if word(b, off + SLOT_KEY_HASH) != h || word(b, off + SLOT_KEY_LEN) != key.len() as u64 {
-            continue;
-        }
-        if !key_words_equal(b, off + SLOT_KEY, key) {
-            continue;
-        }
-        let rec = l.record_offset(off, d1.active);
-        let hdr: Vec<u64> = (0..8).map(|i| word(b, rec + 8 * i)).collect();
-        let value_len = hdr[1] & 0xFFFF_FFFF;
-        set(o, 0, shard as u64 * g.slots_per_shard as u64 + slot as u64);
-        for (i, v) in hdr.iter().enumerate() {
-            set(o, 1 + i, *v);
-        }
-        if value_len > g.value_capacity as u64 {
-            return CORRUPT;
-        }
-        let start = (rec + REC_VALUE) as usize;
-        // Version 0 breaks invariant 2 like a bad checksum (PROTOCOL.md §13.1), as in get_pass.
-        if hdr[0] == 0 || wch64(&b[start..start + value_len as usize], VALUE_SEED) != hdr[2] {
-            return CORRUPT;
-        }
-        let fresh = if hdr[3] == 0 { Freshness::Fresh } else { classify(hdr[3], hdr[4], now) };
-        return match fresh {
-            Freshness::Expired => MISS,
-            // Freshness by time alone (§13.1): a STALE slot whose record is not expired is fresh.
-            Freshness::Fresh => FRESH,
-            Freshness::Stale => {
-                if d1.state == State::Ready {
-                    put_word(b, off + SLOT_STATE, s1.next(State::Stale, d1.active, 0).0);
-                }
-                STALE
-            }
-        };
+    if i.stale {
+        STALE
+    } else {
+        FRESH
     }
-    MISS
 }
 
 /// # Safety
@@ -309,54 +268,49 @@ fn read(b: &mut [u8], l: &Layout, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
 /// writable u64s or null.
 #[no_mangle]
 pub unsafe extern "C" fn wc_get(image: *mut u8, len: u64, key: *const u8, key_len: u64, now: u64, out9: *mut u64) -> i32 {
-    let b = bytes_mut(image, len);
     let o = out(out9, 9);
     o.iter_mut().for_each(|x| *x = 0);
-    match header_check(b) {
-        Ok(l) => get(b, &l, bytes(key, key_len), now, o),
-        Err(_) => BAD_IMAGE,
-    }
+    let key = bytes(key, key_len);
+    with_image(image, len, |cache| get(cache, key, now, o)).unwrap_or(BAD_IMAGE)
 }
 
 /// # Safety
 /// `image` points to `len` writable bytes, `out8` to 8 writable u64s or null.
 #[no_mangle]
 pub unsafe extern "C" fn wc_decode_image(image: *mut u8, len: u64, now: u64, out8: *mut u64) -> i32 {
-    let b = bytes_mut(image, len);
     let o = out(out8, 8);
     o.iter_mut().for_each(|x| *x = 0);
-    let l = match header_check(b) {
-        Ok(l) => l,
-        Err((code, rule)) => {
+    let decoded = with_image(image, len, |cache| {
+        let g = cache.geometry();
+        let mut digest = Vec::new();
+        let mut counts = [0u64; 5];
+        let mut fields = [0u64; 9];
+        for shard in 0..g.shard_count {
+            for slot in 0..g.slots_per_shard {
+                let Some(key) = cache.stored_key(shard, slot) else { continue };
+                let outcome = get(cache, &key, now, &mut fields);
+                counts[0] += 1;
+                counts[1 + outcome as usize] += 1;
+                let index = shard as u64 * g.slots_per_shard as u64 + slot as u64;
+                for v in [index, outcome as u64, fields[1], fields[0]] {
+                    digest.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        (counts, wch64(&digest, 0))
+    });
+    match decoded {
+        Ok((counts, digest)) => {
+            for (i, c) in counts.iter().enumerate() {
+                set(o, 1 + i, *c);
+            }
+            set(o, 6, digest);
+            0
+        }
+        Err(e) => {
+            let (code, rule) = code(&e);
             set(o, 0, rule as u64);
-            return code;
-        }
-    };
-    let g = l.geometry;
-    let mut digest = Vec::new();
-    let mut counts = [0u64; 5];
-    let mut fields = [0u64; 9];
-    for shard in 0..g.shard_count {
-        for slot in 0..g.slots_per_shard {
-            let off = l.slot_offset(shard, slot);
-            let klen = word(b, off + SLOT_KEY_LEN) & 0xFFFF_FFFF;
-            if klen == 0 || klen > g.key_capacity as u64 {
-                continue;
-            }
-            let start = (off + SLOT_KEY) as usize;
-            let key = b[start..start + klen as usize].to_vec();
-            let outcome = get(b, &l, &key, now, &mut fields);
-            counts[0] += 1;
-            counts[1 + outcome as usize] += 1;
-            let index = shard as u64 * g.slots_per_shard as u64 + slot as u64;
-            for v in [index, outcome as u64, fields[1], fields[0]] {
-                digest.extend_from_slice(&v.to_le_bytes());
-            }
+            code
         }
     }
-    for (i, c) in counts.iter().enumerate() {
-        set(o, 1 + i, *c);
-    }
-    set(o, 6, wch64(&digest, 0));
-    0
 }

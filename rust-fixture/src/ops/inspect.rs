@@ -147,6 +147,24 @@ impl Cache {
         out
     }
 
+    /// The key bytes slot `slot` of shard `shard` holds, if the low 32 bits of its `key_len` are
+    /// in 1..=key_capacity (whatever its state: the C ABI's image decoder asks a reader for each
+    /// such key, docs/ABI.md). Relaxed loads: a look, validated by nothing.
+    pub fn stored_key(&self, shard: u32, slot: u32) -> Option<Vec<u8>> {
+        let layout = self.seg.layout;
+        let off = layout.slot_offset(shard, slot);
+        let len = self.seg.shm.word(off + SLOT_KEY_LEN).load(Ordering::Relaxed) & 0xFFFF_FFFF;
+        if len == 0 || len > layout.geometry.key_capacity as u64 {
+            return None;
+        }
+        let mut key = Vec::with_capacity(len as usize + 8);
+        self.seg.shm.load_words_relaxed(off + SLOT_KEY, words(len as usize), |_, w| {
+            key.extend_from_slice(&w.to_le_bytes())
+        });
+        key.truncate(len as usize);
+        Some(key)
+    }
+
     /// Scans every slot: lists each readable entry whose key and record pass their checks and
     /// reports every problem (impossible state words, lengths past capacity, bad checksums,
     /// keys outside their window, invalid insert locks). Never writes to the segment.
