@@ -25,6 +25,15 @@ struct VectorsCommand: ParsableCommand {
     @Option(help: "Vectors file to check (default: the checkout's testdata/vectors.json; \"none\" to skip).")
     var vectors: String?
 
+    @Option(help: "Recorded cases to check (default: the checkout's testdata/abi-cases.json; \"none\" to skip).")
+    var cases: String?
+
+    @Flag(name: .customLong("extend-cases"), help: "After a run in which every library agrees on everything, add new agreed inputs (per function, the first with an answer not yet recorded: edge cases first) to the cases file with their answer. Refused when anything disagrees or fails.")
+    var extendCases = false
+
+    @Option(name: .customLong("extend-per-function"), help: "With --extend-cases: at most this many new cases per ABI function.")
+    var extendPerFunction = 6
+
     @Option(name: .customLong("rate-rounds"), help: "Rounds of the calls/s measurement (the median is reported).")
     var rateRounds = 5
 
@@ -43,6 +52,10 @@ struct VectorsCommand: ParsableCommand {
         var file = vectors
         if file == nil, let root = Repo.root() { file = root.appendingPathComponent("testdata/vectors.json").path }
         if file == "none" { file = nil }
+        var casesFile = cases
+        if casesFile == nil, let root = Repo.root() { casesFile = root.appendingPathComponent("testdata/abi-cases.json").path }
+        if casesFile == "none" { casesFile = nil }
+        if extendCases && casesFile == nil { throw fail("--extend-cases needs a cases file (--cases)") }
         let pool: FFIPool
         do { pool = try FFIPool(libraries, executable: selfExecutable()) } catch { throw fail("\(error)") }
         defer { pool.stop() }
@@ -50,7 +63,7 @@ struct VectorsCommand: ParsableCommand {
         let runner = VectorsRunner(pool: pool)
         runner.rateRounds = rateRounds
         runner.callsPerRound = rateCalls
-        do { report = try runner.run(seed: seed, random: random, vectorsFile: file) } catch {
+        do { report = try runner.run(seed: seed, random: random, vectorsFile: file, casesFile: casesFile) } catch {
             throw fail("\(error)")
         }
         var passed = report.passed, failed = report.failed
@@ -74,6 +87,20 @@ struct VectorsCommand: ParsableCommand {
                          r.rounds.count, r.rounds.map { String(format: "%.0f", $0) }.joined(separator: " ")))
         }
         print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process, median of %d rounds)", report.directSwiftRate, rateRounds))
+        if extendCases, let casesFile {
+            if failed > 0 || !report.disagreements.isEmpty {
+                print("FAIL --extend-cases: not extending \(casesFile) while anything disagrees or fails")
+                failed += 1
+            } else {
+                do {
+                    var f = try ABICaseFile.load(path: casesFile)
+                    let n = f.extend(calls: report.agreed.map(\.call), answers: report.agreed.map(\.answer),
+                                     perFunction: extendPerFunction, base: report.base)
+                    try f.write(path: casesFile)
+                    print("extended \(casesFile): \(n) new cases, \(f.cases.count) in all")
+                } catch { throw fail("\(error)") }
+            }
+        }
         print("vectors: \(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(Status.failed) }
     }

@@ -22,6 +22,10 @@ public struct VectorsReport {
     public var failures: [String] = []                                // vectors.json and layout
     public var rates: [CallRate] = []
     public var directSwiftRate: Double = 0
+    /// The run's inputs on which every library agreed, with the answer (for --extend-cases).
+    public var agreed: [(call: ABICall, answer: [UInt64])] = []
+    /// The base image the run's image calls mutate.
+    public var base: [UInt8] = []
 }
 
 /// Calls/s of one library through one path ("batched": wc_batch; "per-call": one ffi_call
@@ -42,9 +46,10 @@ public final class VectorsRunner {
 
     public init(pool: FFIPool) { self.pool = pool }
 
-    public func run(seed: UInt64, random: Int, vectorsFile: String?) throws -> VectorsReport {
+    public func run(seed: UInt64, random: Int, vectorsFile: String?, casesFile: String? = nil) throws -> VectorsReport {
         var report = VectorsReport()
         let base = try BaseImage.build()
+        report.base = base
         let calls = VectorInputs.edgeCases(base: base) + VectorInputs.random(seed: seed, count: random)
             + VectorInputs.imageCalls(base: base, seed: seed, count: UInt64(max(random / 50, 10)))
         let results = try pool.run(calls)
@@ -53,6 +58,7 @@ public final class VectorsRunner {
             let answers = results.map { call.significant($0[i]) }
             if answers.allSatisfy({ $0 == answers[0] }) {
                 report.passed += 1
+                report.agreed.append((call, results[0][i]))
             } else {
                 report.failed += 1
                 let name = call.function.name
@@ -65,6 +71,7 @@ public final class VectorsRunner {
         }
         try checkLayout(&report)
         if let vectorsFile { try checkVectorsFile(vectorsFile, &report) }
+        if let casesFile { try checkCases(casesFile, &report) }
         try measureRate(&report)
         return report
     }
@@ -161,6 +168,22 @@ public final class VectorsRunner {
                     report.failed += 1
                     report.failures.append("library \(lib.name): \(path): \(what) is \(String(format: "%016llx", got)), expected \(String(format: "%016llx", want))")
                 }
+            }
+        }
+    }
+
+    /// testdata/abi-cases.json: every recorded call must still get its recorded answer from
+    /// every library (compared on the words ABICall.significant defines).
+    func checkCases(_ path: String, _ report: inout VectorsReport) throws {
+        let file = try ABICaseFile.load(path: path)
+        let results = try pool.run(file.cases.map(\.call))
+        for (li, lib) in pool.libraries.enumerated() {
+            for (i, c) in file.cases.enumerated() {
+                let got = c.call.significant(results[li][i]), want = c.call.significant(c.expect)
+                if got == want { report.passed += 1; continue }
+                report.failed += 1
+                func hex(_ r: [UInt64]) -> String { r.map { "0x" + String($0, radix: 16) }.joined(separator: " ") }
+                report.failures.append("library \(lib.name): \(path) case \(i) \(c.call.shown) answers \(hex(got)), recorded \(hex(want))")
             }
         }
     }
