@@ -27,6 +27,15 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Base image (default: built by the Swift implementation, BaseImage.swift).")
     var base: String?
 
+    @Option(help: "Decode this one image file in every library (with --now) and show each answer: the reproduction of a shrunk finding. Exit 1 if they disagree.")
+    var decode: String?
+
+    @Option(help: "With --decode: the reader's clock (ns).")
+    var now: UInt64 = 0
+
+    @Option(help: "Disagreements shrunk to a smallest image on which the libraries still disagree.")
+    var shrink = 5
+
     @Option(help: "Directory for findings.")
     var out = "warmcheck-fuzz"
 
@@ -47,12 +56,28 @@ struct FuzzCommand: ParsableCommand {
             do { image = try BaseImage.build() } catch { throw fail("cannot build the base image: \(error)") }
         }
         let runner = FuzzRunner(libraries: libraries, executable: selfExecutable(), outDir: out)
+        runner.maxShrunk = shrink
+        if let decode {
+            guard let d = FileManager.default.contents(atPath: decode) else { throw fail("cannot read --decode \(decode)") }
+            let answers: [[UInt64]]
+            do { answers = try runner.decode(image: [UInt8](d), now: now) } catch { throw fail("\(error)") }
+            for (lib, a) in zip(libraries, answers) {
+                print("\(lib.name): \(ABISpec.openCode(Int64(bitPattern: a[0]))) " + a.dropFirst().map { "0x" + String($0, radix: 16) }.joined(separator: " "))
+            }
+            let agree = answers.allSatisfy { $0 == answers[0] }
+            print(agree ? "decode: every library agrees" : "decode: the libraries disagree")
+            if !agree { throw ExitCode(Status.failed) }
+            return
+        }
         let report: FuzzReport
         do { report = try runner.run(base: image, seed: seed, count: count, first: first) } catch { throw fail("\(error)") }
         let libArgs = libs.libraries.isEmpty ? "" : zip(libs.libraries, libs.manifests).map { " --library \($0) --manifest \($1)" }.joined()
         for f in report.findings.prefix(show) {
             print("\(f.kind.uppercased()) mutant \(f.index): \(f.detail)")
             print("  saved \(f.saved ?? "-"); reproduce: warmcheck fuzz\(libArgs) --base \(out)/base.img --seed \(seed) --first \(f.index) --count 1")
+            if let shrunk = f.shrunk {
+                print("  shrunk \(shrunk); reproduce: warmcheck fuzz\(libArgs) --decode \(shrunk) --now \(f.now)")
+            }
         }
         for (name, s) in report.workerSeconds {
             print(String(format: "rate %@: %.0f images/s (%.2f s in the worker)", name, s > 0 ? Double(report.images) / s : 0, s))

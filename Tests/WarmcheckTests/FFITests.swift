@@ -5,6 +5,7 @@
 
 import Foundation
 import XCTest
+import Warmcache
 @testable import WarmcheckCore
 
 final class FFITests: XCTestCase {
@@ -217,5 +218,115 @@ final class FFITests: XCTestCase {
         XCTAssertThrowsError(try Manifest.parse(.object(m), library: "x", path: "m.json")) { e in
             XCTAssertTrue("\(e)".contains("batch (symbol wc_batch) is declared i32()"), "\(e)")
         }
+    }
+
+    /// testdata/abi-cases.json (recorded by `vectors --extend-cases`): every function has cases
+    /// and every library still gives each recorded answer.
+    func testCommittedCasesStillAgree() throws {
+        let path = root.appendingPathComponent("testdata/abi-cases.json").path
+        let file = try ABICaseFile.load(path: path)
+        XCTAssertEqual(Set(file.cases.map(\.call.fn)).count, ABISpec.functions.count, "every ABI function has a recorded case")
+        let pool = try FFIPool(ABILibrary.references(root: root), executable: worker)
+        defer { pool.stop() }
+        var report = VectorsReport()
+        try VectorsRunner(pool: pool).checkCases(path, &report)
+        XCTAssertEqual(report.failures, [])
+        XCTAssertEqual(report.passed, 3 * file.cases.count)
+    }
+
+    /// Image blobs are stored as patches against the base and come back byte for byte; a
+    /// recorded answer that no longer holds is a failure naming the library and the case.
+    func testCasesRoundTripAndAChangedAnswerFails() throws {
+        let base = try BaseImage.build()
+        let calls = VectorInputs.imageCalls(base: base, seed: 11, count: 16) + [ABICall("wch64", [3], blobs: [[1, 2, 3]])]
+        let pool = try FFIPool([rust], executable: worker)
+        defer { pool.stop() }
+        let answers = try pool.run(calls)[0]
+        var file = ABICaseFile()
+        // One case per distinct answer of a function: the 35 calls give fewer.
+        let added = file.extend(calls: calls, answers: answers, perFunction: 100, base: base)
+        XCTAssertEqual(added, file.cases.count)
+        XCTAssertGreaterThan(added, 5)
+        XCTAssertLessThan(added, calls.count)
+        XCTAssertEqual(file.cases.last?.call, calls.last)
+        let path = scratch + "/cases.json"
+        try file.write(path: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertLessThan(text.count, 2 * base.count + 40_000, "images are patches, not copies")
+        let back = try ABICaseFile.load(path: path)
+        XCTAssertEqual(back.cases, file.cases)
+        var report = VectorsReport()
+        try VectorsRunner(pool: pool).checkCases(path, &report)
+        XCTAssertEqual(report.failures, [])
+        file.cases[file.cases.count - 1] = ABICase(call: calls.last!, expect: [answers.last![0] ^ 1])
+        try file.write(path: path)
+        report = VectorsReport()
+        try VectorsRunner(pool: pool).checkCases(path, &report)
+        XCTAssertEqual(report.failed, 1)
+        XCTAssertTrue(report.failures.first?.contains("library rust") == true && report.failures.first?.contains("wch64") == true, "\(report.failures)")
+    }
+
+    /// A planted bug: a shim that forwards every call to the Rust library under its own symbol
+    /// names (as a third party may), except that its decode_image counts one miss too many
+    /// whenever the header's generation word differs from `generation`. Readers must not care
+    /// about generation, so only that one word can explain the disagreement.
+    func generationShim(generation: UInt32) throws -> ABILibrary {
+        let src = scratch + "/shim.c", so = scratch + "/libshim.so"
+        func ctype(_ t: ABIType) -> String { t == .ptr ? "void *" : t == .u32 ? "uint32_t" : t == .i32 ? "int32_t" : "uint64_t" }
+        var c = "#include <stdint.h>\n#include <dlfcn.h>\n#include <stdlib.h>\n"
+        c += "static void *lib;\nstatic void *sym(const char *n) { if (!lib) lib = dlopen(\"\(rust.path)\", RTLD_NOW | RTLD_LOCAL); void *f = lib ? dlsym(lib, n) : 0; if (!f) abort(); return f; }\n"
+        var manifest = try manifestJSON(rust).object!
+        var fs: [JSON] = []
+        for f in ABISpec.functions {
+            let params = f.params.enumerated().map { i, p in "\(ctype(p.type)) a\(i)" }
+            let args = f.params.indices.map { "a\($0)" }.joined(separator: ", ")
+            let fp = "\(ctype(f.returns)) (*)(\(f.params.isEmpty ? "void" : f.params.map { ctype($0.type) }.joined(separator: ", ")))"
+            c += "\(ctype(f.returns)) shim_\(f.name)(\(params.isEmpty ? "void" : params.joined(separator: ", "))) {\n"
+            c += "  \(ctype(f.returns)) r = ((\(fp))sym(\"wc_\(f.name)\"))(\(args));\n"
+            if f.name == "decode_image" {
+                c += "  if (r == 0 && a3 && a1 >= \(Layout.HDR_GENERATION + 4) && *(uint32_t *)((uint8_t *)a0 + \(Layout.HDR_GENERATION)) != \(generation)u) ((uint64_t *)a3)[3] += 1;\n"
+            }
+            c += "  return r;\n}\n"
+            var entry = try manifestJSON(rust)["functions"]!.array!.first { $0["function"]?.string == f.name }!.object!
+            entry["symbol"] = .string("shim_\(f.name)")
+            fs.append(.object(entry))
+        }
+        manifest["functions"] = .array(fs)
+        let mpath = scratch + "/shim.json"
+        try JSON.object(manifest).serialized.write(toFile: mpath, atomically: true, encoding: .utf8)
+        try c.write(toFile: src, atomically: true, encoding: .utf8)
+        let cc = Process()
+        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cc.arguments = ["cc", "-shared", "-fPIC", "-o", so, src, "-ldl"]
+        try cc.run()
+        cc.waitUntilExit()
+        guard cc.terminationStatus == 0 else { throw XCTSkip("no C compiler") }
+        return ABILibrary(name: "shim", path: so, manifest: mpath)
+    }
+
+    /// Fuzzing against the planted bug finds disagreements, and the shrinker undoes every
+    /// mutation but the one that matters: the shrunk images differ from the base in the
+    /// generation word alone, though the mutants had more differences.
+    func testShrinkerReducesARealDisagreementToTheWordThatCausesIt() throws {
+        let base = try BaseImage.build()
+        let generation = base.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: Layout.HDR_GENERATION, as: UInt32.self) }
+        let shim = try generationShim(generation: generation)
+        let runner = FuzzRunner(libraries: [rust, shim], executable: worker, outDir: scratch + "/fuzz")
+        runner.maxShrunk = 4
+        let report = try runner.run(base: base, seed: 3, count: 3000)
+        let shrunk = report.findings.filter { $0.shrunk != nil }
+        XCTAssertEqual(shrunk.count, 4, "\(report.findings.map(\.detail))")
+        var mutantWords = 0
+        for f in shrunk {
+            XCTAssertEqual(f.shrunkWords, [Layout.HDR_GENERATION / 8 * 8], f.detail)
+            var mutant: [UInt8] = []
+            let (len, _) = ImageMutator(base: base).mutant(seed: 3, index: f.index, into: &mutant)
+            mutantWords = max(mutantWords, ImageShrinker.differingWords(Array(mutant[0..<len]), base).count)
+            // The shrunk image still shows the bug (reproduced from the file alone).
+            let image = try XCTUnwrap(FileManager.default.contents(atPath: f.shrunk!))
+            let answers = try runner.decode(image: [UInt8](image), now: f.now)
+            XCTAssertNotEqual(answers[0], answers[1])
+        }
+        XCTAssertGreaterThan(mutantWords, 1, "at least one mutant had more to undo than the generation word")
     }
 }

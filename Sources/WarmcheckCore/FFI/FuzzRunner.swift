@@ -7,8 +7,13 @@ import Foundation
 public struct FuzzFinding {
     public let index: UInt64
     public let kind: String          // "disagreement", "crash", "hang"
-    public let detail: String
+    public var detail: String
     public let saved: String?
+    /// The shrunk image (ImageShrinker) of a disagreement, and the reader clock to decode it at.
+    public var shrunk: String? = nil
+    public var now: UInt64 = 0
+    /// Offsets of the 8-byte words in which the shrunk image differs from the base.
+    public var shrunkWords: [Int] = []
 }
 
 public struct FuzzReport {
@@ -26,6 +31,8 @@ public final class FuzzRunner {
     let executable: String
     let outDir: String
     public var maxSaved = 20
+    /// Shrink this many disagreements (each up to ImageShrinker.budget decodes per library).
+    public var maxShrunk = 5
     public var log: (String) -> Void = { _ in }
 
     public init(libraries: [ABILibrary], executable: String, outDir: String) {
@@ -84,7 +91,32 @@ public final class FuzzRunner {
             if a[0] != 0 { return "\(name): \(code)\(a[0] == 12 ? " rule \(a[1])" : "")" }
             return "\(name): ok slots=\(a[2]) miss=\(a[3]) fresh=\(a[4]) stale=\(a[5]) corrupt=\(a[6]) digest=\(String(a[7], radix: 16))"
         }.joined(separator: "; ")
-        return save(base: base, seed: seed, index: index, kind: "disagreement", detail: shown)
+        var finding = save(base: base, seed: seed, index: index, kind: "disagreement", detail: shown)
+        guard maxShrunk > 0 else { return finding }
+        maxShrunk -= 1
+        var image: [UInt8] = []
+        let (len, now) = ImageMutator(base: base).mutant(seed: seed, index: index, into: &image)
+        let s = try ImageShrinker(pool: pool, base: base, now: now).shrink(Array(image[0..<len]))
+        let path = "\(outDir)/disagreement-\(seed)-\(index).min.img"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(s.image))
+        let words = ImageShrinker.differingWords(s.image, base)
+        let shownWords = words.prefix(6).map { off -> String in
+            var v: UInt64 = 0
+            for k in off..<min(off + 8, s.image.count) { v |= UInt64(s.image[k]) << (8 * UInt64(k - off)) }
+            return "\(off)=0x\(String(v, radix: 16))"
+        }.joined(separator: " ")
+        finding.detail += "; shrunk in \(s.tries) tries from \(s.wordsBefore) words differing from the base to \(s.wordsAfter) (\(s.bytesAfter) bytes\(s.image.count < base.count ? ", \(s.image.count) of \(base.count) bytes long" : "")): \(shownWords)"
+        finding.shrunk = path
+        finding.now = now
+        finding.shrunkWords = words
+        return finding
+    }
+
+    /// Every library's decode of one image at `now` (the reproduction of a shrunk finding).
+    public func decode(image: [UInt8], now: UInt64) throws -> [[UInt64]] {
+        let pool = try FFIPool(libraries, executable: executable)
+        defer { pool.stop() }
+        return try pool.run([ABICall("decode_image", [now], blobs: [image])]).map { $0[0] }
     }
 
     func save(base: [UInt8], seed: UInt64, index: UInt64, kind: String, detail: String) -> FuzzFinding {
