@@ -83,10 +83,11 @@ struct VectorsCommand: ParsableCommand {
         for f in report.failures { print("FAIL \(f)") }
         for r in report.rates {
             let how = r.mode == "batched" ? "through wc_batch" : "one ffi_call per call"
-            print(String(format: "rate %@ %@: %.0f calls/s %@ (wch64, 16-byte key; median of %d rounds: %@)", r.library, r.mode, r.median, how,
-                         r.rounds.count, r.rounds.map { String(format: "%.0f", $0) }.joined(separator: " ")))
+            let sorted = r.rounds.sorted()
+            print(String(format: "rate %@ %@: %.0f calls/s %@ (wch64, 16-byte key; median of %d batches, min %.0f, max %.0f)", r.library, r.mode, r.median, how,
+                         sorted.count, sorted.first ?? 0, sorted.last ?? 0))
         }
-        print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process, median of %d rounds)", report.directSwiftRate, rateRounds))
+        print(String(format: "rate swift-direct: %.0f calls/s (WCH64.hash in this process, median of 4096-call samples over %d rounds)", report.directSwiftRate, rateRounds))
         if extendCases, let casesFile {
             if failed > 0 || !report.disagreements.isEmpty {
                 print("FAIL --extend-cases: not extending \(casesFile) while anything disagrees or fails")

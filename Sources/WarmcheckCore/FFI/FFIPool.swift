@@ -22,6 +22,10 @@ public final class FFIPool {
     /// Nanoseconds spent inside calls, per library (the in-process cost).
     public var callNanos: [UInt64]
     public var callCount: UInt64 = 0
+    /// Per library, every batch's size and nanoseconds inside its calls (the rate measurement
+    /// takes the median over batches: one batch in which the worker was preempted by another
+    /// process then counts as one sample, not as the whole round's time).
+    public var batchNanos: [[(calls: Int, ns: UInt64)]]
 
     public init(_ libraries: [ABILibrary], executable: String) throws {
         self.libraries = libraries
@@ -35,6 +39,7 @@ public final class FFIPool {
         }
         clients = started
         callNanos = Array(repeating: 0, count: libraries.count)
+        batchNanos = Array(repeating: [], count: libraries.count)
     }
 
     public func stop() { clients.forEach { $0.stop() } }
@@ -77,7 +82,9 @@ public final class FFIPool {
             guard sent[i] else { replies.append([]); continue }
             do {
                 var r = ByteReader(try c.receive(during: "running \(calls.count) calls"))
-                callNanos[i] += try r.u64()
+                let ns = try r.u64()
+                callNanos[i] += ns
+                batchNanos[i].append((calls.count, ns))
                 var results: [[UInt64]] = []
                 for call in calls {
                     var one = [try r.u64()]

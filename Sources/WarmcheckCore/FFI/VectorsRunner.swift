@@ -29,7 +29,7 @@ public struct VectorsReport {
 }
 
 /// Calls/s of one library through one path ("batched": wc_batch; "per-call": one ffi_call
-/// per call), the median of `rounds`.
+/// per call): the median of the samples in `rounds` (one per batch of every round).
 public struct CallRate {
     public let library: String
     public let mode: String
@@ -190,21 +190,24 @@ public final class VectorsRunner {
 
     /// In-process call rate per library (WCH64 of a 16-byte key, the hot function of every get)
     /// against the same loop calling the Swift implementation directly in this process. Each
-    /// round measures every path once, interleaved, so all see the same load; the report keeps
-    /// the median of the rounds. A library with wc_batch is measured both ways.
+    /// round measures every path once, interleaved, so all see the same load. Every batch (4096
+    /// calls) is one sample and the report keeps the median: on a loaded machine a worker is
+    /// preempted for milliseconds at a time, and a round's total would measure that, not the
+    /// cost of a call. A library with wc_batch is measured both ways.
     func measureRate(_ report: inout VectorsReport) throws {
         let key = Array("user:0123456789a".utf8)
         let n = callsPerRound
         let calls = (0..<n).map { i in ABICall("wch64", [UInt64(i)], blobs: [key]) }
         let batched = pool.batched
-        var rounds: [String: [Double]] = [:]
+        var samples: [String: [Double]] = [:]
         func timed(_ perCall: Bool) throws {
-            let before = pool.callNanos
+            let before = pool.batchNanos.map(\.count)
             _ = try pool.run(calls, perCall: perCall)
             for (i, lib) in pool.libraries.enumerated() where !perCall || batched[i] {
-                let ns = Double(pool.callNanos[i] - before[i])
                 let mode = batched[i] && !perCall ? "batched" : "per-call"
-                rounds["\(lib.name) \(mode)", default: []].append(ns > 0 ? Double(n) / (ns / 1e9) : 0)
+                for b in pool.batchNanos[i][before[i]...] where b.ns > 0 {
+                    samples["\(lib.name) \(mode)", default: []].append(Double(b.calls) / (Double(b.ns) / 1e9))
+                }
             }
         }
         var direct: [Double] = []
@@ -212,15 +215,19 @@ public final class VectorsRunner {
         for _ in 0..<max(rateRounds, 1) {
             try timed(false)
             if batched.contains(true) { try timed(true) }
-            let t0 = PipeIO.nanos()
-            key.withUnsafeBytes { kb in
-                for i in 0..<n { sink ^= WCH64.hash(kb, seed: UInt64(i)) }
+            // The direct loop in the same 4096-call samples as the workers' batches.
+            for start in stride(from: 0, to: n, by: 4096) {
+                let end = min(n, start + 4096)
+                let t0 = PipeIO.nanos()
+                key.withUnsafeBytes { kb in
+                    for i in start..<end { sink ^= WCH64.hash(kb, seed: UInt64(i)) }
+                }
+                direct.append(Double(end - start) / (Double(max(PipeIO.nanos() - t0, 1)) / 1e9))
             }
-            direct.append(Double(n) / (Double(PipeIO.nanos() - t0) / 1e9))
         }
         for (i, lib) in pool.libraries.enumerated() {
             for mode in batched[i] ? ["batched", "per-call"] : ["per-call"] {
-                let r = rounds["\(lib.name) \(mode)"] ?? []
+                let r = samples["\(lib.name) \(mode)"] ?? []
                 report.rates.append(CallRate(library: lib.name, mode: mode, median: VectorsRunner.median(r), rounds: r))
             }
         }
