@@ -99,7 +99,7 @@ stage replay exit bash -c '
 # through every library via libffi (the long runs: docs/BENCHMARKS.md). Any disagreement between
 # the libraries, a crash or a hang fails. Each stage counts as one test (its exit status): the
 # tens of thousands of inputs it checks are not tests of their own.
-stage abi-vectors exit .build/debug/warmcheck vectors --random 20000 --seed 7
+stage abi-vectors exit .build/debug/warmcheck vectors --random 20000 --seed 7 --rate-rounds 2 --rate-calls 20000
 stage abi-fuzz exit .build/debug/warmcheck fuzz --count 50000 --seed 7 --out .build/test-logs/fuzz --show 3
 
 echo
