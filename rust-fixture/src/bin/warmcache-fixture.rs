@@ -13,6 +13,15 @@
 //! A paused operation blocks inside its pause hook reading stdin through the same [`Input`] as
 //! the main loop, so no line is ever buffered where the other reader cannot see it.
 
+// The operation handlers, one file per concern beside this one (a binary's root looks for
+// modules in src/bin/ itself, where each file would be taken for another binary).
+#[path = "warmcache-fixture/ops_cache.rs"]
+mod ops_cache;
+#[path = "warmcache-fixture/ops_handle.rs"]
+mod ops_handle;
+#[path = "warmcache-fixture/ops_inspect.rs"]
+mod ops_inspect;
+
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
@@ -242,6 +251,11 @@ impl Args<'_> {
     }
 }
 
+/// An `ok` outcome with its result.
+fn ok(v: Value) -> Result<Outcome, DriverError> {
+    Ok(Outcome::Ok(v))
+}
+
 fn open_fail(e: OpenError) -> Outcome {
     Outcome::Fail { reason: e.code(), message: e.message }
 }
@@ -354,144 +368,23 @@ impl Fixture {
         }
     }
 
+    /// Routes one request to the handler of its operation (warmcache-fixture/ops_*.rs).
     fn run(&mut self, op: &str, a: &Args) -> Result<Outcome, DriverError> {
-        let ok = |v: Value| Ok(Outcome::Ok(v));
         match op {
-            "hello" => {
-                // DRIVER.md "hello": transitions are asked for here; the answer says whether
-                // they will be reported.
-                self.trace |= a.bool("trace")?;
-                ok(json!({
-                    "language": "rust",
-                    "language_code": 2,
-                    "pid": std::process::id(),
-                    "implementation": "warmcache-rust 0.1.0",
-                    "protocol": {"major": 1, "minor": 0},
-                    "trace": self.trace,
-                    "features": ["SIM_CLOCK"],
-                    "operations": OPERATIONS,
-                    "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
-                    "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
-                }))
-            }
-            "create" => {
-                let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
-                match Cache::create(path, geometry, opts) {
-                    Ok(c) => {
-                        let id = c.participant_id();
-                        self.cache = Some(c);
-                        ok(json!({"participant": id}))
-                    }
-                    Err(e) => Ok(open_fail(e)),
-                }
-            }
-            "open" => match Cache::open(a.path()?, self.open_options()) {
-                Ok(c) => {
-                    let id = c.participant_id();
-                    self.cache = Some(c);
-                    ok(json!({"participant": id}))
-                }
-                Err(e) => Ok(open_fail(e)),
-            },
-            "open_or_create" => {
-                let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
-                match Cache::open_or_create(path, geometry, opts, self.open_options()) {
-                    Ok((c, created)) => {
-                        let id = c.participant_id();
-                        self.cache = Some(c);
-                        ok(json!({"participant": id, "created": created}))
-                    }
-                    Err(e) => Ok(open_fail(e)),
-                }
-            }
-            "close" => {
-                self.cache = None;
-                ok(json!({}))
-            }
-            "get" => {
-                let key = a.hex("key_hex")?;
-                let c = self.cache()?;
-                let mut value = Vec::new();
-                let mut m = Map::new();
-                match c.get_into(&key, &mut value) {
-                    Some(info) => {
-                        m.insert("hit".into(), json!(true));
-                        hit_fields(&mut m, &info, &value, true);
-                    }
-                    None => {
-                        m.insert("hit".into(), json!(false));
-                    }
-                }
-                ok(Value::Object(m))
-            }
-            "put" | "refresh" => {
-                let (key, value, opts) = (a.hex("key_hex")?, a.hex("value_hex")?, a.put_options()?);
-                let c = self.cache()?;
-                let r = if op == "put" { c.put(&key, &value, opts) } else { c.refresh(&key, &value, opts) };
-                Ok(match r {
-                    Ok(o) => Outcome::Ok(json!({
-                        "version": o.version, "created": o.created, "shard": o.shard, "slot": o.slot,
-                    })),
-                    Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
-                })
-            }
-            "invalidate" | "evict" => {
-                let key = a.hex("key_hex")?;
-                let c = self.cache()?;
-                let r = if op == "invalidate" { c.invalidate(&key) } else { c.evict(&key) };
-                Ok(match r {
-                    Ok(removed) => Outcome::Ok(json!({"removed": removed})),
-                    Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
-                })
-            }
-            "stats" => {
-                let s = self.cache()?.stats();
-                let mut totals = shard_json(&s.totals);
-                totals["corrupt"] = json!(s.corrupt);
-                ok(json!({"totals": totals, "shards": s.shards.iter().map(shard_json).collect::<Vec<_>>()}))
-            }
-            "generation" => ok(json!({"generation": self.cache()?.generation()})),
-            "wait" => {
-                let seen = a.u32("seen")?;
-                let timeout = Duration::from_millis(a.u64("timeout_ms")?);
-                let (generation, timed_out) = self.cache()?.wait_for_change(seen, timeout);
-                ok(json!({"generation": generation, "timed_out": timed_out}))
-            }
-            "set_clock" => {
-                let now = a.u64("now_ns")?;
-                self.cache()?.set_sim_clock(now).map_err(|e| bad_request(e.to_string()))?;
-                ok(json!({}))
-            }
-            "dump" => {
-                let d = self.cache()?.dump();
-                let entries: Vec<Value> = d
-                    .entries
-                    .iter()
-                    .map(|e| {
-                        let mut m = Map::new();
-                        m.insert("state".into(), json!(e.state.name()));
-                        m.insert("seq".into(), json!(e.seq));
-                        m.insert("key_hex".into(), json!(to_hex(&e.key)));
-                        hit_fields(&mut m, &e.info, &e.value, false);
-                        Value::Object(m)
-                    })
-                    .collect();
-                ok(json!({"entries": entries, "problems": d.problems}))
-            }
-            "participants" => {
-                let list: Vec<Value> = self
-                    .cache()?
-                    .participants()
-                    .iter()
-                    .map(|p| {
-                        json!({
-                            "index": p.index, "epoch": p.epoch, "pid": p.pid, "start_time": p.start_time,
-                            "language": p.language, "alive": p.alive,
-                        })
-                    })
-                    .collect();
-                ok(json!({"participants": list}))
-            }
+            "hello" => self.hello(a),
+            "create" => self.create(a),
+            "open" => self.open(a),
+            "open_or_create" => self.open_or_create(a),
+            "close" => self.close(),
+            "get" => self.get(a),
+            "put" | "refresh" => self.put(op, a),
+            "invalidate" | "evict" => self.remove(op, a),
+            "stats" => self.stats(),
+            "generation" => self.generation(),
+            "wait" => self.wait(a),
+            "set_clock" => self.set_clock(a),
+            "dump" => self.dump(),
+            "participants" => self.participants(),
             _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
         }
     }

@@ -1,0 +1,84 @@
+import Foundation
+import Warmcache
+
+/// The cache operations of docs/DRIVER.md on the open handle.
+extension Server {
+    func get(_ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        let key = try hex(args, "key_hex")
+        switch c.get(key) {
+        case .miss: return .ok(["hit": false])
+        case .hit(let h): return .ok(hitJSON(h))
+        }
+    }
+
+    /// `put` and `refresh`.
+    func put(_ op: String, _ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        let key = try hex(args, "key_hex")
+        let value = try hex(args, "value_hex")
+        var o = PutOptions()
+        o.ttlNs = try optU64(args, "ttl_ns") ?? 0
+        o.graceNs = try optU64(args, "grace_ns") ?? 0
+        let tag = try optU64(args, "origin_tag") ?? 0
+        guard tag <= UInt64(UInt32.max) else { throw RequestError.bad("origin_tag must fit in 32 bits") }
+        o.originTag = UInt32(tag)
+        o.version = try optU64(args, "version") ?? 0
+        let r = op == "put" ? c.put(key, value, options: o) : c.refresh(key, value, options: o)
+        switch r {
+        case .ok(let v, let created, let s, let j):
+            return .ok(["version": v, "created": created, "shard": s, "slot": j])
+        case .fail(let f):
+            return .fail(reason: f.code, message: failMessage(f, op: op))
+        }
+    }
+
+    /// `invalidate` and `evict`.
+    func remove(_ op: String, _ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        let key = try hex(args, "key_hex")
+        switch op == "invalidate" ? c.invalidate(key) : c.evict(key) {
+        case .ok(let removed): return .ok(["removed": removed])
+        case .fail(let f): return .fail(reason: f.code, message: failMessage(f, op: op))
+        }
+    }
+
+    func stats() throws -> Outcome {
+        let c = try requireCache()
+        let st = c.stats()
+        var totals = countersJSON(st.totals)
+        totals["occupancy"] = st.occupancy
+        totals["corrupt"] = st.corrupt
+        let shards: [[String: Any]] = st.shards.map {
+            var d = countersJSON($0.counters)
+            d["shard"] = $0.shard
+            d["occupancy"] = $0.occupancy
+            return d
+        }
+        return .ok(["totals": totals, "shards": shards, "occupancy": st.occupancy])
+    }
+
+    func generation() throws -> Outcome {
+        let c = try requireCache()
+        return .ok(["generation": UInt64(c.generation())])
+    }
+
+    func wait(_ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        let seen = try u64(args, "seen")
+        guard seen <= UInt64(UInt32.max) else { throw RequestError.bad("seen must fit in 32 bits") }
+        let ms = try u64(args, "timeout_ms")
+        let (g, timedOut) = c.waitForChange(seen: UInt32(seen), timeoutNs: ms.multipliedReportingOverflow(by: 1_000_000).overflow ? UInt64.max : ms * 1_000_000)
+        return .ok(["generation": UInt64(g), "timed_out": timedOut])
+    }
+
+    func failMessage(_ f: OpFailure, op: String) -> String {
+        switch f {
+        case .tooLarge: return "\(op): key must be 1..key_capacity bytes and value at most value_capacity bytes"
+        case .notFound: return "\(op): key not found"
+        case .full: return "\(op): no slot in the key's window could be taken"
+        case .versionNotNewer: return "\(op): explicit version is not newer than the stored version"
+        case .busy: return "\(op): a live participant held the slot or lock for the whole bounded wait"
+        }
+    }
+}

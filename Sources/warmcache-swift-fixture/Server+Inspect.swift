@@ -1,0 +1,36 @@
+import Foundation
+import Warmcache
+
+/// The operations that let the harness look inside: the simulated clock, `dump`, `participants`.
+extension Server {
+    func setClock(_ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        let now = try u64(args, "now_ns")
+        do { try c.setSimClock(now) } catch {
+            throw RequestError.bad("set_clock: \(error)")
+        }
+        return .ok([:])
+    }
+
+    func dump() throws -> Outcome {
+        let c = try requireCache()
+        let d = c.dump()
+        let entries: [[String: Any]] = d.entries.map { e in
+            ["shard": e.shard, "slot": e.slot, "state": e.state, "seq": UInt64(e.seq), "key_hex": Hex.encode(e.key),
+             "hit": !e.expired, "stale": e.stale, "expired": e.expired, "refresh_requested": false,
+             "value_hex": Hex.encode(e.value), "version": e.version, "origin_tag": UInt64(e.originTag),
+             "expires_at_ns": e.expiresAt, "stale_until_ns": e.staleUntil, "written_at_ns": e.writtenAt,
+             "writer": writerJSON(e.provenance)]
+        }
+        return .ok(["entries": entries, "problems": d.problems])
+    }
+
+    func participants() throws -> Outcome {
+        let c = try requireCache()
+        let ps: [[String: Any]] = c.participants().map {
+            ["index": $0.index, "epoch": $0.epoch, "pid": $0.pid, "start_time": $0.startTime,
+             "language": UInt64($0.language), "alive": $0.alive]
+        }
+        return .ok(["participants": ps])
+    }
+}

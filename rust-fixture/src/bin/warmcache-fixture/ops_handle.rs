@@ -1,0 +1,65 @@
+//! The driver operations that open and close the segment (docs/DRIVER.md), and `hello`.
+
+use super::{ok, open_fail, Args, DriverError, Fixture, Outcome, OPERATIONS};
+use serde_json::json;
+use warmcache::{Cache, Fault, PausePoint};
+
+impl Fixture {
+    pub(super) fn hello(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        // DRIVER.md "hello": transitions are asked for here; the answer says whether
+        // they will be reported.
+        self.trace |= a.bool("trace")?;
+        ok(json!({
+            "language": "rust",
+            "language_code": 2,
+            "pid": std::process::id(),
+            "implementation": "warmcache-rust 0.1.0",
+            "protocol": {"major": 1, "minor": 0},
+            "trace": self.trace,
+            "features": ["SIM_CLOCK"],
+            "operations": OPERATIONS,
+            "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
+        }))
+    }
+
+    pub(super) fn create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
+        match Cache::create(path, geometry, opts) {
+            Ok(c) => {
+                let id = c.participant_id();
+                self.cache = Some(c);
+                ok(json!({"participant": id}))
+            }
+            Err(e) => Ok(open_fail(e)),
+        }
+    }
+
+    pub(super) fn open(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        match Cache::open(a.path()?, self.open_options()) {
+        Ok(c) => {
+            let id = c.participant_id();
+            self.cache = Some(c);
+            ok(json!({"participant": id}))
+        }
+        Err(e) => Ok(open_fail(e)),
+    }
+    }
+
+    pub(super) fn open_or_create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
+        match Cache::open_or_create(path, geometry, opts, self.open_options()) {
+            Ok((c, created)) => {
+                let id = c.participant_id();
+                self.cache = Some(c);
+                ok(json!({"participant": id, "created": created}))
+            }
+            Err(e) => Ok(open_fail(e)),
+        }
+    }
+
+    pub(super) fn close(&mut self) -> Result<Outcome, DriverError> {
+        self.cache = None;
+        ok(json!({}))
+    }
+}
