@@ -26,6 +26,17 @@ final class DriverAnswerTests: XCTestCase {
         XCTAssertEqual(try DriverAnswer.decode(response(#"{"id":1,"outcome":"fail","reason":"busy"}"#), op: "put", fixture: "fx"), .notDone)
     }
 
+    /// Exact past 2^63 as numbers; a negative number is no unsigned field.
+    func testUnsignedFieldsAreExactAndNeverNegative() throws {
+        XCTAssertEqual(try DriverAnswer.decode(response(#"{"id":1,"outcome":"ok","result":{"version":18446744073709551615,"created":false,"shard":0,"slot":0}}"#),
+                                               op: "put", fixture: "fx"), .put(version: UInt64.max, created: false, shard: 0, slot: 0))
+        XCTAssertEqual(try DriverAnswer.decode(response(#"{"id":1,"outcome":"ok","result":{"version":9223372036854775808,"created":false,"shard":0,"slot":0}}"#),
+                                               op: "put", fixture: "fx"), .put(version: 1 << 63, created: false, shard: 0, slot: 0))
+        let v = try XCTUnwrap(try violation(#"{"id":1,"outcome":"ok","result":{"version":-1,"created":false,"shard":0,"slot":0}}"#, op: "put"))
+        XCTAssertEqual(v.field, "version")
+        XCTAssertTrue("\(v)".contains("not a non-negative integer"), "\(v)")
+    }
+
     func testMissingOrMistypedFieldsNameTheFixtureOpAndField() throws {
         let v = try XCTUnwrap(try violation(#"{"id":1,"outcome":"ok","result":{"created":true,"shard":1,"slot":2}}"#, op: "put"))
         XCTAssertEqual(v, DriverContractViolation(fixture: "fx", op: "put", field: "version", problem: "is missing"))

@@ -39,7 +39,8 @@ final class JSONFuzzTests: XCTestCase {
                 let esc = ["\\ud83d", "\\ude00", "\\ud83d\\u0041", "\\udbff\\udfff", "\\u0000"][rng.below(5)]
                 b.insert(contentsOf: Array(esc.utf8), at: min(pos, b.count))
             default:
-                let num = ["01", "+1", ".5", "1.", "1e400", "-0", "9223372036854775808", "1e-400", "-", "0e"][rng.below(10)]
+                let num = ["01", "+1", ".5", "1.", "1e400", "-0", "9223372036854775808", "1e-400", "-", "0e", "18446744073709551615",
+                           "18446744073709551616", "-9223372036854775809"][rng.below(13)]
                 b.insert(contentsOf: Array(num.utf8), at: min(pos, b.count))
             }
         }
@@ -51,7 +52,7 @@ final class JSONFuzzTests: XCTestCase {
         switch rng.below(depth > 3 ? 5 : 7) {
         case 0: return .null
         case 1: return .bool(rng.below(2) == 0)
-        case 2: return .int(Int64(bitPattern: rng.next()) >> rng.below(64))
+        case 2: return rng.below(2) == 0 ? .int(Int64(bitPattern: rng.next()) >> rng.below(64)) : JSON(unsigned: rng.next() >> rng.below(64))
         case 3: return .double(Double(Int64(bitPattern: rng.next()) >> 20) / 1024)
         case 4:
             let scalars = (0..<rng.below(6)).compactMap { _ in Unicode.Scalar(UInt32(rng.below(0x11000)) * (rng.below(3) == 0 ? 16 : 1) % 0x110000) }

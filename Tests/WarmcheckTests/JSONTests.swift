@@ -39,7 +39,7 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(a[5], .int(1_234_567_890_123_456_789))
         XCTAssertEqual(a[6], .int(Int64.min))
         XCTAssertEqual(a[7], .int(Int64.max))
-        XCTAssertEqual(a[8], .double(9_223_372_036_854_775_808))
+        XCTAssertEqual(a[8], .uint(9_223_372_036_854_775_808))
         XCTAssertEqual(a[9], .double(1000))
         XCTAssertEqual(a[10], .double(-1.5))
         XCTAssertEqual(a[11], .string(""))
@@ -50,6 +50,49 @@ final class JSONTests: XCTestCase {
         for bad in ["-", "[-]", "\"a\u{01}\"", "\"tab\there\"", "nul", "[tru]"] {
             XCTAssertThrowsError(try JSON.parse(bad), bad)
         }
+    }
+
+    /// DRIVER.md: integers are exact up to 2^64 − 1, past 2^63 too; beyond that range one is
+    /// refused with its field named, never rounded to a Double; a negative one is no unsigned.
+    func testIntegersAreExactUpTo2To64Minus1() throws {
+        let j = try JSON.parse(#"{"a":9223372036854775807,"b":9223372036854775808,"c":18446744073709551615,"d":-1,"e":-9223372036854775808}"#)
+        XCTAssertEqual(j["a"], .int(Int64.max))
+        XCTAssertEqual(j["b"], .uint(1 << 63))
+        XCTAssertEqual(j["b"]?.uint, 9_223_372_036_854_775_808)
+        XCTAssertEqual(j["c"], .uint(UInt64.max))
+        XCTAssertEqual(j["c"]?.uint, UInt64.max)
+        XCTAssertNil(j["c"]?.int, "2^64 − 1 is no Int64")
+        XCTAssertEqual(j["d"]?.int, -1)
+        XCTAssertNil(j["d"]?.uint, "−1 is no unsigned value (not its bit pattern 2^64 − 1)")
+        XCTAssertEqual(j["e"], .int(Int64.min))
+        XCTAssertEqual(j.serialized, #"{"a":9223372036854775807,"b":9223372036854775808,"c":18446744073709551615,"d":-1,"e":-9223372036854775808}"#)
+        // One spelling per integer: JSON(unsigned:) picks .int while it fits.
+        XCTAssertEqual(JSON(unsigned: 5), .int(5))
+        XCTAssertEqual(JSON(unsigned: UInt64(Int64.max)), .int(Int64.max))
+        XCTAssertEqual(JSON(unsigned: UInt64.max), .uint(UInt64.max))
+        XCTAssertEqual(try JSON.parse(JSON.object(["v": JSON(unsigned: 5)]).serialized), ["v": 5])
+        for (text, field) in [(#"{"version":18446744073709551616}"#, "version"), (#"{"x":{"seq":-9223372036854775809}}"#, "seq"),
+                              (#"[99999999999999999999999]"#, nil)] {
+            XCTAssertThrowsError(try JSON.parse(text), text) { e in
+                XCTAssertTrue("\(e)".contains("outside −2^63 … 2^64 − 1"), "\(e)")
+                if let field { XCTAssertTrue("\(e)".contains("in field \"\(field)\""), "\(e)") }
+            }
+        }
+    }
+
+    /// Random integers of the whole range survive serialization and parsing exactly.
+    func testIntegerRoundTripFuzz() throws {
+        var rng = SplitMix64(seed: 0x2_64)
+        var wrong: [String] = []
+        // 100,000 pairs; one assertion at the end (an XCTAssert per pair costs more than the parse).
+        for i in 0..<100_000 {
+            let u = rng.next() >> (i % 3 == 0 ? 0 : rng.below(64))
+            let s = Int64(bitPattern: rng.next()) >> rng.below(64)
+            let j = JSON.array([JSON(unsigned: u), .int(s)])
+            let back = try JSON.parse(j.serialized)
+            if back != j || back.array?[0].uint != u || back.array?[1].int != s { wrong.append(j.serialized + " → " + back.serialized) }
+        }
+        XCTAssertEqual(wrong.prefix(5), [])
     }
 
     func testDeepNestingIsRefusedNotACrash() {

@@ -182,7 +182,8 @@ struct FieldReader {
     /// A non-negative integer: a JSON number, or a decimal string past 2^53 (DRIVER.md).
     func uint(_ j: JSON, _ k: String, in scope: String = "") throws -> UInt64 {
         switch try value(j, k, in: scope) {
-        case .int(let v): return UInt64(bitPattern: v)
+        case .int(let v) where v >= 0: return UInt64(v)
+        case .uint(let v): return v
         case .string(let s): if let v = UInt64(s) { return v }
         case .double(let d) where d >= 0 && d == d.rounded() && d < 1.8e19: return UInt64(d)
         default: break

@@ -65,7 +65,7 @@ public struct MutationReport {
     public func json(seed: UInt64?, selection: String) -> JSON {
         .object([
             "selection": .string(selection),
-            "seed": seed.map { .int(Int64(bitPattern: $0)) } ?? .null,
+            "seed": seed.map { JSON(unsigned: $0) } ?? .null,
             "killed": .int(Int64(killed)), "counted": .int(Int64(counted)), "equivalent": .int(Int64(equivalent)),
             "mutants": .array(outcomes.map { o in
                 .object([

@@ -16,7 +16,7 @@ extension CaseRunner {
             guard let rp = roles.values.sorted(by: { $0.role < $1.role }).first(where: { $0.fixture != nil }),
                   let fx = rp.fixture
             else { try harness("no live process to move the clock", "advance at \(c.location) needs a live fixture") }
-            let r = try call(fx, rp, "set_clock", ["now_ns": .int(Int64(bitPattern: simNow))], text: "set_clock")
+            let r = try call(fx, rp, "set_clock", ["now_ns": JSON(unsigned: simNow)], text: "set_clock")
             log.add("advance the simulated clock by \(Duration.nanoseconds(Int64(ns))) (via \(rp.role)) → \(r.summary)")
         case .sleep(let ns):
             usleep(useconds_t(min(ns / 1000, 60_000_000)))

@@ -12,7 +12,7 @@ extension CaseRunner {
             a["path"] = .string(segmentPath)
             if o.op != .open {
                 a["geometry"] = DriverArguments.geometry(g)
-                if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
+                if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = JSON(unsigned: start) }
                 if o.group { a["group"] = true }
             }
         case .get, .invalidate, .evict:
@@ -20,14 +20,14 @@ extension CaseRunner {
         case .put, .refresh:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             a["value_hex"] = .string(Hex.encode(o.value ?? []))
-            if let t = o.ttlNs { a["ttl_ns"] = .int(Int64(bitPattern: t)) }
-            if let t = o.graceNs { a["grace_ns"] = .int(Int64(bitPattern: t)) }
-            if let t = o.origin { a["origin_tag"] = .int(Int64(bitPattern: t)) }
-            if let t = o.version { a["version"] = .int(Int64(bitPattern: t)) }
+            if let t = o.ttlNs { a["ttl_ns"] = JSON(unsigned: t) }
+            if let t = o.graceNs { a["grace_ns"] = JSON(unsigned: t) }
+            if let t = o.origin { a["origin_tag"] = JSON(unsigned: t) }
+            if let t = o.version { a["version"] = JSON(unsigned: t) }
         case .wait:
             let rp = roles[o.role]!
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
-            a["seen"] = .int(Int64(bitPattern: seen))
+            a["seen"] = JSON(unsigned: seen)
             a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
         case .close, .stats, .generation, .resume:
             break

@@ -69,7 +69,7 @@ public struct Replay: Sendable {
         // A seed or strategy that is there but means nothing is refused, never defaulted.
         var seed: UInt64 = 1
         if let js = j["seed"] {
-            guard let s = js.uint, js.string.map({ UInt64($0) != nil }) ?? (js.int.map { $0 >= 0 } ?? false) else {
+            guard let s = js.uint else {
                 throw UsageError("\(path): seed \(js.serialized) is not a whole number 0…\(UInt64.max)")
             }
             seed = s

@@ -179,6 +179,7 @@ public struct HistoryFile {
         case .null: return .null
         case .bool(let b): return .bool(b)
         case .int(let i): return .int(i)
+        case .uint(let u): return .uint(u)
         case .double(let d): return .string(String(d))
         case .string(let s): return .string(s)
         case .array(let a): return .array(a.map(modelJSON))

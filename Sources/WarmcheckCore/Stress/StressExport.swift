@@ -128,7 +128,7 @@ public enum StressExport {
             "fixtures": .array(o.fixtures.map { .string($0.name) }),
             "seconds": .double(run.elapsed),
             "ops_per_second": .double(run.elapsed > 0 ? Double(run.history.count) / run.elapsed : 0),
-            "seed": .int(Int64(bitPattern: o.seed)),
+            "seed": JSON(unsigned: o.seed),
             "keys": .int(Int64(o.keys)),
             "mix": .string(o.mix.description),
             "kills": .int(Int64(run.kills)),

@@ -3,14 +3,26 @@ import Warmcache
 
 /// A JSON value. The driver contract (docs/DRIVER.md) is open-ended — fixtures may add fields —
 /// so responses are kept as values and read by key, rather than decoded into rigid structs.
+///
+/// Integers are exact from −2^63 to 2^64 − 1 (DRIVER.md "Numbers"): `.int` holds every one that
+/// fits an Int64 and `.uint` only those above Int64.max, so each integer has one spelling and
+/// `==` compares numbers. `JSON(unsigned:)` picks the case; the parser refuses an integer
+/// outside that range instead of rounding it to a Double.
 public enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// 2^63 … 2^64 − 1 only (smaller values are `.int`).
+    case uint(UInt64)
     case double(Double)
     case string(String)
     case array([JSON])
     case object([String: JSON])
+
+    /// An unsigned 64-bit value in its one spelling: `.int` up to Int64.max, `.uint` above.
+    public init(unsigned v: UInt64) {
+        self = v <= UInt64(Int64.max) ? .int(Int64(v)) : .uint(v)
+    }
 
     public subscript(key: String) -> JSON? {
         if case .object(let o) = self { return o[key] }
@@ -26,11 +38,13 @@ public enum JSON: Sendable, Equatable {
         default: return nil
         }
     }
+    /// A non-negative integer: a negative one is no unsigned value (not its bit pattern).
     public var uint: UInt64? {
         switch self {
-        case .int(let v): return UInt64(bitPattern: v)
+        case .int(let v): return v >= 0 ? UInt64(v) : nil
+        case .uint(let v): return v
         case .string(let s): return UInt64(s)
-        default: return int.map { UInt64(bitPattern: $0) }
+        default: return int.flatMap { $0 >= 0 ? UInt64($0) : nil }
         }
     }
     public var string: String? { if case .string(let s) = self { return s }; return nil }
@@ -84,6 +98,7 @@ public enum JSON: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .uint(let u): out += String(u)
         case .double(let d): out += d.isFinite ? String(d) : "null"
         case .string(let s): JSON.escape(s, into: &out)
         case .array(let a):

@@ -8,6 +8,8 @@
 struct JSONParser {
     let bytes: [UInt8]
     var pos = 0
+    /// The key of the object member being read, to name it when its value is refused.
+    var key: String?
     static let maxDepth = 256
 
     init(bytes: [UInt8]) { self.bytes = bytes }
@@ -64,6 +66,7 @@ struct JSONParser {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
             skipSpace()
+            key = k
             pairs.append((k, try value(depth: depth + 1)))
             skipSpace()
             guard pos < bytes.count else { throw error("unterminated object") }
@@ -229,7 +232,14 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
         if isInt, let i = Int64(text) { return .int(i) }
-        guard let d = Double(text), d.isFinite else { throw error("number \(text.prefix(40)) is out of range") }
+        if isInt, !negative, let u = UInt64(text) { return .uint(u) }
+        if isInt {
+            // Rounding it to a Double would change it silently; a value this large travels as a
+            // decimal string (DRIVER.md "Numbers").
+            throw error("integer \(text.prefix(40))\(key.map { " in field \"\($0)\"" } ?? "") is outside −2^63 … 2^64 − 1 "
+                + "(DRIVER.md: integers are exact up to 2^64 − 1; larger ones travel as strings)")
+        }
+        guard let d = Double(text), d.isFinite else { throw error("number \(text.prefix(40))\(key.map { " in field \"\($0)\"" } ?? "") is out of range") }
         return .double(d)
     }
 }
