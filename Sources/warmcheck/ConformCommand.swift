@@ -46,8 +46,7 @@ struct ConformCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     func run() throws {
         installFixtureCleanupOnSignals()
@@ -56,7 +55,7 @@ struct ConformCommand: ParsableCommand {
             var refs = try (references.isEmpty ? Repo.referenceNames : references).map(Repo.parseFixture)
             refs.removeAll { $0.name == target.name }
             if refs.isEmpty { throw UsageError("--against: no reference implementation left to meet \(target.name)") }
-            if !noBuild && (refs + [target]).contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
+            if !build.noBuild && (refs + [target]).contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
             let paths = try Repo.scenarioPaths(scenarios)
             var c = Conformance(target: target, references: refs, scenarioPaths: paths, workDir: workDir ?? Repo.defaultWorkDir)
             c.timeout = timeout

@@ -8,8 +8,7 @@ struct MatrixCommand: ParsableCommand {
         abstract: "Every implementation writes the documented sequence; every one reads every segment back.",
         discussion: "The sequence is described in docs/MATRIX.md. Exit 0 only if every cell passes.")
 
-    @Option(name: .customLong("fixture"), help: "Implementation to include: go, rust, swift, or NAME=COMMAND (repeatable; default: go, rust, swift).")
-    var fixtures: [String] = []
+    @OptionGroup var reference: ReferenceFixtureOptions
 
     @Option(help: "Write the result as JSON to this file.")
     var json: String?
@@ -17,8 +16,7 @@ struct MatrixCommand: ParsableCommand {
     @Option(help: "Directory for segment files (default: /dev/shm when present).")
     var workDir: String?
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     @Flag(help: "Skip reading the committed golden image (testdata/golden).")
     var noGolden = false
@@ -34,8 +32,8 @@ struct MatrixCommand: ParsableCommand {
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
-            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
-            if !noBuild { try Repo.buildFixtures(for: specs) }
+            let specs = try reference.specs()
+            if !build.noBuild { try Repo.buildFixtures(for: specs) }
             let dir = workDir ?? Repo.defaultWorkDir
             Shutdown.watch(workDir: dir)
             var runner = MatrixRunner(fixtures: specs, workDir: dir)

@@ -62,8 +62,7 @@ struct MutateCommand: ParsableCommand {
     @Flag(name: .customLong("list-operators"), help: "List the operators and exit.")
     var listOperators = false
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     func run() throws {
         MutationRunner.installRestoreOnSignals()
@@ -138,7 +137,7 @@ struct MutateCommand: ParsableCommand {
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
 
-        if !noBuild { try Repo.buildFixtures() }
+        if !build.noBuild { try Repo.buildFixtures() }
         let specs = try Repo.referenceNames.map(Repo.parseFixture)
         let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
         if !loaded.errors.isEmpty { throw UsageError("scenario files have errors; run `warmcheck run` to see them") }

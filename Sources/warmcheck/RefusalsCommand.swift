@@ -11,8 +11,7 @@ struct RefusalsCommand: ParsableCommand {
             + "the spec says readers must accept. Each goes to every fixture's `open` and to warmcheck's `inspect`. "
             + "Exit 0 only if every case passes.")
 
-    @Option(name: .customLong("fixture"), help: "Implementation to include: go, rust, swift, or NAME=COMMAND (repeatable; default: go, rust, swift).")
-    var fixtures: [String] = []
+    @OptionGroup var reference: ReferenceFixtureOptions
 
     @Option(name: .customLong("case"), help: "Only cases whose name matches this glob (repeatable).")
     var caseGlobs: [String] = []
@@ -32,8 +31,7 @@ struct RefusalsCommand: ParsableCommand {
     @Option(help: "Milliseconds a fixture's open polls a ready word that is not READY (passed as --timeout-ms).")
     var openTimeoutMs = 100
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     @Option(help: "Seconds to wait for any one fixture response.")
     var timeout: Double = 20
@@ -51,8 +49,8 @@ struct RefusalsCommand: ParsableCommand {
                 print(RefusalReport.manifest(cases), terminator: "")
                 return
             }
-            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
-            if !noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
+            let specs = try reference.specs()
+            if !build.noBuild && specs.contains(where: { ["go", "rust"].contains($0.name) }) { try Repo.buildFixtures() }
             var gate = RefusalGate(fixtures: specs, cases: cases, workDir: workDir ?? Repo.defaultWorkDir)
             gate.timeout = timeout
             gate.openTimeoutMs = openTimeoutMs

@@ -55,8 +55,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Where failing cases leave their replay files and HTML reports.")
     var artifacts: String = "warmcheck-artifacts"
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     @Flag(help: "Print every case, not only failures.")
     var verbose = false
@@ -140,7 +139,7 @@ struct RunCommand: ParsableCommand {
             print("\(cases.count) case(s)")
             return Status.ok
         }
-        if !noBuild { try Repo.buildFixtures(for: specs) }
+        if !build.noBuild { try Repo.buildFixtures(for: specs) }
 
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: workDir ?? Repo.defaultWorkDir)

@@ -15,8 +15,7 @@ struct SelftestCommand: ParsableCommand {
             in the order of the scenarios (docs/CONFORMANCE.md, "The self-test").
             """)
 
-    @Option(name: .customLong("fixture"), help: "Implementation: go, rust, swift, or NAME=COMMAND (repeatable; default go, rust, swift).")
-    var fixtures: [String] = []
+    @OptionGroup var reference: ReferenceFixtureOptions
 
     @Option(help: "Only these faults (repeatable; default: every fault each fixture lists).")
     var fault: [String] = []
@@ -41,17 +40,16 @@ struct SelftestCommand: ParsableCommand {
     @Option(help: "Seconds to wait for any one fixture response (10, not 15 as elsewhere: a fault that hangs a fixture is killed as soon as the hang is seen).")
     var timeout: Double = 10
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     func validate() throws { try checkTimeout(timeout) }
 
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
-            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+            let specs = try reference.specs()
             let shard = try Shard.resolve(flag: self.shard)
-            if !noBuild { try Repo.buildFixtures(for: specs) }
+            if !build.noBuild { try Repo.buildFixtures(for: specs) }
             guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout") }
             let loaded = Suite.load(paths: [root.appendingPathComponent("scenarios").path])
             if !loaded.errors.isEmpty { throw UsageError("scenario files have errors; run `warmcheck run` to see them") }

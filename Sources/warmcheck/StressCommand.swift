@@ -64,8 +64,7 @@ struct StressCommand: ParsableCommand {
     @Option(help: "Directory for the segment file (default: /dev/shm when present).")
     var workDir: String?
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     func validate() throws { try checkTimeout(timeout) }
 
@@ -99,14 +98,14 @@ struct StressCommand: ParsableCommand {
         o.timeout = timeout
         try o.validate()
         for s in specs where !s.argv.isEmpty && s.argv[0].hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: s.argv[0]) {
-            if noBuild || !["go", "rust"].contains(s.name) { throw UsageError("fixture \(s.name): \(s.argv[0]) is not an executable") }
+            if build.noBuild || !["go", "rust"].contains(s.name) { throw UsageError("fixture \(s.name): \(s.argv[0]) is not an executable") }
         }
         return o
     }
 
     func execute() throws -> Int32 {
         let o = try options()
-        if !noBuild { try Repo.buildFixtures(for: o.fixtures) }
+        if !build.noBuild { try Repo.buildFixtures(for: o.fixtures) }
         let limit = o.operations.map { "\($0) operations" } ?? String(format: "%.1f s", o.duration)
         print("stress: \(o.processes) processes (\(o.fixtures.map(\.name).joined(separator: ", ")) in turn), \(o.keys) keys, "
               + "values \(o.valueSize.lowerBound)-\(o.valueSize.upperBound) B, mix \(o.mix), seed \(o.seed), \(limit)"
