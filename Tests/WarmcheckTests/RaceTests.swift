@@ -12,13 +12,7 @@ final class RaceTests: XCTestCase {
     var scratch: String!
 
     override func setUpWithError() throws {
-        root = try XCTUnwrap(Repo.root(), "run the tests from the checkout")
-        let exe = try XCTUnwrap(Repo.referenceFixture("go")).argv[0]
-        guard FileManager.default.isExecutableFile(atPath: exe) else {
-            throw XCTSkip("\(exe) is not built; run scripts/build-fixtures.sh (scripts/test.sh does it first)")
-        }
-        scratch = NSTemporaryDirectory() + "race-tests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        (root, scratch) = try goFixtureScratch("race-tests")
     }
 
     override func tearDown() {
