@@ -36,6 +36,7 @@ struct Warmcheck: ParsableCommand {
             SelftestCommand.self,
             MutateCommand.self,
             RefusalsCommand.self,
+            CompatCommand.self,
             CheckCommand.self,
             StressCommand.self,
             ReplayCommand.self,
