@@ -13,7 +13,8 @@ import Foundation
 ///   <commit>/bin/go           the built fixtures: present = complete (moved in by rename)
 ///   <commit>/bin/rust
 ///   <commit>/bin/swift
-///   <commit>/build-<impl>.log the last build's output
+///   logs/<commit>-<impl>.log  the last build's output (kept after a failure, which is then
+///                             the only trace the revision leaves)
 ///   <commit>.tmp-<pid>/       the private tree while building: `git archive` of the commit,
 ///                             removed when the build ends, whether it succeeded or not
 /// ```
@@ -65,10 +66,10 @@ public struct BaselineBuild {
         removeStaleTrees()
         log("exporting \(revision.name) (\(revision.commit.prefix(12))) from git")
         try export(to: tree)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("bin"), withIntermediateDirectories: true)
         for impl in todo {
             log("building the \(impl) fixture of \(revision.name)")
             let built = try build(impl, in: tree)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("bin"), withIntermediateDirectories: true)
             // A rename, so that `bin/<impl>` exists only once complete.
             let tmp = binary(impl) + ".tmp-\(getpid())"
             unlink(tmp)
@@ -114,15 +115,17 @@ public struct BaselineBuild {
         } catch let e as UsageError {
             throw UsageError("baseline \(revision.name) (\(revision.commit)): cannot export its fixtures: \(e.description)")
         }
-        try run("/usr/bin/env", ["tar", "-xf", tar, "-C", tree.path], in: tree, log: dir.appendingPathComponent("export.log"),
+        try run("/usr/bin/env", ["tar", "-xf", tar, "-C", tree.path], in: tree, log: logFile("export"),
                 what: "unpacking \(revision.commit)")
         unlink(tar)
     }
 
+    func logFile(_ what: String) -> URL { cacheRoot.appendingPathComponent("logs/\(revision.commit)-\(what).log") }
+
     /// Builds one fixture in the exported tree; returns the binary's path there.
     func build(_ impl: String, in tree: URL) throws -> String {
         var env = ProcessInfo.processInfo.environment
-        let logFile = dir.appendingPathComponent("build-\(impl).log")
+        let logFile = logFile(impl)
         let what = "baseline \(revision.name) (\(revision.commit)): building the \(impl) fixture failed"
         switch impl {
         case "go":

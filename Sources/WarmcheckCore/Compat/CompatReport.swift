@@ -34,8 +34,8 @@ public struct CompatReport: Sendable {
         let left = max(24, writers.map { $0.count + (descs[$0]?.count ?? 0) + 3 }.max() ?? 0)
         // What was required, and whether it happened: `read`, `refuse:CODE`, or FAIL.
         func shown(_ c: Cell) -> String { c.pass ? c.expected.replacingOccurrences(of: "refuse ", with: "refuse:") : "FAIL" }
-        let col = max(readers.map { $0.count + 1 }.max() ?? 0, readers.map { (rdescs[$0]?.count ?? 0) + 3 }.max() ?? 0,
-                      matrix.map { shown($0).count + 1 }.max() ?? 0)
+        let widths: [Int] = readers.map { $0.count + 1 } + readers.map { (rdescs[$0]?.count ?? 0) + 3 } + matrix.map { shown($0).count + 1 }
+        let col = widths.max() ?? 8
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         var out = pad("writer \\ reader", left) + readers.map { pad($0, col) }.joined() + "\n"
         out += pad("", left) + readers.map { pad("(\(rdescs[$0] ?? "?"))", col) }.joined() + "\n"
