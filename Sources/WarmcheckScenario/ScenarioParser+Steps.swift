@@ -122,6 +122,36 @@ extension Parser {
             }
             let kind: ControlKind = name == "restart" ? .restart(role: role) : name == "crash" ? .crash(role: role) : .start(role: role)
             return ControlStep(kind: kind, location: at)
+        case "upgrade":
+            // `upgrade: ROLE to=IMPL[@VERSION]`: the role's process is replaced by another build.
+            guard let s = value.scalar else {
+                error(.wrongType, loc(value), "`upgrade` takes `ROLE to=IMPL[@VERSION]` (e.g. upgrade: reader to=rust@1.0)")
+                return nil
+            }
+            let toks = tokens(of: value, text: s.string)
+            guard let roleTok = toks.first else {
+                error(.missing, loc(value), "`upgrade` takes `ROLE to=IMPL[@VERSION]`")
+                return nil
+            }
+            guard roles.contains(roleTok.text) else {
+                error(.undeclaredRole, roleTok.location, "role '\(roleTok.text)' is not declared in processes")
+                return nil
+            }
+            if case .parallel(let listRole) = part, listRole != roleTok.text {
+                error(.badSequence, at, "`upgrade: \(roleTok.text)` in the parallel list of '\(listRole)' (a list may only upgrade its own role)")
+                return nil
+            }
+            guard toks.count == 2, toks[1].text.hasPrefix("to=") else {
+                error(.badArgument, (toks.count > 1 ? toks[1] : roleTok).location, "`upgrade` takes exactly `to=IMPL[@VERSION]` after the role")
+                return nil
+            }
+            let target = String(toks[1].text.dropFirst(3))
+            let parts = target.split(separator: "@", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+                error(.badValue, toks[1].location, "bad upgrade target '\(target)': expected IMPL or IMPL@VERSION (e.g. rust, go@1.0)")
+                return nil
+            }
+            return ControlStep(kind: .upgrade(role: roleTok.text, to: target), location: at)
         case "corrupt":
             if case .parallel = part {
                 error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")

@@ -23,6 +23,8 @@ extension CaseRunner {
             log.add("sleep \(Duration.nanoseconds(Int64(ns)))")
         case .restart(let role):
             try restart(role)
+        case .upgrade(let role, let to):
+            log.add(try upgrade(role, to: to, at: c.location))
         case .crash(let role):
             crash(role)
         case .start(let role):
