@@ -145,10 +145,7 @@ struct RunCommand: ParsableCommand {
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: workDir ?? Repo.defaultWorkDir)
         // Builds that `upgrade:` steps switch roles to (release builds come from history, cached).
-        let targets = cases.reduce(into: Set<String>()) { $0.formUnion($1.scenario.upgradeTargets) }
-        if !targets.isEmpty {
-            try options.fixtures.merge(UpgradeTargets.resolve(targets, known: options.fixtures, root: Repo.root())) { a, _ in a }
-        }
+        try options.provideUpgradeTargets(cases.map(\.scenario))
         options.timeout = timeout
         options.seed = seed
         options.artifactsDir = artifacts

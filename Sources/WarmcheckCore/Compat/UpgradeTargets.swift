@@ -1,4 +1,5 @@
 import Foundation
+import WarmcheckScenario
 
 /// The fixtures `upgrade: ROLE to=TARGET` steps need (docs/SCENARIOS.md "Control steps"): a
 /// fixture of the run (`rust`, a --fixture name), `IMPL@head` (this checkout's), or `IMPL@VERSION`
@@ -30,5 +31,16 @@ public enum UpgradeTargets {
             out[t] = build.fixture(parts[0], name: t)
         }
         return out
+    }
+}
+
+extension RunOptions {
+    /// Adds the fixtures the `upgrade:` steps of `scenarios` name (every command that runs
+    /// scenarios calls this, so an upgrade scenario runs the same under run, selftest, mutate
+    /// and conform).
+    public mutating func provideUpgradeTargets<S: Sequence>(_ scenarios: S) throws where S.Element == Scenario {
+        let targets = scenarios.reduce(into: Set<String>()) { $0.formUnion($1.upgradeTargets) }
+        if targets.isEmpty { return }
+        fixtures.merge(try UpgradeTargets.resolve(targets, known: fixtures, root: Repo.root())) { a, _ in a }
     }
 }

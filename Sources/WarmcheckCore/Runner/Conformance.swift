@@ -84,6 +84,7 @@ public struct Conformance {
         options.seed = seed
         options.artifactsDir = artifactsDir
         options.rerunPrefix = rerunPrefix
+        try options.provideUpgradeTargets(loaded.scenarios)
         let names = references.map(\.name) + [target.name]
         let cases = involving(filterCases(expand(loaded.scenarios, implementations: names), patterns: filter), anyOf: [target.name])
         var suite = Suite(options: options)
