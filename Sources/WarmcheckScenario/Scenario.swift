@@ -386,6 +386,9 @@ public enum ControlKind: Sendable, Hashable {
     /// `upgrade: ROLE to=IMPL[@VERSION]`: close ROLE's process, start one of another
     /// implementation or release build (`rust`, `go@1.0`), `open`; the segment stays.
     case upgrade(role: String, to: String)
+    /// `patch_header: FIELD:VALUE,…`: the orchestrator rewrites the header's version or feature
+    /// words (major/minor set, *_bits OR-ed in) and reseals its checksum. Only in `final`.
+    case patchHeader([HeaderWord])
     /// `crash: ROLE`: SIGKILL ROLE's process.
     case crash(role: String)
     /// `start: ROLE`: start ROLE's process again after a crash and `open` the segment.
@@ -396,6 +399,17 @@ public enum ControlKind: Sendable, Hashable {
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.
     case corrupt(key: [UInt8])
+}
+
+/// One word of a `patch_header:` step.
+public struct HeaderWord: Sendable, Hashable {
+    public static let fields = ["major", "minor", "incompat_bits", "compat_bits"]
+    public var field: String
+    public var value: UInt64
+    public init(field: String, value: UInt64) {
+        self.field = field
+        self.value = value
+    }
 }
 
 /// A `check:` of the final part.

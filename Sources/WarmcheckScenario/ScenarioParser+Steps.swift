@@ -152,6 +152,33 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: .upgrade(role: roleTok.text, to: target), location: at)
+        case "patch_header":
+            // `patch_header: FIELD:VALUE,…`: a segment claiming another version or feature, for
+            // the refusal cases; in `final` only, since the segment is not the one the earlier
+            // steps' checks describe any more.
+            guard case .final = part else {
+                error(.badSequence, at, "`patch_header` is only allowed in `final` (the segment is another version afterwards)")
+                return nil
+            }
+            guard let s = value.scalar?.string, !s.isEmpty else {
+                error(.wrongType, loc(value), "`patch_header` takes FIELD:VALUE,… (e.g. patch_header: major:2)")
+                return nil
+            }
+            var words: [HeaderWord] = []
+            for item in s.split(separator: ",") {
+                let kv = item.split(separator: ":", maxSplits: 1).map(String.init)
+                let v = kv.count == 2 ? (kv[1].hasPrefix("0x") ? UInt64(kv[1].dropFirst(2), radix: 16) : UInt64(kv[1])) : nil
+                guard kv.count == 2, HeaderWord.fields.contains(kv[0]), let v else {
+                    error(.badValue, loc(value), "bad header patch '\(item)': expected FIELD:VALUE with FIELD one of \(HeaderWord.fields.joined(separator: ", "))")
+                    return nil
+                }
+                if (kv[0] == "major" || kv[0] == "minor") && v > 0xFFFF {
+                    error(.badValue, loc(value), "bad header patch '\(item)': \(kv[0]) is 16 bits")
+                    return nil
+                }
+                words.append(HeaderWord(field: kv[0], value: v))
+            }
+            return ControlStep(kind: .patchHeader(words), location: at)
         case "corrupt":
             if case .parallel = part {
                 error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
