@@ -37,6 +37,7 @@ struct Warmcheck: ParsableCommand {
             MutateCommand.self,
             RefusalsCommand.self,
             CompatCommand.self,
+            UpgradeCommand.self,
             CheckCommand.self,
             StressCommand.self,
             ReplayCommand.self,

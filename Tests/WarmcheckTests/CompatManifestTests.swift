@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import WarmcheckCore
+import WarmcheckScenario
 import WarmcheckSegment
 
 /// The compat gate's inputs: the releases file, the manifest and its errors (file:line), header
@@ -96,5 +97,24 @@ final class CompatManifestTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("baseline no-such-revision"), "\($0)")
         }
         XCTAssertThrowsError(try BaselineRevision.resolve("--output=x", releases: r, root: root), "an option is no revision")
+    }
+}
+
+/// `warmcheck upgrade --seed N`: the plan is a function of the seed and always a valid scenario.
+final class UpgradePlanTests: XCTestCase {
+    func testSamePlanFromSameSeedAndEveryPlanParses() throws {
+        XCTAssertEqual(UpgradePlan.make(seed: 42, releases: ["1.0"], implementations: ["go", "rust", "swift"], events: 8).yaml,
+                       UpgradePlan.make(seed: 42, releases: ["1.0"], implementations: ["go", "rust", "swift"], events: 8).yaml)
+        XCTAssertNotEqual(UpgradePlan.make(seed: 1, releases: ["1.0"], implementations: ["go", "rust", "swift"], events: 8).yaml,
+                          UpgradePlan.make(seed: 2, releases: ["1.0"], implementations: ["go", "rust", "swift"], events: 8).yaml)
+        var rollbacks = 0
+        for seed in UInt64(0)..<50 {
+            let p = UpgradePlan.make(seed: seed, releases: ["1.0", "1.1"], implementations: ["go", "rust", "swift"], events: 10)
+            let s = try ScenarioParser.parse(yaml: p.yaml, file: "plan-\(seed).yaml")
+            XCTAssertFalse(s.upgradeTargets.isEmpty)
+            XCTAssertTrue(s.upgradeTargets.allSatisfy { t in ["go", "rust", "swift"].contains(t.split(separator: "@")[0]) })
+            if p.yaml.contains("# rollback") { rollbacks += 1 }
+        }
+        XCTAssertGreaterThan(rollbacks, 5, "plans roll back now and then")
     }
 }
