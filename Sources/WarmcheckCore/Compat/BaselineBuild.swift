@@ -159,25 +159,12 @@ public struct BaselineBuild {
     /// A package of the Swift fixture alone, with this checkout's resolved swift-atomics by path:
     /// the old revision's whole package would resolve and build the harness's dependencies too.
     func writeSwiftManifest(in tree: URL) throws {
-        let atomics = root.appendingPathComponent(".build/checkouts/swift-atomics")
-        guard FileManager.default.fileExists(atPath: atomics.path) else {
-            throw UsageError("baseline \(revision.name): \(atomics.path) is missing: run `swift build` in the checkout first")
+        let manifest: String
+        do {
+            manifest = try MutationWorkspace.swiftFixturePackage(name: "warmcache-baseline", note: "`warmcheck compat`: the Swift fixture of \(revision.commit) alone", root: root)
+        } catch let e as UsageError {
+            throw UsageError("baseline \(revision.name): \(e.description)")
         }
-        let manifest = """
-            // swift-tools-version:6.0
-            // Written by `warmcheck compat`: the Swift fixture of \(revision.commit) alone.
-            import PackageDescription
-            let package = Package(
-                name: "warmcache-baseline",
-                dependencies: [.package(path: "\(atomics.path)")],
-                targets: [
-                    .target(name: "CWarmcacheShim"),
-                    .target(name: "Warmcache", dependencies: ["CWarmcacheShim", .product(name: "Atomics", package: "swift-atomics")]),
-                    .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
-                ]
-            )
-
-            """
         try manifest.write(to: tree.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
     }
 
