@@ -72,6 +72,9 @@ stage swift-test "swift:$logs/swift-swift-testing.xml" swift test --xunit-output
 stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-build --json "$logs/matrix.json"
 stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
 stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
+# The upgrade gate (docs/UPGRADING.md): release 1.0's fixtures, built from history into
+# .build/compat/<commit>/ on the first run (a clean clone: ~3 min, then cached), against today's.
+stage compat "junit:$logs/compat.xml" .build/debug/warmcheck compat --no-build --baseline 1.0 --junit "$logs/compat.xml"
 # Every fault of every fixture, each tried first against the case that killed it in the last
 # full run (mutation/selftest-hints.txt; only the order changes, docs/CONFORMANCE.md "The self-test").
 stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills" \

@@ -78,6 +78,15 @@ public struct Scenario: Sendable, Hashable {
         (initSteps + parallel.flatMap(\.steps) + (race?.ops.flatMap(\.steps) ?? []) + finalSteps).compactMap(\.operation)
     }
 
+    /// The builds `upgrade:` steps switch roles to (`rust`, `go@1.0`), for the run to provide.
+    public var upgradeTargets: Set<String> {
+        var out = Set<String>()
+        for st in initSteps + parallel.flatMap(\.steps) + finalSteps {
+            if case .control(let c) = st, case .upgrade(_, let to) = c.kind { out.insert(to) }
+        }
+        return out
+    }
+
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
     public var operationsUsed: Set<Operation> { Set(allOperations.map(\.op)) }
 
@@ -374,6 +383,12 @@ public enum ControlKind: Sendable, Hashable {
     case sleep(ns: UInt64)
     /// `restart: ROLE`: close ROLE's process, start a new one of the same implementation, `open`.
     case restart(role: String)
+    /// `upgrade: ROLE to=IMPL[@VERSION]`: close ROLE's process, start one of another
+    /// implementation or release build (`rust`, `go@1.0`), `open`; the segment stays.
+    case upgrade(role: String, to: String)
+    /// `patch_header: FIELD:VALUE,…`: the orchestrator rewrites the header's version or feature
+    /// words (major/minor set, *_bits OR-ed in) and reseals its checksum. Only in `final`.
+    case patchHeader([HeaderWord])
     /// `crash: ROLE`: SIGKILL ROLE's process.
     case crash(role: String)
     /// `start: ROLE`: start ROLE's process again after a crash and `open` the segment.
@@ -384,6 +399,17 @@ public enum ControlKind: Sendable, Hashable {
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.
     case corrupt(key: [UInt8])
+}
+
+/// One word of a `patch_header:` step.
+public struct HeaderWord: Sendable, Hashable {
+    public static let fields = ["major", "minor", "incompat_bits", "compat_bits"]
+    public var field: String
+    public var value: UInt64
+    public init(field: String, value: UInt64) {
+        self.field = field
+        self.value = value
+    }
 }
 
 /// A `check:` of the final part.

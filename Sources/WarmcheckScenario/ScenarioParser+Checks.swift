@@ -65,7 +65,7 @@ extension Parser {
                         error(.badSequence, c.location, "`start: \(r)` but role '\(r)' has not crashed (use restart)")
                     }
                     crashed[r] = nil
-                case .restart(let r):
+                case .restart(let r), .upgrade(let r, _):
                     if let at = crashed[r] {
                         error(.badSequence, c.location, "role '\(r)' crashed at line \(at.line); use `start: \(r)`")
                     } else if let p = paused[r] {

@@ -122,6 +122,63 @@ extension Parser {
             }
             let kind: ControlKind = name == "restart" ? .restart(role: role) : name == "crash" ? .crash(role: role) : .start(role: role)
             return ControlStep(kind: kind, location: at)
+        case "upgrade":
+            // `upgrade: ROLE to=IMPL[@VERSION]`: the role's process is replaced by another build.
+            guard let s = value.scalar else {
+                error(.wrongType, loc(value), "`upgrade` takes `ROLE to=IMPL[@VERSION]` (e.g. upgrade: reader to=rust@1.0)")
+                return nil
+            }
+            let toks = tokens(of: value, text: s.string)
+            guard let roleTok = toks.first else {
+                error(.missing, loc(value), "`upgrade` takes `ROLE to=IMPL[@VERSION]`")
+                return nil
+            }
+            guard roles.contains(roleTok.text) else {
+                error(.undeclaredRole, roleTok.location, "role '\(roleTok.text)' is not declared in processes")
+                return nil
+            }
+            if case .parallel(let listRole) = part, listRole != roleTok.text {
+                error(.badSequence, at, "`upgrade: \(roleTok.text)` in the parallel list of '\(listRole)' (a list may only upgrade its own role)")
+                return nil
+            }
+            guard toks.count == 2, toks[1].text.hasPrefix("to=") else {
+                error(.badArgument, (toks.count > 1 ? toks[1] : roleTok).location, "`upgrade` takes exactly `to=IMPL[@VERSION]` after the role")
+                return nil
+            }
+            let target = String(toks[1].text.dropFirst(3))
+            let parts = target.split(separator: "@", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+                error(.badValue, toks[1].location, "bad upgrade target '\(target)': expected IMPL or IMPL@VERSION (e.g. rust, go@1.0)")
+                return nil
+            }
+            return ControlStep(kind: .upgrade(role: roleTok.text, to: target), location: at)
+        case "patch_header":
+            // `patch_header: FIELD:VALUE,…`: a segment claiming another version or feature, for
+            // the refusal cases; in `final` only, since the segment is not the one the earlier
+            // steps' checks describe any more.
+            guard case .final = part else {
+                error(.badSequence, at, "`patch_header` is only allowed in `final` (the segment is another version afterwards)")
+                return nil
+            }
+            guard let s = value.scalar?.string, !s.isEmpty else {
+                error(.wrongType, loc(value), "`patch_header` takes FIELD:VALUE,… (e.g. patch_header: major:2)")
+                return nil
+            }
+            var words: [HeaderWord] = []
+            for item in s.split(separator: ",") {
+                let kv = item.split(separator: ":", maxSplits: 1).map(String.init)
+                let v = kv.count == 2 ? (kv[1].hasPrefix("0x") ? UInt64(kv[1].dropFirst(2), radix: 16) : UInt64(kv[1])) : nil
+                guard kv.count == 2, HeaderWord.fields.contains(kv[0]), let v else {
+                    error(.badValue, loc(value), "bad header patch '\(item)': expected FIELD:VALUE with FIELD one of \(HeaderWord.fields.joined(separator: ", "))")
+                    return nil
+                }
+                if (kv[0] == "major" || kv[0] == "minor") && v > 0xFFFF {
+                    error(.badValue, loc(value), "bad header patch '\(item)': \(kv[0]) is 16 bits")
+                    return nil
+                }
+                words.append(HeaderWord(field: kv[0], value: v))
+            }
+            return ControlStep(kind: .patchHeader(words), location: at)
         case "corrupt":
             if case .parallel = part {
                 error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")

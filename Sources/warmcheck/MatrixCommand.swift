@@ -18,11 +18,17 @@ struct MatrixCommand: ParsableCommand {
 
     @OptionGroup var build: BuildOptions
 
-    @Flag(help: "Skip reading the committed golden image (testdata/golden).")
+    @Flag(help: "Skip reading the committed golden images (testdata/golden/<version>/).")
     var noGolden = false
 
-    @Option(help: "Write the segment produced by this fixture, and its expected view, into testdata/golden/.")
+    @Option(help: "Write the segment produced by this fixture, and its expected view, into testdata/golden/<--golden-version>/.")
     var writeGolden: String?
+
+    @Option(help: "The version whose image --write-golden writes (the fixture must speak it).")
+    var goldenVersion: String?
+
+    @Option(help: "Replace the existing image of this version (refused without it: images are never overwritten by accident).")
+    var regenerate: String?
 
     @Option(help: "Seconds to wait for any one fixture response.")
     var timeout: Double = 15
@@ -41,11 +47,12 @@ struct MatrixCommand: ParsableCommand {
             let isTTY = isatty(2) != 0
             runner.log = { msg in if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K… \(msg)".utf8)) } }
             if let w = writeGolden {
-                try GoldenImage.write(with: try Repo.parseFixture(w), runner: runner)
-                print("golden image written to testdata/golden/ by \(w)")
+                guard let version = goldenVersion else { throw UsageError("--write-golden needs --golden-version VERSION (the directory under testdata/golden/)") }
+                let d = try GoldenImage.write(version: version, with: try Repo.parseFixture(w), runner: runner, regenerate: regenerate)
+                print("golden image of \(version) written to \(d) by \(w): write its README.md (how it was made) and commit it")
                 return
             }
-            if !noGolden, let g = try GoldenImage.load() { runner.golden = g }
+            if !noGolden { runner.golden = try GoldenImage.all() }
             let report = runner.run()
             if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print(report.table(), terminator: "")
@@ -56,10 +63,10 @@ struct MatrixCommand: ParsableCommand {
             if !report.golden.isEmpty {
                 let ok = report.golden.filter { $0.problems.isEmpty }.count
                 for g in report.golden where !g.problems.isEmpty {
-                    print("\ngolden image → \(g.reader): \(g.problems.count) problem(s)")
+                    print("\ngolden \(g.image) image → \(g.reader): \(g.problems.count) problem(s)")
                     for p in g.problems.prefix(20) { print("  - \(p)") }
                 }
-                print("golden: \(ok)/\(report.golden.count) readers agree with testdata/golden/expected.json")
+                print("golden: \(ok)/\(report.golden.count) image readers agree with testdata/golden/<version>/expected.json")
             }
             if let json { try writeOutput(report.json().pretty + "\n", to: json) }
             print("matrix: \(report.passCount)/\(report.cells.count) cells pass")

@@ -144,6 +144,7 @@ struct MutateCommand: ParsableCommand {
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: Repo.defaultWorkDir)
         options.timeout = timeout
+        try options.provideUpgradeTargets(loaded.scenarios)
         let langs = Set(mutants.map(\.language))
         var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
                                     languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })

@@ -143,6 +143,8 @@ struct RunCommand: ParsableCommand {
 
         var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                  workDir: workDir ?? Repo.defaultWorkDir)
+        // Builds that `upgrade:` steps switch roles to (release builds come from history, cached).
+        try options.provideUpgradeTargets(cases.map(\.scenario))
         options.timeout = timeout
         options.seed = seed
         options.artifactsDir = artifacts

@@ -56,6 +56,7 @@ struct SelftestCommand: ParsableCommand {
             var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }),
                                      workDir: Repo.defaultWorkDir)
             options.timeout = timeout
+            try options.provideUpgradeTargets(loaded.scenarios)
             Shutdown.watch(workDir: options.workDir)
             if let a = artifacts { try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true) }
             var st = MutationSelfTest(options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)))

@@ -36,6 +36,8 @@ struct Warmcheck: ParsableCommand {
             SelftestCommand.self,
             MutateCommand.self,
             RefusalsCommand.self,
+            CompatCommand.self,
+            UpgradeCommand.self,
             CheckCommand.self,
             StressCommand.self,
             ReplayCommand.self,

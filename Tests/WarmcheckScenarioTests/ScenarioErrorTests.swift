@@ -90,6 +90,16 @@ final class ScenarioErrorTests: XCTestCase {
                     contains: "'x'")
     }
 
+    func testUpgradeStepNamesAKnownRoleAndOneTarget() {
+        assertError("processes: {w: any}\ninit:\n  - upgrade: x to=rust@1.0\n", .undeclaredRole, (3, 14), contains: "role 'x' is not declared")
+        assertError("processes: {w: any}\ninit:\n  - upgrade: w\n", .badArgument, (3, 14), contains: "to=IMPL[@VERSION]")
+        assertError("processes: {w: any}\ninit:\n  - upgrade: w to=rust@\n", .badValue, (3, 16), contains: "bad upgrade target 'rust@'")
+        assertError("processes: {w: any, r: any}\nparallel:\n  w:\n    - upgrade: r to=go\n", .badSequence, (4, 7),
+                    contains: "may only upgrade its own role")
+        let s = try? ScenarioParser.parse(yaml: "processes: {w: any}\ninit:\n  - upgrade: w to=go@1.0\n  - w: create\n", file: "u.yaml")
+        XCTAssertEqual(s?.upgradeTargets, ["go@1.0"])
+    }
+
     func testBadDurations() {
         assertError(head + "  - w: put k v ttl=10x\n", .badDuration, (5, 16), contains: "bad duration '10x'")
         assertError(head + "  - advance: 5\n", .badDuration, (5, 14), contains: "bad duration '5'")

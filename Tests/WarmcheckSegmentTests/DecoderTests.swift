@@ -27,7 +27,7 @@ final class DecoderTests: XCTestCase {
     func testGoldenImageDecodesToItsExpectedEntries() throws {
         let s = try snapshot(try golden())
         XCTAssertEqual(s.problems, [])
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot.appendingPathComponent("testdata/golden/expected.json"))) as! [String: Any]
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: repoRoot.appendingPathComponent("testdata/golden/1.0/expected.json"))) as! [String: Any]
         let want = expected["entries"] as! [[String: Any]]
         var got: [[UInt8]: RecordView] = [:]
         for sh in 0..<s.geometry.shardCount {

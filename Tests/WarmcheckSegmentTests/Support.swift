@@ -6,7 +6,7 @@ import XCTest
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func golden() throws -> [UInt8] {
-    Array(try Data(contentsOf: repoRoot.appendingPathComponent("testdata/golden/v1-matrix.seg")))
+    Array(try Data(contentsOf: repoRoot.appendingPathComponent("testdata/golden/1.0/segment.seg")))
 }
 
 func put64(_ b: inout [UInt8], _ off: Int, _ v: UInt64) {

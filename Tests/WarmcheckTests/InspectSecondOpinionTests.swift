@@ -8,7 +8,7 @@ import WarmcheckSegment
 final class InspectSecondOpinionTests: XCTestCase {
     func testDisagreementIsReportedAndNotHealthy() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var bytes = Array(try Data(contentsOf: root.appendingPathComponent("testdata/golden/v1-matrix.seg")))
+        var bytes = Array(try Data(contentsOf: root.appendingPathComponent("testdata/golden/1.0/segment.seg")))
         let path = NSTemporaryDirectory() + "wc-inspect-\(getpid()).seg"
         defer { unlink(path) }
         FileManager.default.createFile(atPath: path, contents: Data(bytes))

@@ -179,7 +179,9 @@ public struct RefusalGate {
         }
         var r = RefusalResult(caseName: c.name, implementation: implementation, expected: expected, answer: a.text,
                               verdict: ok ? .pass : .fail, detail: ok ? "" : a.detail)
-        if let k = RefusalCatalog.knownFailures.first(where: { $0.caseName == c.name && $0.implementation == implementation }) {
+        // A column may be a build of the implementation (`go@baseline`, from `warmcheck compat`).
+        let impl = implementation.split(separator: "@").first.map(String.init) ?? implementation
+        if let k = RefusalCatalog.knownFailures.first(where: { $0.caseName == c.name && $0.implementation == impl }) {
             if ok {
                 r.verdict = .fail
                 r.detail = "listed as a known failure (\(k.why)) but passed: remove the entry"

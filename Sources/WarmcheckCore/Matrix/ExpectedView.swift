@@ -6,8 +6,10 @@ public struct ExpectedView: Sendable {
 
     public init(json: JSON) { self.json = json }
 
-    /// The view for a segment written by an implementation of §7.3 code `language` from process `pid`.
-    public static func make(writerLanguage language: Int, writerPID pid: Int64) -> ExpectedView {
+    /// The view for a segment written by an implementation of §7.3 code `language` from process
+    /// `pid`, speaking `protocolVersion` (written into every record's provenance, §14).
+    public static func make(writerLanguage language: Int, writerPID pid: Int64,
+                            protocolVersion: (major: Int, minor: Int) = (1, 0)) -> ExpectedView {
         let table = MatrixSequence.model()
         var reads: [JSON] = []
         for k in MatrixSequence.universe {
@@ -34,7 +36,7 @@ public struct ExpectedView: Sendable {
         }
         return ExpectedView(json: [
             "writer": ["language": .int(Int64(language)), "pid": .int(pid), "participant": 1,
-                       "protocol_major": 1, "protocol_minor": 0],
+                       "protocol_major": .int(Int64(protocolVersion.major)), "protocol_minor": .int(Int64(protocolVersion.minor))],
             "reads": .array(reads),
             "entries": .array(entries),
         ])

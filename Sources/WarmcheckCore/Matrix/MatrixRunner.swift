@@ -17,8 +17,8 @@ public struct MatrixRunner {
     public struct Report: Sendable {
         public var fixtures: [String]
         public var cells: [Cell]
-        /// Readers of the committed golden image (name → problems), when it was checked.
-        public var golden: [(reader: String, problems: [String])]
+        /// Readers of the committed golden images (version, reader, problems), when checked.
+        public var golden: [(image: String, reader: String, problems: [String])]
         public var passCount: Int { cells.filter(\.pass).count }
         public var allPass: Bool { passCount == cells.count && golden.allSatisfy { $0.problems.isEmpty } }
     }
@@ -26,8 +26,8 @@ public struct MatrixRunner {
     public var fixtures: [FixtureSpec]
     public var workDir: String
     public var timeout: Double = 20
-    /// A committed image and its expected view; nil skips the golden readers.
-    public var golden: (segment: String, expected: ExpectedView)?
+    /// The committed images (testdata/golden/<version>/) every reader reads; empty skips them.
+    public var golden: [GoldenImage.Image] = []
     /// Only the cells in which this implementation writes or reads, and only it reads the golden
     /// image (`warmcheck conform`); nil: every cell.
     public var focus: String?
@@ -41,6 +41,8 @@ public struct MatrixRunner {
     struct Written {
         var path: String
         var expected: ExpectedView
+        /// The protocol version the writer's hello declared (nil: it declared none).
+        var protocolVersion: (major: Int, minor: Int)?
     }
 
     public func run() -> Report {
@@ -66,11 +68,11 @@ public struct MatrixRunner {
                                   seconds: Date().timeIntervalSince(start)))
             }
         }
-        var goldenResults: [(String, [String])] = []
-        if let g = golden {
+        var goldenResults: [(String, String, [String])] = []
+        for g in golden {
             for r in fixtures where focus == nil || focus == r.name {
-                log("reading the golden image with \(r.name)")
-                goldenResults.append((r.name, read(g.segment, expected: g.expected, with: r, copyTag: "golden-by-\(r.name)")))
+                log("reading the golden \(g.version) image with \(r.name)")
+                goldenResults.append((g.version, r.name, read(g.segment, expected: g.expected, with: r, copyTag: "golden-\(g.version)-by-\(r.name)")))
             }
         }
         for case .success(let seg) in written.values { unlink(seg.path) }
@@ -78,7 +80,8 @@ public struct MatrixRunner {
     }
 
     /// Runs the documented sequence on a new segment; returns where it is and what readers must see.
-    func write(with spec: FixtureSpec) throws -> Written {
+    /// `create` is merged into the `create` arguments (a feature a writer is asked to turn on).
+    func write(with spec: FixtureSpec, create extra: [String: JSON] = [:]) throws -> Written {
         let path = (workDir as NSString).appendingPathComponent("matrix-\(spec.name)-\(getpid()).seg")
         unlink(path)
         let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: workDir)
@@ -87,9 +90,9 @@ public struct MatrixRunner {
         guard let lang = hello.languageCode else {
             throw MatrixError.step("hello declares no language_code, and \"\(hello.language)\" is not a registered language (PROTOCOL.md §7.3)")
         }
-        let created = try fx.call("create", [
-            "path": .string(path), "geometry": MatrixSequence.geometry, "sim_clock_ns": .int(MatrixSequence.t0),
-        ])
+        var createArgs: [String: JSON] = ["path": .string(path), "geometry": MatrixSequence.geometry, "sim_clock_ns": .int(MatrixSequence.t0)]
+        createArgs.merge(extra) { _, new in new }
+        let created = try fx.call("create", .object(createArgs))
         guard created.isOK else { throw MatrixError.step("create: \(created.summary) \(created.message ?? "")") }
         for (n, step) in MatrixSequence.steps.enumerated() {
             let r = try fx.call(step.op, step.args)
@@ -103,7 +106,11 @@ public struct MatrixRunner {
             }
         }
         try fx.call("close")
-        return Written(path: path, expected: .make(writerLanguage: lang, writerPID: hello.pid ?? Int64(fx.pid)))
+        let version = hello.protocolMajor.flatMap { major in hello.protocolMinor.map { (major, $0) } }
+        // Records carry their writer's protocol version (§14): what the hello declared.
+        return Written(path: path, expected: .make(writerLanguage: lang, writerPID: hello.pid ?? Int64(fx.pid),
+                                                   protocolVersion: version ?? (1, 0)),
+                       protocolVersion: version)
     }
 
     /// Reads a private copy of `segment` (readers change it: a stale read marks the slot STALE).
@@ -118,19 +125,25 @@ public struct MatrixRunner {
             _ = try fx.sayHello()
             let opened = try fx.call("open", ["path": .string(copy)])
             guard opened.isOK else { return ["open: \(opened.summary) \(opened.message ?? "")"] }
-            var problems: [String] = []
-            for want in expected.json["reads"]?.array ?? [] {
-                let r = try fx.call("get", ["key_hex": want["key_hex"] ?? .null])
-                guard r.isOK else { problems.append("get: \(r.summary)"); continue }
-                problems += expected.checkRead(want, actual: r.result)
-            }
-            let dump = try fx.call("dump")
-            if dump.isOK { problems += expected.checkDump(dump.result) } else { problems.append("dump: \(dump.summary)") }
-            try fx.call("close")
-            return problems
+            return try Self.checkView(expected, with: fx)
         } catch {
             return [MatrixError.from(error).description]
         }
+    }
+
+    /// Every `get` of the expectation and a `dump`, compared with it, on the segment `fx` has
+    /// open; closes it. The differences, in words (empty: the reader sees the right view).
+    static func checkView(_ expected: ExpectedView, with fx: FixtureProcess) throws -> [String] {
+        var problems: [String] = []
+        for want in expected.json["reads"]?.array ?? [] {
+            let r = try fx.call("get", ["key_hex": want["key_hex"] ?? .null])
+            guard r.isOK else { problems.append("get: \(r.summary)"); continue }
+            problems += expected.checkRead(want, actual: r.result)
+        }
+        let dump = try fx.call("dump")
+        if dump.isOK { problems += expected.checkDump(dump.result) } else { problems.append("dump: \(dump.summary)") }
+        try fx.call("close")
+        return problems
     }
 
     /// A byte copy that keeps owner-only permissions (the copy must pass the owner check).
@@ -194,7 +207,7 @@ extension MatrixRunner.Report {
                 ])
             }),
             "golden": .array(golden.map { g in
-                .object(["reader": .string(g.reader), "pass": .bool(g.problems.isEmpty),
+                .object(["image": .string(g.image), "reader": .string(g.reader), "pass": .bool(g.problems.isEmpty),
                          "problems": .array(g.problems.map { .string($0) })])
             }),
             "pass_count": .int(Int64(passCount)), "cell_count": .int(Int64(cells.count)),

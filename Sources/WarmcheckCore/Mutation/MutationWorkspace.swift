@@ -116,19 +116,20 @@ public final class MutationWorkspace {
         try data.write(to: d)
     }
 
-    /// A package with only what the Swift fixture needs, using the checkout's resolved
-    /// swift-atomics by path (no network, no second resolution).
-    private func writeManifest() throws {
+    /// A Package.swift of the Swift fixture's three targets alone, using the checkout's resolved
+    /// swift-atomics by path (no network, no second resolution). Also used by the compat gate's
+    /// baseline builds.
+    static func swiftFixturePackage(name: String, note: String, root: URL) throws -> String {
         let atomics = root.appendingPathComponent(".build/checkouts/swift-atomics")
         guard FileManager.default.fileExists(atPath: atomics.path) else {
             throw UsageError("\(atomics.path) is missing: run `swift build` in the checkout first")
         }
-        let manifest = """
+        return """
             // swift-tools-version:6.0
-            // Written by `warmcheck mutate`: the Swift fixture alone, for building mutants.
+            // Written by \(note).
             import PackageDescription
             let package = Package(
-                name: "warmcache-mutant",
+                name: "\(name)",
                 dependencies: [.package(path: "\(atomics.path)")],
                 targets: [
                     .target(name: "CWarmcacheShim"),
@@ -138,6 +139,10 @@ public final class MutationWorkspace {
             )
 
             """
+    }
+
+    private func writeManifest() throws {
+        let manifest = try Self.swiftFixturePackage(name: "warmcache-mutant", note: "`warmcheck mutate`: the Swift fixture alone, for building mutants", root: root)
         let p = src.appendingPathComponent("Package.swift")
         if (try? String(contentsOf: p, encoding: .utf8)) != manifest {
             try manifest.write(to: p, atomically: true, encoding: .utf8)

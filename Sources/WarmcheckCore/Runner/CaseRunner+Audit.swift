@@ -65,6 +65,10 @@ extension CaseRunner {
 
     /// The process as the harness knows it: the pid it started (or the writer pid its hello
     /// names behind a wrapper), the §7.3 code its hello declares or its language's registered one.
+    func stillRegistered(_ participant: Int, pid: Int) -> Bool {
+        roles.values.contains { $0.fixture != nil && $0.participant == participant && Int($0.hello.pid ?? $0.pids.last ?? 0) == pid }
+    }
+
     func actor(_ rp: RoleProcess) -> Actor {
         let h = rp.hello
         let code = h.languageCode.map { UInt8(truncatingIfNeeded: $0) } ?? (try? Vocabulary.standard.get())?.languageCode(h.language)
@@ -86,7 +90,12 @@ extension CaseRunner {
                 let before = lastSnapshot.map { $0.slot(rt.at.shard, rt.at.slot) }
                 found += snap.audit(rt, by: item.actor, intent: item.intent, before: before, quiet: quiet)
             }
-            if let id = item.registered { found += snap.auditRegistration(participant: id, by: item.actor) }
+            // A registration is judged only while its process still plays a role: a process an
+            // `upgrade:` in a parallel list replaced has released its entry, which the next
+            // registrant may hold by the time the parallel part's snapshot is read.
+            if let id = item.registered, stillRegistered(id, pid: item.actor.pid) {
+                found += snap.auditRegistration(participant: id, by: item.actor)
+            }
             if item.created { found += snap.auditCreator(by: item.actor) }
             for p in found {
                 conformance("segment field wrong \(where_): \(p)",

@@ -23,6 +23,15 @@ extension CaseRunner {
             log.add("sleep \(Duration.nanoseconds(Int64(ns)))")
         case .restart(let role):
             try restart(role)
+        case .upgrade(let role, let to):
+            log.add(try upgrade(role, to: to, at: c.location))
+        case .patchHeader(let words):
+            let patches = words.compactMap { w in CompatManifest.Patch.Field(rawValue: w.field).map { CompatManifest.Patch(field: $0, value: w.value) } }
+            do { try HeaderPatch.apply(patches, to: segmentPath) } catch {
+                try harness("cannot patch the header at \(c.location)", "\(error)")
+            }
+            headerPatched = true
+            log.add("patch the header: " + words.map { "\($0.field)=\(String($0.value, radix: 16))" }.joined(separator: ", ") + " (hex; checksum resealed)")
         case .crash(let role):
             crash(role)
         case .start(let role):

@@ -41,4 +41,33 @@ extension CaseRunner {
         if let p = rp.participant { rp.participants.append(p) }
         log.add("start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)")
     }
+
+    /// `upgrade: ROLE to=TARGET`: stops the role's process, starts TARGET's fixture (another
+    /// implementation, or a release built from history) in its place and opens the segment, if
+    /// one exists yet (an upgrade before `create` picks the build a role starts as). Returns the
+    /// log line. Touches only the role's own record, so a parallel list may upgrade its role.
+    func upgrade(_ role: String, to: String, at: SourceLocation) throws -> String {
+        let rp = roles[role]!
+        guard var spec = options.fixtures[to] else {
+            try harness("no fixture for the upgrade target \(to) at \(at)",
+                        "`upgrade: \(role) to=\(to)` needs a fixture named \(to): a reference implementation, a --fixture, "
+                            + "or IMPL@VERSION with VERSION in `releases` (built from history, docs/UPGRADING.md)")
+        }
+        spec.argv += options.extraFixtureArgs[to] ?? []
+        let from = rp.impl
+        rp.stop()
+        rp.pastHellos.append(rp.hello)
+        rp.impl = to
+        rp.spec = spec
+        try startProcess(rp)
+        let version = "protocol \(rp.hello.protocolMajor.map(String.init) ?? "?").\(rp.hello.protocolMinor.map(String.init) ?? "?")"
+        guard FileManager.default.fileExists(atPath: segmentPath) else {
+            return "upgrade \(role): \(from) → \(to) (\(version)), new pid \(rp.pids.last!), no segment yet"
+        }
+        let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
+        rp.participant = r.result["participant"]?.int.map(Int.init)
+        if let p = rp.participant { rp.participants.append(p) }
+        if !r.isOK { conformance("\(role) could not open the segment after its upgrade to \(to)", "open: \(r.summary) \(r.message ?? "")") }
+        return "upgrade \(role): \(from) → \(to) (\(version)), new pid \(rp.pids.last!), open → \(r.summary)"
+    }
 }

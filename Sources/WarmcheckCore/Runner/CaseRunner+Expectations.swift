@@ -71,7 +71,9 @@ extension CaseRunner {
                 let lang = w?["language"]?.serialized ?? "no language"
                 // The record keeps the participant id's low 8 bits (PROTOCOL.md §7.2); the language
                 // is the code the writer's hello declared (§7.3), so a new implementation passes too.
-                if !want.participants.contains(where: { $0 & 0xFF == participant }) || !want.hello.writes(language: w?["language"]) {
+                // After an `upgrade:`, a record of an earlier incarnation names its implementation.
+                let language = ([want.hello] + want.pastHellos).contains { $0.writes(language: w?["language"]) }
+                if !want.participants.contains(where: { $0 & 0xFF == participant }) || !language {
                     problems.append("written by participant \(participant), pid \(pid) (language \(lang)); expected \(role): participant "
                         + "\(want.participants.map(String.init).joined(separator: " or ")) (\(want.hello.language), language "
                         + "\(want.hello.languageCode.map(String.init) ?? "undeclared"), pid \(want.pids.map(String.init).joined(separator: " or ")))")

@@ -14,7 +14,7 @@ extension CaseRunner {
         if let v = audits.violation {
             try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
         }
-        guard FileManager.default.fileExists(atPath: segmentPath) else { return }
+        guard FileManager.default.fileExists(atPath: segmentPath), !headerPatched else { return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
         let snap: SegmentSnapshot
         switch SegmentSnapshot.read(path: segmentPath) {

@@ -41,6 +41,13 @@ extension CaseRunner {
                             lock.unlock()
                         case .control(let c):
                             if case .sleep(let ns) = c.kind { usleep(useconds_t(min(ns / 1000, 60_000_000))) }
+                            // The role's own thread replaces its process while the others go on.
+                            if case .upgrade(let role, let to) = c.kind {
+                                let line = try upgrade(role, to: to, at: c.location)
+                                lock.lock()
+                                log.add(line)
+                                lock.unlock()
+                            }
                         }
                     }
                 } catch {

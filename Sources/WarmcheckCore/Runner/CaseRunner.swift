@@ -56,6 +56,9 @@ public final class CaseRunner: @unchecked Sendable {
     var corrupted: Set<String> = []
     var simNow: UInt64 = 0
     var silentRemovalPossible = false
+    /// Set by `patch_header:`: the segment now claims another version, which the case's own
+    /// expectations judge; the decoder-based invariant checks describe the unpatched segment.
+    var headerPatched = false
     var lastSnapshot: SegmentSnapshot?
     /// Whose `dump` the decoder is compared with next.
     var dumpTurn = 0

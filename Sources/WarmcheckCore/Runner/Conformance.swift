@@ -65,7 +65,7 @@ public struct Conformance {
         var matrix = MatrixRunner(fixtures: references + [target], workDir: workDir)
         matrix.timeout = timeout
         matrix.focus = target.name
-        matrix.golden = try GoldenImage.load()
+        matrix.golden = try GoldenImage.all()
         let m = matrix.run()
         for c in m.cells {
             rep.add(.init(part: .matrix, name: "\(c.writer) → \(c.reader)", verdict: c.pass ? .pass : .fail,
@@ -73,7 +73,7 @@ public struct Conformance {
                           rerun: "warmcheck matrix" + ([target] + references).map { " --fixture \(Self.fixtureArg($0))" }.joined()))
         }
         for g in m.golden {
-            rep.add(.init(part: .matrix, name: "golden v1 image → \(g.reader)", verdict: g.problems.isEmpty ? .pass : .fail,
+            rep.add(.init(part: .matrix, name: "golden \(g.image) image → \(g.reader)", verdict: g.problems.isEmpty ? .pass : .fail,
                           reason: g.problems.prefix(3).joined(separator: "; ")))
         }
 
@@ -84,6 +84,7 @@ public struct Conformance {
         options.seed = seed
         options.artifactsDir = artifactsDir
         options.rerunPrefix = rerunPrefix
+        try options.provideUpgradeTargets(loaded.scenarios)
         let names = references.map(\.name) + [target.name]
         let cases = involving(filterCases(expand(loaded.scenarios, implementations: names), patterns: filter), anyOf: [target.name])
         var suite = Suite(options: options)

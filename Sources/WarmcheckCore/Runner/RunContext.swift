@@ -47,8 +47,12 @@ enum MonotonicClock {
 /// written by an earlier incarnation still names the role.
 final class RoleProcess {
     let role: String
-    let impl: String
-    let spec: FixtureSpec
+    /// The implementation playing the role now: an `upgrade:` step replaces it (and `spec`).
+    var impl: String
+    var spec: FixtureSpec
+    /// Every implementation that played the role, oldest first (records the earlier ones wrote
+    /// stay in the segment and name them).
+    var pastHellos: [Hello] = []
     var fixture: FixtureProcess?
     var pids: [Int64] = []
     /// What the fixture declared in hello: provenance is checked against its language code, and
