@@ -43,6 +43,23 @@ final class DriverContractTests: XCTestCase {
         }
     }
 
+    /// DRIVER.md "Crashing by chance": the same refusals and the same draw in every fixture
+    /// (seed 1, ppm 500000: the second point of a fresh insert, lock.after_acquire).
+    func testCrashChanceDrawsAlikeEverywhere() throws {
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)
+            for bad: JSON in [["crash_chance_ppm": 1_000_001], ["crash_chance_ppm": "5"], ["crash_seed": 5], ["crash_chance_ppm": -1]] {
+                var args: [String: JSON] = ["key_hex": "61", "value_hex": "00"]
+                for (k, v) in bad.object ?? [:] { args[k] = v }
+                XCTAssertEqual(try fx.call("put", .object(args)).errorKind, "bad_request", "\(name): \(bad)")
+            }
+            XCTAssertTrue(try fx.call("put", ["key_hex": "61", "value_hex": "00", "crash_chance_ppm": 0, "crash_seed": 1]).isOK, name)
+            XCTAssertThrowsError(try fx.call("put", ["key_hex": "62", "value_hex": "00", "crash_chance_ppm": 500_000, "crash_seed": 1]), name)
+            XCTAssertTrue(fx.diedOfSIGKILL, name)
+            XCTAssertTrue(fx.settledStderrTail().contains("crash_chance: SIGKILL at lock.after_acquire"), "\(name): \(fx.stderrTail())")
+        }
+    }
+
     func testSetClockWithoutSimClockIsABadRequest() throws {
         try eachFixture { name, fx in
             XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)

@@ -22,12 +22,15 @@ public struct StressReport: Sendable {
     public var harnessError: String?
     /// How often writers met (overlapping writes of one key, busy answers).
     public var contention: Contention?
+    /// `--kill-inside`: the deaths at pause points and the recovery from each.
+    public var insideKills: InsideKillReport?
     /// One paragraph per check, in prose.
     public var lines: [String] = []
 
     public var verdict: Verdict {
         if let l = linearizability, l.verdict.isIllegal { return .fail }
         if !transitionViolations.isEmpty || !invariantProblems.isEmpty || !counterProblems.isEmpty { return .fail }
+        if let k = insideKills, !k.ok { return .fail }
         if harnessError != nil { return .error }
         if let l = linearizability, l.verdict.isUnknown { return .error }
         return linearizability == nil ? .error : .pass
@@ -69,6 +72,11 @@ public enum StressCheck {
         // Invariants of the final segment (PROTOCOL.md §8.3), read by warmcheck's own decoder
         // (WarmcheckSegment, which shares no code with any implementation).
         let killed = run.kills > 0
+        if run.options.killInsidePPM > 0 {
+            let k = InsideKillReport(kills: run.insideKills)
+            rep.insideKills = k
+            rep.lines += k.lines
+        }
         switch run.decoded {
         case .failure(let refusal)?:
             rep.invariantProblems.append("the final segment is unreadable: \(refusal)")
