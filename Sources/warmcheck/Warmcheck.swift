@@ -38,6 +38,7 @@ struct Warmcheck: ParsableCommand {
             RefusalsCommand.self,
             CheckCommand.self,
             StressCommand.self,
+            CrashSweepCommand.self,
             ReplayCommand.self,
             BenchCommand.self,
             VectorsCommand.self,
