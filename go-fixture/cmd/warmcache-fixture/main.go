@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,6 +256,11 @@ func main() {
 	}
 	s.in = bufio.NewReaderSize(os.Stdin, 1<<20)
 	s.out = bufio.NewWriter(os.Stdout)
+	// PROTOCOL.md §13.2: a fault inside the mapping (SIGBUS when the file was cut under the
+	// handle) becomes a panic on this goroutine instead of killing the process; handle()
+	// recovers it, answers an error and drops the handle. It is sound in Go: the runtime
+	// unwinds with deferred calls run, and nothing else shares the faulting access.
+	debug.SetPanicOnFault(true)
 	for {
 		line, err := s.in.ReadBytes('\n')
 		if len(line) > 0 {
@@ -412,7 +418,17 @@ func (s *server) handle(line []byte) (resp response) {
 	resp.ID = req.ID
 	defer func() {
 		if p := recover(); p != nil {
-			resp = response{ID: req.ID, Error: &errBody{"runtime", fmt.Sprint("panic: ", p)}}
+			msg := fmt.Sprint("panic: ", p)
+			if _, fault := p.(interface{ Addr() uintptr }); fault {
+				// The mapping faulted: every later access would fault again, and a claim
+				// this operation held is left to be reclaimed once the process goes (§13.2).
+				// Closing touches no mapped byte and frees the liveness lock, so that the
+				// others can reclaim it now, not when this process exits.
+				msg = fmt.Sprint("the segment's mapping faulted (", p, "): the file was cut under the handle; the handle is closed")
+				s.cache.Close()
+				s.cache = nil
+			}
+			resp = response{ID: req.ID, Error: &errBody{"runtime", msg}}
 		}
 	}()
 	if req.Op == "" {

@@ -391,3 +391,19 @@ func TestCrashChance(t *testing.T) {
 	b.must("open", `{"path":"`+path+`"}`, `"participant":1`)
 	b.must("put", `{"key_hex":"62","value_hex":"00"}`, `"created":true`)
 }
+
+// TestFaultInsideTheMappingIsAnError pins PROTOCOL.md §13.2 for Go: the file cut to its header
+// under an open handle makes the next get an error answer (not a SIGBUS death); the handle is
+// closed and the fixture goes on serving.
+func TestFaultInsideTheMappingIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	a.must("put", `{"key_hex":"61","value_hex":"00"}`, `"created":true`)
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	a.must("get", `{"key_hex":"61"}`, `mapping faulted`)
+	a.must("get", `{"key_hex":"61"}`, `no open segment`)
+	a.must("hello", "", `"language":"go"`)
+}
