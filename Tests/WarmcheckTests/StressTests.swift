@@ -186,6 +186,22 @@ final class StressTests: XCTestCase {
         assertCleanedUp(badRun)
     }
 
+    /// An inconclusive search names its keys, says why (operations in flight at once, unknown
+    /// outcomes) and what would make it conclusive.
+    func testInconclusiveLinearizabilitySaysWhichKeysAndWhy() throws {
+        var o = try options(ops: 300, processes: 3)
+        o.keys = 2
+        o.linearizabilityStates = 3
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        XCTAssertEqual(rep.verdict, .error)
+        let text = rep.lines.joined(separator: "\n")
+        XCTAssertTrue(text.contains("keys inconclusive:"), text)
+        XCTAssertTrue(text.contains("in flight at once"), text)
+        XCTAssertTrue(text.contains("fewer processes per key"), text)
+    }
+
     func testReadOfAValueNeverWrittenIsIllegal() throws {
         let run = StressRunner.run(try options(ops: 300, processes: 2))
         XCTAssertNil(run.harnessError)
