@@ -101,13 +101,8 @@ extension CaseRunner {
         }
         log.add("race ends" + (killed.isEmpty ? "" : " (killed: \(killsAt.suffix(killed.count).joined(separator: ", ")))"))
         for role in killed {
-            let rp = roles[role]!
-            try startProcess(rp)
-            let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
-            rp.participant = r.result["participant"]?.int.map(Int.init)
-            if let p = rp.participant { rp.participants.append(p) }
-            log.add("start \(role) (\(rp.impl)) again after its kill: pid \(rp.pids.last!), open → \(r.summary)")
-            if !r.isOK { conformance("\(role) could not reopen the segment after its kill", "open: \(r.summary) \(r.message ?? "")") }
+            try startAgain(role)
+            if roles[role]!.participant == nil { conformance("\(role) could not reopen the segment after its kill", "see the open above") }
         }
         try checkInvariants(after: nil)
         if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
