@@ -11,8 +11,7 @@ struct CrashSweepCommand: ParsableCommand {
             + "then no claim may be held, inspect must find the segment healthy and the history (the dead's outcome unknown) "
             + "must be linearizable. docs/CRASHSWEEP.md. Exit 0 only if every crash point recovered.")
 
-    @Option(name: .customLong("fixture"), help: "Implementation: go, rust, swift, or NAME=COMMAND (repeatable; default: go, rust, swift).")
-    var fixtures: [String] = []
+    @OptionGroup var reference: ReferenceFixtureOptions
 
     @Option(name: .customLong("role"), help: "Only this role (repeatable): \(CrashRole.allCases.map(\.rawValue).joined(separator: ", ")).")
     var roles: [String] = []
@@ -35,14 +34,13 @@ struct CrashSweepCommand: ParsableCommand {
     @Option(help: "Seconds to wait for any one fixture response.")
     var timeout: Double = 15
 
-    @Flag(help: "Do not build the reference fixtures first.")
-    var noBuild = false
+    @OptionGroup var build: BuildOptions
 
     func run() throws {
         installFixtureCleanupOnSignals()
         do {
-            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
-            if !noBuild { try Repo.buildFixtures(for: specs) }
+            let specs = try reference.specs()
+            if !build.noBuild { try Repo.buildFixtures(for: specs) }
             let sweep = CrashSweep(fixtures: specs, workDir: workDir ?? Repo.defaultWorkDir)
             sweep.timeout = timeout
             if !roles.isEmpty {
