@@ -98,6 +98,10 @@ stage replay exit bash -c '
   f=$(ls "$d"/*.replay.json | grep -v "\.min\.replay\.json$" | head -1)
   [ -n "$f" ] || { echo "no replay file was written"; exit 1; }
   .build/debug/warmcheck replay "$f" --times 100'
+# Crash anywhere (docs/CRASHSWEEP.md): a seeded sample of the crash points, each killed and
+# recovered through another implementation; one test (its exit status). The full sweep is
+# documented there.
+stage crashsweep exit .build/debug/warmcheck crashsweep --no-build --sample 100 --seed 7 --json "$logs/crashsweep.json"
 # The in-process tier (docs/ABI.md): a seeded slice of the ABI vectors and of the image fuzzer
 # through every library via libffi (the long runs: docs/BENCHMARKS.md). Any disagreement between
 # the libraries, a crash or a hang fails. Each stage counts as one test (its exit status): the

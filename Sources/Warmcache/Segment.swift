@@ -277,6 +277,20 @@ enum SegmentFile {
 
     // MARK: §4.1 creating
 
+    /// PATH's private build name up to the pid (§4.1 step 1): the final name's last component
+    /// cut to at most 191 bytes (never inside a UTF-8 sequence), then ".init.", so that a final
+    /// name of up to 255 bytes (NAME_MAX) still has a temporary name that fits.
+    static func initPrefix(_ path: String) -> String {
+        let bytes = Array(path.utf8)
+        let start = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
+        var n = bytes.count - start
+        if n > 191 {
+            n = 191
+            while n > 0 && bytes[start + n] & 0xC0 == 0x80 { n -= 1 }  // do not split a UTF-8 sequence
+        }
+        return String(decoding: bytes[..<(start + n)], as: UTF8.self) + ".init."
+    }
+
     static func create(path: String, geometry g: Geometry, options: WarmCacheOptions) throws(SegmentError) -> OpenedSegment {
         try refuseNUL(path, "create")
         if let rule = g.createViolation() { throw .badGeometry(path: path, rule: rule) }
@@ -287,7 +301,7 @@ enum SegmentFile {
 
         // 1. private name, exclusive, no symlink following.
         let pid = wc_getpid()
-        let tmp = path + ".init.\(pid).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+        let tmp = Self.initPrefix(path) + "\(pid).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         let mode: UInt32 = options.groupAccess ? 0o660 : 0o600
         let fd = wc_open_create_excl(tmp, mode)
         if fd < 0 {

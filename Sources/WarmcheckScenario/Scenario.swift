@@ -627,6 +627,9 @@ public struct RaceBlock: Sendable, Hashable {
     /// least one explored schedule, or the race proved nothing and fails.
     public var sometimes: [[RacePosition]]
     public var location: SourceLocation
+    /// At most this many SIGKILLs per schedule, each a scheduler choice like a step: at any
+    /// moment a role stands at a pause point, "kill it there" is one of the choices. 0: none.
+    public var kills = 0
 
     public init(strategy: RaceStrategy, schedules: Int, depth: Int, preemptions: Int, ops: [ParallelList],
                 sometimes: [[RacePosition]], location: SourceLocation) {

@@ -11,10 +11,10 @@ extension Parser {
             return nil
         }
         var strategy = RaceStrategy.random
-        var schedules = 100, depth = 2, preemptions = 2
+        var schedules = 100, depth = 2, preemptions = 2, kills = 0
         var ops: [ParallelList] = []
         var sometimes: [[RacePosition]] = []
-        let known = ["strategy", "schedules", "depth", "preemptions", "ops", "sometimes"]
+        let known = ["strategy", "schedules", "depth", "preemptions", "ops", "sometimes", "kills"]
         for (k, v) in m {
             guard let key = k.scalar?.string, known.contains(key) else {
                 error(.unknownKey, loc(k), "unknown key '\(k.scalar?.string ?? "?")' in race (expected one of: \(known.joined(separator: ", ")))")
@@ -28,6 +28,12 @@ extension Parser {
                     continue
                 }
                 strategy = s
+            case "kills":
+                guard let n = v.scalar.flatMap({ Int($0.string) }), (0...8).contains(n) else {
+                    error(.invalid, loc(v), "race kills must be a whole number 0…8 (SIGKILLs per schedule)")
+                    continue
+                }
+                kills = n
             case "schedules", "depth", "preemptions":
                 guard let n = v.scalar.flatMap({ Int($0.string) }), n >= (key == "preemptions" ? 0 : 1), n <= 1_000_000 else {
                     error(.invalid, loc(v), "race \(key) must be a whole number (\(key == "preemptions" ? "0" : "1")…1000000)")
@@ -62,7 +68,9 @@ extension Parser {
             }
         }
         if ops.isEmpty { error(.missing, loc(node), "a race needs `ops`: the operations that race, per role") }
-        return RaceBlock(strategy: strategy, schedules: schedules, depth: depth, preemptions: preemptions, ops: ops,
-                         sometimes: sometimes, location: loc(node))
+        var race = RaceBlock(strategy: strategy, schedules: schedules, depth: depth, preemptions: preemptions, ops: ops,
+                             sometimes: sometimes, location: loc(node))
+        race.kills = kills
+        return race
     }
 }

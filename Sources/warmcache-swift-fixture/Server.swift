@@ -57,6 +57,28 @@ enum Outcome {
 let stepMode = "*"
 
 /// Per-request state of the pause hook (whether the one-point pause already happened).
+/// DRIVER.md "Crashing by chance": the k-th pause point a request reaches (k = 1, 2, …) kills
+/// the process when splitmix64(seed + k·0x9E3779B97F4A7C15) mod 1,000,000 < ppm. The draw
+/// depends on the seed and the count only, so every implementation dies at the same step.
+final class CrashChance: @unchecked Sendable {
+    let ppm: UInt64
+    let seed: UInt64
+    private var reached: UInt64 = 0
+    init(ppm: UInt64, seed: UInt64) {
+        self.ppm = ppm
+        self.seed = seed
+    }
+
+    /// Counts one more point reached; true if the process is to die here.
+    func draw() -> Bool {
+        reached &+= 1
+        var z = seed &+ reached &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) % 1_000_000 < ppm
+    }
+}
+
 final class PauseState: @unchecked Sendable {
     /// The request's id (a JSON value), echoed in the notification.
     let id: Any
@@ -107,8 +129,8 @@ final class Server: @unchecked Sendable {
     /// fires the first time the operation reaches its point; in step mode ("*") at every point
     /// reached, each time. The crash fires when its point is reached. If pause and crash meet at
     /// the same point, the pause comes first and the crash follows the resume.
-    func requestHook(id: Any, crashAt: String?, pauseAt: String?) -> PauseHook? {
-        if crashAt == nil && pauseAt == nil { return nil }
+    func requestHook(id: Any, crashAt: String?, pauseAt: String?, chance: CrashChance? = nil) -> PauseHook? {
+        if crashAt == nil && pauseAt == nil && chance == nil { return nil }
         let state = PauseState(id: id)
         return { [unowned self] point in
             if let p = pauseAt {
@@ -119,12 +141,33 @@ final class Server: @unchecked Sendable {
                     self.pauseHere(id: state.id, point: point)
                 }
             }
-            if let c = crashAt, point.rawValue == c {
+            var die = crashAt == point.rawValue
+            if let chance, chance.draw() {
+                FileHandle.standardError.write("crash_chance: SIGKILL at \(point.rawValue)\n".data(using: .utf8)!)
+                die = true
+            }
+            if die {
                 // No cleanup, no response, no flush: exactly as a process dying here would.
                 kill(getpid(), SIGKILL)
                 while true { pause() }   // SIGKILL cannot be caught; never go on with the operation
             }
         }
+    }
+
+    /// `crash_chance_ppm` / `crash_seed`: nil when absent or 0; JSON integers only (no decimal
+    /// strings, unlike other fields here, so that all three fixtures refuse the same requests).
+    func chanceArg(_ args: [String: Any]) throws -> CrashChance? {
+        for k in ["crash_chance_ppm", "crash_seed"] where args[k] is String {
+            throw RequestError.bad("\(k) must be an integer")
+        }
+        let ppm = try optU64(args, "crash_chance_ppm")
+        let seed = try optU64(args, "crash_seed")
+        guard let ppm else {
+            if seed != nil { throw RequestError.bad("crash_seed needs crash_chance_ppm") }
+            return nil
+        }
+        guard ppm <= 1_000_000 else { throw RequestError.bad("crash_chance_ppm: \(ppm) is above 1000000") }
+        return ppm == 0 ? nil : CrashChance(ppm: ppm, seed: seed ?? 0)
     }
 
     /// The pause of DRIVER.md, called from inside the operation of request `id`: write the
@@ -187,7 +230,7 @@ final class Server: @unchecked Sendable {
         do {
             let crashAt = try pointArg(args, "crash_at", allowStep: false)
             let pauseAt = try pointArg(args, "pause_at", allowStep: true)
-            hook = requestHook(id: id, crashAt: crashAt, pauseAt: pauseAt)
+            hook = requestHook(id: id, crashAt: crashAt, pauseAt: pauseAt, chance: try chanceArg(args))
         } catch let e as RequestError {
             return encode(["id": id, "error": ["kind": e.kind, "message": e.message]])
         } catch {

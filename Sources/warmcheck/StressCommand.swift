@@ -46,6 +46,9 @@ struct StressCommand: ParsableCommand {
     @Option(name: .customLong("kill-every"), help: "SIGKILL one process in the middle of a call every N operations, then start a replacement (0 = never).")
     var killEvery = 0
 
+    @Option(name: .customLong("kill-inside"), help: "Probability (0–1) that a fixture SIGKILLs itself at each pause point an operation reaches (crash_chance_ppm, DRIVER.md); each death is recovered by another implementation and timed.")
+    var killInside: Double = 0
+
     @Option(name: .customLong("export-history"), help: "Write the history, with the model's parameters, to this file (docs/HISTORY.md; judge it with warmcheck check FILE).")
     var exportHistory: String?
 
@@ -95,6 +98,9 @@ struct StressCommand: ParsableCommand {
         o.mix = try OperationMix.parse(mix)
         o.seed = seed
         o.killEvery = killEvery
+        guard (0...1).contains(killInside) else { throw UsageError("--kill-inside \(killInside): expected a probability 0..1") }
+        o.killInsidePPM = Int((killInside * 1_000_000).rounded())
+        if killInside > 0 && o.killInsidePPM == 0 { throw UsageError("--kill-inside \(killInside): below one in a million") }
         o.timeout = timeout
         try o.validate()
         for s in specs where !s.argv.isEmpty && s.argv[0].hasPrefix("/") && !FileManager.default.isExecutableFile(atPath: s.argv[0]) {
@@ -110,7 +116,8 @@ struct StressCommand: ParsableCommand {
         print("stress: \(o.processes) processes (\(o.fixtures.map(\.name).joined(separator: ", ")) in turn), \(o.keys) keys, "
               + "values \(o.valueSize.lowerBound)-\(o.valueSize.upperBound) B, mix \(o.mix), seed \(o.seed), \(limit)"
               + (o.hotKeys > 0 ? String(format: ", %.0f%% of operations on %d hot keys", o.hotFraction * 100, o.hotKeys) : "")
-              + (o.killEvery > 0 ? ", SIGKILL every \(o.killEvery) operations" : ""))
+              + (o.killEvery > 0 ? ", SIGKILL every \(o.killEvery) operations" : "")
+              + (o.killInsidePPM > 0 ? ", SIGKILL at each pause point with probability \(killInside)" : ""))
         fflush(nil)
         Shutdown.watch(workDir: o.workDir)
         let ticker = ProgressTicker(total: o.operations == nil ? o.duration : nil)
@@ -135,6 +142,7 @@ struct StressCommand: ParsableCommand {
         if o.hotKeys > 0 { command += " --hot-keys \(o.hotKeys) --hot-fraction \(o.hotFraction)" }
         command += " --keys \(o.keys) --value-size \(valueSize) --mix \(o.mix) --seed \(o.seed)"
         if o.killEvery > 0 { command += " --kill-every \(o.killEvery)" }
+        if o.killInsidePPM > 0 { command += " --kill-inside \(killInside)" }
         if let f = exportHistory {
             try writeOutput(StressExport.historyFile(run, rep, command: command).render(), to: f)
             print("history: \(f) (check it alone with: warmcheck check \(f))")

@@ -40,6 +40,7 @@ struct Warmcheck: ParsableCommand {
             UpgradeCommand.self,
             CheckCommand.self,
             StressCommand.self,
+            CrashSweepCommand.self,
             ReplayCommand.self,
             BenchCommand.self,
             VectorsCommand.self,

@@ -43,6 +43,46 @@ final class DriverContractTests: XCTestCase {
         }
     }
 
+    /// DRIVER.md "Crashing by chance": the same refusals and the same draw in every fixture
+    /// (seed 1, ppm 500000: the second point of a fresh insert, lock.after_acquire).
+    func testCrashChanceDrawsAlikeEverywhere() throws {
+        try eachFixture { name, fx in
+            XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)
+            for bad: JSON in [["crash_chance_ppm": 1_000_001], ["crash_chance_ppm": "5"], ["crash_seed": 5], ["crash_chance_ppm": -1]] {
+                var args: [String: JSON] = ["key_hex": "61", "value_hex": "00"]
+                for (k, v) in bad.object ?? [:] { args[k] = v }
+                XCTAssertEqual(try fx.call("put", .object(args)).errorKind, "bad_request", "\(name): \(bad)")
+            }
+            XCTAssertTrue(try fx.call("put", ["key_hex": "61", "value_hex": "00", "crash_chance_ppm": 0, "crash_seed": 1]).isOK, name)
+            XCTAssertThrowsError(try fx.call("put", ["key_hex": "62", "value_hex": "00", "crash_chance_ppm": 500_000, "crash_seed": 1]), name)
+            XCTAssertTrue(fx.diedOfSIGKILL, name)
+            XCTAssertTrue(fx.settledStderrTail().contains("crash_chance: SIGKILL at lock.after_acquire"), "\(name): \(fx.stderrTail())")
+        }
+    }
+
+    /// PROTOCOL.md §4.1 step 1: the temporary name cuts the final name's last component to 191
+    /// bytes, so a final name of 255 bytes (NAME_MAX; 254 + a 2-byte character here, cut at a
+    /// character boundary) is created and opened, and 256 bytes is the file system's refusal.
+    func testNamesUpTo255BytesCanBeCreated() throws {
+        try eachFixture { name, fx in
+            let dir = Repo.defaultWorkDir
+            for base in [String(repeating: "n", count: 255 - (name.count + 1)) + "-" + name,
+                         String(repeating: "n", count: 190) + "é" + String(repeating: "m", count: 63)] {
+                XCTAssertEqual(base.utf8.count, 255)
+                let p = (dir as NSString).appendingPathComponent(base)
+                paths.append(p)
+                let r = try fx.call("create", ["path": .string(p), "geometry": geometry])
+                XCTAssertTrue(r.isOK, "\(name): \(r.summary) \(r.message ?? "")")
+                XCTAssertTrue(try fx.call("open", ["path": .string(p)]).isOK, name)
+                unlink(p)
+            }
+            let long = (dir as NSString).appendingPathComponent(String(repeating: "x", count: 256))
+            let r = try fx.call("create", ["path": .string(long), "geometry": geometry])
+            XCTAssertEqual(r.outcome, .fail, "\(name): \(r.summary)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: long))
+        }
+    }
+
     func testSetClockWithoutSimClockIsABadRequest() throws {
         try eachFixture { name, fx in
             XCTAssertTrue(try fx.call("create", ["path": .string(path(name)), "geometry": geometry]).isOK)

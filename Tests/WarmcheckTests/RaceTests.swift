@@ -62,6 +62,32 @@ final class RaceTests: XCTestCase {
         XCTAssertTrue(r.details.contains("writer: ") && r.details.contains("refresh.after_payload"), r.details)
     }
 
+    /// `kills: 1`: killing a role where it stands is a scheduler choice. The schedules kill at
+    /// many different points and pass (the killed operations' outcomes unknown); a writer that
+    /// never reclaims fails, and the saved schedule, kill included, fails again on replay.
+    func testKillsAreSchedulerChoicesAndNeverReclaimFails() throws {
+        guard let rust = Repo.referenceFixture("rust"), FileManager.default.isExecutableFile(atPath: rust.argv[0]) else {
+            throw XCTSkip("the Rust fixture is not built")
+        }
+        let s = try scenario("race-kill-inside-writers")
+        XCTAssertEqual(s.race?.kills, 1)
+        let c = try XCTUnwrap(expand(s, implementations: ["go", "rust"]).first { $0.name.contains("w1=go,w2=go") })
+        var o = options()
+        o.fixtures["rust"] = rust
+        let r = RaceCase(c, options: o).run()
+        XCTAssertEqual(r.verdict, .pass, "\(r.reason)\n\(r.details)")
+        XCTAssertGreaterThan(r.stats["kills"] ?? 0, 10)
+        XCTAssertGreaterThanOrEqual(r.stats["kill_points"] ?? 0, 4)
+
+        o.extraFixtureArgs["go"] = ["--fault", "never_reclaim"]
+        let bad = RaceCase(c, options: o).run()
+        XCTAssertEqual(bad.verdict, .fail, bad.reason)
+        let path = try XCTUnwrap(bad.rerun.components(separatedBy: " ").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'")) })
+        let replay = try Replay.load(path)
+        XCTAssertTrue(replay.schedule.contains { $0 >= 3 }, "the schedule records the kill choice: \(replay.schedule)")
+        XCTAssertEqual(Replay.signature(try replay.run(options: o).0.reason), Replay.signature(replay.reason))
+    }
+
     /// PCT in a real race: the scenario's goal is reached and the schedules pass.
     func testPCTScenarioReachesItsGoal() throws {
         let r = RaceCase(try onlyCase(try scenario("race-invalidate-vs-read")), options: options()).run()

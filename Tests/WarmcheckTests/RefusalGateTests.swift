@@ -107,11 +107,11 @@ final class RefusalGateTests: XCTestCase {
     /// survives it fails the gate until its entry is removed.
     func testAKnownFailureThatPassesFailsTheGate() throws {
         var spec = try fake(#"\"outcome\":\"ok\",\"result\":{\"participant\":1}"#)
-        spec.name = "go"
+        spec.name = "rust"
         let r = try gate(spec, ["cut-under-open-handle"])
-        let go = try XCTUnwrap(r.results.first { $0.implementation == "go" })
-        XCTAssertEqual(go.verdict, .fail)
-        XCTAssertTrue(go.detail.contains("remove the entry"), go.detail)
+        let rust = try XCTUnwrap(r.results.first { $0.implementation == "rust" })
+        XCTAssertEqual(rust.verdict, .fail)
+        XCTAssertTrue(rust.detail.contains("remove the entry"), rust.detail)
     }
 
     func testAFixtureThatDiesIsAFailureAndTheGateGoesOn() throws {

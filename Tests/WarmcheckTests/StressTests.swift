@@ -158,6 +158,50 @@ final class StressTests: XCTestCase {
         assertCleanedUp(run)
     }
 
+    /// `--kill-inside`: deaths land inside claims (insert locks and slot claims both), another
+    /// implementation writes the key again, and the run passes; the same run against fixtures
+    /// that never reclaim fails on the claims the dead left.
+    func testKillInsideExercisesReclaimsAndCatchesNeverReclaim() throws {
+        var o = try options(ops: 400, processes: 2)
+        o.killInsidePPM = 30_000
+        o.mix = try OperationMix.parse("get=30,put=50,refresh=10,invalidate=10")
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        XCTAssertEqual(rep.verdict, .pass, rep.lines.joined(separator: "\n"))
+        let k = try XCTUnwrap(rep.insideKills)
+        XCTAssertGreaterThan(k.kills.count, 5)
+        XCTAssertGreaterThan(k.withClaims, 0, k.lines.joined(separator: "\n"))
+        XCTAssertTrue(k.kills.allSatisfy { $0.point != "?" && $0.writableNs != nil && $0.prober != nil })
+        XCTAssertTrue(k.ok)
+        assertCleanedUp(run)
+
+        var bad = o
+        bad.fixtures = o.fixtures.map { FixtureSpec(name: $0.name, argv: $0.argv + ["--fault", "never_reclaim"]) }
+        let badRun = StressRunner.run(bad)
+        XCTAssertNil(badRun.harnessError)
+        let badRep = StressCheck.evaluate(badRun)
+        XCTAssertEqual(badRep.verdict, .fail, badRep.lines.joined(separator: "\n"))
+        XCTAssertFalse(try XCTUnwrap(badRep.insideKills).ok)
+        assertCleanedUp(badRun)
+    }
+
+    /// An inconclusive search names its keys, says why (operations in flight at once, unknown
+    /// outcomes) and what would make it conclusive.
+    func testInconclusiveLinearizabilitySaysWhichKeysAndWhy() throws {
+        var o = try options(ops: 300, processes: 3)
+        o.keys = 2
+        o.linearizabilityStates = 3
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        XCTAssertEqual(rep.verdict, .error)
+        let text = rep.lines.joined(separator: "\n")
+        XCTAssertTrue(text.contains("keys inconclusive:"), text)
+        XCTAssertTrue(text.contains("in flight at once"), text)
+        XCTAssertTrue(text.contains("fewer processes per key"), text)
+    }
+
     func testReadOfAValueNeverWrittenIsIllegal() throws {
         let run = StressRunner.run(try options(ops: 300, processes: 2))
         XCTAssertNil(run.harnessError)

@@ -244,7 +244,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	// Step 1: private name, exclusive, no symlink following.
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := path + ".init." + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
+	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
 	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
 	if err == syscall.ENOENT {
 		// §4.1 step 1: the directory does not exist.
@@ -558,6 +558,22 @@ func (c *Cache) Close() error {
 	return nil
 }
 
+// InitPrefix is PATH's private build name up to the pid (§4.1 step 1): the final name's last
+// component cut to at most 191 bytes (never inside a UTF-8 sequence), then ".init.", so that a
+// final name of up to 255 bytes (NAME_MAX) still has a temporary name that fits.
+func InitPrefix(path string) string {
+	_, base := splitPath(path)
+	dir := path[:len(path)-len(base)]
+	n := len(base)
+	if n > 191 {
+		n = 191
+		for n > 0 && base[n]&0xC0 == 0x80 { // base[n] continues the sequence cut at n
+			n--
+		}
+	}
+	return dir + base[:n] + ".init."
+}
+
 // RemoveStaleInit removes PATH.init.* files whose creator is dead (their flock can be taken),
 // as §4.1 allows. It returns the names removed.
 func RemoveStaleInit(path string) ([]string, error) {
@@ -572,7 +588,7 @@ func RemoveStaleInit(path string) ([]string, error) {
 		return nil, err
 	}
 	var removed []string
-	prefix := base + ".init."
+	prefix := InitPrefix(base)
 	for _, n := range names {
 		if len(n) <= len(prefix) || n[:len(prefix)] != prefix {
 			continue

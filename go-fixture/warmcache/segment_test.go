@@ -3,6 +3,7 @@ package warmcache
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -215,5 +216,21 @@ func TestBoundsAudit(t *testing.T) {
 		if c.recOff(so, 1)+c.lay.RecordSize > so+c.lay.SlotSize {
 			t.Fatal("record 1 overflows its slot")
 		}
+	}
+}
+
+// TestInitPrefixFitsNameMax pins PROTOCOL.md §4.1 step 1's cut: at most 191 bytes of the last
+// component, never inside a UTF-8 sequence, the directory kept as written.
+func TestInitPrefixFitsNameMax(t *testing.T) {
+	long := strings.Repeat("n", 255)
+	if got := InitPrefix("/d/" + long); got != "/d/"+long[:191]+".init." {
+		t.Fatalf("cut: %q", got)
+	}
+	utf := strings.Repeat("n", 190) + "é" + "x"
+	if got := InitPrefix(utf); got != strings.Repeat("n", 190)+".init." {
+		t.Fatalf("a 2-byte character across byte 191 must go whole: %q", got)
+	}
+	if got := InitPrefix("a/b.seg"); got != "a/b.seg.init." {
+		t.Fatalf("short names are kept: %q", got)
 	}
 }

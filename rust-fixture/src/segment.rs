@@ -200,8 +200,8 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
 
     // Step 1: private name, exclusive, never following symlinks.
     let (fd, tmp) = loop {
-        let mut name = path.as_os_str().to_owned();
-        name.push(format!(".init.{}.{:016x}", std::process::id(), random_suffix()));
+        let mut name = init_prefix(path);
+        name.push(format!("{}.{:016x}", std::process::id(), random_suffix()));
         let tmp = cstring(Path::new(&name))?;
         // SAFETY: valid C string; the mode argument is read because O_CREAT is set.
         let fd = unsafe {
@@ -523,4 +523,23 @@ fn check_header(hdr: &Shm, size: u64, shown: &str, ready_timeout: Duration) -> R
     }
 
     Ok((layout, info))
+}
+
+/// PATH's private build name up to the pid (PROTOCOL.md §4.1 step 1): the final name's last
+/// component cut to at most 191 bytes (never inside a UTF-8 sequence), then `.init.`, so that a
+/// final name of up to 255 bytes (NAME_MAX) still has a temporary name that fits.
+pub fn init_prefix(path: &Path) -> std::ffi::OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = path.as_os_str().as_bytes();
+    let start = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    let mut n = bytes.len() - start;
+    if n > 191 {
+        n = 191;
+        while n > 0 && bytes[start + n] & 0xC0 == 0x80 {
+            n -= 1; // bytes[start + n] continues the sequence the cut would split
+        }
+    }
+    let mut out = bytes[..start + n].to_vec();
+    out.extend_from_slice(b".init.");
+    std::ffi::OsString::from_vec(out)
 }

@@ -43,10 +43,11 @@ public enum RefusalCatalog {
         public var why: String
     }
 
-    /// Go's runtime turns the SIGBUS into a fatal "unexpected fault address" (exit status 2);
-    /// Rust and Swift die of the signal itself.
-    public static let knownFailures: [KnownFailure] = [("go", "exited with status 2"), ("rust", "signal 7"), ("swift", "signal 7")].map {
+    /// Go turns the fault into an error (PROTOCOL.md §13.2: `debug.SetPanicOnFault`); Rust and
+    /// Swift die of SIGBUS, the residual limitation §13.2 documents (no sound way to return from
+    /// a fault handler into their frames).
+    public static let knownFailures: [KnownFailure] = [("rust", "signal 7"), ("swift", "signal 7")].map {
         KnownFailure(caseName: "cut-under-open-handle", implementation: $0.0, contains: $0.1,
-                     why: "SIGBUS on the first access past the cut: no implementation turns a fault inside the mapping into an error yet (issue 9 §4)")
+                     why: "SIGBUS on the first access past the cut: PROTOCOL.md §13.2's residual limitation for Rust and Swift")
     }
 }

@@ -109,6 +109,17 @@ public final class FixtureProcess: @unchecked Sendable {
     private var exitStatus: Int32? = nil
     public var defaultTimeout: Double
     public private(set) var hello: JSON = .null
+    /// When (MonotonicClock) the fixture's stdout reached end of file: as close to its death as
+    /// the harness can see (the failure is thrown later, once stderr has settled).
+    public private(set) var eofAt: UInt64?
+    /// false: a death is reported at once, without waiting for stderr to settle (the stress
+    /// run's timed recovery reads the tail afterwards, when it is complete).
+    public var settleStderrOnExit = true
+    /// True once the process is known to have died of SIGKILL.
+    public var diedOfSIGKILL: Bool {
+        guard let s = exitStatus else { return false }
+        return s & 0x7f == SIGKILL
+    }
     /// The longest response line accepted; a longer one is a contract violation reported at
     /// once (values are at most a few MB of hex).
     public static let maxLineBytes = 64 * 1024 * 1024
@@ -148,7 +159,7 @@ public final class FixtureProcess: @unchecked Sendable {
     /// The stderr tail once the fixture has stopped adding to it (at most `within` seconds).
     /// A fixture that prints garbage is still running and usually explains itself on stderr an
     /// instant later; reading at once would race with that write and lose the reason.
-    func settledStderrTail(within: Double = 0.3) -> String {
+    public func settledStderrTail(within: Double = 0.3) -> String {
         let deadline = Deadline(seconds: within)
         var last = -1
         while !deadline.passed {
@@ -308,9 +319,11 @@ public final class FixtureProcess: @unchecked Sendable {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
                 // EOF: the fixture closed stdout, which in practice means it died.
+                eofAt = MonotonicClock.now()
                 _ = waitForExit(seconds: 2)
                 throw FixtureFailure.exited(
-                    fixture: spec.name, status: describeExit(), during: op, stderrTail: settledStderrTail())
+                    fixture: spec.name, status: describeExit(), during: op,
+                    stderrTail: settleStderrOnExit ? settledStderrTail() : stderrTail())
             }
             buffer.append(contentsOf: chunk[..<n])
         }

@@ -25,7 +25,9 @@ extension CaseRunner {
         case .success(let s):
             snap = s
         }
-        let someoneDied = roles.values.contains { $0.crashed }
+        // A role killed in a race was started again (and is no longer `crashed`), but what it
+        // held may wait for whoever meets it (PROTOCOL.md §9.8).
+        let someoneDied = roles.values.contains { $0.crashed } || !killsAt.isEmpty
         let problems = snap.problems
         for p in problems {
             // A process that died holding a claim legitimately leaves it until someone reclaims it.

@@ -49,16 +49,47 @@ extension CaseRunner {
             try settle(role, step, callAt, Result { try rp.fixture!.start(step.op.rawValue, args, timeout: options.timeout) })
         }
 
+        /// A kill chosen by the scheduler: SIGKILL the role where it stands. Its operation's
+        /// outcome is unknown (the checker lets it take effect at any moment after its call, or
+        /// never), the transitions it made are unreported, and its remaining race operations
+        /// never run; it is started again after the race, so that `final` finds every role.
+        var killed: [String] = []
+        func kill(_ role: String) {
+            let rp = roles[role]!, p = paused[role]!
+            rp.fixture?.crash()
+            rp.fixture = nil
+            rp.crashed = true
+            paused[role] = nil
+            let ret = MonotonicClock.now()
+            noteHistory(p.step, nil, rp: rp, call: p.callAt, ret: ret)
+            if let id = rp.participant { checker.participantDied(id) }
+            let dropped = queues[role]?.count ?? 0
+            queues[role] = []
+            killed.append(role)
+            killsAt.append("\(role)@\(p.point)")
+            log.add("\(role) (\(rp.impl)) killed at \(p.point) in `\(p.step.text)` [race choice] → outcome unknown"
+                    + (dropped > 0 ? "; its \(dropped) later race operation\(dropped == 1 ? "" : "s") never run" : ""))
+            timeline.append(.init(lane: lane(role), kind: .returned, label: "SIGKILL at \(p.point)", t: ret))
+        }
+
         // A role can move when its operation stands at a pause point, or when it has an operation
         // still to start (starting runs it to its first pause point): so who starts first is a
-        // scheduling choice too.
+        // scheduling choice too. With `kills: N`, choice `order.count + i` kills role i where it
+        // is paused (while fewer than N kills were made in this schedule).
         var current: Int? = nil
         while true {
             let here = Set(paused.map { RacePosition(role: $0.key, point: $0.value.point) })
             for (i, goal) in race.sometimes.enumerated() where goal.allSatisfy(here.contains) { goalsReached.insert(i) }
-            let runnable = order.indices.filter { paused[order[$0]] != nil || !(queues[order[$0]] ?? []).isEmpty }
+            var runnable = order.indices.filter { paused[order[$0]] != nil || !(queues[order[$0]] ?? []).isEmpty }
             if runnable.isEmpty { break }
+            if killed.count < race.kills {
+                runnable += order.indices.filter { paused[order[$0]] != nil }.map { order.count + $0 }
+            }
             let pick = scheduler!.nextTask(runnable: runnable, current: current.flatMap { runnable.contains($0) ? $0 : nil })
+            if pick >= order.count {
+                kill(order[pick - order.count])
+                continue
+            }
             current = pick
             let role = order[pick]
             if let p = paused[role] {
@@ -68,7 +99,11 @@ extension CaseRunner {
                 try start(role)
             }
         }
-        log.add("race ends")
+        log.add("race ends" + (killed.isEmpty ? "" : " (killed: \(killsAt.suffix(killed.count).joined(separator: ", ")))"))
+        for role in killed {
+            try startAgain(role)
+            if roles[role]!.participant == nil { conformance("\(role) could not reopen the segment after its kill", "see the open above") }
+        }
         try checkInvariants(after: nil)
         if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
     }

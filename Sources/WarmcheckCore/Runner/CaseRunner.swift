@@ -51,6 +51,8 @@ public final class CaseRunner: @unchecked Sendable {
     public var scheduler: RecordingScheduler?
     /// Indices of the race block's `sometimes` goals this execution reached.
     public internal(set) var goalsReached: Set<Int> = []
+    /// The race kills of this execution (`kills: N`), as `ROLE@POINT`.
+    public internal(set) var killsAt: [String] = []
     var reportedViolations = 0
     /// Slots the scenario damaged on purpose (`corrupt:`): their bad checksum is expected.
     var corrupted: Set<String> = []

@@ -32,6 +32,9 @@ public struct RaceCase {
         var reached = Set<Int>()
         var notes: [String] = []
         var coverage = RaceCoverage()
+        // `kills: N`: how many kills the schedules made and at which role@point, for the stats.
+        var kills = 0
+        var killPoints = Set<String>()
         var n = 0
         let start = Date()
         // Schedules share processes: starting and stopping two fixtures was three quarters of a
@@ -49,6 +52,8 @@ public struct RaceCase {
             processes = runner.reuse
             sched = runner.scheduler!
             reached.formUnion(runner.goalsReached)
+            kills += runner.killsAt.count
+            killPoints.formUnion(runner.killsAt)
             notes = r.notes
             coverage.add(runner.timeline, lanes: Dictionary(uniqueKeysWithValues: testCase.scenario.roles.map { (runner.lane($0), $0) }))
             if r.verdict != .pass {
@@ -69,6 +74,10 @@ public struct RaceCase {
                            verdict: .pass, reason: "", details: "", seconds: Date().timeIntervalSince(start),
                            rerun: "\(options.rerunPrefix) \(shellQuote(testCase.scenario.file)) --filter \(shellQuote(testCase.name)) --seed \(options.seed)")
         r.stats["schedules"] = n
+        if race.kills > 0 {
+            r.stats["kills"] = kills
+            r.stats["kill_points"] = killPoints.count
+        }
         r.notes = notes
         if let dfs = sched.inner as? DFSScheduler, dfs.exhausted { r.stats["exhaustive"] = 1 }
         if !missing.isEmpty {

@@ -22,12 +22,15 @@ public struct StressReport: Sendable {
     public var harnessError: String?
     /// How often writers met (overlapping writes of one key, busy answers).
     public var contention: Contention?
+    /// `--kill-inside`: the deaths at pause points and the recovery from each.
+    public var insideKills: InsideKillReport?
     /// One paragraph per check, in prose.
     public var lines: [String] = []
 
     public var verdict: Verdict {
         if let l = linearizability, l.verdict.isIllegal { return .fail }
         if !transitionViolations.isEmpty || !invariantProblems.isEmpty || !counterProblems.isEmpty { return .fail }
+        if let k = insideKills, !k.ok { return .fail }
         if harnessError != nil { return .error }
         if let l = linearizability, l.verdict.isUnknown { return .error }
         return linearizability == nil ? .error : .pass
@@ -69,6 +72,11 @@ public enum StressCheck {
         // Invariants of the final segment (PROTOCOL.md §8.3), read by warmcheck's own decoder
         // (WarmcheckSegment, which shares no code with any implementation).
         let killed = run.kills > 0
+        if run.options.killInsidePPM > 0 {
+            let k = InsideKillReport(kills: run.insideKills)
+            rep.insideKills = k
+            rep.lines += k.lines
+        }
         switch run.decoded {
         case .failure(let refusal)?:
             rep.invariantProblems.append("the final segment is unreadable: \(refusal)")
@@ -124,7 +132,8 @@ public enum StressCheck {
                                  + "operations that respects their real-time intervals explains every answer (\(how)).\n"
                                  + f.explanation)
             case .unknown(let why):
-                rep.lines.append("Linearizability: inconclusive — the search ran out of budget (\(how)): \(why). This is not a pass.")
+                rep.lines.append("Linearizability: inconclusive — the search ran out of budget (\(how)): \(why). This is not a pass.\n"
+                                 + inconclusiveKeys(l, run.history).joined(separator: "\n"))
             }
         } else {
             rep.lines.append("Linearizability: not checked — no operation was recorded.")
@@ -174,6 +183,32 @@ public enum StressCheck {
             rep.lines.append(s)
         }
         return rep
+    }
+
+    /// Which keys the search gave up on and why, and what would make them conclusive: the search
+    /// is exponential in how many operations of one key are open at once, and an operation of
+    /// unknown outcome (a killed process) stays open to the end of the history.
+    static func inconclusiveKeys(_ l: LinearizabilityReport, _ history: [CacheOperation]) -> [String] {
+        let open = l.partitions.filter { $0.verdict.isUnknown }
+        var out = ["  \(open.count) of \(l.partitions.count) keys inconclusive:"]
+        for p in open.prefix(10) {
+            let ops = history.filter { $0.input.key == p.key }
+            let unknown = ops.filter { $0.output == .unknown }.count
+            // The most operations of this key in flight at one instant (an unknown one never ends).
+            var events: [(UInt64, Int)] = []
+            for o in ops { events.append((o.call, 1)); events.append((o.return, -1)) }
+            events.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            var now = 0, most = 0
+            for e in events { now += e.1; most = max(most, now) }
+            out.append("    \(ScenarioValue.render(p.key)): \(p.operationCount) operations, up to \(most) in flight at once, "
+                       + "\(unknown) of unknown outcome (open to the end), \(p.exploredStates) states explored")
+        }
+        out.append("  To make it conclusive: fewer processes per key (more --keys, or fewer --processes), fewer unknown "
+                   + "outcomes (a lower --kill-inside / --kill-every), shorter runs, or a larger budget. Time-window "
+                   + "partitioning (cutting a key's history where no operation is in flight) is not sound here as it stands: "
+                   + "an unknown outcome is never done, so no cut exists after the first kill on that key, and the state at a "
+                   + "cut is a set of possible states that the next window would have to start from.")
+        return out
     }
 
     /// Counts of the history by operation and outcome, for the summary.

@@ -132,6 +132,7 @@ public enum StressExport {
             "keys": .int(Int64(o.keys)),
             "mix": .string(o.mix.description),
             "kills": .int(Int64(run.kills)),
+            "kill_inside": rep.insideKills?.json ?? .null,
             "hot_keys": .int(Int64(o.hotKeys)), "hot_fraction": .double(o.hotFraction),
             "contention": rep.contention.map { c in
                 .object(["mutations": .int(Int64(c.mutations)), "overlapping": .int(Int64(c.overlapping)),

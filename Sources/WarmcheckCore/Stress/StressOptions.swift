@@ -66,6 +66,9 @@ public struct StressOptions: Sendable {
     public var seed: UInt64 = 1
     /// SIGKILL one process in the middle of a call every this many operations (0 = never).
     public var killEvery = 0
+    /// `--kill-inside P` in parts per million: every operation carries `crash_chance_ppm` (and
+    /// a fresh `crash_seed`), so that a fixture dies at a pause point, inside its claims.
+    public var killInsidePPM = 0
     /// Where the segment and the fixtures' stderr files go.
     public var workDir: String
     /// Seconds to wait for any one response.
@@ -108,6 +111,7 @@ public struct StressOptions: Sendable {
         if hotKeys < 0 || hotKeys > keys { throw UsageError("--hot-keys \(hotKeys): expected 0…\(keys) (at most --keys)") }
         if !(0...1).contains(hotFraction) { throw UsageError("--hot-fraction \(hotFraction): expected 0…1") }
         if hotFraction > 0 && hotKeys == 0 { throw UsageError("--hot-fraction needs --hot-keys N") }
+        if killInsidePPM < 0 || killInsidePPM > 1_000_000 { throw UsageError("--kill-inside: expected a probability 0..1") }
         if killEvery < 0 { throw UsageError("--kill-every \(killEvery): expected 0 (never) or more") }
     }
 }

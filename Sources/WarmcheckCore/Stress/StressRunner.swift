@@ -65,6 +65,9 @@ public struct StressRun: Sendable {
     /// Seconds spent issuing operations (first call to last return).
     public var elapsed: Double = 0
     public var kills = 0
+    /// Deaths by `--kill-inside` (fixtures that SIGKILLed themselves at a pause point; counted
+    /// in `kills` too) and what recovering from each took.
+    public var insideKills: [InsideKill] = []
     /// Kills whose operation had already answered (the process died idle, right after).
     public var killsAfterResponse = 0
     /// Set when the harness could not do its job (a fixture that crashed on its own, hung,
@@ -119,6 +122,13 @@ public enum StressRunner {
             workers.forEach { $0.fx = nil }
             return run
         }
+        if o.killInsidePPM > 0 {
+            do { try shared.startProbers() } catch {
+                run.harnessError = "\(error)"
+                workers.forEach { $0.fx = nil }
+                return run
+            }
+        }
         progress("segment \(path): \(geometry.shardCount) shards × \(geometry.slotsPerShard) slots, window \(geometry.probeWindow), "
                  + "value_capacity \(geometry.valueCapacity); \(o.processes) processes: "
                  + workers.map { "\($0.spec.name) pid \($0.fx?.pid ?? 0)" }.joined(separator: ", "))
@@ -140,6 +150,7 @@ public enum StressRunner {
 
         // Polite stop: every process closes its handle (nothing is left claimed by a live owner).
         for w in workers { w.fx = nil }
+        for p in shared.probers { p.fx = nil }
 
         run.inspection = SegmentInspector.inspect(path: path)
         run.decoded = SegmentSnapshot.read(path: path)
@@ -150,7 +161,8 @@ public enum StressRunner {
         run.diedParticipants = shared.died
         run.processes = shared.processes
         run.untraced = shared.untraced
-        for w in workers {
+        run.insideKills = shared.insideKills
+        for w in workers + shared.probers {
             run.history += w.history
             run.steps += w.steps
             run.transitions += w.transitions
@@ -193,6 +205,8 @@ public enum StressRunner {
         var steps: [StressStep] = []
         var transitions: [(transition: ObservedTransition, reporter: Int?)] = []
         var accounting = Accounting()
+        /// Serialises the worker threads that share a prober (a prober is one client).
+        let busy = NSLock()
 
         init(index: Int, spec: FixtureSpec, seed: UInt64) {
             self.index = index
@@ -215,6 +229,10 @@ public enum StressRunner {
         var died: [Int] = []
         var processes: [StressProcessInfo] = []
         var untraced: Set<String> = []
+        /// One process per implementation that writes a dead process's key right after the
+        /// death (`--kill-inside`): recovery by another implementation, timed.
+        var probers: [Worker] = []
+        var insideKills: [InsideKill] = []
 
         init(options: StressOptions, geometry: Geometry, path: String) {
             o = options
@@ -243,6 +261,7 @@ public enum StressRunner {
         /// Starts a new process in `w`'s slot and opens (or creates) the segment.
         func startIncarnation(_ w: Worker, create: Bool) throws {
             let fx = try FixtureProcess(spec: w.spec, timeout: o.timeout, scratchDir: o.workDir)
+            fx.settleStderrOnExit = o.killInsidePPM == 0
             lock.lock()
             let index = processes.count
             processes.append(StressProcessInfo(index: index, worker: w.index, implementation: w.spec.name,
@@ -286,6 +305,11 @@ public enum StressRunner {
                     args["value_hex"] = .string(Hex.encode(v))
                 }
                 let kill = o.killEvery > 0 && n % o.killEvery == 0
+                if o.killInsidePPM > 0 {
+                    args["crash_chance_ppm"] = .int(Int64(o.killInsidePPM))
+                    args["crash_seed"] = .int(Int64(w.rng.next() >> 1))
+                }
+                var diedAt: String?
                 var response: DriverResponse?
                 var killer: Killer?
                 if kill { killer = Killer(pid: fx.pid, delayNs: 1_000 + w.rng.next() % 20_000) }
@@ -294,7 +318,9 @@ public enum StressRunner {
                     killer?.fire()
                     response = try fx.call(op.rawValue, .object(args))
                 } catch let f as FixtureFailure {
-                    if !kill {
+                    if !kill, o.killInsidePPM > 0, fx.diedOfSIGKILL {
+                        diedAt = "?"  // the point is read from stderr once it has settled
+                    } else if !kill {
                         harness("\(w.spec.name) (pid \(fx.pid)) failed during \(op.rawValue) \(Hex.encode(key)): \(f)")
                         return
                     }
@@ -303,30 +329,13 @@ public enum StressRunner {
                     return
                 }
                 let ret = MonotonicClock.now()
-                if let r = response, let kind = r.errorKind {
-                    harness("\(w.spec.name) (pid \(fx.pid)) answered \(op.rawValue) with error(\(kind)): \(r.message ?? "")")
-                    return
-                }
                 killer?.join()
-                if let r = response {
-                    do { _ = try DriverAnswer.decode(r, op: op.rawValue, fixture: w.spec.name) } catch { harness("\(error)"); return }
+                guard record(w, op: op, key: key, value: value, call: call, ret: ret, response: response,
+                             killed: kill || diedAt != nil) else { return }
+                if diedAt != nil {
+                    guard recoverFromInsideKill(w, fx, op: op, key: key) else { return }
+                    continue
                 }
-                let output = StressRunner.output(op, response)
-                w.accounting.note(op: op.rawValue, response, output: output)
-                if let r = response {
-                    for t in r.transitions { w.transitions.append((StressRunner.transition(t), w.participant)) }
-                }
-                // Every StressOp is one of the five cache operations, so there is always an input.
-                // Stress writes never ask for a TTL: a stale hit is then a violation (§12).
-                let input = DriverArguments.cacheInput(op: op.rawValue, key: key, value: value, version: nil, ttl: 0)!
-                w.history.append(CacheOperation(clientId: w.incarnation, input: input,
-                                                call: call, output: output, returnAt: output == .unknown ? nil : ret))
-                w.steps.append(StressStep(process: w.incarnation, worker: w.index, implementation: w.spec.name, op: op,
-                                          key: key, value: value, call: call, ret: output == .unknown ? nil : ret,
-                                          output: output, outcome: StressRunner.describe(response, output), killed: kill,
-                                          created: response?.result["created"]?.bool,
-                                          refreshRequested: response?.result["refresh_requested"]?.bool,
-                                          writer: response.flatMap { HistoryFile.Writer(driverJSON: $0.result["writer"]) }))
                 guard kill else { continue }
                 // The process is dead (or dying): reap it and start a replacement in this slot.
                 fx.crash()
@@ -343,6 +352,129 @@ public enum StressRunner {
                     harness("replacement for \(w.spec.name) in slot \(w.index) could not start: \(error)")
                     return
                 }
+            }
+        }
+
+        /// Records one answered (or unanswered: `response` nil) operation of `w`; false after a
+        /// harness error (an `error` answer, or one the driver contract refuses).
+        func record(_ w: Worker, op: StressOp, key: [UInt8], value: [UInt8]?, call: UInt64, ret: UInt64,
+                    response: DriverResponse?, killed: Bool) -> Bool {
+            if let r = response, let kind = r.errorKind {
+                harness("\(w.spec.name) (pid \(w.fx?.pid ?? 0)) answered \(op.rawValue) with error(\(kind)): \(r.message ?? "")")
+                return false
+            }
+            if let r = response {
+                do { _ = try DriverAnswer.decode(r, op: op.rawValue, fixture: w.spec.name) } catch { harness("\(error)"); return false }
+            }
+            let output = StressRunner.output(op, response)
+            w.accounting.note(op: op.rawValue, response, output: output)
+            if let r = response {
+                for t in r.transitions { w.transitions.append((StressRunner.transition(t), w.participant)) }
+            }
+            // Every StressOp is one of the five cache operations, so there is always an input.
+            // Stress writes never ask for a TTL: a stale hit is then a violation (§12).
+            let input = DriverArguments.cacheInput(op: op.rawValue, key: key, value: value, version: nil, ttl: 0)!
+            w.history.append(CacheOperation(clientId: w.incarnation, input: input,
+                                            call: call, output: output, returnAt: output == .unknown ? nil : ret))
+            w.steps.append(StressStep(process: w.incarnation, worker: w.index, implementation: w.spec.name, op: op,
+                                      key: key, value: value, call: call, ret: output == .unknown ? nil : ret,
+                                      output: output, outcome: StressRunner.describe(response, output), killed: killed,
+                                      created: response?.result["created"]?.bool,
+                                      refreshRequested: response?.result["refresh_requested"]?.bool,
+                                      writer: response.flatMap { HistoryFile.Writer(driverJSON: $0.result["writer"]) }))
+            return true
+        }
+
+        /// The point a fixture that died by `crash_chance` named on stderr (DRIVER.md "Crashing
+        /// by chance"), nil if it died any other way (then the death is a harness error).
+        static func chancePoint(_ fx: FixtureProcess) -> String? {
+            guard fx.diedOfSIGKILL else { return nil }
+            let marker = "crash_chance: SIGKILL at "
+            guard let line = fx.settledStderrTail(within: 0.5).split(separator: "\n").last(where: { $0.hasPrefix(marker) }) else { return nil }
+            return String(line.dropFirst(marker.count))
+        }
+
+        /// The probers: one process per implementation, opened after the workers, that never die.
+        func startProbers() throws {
+            var seen: Set<String> = []
+            for spec in o.fixtures where seen.insert(spec.name).inserted {
+                let p = Worker(index: o.processes + probers.count, spec: spec, seed: o.seed)
+                try startIncarnation(p, create: false)
+                probers.append(p)
+            }
+        }
+
+        /// After `w`'s process died by `crash_chance` at `point` inside `op` of `key`: read what
+        /// it held, have another implementation write the key (timed from the death), start the
+        /// replacement and time until every claim the dead held is taken back.
+        func recoverFromInsideKill(_ w: Worker, _ fx: FixtureProcess, op: StressOp, key: [UInt8]) -> Bool {
+            let death = fx.eofAt ?? MonotonicClock.now()
+            let claims = w.participant.map { DeadClaims.of(owner: $0, path: path) } ?? []
+            lock.lock()
+            kills += 1
+            processes[w.incarnation].killed = true
+            if let p = w.participant { died.append(p) }
+            lock.unlock()
+            var k = InsideKill(implementation: w.spec.name, point: "?", op: op, key: key, claims: claims)
+            // Another implementation when there is one: recovery across languages is the point.
+            let names = probers.map(\.spec.name)
+            let start = names.firstIndex(of: w.spec.name).map { ($0 + 1) % names.count } ?? 0
+            if let prober = probers.isEmpty ? nil : probers[start] {
+                k.prober = prober.spec.name
+                guard let t = probe(prober, key: key, death: death) else { return false }
+                k.writableNs = t
+            }
+            // Only now (the timed part is over) wait for the dead's stderr to name its point.
+            guard let point = Self.chancePoint(fx) else {
+                harness("\(w.spec.name) (pid \(fx.pid)) died of SIGKILL during \(op.rawValue) without naming a crash_chance point:\n\(fx.stderrTail())")
+                return false
+            }
+            k.point = point
+            fx.crash()
+            w.fx = nil
+            do {
+                try startIncarnation(w, create: false)
+            } catch {
+                harness("replacement for \(w.spec.name) in slot \(w.index) could not start: \(error)")
+                return false
+            }
+            // The replacement's registration sweep takes back what its index's predecessor held;
+            // another index's claims wait for whoever meets them (PROTOCOL.md §5, §9.8).
+            let until = MonotonicClock.now() + 1_000_000_000
+            var left = DeadClaims.outstanding(claims, path: path)
+            while !left.isEmpty && MonotonicClock.now() < until {
+                usleep(200)
+                left = DeadClaims.outstanding(left, path: path)
+            }
+            if left.isEmpty { k.reclaimedNs = MonotonicClock.now() - death } else { k.leaked = left }
+            lock.lock()
+            insideKills.append(k)
+            lock.unlock()
+            return true
+        }
+
+        /// Puts `key` through `prober` until a put answers ok (busy answers retry, for at most
+        /// 2 s): the time from `death` to that answer, or nil after a harness error. A key still
+        /// refused after 2 s is reported as never writable (UInt64.max).
+        func probe(_ prober: Worker, key: [UInt8], death: UInt64) -> UInt64? {
+            prober.busy.lock()
+            defer { prober.busy.unlock() }
+            guard let fx = prober.fx else { return nil }
+            let until = MonotonicClock.now() + 2_000_000_000
+            while true {
+                let value = makeValue(prober)
+                let call = MonotonicClock.now()
+                let r: DriverResponse
+                do {
+                    r = try fx.call("put", .object(["key_hex": .string(Hex.encode(key)), "value_hex": .string(Hex.encode(value))]))
+                } catch {
+                    harness("prober \(prober.spec.name) (pid \(fx.pid)): \(error)")
+                    return nil
+                }
+                let ret = MonotonicClock.now()
+                guard record(prober, op: .put, key: key, value: value, call: call, ret: ret, response: r, killed: false) else { return nil }
+                if r.isOK { return ret - death }
+                if ret >= until { return UInt64.max }
             }
         }
 

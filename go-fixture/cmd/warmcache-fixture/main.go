@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -147,6 +148,64 @@ func crashAt(target string) func(point string) {
 	}
 }
 
+// crashChance returns the pause hook of DRIVER.md "Crashing by chance": the k-th pause point
+// this request reaches (k = 1, 2, …) kills the process when
+// splitmix64(seed + k·0x9E3779B97F4A7C15) mod 1,000,000 < ppm. The draw depends on the seed
+// and the count only, so every implementation kills at the same step of the same path; the one
+// stderr line before the kill names the point for the harness (stdout gets nothing).
+func crashChance(ppm, seed uint64) func(point string) {
+	var k uint64
+	return func(point string) {
+		k++
+		if splitmix64(seed+k*0x9E3779B97F4A7C15)%1_000_000 >= ppm {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "crash_chance: SIGKILL at %s\n", point)
+		crashAt(point)(point)
+	}
+}
+
+// splitmix64 is the finaliser of SplitMix64 (Steele, Lea, Flood 2014), the mix DRIVER.md names.
+func splitmix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+// chanceArgs reads crash_chance_ppm and crash_seed: nil when the request has no
+// crash_chance_ppm (or 0); a ppm above 1,000,000 or a seed without a ppm is a bad request.
+func chanceArgs(args json.RawMessage) (func(string), error) {
+	var a struct {
+		PPM  *uint64 `json:"crash_chance_ppm"`
+		Seed *uint64 `json:"crash_seed"`
+	}
+	if len(args) == 0 || json.Unmarshal(args, &a) != nil {
+		var m map[string]json.RawMessage
+		if len(args) > 0 && json.Unmarshal(args, &m) == nil {
+			// an object whose crash fields have the wrong type
+			return nil, badRequest{"crash_chance_ppm and crash_seed must be integers 0..1000000 and 0..2^64-1"}
+		}
+		return nil, nil // not an object: the operation's own decoding reports it
+	}
+	if a.PPM == nil {
+		if a.Seed != nil {
+			return nil, badRequest{"crash_seed needs crash_chance_ppm"}
+		}
+		return nil, nil
+	}
+	if *a.PPM > 1_000_000 {
+		return nil, badRequest{"crash_chance_ppm: " + strconv.FormatUint(*a.PPM, 10) + " is above 1000000"}
+	}
+	if *a.PPM == 0 {
+		return nil, nil
+	}
+	var seed uint64
+	if a.Seed != nil {
+		seed = *a.Seed
+	}
+	return crashChance(*a.PPM, seed), nil
+}
+
 // echo copies stdin lines to stdout unparsed: the bare pipe ping-pong that the driver's round
 // trip is measured against (warmcheck bench), in the same kind of process as the fixture.
 func echo() {
@@ -197,6 +256,11 @@ func main() {
 	}
 	s.in = bufio.NewReaderSize(os.Stdin, 1<<20)
 	s.out = bufio.NewWriter(os.Stdout)
+	// PROTOCOL.md §13.2: a fault inside the mapping (SIGBUS when the file was cut under the
+	// handle) becomes a panic on this goroutine instead of killing the process; handle()
+	// recovers it, answers an error and drops the handle. It is sound in Go: the runtime
+	// unwinds with deferred calls run, and nothing else shares the faulting access.
+	debug.SetPanicOnFault(true)
 	for {
 		line, err := s.in.ReadBytes('\n')
 		if len(line) > 0 {
@@ -314,8 +378,8 @@ func stringArg(args json.RawMessage, name string, allowStep bool) (*string, erro
 // every time (it only happens once). If the pause and the crash meet at the same point
 // (including step mode reaching the crash point), the pause comes first and the crash
 // follows the resume.
-func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string) func(point string) {
-	if crashPoint == nil && pausePoint == nil {
+func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string, chance func(string)) func(point string) {
+	if crashPoint == nil && pausePoint == nil && chance == nil {
 		return nil
 	}
 	var crash func(string)
@@ -335,6 +399,9 @@ func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string)
 		if crash != nil {
 			crash(point)
 		}
+		if chance != nil {
+			chance(point)
+		}
 	}
 }
 
@@ -351,7 +418,17 @@ func (s *server) handle(line []byte) (resp response) {
 	resp.ID = req.ID
 	defer func() {
 		if p := recover(); p != nil {
-			resp = response{ID: req.ID, Error: &errBody{"runtime", fmt.Sprint("panic: ", p)}}
+			msg := fmt.Sprint("panic: ", p)
+			if _, fault := p.(interface{ Addr() uintptr }); fault {
+				// The mapping faulted: every later access would fault again, and a claim
+				// this operation held is left to be reclaimed once the process goes (§13.2).
+				// Closing touches no mapped byte and frees the liveness lock, so that the
+				// others can reclaim it now, not when this process exits.
+				msg = fmt.Sprint("the segment's mapping faulted (", p, "): the file was cut under the handle; the handle is closed")
+				s.cache.Close()
+				s.cache = nil
+			}
+			resp = response{ID: req.ID, Error: &errBody{"runtime", msg}}
 		}
 	}()
 	if req.Op == "" {
@@ -374,7 +451,12 @@ func (s *server) handle(line []byte) (resp response) {
 		resp.Error = &errBody{"bad_request", err.Error()}
 		return
 	}
-	if h := s.requestHook(req.ID, crashPoint, pausePoint); h != nil {
+	chance, err := chanceArgs(req.Args)
+	if err != nil {
+		resp.Error = &errBody{"bad_request", err.Error()}
+		return
+	}
+	if h := s.requestHook(req.ID, crashPoint, pausePoint, chance); h != nil {
 		s.hook = h
 		if s.cache != nil {
 			s.cache.SetPauseHook(h)

@@ -364,3 +364,46 @@ func TestOddInput(t *testing.T) {
 		t.Fatalf("files left behind: %v", ents)
 	}
 }
+
+// TestCrashChance pins DRIVER.md "Crashing by chance": the vector seed 1, ppm 500000 draws
+// 822465 then 428519, so a fresh insert (put.before_lock, lock.after_acquire, …) dies at its
+// second point, holding the insert lock; ppm 0 and 1000000 are never and always; bad values
+// are bad requests.
+func TestCrashChance(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	a.must("put", `{"key_hex":"61","value_hex":"00","crash_chance_ppm":1000001}`, `"kind":"bad_request"`)
+	a.must("put", `{"key_hex":"61","value_hex":"00","crash_chance_ppm":"5"}`, `"kind":"bad_request"`)
+	a.must("put", `{"key_hex":"61","value_hex":"00","crash_seed":5}`, `"kind":"bad_request"`)
+	a.must("put", `{"key_hex":"61","value_hex":"00","crash_chance_ppm":0,"crash_seed":1}`, `"created":true`)
+	if r := a.call("put", `{"key_hex":"62","value_hex":"00","crash_chance_ppm":500000,"crash_seed":1}`); r != "" {
+		t.Fatalf("the fixture answered instead of dying: %s", r)
+	}
+	a.cmd.Wait()
+	if ws := a.cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("not killed by SIGKILL: %v", a.cmd.ProcessState)
+	}
+	if !strings.Contains(a.stderr.String(), "crash_chance: SIGKILL at lock.after_acquire\n") {
+		t.Fatalf("stderr does not name the point: %q", a.stderr.String())
+	}
+	b := startFixture(t)
+	b.must("open", `{"path":"`+path+`"}`, `"participant":1`)
+	b.must("put", `{"key_hex":"62","value_hex":"00"}`, `"created":true`)
+}
+
+// TestFaultInsideTheMappingIsAnError pins PROTOCOL.md §13.2 for Go: the file cut to its header
+// under an open handle makes the next get an error answer (not a SIGBUS death); the handle is
+// closed and the fixture goes on serving.
+func TestFaultInsideTheMappingIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	a.must("put", `{"key_hex":"61","value_hex":"00"}`, `"created":true`)
+	if err := os.Truncate(path, 4096); err != nil {
+		t.Fatal(err)
+	}
+	a.must("get", `{"key_hex":"61"}`, `mapping faulted`)
+	a.must("get", `{"key_hex":"61"}`, `no open segment`)
+	a.must("hello", "", `"language":"go"`)
+}

@@ -127,6 +127,44 @@ struct Armed {
     crash: Option<PausePoint>,
     pause: PauseArm,
     id: Value,
+    chance: Option<Chance>,
+}
+
+/// `crash_chance_ppm` / `crash_seed` (DRIVER.md "Crashing by chance"): the k-th pause point the
+/// request reaches (k = 1, 2, …) kills the process when
+/// `splitmix64(seed + k·0x9E3779B97F4A7C15) mod 1_000_000 < ppm`. The draw depends on the seed
+/// and the count only, so every implementation dies at the same step of the same path.
+#[derive(Clone, Copy)]
+struct Chance {
+    ppm: u64,
+    seed: u64,
+    reached: u64,
+}
+
+impl Chance {
+    /// Counts one more point reached; true if the process is to die here.
+    fn draw(&mut self) -> bool {
+        self.reached += 1;
+        let mut z = self.seed.wrapping_add(self.reached.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % 1_000_000 < self.ppm
+    }
+}
+
+/// Parses `crash_chance_ppm` (0..=1_000_000; 0 or absent: off) and `crash_seed` (needs a ppm).
+fn chance_arg(args: &Map<String, Value>) -> Result<Option<Chance>, DriverError> {
+    let int = |name: &str| match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| bad_request(format!("`{name}` must be an integer 0..2^64-1"))),
+    };
+    let (ppm, seed) = (int("crash_chance_ppm")?, int("crash_seed")?);
+    match (ppm, seed) {
+        (None, Some(_)) => Err(bad_request("`crash_seed` needs `crash_chance_ppm`")),
+        (Some(p), _) if p > 1_000_000 => Err(bad_request(format!("`crash_chance_ppm`: {p} is above 1000000"))),
+        (None, None) | (Some(0), _) => Ok(None),
+        (Some(ppm), seed) => Ok(Some(Chance { ppm, seed: seed.unwrap_or(0), reached: 0 })),
+    }
 }
 
 struct Fixture {
@@ -334,7 +372,11 @@ impl Fixture {
                     }
                     _ => None,
                 };
-                (pause_id, a.crash == Some(p))
+                let by_chance = a.chance.as_mut().is_some_and(Chance::draw);
+                if by_chance {
+                    eprintln!("crash_chance: SIGKILL at {}", p.name());
+                }
+                (pause_id, a.crash == Some(p) || by_chance)
             };
             if let Some(id) = pause_id {
                 wait_for_resume(&input, &id, p);
@@ -412,7 +454,11 @@ impl Fixture {
             (Ok(c), Ok(p)) => (c, p),
             (Err(e), _) | (_, Err(e)) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         };
-        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed { crash, pause, id: id.clone() };
+        let chance = match chance_arg(args) {
+            Ok(c) => c,
+            Err(e) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
+        };
+        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed { crash, pause, id: id.clone(), chance };
         let result = self.run(&op, &Args(args));
         *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed::default();
         // Every transition made by this request, in order (empty without --trace).
