@@ -6,8 +6,9 @@ public struct ExpectedView: Sendable {
 
     public init(json: JSON) { self.json = json }
 
-    /// The view for a segment written by an implementation of §7.3 code `language` from process `pid`.
-    public static func make(writerLanguage language: Int, writerPID pid: Int64) -> ExpectedView {
+    /// The view for a segment written by an implementation of §7.3 code `language` from process `pid`,
+    /// speaking protocol minor `minor` (its `hello.protocol`: provenance names the writer's version).
+    public static func make(writerLanguage language: Int, writerPID pid: Int64, writerMinor minor: Int = 0) -> ExpectedView {
         let table = MatrixSequence.model()
         var reads: [JSON] = []
         for k in MatrixSequence.universe {
@@ -34,7 +35,7 @@ public struct ExpectedView: Sendable {
         }
         return ExpectedView(json: [
             "writer": ["language": .int(Int64(language)), "pid": .int(pid), "participant": 1,
-                       "protocol_major": 1, "protocol_minor": 0],
+                       "protocol_major": 1, "protocol_minor": .int(Int64(minor))],
             "reads": .array(reads),
             "entries": .array(entries),
         ])

@@ -103,7 +103,8 @@ public struct MatrixRunner {
             }
         }
         try fx.call("close")
-        return Written(path: path, expected: .make(writerLanguage: lang, writerPID: hello.pid ?? Int64(fx.pid)))
+        return Written(path: path, expected: .make(writerLanguage: lang, writerPID: hello.pid ?? Int64(fx.pid),
+                                                          writerMinor: hello.protocolMinor ?? 0))
     }
 
     /// Reads a private copy of `segment` (readers change it: a stale read marks the slot STALE).
