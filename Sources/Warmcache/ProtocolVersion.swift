@@ -23,3 +23,28 @@ public enum ProtocolVersion: String, CaseIterable, Sendable {
         knownIncompat & Layout.FEATURE_FAST_CHECKSUM != 0 ? ["SIM_CLOCK", "FAST_CHECKSUM"] : ["SIM_CLOCK"]
     }
 }
+
+/// A future-version test image (§14, FoundationDB's trick): a segment claiming a version that
+/// does not exist yet, so that today's readers are checked against it. Tests only; the creator's
+/// own handle works on it as on any segment it created.
+public enum FutureImage: String, CaseIterable, Sendable {
+    /// 1.9 with features_compat bit 63: every 1.x reader reads it.
+    case minor
+    /// 1.9 with features_incompat bit 63: refused with unsupported_features.
+    case incompat
+    /// 2.0: refused with unsupported_major.
+    case major
+
+    /// Bit 63 of either feature word, never assigned to a feature (§3).
+    public static let unknownBit: UInt64 = 1 << 63
+
+    /// Rewrites the version and feature words of a header being created, before its checksum.
+    func apply(version: inout UInt64, incompat: inout UInt64, compat: inout UInt64) {
+        let size = UInt64(Layout.HEADER_SIZE) << 32
+        switch self {
+        case .minor: version = Layout.PROTOCOL_MAJOR | (9 << 16) | size; compat |= Self.unknownBit
+        case .incompat: version = Layout.PROTOCOL_MAJOR | (9 << 16) | size; incompat |= Self.unknownBit
+        case .major: version = 2 | size
+        }
+    }
+}

@@ -32,6 +32,8 @@ public struct WarmCacheOptions: Sendable {
     /// Create with feature FAST_CHECKSUM (1.1, §2): record checksums are WCH64X4 for the
     /// segment's life. Refused with unsupported_features when speaking 1.0.
     public var fastChecksum: Bool
+    /// Write a future-version test image (tests only, FutureImage).
+    public var future: FutureImage?
 
     public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
                 openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
@@ -358,13 +360,16 @@ enum SegmentFile {
             throw .io(path: tmp, op: "mmap", errno: error.code)
         }
         let w = m.words
-        let features: UInt64 = (options.simClockStartNs != nil ? Layout.FEATURE_SIM_CLOCK : 0)
+        var features: UInt64 = (options.simClockStartNs != nil ? Layout.FEATURE_SIM_CLOCK : 0)
             | (options.fastChecksum ? Layout.FEATURE_FAST_CHECKSUM : 0)
+        var version = Layout.PROTOCOL_MAJOR | (options.protocolVersion.minor << 16) | (UInt64(Layout.HEADER_SIZE) << 32)
+        var compat: UInt64 = 0
+        options.future?.apply(version: &version, incompat: &features, compat: &compat)
         let uid = UInt64(wc_geteuid())
         w.storeRelaxed(Layout.HDR_MAGIC, Layout.MAGIC)
-        w.storeRelaxed(Layout.HDR_VERSION, Layout.PROTOCOL_MAJOR | (options.protocolVersion.minor << 16) | (UInt64(Layout.HEADER_SIZE) << 32))
+        w.storeRelaxed(Layout.HDR_VERSION, version)
         w.storeRelaxed(Layout.HDR_FEATURES_INCOMPAT, features)
-        w.storeRelaxed(Layout.HDR_FEATURES_COMPAT, 0)
+        w.storeRelaxed(Layout.HDR_FEATURES_COMPAT, compat)
         w.storeRelaxed(Layout.HDR_LAYOUT_FINGERPRINT, Layout.LAYOUT_FINGERPRINT)
         w.storeRelaxed(Layout.HDR_TOTAL_LEN, UInt64(total))
         w.storeRelaxed(Layout.HDR_GEOMETRY_SHARDS, g.packedShards)

@@ -71,4 +71,28 @@ final class ProtocolVersionTests: XCTestCase {
         XCTAssertNil(r.get(bytes("big")).hit)
         XCTAssertEqual(r.corruptGets, 1)
     }
+
+    /// The future-version images (§14): this reader reads the minor one and refuses the others
+    /// with exactly the code the spec names.
+    func testFutureImages() throws {
+        for (f, code) in [(FutureImage.minor, nil), (.incompat, "unsupported_features"), (.major, "unsupported_major")] {
+            let p = tempPath()
+            defer { removeFile(p) }
+            var o = WarmCacheOptions()
+            o.future = f
+            let c = try WarmCache.create(path: p, geometry: small, options: o)
+            defer { c.close() }
+            guard case .ok = c.put(bytes("k"), bytes("v")) else { return XCTFail("put") }
+            do {
+                let r = try WarmCache.open(path: p)
+                defer { r.close() }
+                XCTAssertNil(code, "\(f) was opened")
+                XCTAssertEqual(r.get(bytes("k")).value, bytes("v"))
+                XCTAssertEqual((readWord(p, at: Layout.HDR_VERSION) >> 16) & 0xFFFF, 9)
+                XCTAssertEqual(readWord(p, at: Layout.HDR_FEATURES_COMPAT), FutureImage.unknownBit)
+            } catch {
+                XCTAssertEqual(error.code, code, "\(f)")
+            }
+        }
+    }
 }

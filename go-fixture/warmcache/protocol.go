@@ -47,3 +47,39 @@ func (p Protocol) Features() []string {
 	}
 	return out
 }
+
+// FutureImage selects a future-version test image (§14, FoundationDB's trick): a segment that
+// claims a version which does not exist yet, so that today's readers are checked against it.
+// Tests only; the creator's own handle works on the image as on any segment it created.
+type FutureImage string
+
+const (
+	// FutureMinor claims 1.9 with features_compat bit 63: every 1.x reader reads it.
+	FutureMinor FutureImage = "minor"
+	// FutureIncompat claims 1.9 with features_incompat bit 63: refused, unsupported_features.
+	FutureIncompat FutureImage = "incompat"
+	// FutureMajor claims 2.0: refused, unsupported_major.
+	FutureMajor FutureImage = "major"
+)
+
+// FutureUnknownBit is bit 63 of features_compat / features_incompat, never assigned (§3).
+const FutureUnknownBit uint64 = 1 << 63
+
+// apply rewrites the version and feature words of a header being created (before the header
+// checksum is computed over them, so the image is sealed like a real one).
+func (f FutureImage) apply(version, incompat, compat *uint64) error {
+	switch f {
+	case "":
+	case FutureMinor:
+		*version = ProtocolMajor | 9<<16 | HeaderSize<<32
+		*compat |= FutureUnknownBit
+	case FutureIncompat:
+		*version = ProtocolMajor | 9<<16 | HeaderSize<<32
+		*incompat |= FutureUnknownBit
+	case FutureMajor:
+		*version = 2 | HeaderSize<<32
+	default:
+		return fmt.Errorf("future image %q is not minor, incompat or major", string(f))
+	}
+	return nil
+}

@@ -72,3 +72,35 @@ func TestFastChecksumSegment(t *testing.T) {
 		t.Fatal("1.2 parsed")
 	}
 }
+
+// The future-version images (§14): this reader reads the minor one and refuses the others with
+// exactly the code the spec names.
+func TestFutureImages(t *testing.T) {
+	for _, tc := range []struct {
+		f    FutureImage
+		code Code
+	}{{FutureMinor, ""}, {FutureIncompat, CodeUnsupportedFeatures}, {FutureMajor, CodeUnsupportedMajor}} {
+		p := segPath(t)
+		c := mustCreate(t, p, DefaultGeometry, CreateOptions{Future: tc.f})
+		mustPut(t, c, "k", "v", PutOptions{})
+		r, err := Open(p, OpenOptions{})
+		if tc.code == "" {
+			if err != nil {
+				t.Fatalf("%s: %v", tc.f, err)
+			}
+			if l := r.Get([]byte("k")); !l.Hit || string(l.Value) != "v" {
+				t.Fatalf("%s: %+v", tc.f, l)
+			}
+			if v := readWord(t, p, OffVersion); v>>16&0xFFFF != 9 || readWord(t, p, OffFeaturesCompat) != FutureUnknownBit {
+				t.Fatalf("%s: version %#x", tc.f, v)
+			}
+			r.Close()
+		} else {
+			wantCode(t, err, tc.code)
+		}
+		c.Close()
+	}
+	if _, err := Create(segPath(t), DefaultGeometry, CreateOptions{Future: "2.5"}); err == nil {
+		t.Fatal("unknown future image accepted")
+	}
+}

@@ -98,6 +98,9 @@ type CreateOptions struct {
 	// is WCH64X4 instead of WCH64. Chosen at creation for the segment's life; a 1.0 reader
 	// refuses such a segment. Not allowed with Open.Protocol 1.0.
 	FastChecksum bool
+	// Future writes a future-version test image instead of this library's version (tests
+	// only, protocol.go).
+	Future FutureImage
 	// Open is used by OpenOrCreate when the segment exists, and for the participant setup:
 	// its Faults and PauseHook apply to the created handle too.
 	Open OpenOptions
@@ -246,6 +249,10 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if perr != nil {
 		return nil, perr
 	}
+	var v, fi, fc uint64
+	if err := o.Future.apply(&v, &fi, &fc); err != nil {
+		return nil, err
+	}
 	if o.FastChecksum && known&FeatureFastChecksum == 0 {
 		return nil, fmt.Errorf("FAST_CHECKSUM needs protocol 1.1, this handle speaks %d.%d", ProtocolMajor, minor)
 	}
@@ -348,6 +355,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		OffCreatorInfo / 8:        c.lang | uint64(uint32(os.Geteuid()))<<32,
 		OffCreatedAtNs / 8:        uint64(time.Now().UnixNano()),
 	}
+	_ = o.Future.apply(&hdr[OffVersion/8], &hdr[OffFeaturesIncompat/8], &hdr[OffFeaturesCompat/8])
 	for i, w := range hdr {
 		c.store(uint64(i*8), w)
 	}

@@ -68,7 +68,7 @@ pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
 pub use ops::put::Staged;
 pub use participants::ParticipantInfo;
-pub use protocol::Protocol;
+pub use protocol::{FutureImage, Protocol};
 pub use segment::{CreateOptions, HeaderInfo, OpenOptions};
 pub use state::State;
 pub use trace::Event;

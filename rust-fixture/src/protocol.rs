@@ -62,3 +62,46 @@ impl std::fmt::Display for Protocol {
         write!(f, "{}.{}", self.major(), self.minor())
     }
 }
+
+/// A future-version test image (§14, FoundationDB's trick): a segment claiming a version that
+/// does not exist yet, so that today's readers are checked against it. Tests only; the creator's
+/// own handle works on it as on any segment it created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FutureImage {
+    /// 1.9 with `features_compat` bit 63: every 1.x reader reads it.
+    Minor,
+    /// 1.9 with `features_incompat` bit 63: refused with `unsupported_features`.
+    Incompat,
+    /// 2.0: refused with `unsupported_major`.
+    Major,
+}
+
+/// Bit 63 of either feature word, never assigned to a feature (§3).
+pub const FUTURE_UNKNOWN_BIT: u64 = 1 << 63;
+
+impl FutureImage {
+    pub fn parse(s: &str) -> Option<FutureImage> {
+        match s {
+            "minor" => Some(FutureImage::Minor),
+            "incompat" => Some(FutureImage::Incompat),
+            "major" => Some(FutureImage::Major),
+            _ => None,
+        }
+    }
+
+    /// Rewrites the version and feature words of a header being created, before its checksum.
+    pub(crate) fn apply(self, version: &mut u64, incompat: &mut u64, compat: &mut u64) {
+        let size = crate::layout::HEADER_SIZE << 32;
+        match self {
+            FutureImage::Minor => {
+                *version = PROTOCOL_MAJOR | (9 << 16) | size;
+                *compat |= FUTURE_UNKNOWN_BIT;
+            }
+            FutureImage::Incompat => {
+                *version = PROTOCOL_MAJOR | (9 << 16) | size;
+                *incompat |= FUTURE_UNKNOWN_BIT;
+            }
+            FutureImage::Major => *version = 2 | size,
+        }
+    }
+}

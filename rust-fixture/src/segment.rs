@@ -10,7 +10,7 @@ use crate::faults::Faults;
 use crate::hash::{Wch64, HEADER_SEED};
 use crate::layout::*;
 use crate::pause::PauseHook;
-use crate::protocol::Protocol;
+use crate::protocol::{FutureImage, Protocol};
 use crate::shm::Shm;
 use std::ffi::CString;
 use std::fs::File;
@@ -38,6 +38,8 @@ pub struct CreateOptions {
     /// Create with feature `FAST_CHECKSUM` (1.1, §2): record checksums are WCH64X4 for the
     /// segment's life. Refused with `unsupported_features` when speaking 1.0 (not a 1.0 feature).
     pub fast_checksum: bool,
+    /// Write a future-version test image (tests only, [`FutureImage`]).
+    pub future: Option<FutureImage>,
 }
 
 impl std::fmt::Debug for CreateOptions {
@@ -318,11 +320,16 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
     let uid = unsafe { libc::geteuid() };
     let created_at_ns = realtime_ns();
     let start_time = process_start_time();
+    let mut version_word = PROTOCOL_MAJOR | (opts.protocol.minor() << 16) | (HEADER_SIZE << 32);
+    let mut features_compat = 0;
+    if let Some(f) = opts.future {
+        f.apply(&mut version_word, &mut features_incompat, &mut features_compat);
+    }
     let header: [(u64, u64); 17] = [
         (HDR_MAGIC, MAGIC),
-        (HDR_VERSION, PROTOCOL_MAJOR | (opts.protocol.minor() << 16) | (HEADER_SIZE << 32)),
+        (HDR_VERSION, version_word),
         (HDR_FEATURES_INCOMPAT, features_incompat),
-        (HDR_FEATURES_COMPAT, 0),
+        (HDR_FEATURES_COMPAT, features_compat),
         (HDR_LAYOUT_FINGERPRINT, LAYOUT_FINGERPRINT),
         (HDR_TOTAL_LEN, layout.total_len),
         (HDR_GEOMETRY_SHARDS, g_shards),
@@ -378,7 +385,7 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
         info: HeaderInfo {
             minor: opts.protocol.minor() as u16,
             features_incompat,
-            features_compat: 0,
+            features_compat,
             creator_pid: pid,
             creator_start_time: start_time,
             creator_language: LANGUAGE_RUST as u8,

@@ -8,7 +8,9 @@ use serde_json::Value;
 use std::os::unix::fs::FileExt;
 use warmcache::hash::{wch64, wch64x4, VALUE_SEED};
 use warmcache::layout::{FEATURE_FAST_CHECKSUM, HDR_FEATURES_INCOMPAT, HDR_VERSION, HEADER_SIZE, REC_CHECKSUM, SLOT_STATE};
-use warmcache::{Cache, CreateOptions, OpenErrorKind, OpenOptions, Protocol, PutOptions};
+use warmcache::protocol::FUTURE_UNKNOWN_BIT;
+use warmcache::layout::HDR_FEATURES_COMPAT;
+use warmcache::{Cache, CreateOptions, FutureImage, OpenErrorKind, OpenOptions, Protocol, PutOptions};
 
 fn word(path: &std::path::Path, off: u64) -> u64 {
     let mut b = [0u8; 8];
@@ -87,4 +89,28 @@ fn fast_checksum_segment() {
     assert!(r.get(b"big").hit().is_none());
     assert_eq!(r.corrupt_count(), 1);
     assert!(Protocol::parse("1.2").is_err());
+}
+
+/// The future-version images (§14): this reader reads the minor one and refuses the others with
+/// exactly the code the spec names.
+#[test]
+fn future_images() {
+    for (f, refusal) in [
+        (FutureImage::Minor, None),
+        (FutureImage::Incompat, Some(OpenErrorKind::UnsupportedFeatures)),
+        (FutureImage::Major, Some(OpenErrorKind::UnsupportedMajor)),
+    ] {
+        let p = TmpPath::new("future");
+        let c = Cache::create(p.path(), small(), CreateOptions { future: Some(f), ..Default::default() }).unwrap();
+        c.put(b"k", b"v", PutOptions::default()).unwrap();
+        match (Cache::open(p.path(), OpenOptions::default()), refusal) {
+            (Ok(r), None) => {
+                assert_eq!(r.get(b"k").hit().map(|h| h.value.clone()), Some(b"v".to_vec()));
+                assert_eq!((word(p.path(), HDR_VERSION) >> 16) & 0xFFFF, 9);
+                assert_eq!(word(p.path(), HDR_FEATURES_COMPAT), FUTURE_UNKNOWN_BIT);
+            }
+            (Err(e), Some(k)) => assert_eq!(e.kind, k, "{f:?}"),
+            (r, want) => panic!("{f:?}: open {:?}, want {want:?}", r.map(|_| ())),
+        }
+    }
 }

@@ -27,7 +27,7 @@ use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use warmcache::{
-    Protocol,
+    FutureImage, Protocol,
     Cache, CreateOptions, Event, Fault, Faults, Geometry, HitInfo, OpenError, OpenOptions, PausePoint, PutOptions,
     ShardStats, State,
 };
@@ -366,6 +366,13 @@ impl Fixture {
             pause_hook: Some(self.pause_hook()),
             protocol,
             fast_checksum,
+            future: match a.get("future") {
+                None => None,
+                Some(_) => Some(
+                    FutureImage::parse(a.str("future")?)
+                        .ok_or_else(|| bad_request("future: minor, incompat or major (PROTOCOL.md §14)"))?,
+                ),
+            },
         })
     }
 
