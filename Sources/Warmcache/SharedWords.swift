@@ -149,19 +149,7 @@ struct SharedWords: @unchecked Sendable {
         let n = WCH64.wordCount(count)
         precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
         var h = WCH64X4(seed: seed, length: count)
-        if out.capacity < count {
-            out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-                copyWordsX4(off, count: count, hash: &h, to: UnsafeMutableRawBufferPointer(buf))
-                initialized = count
-            }
-        } else {
-            if out.count > count {
-                out.removeSubrange(count...)
-            } else if out.count < count {
-                out.append(contentsOf: repeatElement(0, count: count - out.count))
-            }
-            out.withUnsafeMutableBytes { copyWordsX4(off, count: count, hash: &h, to: $0) }
-        }
+        Self.fill(&out, count: count) { copyWordsX4(off, count: count, hash: &h, to: $0) }
         return h.finish()
     }
 
@@ -211,11 +199,18 @@ struct SharedWords: @unchecked Sendable {
         // must never let a reader load past the mapping.
         precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
         var h = WCH64.start(seed: seed, length: count)
+        Self.fill(&out, count: count) { h = copyWords(off, count: count, hash: h, to: $0) }
+        return WCH64.finish(h)
+    }
+
+    /// Makes `out` exactly `count` bytes and lets `write` fill all of them.
+    @inline(__always)
+    static func fill(_ out: inout [UInt8], count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
         if out.capacity < count {
             // An allocation is needed anyway: build the array uninitialized rather than
             // zero-filling it first (this is every hit of the allocating get).
             out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-                h = copyWords(off, count: count, hash: h, to: UnsafeMutableRawBufferPointer(buf))
+                write(UnsafeMutableRawBufferPointer(buf))
                 initialized = count
             }
         } else {
@@ -227,9 +222,8 @@ struct SharedWords: @unchecked Sendable {
             } else if out.count < count {
                 out.append(contentsOf: repeatElement(0, count: count - out.count))
             }
-            out.withUnsafeMutableBytes { h = copyWords(off, count: count, hash: h, to: $0) }
+            out.withUnsafeMutableBytes { write($0) }
         }
-        return WCH64.finish(h)
     }
 
     /// The copy loop of `copyBytes`, which has bounds-checked `off..<off + wordCount(count) * 8`.

@@ -18,12 +18,7 @@ public enum SpecHash {
             h = ((x << 31) | (x >> 33)) &* p1
             i += 8
         }
-        h ^= h >> 33
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B93F_E53B_8B53
-        h ^= h >> 33
-        return h
+        return finish(h)
     }
 
     /// `WCH64X4(bytes, seed)` (§2, feature FAST_CHECKSUM): chunk i goes to lane i mod 4, each
@@ -41,7 +36,12 @@ public enum SpecHash {
             k += 1
         }
         func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
-        var h = rotl(v[0], 1) &+ rotl(v[1], 7) &+ rotl(v[2], 12) &+ rotl(v[3], 18)
+        return finish(rotl(v[0], 1) &+ rotl(v[1], 7) &+ rotl(v[2], 12) &+ rotl(v[3], 18))
+    }
+
+    /// WCH64's finalizer (§2), shared by WCH64X4.
+    static func finish(_ h0: UInt64) -> UInt64 {
+        var h = h0
         h ^= h >> 33
         h = h &* 0xFF51_AFD7_ED55_8CCD
         h ^= h >> 33
