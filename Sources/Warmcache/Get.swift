@@ -175,7 +175,10 @@ extension WarmCache {
                 var sum: UInt64 = 0
                 let lengthBad = vlen > layout.valueCapacity
                 if !lengthBad {
-                    sum = words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED, into: &value)
+                    // The record checksum is WCH64X4 on a FAST_CHECKSUM segment (§2, §9.2).
+                    sum = fastChecksum
+                        ? words.copyBytesX4(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED, into: &value)
+                        : words.copyBytes(rec + Layout.REC_VALUE, count: vlen, seed: Layout.VALUE_SEED, into: &value)
                 }
                 at(.getBetweenSeqReads)
                 // FAULT skip_second_seq_check: the torn-read bug of a seqlock reader that trusts

@@ -316,7 +316,10 @@ struct SlotSnapshot {
         sn.provenance = Provenance(writer: w.loadRelaxed(rec + Layout.REC_WRITER),
                                    startTime: w.loadRelaxed(rec + Layout.REC_WRITER_START_TIME))
         if sn.valueLen <= UInt64(layout.valueCapacity) && state.kind?.isReadable == true {
-            (sn.value, sn.valueSum) = w.copyBytes(rec + Layout.REC_VALUE, count: Int(sn.valueLen), seed: Layout.VALUE_SEED)
+            // features_incompat is an immutable header word checked at open; FAST_CHECKSUM
+            // records carry WCH64X4 (§2).
+            let fast = w.loadRelaxed(Layout.HDR_FEATURES_INCOMPAT) & Layout.FEATURE_FAST_CHECKSUM != 0
+            (sn.value, sn.valueSum) = w.copyBytes(rec + Layout.REC_VALUE, count: Int(sn.valueLen), seed: Layout.VALUE_SEED, lanes: fast)
         }
         return sn
     }

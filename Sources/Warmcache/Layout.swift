@@ -16,15 +16,21 @@ public enum Layout {
     public static let MAGIC: UInt64 = 0x484341434D524157          // "WARMCACH" little-endian
     public static let READY: UInt64 = 0x5944414552435741          // "AWCREADY"
     public static let PROTOCOL_MAJOR: UInt64 = 1
-    public static let PROTOCOL_MINOR: UInt64 = 0
+    /// The newest minor this implementation speaks, written unless a handle is told to speak an
+    /// older one (`WarmCacheOptions.protocolVersion`, §14).
+    public static let PROTOCOL_MINOR: UInt64 = 1
     public static let HEADER_SIZE = 4096
     public static let LAYOUT_FINGERPRINT: UInt64 = 0x0808_0408_0801_0840
     public static let CACHE_LINE = 64
 
     /// features_incompat bit 0: the segment runs on a simulated clock (§12).
     public static let FEATURE_SIM_CLOCK: UInt64 = 1 << 0
-    /// Every incompatible feature bit this implementation understands.
-    public static let KNOWN_INCOMPAT_FEATURES: UInt64 = FEATURE_SIM_CLOCK
+    /// features_incompat bit 1 (1.1): record checksums are WCH64X4 (§2).
+    public static let FEATURE_FAST_CHECKSUM: UInt64 = 1 << 1
+    /// Every incompatible feature bit this implementation understands speaking 1.1.
+    public static let KNOWN_INCOMPAT_FEATURES: UInt64 = FEATURE_SIM_CLOCK | FEATURE_FAST_CHECKSUM
+    /// The bits a 1.0 reader understands.
+    public static let KNOWN_INCOMPAT_FEATURES_1_0: UInt64 = FEATURE_SIM_CLOCK
 
     // MARK: Hash seeds (§2)
     public static let KEY_SEED: UInt64 = 0x574B455953454544

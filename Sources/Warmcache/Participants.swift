@@ -38,7 +38,7 @@ extension WarmCache {
                 words.fetchAddAcqRel(off + Layout.PART_EPOCH, 1)
                 words.storeRelaxed(off + Layout.PART_PID, UInt64(UInt32(bitPattern: wc_getpid())))
                 words.storeRelaxed(off + Layout.PART_START_TIME, ProcessInfoLite.startTime)
-                let info = UInt64(Layout.LANG_SWIFT) | (Layout.PROTOCOL_MAJOR << 8) | (Layout.PROTOCOL_MINOR << 16)
+                let info = UInt64(Layout.LANG_SWIFT) | (Layout.PROTOCOL_MAJOR << 8) | (speaks.minor << 16)
                     | (UInt64(wc_geteuid()) << 32)
                 words.storeRelaxed(off + Layout.PART_INFO, info)
                 words.storeRelease(off + Layout.PART_REGISTERED_AT_NS, wc_realtime_ns())

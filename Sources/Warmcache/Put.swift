@@ -320,10 +320,10 @@ extension WarmCache {
         let expires: UInt64 = opts.ttlNs > 0 ? satAdd(now, opts.ttlNs) : 0
         let staleUntil: UInt64 = opts.ttlNs > 0 ? satAdd(expires, opts.graceNs) : 0
         let writer = UInt64(UInt32(bitPattern: wc_getpid())) | (UInt64(Layout.LANG_SWIFT) << 32)
-            | (Layout.PROTOCOL_MAJOR << 40) | (Layout.PROTOCOL_MINOR << 48) | (UInt64(participantId & 0xFF) << 56)
+            | (Layout.PROTOCOL_MAJOR << 40) | (speaks.minor << 48) | (UInt64(participantId & 0xFF) << 56)
         words.storeRelaxed(rec + Layout.REC_VERSION, v)
         words.storeRelaxed(rec + Layout.REC_VALUE_INFO, UInt64(vb.count) | (UInt64(opts.originTag) << 32))
-        words.storeRelaxed(rec + Layout.REC_CHECKSUM, WCH64.hash(vb, seed: Layout.VALUE_SEED))
+        words.storeRelaxed(rec + Layout.REC_CHECKSUM, valueChecksum(vb, fast: fastChecksum))
         words.storeRelaxed(rec + Layout.REC_EXPIRES_AT_NS, expires)
         words.storeRelaxed(rec + Layout.REC_STALE_UNTIL_NS, staleUntil)
         words.storeRelaxed(rec + Layout.REC_WRITTEN_AT_NS, now)

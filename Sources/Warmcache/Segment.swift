@@ -27,10 +27,20 @@ public struct WarmCacheOptions: Sendable {
     /// registration sweep's `reclaim.before_cas`) are seen too. Change it later with
     /// `WarmCache.pauseHook`.
     public var pauseHook: PauseHook?
+    /// The version this handle speaks (ProtocolVersion.swift); default 1.1.
+    public var protocolVersion: ProtocolVersion
+    /// Create with feature FAST_CHECKSUM (1.1, §2): record checksums are WCH64X4 for the
+    /// segment's life. Refused with unsupported_features when speaking 1.0.
+    public var fastChecksum: Bool
+    /// Write a future-version test image (tests only, FutureImage).
+    public var future: FutureImage?
 
     public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
                 openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
-                faults: Faults = [], pauseHook: PauseHook? = nil) {
+                faults: Faults = [], pauseHook: PauseHook? = nil,
+                protocolVersion: ProtocolVersion = .current, fastChecksum: Bool = false) {
+        self.protocolVersion = protocolVersion
+        self.fastChecksum = fastChecksum
         self.groupAccess = groupAccess
         self.simClockStartNs = simClockStartNs
         self.openTimeoutNs = openTimeoutNs
@@ -55,6 +65,10 @@ public final class WarmCache: @unchecked Sendable {
     let mapping: Mapping
     let words: SharedWords
     let simClock: Bool
+    /// The segment has FAST_CHECKSUM: record checksums are WCH64X4 (§2).
+    let fastChecksum: Bool
+    /// The version this handle speaks (writes into its participant entry and records).
+    let speaks: ProtocolVersion
     let tracer: TraceRecorder
     /// Gets that found corruption (a checksum mismatch in a stable snapshot, an impossible
     /// length). Process-local statistics of this implementation (§15), never shared.
@@ -77,6 +91,8 @@ public final class WarmCache: @unchecked Sendable {
         self.words = opened.mapping.words
         self.layout = opened.layout
         self.simClock = opened.featuresIncompat & Layout.FEATURE_SIM_CLOCK != 0
+        self.fastChecksum = opened.featuresIncompat & Layout.FEATURE_FAST_CHECKSUM != 0
+        self.speaks = options.protocolVersion
         self.tracer = TraceRecorder(enabled: options.trace)
         self.faults = options.faults
         self.pauseHook = options.pauseHook
@@ -105,7 +121,8 @@ public final class WarmCache: @unchecked Sendable {
 
     /// Open an existing segment (§4.2), then register as a participant (§5).
     public static func open(path: String, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
-        let opened = try SegmentFile.openChecked(path: path, writable: true, openTimeoutNs: options.openTimeoutNs)
+        let opened = try SegmentFile.openChecked(path: path, writable: true, openTimeoutNs: options.openTimeoutNs,
+                                                 knownIncompat: options.protocolVersion.knownIncompat)
         let cache = WarmCache(path: path, opened: opened, created: false, options: options)
         try cache.register()
         return cache
@@ -152,6 +169,7 @@ enum SegmentFile {
     }
 
     static func openChecked(path: String, writable: Bool, openTimeoutNs: UInt64,
+                            knownIncompat: UInt64 = Layout.KNOWN_INCOMPAT_FEATURES,
                             headerSink: ((RawHeader) -> Void)? = nil) throws(SegmentError) -> OpenedSegment {
         try refuseNUL(path, "open")
         // 1. open with O_NOFOLLOW.
@@ -186,7 +204,7 @@ enum SegmentFile {
         defer { head.unmap() }
         let h = head.words
         if let sink = headerSink { sink(readRawHeader(h)) }
-        let (layout, features) = try checkHeader(h, path: path, openTimeoutNs: openTimeoutNs)
+        let (layout, features) = try checkHeader(h, path: path, openTimeoutNs: openTimeoutNs, knownIncompat: knownIncompat)
 
         // 11. the file must hold total_len bytes.
         if st.size < Int64(layout.totalLen) {
@@ -210,7 +228,10 @@ enum SegmentFile {
     }
 
     /// Steps 4–10 of §4.2 against a mapped header page.
-    static func checkHeader(_ h: SharedWords, path: String, openTimeoutNs: UInt64) throws(SegmentError) -> (SegmentLayout, UInt64) {
+    /// `knownIncompat`: the features_incompat bits of the version the reader speaks (a handle
+    /// speaking 1.0 refuses FAST_CHECKSUM here, as a 1.0 build does).
+    static func checkHeader(_ h: SharedWords, path: String, openTimeoutNs: UInt64,
+                            knownIncompat: UInt64 = Layout.KNOWN_INCOMPAT_FEATURES) throws(SegmentError) -> (SegmentLayout, UInt64) {
         // 4. magic.
         let magic = h.loadRelaxed(Layout.HDR_MAGIC)
         if magic != Layout.MAGIC { throw .badMagic(path: path, found: magic) }
@@ -236,7 +257,7 @@ enum SegmentFile {
         if stored != computed { throw .badHeaderChecksum(path: path, stored: stored, computed: computed) }
         // 8. unknown incompatible features.
         let incompat = h.loadRelaxed(Layout.HDR_FEATURES_INCOMPAT)
-        let unknown = incompat & ~Layout.KNOWN_INCOMPAT_FEATURES
+        let unknown = incompat & ~knownIncompat
         if unknown != 0 { throw .unsupportedFeatures(path: path, unknownBits: unknown) }
         // 9. layout fingerprint.
         let fp = h.loadRelaxed(Layout.HDR_LAYOUT_FINGERPRINT)
@@ -292,6 +313,10 @@ enum SegmentFile {
     }
 
     static func create(path: String, geometry g: Geometry, options: WarmCacheOptions) throws(SegmentError) -> OpenedSegment {
+        if options.fastChecksum && options.protocolVersion.knownIncompat & Layout.FEATURE_FAST_CHECKSUM == 0 {
+            // FAST_CHECKSUM is not a 1.0 feature: a handle speaking 1.0 cannot create it.
+            throw .unsupportedFeatures(path: path, unknownBits: Layout.FEATURE_FAST_CHECKSUM)
+        }
         try refuseNUL(path, "create")
         if let rule = g.createViolation() { throw .badGeometry(path: path, rule: rule) }
         var lst = wc_stat_t()
@@ -349,12 +374,16 @@ enum SegmentFile {
             throw .io(path: tmp, op: "mmap", errno: error.code)
         }
         let w = m.words
-        let features: UInt64 = options.simClockStartNs != nil ? Layout.FEATURE_SIM_CLOCK : 0
+        var features: UInt64 = (options.simClockStartNs != nil ? Layout.FEATURE_SIM_CLOCK : 0)
+            | (options.fastChecksum ? Layout.FEATURE_FAST_CHECKSUM : 0)
+        var version = Layout.PROTOCOL_MAJOR | (options.protocolVersion.minor << 16) | (UInt64(Layout.HEADER_SIZE) << 32)
+        var compat: UInt64 = 0
+        options.future?.apply(version: &version, incompat: &features, compat: &compat)
         let uid = UInt64(wc_geteuid())
         w.storeRelaxed(Layout.HDR_MAGIC, Layout.MAGIC)
-        w.storeRelaxed(Layout.HDR_VERSION, Layout.PROTOCOL_MAJOR | (Layout.PROTOCOL_MINOR << 16) | (UInt64(Layout.HEADER_SIZE) << 32))
+        w.storeRelaxed(Layout.HDR_VERSION, version)
         w.storeRelaxed(Layout.HDR_FEATURES_INCOMPAT, features)
-        w.storeRelaxed(Layout.HDR_FEATURES_COMPAT, 0)
+        w.storeRelaxed(Layout.HDR_FEATURES_COMPAT, compat)
         w.storeRelaxed(Layout.HDR_LAYOUT_FINGERPRINT, Layout.LAYOUT_FINGERPRINT)
         w.storeRelaxed(Layout.HDR_TOTAL_LEN, UInt64(total))
         w.storeRelaxed(Layout.HDR_GEOMETRY_SHARDS, g.packedShards)

@@ -21,8 +21,9 @@ public enum SegmentImage {
     /// A reader's handle on an image that passed `check`, on a simulated clock (`setNow`). It
     /// registers no participant; like any reader its gets may write counters, `referenced` and T7.
     public static func reader(_ base: UnsafeMutableRawPointer, length: Int, layout: SegmentLayout) -> WarmCache {
+        let fast = SharedWords(base: base, length: Layout.HEADER_SIZE).loadRelaxed(Layout.HDR_FEATURES_INCOMPAT) & Layout.FEATURE_FAST_CHECKSUM
         let opened = OpenedSegment(fd: -1, mapping: Mapping(borrowing: base, length: length), layout: layout,
-                                   featuresIncompat: Layout.FEATURE_SIM_CLOCK, fileSize: Int64(length))
+                                   featuresIncompat: Layout.FEATURE_SIM_CLOCK | fast, fileSize: Int64(length))
         return WarmCache(path: "image", opened: opened, created: false, options: .init())
     }
 }

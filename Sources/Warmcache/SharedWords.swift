@@ -136,10 +136,56 @@ struct SharedWords: @unchecked Sendable {
     /// Copy `count` bytes starting at `off` into private memory with relaxed word loads, hashing
     /// the words as they are copied. Returns the bytes and `WCH64(bytes, seed)`.
     @inline(__always)
-    func copyBytes(_ off: Int, count: Int, seed: UInt64) -> ([UInt8], UInt64) {
+    func copyBytes(_ off: Int, count: Int, seed: UInt64, lanes: Bool = false) -> ([UInt8], UInt64) {
         var out: [UInt8] = []
-        let sum = copyBytes(off, count: count, seed: seed, into: &out)
+        let sum = lanes ? copyBytesX4(off, count: count, seed: seed, into: &out) : copyBytes(off, count: count, seed: seed, into: &out)
         return (out, sum)
+    }
+
+    /// `copyBytes` computing WCH64X4 (§2, FAST_CHECKSUM) instead of WCH64: the same relaxed
+    /// word loads, bounds check and masking, four words a round, one per lane.
+    @inline(__always)
+    func copyBytesX4(_ off: Int, count: Int, seed: UInt64, into out: inout [UInt8]) -> UInt64 {
+        let n = WCH64.wordCount(count)
+        precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
+        var h = WCH64X4(seed: seed, length: count)
+        Self.fill(&out, count: count) { copyWordsX4(off, count: count, hash: &h, to: $0) }
+        return h.finish()
+    }
+
+    /// The copy loop of `copyBytesX4` (bounds already checked), relaxed atomic loads only.
+    @inline(__always)
+    private func copyWordsX4(_ off: Int, count: Int, hash h: inout WCH64X4, to raw: UnsafeMutableRawBufferPointer) {
+        let n = WCH64.wordCount(count)
+        let full = count >> 3
+        var i = 0
+        while i + 4 <= full {
+            let p = off + i * 8
+            let a = wordUnchecked(p).load(ordering: .relaxed), b = wordUnchecked(p + 8).load(ordering: .relaxed)
+            let c = wordUnchecked(p + 16).load(ordering: .relaxed), d = wordUnchecked(p + 24).load(ordering: .relaxed)
+            h.round(a, b, c, d)
+            raw.storeBytes(of: a.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+            raw.storeBytes(of: b.littleEndian, toByteOffset: i * 8 + 8, as: UInt64.self)
+            raw.storeBytes(of: c.littleEndian, toByteOffset: i * 8 + 16, as: UInt64.self)
+            raw.storeBytes(of: d.littleEndian, toByteOffset: i * 8 + 24, as: UInt64.self)
+            i += 4
+        }
+        while i < full {
+            let w = wordUnchecked(off + i * 8).load(ordering: .relaxed)
+            h.word(i, w)
+            raw.storeBytes(of: w.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+            i += 1
+        }
+        if full < n {
+            // Padding bytes past `count` belong to nothing (§1, §13.1): masked out of the hash too.
+            let w = wordUnchecked(off + full * 8).load(ordering: .relaxed) & WCH64.lowMask(count - full * 8)
+            h.word(full, w)
+            var k = 0
+            while full * 8 + k < count {
+                raw[full * 8 + k] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(k)))
+                k += 1
+            }
+        }
     }
 
     /// Copy `count` bytes starting at `off` into `out` (overwritten, `count` bytes long after),
@@ -153,11 +199,18 @@ struct SharedWords: @unchecked Sendable {
         // must never let a reader load past the mapping.
         precondition(count >= 0 && off >= 0 && off + n * 8 <= length && off & 7 == 0, "shared byte area out of bounds")
         var h = WCH64.start(seed: seed, length: count)
+        Self.fill(&out, count: count) { h = copyWords(off, count: count, hash: h, to: $0) }
+        return WCH64.finish(h)
+    }
+
+    /// Makes `out` exactly `count` bytes and lets `write` fill all of them.
+    @inline(__always)
+    static func fill(_ out: inout [UInt8], count: Int, _ write: (UnsafeMutableRawBufferPointer) -> Void) {
         if out.capacity < count {
             // An allocation is needed anyway: build the array uninitialized rather than
             // zero-filling it first (this is every hit of the allocating get).
             out = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-                h = copyWords(off, count: count, hash: h, to: UnsafeMutableRawBufferPointer(buf))
+                write(UnsafeMutableRawBufferPointer(buf))
                 initialized = count
             }
         } else {
@@ -169,9 +222,8 @@ struct SharedWords: @unchecked Sendable {
             } else if out.count < count {
                 out.append(contentsOf: repeatElement(0, count: count - out.count))
             }
-            out.withUnsafeMutableBytes { h = copyWords(off, count: count, hash: h, to: $0) }
+            out.withUnsafeMutableBytes { write($0) }
         }
-        return WCH64.finish(h)
     }
 
     /// The copy loop of `copyBytes`, which has bounds-checked `off..<off + wordCount(count) * 8`.

@@ -273,8 +273,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// except `resume`, which takes none).
     public var allowedOptions: [String] {
         switch self {
-        case .create: return ["group", "crash_at", "pause_at"] + Geometry.fields.map(\.name)
-        case .openOrCreate: return ["crash_at", "pause_at"] + Geometry.fields.map(\.name)
+        case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future"] + Geometry.fields.map(\.name)
+        case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol"] + Geometry.fields.map(\.name)
+        case .open: return ["crash_at", "pause_at", "protocol"]
         case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
@@ -339,6 +340,12 @@ public struct OperationStep: Sendable, Hashable {
     public var seen: UInt64? { options["seen"]?.integerValue }
     /// `group=true` of `create`.
     public var group: Bool { options["group"]?.boolValue ?? false }
+    /// `fast_checksum=true` of `create` / `open_or_create`: feature FAST_CHECKSUM (PROTOCOL.md §2).
+    public var fastChecksum: Bool { options["fast_checksum"]?.boolValue ?? false }
+    /// `protocol=1.0` of `create` / `open` / `open_or_create`: the version the handle speaks.
+    public var protocolVersion: String? { options["protocol"]?.stringValue }
+    /// `future=minor|incompat|major` of `create`: a future-version test image (PROTOCOL.md §14).
+    public var future: String? { options["future"]?.stringValue }
     /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).
     public var crashAt: String? { options["crash_at"]?.stringValue }
     /// `pause_at=`: the fixture stops at this pause point (DRIVER.md "Pausing at a pause point")

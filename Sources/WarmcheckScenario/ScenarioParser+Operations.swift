@@ -126,12 +126,24 @@ extension Parser {
                 return nil
             }
             return .integer(n)
-        case "group":
+        case "group", "fast_checksum":
             guard raw == "true" || raw == "false" else {
-                error(.badArgument, at, "bad group '\(raw)': true or false")
+                error(.badArgument, at, "bad \(name) '\(raw)': true or false")
                 return nil
             }
             return .bool(raw == "true")
+        case "protocol":
+            guard ["1.0", "1.1"].contains(raw) else {
+                error(.badArgument, at, "bad protocol '\(raw)': 1.0 or 1.1 (the version the handle speaks, PROTOCOL.md §14)")
+                return nil
+            }
+            return .string(raw)
+        case "future":
+            guard ["minor", "incompat", "major"].contains(raw) else {
+                error(.badArgument, at, "bad future '\(raw)': minor, incompat or major (a future-version test image, PROTOCOL.md §14)")
+                return nil
+            }
+            return .string(raw)
         default: // crash_at, pause_at
             let ok = !raw.isEmpty && raw.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
             guard ok, ScenarioParser.pausePoints.contains(raw) else {

@@ -104,7 +104,9 @@ public enum SpecLayout {
     public static let readyValue: UInt64 = 0x5944_4145_5243_5741 // "AWCREADY"
     public static let layoutFingerprint: UInt64 = 0x0808_0408_0801_0840
     public static let featureSimClock: UInt64 = 1 << 0
-    public static let knownIncompatFeatures: UInt64 = featureSimClock
+    /// 1.1: record checksums are WCH64X4 (§2).
+    public static let featureFastChecksum: UInt64 = 1 << 1
+    public static let knownIncompatFeatures: UInt64 = featureSimClock | featureFastChecksum
     public static let protocolMajor: UInt64 = 1
 
     /// §3 limits.

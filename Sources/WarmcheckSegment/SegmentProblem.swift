@@ -61,7 +61,7 @@ public enum SegmentProblem: Equatable, Sendable, CustomStringConvertible {
         case .duplicateKey(let a, let o): return "\(a): the same key is readable in slot \(o) of this shard (invariant 1)"
         case .keyPaddingNotZero(let a): return "\(a): bytes after the key in its last word are not zero (§1)"
         case .valueLenOutOfRange(let a, let r, let l, let c): return "\(a): record[\(r)] value_len \(l) > value_capacity \(c)"
-        case .checksumMismatch(let a, let r, let s, let c): return "\(a): record[\(r)] checksum \(h(s)) but WCH64(value) is \(h(c))"
+        case .checksumMismatch(let a, let r, let s, let c): return "\(a): record[\(r)] checksum \(h(s)) but the value hashes to \(h(c))"
         case .versionZero(let a, let r): return "\(a): record[\(r)] has version 0"
         case .staleUntilBeforeExpiry(let a, let r, let s, let e): return "\(a): record[\(r)] stale_until_ns \(s) < expires_at_ns \(e)"
         case .valuePaddingNotZero(let a, let r): return "\(a): record[\(r)] bytes after the value in its last word are not zero (§1)"

@@ -143,7 +143,7 @@ extension SegmentSnapshot {
         if v.key != intent.key { out.append(.keyDiffers(at, event: event)) }
         if r.value != intent.value { out.append(.valueDiffers(at, event: event, record: a)) }
         field(.valueLen, UInt64(intent.value.count), r.valueLen)
-        field(.checksum, SpecHash.wch64(intent.value, seed: SpecHash.valueSeed), r.checksum)
+        field(.checksum, SpecHash.valueChecksum(intent.value, fast: r.fastChecksum), r.checksum)
         field(.originTag, UInt64(intent.originTag), UInt64(r.originTag))
         if let version = intent.answeredVersion { field(.version, version, r.version) }
         if intent.ttlNs == 0 {

@@ -83,7 +83,9 @@ public struct RecordView: Equatable, Sendable {
     public var value: [UInt8]?
     /// The unused bytes of the value's last word (§1: MUST be zero).
     public var valuePaddingZero: Bool
-    public var computedChecksum: UInt64? { value.map { SpecHash.wch64($0, seed: SpecHash.valueSeed) } }
+    /// The segment has FAST_CHECKSUM: the checksum is WCH64X4, not WCH64 (§2).
+    public var fastChecksum: Bool = false
+    public var computedChecksum: UInt64? { value.map { SpecHash.valueChecksum($0, fast: fastChecksum) } }
 }
 
 /// One slot (§7, §7.1).
@@ -204,7 +206,8 @@ extension SegmentSnapshot {
                           checksum: word(r + SpecLayout.Record.checksum), expiresAtNs: word(r + SpecLayout.Record.expiresAtNs),
                           staleUntilNs: word(r + SpecLayout.Record.staleUntilNs), writtenAtNs: word(r + SpecLayout.Record.writtenAtNs),
                           writer: WriterView(word: word(r + SpecLayout.Record.writer), startTime: word(r + SpecLayout.Record.writerStartTime)),
-                          value: value, valuePaddingZero: pad)
+                          value: value, valuePaddingZero: pad,
+                          fastChecksum: word(SpecLayout.Header.featuresIncompat) & SpecLayout.featureFastChecksum != 0)
     }
 
     /// `count` bytes at `off`, and whether the rest of their last 8-byte word is zero (§1).

@@ -54,6 +54,7 @@ var path = "/dev/shm/warmcache-swift-bench-\(getpid())"
 var batches = 2000
 var getHitOnly = false
 var getIntoHitOnly = false
+var fastChecksum = false
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
@@ -61,6 +62,7 @@ while let a = it.next() {
     case "--batches": batches = Int(it.next() ?? "") ?? batches
     case "--get-hit-only": getHitOnly = true
     case "--get-into-hit-only": getIntoHitOnly = true
+    case "--fast-checksum": fastChecksum = true   // FAST_CHECKSUM: WCH64X4 record checksums (PROTOCOL.md §2)
     default: print("unknown option \(a)"); exit(2)
     }
 }
@@ -69,7 +71,7 @@ unlink(path)
 let geometry = Geometry(shardCount: 16, slotsPerShard: 64, keyCapacity: 64, valueCapacity: 1024, probeWindow: 8,
                         participantCapacity: 64)
 let cache: WarmCache
-do { cache = try WarmCache.create(path: path, geometry: geometry) } catch {
+do { cache = try WarmCache.create(path: path, geometry: geometry, options: .init(fastChecksum: fastChecksum)) } catch {
     print("create failed: \(error)"); exit(1)
 }
 defer { cache.close(); unlink(path) }
@@ -104,7 +106,7 @@ if getHitOnly || getIntoHitOnly {
     unlink(path)
     exit(0)
 }
-print("pause points compiled in: \(pausePointsCompiled)")
+print("pause points compiled in: \(pausePointsCompiled), fast checksum: \(fastChecksum)")
 print("warmcache-swift-bench: \(nKeys) keys, \(batches) batches, segment \(path)")
 func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 print(pad("case", 28) + "     p50 ns     p99 ns          ops/s")

@@ -8,7 +8,9 @@ extension Server {
         // will be reported.
         if try optBool(args, "trace") == true { trace = true }
         return .ok(["language": "swift", "language_code": 3, "pid": Int(getpid()), "implementation": "warmcache-swift 0.1.0",
-                    "protocol": ["major": 1, "minor": 0], "trace": trace, "features": ["SIM_CLOCK"],
+                    "protocol": ["major": protocolVersion.major, "minor": protocolVersion.minor],
+                    "protocols": ProtocolVersion.allCases.map { ["major": $0.major, "minor": $0.minor] },
+                    "trace": trace, "features": protocolVersion.features,
                     "operations": Server.operations, "pause_points": PausePoint.allNames,
                     "faults": Faults.allNames])
     }
@@ -17,7 +19,17 @@ extension Server {
     func create(_ op: String, _ args: [String: Any]) throws -> Outcome {
         let path = try pathArg(args)
         let geometry = try parseGeometry(args)
-        var opts = options()
+        var opts = try options(args)
+        opts.fastChecksum = try optBool(args, "fast_checksum") ?? false
+        if opts.fastChecksum && opts.protocolVersion == .v1_0 {
+            throw RequestError.bad("fast_checksum needs protocol 1.1 (FAST_CHECKSUM is not a 1.0 feature)")
+        }
+        if let v = args["future"], !(v is NSNull) {
+            guard let s = v as? String, let f = FutureImage(rawValue: s) else {
+                throw RequestError.bad("future: minor, incompat or major (PROTOCOL.md §14)")
+            }
+            opts.future = f
+        }
         opts.groupAccess = try optBool(args, "group") ?? false
         opts.simClockStartNs = try optU64(args, "sim_clock_ns")
         // A failed create or open leaves the open handle as it was (DRIVER.md): the new
@@ -38,8 +50,9 @@ extension Server {
 
     func open(_ args: [String: Any]) throws -> Outcome {
         let path = try pathArg(args)
+        let opts = try options(args)
         do {
-            let c = try WarmCache.open(path: path, options: options())
+            let c = try WarmCache.open(path: path, options: opts)
             replaceHandle()
             cache = c
             return .ok(["participant": UInt64(c.participantId)])

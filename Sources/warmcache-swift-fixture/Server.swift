@@ -92,6 +92,8 @@ final class Server: @unchecked Sendable {
     let openTimeoutNs: UInt64
     /// The --fault switches, given to every handle the fixture opens.
     let faults: Faults
+    /// The version handles speak unless a request's `protocol` names another (--protocol).
+    let protocolVersion: ProtocolVersion
     var cache: WarmCache?
     /// The pause hook of the current request's crash_at / pause_at, nil otherwise. Also given
     /// to handles opened by the request, so that points reached while opening (the
@@ -102,7 +104,8 @@ final class Server: @unchecked Sendable {
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
                              "participants"]
 
-    init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = []) {
+    init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
+        self.protocolVersion = protocolVersion
         self.trace = trace
         self.openTimeoutNs = openTimeoutNs
         self.faults = faults
@@ -110,7 +113,19 @@ final class Server: @unchecked Sendable {
 
     /// The options of every handle the fixture opens.
     func options() -> WarmCacheOptions {
-        WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace, faults: faults, pauseHook: hook)
+        WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace, faults: faults, pauseHook: hook, protocolVersion: protocolVersion)
+    }
+
+    /// `options()` with a request's optional `protocol` ("1.0", "1.1") applied.
+    func options(_ args: [String: Any]) throws -> WarmCacheOptions {
+        var o = options()
+        if let v = args["protocol"], !(v is NSNull) {
+            guard let s = v as? String, let p = ProtocolVersion(rawValue: s) else {
+                throw RequestError.bad("protocol: \(v) is not one this fixture speaks (1.0, 1.1)")
+            }
+            o.protocolVersion = p
+        }
+        return o
     }
 
     // MARK: Crashing and pausing at a pause point (DRIVER.md)

@@ -1,6 +1,6 @@
 // warmcache-swift-fixture — the Swift implementation behind docs/DRIVER.md.
 //
-//   warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...
+//   warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--protocol 1.0|1.1] [--fault NAME]...
 //   warmcache-swift-fixture echo
 //
 // serve: JSON lines on stdin/stdout, one response per request, in order; diagnostics on stderr.
@@ -19,7 +19,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
-let usage = "usage: warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--fault NAME]... | warmcache-swift-fixture echo"
+let usage = "usage: warmcache-swift-fixture serve [--trace] [--timeout-ms N] [--protocol 1.0|1.1] [--fault NAME]... | warmcache-swift-fixture echo"
 
 var args = CommandLine.arguments.dropFirst()
 if args.count == 1 && args.first == "echo" {
@@ -41,6 +41,7 @@ guard args.first == "serve" else { fail(usage) }
 var trace = false
 var openTimeoutMs: UInt64 = 2000
 var faults: Faults = []
+var protocolVersion = ProtocolVersion.current
 args = args.dropFirst()
 while let a = args.first {
     args = args.dropFirst()
@@ -49,6 +50,10 @@ while let a = args.first {
     case "--timeout-ms":
         guard let v = args.first, let n = UInt64(v) else { fail("--timeout-ms needs a number") }
         openTimeoutMs = n
+        args = args.dropFirst()
+    case "--protocol":
+        guard let v = args.first, let p = ProtocolVersion(rawValue: v) else { fail("--protocol needs 1.0 or 1.1") }
+        protocolVersion = p
         args = args.dropFirst()
     case "--fault":
         guard let name = args.first else { fail("--fault needs a name (known: \(Faults.allNames.joined(separator: ", ")))") }
@@ -65,7 +70,7 @@ if !faults.isEmpty {
     FileHandle.standardError.write("warmcache-swift-fixture: faults switched on: \(faults)\n".data(using: .utf8)!)
 }
 
-let server = Server(trace: trace, openTimeoutNs: openTimeoutMs &* 1_000_000, faults: faults)
+let server = Server(trace: trace, openTimeoutNs: openTimeoutMs &* 1_000_000, faults: faults, protocolVersion: protocolVersion)
 // Every line gets one answer, a blank one too (DRIVER.md "Odd input").
 while let input = nextInputLine() {
     switch input {

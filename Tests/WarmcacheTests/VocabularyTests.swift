@@ -50,7 +50,8 @@ final class VocabularyTests: XCTestCase {
         let v = try vocabulary()
         let constants: [String: UInt64] = [
             "magic": Layout.MAGIC, "ready": Layout.READY, "layout_fingerprint": Layout.LAYOUT_FINGERPRINT,
-            "feature_sim_clock": Layout.FEATURE_SIM_CLOCK, "key_seed": Layout.KEY_SEED, "value_seed": Layout.VALUE_SEED,
+            "feature_sim_clock": Layout.FEATURE_SIM_CLOCK, "feature_fast_checksum": Layout.FEATURE_FAST_CHECKSUM,
+            "wch64x4_l1": WCH64X4.L1, "wch64x4_l2": WCH64X4.L2, "wch64x4_l3": WCH64X4.L3, "key_seed": Layout.KEY_SEED, "value_seed": Layout.VALUE_SEED,
             "header_seed": Layout.HEADER_SEED, "cache_line": UInt64(Layout.CACHE_LINE), "header_size": UInt64(Layout.HEADER_SIZE),
             "header_checksum_len": UInt64(Layout.HDR_CHECKSUMMED_BYTES), "participant_size": UInt64(Layout.PARTICIPANT_SIZE),
             "shard_header_size": UInt64(Layout.SHARD_HEADER_SIZE), "slot_header_size": UInt64(Layout.SLOT_HEADER_SIZE),

@@ -137,7 +137,7 @@ final class VocabularyTests: XCTestCase {
     func testConstantsAppearInTheSpecAndMatchTheDecoder() throws {
         let mine: [String: UInt64] = [
             "magic": SpecLayout.magic, "ready": SpecLayout.readyValue, "layout_fingerprint": SpecLayout.layoutFingerprint,
-            "feature_sim_clock": SpecLayout.featureSimClock, "wch64_p1": SpecHash.p1, "wch64_p2": SpecHash.p2,
+            "feature_sim_clock": SpecLayout.featureSimClock, "feature_fast_checksum": SpecLayout.featureFastChecksum, "wch64_p1": SpecHash.p1, "wch64_p2": SpecHash.p2,
             "key_seed": SpecHash.keySeed, "value_seed": SpecHash.valueSeed, "header_seed": SpecHash.headerSeed,
             "cache_line": UInt64(SpecLayout.cacheLine), "header_size": UInt64(SpecLayout.headerSize),
             "header_checksum_len": UInt64(SpecLayout.Header.checksummedBytes), "participant_size": UInt64(SpecLayout.Participant.size),

@@ -155,7 +155,7 @@ retry:
 				if vlen > uint64(len(buf)) {
 					buf = make([]byte, vlen)
 				}
-				got = c.copyValue(ro+RecValue, buf[:vlen])
+				got = c.copyRecordValue(ro+RecValue, buf[:vlen])
 			}
 			c.hooks.at(PointGetBetweenSeqReads)
 			// The "fence(acquire)" + relaxed second load of §9.2: Go's atomic load is
@@ -232,6 +232,52 @@ retry:
 	c.add(shOff+ShardMisses, 1)
 	// Either the entry expired, or every retry saw a torn snapshot (contended).
 	return Lookup{Shard: shard, Contended: !expired}, nil
+}
+
+// copyRecordValue is copyValue for a record's value: the checksum it computes on the way is
+// the segment's record checksum, WCH64X4 on a FAST_CHECKSUM segment (§2), else WCH64.
+func (c *Cache) copyRecordValue(off uint64, dst []byte) uint64 {
+	if c.fastSum {
+		return c.copyValueX4(off, dst)
+	}
+	return c.copyValue(off, dst)
+}
+
+// copyValueX4 is copyValue computing WCH64X4: four words per round, one per lane, so the four
+// multiply chains overlap. Same atomic loads and the same masking of the last word.
+func (c *Cache) copyValueX4(off uint64, dst []byte) uint64 {
+	n := len(dst)
+	var l lanes
+	l.start(ValueSeed, n)
+	full := n / 8
+	i := 0
+	for ; i+4 <= full; i += 4 {
+		p := off + uint64(i)*8
+		w0 := atomic.LoadUint64(c.u64(p))
+		w1 := atomic.LoadUint64(c.u64(p + 8))
+		w2 := atomic.LoadUint64(c.u64(p + 16))
+		w3 := atomic.LoadUint64(c.u64(p + 24))
+		q := dst[i*8 : i*8+32 : i*8+32]
+		binary.LittleEndian.PutUint64(q[0:], w0)
+		binary.LittleEndian.PutUint64(q[8:], w1)
+		binary.LittleEndian.PutUint64(q[16:], w2)
+		binary.LittleEndian.PutUint64(q[24:], w3)
+		l.v0, l.v1, l.v2, l.v3 = laneStep(l.v0, w0), laneStep(l.v1, w1), laneStep(l.v2, w2), laneStep(l.v3, w3)
+	}
+	for ; i < full; i++ {
+		w := atomic.LoadUint64(c.u64(off + uint64(i)*8))
+		binary.LittleEndian.PutUint64(dst[i*8:], w)
+		l.word(i, w)
+	}
+	if r := n % 8; r != 0 {
+		w := atomic.LoadUint64(c.u64(off+uint64(full)*8)) & lowMask(r)
+		t := dst[full*8:]
+		for b := 0; b < r; b++ {
+			t[b] = byte(w >> (8 * uint(b)))
+		}
+		l.word(full, w)
+	}
+	return l.end()
 }
 
 // copyValue copies len(dst) bytes of value words from shared memory at off into dst, one

@@ -75,6 +75,7 @@ func Expiry(expires, staleUntil, now uint64) int {
 // write the image: counters, referenced and T7.
 func ImageGet(b []byte, g Geometry, l Layout, key []byte, now uint64) Lookup {
 	c := &Cache{path: "image", mem: b, base: unsafe.Pointer(&b[0]), geo: g, lay: l, simClock: true}
+	c.fastSum = c.load(OffFeaturesIncompat)&FeatureFastChecksum != 0
 	c.store(OffSimClockNs, now)
 	res, _ := c.get(key, nil, true)
 	return res

@@ -195,7 +195,7 @@ func (c *Cache) inspectSlot(s, j uint32, now uint64) (Entry, string, bool) {
 		var got uint64
 		if vlen <= vc {
 			val = make([]byte, vlen)
-			got = c.copyValue(ro+RecValue, val)
+			got = c.copyRecordValue(ro+RecValue, val)
 		}
 		s2 := Word(c.load(so + SlotState))
 		if !snapshotOK(s1, s2, pc) {

@@ -1,5 +1,5 @@
 // Package warmcache is the Go reference implementation of the warmcache shared-memory cache
-// protocol, version 1.0 (docs/PROTOCOL.md). Every constant in this file is normative and named
+// protocol, version 1.1 (docs/PROTOCOL.md; it also speaks 1.0, OpenOptions.Protocol). Every constant in this file is normative and named
 // after the field of the spec it locates; the spec's diagrams are reproduced next to them.
 package warmcache
 
@@ -67,15 +67,22 @@ const (
 	Ready uint64 = 0x5944414552435741
 
 	ProtocolMajor = 1
-	ProtocolMinor = 0
+	// ProtocolMinor is the newest minor this library speaks, and the one it writes unless a
+	// handle is told to speak an older one (OpenOptions.Protocol, §14).
+	ProtocolMinor = 1
 
-	// VersionWord is the value of `version` this implementation writes.
+	// VersionWord is the value of `version` this implementation writes as 1.1.
 	VersionWord uint64 = ProtocolMajor | ProtocolMinor<<16 | HeaderSize<<32
 
 	// FeatureSimClock is features_incompat bit 0 (§3, §12).
 	FeatureSimClock uint64 = 1 << 0
-	// KnownIncompatFeatures is every features_incompat bit this reader understands.
-	KnownIncompatFeatures = FeatureSimClock
+	// FeatureFastChecksum is features_incompat bit 1 (1.1, §2): record checksums are WCH64X4.
+	FeatureFastChecksum uint64 = 1 << 1
+	// KnownIncompatFeatures is every features_incompat bit this reader understands as 1.1;
+	// knownIncompat(minor) gives the set of an older minor.
+	KnownIncompatFeatures = FeatureSimClock | FeatureFastChecksum
+	// KnownIncompatFeatures10 is the set of a 1.0 reader.
+	KnownIncompatFeatures10 = FeatureSimClock
 
 	// LayoutFingerprint for 1.0: cache line 64, word 8, little endian, SLOT_HEADER_SIZE/8,
 	// RECORD_HEADER_SIZE/8, SHARD_HEADER_SIZE/64, PARTICIPANT_SIZE/8, header size/512.

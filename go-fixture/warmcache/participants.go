@@ -42,10 +42,10 @@ func (c *Cache) register() error {
 		c.add(off+PartEpoch, 1)
 		c.store(off+PartPid, c.pid)
 		c.store(off+PartStartTime, c.startTime)
-		c.store(off+PartInfo, c.lang|ProtocolMajor<<8|ProtocolMinor<<16|uint64(uint32(os.Geteuid()))<<32)
+		c.store(off+PartInfo, c.lang|ProtocolMajor<<8|c.minor<<16|uint64(uint32(os.Geteuid()))<<32)
 		c.store(off+PartRegisteredAtNs, uint64(time.Now().UnixNano()))
 		c.id = uint16(i + 1)
-		c.writer = c.pid&0xFFFFFFFF | c.lang<<32 | ProtocolMajor<<40 | ProtocolMinor<<48 | uint64(c.id&0xFF)<<56
+		c.writer = c.pid&0xFFFFFFFF | c.lang<<32 | ProtocolMajor<<40 | c.minor<<48 | uint64(c.id&0xFF)<<56
 		// 2. Sweep before making any claim.
 		c.sweep()
 		return nil

@@ -401,7 +401,7 @@ func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) {
 	exp, until := expiry(now, o.TTL, o.Grace)
 	c.store(ro+RecVersion, version)
 	c.store(ro+RecValueInfo, uint64(len(value))|uint64(o.OriginTag)<<32)
-	c.store(ro+RecChecksum, WCH64(value, ValueSeed))
+	c.store(ro+RecChecksum, ValueChecksum(value, c.fastSum))
 	c.store(ro+RecExpiresAtNs, exp)
 	c.store(ro+RecStaleUntilNs, until)
 	c.store(ro+RecWrittenAtNs, now)

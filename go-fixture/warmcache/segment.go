@@ -94,6 +94,13 @@ type CreateOptions struct {
 	SimClockStart uint64
 	// Group creates the file 0660 instead of 0600 (§13).
 	Group bool
+	// FastChecksum sets feature FAST_CHECKSUM (1.1, §2): every record checksum of the segment
+	// is WCH64X4 instead of WCH64. Chosen at creation for the segment's life; a 1.0 reader
+	// refuses such a segment. Not allowed with Open.Protocol 1.0.
+	FastChecksum bool
+	// Future writes a future-version test image instead of this library's version (tests
+	// only, protocol.go).
+	Future FutureImage
 	// Open is used by OpenOrCreate when the segment exists, and for the participant setup:
 	// its Faults and PauseHook apply to the created handle too.
 	Open OpenOptions
@@ -117,6 +124,8 @@ type OpenOptions struct {
 	// Trace records transitions from before the registration, so that the reclaims of the
 	// sweep (§5 step 2) are in the first DrainTrace, as EnableTrace after Open would miss them.
 	Trace bool
+	// Protocol is the version this handle speaks (protocol.go); zero: the newest, 1.1.
+	Protocol Protocol
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -133,6 +142,10 @@ type Cache struct {
 	geo      Geometry
 	lay      Layout
 	simClock bool
+	// fastSum: the segment has FAST_CHECKSUM, so record checksums are WCH64X4 (§2).
+	fastSum bool
+	// minor is the protocol minor this handle writes (OpenOptions.Protocol).
+	minor uint64
 
 	id        uint16 // our participant id (index + 1)
 	pid       uint64
@@ -232,6 +245,17 @@ func OpenOrCreate(path string, g Geometry, o CreateOptions) (c *Cache, created b
 
 func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	const op = "create"
+	minor, known, perr := o.Open.Protocol.speaks()
+	if perr != nil {
+		return nil, perr
+	}
+	var v, fi, fc uint64
+	if err := o.Future.apply(&v, &fi, &fc); err != nil {
+		return nil, err
+	}
+	if o.FastChecksum && known&FeatureFastChecksum == 0 {
+		return nil, fmt.Errorf("FAST_CHECKSUM needs protocol 1.1, this handle speaks %d.%d", ProtocolMajor, minor)
+	}
 	if err := g.check(); err != "" {
 		return nil, &Error{C: CodeBadGeometry, Op: op, Path: path, Detail: err}
 	}
@@ -300,7 +324,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, ioErr(op, tmp, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
-		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
+		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
 	if o.Open.Trace {
 		c.EnableTrace()
 	}
@@ -309,9 +333,12 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if o.SimClock {
 		feat |= FeatureSimClock
 	}
+	if o.FastChecksum {
+		feat |= FeatureFastChecksum
+	}
 	hdr := [17]uint64{
 		OffMagic / 8:              Magic,
-		OffVersion / 8:            VersionWord,
+		OffVersion / 8:            ProtocolMajor | minor<<16 | HeaderSize<<32,
 		OffFeaturesIncompat / 8:   feat,
 		OffFeaturesCompat / 8:     0,
 		OffLayoutFingerprint / 8:  LayoutFingerprint,
@@ -328,6 +355,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		OffCreatorInfo / 8:        c.lang | uint64(uint32(os.Geteuid()))<<32,
 		OffCreatedAtNs / 8:        uint64(time.Now().UnixNano()),
 	}
+	_ = o.Future.apply(&hdr[OffVersion/8], &hdr[OffFeaturesIncompat/8], &hdr[OffFeaturesCompat/8])
 	for i, w := range hdr {
 		c.store(uint64(i*8), w)
 	}
@@ -383,6 +411,12 @@ func headerChecksum(words []uint64) uint64 {
 	return wchEnd(h)
 }
 
+// speaking names the version a handle speaks, for messages.
+func speaking(p Protocol) string {
+	minor, _, _ := p.speaks()
+	return fmt.Sprintf("%d.%d", ProtocolMajor, minor)
+}
+
 func (c *Cache) initProcess() {
 	c.pid = uint64(os.Getpid())
 	c.startTime = processStartTime()
@@ -415,6 +449,10 @@ func Open(path string, o OpenOptions) (*Cache, error) {
 
 func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	const op = "open"
+	minor, _, perr := o.Protocol.speaks()
+	if perr != nil {
+		return nil, perr
+	}
 	// Step 2.
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
@@ -453,7 +491,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
+		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
 	if o.Trace {
 		c.EnableTrace()
 	}
@@ -500,9 +538,15 @@ func checkHeader(hdr []byte, path string, o OpenOptions) (Geometry, Layout, uint
 		return g, l, 0, newErr(CodeBadHeaderChecksum, op, path, "header_checksum is %#016x, bytes 0..135 hash to %#016x", sum, want)
 	}
 	// Step 8.
+	// A handle speaking 1.0 knows only the 1.0 bits, so it refuses FAST_CHECKSUM here as a
+	// 1.0 build does (never reading WCH64X4 sums as WCH64 ones).
 	feat := words[OffFeaturesIncompat/8]
-	if unk := feat &^ KnownIncompatFeatures; unk != 0 {
-		return g, l, 0, newErr(CodeUnsupportedFeatures, op, path, "unknown features_incompat bits %#x", unk)
+	_, known, perr := o.Protocol.speaks()
+	if perr != nil {
+		return g, l, 0, perr
+	}
+	if unk := feat &^ known; unk != 0 {
+		return g, l, 0, newErr(CodeUnsupportedFeatures, op, path, "unknown features_incompat bits %#x (this reader speaks %s)", unk, speaking(o.Protocol))
 	}
 	// Step 9: the fingerprint, and the header size the version word declares.
 	if fp := words[OffLayoutFingerprint/8]; fp != LayoutFingerprint {

@@ -116,6 +116,7 @@ func TestVocabularyNumbers(t *testing.T) {
 	v := loadVocabulary(t)
 	for name, ours := range map[string]uint64{
 		"magic": Magic, "ready": Ready, "layout_fingerprint": LayoutFingerprint, "feature_sim_clock": FeatureSimClock,
+		"feature_fast_checksum": FeatureFastChecksum, "wch64x4_l1": LaneStart1, "wch64x4_l2": LaneStart2, "wch64x4_l3": LaneStart3,
 		"wch64_p1": P1, "wch64_p2": P2, "key_seed": KeySeed, "value_seed": ValueSeed, "header_seed": HeaderSeed,
 		"cache_line": CacheLine, "header_size": HeaderSize, "header_checksum_len": HeaderChecksumLen,
 		"participant_size": ParticipantSize, "shard_header_size": ShardHeaderSize, "slot_header_size": SlotHeaderSize,

@@ -234,7 +234,7 @@ impl Cache {
         let writer_word = (pid & 0xFFFF_FFFF)
             | (LANGUAGE_RUST << 32)
             | (PROTOCOL_MAJOR << 40)
-            | (PROTOCOL_MINOR << 48)
+            | (seg.speaks.minor() << 48)
             | (((id & 0xFF) as u64) << 56);
         let g = seg.layout.geometry;
         let cache = Cache {

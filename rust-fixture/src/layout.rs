@@ -76,14 +76,20 @@ pub const MAGIC: u64 = 0x484341434D524157;
 /// `AWCREADY` read as a little-endian u64.
 pub const READY: u64 = 0x5944414552435741;
 pub const PROTOCOL_MAJOR: u64 = 1;
-pub const PROTOCOL_MINOR: u64 = 0;
-/// `version` word: `0..15` major, `16..31` minor, `32..63` header size.
+/// The newest minor this implementation speaks, and the one it writes unless a handle is told
+/// to speak an older one ([`crate::Protocol`], §14).
+pub const PROTOCOL_MINOR: u64 = 1;
+/// `version` word written as 1.1: `0..15` major, `16..31` minor, `32..63` header size.
 pub const VERSION_WORD: u64 = PROTOCOL_MAJOR | (PROTOCOL_MINOR << 16) | (HEADER_SIZE << 32);
 
 /// `features_incompat` bit 0: the segment runs on a simulated clock (§12).
 pub const FEATURE_SIM_CLOCK: u64 = 1 << 0;
-/// Every `features_incompat` bit this implementation understands.
-pub const KNOWN_INCOMPAT_FEATURES: u64 = FEATURE_SIM_CLOCK;
+/// `features_incompat` bit 1 (1.1): record checksums are WCH64X4 (§2).
+pub const FEATURE_FAST_CHECKSUM: u64 = 1 << 1;
+/// Every `features_incompat` bit this implementation understands speaking 1.1.
+pub const KNOWN_INCOMPAT_FEATURES: u64 = FEATURE_SIM_CLOCK | FEATURE_FAST_CHECKSUM;
+/// The bits a 1.0 reader understands.
+pub const KNOWN_INCOMPAT_FEATURES_1_0: u64 = FEATURE_SIM_CLOCK;
 
 /// Language codes (§7.3).
 pub const LANGUAGE_UNKNOWN: u64 = 0;

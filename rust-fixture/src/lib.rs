@@ -1,4 +1,4 @@
-//! Rust reference implementation of the **warmcache** shared-memory cache protocol, v1.0
+//! Rust reference implementation of the **warmcache** shared-memory cache protocol, v1.1
 //! (`docs/PROTOCOL.md`, which is normative; names here are the spec's names).
 //!
 //! A segment is one file, normally on tmpfs, mapped `MAP_SHARED` by several processes. Writers
@@ -54,6 +54,7 @@ pub mod notify;
 pub mod ops;
 pub mod participants;
 pub mod pause;
+pub mod protocol;
 pub mod segment;
 pub mod shm;
 pub mod state;
@@ -67,6 +68,7 @@ pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
 pub use ops::put::Staged;
 pub use participants::ParticipantInfo;
+pub use protocol::{FutureImage, Protocol};
 pub use segment::{CreateOptions, HeaderInfo, OpenOptions};
 pub use state::State;
 pub use trace::Event;

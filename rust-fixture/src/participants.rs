@@ -87,7 +87,7 @@ pub(crate) fn register(seg: &Segment) -> Result<u16, OpenError> {
         seg.shm.word(base + PART_START_TIME).store(process_start_time(), Ordering::Relaxed);
         // SAFETY: geteuid cannot fail.
         let uid = unsafe { libc::geteuid() } as u64;
-        let info = LANGUAGE_RUST | (PROTOCOL_MAJOR << 8) | (PROTOCOL_MINOR << 16) | (uid << 32);
+        let info = LANGUAGE_RUST | (PROTOCOL_MAJOR << 8) | (seg.speaks.minor() << 16) | (uid << 32);
         seg.shm.word(base + PART_INFO).store(info, Ordering::Relaxed);
         seg.shm.word(base + PART_REGISTERED_AT_NS).store(realtime_ns(), Ordering::Relaxed);
         return Ok((index + 1) as u16);

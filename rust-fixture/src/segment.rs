@@ -10,6 +10,7 @@ use crate::faults::Faults;
 use crate::hash::{Wch64, HEADER_SEED};
 use crate::layout::*;
 use crate::pause::PauseHook;
+use crate::protocol::{FutureImage, Protocol};
 use crate::shm::Shm;
 use std::ffi::CString;
 use std::fs::File;
@@ -32,6 +33,13 @@ pub struct CreateOptions {
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
     pub pause_hook: Option<PauseHook>,
+    /// The version this handle speaks ([`Protocol`]); default 1.1.
+    pub protocol: Protocol,
+    /// Create with feature `FAST_CHECKSUM` (1.1, §2): record checksums are WCH64X4 for the
+    /// segment's life. Refused with `unsupported_features` when speaking 1.0 (not a 1.0 feature).
+    pub fast_checksum: bool,
+    /// Write a future-version test image (tests only, [`FutureImage`]).
+    pub future: Option<FutureImage>,
 }
 
 impl std::fmt::Debug for CreateOptions {
@@ -57,11 +65,19 @@ pub struct OpenOptions {
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
     pub pause_hook: Option<PauseHook>,
+    /// The version this handle speaks ([`Protocol`]); default 1.1.
+    pub protocol: Protocol,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { ready_timeout: Duration::from_secs(2), trace: false, faults: Faults::NONE, pause_hook: None }
+        OpenOptions {
+            ready_timeout: Duration::from_secs(2),
+            trace: false,
+            faults: Faults::NONE,
+            pause_hook: None,
+            protocol: Protocol::default(),
+        }
     }
 }
 
@@ -101,6 +117,8 @@ pub struct Segment {
     /// The segment's clock is `sim_clock_ns` (feature SIM_CLOCK, or always for an image, whose
     /// reader time is the caller's `now`).
     pub(crate) sim_clock: bool,
+    /// The version this handle speaks (writes into its participant entry and records).
+    pub(crate) speaks: Protocol,
 }
 
 impl Segment {
@@ -121,8 +139,15 @@ impl Segment {
                 format!("{shown} is {size} bytes, shorter than the {HEADER_SIZE}-byte header"),
             ));
         }
-        let (layout, info) = check_header(&shm, size, shown, Duration::ZERO)?;
-        Ok(Segment { shm, file: None, layout, path: PathBuf::from(shown), info, sim_clock: true })
+        // An image is read as this implementation's newest version reads it.
+        let (layout, info) = check_header(&shm, size, shown, Duration::ZERO, Protocol::default())?;
+        Ok(Segment { shm, file: None, layout, path: PathBuf::from(shown), info, sim_clock: true, speaks: Protocol::default() })
+    }
+
+    /// Record checksums are WCH64X4 (feature `FAST_CHECKSUM`, §2).
+    #[inline(always)]
+    pub(crate) fn fast_checksum(&self) -> bool {
+        self.info.features_incompat & FEATURE_FAST_CHECKSUM != 0
     }
 
     pub fn layout(&self) -> &Layout {
@@ -187,6 +212,12 @@ fn header_checksum(shm: &Shm) -> u64 {
 /// §4.1 steps 1–6. Returns the new segment, or `exists` if `path` already exists (the
 /// caller — `open_or_create` — then opens it).
 pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> Result<Segment, OpenError> {
+    if opts.fast_checksum && opts.protocol.known_incompat() & FEATURE_FAST_CHECKSUM == 0 {
+        return Err(OpenError::new(
+            OpenErrorKind::UnsupportedFeatures,
+            format!("FAST_CHECKSUM is a 1.1 feature; this handle speaks {}", opts.protocol),
+        ));
+    }
     let layout = geometry.validate_for_create()?;
     let shown = path.display().to_string();
     let c_path = cstring(path)?;
@@ -279,18 +310,26 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
 
     // Step 4: map and write the immutable header. All other bytes are already zero.
     let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
-    let features_incompat = if opts.sim_clock_ns.is_some() { FEATURE_SIM_CLOCK } else { 0 };
+    let mut features_incompat = if opts.sim_clock_ns.is_some() { FEATURE_SIM_CLOCK } else { 0 };
+    if opts.fast_checksum {
+        features_incompat |= FEATURE_FAST_CHECKSUM;
+    }
     let [g_shards, g_sizes, g_limits] = geometry.pack();
     let pid = std::process::id();
     // SAFETY: geteuid cannot fail.
     let uid = unsafe { libc::geteuid() };
     let created_at_ns = realtime_ns();
     let start_time = process_start_time();
+    let mut version_word = PROTOCOL_MAJOR | (opts.protocol.minor() << 16) | (HEADER_SIZE << 32);
+    let mut features_compat = 0;
+    if let Some(f) = opts.future {
+        f.apply(&mut version_word, &mut features_incompat, &mut features_compat);
+    }
     let header: [(u64, u64); 17] = [
         (HDR_MAGIC, MAGIC),
-        (HDR_VERSION, VERSION_WORD),
+        (HDR_VERSION, version_word),
         (HDR_FEATURES_INCOMPAT, features_incompat),
-        (HDR_FEATURES_COMPAT, 0),
+        (HDR_FEATURES_COMPAT, features_compat),
         (HDR_LAYOUT_FINGERPRINT, LAYOUT_FINGERPRINT),
         (HDR_TOTAL_LEN, layout.total_len),
         (HDR_GEOMETRY_SHARDS, g_shards),
@@ -342,10 +381,11 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
         sim_clock: features_incompat & FEATURE_SIM_CLOCK != 0,
         layout,
         path: path.to_path_buf(),
+        speaks: opts.protocol,
         info: HeaderInfo {
-            minor: PROTOCOL_MINOR as u16,
+            minor: opts.protocol.minor() as u16,
             features_incompat,
-            features_compat: 0,
+            features_compat,
             creator_pid: pid,
             creator_start_time: start_time,
             creator_language: LANGUAGE_RUST as u8,
@@ -405,18 +445,25 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 
     // Step 4: only the header page until the header is trusted.
     let hdr = Shm::map(&file, HEADER_SIZE).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
-    let (layout, info) = check_header(&hdr, size, &shown, opts.ready_timeout)?;
+    let (layout, info) = check_header(&hdr, size, &shown, opts.ready_timeout, opts.protocol)?;
     drop(hdr);
 
     // Step 12: map exactly the checked length.
     let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
     let sim_clock = info.features_incompat & FEATURE_SIM_CLOCK != 0;
-    Ok(Segment { shm, file: Some(file), layout, path: path.to_path_buf(), info, sim_clock })
+    Ok(Segment { shm, file: Some(file), layout, path: path.to_path_buf(), info, sim_clock, speaks: opts.protocol })
 }
 
 /// §4.2 steps 4–11 on `hdr` (the header page, mapped or an image), `size` playing the file
 /// size of step 2. One implementation for `open` and for images (the C ABI's header check).
-fn check_header(hdr: &Shm, size: u64, shown: &str, ready_timeout: Duration) -> Result<(Layout, HeaderInfo), OpenError> {
+/// `protocol`: the version the reader speaks (a 1.0 reader refuses FAST_CHECKSUM, step 8).
+fn check_header(
+    hdr: &Shm,
+    size: u64,
+    shown: &str,
+    ready_timeout: Duration,
+    protocol: Protocol,
+) -> Result<(Layout, HeaderInfo), OpenError> {
     // Relaxed loads until `ready` is acquired: a wrong magic or major is final whatever the order.
     let magic = hdr.word(HDR_MAGIC).load(Ordering::Relaxed);
     if magic != MAGIC {
@@ -465,11 +512,16 @@ fn check_header(hdr: &Shm, size: u64, shown: &str, ready_timeout: Duration) -> R
 
     // Step 8.
     let features_incompat = hdr.word(HDR_FEATURES_INCOMPAT).load(Ordering::Relaxed);
-    let unknown = features_incompat & !KNOWN_INCOMPAT_FEATURES;
+    // A handle speaking 1.0 knows only the 1.0 bits, so it refuses FAST_CHECKSUM here as a 1.0
+    // build does (never taking a WCH64X4 sum for a WCH64 one).
+    let unknown = features_incompat & !protocol.known_incompat();
     if unknown != 0 {
         return Err(OpenError::new(
             OpenErrorKind::UnsupportedFeatures,
-            format!("{shown}: features_incompat {features_incompat:#x} has bits {unknown:#x} this reader does not know"),
+            format!(
+                "{shown}: features_incompat {features_incompat:#x} has bits {unknown:#x} this reader (speaking {}) does not know",
+                protocol
+            ),
         ));
     }
 

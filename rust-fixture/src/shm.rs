@@ -86,6 +86,23 @@ impl Shm {
         }
     }
 
+    /// Like [`Shm::load_words_relaxed`] for `groups` groups of four consecutive words, handed
+    /// over together so that a caller can work on the four at once (WCH64X4's lanes).
+    #[inline(always)]
+    pub fn load_word_groups_relaxed(&self, off: u64, groups: usize, mut f: impl FnMut(usize, [u64; 4])) {
+        debug_assert!(off.is_multiple_of(8) && off + 32 * groups as u64 <= self.len, "groups {off}+{groups} out of range");
+        // SAFETY: every word is in bounds and 8-byte aligned (see `word`); each is accessed as
+        // an atomic, never as plain bytes.
+        let p = unsafe { self.base.add(off as usize) } as *mut u64;
+        let ld = |i: usize| {
+            // SAFETY: as above.
+            unsafe { AtomicU64::from_ptr(p.add(i)) }.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        for g in 0..groups {
+            f(g, [ld(4 * g), ld(4 * g + 1), ld(4 * g + 2), ld(4 * g + 3)]);
+        }
+    }
+
     /// The 32-bit shared word at byte offset `off` (only `generation`, §3).
     #[inline(always)]
     pub fn word32(&self, off: u64) -> &AtomicU32 {

@@ -96,7 +96,8 @@ fn constants_and_offsets_match() {
     assert_eq!(v["protocol"]["major"].as_u64().unwrap(), PROTOCOL_MAJOR);
     assert_eq!(v["protocol"]["minor"].as_u64().unwrap(), PROTOCOL_MINOR);
     for (name, ours) in [("magic", MAGIC), ("ready", READY), ("layout_fingerprint", LAYOUT_FINGERPRINT),
-        ("feature_sim_clock", FEATURE_SIM_CLOCK), ("wch64_p1", hash::P1), ("wch64_p2", hash::P2), ("key_seed", hash::KEY_SEED),
+        ("feature_sim_clock", FEATURE_SIM_CLOCK), ("feature_fast_checksum", FEATURE_FAST_CHECKSUM), ("wch64x4_l1", hash::LANE_START_1),
+        ("wch64x4_l2", hash::LANE_START_2), ("wch64x4_l3", hash::LANE_START_3), ("wch64_p1", hash::P1), ("wch64_p2", hash::P2), ("key_seed", hash::KEY_SEED),
         ("value_seed", hash::VALUE_SEED), ("header_seed", hash::HEADER_SEED), ("cache_line", CACHE_LINE),
         ("header_size", HEADER_SIZE), ("header_checksum_len", HDR_CHECKSUMMED_LEN), ("participant_size", PARTICIPANT_SIZE),
         ("shard_header_size", SHARD_HEADER_SIZE), ("slot_header_size", SLOT_HEADER_SIZE), ("record_header_size", RECORD_HEADER_SIZE)] {

@@ -97,13 +97,13 @@ enum HeaderCases {
             $0.set(152, 0xDEAD_BEEF); $0.set(4088, 0x0102_0304_0506_0708)
         },
         C.from("checksum-stale-and-unknown-feature", "an unknown incompat bit without resealing: the checksum is checked first",
-               spec: "§4.2 steps 7 < 8", expect: .refuse(code: "bad_header_checksum")) { $0.set(Layout.HDR_FEATURES_INCOMPAT, 1 << 1) },
+               spec: "§4.2 steps 7 < 8", expect: .refuse(code: "bad_header_checksum")) { $0.set(Layout.HDR_FEATURES_INCOMPAT, 1 << 2) },
     ]
 
     // Step 8.
     static let features: [RefusalCase] = [
-        C.from("unknown-incompat-bit-1", "features_incompat bit 1 (unknown in 1.0)", spec: "§4.2 step 8, §14",
-               expect: .refuse(code: "unsupported_features")) { $0.set(Layout.HDR_FEATURES_INCOMPAT, 1 << 1); $0.seal() },
+        C.from("unknown-incompat-bit-2", "features_incompat bit 2 (unknown in 1.1; bit 1 is FAST_CHECKSUM since 1.1)", spec: "§4.2 step 8, §14",
+               expect: .refuse(code: "unsupported_features")) { $0.set(Layout.HDR_FEATURES_INCOMPAT, 1 << 2); $0.seal() },
         C.from("unknown-incompat-bit-63", "features_incompat bit 63 beside the known SIM_CLOCK", spec: "§4.2 step 8",
                expect: .refuse(code: "unsupported_features"), features: Layout.FEATURE_SIM_CLOCK) {
             $0.set(Layout.HDR_FEATURES_INCOMPAT, Layout.FEATURE_SIM_CLOCK | 1 << 63); $0.seal()

@@ -19,6 +19,10 @@ public struct Hello: Sendable {
     public var pid: Int64?
     public var protocolMajor: Int?
     public var protocolMinor: Int?
+    /// `hello.protocols`: every version the fixture can be told to speak (`open`/`create`
+    /// argument `protocol`, the reference fixtures' `--protocol`), oldest first; just
+    /// `protocol` when the field is missing.
+    public var protocols: [(major: Int, minor: Int)]
     /// `hello.trace`: the fixture fills `transitions` (it was asked to in the hello request).
     /// Absent counts as false: transitions then go unchecked, and the report says so.
     public var reportsTransitions: Bool
@@ -41,6 +45,17 @@ public struct Hello: Sendable {
         pid = j["pid"]?.int
         protocolMajor = j["protocol"]?["major"]?.int.map(Int.init)
         protocolMinor = j["protocol"]?["minor"]?.int.map(Int.init)
+        let listed: [(major: Int, minor: Int)] = (j["protocols"]?.array ?? []).compactMap { p in
+            guard let ma = p["major"]?.int, let mi = p["minor"]?.int else { return nil }
+            return (major: Int(ma), minor: Int(mi))
+        }
+        if !listed.isEmpty {
+            protocols = listed
+        } else if let ma = protocolMajor, let mi = protocolMinor {
+            protocols = [(major: ma, minor: mi)]
+        } else {
+            protocols = []
+        }
         reportsTransitions = j["trace"]?.bool ?? false
         func list(_ k: String) -> [String] { (j[k]?.array ?? []).compactMap(\.string) }
         features = list("features")
@@ -126,7 +141,7 @@ public struct HelloVocabulary: Sendable {
     public var protocolMajor = 1
     public var languages = LanguageCodes.registered
     /// Segment features an implementation may support (PROTOCOL.md §3 feature bits, by name).
-    public var features = ["SIM_CLOCK"]
+    public var features = ["SIM_CLOCK", "FAST_CHECKSUM"]
     /// DRIVER.md's operation table.
     public var operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh", "invalidate",
                              "evict", "stats", "generation", "wait", "set_clock", "dump", "participants"]

@@ -74,7 +74,7 @@ extension CaseRunner {
         let code = h.languageCode.map { UInt8(truncatingIfNeeded: $0) } ?? (try? Vocabulary.standard.get())?.languageCode(h.language)
         return Actor(participant: rp.participant ?? 0, pid: Int(h.pid ?? rp.pids.last ?? 0), language: code,
                      protocolMajor: UInt8(truncatingIfNeeded: h.protocolMajor ?? 1),
-                     protocolMinor: UInt8(truncatingIfNeeded: h.protocolMinor ?? 0))
+                     protocolMinor: UInt8(truncatingIfNeeded: rp.speaksMinor ?? h.protocolMinor ?? 0))
     }
 
     /// Every field each answered operation constrains (PROTOCOL.md §5, §7, §8.2, §9), judged on

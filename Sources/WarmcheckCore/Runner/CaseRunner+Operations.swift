@@ -101,6 +101,16 @@ extension CaseRunner {
         if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
             rp.participant = r.result["participant"]?.int.map(Int.init)
             if let p = rp.participant { rp.participants.append(p) }
+            if r.isOK {
+                // Provenance names the version the handle speaks (PROTOCOL.md §14): `protocol=`.
+                rp.speaksMinor = step.protocolVersion.flatMap { Int($0.split(separator: ".").last ?? "") }
+                // A future-version image that the decoder must refuse, made on purpose (§14).
+                switch step.future {
+                case "incompat": futureRefusal = "unsupported_features"
+                case "major": futureRefusal = "unsupported_major"
+                default: break
+                }
+            }
         }
         if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
         log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(step, r))")

@@ -14,7 +14,10 @@ extension CaseRunner {
                 a["geometry"] = DriverArguments.geometry(g)
                 if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = JSON(unsigned: start) }
                 if o.group { a["group"] = true }
+                if o.fastChecksum { a["fast_checksum"] = true }
+                if let f = o.future { a["future"] = .string(f) }
             }
+            if let p = o.protocolVersion { a["protocol"] = .string(p) }
         case .get, .invalidate, .evict:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
         case .put, .refresh:

@@ -56,6 +56,9 @@ public final class CaseRunner: @unchecked Sendable {
     var reportedViolations = 0
     /// Slots the scenario damaged on purpose (`corrupt:`): their bad checksum is expected.
     var corrupted: Set<String> = []
+    /// The refusal code of a future-version image a `create future=` step made (PROTOCOL.md §14):
+    /// the decoder's snapshot refusing it with exactly this code is expected, not a failure.
+    var futureRefusal: String?
     var simNow: UInt64 = 0
     var silentRemovalPossible = false
     /// Set by `patch_header:`: the segment now claims another version, which the case's own

@@ -63,6 +63,8 @@ final class RoleProcess {
     /// How long the role's last operation took, call to return (monotonic).
     var lastDurationNs: UInt64 = 0
     var participant: Int?
+    /// The minor its open handle speaks when a step named `protocol=`; nil: `hello.protocol`.
+    var speaksMinor: Int?
     /// Participant ids of every incarnation: provenance names the writer by participant id and
     /// language (the pid may belong to a wrapper process when a fixture runs behind a shell).
     var participants: [Int] = []

@@ -46,9 +46,10 @@ func throughput(d time.Duration, fn func()) float64 {
 func main() {
 	nSamples := flag.Int("samples", 2000, "batches per figure")
 	dur := flag.Duration("duration", time.Second, "throughput run length")
+	fast := flag.Bool("fast-checksum", false, "create the segment with FAST_CHECKSUM (WCH64X4 record checksums, PROTOCOL.md §2)")
 	flag.Parse()
 	path := fmt.Sprintf("/dev/shm/warmcache-bench-%d", os.Getpid())
-	c, err := warmcache.Create(path, warmcache.DefaultGeometry, warmcache.CreateOptions{})
+	c, err := warmcache.Create(path, warmcache.DefaultGeometry, warmcache.CreateOptions{FastChecksum: *fast})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -56,7 +57,7 @@ func main() {
 	defer os.Remove(path)
 	defer c.Close()
 
-	fmt.Printf("warmcache-go bench: default geometry, %s, batches of %d ops, %d samples\n", path, batch, *nSamples)
+	fmt.Printf("warmcache-go bench: default geometry, %s, batches of %d ops, %d samples, fast checksum %v\n", path, batch, *nSamples, *fast)
 	fmt.Printf("%-22s %10s %10s %14s\n", "figure", "p50 ns", "p99 ns", "ops/s")
 	for _, size := range []int{64, 1024} {
 		key := []byte("bench:key:00042")

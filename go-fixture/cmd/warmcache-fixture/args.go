@@ -25,6 +25,11 @@ type createArgs struct {
 	Geometry   *geometryArgs `json:"geometry"`
 	SimClockNs *uint64       `json:"sim_clock_ns"`
 	Group      bool          `json:"group"`
+	// FastChecksum: create with feature FAST_CHECKSUM (PROTOCOL.md §2, 1.1).
+	FastChecksum bool    `json:"fast_checksum"`
+	Protocol     *string `json:"protocol"`
+	// Future: a future-version test image (PROTOCOL.md §14): "minor", "incompat", "major".
+	Future string `json:"future"`
 }
 
 type keyArgs struct {

@@ -90,6 +90,9 @@ type server struct {
 	cache       *warmcache.Cache
 	trace       bool
 	openTimeout time.Duration
+	// protocol is the version handles speak unless a request names another (--protocol, the
+	// `protocol` argument of create/open: PROTOCOL.md §14, DRIVER.md).
+	protocol warmcache.Protocol
 	// faults are the --fault switches, given to every handle the fixture opens.
 	faults warmcache.Faults
 	// hook is the pause hook of the current request's crash_at and pause_at, nil otherwise.
@@ -130,7 +133,38 @@ func (f faultFlag) Set(name string) error {
 // the pause hook of the current request so that a crash or pause point inside the
 // registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode, Trace: s.trace}
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode, Trace: s.trace,
+		Protocol: s.protocol}
+}
+
+// withProtocol applies a request's optional `protocol` ("1.0", "1.1") to o.
+func withProtocol(o *warmcache.OpenOptions, p *string) error {
+	if p == nil {
+		return nil
+	}
+	v, err := warmcache.ParseProtocol(*p)
+	if err != nil {
+		return badRequest{err.Error()}
+	}
+	o.Protocol = v
+	return nil
+}
+
+// protocolMinor is the minor the fixture's handles speak by default (hello.protocol).
+func (s *server) protocolMinor() uint8 {
+	if s.protocol == (warmcache.Protocol{}) {
+		return warmcache.ProtocolMinor
+	}
+	return s.protocol.Minor
+}
+
+// protocols is hello.protocols: every version a handle can be told to speak.
+func protocols() []map[string]int {
+	var out []map[string]int
+	for _, p := range warmcache.Protocols {
+		out = append(out, map[string]int{"major": int(p.Major), "minor": int(p.Minor)})
+	}
+	return out
 }
 
 // crashAt returns the pause hook of DRIVER.md "Crashing at a pause point": reaching target
@@ -229,12 +263,13 @@ func main() {
 		return
 	}
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--language NAME=CODE] [--fault NAME]... | warmcache-fixture echo")
+		fmt.Fprintln(os.Stderr, "usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--protocol 1.0|1.1] [--language NAME=CODE] [--fault NAME]... | warmcache-fixture echo")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	trace := fs.Bool("trace", false, "fill transitions")
 	timeoutMs := fs.Int("timeout-ms", 2000, "open polling timeout")
+	protocol := fs.String("protocol", "1.1", "the protocol version handles speak: 1.0 or 1.1 (PROTOCOL.md §14)")
 	var faults warmcache.Faults
 	language := fs.String("language", "go=1", "NAME=CODE declared in hello and written as provenance (PROTOCOL.md §7.3)")
 	fs.Var(faultFlag{&faults}, "fault", "switch on a deliberate bug (repeatable): "+strings.Join(warmcache.FaultNames, ", "))
@@ -244,6 +279,12 @@ func main() {
 		os.Exit(2)
 	}
 	s := &server{trace: *trace, openTimeout: time.Duration(*timeoutMs) * time.Millisecond, faults: faults}
+	p, err := warmcache.ParseProtocol(*protocol)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "warmcache-fixture: --protocol:", err)
+		os.Exit(2)
+	}
+	s.protocol = p
 	if err := s.setLanguage(*language); err != nil {
 		fmt.Fprintln(os.Stderr, "warmcache-fixture: --language:", err)
 		os.Exit(2)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 
 	"warmcache/warmcache"
@@ -25,9 +26,10 @@ func (s *server) hello(args json.RawMessage) (interface{}, error) {
 		"language_code":  s.languageCode,
 		"pid":            os.Getpid(),
 		"implementation": "warmcache-go 0.1.0",
-		"protocol":       map[string]int{"major": warmcache.ProtocolMajor, "minor": warmcache.ProtocolMinor},
+		"protocol":       map[string]int{"major": int(warmcache.ProtocolMajor), "minor": int(s.protocolMinor())},
+		"protocols":      protocols(),
 		"trace":          s.trace,
-		"features":       []string{"SIM_CLOCK"},
+		"features":       s.protocol.Features(),
 		"operations":     operations,
 		"pause_points":   warmcache.PausePoints,
 		"faults":         warmcache.FaultNames,
@@ -47,7 +49,18 @@ func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions()}
+	o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions(), FastChecksum: a.FastChecksum, Future: warmcache.FutureImage(a.Future)}
+	switch o.Future {
+	case "", warmcache.FutureMinor, warmcache.FutureIncompat, warmcache.FutureMajor:
+	default:
+		return nil, badRequest{fmt.Sprintf("future %q: minor, incompat or major", a.Future)}
+	}
+	if err := withProtocol(&o.Open, a.Protocol); err != nil {
+		return nil, err
+	}
+	if a.FastChecksum && o.Open.Protocol == (warmcache.Protocol{Major: 1, Minor: 0}) {
+		return nil, badRequest{"fast_checksum needs protocol 1.1 (FAST_CHECKSUM is not a 1.0 feature)"}
+	}
 	if a.SimClockNs != nil {
 		o.SimClock, o.SimClockStart = true, *a.SimClockNs
 	}
@@ -69,7 +82,8 @@ func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
 
 func (s *server) open(args json.RawMessage) (interface{}, error) {
 	var a struct {
-		Path string `json:"path"`
+		Path     string  `json:"path"`
+		Protocol *string `json:"protocol"`
 	}
 	if err := decode(args, &a); err != nil {
 		return nil, err
@@ -77,7 +91,11 @@ func (s *server) open(args json.RawMessage) (interface{}, error) {
 	if err := checkPath(a.Path); err != nil {
 		return nil, err
 	}
-	c, err := warmcache.Open(a.Path, s.openOptions())
+	o := s.openOptions()
+	if err := withProtocol(&o, a.Protocol); err != nil {
+		return nil, err
+	}
+	c, err := warmcache.Open(a.Path, o)
 	if err != nil {
 		return nil, fromErr(err)
 	}

@@ -9,7 +9,7 @@
 //! they are never images.
 
 use std::slice;
-use warmcache::hash::{wch64, VALUE_SEED};
+use warmcache::hash::{value_checksum, wch64};
 use warmcache::layout::*;
 use warmcache::ops::put::choose_auto_version;
 use warmcache::ops::{classify, Freshness};
@@ -246,7 +246,8 @@ fn get(cache: &Cache, key: &[u8], now: u64, o: &mut [u64]) -> i32 {
         i.shard as u64 * g.slots_per_shard as u64 + i.slot as u64,
         i.version,
         hit.value.len() as u64 | (i.origin_tag as u64) << 32,
-        wch64(&hit.value, VALUE_SEED),
+        // The record's checksum: WCH64X4 on a FAST_CHECKSUM image (PROTOCOL.md §2).
+        value_checksum(&hit.value, cache.header_info().features_incompat & FEATURE_FAST_CHECKSUM != 0),
         i.expires_at_ns,
         i.stale_until_ns,
         i.written_at_ns,

@@ -57,12 +57,15 @@ fn print(name: &str, f: &Figures, baseline: Option<&Figures>) {
 
 fn main() {
     let mut get_hit_only = false;
+    let mut fast_checksum = false;
     let mut path = None;
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--get-hit-only" => get_hit_only = true,
+            // FAST_CHECKSUM: WCH64X4 record checksums (PROTOCOL.md §2).
+            "--fast-checksum" => fast_checksum = true,
             _ if a.starts_with("--") => {
-                eprintln!("usage: warmcache-bench [--get-hit-only] [PATH]");
+                eprintln!("usage: warmcache-bench [--get-hit-only] [--fast-checksum] [PATH]");
                 std::process::exit(2);
             }
             _ => path = Some(a),
@@ -70,7 +73,8 @@ fn main() {
     }
     let path = path.unwrap_or_else(|| format!("/dev/shm/warmcache-bench-{}", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let cache = Cache::create(&path, Geometry::default(), CreateOptions::default()).expect("create segment");
+    let cache = Cache::create(&path, Geometry::default(), CreateOptions { fast_checksum, ..Default::default() })
+        .expect("create segment");
     let keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("bench:key:{i:08}").into_bytes()).collect();
     if get_hit_only {
         // The loop of the "warmcache get_into (hit)" figure below, 64-byte values only; assert!
@@ -97,7 +101,7 @@ fn main() {
         return;
     }
     println!("warmcache-bench: default geometry {:?}", cache.geometry());
-    println!("pause points compiled in: {PAUSE_POINTS_COMPILED}");
+    println!("pause points compiled in: {PAUSE_POINTS_COMPILED}, fast checksum: {fast_checksum}");
     println!("segment {path}, {KEYS} keys, {BATCH} ops per latency sample, {SAMPLES} samples\n");
 
     for size in [64usize, 1024] {

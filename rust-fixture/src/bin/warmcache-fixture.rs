@@ -1,4 +1,4 @@
-//! `warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...`: the driver fixture of
+//! `warmcache-fixture serve [--trace] [--timeout-ms N] [--protocol 1.0|1.1] [--fault NAME]...`: the driver fixture of
 //! docs/DRIVER.md, with `crash_at` / `pause_at` pause points (PROTOCOL.md §17), step mode
 //! (`pause_at: "*"`) and fault switches.
 //!
@@ -27,6 +27,7 @@ use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use warmcache::{
+    FutureImage, Protocol,
     Cache, CreateOptions, Event, Fault, Faults, Geometry, HitInfo, OpenError, OpenOptions, PausePoint, PutOptions,
     ShardStats, State,
 };
@@ -170,6 +171,8 @@ fn chance_arg(args: &Map<String, Value>) -> Result<Option<Chance>, DriverError> 
 struct Fixture {
     trace: bool,
     open_timeout: Duration,
+    /// The version handles speak unless a request's `protocol` names another (`--protocol`).
+    protocol: Protocol,
     faults: Faults,
     /// The points armed by the current request; disarmed between requests.
     armed: Arc<Mutex<Armed>>,
@@ -392,21 +395,44 @@ impl Fixture {
     }
 
     fn create_options(&self, a: &Args) -> Result<CreateOptions, DriverError> {
+        let protocol = self.protocol_arg(a)?;
+        let fast_checksum = a.bool("fast_checksum")?;
+        if fast_checksum && protocol == Protocol::V1_0 {
+            return Err(bad_request("fast_checksum needs protocol 1.1 (FAST_CHECKSUM is not a 1.0 feature)"));
+        }
         Ok(CreateOptions {
             group_access: a.bool("group")?,
             sim_clock_ns: a.u64_opt("sim_clock_ns")?,
             trace: self.trace,
             faults: self.faults,
             pause_hook: Some(self.pause_hook()),
+            protocol,
+            fast_checksum,
+            future: match a.get("future") {
+                None => None,
+                Some(_) => Some(
+                    FutureImage::parse(a.str("future")?)
+                        .ok_or_else(|| bad_request("future: minor, incompat or major (PROTOCOL.md §14)"))?,
+                ),
+            },
         })
     }
 
-    fn open_options(&self) -> OpenOptions {
-        OpenOptions {
+    fn open_options(&self, a: &Args) -> Result<OpenOptions, DriverError> {
+        Ok(OpenOptions {
             ready_timeout: self.open_timeout,
             trace: self.trace,
             faults: self.faults,
             pause_hook: Some(self.pause_hook()),
+            protocol: self.protocol_arg(a)?,
+        })
+    }
+
+    /// A request's optional `protocol` ("1.0", "1.1"), else the fixture's `--protocol`.
+    fn protocol_arg(&self, a: &Args) -> Result<Protocol, DriverError> {
+        match a.get("protocol") {
+            None => Ok(self.protocol),
+            Some(_) => Protocol::parse(a.str("protocol")?).map_err(bad_request),
         }
     }
 
@@ -542,7 +568,7 @@ fn echo() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--fault NAME]...");
+    eprintln!("usage: warmcache-fixture serve [--trace] [--timeout-ms N] [--protocol 1.0|1.1] [--fault NAME]...");
     eprintln!("       warmcache-fixture echo");
     eprintln!("faults: {}", Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "));
     std::process::exit(2)
@@ -558,6 +584,7 @@ fn main() {
     let mut fx = Fixture {
         trace: false,
         open_timeout: Duration::from_secs(2),
+        protocol: Protocol::default(),
         faults: Faults::NONE,
         armed: Arc::new(Mutex::new(Armed::default())),
         input: Arc::new(Input(Mutex::new(Box::new(std::io::BufReader::new(std::io::stdin()))))),
@@ -566,6 +593,9 @@ fn main() {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--trace" => fx.trace = true,
+            "--protocol" => {
+                fx.protocol = args.next().and_then(|v| Protocol::parse(&v).ok()).unwrap_or_else(|| usage());
+            }
             "--timeout-ms" => {
                 let ms = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage());
                 fx.open_timeout = Duration::from_millis(ms);

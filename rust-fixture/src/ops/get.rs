@@ -6,7 +6,7 @@
 
 use super::{classify, tail_mask, Freshness, READ_RETRIES};
 use crate::cache::{Cache, Hit, HitInfo, Lookup, Provenance};
-use crate::hash::{words, Wch64, VALUE_SEED};
+use crate::hash::{words, Wch64, Wch64x4, VALUE_SEED};
 use crate::faults::Fault;
 use crate::layout::*;
 use crate::pause::PausePoint;
@@ -196,8 +196,12 @@ impl Cache {
     /// Copies `len` value bytes (≤ value_capacity, checked by the caller) word by word with
     /// relaxed loads into `out`, returning their WCH64 checksum. Padding bits of the last word
     /// are masked out of both the copy and the hash.
+    /// On a `FAST_CHECKSUM` segment the checksum is WCH64X4 (§2): [`Cache::copy_value_x4`].
     #[inline(always)]
     pub(crate) fn copy_value(&self, base: u64, len: usize, out: &mut Vec<u8>) -> u64 {
+        if self.seg.fast_checksum() {
+            return self.copy_value_x4(base, len, out);
+        }
         let n = words(len);
         out.clear();
         out.reserve(n * 8);
@@ -211,6 +215,41 @@ impl Cache {
             }
             h.word(w);
             // SAFETY: `out` has capacity for n*8 bytes; this writes private memory only.
+            unsafe { std::ptr::write_unaligned(dst.add(8 * i) as *mut u64, w.to_le()) };
+        });
+        // SAFETY: the first `len` ≤ n*8 bytes were initialised above.
+        unsafe { out.set_len(len) };
+        h.finish()
+    }
+
+    /// [`Cache::copy_value`] computing WCH64X4: the same relaxed loads and masking, with the
+    /// words of each group of four fed to the four lanes together.
+    #[inline(always)]
+    fn copy_value_x4(&self, base: u64, len: usize, out: &mut Vec<u8>) -> u64 {
+        let n = words(len);
+        out.clear();
+        out.reserve(n * 8);
+        let dst = out.as_mut_ptr();
+        let mut h = Wch64x4::new(len, VALUE_SEED);
+        let mask = tail_mask(len);
+        let full = if len.is_multiple_of(8) { n } else { n - 1 };
+        let groups = full / 4;
+        // Relaxed loads (validated by the caller's second state load after an acquire fence).
+        self.seg.shm.load_word_groups_relaxed(base, groups, |g, w| {
+            h.round(w);
+            for (j, x) in w.into_iter().enumerate() {
+                // SAFETY: `out` has capacity for n*8 bytes; this writes private memory only.
+                unsafe { std::ptr::write_unaligned(dst.add(8 * (4 * g + j)) as *mut u64, x.to_le()) };
+            }
+        });
+        let rest = 4 * groups;
+        self.seg.shm.load_words_relaxed(base + 8 * rest as u64, n - rest, |i, mut w| {
+            let i = rest + i;
+            if i + 1 == n {
+                w &= mask;
+            }
+            h.word(i, w);
+            // SAFETY: as above.
             unsafe { std::ptr::write_unaligned(dst.add(8 * i) as *mut u64, w.to_le()) };
         });
         // SAFETY: the first `len` ≤ n*8 bytes were initialised above.

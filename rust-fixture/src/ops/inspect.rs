@@ -294,7 +294,7 @@ impl Cache {
         }
         if checksum != hdr[2] {
             return SlotScan::Problem(format!(
-                "{state} record {} checksum {:#018x} does not match its value (WCH64 = {checksum:#018x})",
+                "{state} record {} checksum {:#018x} does not match its value (it hashes to {checksum:#018x})",
                 d1.active, hdr[2]
             ));
         }

@@ -3,7 +3,7 @@
 use super::{backoff, classify, Accept, Found, Freshness, KeyLoc, LOCK_SPINS, WAIT_SPINS};
 use crate::cache::{Cache, PutOptions, PutOutcome};
 use crate::error::{OpError, OpErrorKind};
-use crate::hash::{wch64, VALUE_SEED};
+use crate::hash::value_checksum;
 use crate::faults::Fault;
 use crate::layout::*;
 use crate::pause::PausePoint;
@@ -87,7 +87,7 @@ impl Cache {
             ));
         }
         let loc = self.locate(key);
-        let checksum = wch64(value, VALUE_SEED);
+        let checksum = value_checksum(value, self.seg.fast_checksum());
         for i in 0..WAIT_SPINS {
             let step = match self.find(loc, key, Accept::PUT) {
                 Some(f) if matches!(f.dec.state, State::Ready | State::Stale) => {

@@ -2,7 +2,7 @@
 
 use super::{ok, open_fail, Args, DriverError, Fixture, Outcome, OPERATIONS};
 use serde_json::json;
-use warmcache::{Cache, Fault, PausePoint};
+use warmcache::{Cache, Fault, PausePoint, Protocol};
 
 impl Fixture {
     pub(super) fn hello(&mut self, a: &Args) -> Result<Outcome, DriverError> {
@@ -14,9 +14,10 @@ impl Fixture {
             "language_code": 2,
             "pid": std::process::id(),
             "implementation": "warmcache-rust 0.1.0",
-            "protocol": {"major": 1, "minor": 0},
+            "protocol": {"major": self.protocol.major(), "minor": self.protocol.minor()},
+            "protocols": Protocol::ALL.iter().map(|p| json!({"major": p.major(), "minor": p.minor()})).collect::<Vec<_>>(),
             "trace": self.trace,
-            "features": ["SIM_CLOCK"],
+            "features": self.protocol.features(),
             "operations": OPERATIONS,
             "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
             "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
@@ -36,7 +37,7 @@ impl Fixture {
     }
 
     pub(super) fn open(&mut self, a: &Args) -> Result<Outcome, DriverError> {
-        match Cache::open(a.path()?, self.open_options()) {
+        match Cache::open(a.path()?, self.open_options(a)?) {
         Ok(c) => {
             let id = c.participant_id();
             self.cache = Some(c);
@@ -48,7 +49,7 @@ impl Fixture {
 
     pub(super) fn open_or_create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
-        match Cache::open_or_create(path, geometry, opts, self.open_options()) {
+        match Cache::open_or_create(path, geometry, opts, self.open_options(a)?) {
             Ok((c, created)) => {
                 let id = c.participant_id();
                 self.cache = Some(c);
