@@ -45,6 +45,9 @@ struct Warmcheck: ParsableCommand {
             VectorsCommand.self,
             FuzzCommand.self,
             FFIWorkerCommand.self,
+            StatsCommand.self,
+            ExporterCommand.self,
+            EntriesCommand.self,
         ]
     )
 
