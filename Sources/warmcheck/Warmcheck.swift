@@ -48,6 +48,7 @@ struct Warmcheck: ParsableCommand {
             StatsCommand.self,
             ExporterCommand.self,
             EntriesCommand.self,
+            DashboardCommand.self,
         ]
     )
 
