@@ -19,10 +19,19 @@
 # `go version -m` (the -tags build setting). A language whose toolchain is missing is skipped
 # (said so). Env: LANGS="go rust swift", SWIFT_BATCHES (default 20000 batches of 100 gets),
 # GO_DURATION (Go throughput runs, default 500ms), PAUSECOST_KEEP=1 keeps the raw per-round lines.
+#
+# SWITCH=counters measures the shard counters (§6) the same way instead: "on" keeps them, "off" is
+# Go -tags warmcache_nocounters / Rust --features no-counters (the bench line says
+# counters_compiled). Go and Rust only: Swift has no such switch.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-${ROUNDS:-6}}
-langs=${LANGS:-go rust swift}
+case ${SWITCH:-pause} in
+pause) go_tag=warmcache_nopause rust_feature=no-pause-points rust_off=off key=pause_points_compiled langs=${LANGS:-go rust swift} ;;
+counters) go_tag=warmcache_nocounters rust_feature=no-counters rust_off=off-counters key=counters_compiled langs=${LANGS:-go rust} ;;
+*) echo "SWITCH must be pause or counters" >&2; exit 2 ;;
+esac
+echo "== switch: ${SWITCH:-pause} (on = normal build; off = $go_tag / $rust_feature)"
 if [ "$rounds" -lt 4 ]; then echo "warning: $rounds rounds cannot measure noise; use 6 or more" >&2; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/warmcache-pausecost.XXXXXX")
 raw=$work/raw.txt
@@ -39,11 +48,11 @@ for lang in $langs; do
     if ! command -v go >/dev/null; then echo "go: toolchain missing, skipped"; continue; fi
     (cd "$root/go-fixture" &&
       go build -o "$work/go-on" ./cmd/warmcache-bench &&
-      go build -tags warmcache_nopause -o "$work/go-off" ./cmd/warmcache-bench)
+      go build -tags "$go_tag" -o "$work/go-off" ./cmd/warmcache-bench)
     bin[go-on]="$work/go-on" bin[go-off]="$work/go-off"
     # The Go bench cannot say which build it is; the binary's recorded build settings can.
     m_on=$(go version -m "$work/go-on") m_off=$(go version -m "$work/go-off")
-    if [[ $m_on == *warmcache_nopause* || $m_off != *-tags=warmcache_nopause* ]]; then
+    if [[ $m_on == *"$go_tag"* || $m_off != *"-tags=$go_tag"* ]]; then
       echo "go: build tags not as expected" >&2; exit 1
     fi
     ;;
@@ -53,9 +62,9 @@ for lang in $langs; do
     t=$root/rust-fixture/target-pausecost
     (cd "$root/rust-fixture" &&
       CARGO_TARGET_DIR=$t/on ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench &&
-      CARGO_TARGET_DIR=$t/off ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench \
-        --features no-pause-points)
-    bin[rust-on]="$t/on/release/warmcache-bench" bin[rust-off]="$t/off/release/warmcache-bench"
+      CARGO_TARGET_DIR=$t/$rust_off ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench \
+        --features "$rust_feature")
+    bin[rust-on]="$t/on/release/warmcache-bench" bin[rust-off]="$t/$rust_off/release/warmcache-bench"
     ;;
   swift)
     if ! command -v swift >/dev/null; then echo "swift: toolchain missing, skipped"; continue; fi
@@ -85,15 +94,15 @@ run() {
   go)
     # Row "get-hit 64B  p50 p99 ops/s" of the full bench, rewritten to the --get-hit-only form.
     line=$("${bin[$lang-$build]}" -duration "${GO_DURATION:-500ms}" |
-      awk -v w="$want" '$1 == "get-hit" && $2 == "64B" {
-        printf "get-hit-64 lang=go pause_points_compiled=%s p50_ns=%s p99_ns=%s gets_per_s=%s\n", w, $3, $4, $5 }')
+      awk -v w="$want" -v k="$key" '$1 == "get-hit" && $2 == "64B" {
+        printf "get-hit-64 lang=go %s=%s p50_ns=%s p99_ns=%s gets_per_s=%s\n", k, w, $3, $4, $5 }')
     ;;
   rust) line=$("${bin[$lang-$build]}" --get-hit-only) ;;
   swift) line=$("${bin[$lang-$build]}" --get-hit-only --batches "${SWIFT_BATCHES:-20000}") ;;
   esac
   case $line in
-  *"pause_points_compiled=$want "*) ;;
-  *) echo "$lang $build: expected pause_points_compiled=$want, got: $line" >&2; exit 1 ;;
+  *"$key=$want "*) ;;
+  *) echo "$lang $build: expected $key=$want, got: $line" >&2; exit 1 ;;
   esac
   # raw line: lang build round p50 p99 gets/s
   echo "$line" | sed -E "s/.*p50_ns=([0-9.]+) p99_ns=([0-9.]+) gets_per_s=([0-9.]+).*/$lang $build $round \1 \2 \3/" >>"$raw"

@@ -146,6 +146,21 @@ def main():
         check("--watch sees the gets made meanwhile", sum(lines[-1]["totals"][c] for c in ("hits", "misses", "stale_hits"))
               >= sum(gstats["totals"][c] for c in ("hits", "misses", "stale_hits")) + 20)
 
+        # The dashboard, drawn from the --watch lines just recorded.
+        rec = seg_path("watch.jsonl")
+        with open(rec, "w") as fh:
+            fh.write(out)
+        page = seg_path("dash.html")
+        r = warmcheck("dashboard", "--from", rec, "--out", page)
+        html = open(page).read() if r.returncode == 0 else ""
+        check("dashboard --from: a page with three charts and no script or fetched resource",
+              html.count("<svg") == 3 and "<script" not in html and "http" not in html.replace("http://www.w3.org/2000/svg", ""),
+              r.stderr)
+        with open(rec, "a") as fh:
+            fh.write("{\"oops\": 1}\n")
+        r = warmcheck("dashboard", "--from", rec, "--out", page)
+        check("dashboard --from a line that is no reading: exit 2 naming the line", r.returncode == 2 and ":4:" in r.stderr, r.stderr)
+
         # entries against the fixture's dump.
         dump = {e["key_hex"]: e for e in go.dump()}
         r = warmcheck("entries", seg_path("go"), "--json", "--limit", "0")
