@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "warmcheck", targets: ["warmcheck"]),
         .executable(name: "warmcache-swift-fixture", targets: ["warmcache-swift-fixture"]),
         .executable(name: "warmcache-swift-bench", targets: ["warmcache-swift-bench"]),
+        // docs/using/swift.md as a program: what a service does with the library.
+        .executable(name: "warmcache-swift-example", targets: ["warmcache-swift-example"]),
         // The C ABI of the Swift implementation (docs/ABI.md), loaded by `warmcheck vectors/fuzz`.
         .library(name: "WarmcacheABI", type: .dynamic, targets: ["WarmcacheABI"]),
     ],
@@ -61,6 +63,7 @@ let package = Package(
         .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
         // Micro-benchmark of the Swift implementation (get-hit / put latency vs a Dictionary).
         .executableTarget(name: "warmcache-swift-bench", dependencies: ["Warmcache"]),
+        .executableTarget(name: "warmcache-swift-example", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
         // Optimized too: its differential test brute-forces 100 000 histories per run.
         .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"],
