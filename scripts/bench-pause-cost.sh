@@ -27,8 +27,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-${ROUNDS:-6}}
 case ${SWITCH:-pause} in
-pause) go_tag=warmcache_nopause rust_feature=no-pause-points rust_off=off key=pause_points_compiled langs=${LANGS:-go rust swift} ;;
-counters) go_tag=warmcache_nocounters rust_feature=no-counters rust_off=off-counters key=counters_compiled langs=${LANGS:-go rust} ;;
+pause) what="pause points" go_tag=warmcache_nopause rust_feature=no-pause-points rust_off=off key=pause_points_compiled langs=${LANGS:-go rust swift} ;;
+counters) what=counters go_tag=warmcache_nocounters rust_feature=no-counters rust_off=off-counters key=counters_compiled langs=${LANGS:-go rust} ;;
 *) echo "SWITCH must be pause or counters" >&2; exit 2 ;;
 esac
 echo "== switch: ${SWITCH:-pause} (on = normal build; off = $go_tag / $rust_feature)"
@@ -41,7 +41,7 @@ if [ -z "${PAUSECOST_KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; fi
 declare -A bin # bin[lang-on], bin[lang-off]
 built=()
 
-echo "== building (normal build = pause points compiled in; second build = compiled out)"
+echo "== building (normal build = $what compiled in; second build = compiled out)"
 for lang in $langs; do
   case $lang in
   go)
@@ -132,7 +132,7 @@ echo
 echo "get-hit 64 B, p50 ns/op: median of $rounds rounds (best in brackets); gets/s: median of rounds"
 echo "spread = (worst-best)/best of one build's rounds: all rounds / faster half (the noise floor);"
 echo "verdict: best-p50 ratio against the larger faster-half spread of the two builds"
-printf '%-6s | %-18s | %-18s | %-15s | %-15s | %-13s | %-13s | %-11s | %-11s | %s\n' lang "p50 points in" \
+printf '%-6s | %-18s | %-18s | %-15s | %-15s | %-13s | %-13s | %-11s | %-11s | %s\n' lang "p50 compiled in" \
   "p50 compiled out" "ratio medians" "ratio bests" "spread in" "spread out" "gets/s in" "gets/s out" verdict
 for lang in "${built[@]}"; do
   read -r on_m on_b on_w on_s < <(stats "$lang" on 4)
@@ -140,13 +140,13 @@ for lang in "${built[@]}"; do
   read -r gon _ < <(stats "$lang" on 6)
   read -r goff _ < <(stats "$lang" off 6)
   awk -v lang="$lang" -v onm="$on_m" -v onb="$on_b" -v onw="$on_w" -v ons="$on_s" -v offm="$off_m" \
-    -v offb="$off_b" -v offw="$off_w" -v offs="$off_s" -v gon="$gon" -v goff="$goff" 'BEGIN {
+    -v offb="$off_b" -v offw="$off_w" -v offs="$off_s" -v gon="$gon" -v goff="$goff" -v what="$what" 'BEGIN {
       rm = onm / offm; rb = onb / offb
       aon = (onw - onb) / onb * 100; aoff = (offw - offb) / offb * 100    # all rounds
       son = (ons - onb) / onb * 100; soff = (offs - offb) / offb * 100    # faster half
       noise = (son > soff ? son : soff); d = (rb - 1) * 100; ad = (d < 0 ? -d : d)
       if (ad <= noise) verdict = sprintf("within noise (|%.1f%%| <= %.1f%%)", d, noise)
-      else verdict = sprintf("%s with points: %+.1f%% > noise %.1f%%", (d > 0 ? "slower" : "faster"), d, noise)
+      else verdict = sprintf("%s with %s: %+.1f%% > noise %.1f%%", (d > 0 ? "slower" : "faster"), what, d, noise)
       printf "%-6s | %7.2f (%7.2f)  | %7.2f (%7.2f)  | %5.3f (%+5.1f%%) | %5.3f (%+5.1f%%) | %5.1f%% / %4.1f%% | %5.1f%% / %4.1f%% | %11.0f | %11.0f | %s\n",
         lang, onm, onb, offm, offb, rm, (rm - 1) * 100, rb, d, aon, son, aoff, soff, gon, goff, verdict
     }'

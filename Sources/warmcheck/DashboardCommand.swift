@@ -37,6 +37,14 @@ struct DashboardCommand: ParsableCommand {
 
     func run() throws {
         do {
+            try runObserving(draw)
+        } catch let e as Dashboard.InputError {
+            throw fail(e.description)
+        }
+    }
+
+    private func draw() throws {
+        do {
             let lines: String
             let title: String
             if let from {
@@ -62,11 +70,6 @@ struct DashboardCommand: ParsableCommand {
             let page = Dashboard.page(title: title, points: try Dashboard.points(jsonLines: lines, source: from ?? segment!))
             try writeOutput(page, to: out)
             print("wrote \(out)")
-        } catch let e as ObserveError {
-            FileHandle.standardError.write(Data("warmcheck: \(e.description)\n".utf8))
-            throw ExitCode(e.status)
-        } catch let e as Dashboard.InputError {
-            throw fail(e.description)
         }
     }
 }

@@ -45,15 +45,12 @@ struct EntriesCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try runObserving {
             let seg = try LiveOpen.open(segment)
             let filter = EntryFilter(keyPrefix: key, states: Set(state.map { $0.uppercased() }), language: language, pid: pid, originTag: origin)
             let report = EntriesReport.make(seg, filter: filter, limit: limit, languages: .fromRepo())
             try LiveOpen.ensurePresent(seg)
             print(json ? report.json : report.text, terminator: json ? "\n" : "")
-        } catch let e as ObserveError {
-            FileHandle.standardError.write(Data("warmcheck: \(e.description)\n".utf8))
-            throw ExitCode(e.status)
         }
     }
 }

@@ -33,14 +33,7 @@ struct ExporterCommand: ParsableCommand {
         guard requests >= 0 else { throw ValidationError("--requests must be ≥ 0") }
     }
 
-    func run() throws {
-        do {
-            try serve()
-        } catch let e as ObserveError {
-            FileHandle.standardError.write(Data("warmcheck: \(e.description)\n".utf8))
-            throw ExitCode(e.status)
-        }
-    }
+    func run() throws { try runObserving(serve) }
 
     private func serve() throws {
         let address = try ListenAddress(parsing: listen)

@@ -46,14 +46,7 @@ struct StatsCommand: ParsableCommand {
         if prometheus && watch { throw ValidationError("--prometheus prints one scrape; use `warmcheck exporter` to serve them") }
     }
 
-    func run() throws {
-        do {
-            try observe()
-        } catch let e as ObserveError {
-            FileHandle.standardError.write(Data("warmcheck: \(e.description)\n".utf8))
-            throw ExitCode(e.status)
-        }
-    }
+    func run() throws { try runObserving(observe) }
 
     private func observe() throws {
         let seg = try LiveOpen.open(segment)
@@ -82,5 +75,16 @@ struct StatsCommand: ParsableCommand {
             previous = s
             n += 1
         }
+    }
+}
+
+/// Runs an observing command's body (stats, exporter, entries, dashboard): a segment that cannot
+/// be read or is lost while read is reported on stderr and exits with its status (2 or 1).
+func runObserving(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ObserveError {
+        FileHandle.standardError.write(Data("warmcheck: \(e.description)\n".utf8))
+        throw ExitCode(e.status)
     }
 }
