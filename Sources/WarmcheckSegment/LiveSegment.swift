@@ -113,6 +113,8 @@ public struct LiveEntry: Sendable, Equatable {
     public var key: [UInt8]?
     /// `record[A]`'s header words, for the readable states (READY, REFRESHING, STALE).
     public var record: RecordView?
+    /// Why the state word is impossible (§8.1), nil for a possible one; no record is read then.
+    public var impossibility: Impossibility?
 }
 
 /// How a live slot read ended.
@@ -143,12 +145,13 @@ extension LiveSegment {
                 key = loadBytes(at: o + SpecLayout.Slot.key, count: Int(keyLen))
             }
             var rec: RecordView?
-            if let st = s1.state, st.isReadable, s1.impossibility(participantCapacity: g.participantCapacity) == nil {
+            let impossible = s1.impossibility(participantCapacity: g.participantCapacity)
+            if let st = s1.state, st.isReadable, impossible == nil {
                 rec = recordHeader(g.recordOffset(s, j, s1.active))
             }
             atomicMemoryFence(ordering: .acquiring)
             if word(o) == s1.raw {
-                return .entry(LiveEntry(shard: s, slot: j, word: s1, key: key, record: rec))
+                return .entry(LiveEntry(shard: s, slot: j, word: s1, key: key, record: rec, impossibility: impossible))
             }
         }
         return .contended(shard: s, slot: j)

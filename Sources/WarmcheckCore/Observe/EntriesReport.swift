@@ -103,7 +103,9 @@ public struct EntriesReport: Sendable, Encodable {
         let keyBytes = e.key ?? []
         let text = String(validating: keyBytes, as: UTF8.self)
         let printable = text.map { t in !t.isEmpty && t.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F } } ?? false
-        var row = EntryRow(shard: e.shard, slot: e.slot, state: e.word.state?.name ?? "state#\(e.word.code)",
+        // An impossible word is shown as such (readers treat it as a miss, §8.1), never as its state code's name.
+        let state = e.impossibility.map { "IMPOSSIBLE (\($0))" } ?? e.word.state?.name ?? "state#\(e.word.code)"
+        var row = EntryRow(shard: e.shard, slot: e.slot, state: state,
                            owner: e.word.owner == 0 ? nil : e.word.owner, key: printable ? text : nil,
                            keyHex: keyBytes.map { String(format: "%02x", $0) }.joined())
         if let r = e.record {
