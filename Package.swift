@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "warmcheck", targets: ["warmcheck"]),
         .executable(name: "warmcache-swift-fixture", targets: ["warmcache-swift-fixture"]),
         .executable(name: "warmcache-swift-bench", targets: ["warmcache-swift-bench"]),
+        // docs/using/swift.md as a program: what a service does with the library.
+        .executable(name: "warmcache-swift-example", targets: ["warmcache-swift-example"]),
         // The C ABI of the Swift implementation (docs/ABI.md), loaded by `warmcheck vectors/fuzz`.
         .library(name: "WarmcacheABI", type: .dynamic, targets: ["WarmcacheABI"]),
     ],
@@ -16,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The text exposition of `warmcheck stats --prometheus` and `warmcheck exporter`.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Syscalls Swift cannot call directly (variadic fcntl/syscall for futex and OFD locks).
@@ -35,9 +39,11 @@ let package = Package(
         // millions of operations with it, and the debug build is what they run as.
         .target(name: "WarmcheckModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The harness's own reading of a segment, written from docs/PROTOCOL.md alone: it must not
-        // share a bug with any implementation, so it depends on none (and on nothing but Glibc).
+        // share a bug with any implementation, so it depends on none (only on Glibc, and on
+        // swift-atomics for the live, mapped reads of LiveSegment).
         // Optimized in debug builds too: it decodes the whole segment after every scenario step.
-        .target(name: "WarmcheckSegment", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "WarmcheckSegment", dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
         .target(
             name: "WarmcheckScenario",
@@ -46,7 +52,8 @@ let package = Package(
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment"]
+            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment",
+                           .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .executableTarget(
             name: "warmcheck",
@@ -56,6 +63,7 @@ let package = Package(
         .executableTarget(name: "warmcache-swift-fixture", dependencies: ["Warmcache"]),
         // Micro-benchmark of the Swift implementation (get-hit / put latency vs a Dictionary).
         .executableTarget(name: "warmcache-swift-bench", dependencies: ["Warmcache"]),
+        .executableTarget(name: "warmcache-swift-example", dependencies: ["Warmcache"]),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
         // Optimized too: its differential test brute-forces 100 000 histories per run.
         .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"],

@@ -19,10 +19,19 @@
 # `go version -m` (the -tags build setting). A language whose toolchain is missing is skipped
 # (said so). Env: LANGS="go rust swift", SWIFT_BATCHES (default 20000 batches of 100 gets),
 # GO_DURATION (Go throughput runs, default 500ms), PAUSECOST_KEEP=1 keeps the raw per-round lines.
+#
+# SWITCH=counters measures the shard counters (§6) the same way instead: "on" keeps them, "off" is
+# Go -tags warmcache_nocounters / Rust --features no-counters (the bench line says
+# counters_compiled). Go and Rust only: Swift has no such switch.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${1:-${ROUNDS:-6}}
-langs=${LANGS:-go rust swift}
+case ${SWITCH:-pause} in
+pause) what="pause points" go_tag=warmcache_nopause rust_feature=no-pause-points rust_off=off key=pause_points_compiled langs=${LANGS:-go rust swift} ;;
+counters) what=counters go_tag=warmcache_nocounters rust_feature=no-counters rust_off=off-counters key=counters_compiled langs=${LANGS:-go rust} ;;
+*) echo "SWITCH must be pause or counters" >&2; exit 2 ;;
+esac
+echo "== switch: ${SWITCH:-pause} (on = normal build; off = $go_tag / $rust_feature)"
 if [ "$rounds" -lt 4 ]; then echo "warning: $rounds rounds cannot measure noise; use 6 or more" >&2; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/warmcache-pausecost.XXXXXX")
 raw=$work/raw.txt
@@ -32,18 +41,18 @@ if [ -z "${PAUSECOST_KEEP:-}" ]; then trap 'rm -rf "$work"' EXIT; fi
 declare -A bin # bin[lang-on], bin[lang-off]
 built=()
 
-echo "== building (normal build = pause points compiled in; second build = compiled out)"
+echo "== building (normal build = $what compiled in; second build = compiled out)"
 for lang in $langs; do
   case $lang in
   go)
     if ! command -v go >/dev/null; then echo "go: toolchain missing, skipped"; continue; fi
     (cd "$root/go-fixture" &&
       go build -o "$work/go-on" ./cmd/warmcache-bench &&
-      go build -tags warmcache_nopause -o "$work/go-off" ./cmd/warmcache-bench)
+      go build -tags "$go_tag" -o "$work/go-off" ./cmd/warmcache-bench)
     bin[go-on]="$work/go-on" bin[go-off]="$work/go-off"
     # The Go bench cannot say which build it is; the binary's recorded build settings can.
     m_on=$(go version -m "$work/go-on") m_off=$(go version -m "$work/go-off")
-    if [[ $m_on == *warmcache_nopause* || $m_off != *-tags=warmcache_nopause* ]]; then
+    if [[ $m_on == *"$go_tag"* || $m_off != *"-tags=$go_tag"* ]]; then
       echo "go: build tags not as expected" >&2; exit 1
     fi
     ;;
@@ -53,9 +62,9 @@ for lang in $langs; do
     t=$root/rust-fixture/target-pausecost
     (cd "$root/rust-fixture" &&
       CARGO_TARGET_DIR=$t/on ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench &&
-      CARGO_TARGET_DIR=$t/off ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench \
-        --features no-pause-points)
-    bin[rust-on]="$t/on/release/warmcache-bench" bin[rust-off]="$t/off/release/warmcache-bench"
+      CARGO_TARGET_DIR=$t/$rust_off ../scripts/cargo-offline.sh build --quiet --release --bin warmcache-bench \
+        --features "$rust_feature")
+    bin[rust-on]="$t/on/release/warmcache-bench" bin[rust-off]="$t/$rust_off/release/warmcache-bench"
     ;;
   swift)
     if ! command -v swift >/dev/null; then echo "swift: toolchain missing, skipped"; continue; fi
@@ -85,15 +94,15 @@ run() {
   go)
     # Row "get-hit 64B  p50 p99 ops/s" of the full bench, rewritten to the --get-hit-only form.
     line=$("${bin[$lang-$build]}" -duration "${GO_DURATION:-500ms}" |
-      awk -v w="$want" '$1 == "get-hit" && $2 == "64B" {
-        printf "get-hit-64 lang=go pause_points_compiled=%s p50_ns=%s p99_ns=%s gets_per_s=%s\n", w, $3, $4, $5 }')
+      awk -v w="$want" -v k="$key" '$1 == "get-hit" && $2 == "64B" {
+        printf "get-hit-64 lang=go %s=%s p50_ns=%s p99_ns=%s gets_per_s=%s\n", k, w, $3, $4, $5 }')
     ;;
   rust) line=$("${bin[$lang-$build]}" --get-hit-only) ;;
   swift) line=$("${bin[$lang-$build]}" --get-hit-only --batches "${SWIFT_BATCHES:-20000}") ;;
   esac
   case $line in
-  *"pause_points_compiled=$want "*) ;;
-  *) echo "$lang $build: expected pause_points_compiled=$want, got: $line" >&2; exit 1 ;;
+  *"$key=$want "*) ;;
+  *) echo "$lang $build: expected $key=$want, got: $line" >&2; exit 1 ;;
   esac
   # raw line: lang build round p50 p99 gets/s
   echo "$line" | sed -E "s/.*p50_ns=([0-9.]+) p99_ns=([0-9.]+) gets_per_s=([0-9.]+).*/$lang $build $round \1 \2 \3/" >>"$raw"
@@ -123,7 +132,7 @@ echo
 echo "get-hit 64 B, p50 ns/op: median of $rounds rounds (best in brackets); gets/s: median of rounds"
 echo "spread = (worst-best)/best of one build's rounds: all rounds / faster half (the noise floor);"
 echo "verdict: best-p50 ratio against the larger faster-half spread of the two builds"
-printf '%-6s | %-18s | %-18s | %-15s | %-15s | %-13s | %-13s | %-11s | %-11s | %s\n' lang "p50 points in" \
+printf '%-6s | %-18s | %-18s | %-15s | %-15s | %-13s | %-13s | %-11s | %-11s | %s\n' lang "p50 compiled in" \
   "p50 compiled out" "ratio medians" "ratio bests" "spread in" "spread out" "gets/s in" "gets/s out" verdict
 for lang in "${built[@]}"; do
   read -r on_m on_b on_w on_s < <(stats "$lang" on 4)
@@ -131,13 +140,13 @@ for lang in "${built[@]}"; do
   read -r gon _ < <(stats "$lang" on 6)
   read -r goff _ < <(stats "$lang" off 6)
   awk -v lang="$lang" -v onm="$on_m" -v onb="$on_b" -v onw="$on_w" -v ons="$on_s" -v offm="$off_m" \
-    -v offb="$off_b" -v offw="$off_w" -v offs="$off_s" -v gon="$gon" -v goff="$goff" 'BEGIN {
+    -v offb="$off_b" -v offw="$off_w" -v offs="$off_s" -v gon="$gon" -v goff="$goff" -v what="$what" 'BEGIN {
       rm = onm / offm; rb = onb / offb
       aon = (onw - onb) / onb * 100; aoff = (offw - offb) / offb * 100    # all rounds
       son = (ons - onb) / onb * 100; soff = (offs - offb) / offb * 100    # faster half
       noise = (son > soff ? son : soff); d = (rb - 1) * 100; ad = (d < 0 ? -d : d)
       if (ad <= noise) verdict = sprintf("within noise (|%.1f%%| <= %.1f%%)", d, noise)
-      else verdict = sprintf("%s with points: %+.1f%% > noise %.1f%%", (d > 0 ? "slower" : "faster"), d, noise)
+      else verdict = sprintf("%s with %s: %+.1f%% > noise %.1f%%", (d > 0 ? "slower" : "faster"), what, d, noise)
       printf "%-6s | %7.2f (%7.2f)  | %7.2f (%7.2f)  | %5.3f (%+5.1f%%) | %5.3f (%+5.1f%%) | %5.1f%% / %4.1f%% | %5.1f%% / %4.1f%% | %11.0f | %11.0f | %s\n",
         lang, onm, onb, offm, offb, rm, (rm - 1) * 100, rb, d, aon, son, aoff, soff, gon, goff, verdict
     }'

@@ -18,6 +18,11 @@ if ! pkg-config --exists libffi 2>/dev/null || ! [ -e /usr/include/x86_64-linux-
   missing+=(libffi-dev)
 fi
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# The observe stage parses the exporter's scrapes with prometheus_client's parser
+# (scripts/observe/check-observe.py looks in Debian's dist-packages when python3 lacks it).
+if ! python3 -c 'import prometheus_client' 2>/dev/null && ! [ -d /usr/lib/python3/dist-packages/prometheus_client ]; then
+  missing+=(python3-prometheus-client)
+fi
 # The HTML failure reports are checked with a headless browser where one is present; optional.
 
 if [ ${#missing[@]} -eq 0 ]; then

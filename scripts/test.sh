@@ -71,6 +71,8 @@ stage swift-build exit bash -c 'swift build --product warmcheck && swift build -
 stage swift-test "swift:$logs/swift-swift-testing.xml" swift test --xunit-output "$logs/swift.xml"
 stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-build --json "$logs/matrix.json"
 stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
+# stats/exporter/entries on live Go and Rust segments, scrapes parsed by prometheus_client (~7 s).
+stage observe line:observe python3 scripts/observe/check-observe.py
 stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
 # The upgrade gate (docs/UPGRADING.md): release 1.0's fixtures, built from history into
 # .build/compat/<commit>/ on the first run (a clean clone: ~3 min, then cached), against today's.

@@ -2,11 +2,17 @@
 
 /// The shape of a segment. All derived offsets come from here, never from shared memory.
 public struct Geometry: Codable, Sendable, Equatable, Hashable {
+    /// Number of shards (1…65536); each has its own insert lock and counters.
     public var shardCount: UInt32
+    /// Slots per shard (1…65536): the capacity is `shardCount × slotsPerShard` entries.
     public var slotsPerShard: UInt32
+    /// Largest key in bytes (8…4096, a multiple of 8).
     public var keyCapacity: UInt32
+    /// Largest value in bytes (8…1 MiB, a multiple of 8).
     public var valueCapacity: UInt32
+    /// Slots a key may live in from its home slot (1…64).
     public var probeWindow: UInt32
+    /// Processes that may have the segment open at once (1…4096).
     public var participantCapacity: UInt32
 
     public init(shardCount: UInt32 = 16, slotsPerShard: UInt32 = 64, keyCapacity: UInt32 = 64,

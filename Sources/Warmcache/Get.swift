@@ -4,14 +4,21 @@ import CWarmcacheShim
 
 /// Who wrote a record (§7.2 `writer` and `writer_start_time`).
 public struct Provenance: Codable, Sendable, Equatable {
+    /// The writer's process id (low 32 bits).
     public var pid: UInt32
+    /// The writer's language code (PROTOCOL.md §7.3: 1 Go, 2 Rust, 3 Swift).
     public var language: UInt8
+    /// The protocol major version the writer implements.
     public var protocolMajor: UInt8
+    /// The protocol minor version the writer implements.
     public var protocolMinor: UInt8
     /// Writer's participant id (low 8 bits).
     public var participant: UInt8
+    /// The writer's start time (field 22 of /proc/PID/stat), so that pid and start time name
+    /// the process even after its pid is reused.
     public var startTime: UInt64
 
+    /// Decodes a record's `writer` word and `writer_start_time` (§7.2).
     public init(writer: UInt64, startTime: UInt64) {
         pid = UInt32(truncatingIfNeeded: writer)
         language = UInt8(truncatingIfNeeded: writer >> 32)
@@ -34,13 +41,21 @@ public struct HitInfo: Sendable, Equatable {
     public var stale: Bool
     /// This reader's T7 made the slot STALE: it is the one asked to recompute.
     public var refreshRequested: Bool
+    /// The value's data version (automatic and increasing, or the one its writer gave).
     public var version: UInt64
+    /// The opaque tag its writer stored with it.
     public var originTag: UInt32
+    /// End of freshness in segment-clock nanoseconds; 0 = never expires.
     public var expiresAt: UInt64
+    /// End of the stale-serving grace in segment-clock nanoseconds.
     public var staleUntil: UInt64
+    /// When the writer wrote it (segment clock).
     public var writtenAt: UInt64
+    /// Who wrote it.
     public var provenance: Provenance
+    /// The shard the entry lives in.
     public var shard: Int
+    /// The slot of that shard.
     public var slot: Int
 
     public init(stale: Bool, refreshRequested: Bool, version: UInt64, originTag: UInt32, expiresAt: UInt64,
@@ -62,7 +77,9 @@ public struct HitInfo: Sendable, Equatable {
 /// other HitInfo fields read through, so callers see one flat value.
 @dynamicMemberLookup
 public struct Hit: Sendable, Equatable {
+    /// The value bytes (a private copy).
     public var value: [UInt8]
+    /// Everything else the hit reports.
     public var info: HitInfo
 
     public init(value: [UInt8], info: HitInfo) {
@@ -81,7 +98,9 @@ public enum Lookup: Sendable, Equatable {
     case hit(Hit)
     case miss
 
+    /// The hit, nil on a miss.
     public var hit: Hit? { if case .hit(let h) = self { return h } else { return nil } }
+    /// The value of a hit, nil on a miss.
     public var value: [UInt8]? { hit?.value }
 }
 

@@ -5,14 +5,23 @@ import CWarmcacheShim
 
 /// One entry of the participant table, as read (not trusted).
 public struct ParticipantInfo: Codable, Sendable, Equatable {
+    /// The entry's index; its participant id is `index + 1`.
     public var index: Int
+    /// Registrations at this index so far.
     public var epoch: UInt64
+    /// Process id of the last registrant.
     public var pid: UInt64
+    /// Its start time (/proc/PID/stat field 22), 0 if unknown.
     public var startTime: UInt64
+    /// Its language code (§7.3).
     public var language: UInt8
+    /// The protocol major version it implements.
     public var protocolMajor: UInt8
+    /// The protocol minor version it implements.
     public var protocolMinor: UInt8
+    /// Its user id.
     public var uid: UInt32
+    /// When it registered (CLOCK_REALTIME nanoseconds).
     public var registeredAtNs: UInt64
     /// Some open file description holds the entry's lock (F_OFD_GETLK); the caller's own entry
     /// is reported alive.

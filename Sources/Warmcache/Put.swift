@@ -26,8 +26,11 @@ public enum PutOutcome: Sendable, Equatable {
     case ok(version: UInt64, created: Bool, shard: Int, slot: Int)
     case fail(OpFailure)
 
+    /// Whether the put took effect.
     public var isOK: Bool { if case .ok = self { return true } else { return false } }
+    /// The version written, nil on failure.
     public var version: UInt64? { if case .ok(let v, _, _, _) = self { return v } else { return nil } }
+    /// Why it failed (`too_large`, `full`, `busy`, `version_not_newer`, …), nil on success.
     public var failure: OpFailure? { if case .fail(let f) = self { return f } else { return nil } }
 }
 

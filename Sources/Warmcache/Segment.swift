@@ -53,6 +53,7 @@ public struct WarmCacheOptions: Sendable {
 /// A participant's handle on one segment. Thread-safe for concurrent operations (threads of one
 /// handle share its participant id); `close()` must not race with other calls on the handle.
 public final class WarmCache: @unchecked Sendable {
+    /// The segment file this handle maps.
     public let path: String
     /// The validated geometry and every offset (immutable header values only, §4.2).
     public let layout: SegmentLayout
@@ -82,6 +83,7 @@ public final class WarmCache: @unchecked Sendable {
     public var pauseHook: PauseHook?
     private(set) var isClosed = false
 
+    /// The segment's geometry, from its header.
     public var geometry: Geometry { layout.geometry }
 
     init(path: String, opened: OpenedSegment, created: Bool, options: WarmCacheOptions) {

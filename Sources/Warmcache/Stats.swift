@@ -2,16 +2,26 @@
 
 /// The nine shard counters of §6.
 public struct Counters: Codable, Sendable, Equatable {
+    /// Gets that returned a fresh value.
     public var hits: UInt64 = 0
+    /// Gets that returned nothing.
     public var misses: UInt64 = 0
+    /// Gets that returned a stale value, within its grace (§12).
     public var staleHits: UInt64 = 0
+    /// New keys published (T2).
     public var inserts: UInt64 = 0
+    /// Refreshes published (T5).
     public var refreshes: UInt64 = 0
+    /// Live entries displaced by an insert or by `evict`.
     public var evictions: UInt64 = 0
+    /// Entries removed by `invalidate`.
     public var invalidations: UInt64 = 0
+    /// Expired entries reused by an insert.
     public var expirations: UInt64 = 0
+    /// Dead owners' claims undone and dead insert locks freed.
     public var reclaims: UInt64 = 0
 
+    /// All counters zero.
     public init() {}
 
     enum CodingKeys: String, CodingKey {

@@ -9,7 +9,7 @@ import Glibc
 // segment as it is (the harness never maps it and so can never disturb it). The opening checks
 // are those of §4.2, in order, minus registration: an observer is not a participant.
 
-public struct SegmentSnapshot: Sendable {
+public struct SegmentSnapshot: SegmentWords, Sendable {
     public let path: String
     public let geometry: SpecGeometry
     /// Byte 0 … total_len − 1 of the file.
@@ -20,15 +20,37 @@ public struct SegmentSnapshot: Sendable {
     /// Reads and checks the file at `path`. `liveness: false` skips the lock probes (tests of
     /// crafted files that no process holds).
     public static func read(path: String, liveness: Bool = true) -> Result<SegmentSnapshot, OpenRefusal> {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 {
-            switch errno {
-            case ELOOP: return .failure(.symlink)
-            case ENOENT: return .failure(.notFound)
-            default: return .failure(.io(errno: errno))
-            }
+        let fd: Int32
+        switch openChecked(path: path) {
+        case .success(let v): fd = v
+        case .failure(let r): return .failure(r)
         }
         defer { close(fd) }
+        let g: SpecGeometry
+        switch checkOpening(fd: fd) {
+        case .success(let v): g = v
+        case .failure(let r): return .failure(r)
+        }
+        guard let all = preadAll(fd, count: g.totalLen, at: 0) else { return .failure(.io(errno: errno)) }
+        let alive = liveness ? (0..<g.participantCapacity).map { isLocked(fd, offset: g.participantOffset($0)) } : []
+        return .success(SegmentSnapshot(bytes: all, geometry: g, alive: alive, path: path))
+    }
+
+    /// Opens `path` read-only, refusing a symlink (§4.2 step 1).
+    static func openChecked(path: String) -> Result<Int32, OpenRefusal> {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 { return .success(fd) }
+        switch errno {
+        case ELOOP: return .failure(.symlink)
+        case ENOENT: return .failure(.notFound)
+        default: return .failure(.io(errno: errno))
+        }
+    }
+
+    /// The opening checks of §4.2 on an open file, in order, up to and including truncation.
+    /// The header page is read with pread: lines 0–2 are immutable once `ready` is set, and a
+    /// `ready` torn by the copy can only fail the check, never pass a wrong one.
+    static func checkOpening(fd: Int32) -> Result<SpecGeometry, OpenRefusal> {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(.io(errno: errno)) }
         guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegularFile) }
@@ -56,9 +78,7 @@ public struct SegmentSnapshot: Sendable {
         case .failure(let rule): return .failure(.badGeometry(rule))
         }
         guard size >= UInt64(g.totalLen) else { return .failure(.truncated(declared: UInt64(g.totalLen), actual: size)) }
-        guard let all = preadAll(fd, count: g.totalLen, at: 0) else { return .failure(.io(errno: errno)) }
-        let alive = liveness ? (0..<g.participantCapacity).map { isLocked(fd, offset: g.participantOffset($0)) } : []
-        return .success(SegmentSnapshot(bytes: all, geometry: g, alive: alive, path: path))
+        return .success(g)
     }
 
     /// A snapshot of bytes already in memory (tests craft segments this way).
@@ -71,9 +91,9 @@ public struct SegmentSnapshot: Sendable {
 
     public func word(_ off: Int) -> UInt64 { le64(bytes, off) }
 
-    public func isAlive(participant id: Int) -> Bool {
-        id >= 1 && id <= alive.count && alive[id - 1]
-    }
+    public func participantAlive(index i: Int) -> Bool { i >= 0 && i < alive.count && alive[i] }
+
+    public func isAlive(participant id: Int) -> Bool { participantAlive(index: id - 1) }
 }
 
 /// The little-endian word at `off` (§1). One unaligned load: this runs for every slot after

@@ -137,7 +137,18 @@ public struct HeaderView: Equatable, Sendable {
     public var simClock: Bool { featuresIncompat & SpecLayout.featureSimClock != 0 }
 }
 
-extension SegmentSnapshot {
+/// Where the typed views read their words: a copy taken between steps (`SegmentSnapshot`) or a
+/// live read-only mapping loaded atomically (`LiveSegment`). One set of views for both, so that
+/// the live tools decode exactly what the checker decodes.
+public protocol SegmentWords {
+    var geometry: SpecGeometry { get }
+    /// The 64-bit word at byte offset `off` (§1: little-endian, 8-aligned).
+    func word(_ off: Int) -> UInt64
+    /// Whether participant index `i` (id `i + 1`) held its liveness lock (§5) when asked.
+    func participantAlive(index i: Int) -> Bool
+}
+
+extension SegmentWords {
     public var header: HeaderView {
         let info = word(SpecLayout.Header.creatorInfo)
         return HeaderView(versionMinor: (word(SpecLayout.Header.version) >> 16) & 0xFFFF,
@@ -159,7 +170,7 @@ extension SegmentSnapshot {
                                protocolMajor: UInt8(truncatingIfNeeded: info >> 8), protocolMinor: UInt8(truncatingIfNeeded: info >> 16),
                                uid: UInt32(truncatingIfNeeded: info >> 32),
                                registeredAtNs: word(o + SpecLayout.Participant.registeredAtNs),
-                               alive: i < alive.count && alive[i])
+                               alive: participantAlive(index: i))
     }
 
     public var participants: [ParticipantView] { (0..<geometry.participantCapacity).map(participant) }
@@ -181,6 +192,9 @@ extension SegmentSnapshot {
 
     public func stateWord(_ s: Int, _ j: Int) -> StateWordView { StateWordView(raw: word(geometry.slotOffset(s, j))) }
 
+}
+
+extension SegmentSnapshot {
     public func slot(_ s: Int, _ j: Int) -> SlotView {
         let o = geometry.slotOffset(s, j)
         let keyLen = word(o + SpecLayout.Slot.keyLen)

@@ -46,6 +46,10 @@ struct Warmcheck: ParsableCommand {
             VectorsCommand.self,
             FuzzCommand.self,
             FFIWorkerCommand.self,
+            StatsCommand.self,
+            ExporterCommand.self,
+            EntriesCommand.self,
+            DashboardCommand.self,
         ]
     )
 

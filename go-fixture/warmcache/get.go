@@ -8,7 +8,7 @@ import (
 // Provenance is the decoded `writer` word of a record plus writer_start_time (§7.2).
 type Provenance struct {
 	Pid           uint32
-	Language      uint8
+	Language      Language
 	ProtocolMajor uint8
 	ProtocolMinor uint8
 	Participant   uint8 // low 8 bits of the writer's participant id
@@ -16,7 +16,7 @@ type Provenance struct {
 }
 
 func decodeWriter(w, start uint64) Provenance {
-	return Provenance{uint32(w), uint8(w >> 32), uint8(w >> 40), uint8(w >> 48), uint8(w >> 56), start}
+	return Provenance{uint32(w), Language(w >> 32), uint8(w >> 40), uint8(w >> 48), uint8(w >> 56), start}
 }
 
 // Lookup is the result of Get.

@@ -87,9 +87,6 @@ const (
 	// LayoutFingerprint for 1.0: cache line 64, word 8, little endian, SLOT_HEADER_SIZE/8,
 	// RECORD_HEADER_SIZE/8, SHARD_HEADER_SIZE/64, PARTICIPANT_SIZE/8, header size/512.
 	LayoutFingerprint uint64 = 0x0808040808010840
-
-	// LanguageGo is this implementation's language code (§7.3).
-	LanguageGo = 1
 )
 
 // ---------------------------------------------------------------------------------------------

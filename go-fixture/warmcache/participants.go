@@ -39,7 +39,7 @@ func (c *Cache) register() error {
 		}
 		off := c.partOff(i)
 		// 1. epoch += 1 (fetch-add), then the informational fields.
-		c.add(off+PartEpoch, 1)
+		c.addWord(off+PartEpoch, 1)
 		c.store(off+PartPid, c.pid)
 		c.store(off+PartStartTime, c.startTime)
 		c.store(off+PartInfo, c.lang|ProtocolMajor<<8|c.minor<<16|uint64(uint32(os.Geteuid()))<<32)
@@ -113,7 +113,7 @@ type Participant struct {
 	Epoch          uint64
 	Pid            uint64
 	StartTime      uint64
-	Language       uint8
+	Language       Language
 	ProtocolMajor  uint8
 	ProtocolMinor  uint8
 	UID            uint32
@@ -140,7 +140,7 @@ func (c *Cache) Participants() ([]Participant, error) {
 			Index: i, ID: id, Epoch: ep,
 			Pid:            c.load(off + PartPid),
 			StartTime:      c.load(off + PartStartTime),
-			Language:       uint8(info),
+			Language:       Language(info),
 			ProtocolMajor:  uint8(info >> 8),
 			ProtocolMinor:  uint8(info >> 16),
 			UID:            uint32(info >> 32),

@@ -120,7 +120,7 @@ type OpenOptions struct {
 	// Language is the §7.3 code written into provenance and the participant entry; 0 means
 	// LanguageGo. Another code lets this library pose as an unregistered implementation (the
 	// harness's test of the third-party path), never anything else.
-	Language uint8
+	Language Language
 	// Trace records transitions from before the registration, so that the reclaims of the
 	// sweep (§5 step 2) are in the first DrainTrace, as EnableTrace after Open would miss them.
 	Trace bool
@@ -197,7 +197,18 @@ func (c *Cache) u64Checked(off uint64) *uint64 { return (*uint64)(unsafe.Pointer
 
 func (c *Cache) load(off uint64) uint64     { return atomic.LoadUint64(c.u64(off)) }
 func (c *Cache) store(off uint64, v uint64) { atomic.StoreUint64(c.u64(off), v) }
-func (c *Cache) add(off uint64, d uint64)   { atomic.AddUint64(c.u64(off), d) }
+// add is the relaxed fetch-add of the shard counters (§6), and only of them: a benchmark-only
+// build (tag warmcache_nocounters, counters_off.go) compiles it out to measure what the counters
+// cost the hot path (scripts/bench-pause-cost.sh with SWITCH=counters). Other fetch-adds
+// (the participant epoch) use addWord.
+func (c *Cache) add(off uint64, d uint64) {
+	if countersCompiled {
+		atomic.AddUint64(c.u64(off), d)
+	}
+}
+
+// addWord is a fetch-add on a shared word that is not a counter (the participant epoch, §5).
+func (c *Cache) addWord(off uint64, d uint64) { atomic.AddUint64(c.u64(off), d) }
 
 func (c *Cache) shardOff(s uint32) uint64 {
 	return c.lay.ShardsOffset + uint64(s)*c.lay.ShardSize
@@ -665,9 +676,9 @@ func splitPath(p string) (string, string) {
 }
 
 // languageCode is the §7.3 code of OpenOptions.Language (0: Go's own).
-func languageCode(l uint8) uint64 {
-	if l == 0 {
-		return LanguageGo
+func languageCode(l Language) uint64 {
+	if l == LanguageUnknown {
+		return uint64(LanguageGo)
 	}
 	return uint64(l)
 }

@@ -104,8 +104,14 @@ func TestVocabularyNames(t *testing.T) {
 			t.Errorf("state %d: Go says %s owned=%v readable=%v, vocabulary %+v", s.Code, st, st.Owned(), st.Readable(), s)
 		}
 	}
-	if len(v.Languages) < 2 || v.Languages[LanguageGo].Name != "go" || v.Languages[LanguageGo].Code != LanguageGo {
+	if len(v.Languages) < 2 || v.Languages[LanguageGo].Name != "go" || Language(v.Languages[LanguageGo].Code) != LanguageGo {
 		t.Errorf("language code %d is not go in the vocabulary: %+v", LanguageGo, v.Languages)
+	}
+	// Language.String spells every registered code as the vocabulary does.
+	for _, l := range v.Languages {
+		if got := Language(l.Code).String(); got != l.Name {
+			t.Errorf("Language(%d).String() = %q, the vocabulary says %q", l.Code, got, l.Name)
+		}
 	}
 	if v.Protocol.Major != ProtocolMajor || v.Protocol.Minor != ProtocolMinor {
 		t.Errorf("protocol %d.%d, vocabulary %+v", ProtocolMajor, ProtocolMinor, v.Protocol)

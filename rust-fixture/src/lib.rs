@@ -63,6 +63,11 @@ pub mod trace;
 pub use cache::{Cache, Hit, HitInfo, Lookup, Provenance, PutOptions, PutOutcome};
 pub use faults::{Fault, Faults};
 pub use pause::{PauseHook, PausePoint, PAUSE_POINTS_COMPILED};
+
+/// Whether the shard counters (PROTOCOL.md §6) are kept: true unless the benchmark-only feature
+/// `no-counters` is on, which leaves them at 0 (breaking §6) so that scripts/bench-pause-cost.sh
+/// (`SWITCH=counters`) can measure what they cost the hot path.
+pub const COUNTERS_COMPILED: bool = !cfg!(feature = "no-counters");
 pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};

@@ -133,7 +133,7 @@ func (f faultFlag) Set(name string) error {
 // the pause hook of the current request so that a crash or pause point inside the
 // registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: s.languageCode, Trace: s.trace,
+	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: warmcache.Language(s.languageCode), Trace: s.trace,
 		Protocol: s.protocol}
 }
 

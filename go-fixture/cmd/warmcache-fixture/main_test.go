@@ -31,7 +31,7 @@ func roundTrip(t *testing.T, s *server, line string) map[string]interface{} {
 }
 
 func TestServeLines(t *testing.T) {
-	s := &server{trace: true, openTimeout: -1, languageName: "go", languageCode: warmcache.LanguageGo}
+	s := &server{trace: true, openTimeout: -1, languageName: "go", languageCode: uint8(warmcache.LanguageGo)}
 	path := filepath.Join(t.TempDir(), "seg")
 	geo := `"geometry":{"shard_count":4,"slots_per_shard":16,"key_capacity":32,"value_capacity":256,"probe_window":4,"participant_capacity":16}`
 	cases := []struct{ in, want string }{

@@ -54,7 +54,7 @@ func participants(c *warmcache.Cache) (interface{}, error) {
 	list := make([]map[string]interface{}, 0, len(ps))
 	for _, p := range ps {
 		list = append(list, map[string]interface{}{"index": p.Index, "epoch": p.Epoch, "pid": p.Pid,
-			"start_time": p.StartTime, "language": p.Language, "alive": p.Alive})
+			"start_time": p.StartTime, "language": uint8(p.Language), "alive": p.Alive})
 	}
 	return map[string]interface{}{"participants": list}, nil
 }
@@ -68,7 +68,7 @@ func lookupFields(l warmcache.Lookup) map[string]interface{} {
 		"stale_until_ns": l.StaleUntilNs,
 		"written_at_ns":  l.WrittenAtNs,
 		"writer": map[string]interface{}{
-			"pid": l.Writer.Pid, "language": l.Writer.Language, "protocol_major": l.Writer.ProtocolMajor,
+			"pid": l.Writer.Pid, "language": uint8(l.Writer.Language), "protocol_major": l.Writer.ProtocolMajor,
 			"protocol_minor": l.Writer.ProtocolMinor, "participant": l.Writer.Participant,
 			"start_time": l.Writer.StartTime,
 		},

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use warmcache::{Cache, CreateOptions, Geometry, PutOptions, PAUSE_POINTS_COMPILED};
+use warmcache::{Cache, CreateOptions, Geometry, PutOptions, COUNTERS_COMPILED, PAUSE_POINTS_COMPILED};
 
 const KEYS: usize = 256;
 const BATCH: usize = 1000;
@@ -93,7 +93,7 @@ fn main() {
             }
         });
         println!(
-            "get-hit-64 lang=rust pause_points_compiled={PAUSE_POINTS_COMPILED} p50_ns={:.2} p99_ns={:.2} gets_per_s={:.0}",
+            "get-hit-64 lang=rust pause_points_compiled={PAUSE_POINTS_COMPILED} counters_compiled={COUNTERS_COMPILED} p50_ns={:.2} p99_ns={:.2} gets_per_s={:.0}",
             hit.p50, hit.p99, hit.per_sec
         );
         drop(cache);

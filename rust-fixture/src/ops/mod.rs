@@ -101,10 +101,13 @@ impl Cache {
         }
     }
 
-    /// A shard-header counter (relaxed fetch-add: counters are advisory, §6).
+    /// A shard-header counter (relaxed fetch-add: counters are advisory, §6). The benchmark-only
+    /// feature `no-counters` compiles it out (see `COUNTERS_COMPILED`).
     #[inline(always)]
     pub(crate) fn count(&self, shard: u32, counter: u64) {
-        self.seg.shm.word(self.seg.layout.shard_offset(shard) + counter).fetch_add(1, Ordering::Relaxed);
+        if crate::COUNTERS_COMPILED {
+            self.seg.shm.word(self.seg.layout.shard_offset(shard) + counter).fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Is participant `d` alive? Our own id always is (threads of this process share it).
