@@ -27,16 +27,21 @@ public struct WarmCacheOptions: Sendable {
     /// registration sweep's `reclaim.before_cas`) are seen too. Change it later with
     /// `WarmCache.pauseHook`.
     public var pauseHook: PauseHook?
+    /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
+    /// and never touch the claim hint (to measure what the lazy sweep saves, and to test fleets
+    /// that mix 1.0 and 1.1 participants).
+    public var legacySweep: Bool
 
     public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
                 openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
-                faults: Faults = [], pauseHook: PauseHook? = nil) {
+                faults: Faults = [], pauseHook: PauseHook? = nil, legacySweep: Bool = false) {
         self.groupAccess = groupAccess
         self.simClockStartNs = simClockStartNs
         self.openTimeoutNs = openTimeoutNs
         self.trace = trace
         self.faults = faults
         self.pauseHook = pauseHook
+        self.legacySweep = legacySweep
     }
 }
 
@@ -63,6 +68,8 @@ public final class WarmCache: @unchecked Sendable {
     var testStopAfterClaim = false
     /// The fault switches of this handle (fixed at open).
     public let faults: Faults
+    /// `WarmCacheOptions.legacySweep` (fixed at open).
+    let legacySweep: Bool
     /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
     /// uses the handle: the hot paths read it without synchronisation.
     public var pauseHook: PauseHook?
@@ -79,6 +86,7 @@ public final class WarmCache: @unchecked Sendable {
         self.simClock = opened.featuresIncompat & Layout.FEATURE_SIM_CLOCK != 0
         self.tracer = TraceRecorder(enabled: options.trace)
         self.faults = options.faults
+        self.legacySweep = options.legacySweep
         self.pauseHook = options.pauseHook
         self.created = created
     }

@@ -117,6 +117,10 @@ type OpenOptions struct {
 	// Trace records transitions from before the registration, so that the reclaims of the
 	// sweep (§5 step 2) are in the first DrainTrace, as EnableTrace after Open would miss them.
 	Trace bool
+	// LegacySweep makes this handle a 1.0 participant as far as §5.1 goes: its registration
+	// sweeps every slot, and it never reads or writes the claim hint. For measuring what the
+	// lazy sweep saves and for testing a fleet that mixes 1.0 and 1.1 participants.
+	LegacySweep bool
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -148,6 +152,8 @@ type Cache struct {
 	faults Faults
 	// lang is the §7.3 code this handle writes (OpenOptions.Language).
 	lang uint64
+	// legacySweep: OpenOptions.LegacySweep.
+	legacySweep bool
 
 	// hookAfterClaim, for tests only: called after a claim (T1/T10/T11/T4) with the event
 	// name; returning true abandons the operation with the slot still claimed.
@@ -300,7 +306,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, ioErr(op, tmp, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
-		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
+		hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
 	if o.Open.Trace {
 		c.EnableTrace()
 	}
@@ -453,7 +459,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
+		hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
 	if o.Trace {
 		c.EnableTrace()
 	}

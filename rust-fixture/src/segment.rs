@@ -32,6 +32,10 @@ pub struct CreateOptions {
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
     pub pause_hook: Option<PauseHook>,
+    /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
+    /// and never touch the claim hint (to measure what the lazy sweep saves, and to test
+    /// fleets that mix 1.0 and 1.1 participants).
+    pub legacy_sweep: bool,
 }
 
 impl std::fmt::Debug for CreateOptions {
@@ -57,11 +61,19 @@ pub struct OpenOptions {
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
     pub pause_hook: Option<PauseHook>,
+    /// As [`CreateOptions::legacy_sweep`].
+    pub legacy_sweep: bool,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { ready_timeout: Duration::from_secs(2), trace: false, faults: Faults::NONE, pause_hook: None }
+        OpenOptions {
+            ready_timeout: Duration::from_secs(2),
+            trace: false,
+            faults: Faults::NONE,
+            pause_hook: None,
+            legacy_sweep: false,
+        }
     }
 }
 

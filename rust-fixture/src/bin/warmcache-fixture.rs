@@ -356,6 +356,7 @@ impl Fixture {
             trace: self.trace,
             faults: self.faults,
             pause_hook: Some(self.pause_hook()),
+            legacy_sweep: false,
         })
     }
 
@@ -365,6 +366,7 @@ impl Fixture {
             trace: self.trace,
             faults: self.faults,
             pause_hook: Some(self.pause_hook()),
+            legacy_sweep: false,
         }
     }
 
