@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Percentiles of `warmcheck bench startup` (Sources/WarmcheckCore/Startup).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Syscalls Swift cannot call directly (variadic fcntl/syscall for futex and OFD locks).
@@ -46,7 +48,8 @@ let package = Package(
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment"]
+            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment",
+                           .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .executableTarget(
             name: "warmcheck",
