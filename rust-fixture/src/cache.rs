@@ -225,6 +225,9 @@ impl Cache {
             key_seed: KEY_SEED,
             faults: Faults::default(),
             pause: None,
+            // No participant entry (id 0), so no claim hint to keep (PROTOCOL.md §5.1): the
+            // hint calls are no-ops, as for a 1.0 participant.
+            legacy_sweep: true,
         })
     }
 
