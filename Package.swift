@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // The text exposition of `warmcheck stats --prometheus` and `warmcheck exporter`.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Percentiles of `warmcheck bench startup` (Sources/WarmcheckCore/Startup).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Syscalls Swift cannot call directly (variadic fcntl/syscall for futex and OFD locks).
@@ -53,7 +55,8 @@ let package = Package(
         .target(
             name: "WarmcheckCore",
             dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment",
-                           .product(name: "Prometheus", package: "swift-prometheus")]
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .executableTarget(
             name: "warmcheck",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Go and Rust reference fixtures (incremental: both tools skip work that is up to date).
-# Outputs: .build/fixtures/warmcache-go-fixture, rust-fixture/target/release/warmcache-fixture,
+# Outputs: .build/fixtures/warmcache-go-{fixture,bench,consumer,empty}, rust-fixture/target/release/
+# warmcache-{fixture,bench,consumer,empty},
 # and the C ABI libraries of docs/ABI.md (scripts/build-abi.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,5 +11,8 @@ mkdir -p "$root/.build/fixtures"
 [ -n "${HOME:-}" ] || export GOCACHE="$root/.build/go-cache" GOPATH="$root/.build/gopath"
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-fixture" ./cmd/warmcache-fixture)
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-bench" ./cmd/warmcache-bench)
+# The startup bench's Go consumer and exec floor (warmcheck bench startup, docs/BENCHMARKS.md).
+(cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-consumer" ./cmd/warmcache-consumer)
+(cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-empty" ./cmd/warmcache-empty)
 (cd "$root/rust-fixture" && "$root/scripts/cargo-offline.sh" build --release --quiet)
 "$root/scripts/build-abi.sh"

@@ -23,6 +23,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ! python3 -c 'import prometheus_client' 2>/dev/null && ! [ -d /usr/lib/python3/dist-packages/prometheus_client ]; then
   missing+=(python3-prometheus-client)
 fi
+# `warmcheck bench startup` compares a warm restart with Redis and memcached on loopback; it
+# starts and stops its own servers, so the packages' own services must not be started here.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 # The HTML failure reports are checked with a headless browser where one is present; optional.
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -36,4 +40,12 @@ fi
 echo "warmcache: installing ${missing[*]} from Debian" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
+# policy-rc.d = 101: the maintainer scripts of redis-server/memcached must not start a daemon
+# (nothing may be left running; the bench starts its own on a free port). Only ours is removed.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=true
+fi
+trap 'if $own_policy; then rm -f "$policy"; fi' EXIT
 apt-get install -y -qq "${missing[@]}" >/dev/null

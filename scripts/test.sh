@@ -110,6 +110,8 @@ stage crashsweep exit .build/debug/warmcheck crashsweep --no-build --sample 100 
 # tens of thousands of inputs it checks are not tests of their own.
 stage abi-vectors exit .build/debug/warmcheck vectors --random 20000 --seed 7 --rate-rounds 2 --rate-calls 20000
 stage abi-fuzz exit .build/debug/warmcheck fuzz --count 50000 --seed 7 --out .build/test-logs/fuzz --show 3
+# The startup bench runs end to end on a tiny working set and emits a valid report (not timing).
+stage bench-startup exit scripts/bench-startup-smoke.sh .build/test-logs
 
 echo
 printf '%s\n' "${summary[@]}"

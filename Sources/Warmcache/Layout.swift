@@ -81,10 +81,16 @@ public enum Layout {
     // MARK: Participants (§5)
     /// ```
     ///  participant entry i (64 bytes) at participants_offset + i*64
-    ///  +--------+--------+------------+--------+------------------+--------------------+
-    ///  | epoch  | pid    | start_time | info   | registered_at_ns | reserved (24 B)    |
-    ///  +--------+--------+------------+--------+------------------+--------------------+
-    ///  0        8        16           24       32                 40                   64
+    ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
+    ///  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+    ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
+    ///  0       8       16           24      32                 40           48           56         64
+    ///
+    ///  claim_hint (§5.1, ClaimHint.swift)
+    ///  63        49 48  47          32 31          16 15           0
+    ///  +-----------+---+--------------+--------------+-------------+
+    ///  |   zero    | W |    shard     |     home     |  in_flight  |
+    ///  +-----------+---+--------------+--------------+-------------+
     /// ```
     public static let PARTICIPANT_SIZE = 64
     public static let PART_EPOCH = 0
@@ -92,6 +98,13 @@ public enum Layout {
     public static let PART_START_TIME = 16
     public static let PART_INFO = 24                  // 0..7 language, 8..15 major, 16..23 minor, 32..63 uid
     public static let PART_REGISTERED_AT_NS = 32
+    public static let PART_CLAIM_HINT = 40
+    public static let PART_HINT_EPOCH = 48
+    public static let HINT_IN_FLIGHT: UInt64 = 0xFFFF
+    public static let HINT_HOME_SHIFT: UInt64 = 16
+    public static let HINT_SHARD_SHIFT: UInt64 = 32
+    public static let HINT_WIDE: UInt64 = 1 << 48
+    public static let HINT_RESERVED: UInt64 = ~((1 << 49) - 1)
 
     // MARK: Shards (§6)
     /// ```

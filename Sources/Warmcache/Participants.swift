@@ -43,15 +43,21 @@ extension WarmCache {
             let r = wc_ofd_setlk(fd, Int64(off))
             if r == 0 {
                 participantId = UInt16(i + 1)
-                // Relaxed/acq-rel are both fine: the entry is diagnostic, the lock is the identity.
-                words.fetchAddAcqRel(off + Layout.PART_EPOCH, 1)
+                // e = fetch_add(epoch, 1): the predecessor's epoch, which decides whether its
+                // claim hint is trusted (§5.1). The other fields are diagnostic.
+                let prev = words.fetchAddSeqCst(off + Layout.PART_EPOCH, 1)
                 words.storeRelaxed(off + Layout.PART_PID, UInt64(UInt32(bitPattern: wc_getpid())))
                 words.storeRelaxed(off + Layout.PART_START_TIME, ProcessInfoLite.startTime)
                 let info = UInt64(Layout.LANG_SWIFT) | (Layout.PROTOCOL_MAJOR << 8) | (speaks.minor << 16)
                     | (UInt64(wc_geteuid()) << 32)
                 words.storeRelaxed(off + Layout.PART_INFO, info)
                 words.storeRelease(off + Layout.PART_REGISTERED_AT_NS, wc_realtime_ns())
-                sweep(deadOwner: UInt16(i + 1))
+                switch sweepScope(entry: off, predecessorEpoch: prev) {
+                case .nothing: break
+                case .window(let s, let home): sweepWindow(deadOwner: UInt16(i + 1), shard: s, home: home)
+                case .everything: sweep(deadOwner: UInt16(i + 1))
+                }
+                adoptHint(entry: off, predecessorEpoch: prev)
                 return
             }
             if -r == wc_errno_eagain() || -r == wc_errno_eacces() { continue }
@@ -67,19 +73,31 @@ extension WarmCache {
     /// only belong to a dead predecessor at this index, since we hold its lock now (§5).
     func sweep(deadOwner o: UInt16) {
         for s in 0..<layout.shardCount {
-            let lockOff = layout.shardOffset(s) + Layout.SH_INSERT_LOCK
-            // FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
-            if !faults.contains(.neverReclaim) && words.loadAcquire(lockOff) == UInt64(o) {
-                if words.casRelease(lockOff, UInt64(o), 0) {
-                    words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_RECLAIMS, 1)
-                }
+            sweepLock(deadOwner: o, shard: s)
+            for j in 0..<layout.slotsPerShard { sweepSlot(deadOwner: o, shard: s, slot: j) }
+        }
+    }
+
+    /// The bounded sweep (§5 step 2): the one shard lock and window the predecessor's hint names.
+    func sweepWindow(deadOwner o: UInt16, shard s: Int, home: Int) {
+        sweepLock(deadOwner: o, shard: s)
+        for k in 0..<layout.probeWindow { sweepSlot(deadOwner: o, shard: s, slot: layout.windowSlot(home, k)) }
+    }
+
+    private func sweepLock(deadOwner o: UInt16, shard s: Int) {
+        let lockOff = layout.shardOffset(s) + Layout.SH_INSERT_LOCK
+        // FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
+        if !faults.contains(.neverReclaim) && words.loadAcquire(lockOff) == UInt64(o) {
+            if words.casRelease(lockOff, UInt64(o), 0) {
+                words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_RECLAIMS, 1)
             }
-            for j in 0..<layout.slotsPerShard {
-                let st = StateWord(raw: words.loadAcquire(layout.slotOffset(s, j) + Layout.SLOT_STATE))
-                if let k = st.validKind(participantCapacity: layout.participantCapacity), k.isOwned, st.owner == o {
-                    _ = reclaim(shard: s, slot: j, observed: st)
-                }
-            }
+        }
+    }
+
+    private func sweepSlot(deadOwner o: UInt16, shard s: Int, slot j: Int) {
+        let st = StateWord(raw: words.loadAcquire(layout.slotOffset(s, j) + Layout.SLOT_STATE))
+        if let k = st.validKind(participantCapacity: layout.participantCapacity), k.isOwned, st.owner == o {
+            _ = reclaim(shard: s, slot: j, observed: st)
         }
     }
 

@@ -88,6 +88,9 @@ extension WarmCache {
                    refreshOnly: Bool) -> PutOutcome {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
+        // §5.1: the claim hint covers every lock and claim of the loop.
+        enterHint(shard: s, home: home)
+        defer { leaveHint() }
         var spin = 0
         while spin < Layout.WAIT_SPINS {
             spin += 1

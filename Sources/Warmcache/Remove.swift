@@ -27,6 +27,8 @@ extension WarmCache {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         let o = participantId
+        enterHint(shard: s, home: home)   // §5.1
+        defer { leaveHint() }
         var spin = 0
         while spin < Layout.WAIT_SPINS {
             spin += 1

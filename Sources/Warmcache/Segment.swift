@@ -35,10 +35,16 @@ public struct WarmCacheOptions: Sendable {
     /// Write a future-version test image (tests only, FutureImage).
     public var future: FutureImage?
 
+    /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
+    /// and never touch the claim hint (to measure what the lazy sweep saves, and to test fleets
+    /// that mix 1.0 and 1.1 participants).
+    public var legacySweep: Bool
+
     public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
                 openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
                 faults: Faults = [], pauseHook: PauseHook? = nil,
-                protocolVersion: ProtocolVersion = .current, fastChecksum: Bool = false) {
+                protocolVersion: ProtocolVersion = .current, fastChecksum: Bool = false,
+                legacySweep: Bool = false) {
         self.protocolVersion = protocolVersion
         self.fastChecksum = fastChecksum
         self.groupAccess = groupAccess
@@ -47,6 +53,7 @@ public struct WarmCacheOptions: Sendable {
         self.trace = trace
         self.faults = faults
         self.pauseHook = pauseHook
+        self.legacySweep = legacySweep
     }
 }
 
@@ -78,6 +85,8 @@ public final class WarmCache: @unchecked Sendable {
     var testStopAfterClaim = false
     /// The fault switches of this handle (fixed at open).
     public let faults: Faults
+    /// `WarmCacheOptions.legacySweep` (fixed at open).
+    let legacySweep: Bool
     /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
     /// uses the handle: the hot paths read it without synchronisation.
     public var pauseHook: PauseHook?
@@ -97,6 +106,7 @@ public final class WarmCache: @unchecked Sendable {
         self.speaks = options.protocolVersion
         self.tracer = TraceRecorder(enabled: options.trace)
         self.faults = options.faults
+        self.legacySweep = options.legacySweep
         self.pauseHook = options.pauseHook
         self.created = created
     }

@@ -53,6 +53,7 @@ struct SharedWords: @unchecked Sendable {
 
     @inline(__always) func storeRelaxed(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .relaxed) }
     @inline(__always) func storeRelease(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .releasing) }
+    @inline(__always) func storeSeqCst(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .sequentiallyConsistent) }
 
     // MARK: Read-modify-write
 
@@ -60,6 +61,11 @@ struct SharedWords: @unchecked Sendable {
     @inline(__always) func casAcqRel(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {
         word(off).compareExchange(expected: expected, desired: desired,
                                   successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring).exchanged
+    }
+    /// Sequentially consistent compare-and-swap (the claim hint's enter and leave, §5.1).
+    @inline(__always) func casSeqCst(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {
+        word(off).compareExchange(expected: expected, desired: desired,
+                                  successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed).exchanged
     }
     /// Compare-and-swap with release ordering on success (publishes, §10).
     @inline(__always) func casRelease(_ off: Int, _ expected: UInt64, _ desired: UInt64) -> Bool {

@@ -36,14 +36,16 @@ public enum SpecLayout {
 
     /// One participant entry (§5), at `participants_offset + i*64`.
     ///
-    ///  +--------+--------+------------+--------+------------------+-----------------+
-    ///  | epoch  | pid    | start_time | info   | registered_at_ns | reserved (24 B) |
-    ///  +--------+--------+------------+--------+------------------+-----------------+
-    ///  0        8        16           24       32                 40                64
+    ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
+    ///  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+    ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
+    ///  0       8       16           24      32                 40           48           56         64
     ///  info: 0..7 language, 8..15 protocol major, 16..23 minor, 32..63 uid
+    ///  claim_hint (§5.1): 0..15 in_flight, 16..31 home, 32..47 shard, 48 W (wide), 49..63 zero
     public enum Participant {
         public static let size = 64
         public static let epoch = 0, pid = 8, startTime = 16, info = 24, registeredAtNs = 32
+        public static let claimHint = 40, hintEpoch = 48
     }
 
     /// A shard header (§6), at `shards_offset + s*shard_size`; the slots follow it.

@@ -12,8 +12,13 @@ struct BenchCommand: ParsableCommand {
             (µs p50, p99, mean, ratio of the means). step: one controlled race step (a `resume` in \
             step mode) against the same ping-pong. race: schedules explored per second by the race \
             case of --scenario with every role played by one fixture, then where one schedule's \
-            time goes. Uses the fixture binaries as they are (never builds them).
-            """)
+            time goes. Uses the fixture binaries as they are (never builds them). \
+            `warmcheck bench startup`: warm restarts against cold starts, Redis and memcached.
+            """,
+        // One per line, like the root command's list.
+        subcommands: [
+            BenchStartupCommand.self,
+        ])
 
     @Option(name: .customLong("fixture"), help: "go, rust or swift (repeatable; default go and rust).")
     var fixtures: [String] = []

@@ -38,16 +38,28 @@ func (c *Cache) register() error {
 			return ioErr("register participant", c.path, err)
 		}
 		off := c.partOff(i)
-		// 1. epoch += 1 (fetch-add), then the informational fields.
-		c.addWord(off+PartEpoch, 1)
+		// 1. e = fetch_add(epoch, 1): e is the predecessor's epoch, ours is e + 1.
+		prev := addU64(c.u64(off+PartEpoch), 1) - 1
 		c.store(off+PartPid, c.pid)
 		c.store(off+PartStartTime, c.startTime)
 		c.store(off+PartInfo, c.lang|ProtocolMajor<<8|c.minor<<16|uint64(uint32(os.Geteuid()))<<32)
 		c.store(off+PartRegisteredAtNs, uint64(time.Now().UnixNano()))
 		c.id = uint16(i + 1)
 		c.writer = c.pid&0xFFFFFFFF | c.lang<<32 | ProtocolMajor<<40 | c.minor<<48 | uint64(c.id&0xFF)<<56
-		// 2. Sweep before making any claim.
-		c.sweep()
+		// 2. Sweep before making any claim, as far as the predecessor's hint allows (§5.1).
+		switch sc := c.scopeFor(off, prev); {
+		case sc.all:
+			c.sweep()
+		case !sc.none:
+			c.sweepWindow(sc.shard, sc.home)
+		}
+		// 3. Only now may a successor trust the hint as ours: claim_hint = 0, then
+		// hint_epoch = e + 1 (seq-cst stores, after the sweep's CASes). A 1.0 participant
+		// (LegacySweep) never writes these bytes.
+		if !c.legacySweep {
+			c.store(off+PartClaimHint, 0)
+			c.store(off+PartHintEpoch, prev+1)
+		}
 		return nil
 	}
 	return newErr(CodeParticipantsFull, "register participant", c.path, "all %d participant entries are held by live processes", pc)
@@ -57,21 +69,30 @@ func (c *Cache) register() error {
 // lock now, they can only belong to a dead predecessor at this index (§5 step 2).
 // Insert locks are released first so that T14 reclaims below can take them (reclaim.go).
 func (c *Cache) sweep() {
-	id := uint64(c.id)
 	for s := uint32(0); s < c.geo.ShardCount; s++ {
-		p := c.u64(c.shardOff(s) + ShardInsertLock)
-		// FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
-		if !c.faults.has(FaultNeverReclaim) && casU64(p, id, 0) {
-			c.add(c.shardOff(s)+ShardReclaims, 1)
-		}
+		c.sweepLock(s)
 	}
 	for s := uint32(0); s < c.geo.ShardCount; s++ {
 		for j := uint32(0); j < c.geo.SlotsPerShard; j++ {
-			w := Word(c.load(c.slotOff(s, j) + SlotState))
-			if w.valid(c.geo.ParticipantCapacity) && w.State().Owned() && w.Owner() == c.id {
-				c.reclaim(s, j, w)
-			}
+			c.sweepSlot(s, j)
 		}
+	}
+}
+
+// sweepLock frees shard s's insert lock if our dead predecessor holds it.
+func (c *Cache) sweepLock(s uint32) {
+	p := c.u64(c.shardOff(s) + ShardInsertLock)
+	// FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
+	if !c.faults.has(FaultNeverReclaim) && casU64(p, uint64(c.id), 0) {
+		c.add(c.shardOff(s)+ShardReclaims, 1)
+	}
+}
+
+// sweepSlot undoes our dead predecessor's claim on slot j of shard s, if it has one.
+func (c *Cache) sweepSlot(s, j uint32) {
+	w := Word(c.load(c.slotOff(s, j) + SlotState))
+	if w.valid(c.geo.ParticipantCapacity) && w.State().Owned() && w.Owner() == c.id {
+		c.reclaim(s, j, w)
 	}
 }
 

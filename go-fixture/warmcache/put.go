@@ -98,6 +98,17 @@ func (c *Cache) put(op string, key, value []byte, o PutOptions, refreshOnly bool
 		return PutResult{}, newErr(CodeTooLarge, op, c.path, "negative ttl or grace")
 	}
 	h, shard, home := c.keyPlace(key)
+	// §5.1: the claim hint covers every lock and claim of the loop below. An operation that a
+	// test hook abandons keeps its claim, as a dead process would, so it keeps the hint too.
+	c.enterHint(shard, home)
+	r, err := c.putLoop(op, key, value, o, refreshOnly, h, shard, home)
+	if !isAbandoned(err) {
+		c.leaveHint()
+	}
+	return r, err
+}
+
+func (c *Cache) putLoop(op string, key, value []byte, o PutOptions, refreshOnly bool, h uint64, shard, home uint32) (PutResult, error) {
 	for i := 0; i < WaitSpins; i++ {
 		j, w, found := c.find(key, h, shard, home, maskPut)
 		if found {

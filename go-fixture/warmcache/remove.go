@@ -20,6 +20,13 @@ func (c *Cache) remove(op string, key []byte, counter uint64) (bool, error) {
 		return false, nil // can never be stored, hence absent
 	}
 	h, shard, home := c.keyPlace(key)
+	c.enterHint(shard, home) // §5.1; remove has no abandoning hook
+	removed, err := c.removeLoop(op, key, counter, h, shard, home)
+	c.leaveHint()
+	return removed, err
+}
+
+func (c *Cache) removeLoop(op string, key []byte, counter uint64, h uint64, shard, home uint32) (bool, error) {
 	for i := 0; i < WaitSpins; i++ {
 		j, w, found := c.find(key, h, shard, home, maskRemove)
 		if !found {

@@ -126,6 +126,10 @@ type OpenOptions struct {
 	Trace bool
 	// Protocol is the version this handle speaks (protocol.go); zero: the newest, 1.1.
 	Protocol Protocol
+	// LegacySweep makes this handle a 1.0 participant as far as §5.1 goes: its registration
+	// sweeps every slot, and it never reads or writes the claim hint. For measuring what the
+	// lazy sweep saves and for testing a fleet that mixes 1.0 and 1.1 participants.
+	LegacySweep bool
 }
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
@@ -161,6 +165,8 @@ type Cache struct {
 	faults Faults
 	// lang is the §7.3 code this handle writes (OpenOptions.Language).
 	lang uint64
+	// legacySweep: OpenOptions.LegacySweep.
+	legacySweep bool
 
 	// hookAfterClaim, for tests only: called after a claim (T1/T10/T11/T4) with the event
 	// name; returning true abandons the operation with the slot still claimed.
@@ -335,7 +341,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, ioErr(op, tmp, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
-		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language)}
+		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
 	if o.Open.Trace {
 		c.EnableTrace()
 	}
@@ -502,7 +508,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language)}
+		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
 	if o.Trace {
 		c.EnableTrace()
 	}

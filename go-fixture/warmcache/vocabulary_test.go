@@ -142,7 +142,7 @@ func TestVocabularyNumbers(t *testing.T) {
 			"ready": OffReady, "generation": OffGeneration, "waiters": OffWaiters, "event_seq": OffEventSeq,
 			"version_clock": OffVersionClock, "sim_clock_ns": OffSimClockNs},
 		"participant": {"epoch": PartEpoch, "pid": PartPid, "start_time": PartStartTime, "info": PartInfo,
-			"registered_at_ns": PartRegisteredAtNs},
+			"registered_at_ns": PartRegisteredAtNs, "claim_hint": PartClaimHint, "hint_epoch": PartHintEpoch},
 		"shard": {"insert_lock": ShardInsertLock, "clock_hand": ShardClockHand, "hits": ShardHits, "misses": ShardMisses,
 			"stale_hits": ShardStaleHits, "inserts": ShardInserts, "refreshes": ShardRefreshes, "evictions": ShardEvictions,
 			"invalidations": ShardInvalidations, "expirations": ShardExpirations, "reclaims": ShardReclaims},

@@ -158,6 +158,8 @@ pub struct Cache {
     pub(crate) faults: Faults,
     /// Pause hook (§17); `None` outside a harness.
     pub(crate) pause: Option<PauseHook>,
+    /// A 1.0 participant as far as the claim hint goes (`OpenOptions::legacy_sweep`).
+    pub(crate) legacy_sweep: bool,
 }
 
 impl std::fmt::Debug for Cache {
@@ -174,13 +176,13 @@ impl Cache {
     /// Creates a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
     pub fn create(path: impl AsRef<Path>, geometry: Geometry, opts: CreateOptions) -> Result<Cache, OpenError> {
         let seg = segment::create(path.as_ref(), geometry, &opts)?;
-        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook)
+        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
     }
 
     /// Opens an existing segment, running every check of §4.2 in order.
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Cache, OpenError> {
         let seg = segment::open(path.as_ref(), &opts)?;
-        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook)
+        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
     }
 
     /// Creates the segment, or opens it if it exists (§4.1). Returns whether it was created.
@@ -223,13 +225,22 @@ impl Cache {
             key_seed: KEY_SEED,
             faults: Faults::default(),
             pause: None,
+            // No participant entry (id 0), so no claim hint to keep (PROTOCOL.md §5.1): the
+            // hint calls are no-ops, as for a 1.0 participant.
+            legacy_sweep: true,
         })
     }
 
     /// §4.2 step 12 / §5: take a participant entry, then sweep our id's leftovers before any
     /// claim is made.
-    fn register(seg: Segment, trace: bool, faults: Faults, pause: Option<PauseHook>) -> Result<Cache, OpenError> {
-        let id = participants::register(&seg)?;
+    fn register(
+        seg: Segment,
+        trace: bool,
+        faults: Faults,
+        pause: Option<PauseHook>,
+        legacy_sweep: bool,
+    ) -> Result<Cache, OpenError> {
+        let (id, prev_epoch) = participants::register(&seg)?;
         let pid = std::process::id() as u64;
         let writer_word = (pid & 0xFFFF_FFFF)
             | (LANGUAGE_RUST << 32)
@@ -250,8 +261,11 @@ impl Cache {
             key_seed: if faults.has(Fault::WrongHash) { KEY_SEED.wrapping_add(1) } else { KEY_SEED },
             faults,
             pause,
+            legacy_sweep,
         };
-        cache.sweep();
+        // §5 steps 2 and 3: sweep what the predecessor's hint allows, then keep our own.
+        cache.sweep(cache.sweep_scope(prev_epoch));
+        cache.adopt_hint(prev_epoch);
         Ok(cache)
     }
 

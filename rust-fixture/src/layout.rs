@@ -101,10 +101,16 @@ pub const LANGUAGE_SWIFT: u64 = 3;
 // Participant entry (§5)
 //
 //  participant entry i (64 bytes) at participants_offset + i*64
-//  +--------+--------+------------+--------+------------------+--------------------+
-//  | epoch  | pid    | start_time | info   | registered_at_ns | reserved (24 B)    |
-//  +--------+--------+------------+--------+------------------+--------------------+
-//  0        8        16           24       32                 40                   64
+//  +-------+-------+------------+-------+------------------+------------+------------+----------+
+//  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+//  +-------+-------+------------+-------+------------------+------------+------------+----------+
+//  0       8       16           24      32                 40           48           56         64
+//
+//  claim_hint (§5.1, ops/hint.rs)
+//  63        49 48  47          32 31          16 15           0
+//  +-----------+---+--------------+--------------+-------------+
+//  |   zero    | W |    shard     |     home     |  in_flight  |
+//  +-----------+---+--------------+--------------+-------------+
 // ------------------------------------------------------------------------------------------
 
 pub const PARTICIPANT_SIZE: u64 = 64;
@@ -113,6 +119,13 @@ pub const PART_PID: u64 = 8;
 pub const PART_START_TIME: u64 = 16;
 pub const PART_INFO: u64 = 24;
 pub const PART_REGISTERED_AT_NS: u64 = 32;
+pub const PART_CLAIM_HINT: u64 = 40;
+pub const PART_HINT_EPOCH: u64 = 48;
+pub const HINT_IN_FLIGHT: u64 = 0xFFFF;
+pub const HINT_HOME_SHIFT: u32 = 16;
+pub const HINT_SHARD_SHIFT: u32 = 32;
+pub const HINT_WIDE: u64 = 1 << 48;
+pub const HINT_RESERVED: u64 = !((1u64 << 49) - 1);
 
 // ------------------------------------------------------------------------------------------
 // Shard header (§6)

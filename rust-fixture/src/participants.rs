@@ -70,9 +70,10 @@ pub(crate) fn is_alive(seg: &Segment, owner: u16) -> bool {
     rc != 0 || fl.l_type != libc::F_UNLCK as libc::c_short
 }
 
-/// Registers this handle (§5 steps 1 and 3): takes the first free entry's lock and fills the
-/// entry. The sweep (step 2) is done by the caller before it makes any claim.
-pub(crate) fn register(seg: &Segment) -> Result<u16, OpenError> {
+/// Registers this handle (§5 step 1): takes the first free entry's lock and fills the entry.
+/// Returns the id and the predecessor's epoch (what the fetch-add returned). The sweep (step 2)
+/// and the hint adoption (step 3) are done by the caller before it makes any claim.
+pub(crate) fn register(seg: &Segment) -> Result<(u16, u64), OpenError> {
     let cap = seg.layout.geometry.participant_capacity;
     for index in 0..cap {
         match try_lock(seg, index) {
@@ -81,8 +82,9 @@ pub(crate) fn register(seg: &Segment) -> Result<u16, OpenError> {
             Err(e) => return Err(OpenError::io("fcntl(F_OFD_SETLK)", &seg.path.display().to_string(), e)),
         }
         let base = seg.layout.participant_offset(index);
-        // Relaxed throughout: the entry is advisory (people read it); the lock is the identity.
-        seg.shm.word(base + PART_EPOCH).fetch_add(1, Ordering::Relaxed);
+        // SeqCst: the predecessor's epoch decides whether its claim hint is trusted (§5.1),
+        // and this must be ordered before our sweep. The rest is advisory (people read it).
+        let prev = seg.shm.word(base + PART_EPOCH).fetch_add(1, Ordering::SeqCst);
         seg.shm.word(base + PART_PID).store(std::process::id() as u64, Ordering::Relaxed);
         seg.shm.word(base + PART_START_TIME).store(process_start_time(), Ordering::Relaxed);
         // SAFETY: geteuid cannot fail.
@@ -90,7 +92,7 @@ pub(crate) fn register(seg: &Segment) -> Result<u16, OpenError> {
         let info = LANGUAGE_RUST | (PROTOCOL_MAJOR << 8) | (seg.speaks.minor() << 16) | (uid << 32);
         seg.shm.word(base + PART_INFO).store(info, Ordering::Relaxed);
         seg.shm.word(base + PART_REGISTERED_AT_NS).store(realtime_ns(), Ordering::Relaxed);
-        return Ok((index + 1) as u16);
+        return Ok(((index + 1) as u16, prev));
     }
     Err(OpenError::new(
         OpenErrorKind::ParticipantsFull,

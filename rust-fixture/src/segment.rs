@@ -40,6 +40,10 @@ pub struct CreateOptions {
     pub fast_checksum: bool,
     /// Write a future-version test image (tests only, [`FutureImage`]).
     pub future: Option<FutureImage>,
+    /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
+    /// and never touch the claim hint (to measure what the lazy sweep saves, and to test
+    /// fleets that mix 1.0 and 1.1 participants).
+    pub legacy_sweep: bool,
 }
 
 impl std::fmt::Debug for CreateOptions {
@@ -67,6 +71,8 @@ pub struct OpenOptions {
     pub pause_hook: Option<PauseHook>,
     /// The version this handle speaks ([`Protocol`]); default 1.1.
     pub protocol: Protocol,
+    /// As [`CreateOptions::legacy_sweep`].
+    pub legacy_sweep: bool,
 }
 
 impl Default for OpenOptions {
@@ -77,6 +83,7 @@ impl Default for OpenOptions {
             faults: Faults::NONE,
             pause_hook: None,
             protocol: Protocol::default(),
+            legacy_sweep: false,
         }
     }
 }

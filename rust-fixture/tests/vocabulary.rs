@@ -113,7 +113,7 @@ fn constants_and_offsets_match() {
             ("ready", HDR_READY), ("generation", HDR_GENERATION), ("waiters", HDR_WAITERS), ("event_seq", HDR_EVENT_SEQ),
             ("version_clock", HDR_VERSION_CLOCK), ("sim_clock_ns", HDR_SIM_CLOCK_NS)]),
         ("participant", &[("epoch", PART_EPOCH), ("pid", PART_PID), ("start_time", PART_START_TIME), ("info", PART_INFO),
-            ("registered_at_ns", PART_REGISTERED_AT_NS)]),
+            ("registered_at_ns", PART_REGISTERED_AT_NS), ("claim_hint", PART_CLAIM_HINT), ("hint_epoch", PART_HINT_EPOCH)]),
         ("shard", &[("insert_lock", SH_INSERT_LOCK), ("clock_hand", SH_CLOCK_HAND), ("hits", SH_HITS), ("misses", SH_MISSES),
             ("stale_hits", SH_STALE_HITS), ("inserts", SH_INSERTS), ("refreshes", SH_REFRESHES), ("evictions", SH_EVICTIONS),
             ("invalidations", SH_INVALIDATIONS), ("expirations", SH_EXPIRATIONS), ("reclaims", SH_RECLAIMS)]),

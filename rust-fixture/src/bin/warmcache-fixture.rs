@@ -415,6 +415,7 @@ impl Fixture {
                         .ok_or_else(|| bad_request("future: minor, incompat or major (PROTOCOL.md §14)"))?,
                 ),
             },
+            legacy_sweep: false,
         })
     }
 
@@ -425,6 +426,7 @@ impl Fixture {
             faults: self.faults,
             pause_hook: Some(self.pause_hook()),
             protocol: self.protocol_arg(a)?,
+            legacy_sweep: false,
         })
     }
 

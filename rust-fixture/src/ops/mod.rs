@@ -5,6 +5,7 @@
 
 pub mod eviction;
 pub mod get;
+pub mod hint;
 pub mod inspect;
 pub mod put;
 pub mod reclaim;

@@ -69,7 +69,9 @@ impl Cache {
     /// Test hook: finishes a [`Staged`] write with its publish CAS (T2 or T5).
     #[doc(hidden)]
     pub fn publish_staged(&self, st: Staged) -> Result<PutOutcome, OpError> {
-        self.publish(st)
+        let r = self.publish(st);
+        self.leave_hint();
+        r
     }
 
     fn write(&self, key: &[u8], value: &[u8], opts: PutOptions, mode: Mode, stage: bool) -> Result<Step, OpError> {
@@ -87,6 +89,18 @@ impl Cache {
             ));
         }
         let loc = self.locate(key);
+        // §5.1: the claim hint covers every lock and claim of the loop. A staged write keeps
+        // its claim (and so the hint) until `publish_staged`, or for ever if it is dropped, as
+        // a dead process would.
+        self.enter_hint(loc);
+        let r = self.write_loop(loc, key, value, opts, mode, stage);
+        if !matches!(r, Ok(Step::Staged(_))) {
+            self.leave_hint();
+        }
+        r
+    }
+
+    fn write_loop(&self, loc: KeyLoc, key: &[u8], value: &[u8], opts: PutOptions, mode: Mode, stage: bool) -> Result<Step, OpError> {
         let checksum = value_checksum(value, self.seg.fast_checksum());
         for i in 0..WAIT_SPINS {
             let step = match self.find(loc, key, Accept::PUT) {

@@ -1,5 +1,6 @@
 //! Reclaiming a dead owner's claim (PROTOCOL.md §9.8) and the registration sweep (§5 step 2).
 
+use super::hint::SweepScope;
 use crate::cache::Cache;
 use crate::faults::Fault;
 use crate::pause::PausePoint;
@@ -38,28 +39,45 @@ impl Cache {
     }
 
     /// §5 step 2: before making any claim, reclaim every slot naming our new id and free every
-    /// insert lock holding it. They can only belong to a dead predecessor at our index, since
-    /// we hold its lock now.
-    pub(crate) fn sweep(&self) {
-        let layout = self.seg.layout;
-        let shm = &self.seg.shm;
-        let g = layout.geometry;
-        for shard in 0..g.shard_count {
-            let lock = shm.word(layout.shard_offset(shard) + SH_INSERT_LOCK);
-            // AcqRel like a reclaim: we take over the dead holder's lock and release it.
-            if !self.faults.has(Fault::NeverReclaim)
-                && lock.compare_exchange(self.id as u64, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok()
-            {
-                self.count(shard, SH_RECLAIMS);
+    /// insert lock holding it, within the scope the predecessor's claim hint allows (§5.1).
+    /// They can only belong to a dead predecessor at our index, since we hold its lock now.
+    pub(crate) fn sweep(&self, scope: SweepScope) {
+        let g = self.seg.layout.geometry;
+        match scope {
+            SweepScope::Nothing => {}
+            SweepScope::Window { shard, home } => {
+                self.sweep_lock(shard);
+                for k in 0..g.probe_window {
+                    self.sweep_slot(shard, self.window_slot(home, k));
+                }
             }
-            for slot in 0..g.slots_per_shard {
-                let off = layout.slot_offset(shard, slot);
-                let word = Word(shm.word(off + SLOT_STATE).load(Ordering::Acquire));
-                if let Some(dec) = word.decode(self.cap()) {
-                    if dec.state.is_owned() && dec.owner == self.id {
-                        self.reclaim(shard, slot, off, word);
+            SweepScope::Everything => {
+                for shard in 0..g.shard_count {
+                    self.sweep_lock(shard);
+                    for slot in 0..g.slots_per_shard {
+                        self.sweep_slot(shard, slot);
                     }
                 }
+            }
+        }
+    }
+
+    fn sweep_lock(&self, shard: u32) {
+        let lock = self.seg.shm.word(self.seg.layout.shard_offset(shard) + SH_INSERT_LOCK);
+        // AcqRel like a reclaim: we take over the dead holder's lock and release it.
+        if !self.faults.has(Fault::NeverReclaim)
+            && lock.compare_exchange(self.id as u64, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok()
+        {
+            self.count(shard, SH_RECLAIMS);
+        }
+    }
+
+    fn sweep_slot(&self, shard: u32, slot: u32) {
+        let off = self.seg.layout.slot_offset(shard, slot);
+        let word = Word(self.seg.shm.word(off + SLOT_STATE).load(Ordering::Acquire));
+        if let Some(dec) = word.decode(self.cap()) {
+            if dec.state.is_owned() && dec.owner == self.id {
+                self.reclaim(shard, slot, off, word);
             }
         }
     }

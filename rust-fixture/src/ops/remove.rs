@@ -1,6 +1,6 @@
 //! Removing: `invalidate(key)` and `evict(key)` (PROTOCOL.md §9.5).
 
-use super::{backoff, Accept, WAIT_SPINS};
+use super::{backoff, Accept, KeyLoc, WAIT_SPINS};
 use crate::cache::Cache;
 use crate::error::{OpError, OpErrorKind};
 use crate::layout::*;
@@ -25,6 +25,13 @@ impl Cache {
             return Ok(false); // no slot can hold such a key
         }
         let loc = self.locate(key);
+        self.enter_hint(loc); // §5.1
+        let r = self.remove_loop(loc, key, counter);
+        self.leave_hint();
+        r
+    }
+
+    fn remove_loop(&self, loc: KeyLoc, key: &[u8], counter: u64) -> Result<bool, OpError> {
         let shm = &self.seg.shm;
         for i in 0..WAIT_SPINS {
             let Some(f) = self.find(loc, key, Accept::REMOVE) else { return Ok(false) };

@@ -1,0 +1,193 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Foundation
+
+/// `warmcheck bench startup` (docs/BENCHMARKS.md "Startup"): how long a restarted consumer takes
+/// from exec to its first hit, to 99 % of its working set served and to its pre-restart hit
+/// ratio, when its cache is (a) a warm segment kept by a producer of another language, (b) a
+/// segment restored after a reboot (pending: the durable store does not exist yet), (c) nothing
+/// (it recomputes every entry), (d) Redis or (e) memcached on loopback; against (f) the exec of
+/// an empty program of the same language. Row a-legacy is (a) with the 1.0 registration sweep
+/// (the library's legacy-sweep option), for the before/after curve of PROTOCOL.md §5.1.
+public struct StartupOptions: Sendable {
+    public var sizes: [UInt64] = [10_000, 1_000_000]
+    public var languages: [String] = ["go", "rust"]
+    public var restarts = 10
+    public var coldRestarts = 2
+    public var coldCostNs: UInt64 = 20_000
+    public var servers = true
+    public var legacyCurve = true
+    public var redisPort: UInt16 = 0
+    public var memcachedPort: UInt16 = 0
+    public var workDir = Repo.defaultWorkDir
+    public var command = "warmcheck bench startup"
+    public init() {}
+}
+
+/// The consumer and empty program of each language, as scripts/build-fixtures.sh leaves them.
+struct StartupBinaries {
+    let consumer: String, empty: String
+
+    static func of(_ language: String, root: URL) throws -> StartupBinaries {
+        let b: StartupBinaries
+        switch language {
+        case "go": b = .init(consumer: root.appendingPathComponent(".build/fixtures/warmcache-go-consumer").path,
+                             empty: root.appendingPathComponent(".build/fixtures/warmcache-go-empty").path)
+        case "rust": b = .init(consumer: root.appendingPathComponent("rust-fixture/target/release/warmcache-consumer").path,
+                               empty: root.appendingPathComponent("rust-fixture/target/release/warmcache-empty").path)
+        default: throw StartupError("--language \(language): the startup consumers exist for go and rust")
+        }
+        for p in [b.consumer, b.empty] where access(p, X_OK) != 0 {
+            throw StartupError("\(p) is missing: run scripts/build-fixtures.sh")
+        }
+        return b
+    }
+}
+
+/// One consumer run's milestones, as the consumer printed them (realtime ns).
+struct ConsumerLine: Decodable {
+    let main_ns: Int64, opened_ns: Int64, first_hit_ns: Int64, served99_ns: Int64, warm_ns: Int64
+    let requests: UInt64, hits: UInt64
+}
+
+public final class StartupBench {
+    let o: StartupOptions
+    let bins: [String: StartupBinaries]
+    var log: (String) -> Void
+
+    public init(_ o: StartupOptions, log: @escaping (String) -> Void) throws {
+        guard let root = Repo.root() else { throw StartupError("run from a warmcache checkout (no Package.swift above the current directory)") }
+        guard !o.sizes.isEmpty, o.sizes.allSatisfy({ $0 > 0 && $0 % 1_000_003 != 0 }) else { throw StartupError("--entries: positive working-set sizes (not multiples of 1000003)") }
+        guard o.restarts >= 1, o.coldRestarts >= 1 else { throw StartupError("--restarts and --cold-restarts must be ≥ 1") }
+        self.o = o
+        var b: [String: StartupBinaries] = [:]
+        for l in Set(o.languages + ["go", "rust"]) { b[l] = try StartupBinaries.of(l, root: root) }
+        bins = b
+        self.log = log
+    }
+
+    public func run() throws -> StartupReport {
+        Shutdown.watch(workDir: o.workDir)
+        let before = StartupBench.loadavg()
+        var rows: [StartupRow] = []
+        var redis: LoopbackServer?, memcached: LoopbackServer?
+        defer { redis?.stop(); memcached?.stop() }
+        if o.servers {
+            redis = try LoopbackServer(.redis, port: o.redisPort)
+            memcached = try LoopbackServer(.memcached, port: o.memcachedPort)
+            log("servers: redis-server on \(redis!.address), memcached on \(memcached!.address)")
+        }
+        for lang in o.languages {
+            rows.append(try floor(lang))
+        }
+        for n in o.sizes {
+            // The producer is of another language than the consumer (Rust keeps Go's segment warm
+            // and Go keeps Rust's).
+            for lang in o.languages {
+                let producerLang = lang == "go" ? "rust" : "go"
+                let seg = "\(o.workDir)/wc-startup-\(getpid())-\(lang)-\(n).seg"
+                unlink(seg)
+                defer { unlink(seg) }
+                log("\(lang) consumer, \(n) entries: \(producerLang) producer filling \(seg)")
+                let producer = try TimedChild([bins[producerLang]!.consumer, "produce", seg, "\(n)"])
+                defer { producer.stop() }
+                guard producer.readLine() == "ready" else { throw StartupError("the \(producerLang) producer of \(seg) failed (its messages are above)") }
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: seg)[.size] as? UInt64) ?? nil
+                var a = try measure("a", "warm segment (\(producerLang) producer)", lang, n, o.restarts, [bins[lang]!.consumer, "warm", seg, "\(n)"])
+                a.segmentBytes = bytes
+                rows.append(a)
+                if o.legacyCurve {
+                    var l = try measure("a-legacy", "warm segment, 1.0 full sweep (legacy-sweep option)", lang, n, o.restarts,
+                                        [bins[lang]!.consumer, "warm", seg, "\(n)", "--legacy-sweep"])
+                    l.segmentBytes = bytes
+                    rows.append(l)
+                }
+                producer.closeStdin()
+                producer.wait()
+            }
+            for lang in o.languages {
+                rows.append(StartupRow(row: "b", what: "segment restored after a reboot", language: lang, entries: n, status: "pending",
+                                       note: "the durable store (issue 9 §2, PERSISTENCE.md) is being built; no restore path exists yet"))
+                rows.append(try measure("c", "cold start, recompute (\(o.coldCostNs / 1000) µs CPU per entry)", lang, n,
+                                        n >= 100_000 ? 1 : o.coldRestarts, [bins[lang]!.consumer, "cold", "\(n)", "\(o.coldCostNs)"]))
+            }
+            if let redis, let memcached {
+                for s in [redis, memcached] {
+                    let loader = try TimedChild([bins["go"]!.consumer, "load-\(s.kind.rawValue)", s.address, "\(n)"])
+                    guard loader.readLine() == "ready" else { loader.stop(); throw StartupError("loading \(n) entries into \(s.kind.rawValue) failed") }
+                    loader.wait()
+                    rows.append(try measure(s.kind == .redis ? "d" : "e", "\(s.kind.rawValue) on loopback (Go client, pipelined ×100)", "go", n,
+                                            o.restarts, [bins["go"]!.consumer, s.kind.rawValue, s.address, "\(n)"]))
+                }
+            }
+        }
+        redis?.stop(); memcached?.stop()
+        let date = ISO8601DateFormatter().string(from: Date())
+        return StartupReport(command: o.command, date: date, loadBefore: before, loadAfter: StartupBench.loadavg(),
+                             cores: sysconf(Int32(_SC_NPROCESSORS_ONLN)), coldCostNs: o.coldCostNs, rows: rows,
+                             targets: StartupBench.targets(rows))
+    }
+
+    /// Row f: exec → exit of the language's empty program.
+    func floor(_ lang: String) throws -> StartupRow {
+        var t: [Int64] = []
+        for _ in 0..<max(o.restarts, 5) {
+            let c = try TimedChild([bins[lang]!.empty])
+            let (st, at) = c.wait()
+            guard st == 0 else { throw StartupError("\(bins[lang]!.empty) exited \(st)") }
+            t.append(at - c.spawnedAt)
+        }
+        log("\(lang) floor: median \(StartupSummary(nanoseconds: t)!.p50) ms")
+        return StartupRow(row: "f", what: "exec of an empty program (floor)", language: lang, entries: 0, status: "measured",
+                          firstHit: StartupSummary(nanoseconds: t))
+    }
+
+    func measure(_ row: String, _ what: String, _ lang: String, _ n: UInt64, _ times: Int, _ argv: [String]) throws -> StartupRow {
+        var first: [Int64] = [], s99: [Int64] = [], warm: [Int64] = []
+        for _ in 0..<times {
+            let c = try TimedChild(argv)
+            let line = c.readLine()
+            let (st, _) = c.wait()
+            guard st == 0, let line, let m = try? JSONDecoder().decode(ConsumerLine.self, from: Data(line.utf8)) else {
+                throw StartupError("\(argv.joined(separator: " ")) failed (status \(st)); its messages are above")
+            }
+            first.append(m.first_hit_ns == 0 ? 0 : m.first_hit_ns - c.spawnedAt)
+            s99.append(m.served99_ns - c.spawnedAt)
+            warm.append(m.warm_ns == 0 ? 0 : m.warm_ns - c.spawnedAt)
+        }
+        let r = StartupRow(row: row, what: what, language: lang, entries: n, status: "measured",
+                           firstHit: StartupSummary(nanoseconds: first), served99: StartupSummary(nanoseconds: s99),
+                           warm: StartupSummary(nanoseconds: warm))
+        log(String(format: "  %@ %@ %llu: first hit %.2f ms, 99 %% %.2f ms (medians of %d)", row, lang, n,
+                   r.firstHit?.p50 ?? -1, r.served99?.p50 ?? -1, times))
+        return r
+    }
+
+    /// The goals of issue 12 §1 on this run's medians: (a) first hit ≤ 1.5× the floor; (a) at
+    /// least 100× faster to 99 % than (c) and 10× faster than (d) and (e).
+    static func targets(_ rows: [StartupRow]) -> [StartupTarget] {
+        var out: [StartupTarget] = []
+        func find(_ r: String, _ l: String, _ n: UInt64) -> StartupRow? { rows.first { $0.row == r && $0.language == l && $0.entries == n } }
+        for a in rows where a.row == "a" {
+            if let f = rows.first(where: { $0.row == "f" && $0.language == a.language }), let x = a.firstHit?.p50, let y = f.firstHit?.p50 {
+                out.append(StartupTarget(what: "(a) first hit / (f) floor", language: a.language, entries: a.entries, ratio: x / y,
+                                         goal: "≤ 1.5", met: x / y <= 1.5))
+            }
+            for (r, goal) in [("c", 100.0), ("d", 10.0), ("e", 10.0)] {
+                let other = find(r, r == "c" ? a.language : "go", a.entries)
+                if let x = other?.served99?.p50, let y = a.served99?.p50 {
+                    out.append(StartupTarget(what: "(\(r)) / (a) to 99 % served", language: a.language, entries: a.entries, ratio: x / y,
+                                             goal: "≥ \(Int(goal))", met: x / y >= goal))
+                }
+            }
+        }
+        return out
+    }
+
+    static func loadavg() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}

@@ -1,0 +1,182 @@
+//! The Rust consumer (and producer) of `warmcheck bench startup` (docs/BENCHMARKS.md "Startup"),
+//! built on the public library API as a service would be; the same modes, working set, request
+//! stream and output line as go-fixture/cmd/warmcache-consumer (which also has the Redis and
+//! memcached modes: no client crate is packaged here).
+//!
+//!   warmcache-consumer produce SEG N                 create SEG, put the working set, print "ready", hold it until stdin closes
+//!   warmcache-consumer warm SEG N [--legacy-sweep]   open SEG and serve the request stream from it
+//!   warmcache-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private map
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use warmcache::{Cache, CreateOptions, Geometry, OpenOptions, PutOptions};
+
+const VALUE_LEN: usize = 100;
+const ORDER_STEP: u64 = 1_000_003;
+
+fn die(msg: String) -> ! {
+    eprintln!("warmcache-consumer: {msg}");
+    std::process::exit(2)
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+fn key(i: u64) -> Vec<u8> {
+    format!("k{i:010}").into_bytes()
+}
+
+fn value(i: u64) -> Vec<u8> {
+    let mut v = vec![0u8; VALUE_LEN];
+    v[..8].copy_from_slice(&i.to_le_bytes());
+    for (j, b) in v.iter_mut().enumerate().skip(8) {
+        *b = (i.wrapping_add(j as u64)) as u8;
+    }
+    v
+}
+
+fn index(r: u64, n: u64) -> u64 {
+    ((r % n) * ORDER_STEP + 7) % n
+}
+
+fn geometry(n: u64) -> Geometry {
+    Geometry {
+        shard_count: ((2 * n + 2047) / 2048) as u32,
+        slots_per_shard: 2048,
+        key_capacity: 16,
+        value_capacity: 128,
+        probe_window: 64,
+        participant_capacity: 64,
+    }
+}
+
+/// The three moments of a start; see the Go consumer's `milestones` for the definitions.
+struct Milestones {
+    n: u64,
+    window: u64,
+    requests: u64,
+    hits: u64,
+    first_hit: i64,
+    served99: i64,
+    warm: i64,
+    recent: Vec<bool>,
+    recent_hits: u64,
+}
+
+impl Milestones {
+    fn new(n: u64) -> Milestones {
+        let window = (n / 100).max(100);
+        Milestones { n, window, requests: 0, hits: 0, first_hit: 0, served99: 0, warm: 0, recent: vec![false; window as usize], recent_hits: 0 }
+    }
+
+    fn record(&mut self, hit: bool) -> bool {
+        let now = now_ns();
+        let slot = (self.requests % self.window) as usize;
+        if self.requests >= self.window && self.recent[slot] {
+            self.recent_hits -= 1;
+        }
+        self.recent[slot] = hit;
+        self.requests += 1;
+        if hit {
+            self.hits += 1;
+            self.recent_hits += 1;
+            if self.first_hit == 0 {
+                self.first_hit = now;
+            }
+        }
+        if self.served99 == 0 && self.requests * 100 >= self.n * 99 {
+            self.served99 = now;
+        }
+        if self.warm == 0 && self.requests >= self.window && self.recent_hits * 100 >= self.window * 99 {
+            self.warm = now;
+        }
+        self.first_hit != 0 && self.served99 != 0 && self.warm != 0
+    }
+
+    fn print(&self, start: i64, opened: i64) {
+        println!(
+            "{{\"main_ns\":{start},\"opened_ns\":{opened},\"first_hit_ns\":{},\"served99_ns\":{},\"warm_ns\":{},\"requests\":{},\"hits\":{}}}",
+            self.first_hit, self.served99, self.warm, self.requests, self.hits
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+fn num(s: &str) -> u64 {
+    match s.parse::<u64>() {
+        Ok(v) if v > 0 && v % ORDER_STEP != 0 => v,
+        _ => die(format!("{s:?} is not a positive integer (nor a multiple of {ORDER_STEP})")),
+    }
+}
+
+fn main() {
+    let start = now_ns();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let legacy = args.iter().any(|a| a == "--legacy-sweep");
+    let pos: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(|s| s.as_str()).collect();
+    match pos.as_slice() {
+        ["produce", seg, n] => produce(seg, num(n)),
+        ["warm", seg, n] => serve_warm(start, seg, num(n), legacy),
+        ["cold", n, cost] => {
+            let cost = cost.parse::<u64>().unwrap_or_else(|_| die(format!("bad COST_NS {cost:?}")));
+            serve_cold(start, num(n), Duration::from_nanos(cost))
+        }
+        _ => die(format!("usage: warmcache-consumer produce SEG N | warm SEG N [--legacy-sweep] | cold N COST_NS (got {args:?})")),
+    }
+}
+
+fn produce(seg: &str, n: u64) {
+    let c = Cache::create(seg, geometry(n), CreateOptions::default()).unwrap_or_else(|e| die(format!("create {seg}: {e}")));
+    for i in 0..n {
+        if let Err(e) = c.put(&key(i), &value(i), PutOptions::default()) {
+            die(format!("put {i}: {e}"));
+        }
+    }
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink); // hold the segment until the bench closes stdin
+}
+
+fn serve_warm(start: i64, seg: &str, n: u64, legacy: bool) {
+    let c = Cache::open(seg, OpenOptions { legacy_sweep: legacy, ..Default::default() })
+        .unwrap_or_else(|e| die(format!("open {seg}: {e}")));
+    let opened = now_ns();
+    let mut m = Milestones::new(n);
+    let mut buf = Vec::with_capacity(128);
+    for r in 0..2 * n {
+        let i = index(r, n);
+        let hit = c.get_into(&key(i), &mut buf).is_some()
+            && buf.len() == VALUE_LEN
+            && u64::from_le_bytes(buf[..8].try_into().unwrap()) == i;
+        if m.record(hit) {
+            break;
+        }
+    }
+    m.print(start, opened);
+}
+
+fn serve_cold(start: i64, n: u64, cost: Duration) {
+    let mut local: HashMap<u64, Vec<u8>> = HashMap::new();
+    let mut m = Milestones::new(n);
+    for r in 0..2 * n {
+        let i = index(r, n);
+        let hit = local.contains_key(&i);
+        if !hit {
+            // The work a cold service redoes per entry: `cost` of CPU (a busy loop, never a sleep).
+            let t0 = Instant::now();
+            let mut x = i;
+            while t0.elapsed() < cost {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            }
+            std::hint::black_box(x);
+            local.insert(i, value(i));
+        }
+        if m.record(hit) {
+            break;
+        }
+    }
+    m.print(start, start);
+}
