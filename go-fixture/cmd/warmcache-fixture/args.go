@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"warmcache/warmcache"
 )
@@ -25,10 +26,32 @@ type createArgs struct {
 	Geometry   *geometryArgs `json:"geometry"`
 	SimClockNs *uint64       `json:"sim_clock_ns"`
 	Group      bool          `json:"group"`
+	storeArgs
+}
+
+// storeArgs name a durable store (DRIVER.md "The durable store"): optional on create, open and
+// open_or_create, required by restore.
+type storeArgs struct {
+	StoreDir        string `json:"store_dir"`
+	Fsync           string `json:"fsync"`
+	FsyncIntervalMs uint64 `json:"fsync_interval_ms"`
+}
+
+func (a storeArgs) options() (warmcache.StoreOptions, bool) {
+	if a.StoreDir == "" {
+		return warmcache.StoreOptions{}, false
+	}
+	pol := a.Fsync
+	if pol == "" {
+		pol = "always"
+	}
+	return warmcache.StoreOptions{Dir: a.StoreDir, Policy: warmcache.FsyncPolicy(pol),
+		Interval: time.Duration(a.FsyncIntervalMs) * time.Millisecond}, true
 }
 
 type keyArgs struct {
-	KeyHex *string `json:"key_hex"`
+	KeyHex  *string `json:"key_hex"`
+	Durable bool    `json:"durable"`
 }
 
 type putArgs struct {
@@ -38,6 +61,7 @@ type putArgs struct {
 	GraceNs   uint64  `json:"grace_ns"`
 	OriginTag uint32  `json:"origin_tag"`
 	Version   uint64  `json:"version"`
+	Durable   bool    `json:"durable"`
 }
 
 func decode(args json.RawMessage, v interface{}) error {
