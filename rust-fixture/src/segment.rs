@@ -34,6 +34,13 @@ pub struct CreateOptions {
     pub pause_hook: Option<PauseHook>,
 }
 
+/// Restore's additions to §4.1 (PERSISTENCE.md §7): `fill` installs the restored entries
+/// between steps 4 and 5; `replace` makes step 6 a rename over an unusable file.
+pub(crate) struct Restoring<'a> {
+    pub fill: &'a dyn Fn(&Shm, &Layout),
+    pub replace: bool,
+}
+
 impl std::fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateOptions")
@@ -187,6 +194,16 @@ fn header_checksum(shm: &Shm) -> u64 {
 /// §4.1 steps 1–6. Returns the new segment, or `exists` if `path` already exists (the
 /// caller — `open_or_create` — then opens it).
 pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> Result<Segment, OpenError> {
+    create_restoring(path, geometry, opts, None)
+}
+
+pub(crate) fn create_restoring(
+    path: &Path,
+    geometry: Geometry,
+    opts: &CreateOptions,
+    restoring: Option<Restoring<'_>>,
+) -> Result<Segment, OpenError> {
+    let replace = restoring.as_ref().is_some_and(|r| r.replace);
     let layout = geometry.validate_for_create()?;
     let shown = path.display().to_string();
     let c_path = cstring(path)?;
@@ -194,7 +211,7 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
     // Cheap early answer; the linkat below is what makes the race safe.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid C string and stat buffer.
-    if unsafe { libc::lstat(c_path.as_ptr(), &mut st) } == 0 {
+    if unsafe { libc::lstat(c_path.as_ptr(), &mut st) } == 0 && !replace {
         return Err(OpenError::new(OpenErrorKind::Exists, format!("{shown} already exists")));
     }
 
@@ -315,12 +332,21 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
         shm.word(HDR_SIM_CLOCK_NS).store(t, Ordering::Relaxed);
     }
 
+    if let Some(r) = &restoring {
+        (r.fill)(&shm, &layout);
+    }
     // Step 5: release — every header write above is visible to whoever acquires `ready`.
     shm.word(HDR_READY).store(READY, Ordering::Release);
 
-    // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW).
+    // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW). A
+    // restore over an unusable file renames instead, replacing it in one step (a process still
+    // mapping the old file keeps its inode).
     // SAFETY: valid C strings.
-    let rc = unsafe { libc::linkat(libc::AT_FDCWD, guard.path.as_ptr(), libc::AT_FDCWD, c_path.as_ptr(), 0) };
+    let rc = if replace {
+        unsafe { libc::rename(guard.path.as_ptr(), c_path.as_ptr()) }
+    } else {
+        unsafe { libc::linkat(libc::AT_FDCWD, guard.path.as_ptr(), libc::AT_FDCWD, c_path.as_ptr(), 0) }
+    };
     if rc != 0 {
         let e = errno();
         if e == libc::EEXIST {
