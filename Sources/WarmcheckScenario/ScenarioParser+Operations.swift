@@ -126,12 +126,18 @@ extension Parser {
                 return nil
             }
             return .integer(n)
-        case "group":
+        case "group", "durable", "store":
             guard raw == "true" || raw == "false" else {
-                error(.badArgument, at, "bad group '\(raw)': true or false")
+                error(.badArgument, at, "bad \(name) '\(raw)': true or false")
                 return nil
             }
             return .bool(raw == "true")
+        case "fsync":
+            guard ["always", "interval", "none"].contains(raw) else {
+                error(.badArgument, at, "bad fsync '\(raw)': always, interval or none (docs/PERSISTENCE.md §6)")
+                return nil
+            }
+            return .string(raw)
         default: // crash_at, pause_at
             let ok = !raw.isEmpty && raw.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isIdentifier($0) }
             guard ok, ScenarioParser.pausePoints.contains(raw) else {
