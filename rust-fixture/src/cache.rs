@@ -249,6 +249,7 @@ impl Cache {
             key_seed: KEY_SEED,
             faults: Faults::default(),
             pause: None,
+            journal: None,
         })
     }
 
