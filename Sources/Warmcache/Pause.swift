@@ -39,6 +39,12 @@ public enum PausePoint: String, CaseIterable, Sendable {
     case invalidateBeforeClaim = "invalidate.before_claim"
     /// A reader's snapshot of an expired READY record (within its grace) passed, before T7.
     case getBeforeMarkStale = "get.before_mark_stale"
+    // The durable store's points (PERSISTENCE.md §10). This library has no store yet: it lists
+    // them (the vocabulary is one list) and never reaches them.
+    case journalBeforeAppend = "journal.before_append"
+    case journalAfterAppend = "journal.after_append"
+    case journalAfterSync = "journal.after_sync"
+    case restoreBeforePublish = "restore.before_publish"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

@@ -248,6 +248,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     case create, open
     case openOrCreate = "open_or_create"
     case close, get, put, refresh, invalidate, evict, stats, generation, wait
+    /// `ROLE: restore`: open the segment, or rebuild it from the case's durable store when it is
+    /// missing or unusable (docs/PERSISTENCE.md §7). Answers `created` = restored.
+    case restore
     /// `ROLE: resume`: continue the role's operation paused at its `pause_at=` point
     /// (DRIVER.md "Pausing at a pause point"). Its `expect:` is judged against the response of
     /// that paused operation. Only allowed in sequential parts, after a step with `pause_at=`.
@@ -273,10 +276,12 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// except `resume`, which takes none).
     public var allowedOptions: [String] {
         switch self {
-        case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future"] + Geometry.fields.map(\.name)
-        case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol"] + Geometry.fields.map(\.name)
-        case .open: return ["crash_at", "pause_at", "protocol"]
-        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at"]
+        case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future", "store", "fsync"] + Geometry.fields.map(\.name)
+        case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol", "store", "fsync"] + Geometry.fields.map(\.name)
+        case .open: return ["crash_at", "pause_at", "protocol", "store", "fsync"]
+        case .restore: return ["crash_at", "pause_at", "fsync"] + Geometry.fields.map(\.name)
+        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable"]
+        case .invalidate, .evict: return ["crash_at", "pause_at", "durable"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
         default: return ["crash_at", "pause_at"]
@@ -346,6 +351,12 @@ public struct OperationStep: Sendable, Hashable {
     public var protocolVersion: String? { options["protocol"]?.stringValue }
     /// `future=minor|incompat|major` of `create`: a future-version test image (PROTOCOL.md §14).
     public var future: String? { options["future"]?.stringValue }
+    /// `durable=true` of a write or removal: journaled into the case's store (PERSISTENCE.md §6).
+    public var durable: Bool { options["durable"]?.boolValue ?? false }
+    /// `store=true` of `create`/`open`/`open_or_create`: the handle journals into the case's store.
+    public var store: Bool { options["store"]?.boolValue ?? false }
+    /// `fsync=` policy of the store (`always`, `interval`, `none`; default `always`).
+    public var fsync: String? { options["fsync"]?.stringValue }
     /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).
     public var crashAt: String? { options["crash_at"]?.stringValue }
     /// `pause_at=`: the fixture stops at this pause point (DRIVER.md "Pausing at a pause point")
@@ -402,6 +413,9 @@ public enum ControlKind: Sendable, Hashable {
     case start(role: String)
     /// `check: {...}`: a check over the parallel part's results (only in `final`).
     case check(ScenarioCheck)
+    /// `wipe: segment`: the orchestrator removes the segment file, as a reboot wipes tmpfs
+    /// (docs/PERSISTENCE.md §7); processes that have it mapped keep their old inode.
+    case wipe
     /// `corrupt: KEY`: the orchestrator flips one byte of KEY's current value (`record[A]` of
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.
@@ -511,7 +525,7 @@ public enum Expectation: Sendable, Hashable {
         case .paused: return Set(Operation.allCases).subtracting([.resume])
         case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get]
         case .version, .versionGreaterThan: return [.get, .put, .refresh]
-        case .created: return [.put, .refresh, .openOrCreate]
+        case .created: return [.put, .refresh, .openOrCreate, .restore]
         case .removed: return [.invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]

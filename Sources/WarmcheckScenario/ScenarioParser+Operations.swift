@@ -126,7 +126,7 @@ extension Parser {
                 return nil
             }
             return .integer(n)
-        case "group", "fast_checksum":
+        case "group", "fast_checksum", "durable", "store":
             guard raw == "true" || raw == "false" else {
                 error(.badArgument, at, "bad \(name) '\(raw)': true or false")
                 return nil
@@ -141,6 +141,12 @@ extension Parser {
         case "future":
             guard ["minor", "incompat", "major"].contains(raw) else {
                 error(.badArgument, at, "bad future '\(raw)': minor, incompat or major (a future-version test image, PROTOCOL.md §14)")
+                return nil
+            }
+            return .string(raw)
+        case "fsync":
+            guard ["always", "interval", "none"].contains(raw) else {
+                error(.badArgument, at, "bad fsync '\(raw)': always, interval or none (docs/PERSISTENCE.md §6)")
                 return nil
             }
             return .string(raw)

@@ -179,6 +179,16 @@ extension Parser {
                 words.append(HeaderWord(field: kv[0], value: v))
             }
             return ControlStep(kind: .patchHeader(words), location: at)
+        case "wipe":
+            if case .parallel = part {
+                error(.badSequence, at, "`wipe` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                return nil
+            }
+            guard value.scalar?.string == "segment" else {
+                error(.wrongType, loc(value), "`wipe` takes the word segment (wipe: segment)")
+                return nil
+            }
+            return ControlStep(kind: .wipe, location: at)
         case "corrupt":
             if case .parallel = part {
                 error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
@@ -220,7 +230,7 @@ extension Parser {
                 error(.unknownOperation, loc(v), "unknown operation '\(v.scalar?.string ?? "")'")
                 return nil
             }
-            guard [.openOrCreate, .put].contains(op) else {
+            guard [.openOrCreate, .put, .restore].contains(op) else {
                 error(.notApplicable, loc(v), "created_once does not apply to \(op.rawValue) (only open_or_create and put answer `created`)")
                 return nil
             }

@@ -38,6 +38,7 @@ struct Warmcheck: ParsableCommand {
             RefusalsCommand.self,
             CompatCommand.self,
             UpgradeCommand.self,
+            PowercutCommand.self,
             CheckCommand.self,
             StressCommand.self,
             CrashSweepCommand.self,

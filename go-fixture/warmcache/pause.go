@@ -44,6 +44,10 @@ var PausePoints = []string{
 	PointRefreshBeforeClaim,
 	PointInvalidateBeforeClaim,
 	PointGetBeforeMarkStale,
+	PointJournalBeforeAppend,
+	PointJournalAfterAppend,
+	PointJournalAfterSync,
+	PointRestoreBeforePublish,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

@@ -11,6 +11,9 @@ type PutOptions struct {
 	Grace     time.Duration // stale-serving window after expiry, 0 = none
 	OriginTag uint32        // opaque, stored in value_info
 	Version   uint64        // 0 = automatic
+	// Durable journals the put into the handle's store (PERSISTENCE.md §6); ignored without
+	// AttachStore.
+	Durable bool
 }
 
 // PutResult is the result of a successful Put or Refresh.
@@ -18,6 +21,9 @@ type PutResult struct {
 	Version     uint64
 	Created     bool // a new entry was inserted (T2) rather than refreshed (T5)
 	Shard, Slot uint32
+	// Durable: the put's journal record is durable as the store's policy promises (false for
+	// a put without Durable, and when the journal failed).
+	Durable bool
 }
 
 // find state masks (§9.1: what the caller wants differs).
@@ -114,7 +120,7 @@ func (c *Cache) putLoop(op string, key, value []byte, o PutOptions, refreshOnly 
 		if found {
 			switch w.State() {
 			case StateReady, StateStale:
-				r, err, st := c.refreshPath(op, shard, j, w, value, o)
+				r, err, st := c.refreshPath(op, shard, j, w, key, value, o)
 				if st == stepRetry {
 					continue
 				}
@@ -181,7 +187,7 @@ func satAdd(a, b uint64) uint64 {
 	return a + b
 }
 
-func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o PutOptions) (PutResult, error, step) {
+func (c *Cache) refreshPath(op string, shard, j uint32, w Word, key, value []byte, o PutOptions) (PutResult, error, step) {
 	so := c.slotOff(shard, j)
 	a := w.A()
 	claimed := w.next(StateRefreshing, a, c.id)
@@ -209,11 +215,13 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 		v = current
 	}
 	rec, to := c.recOff(so, 1-a), claimed.next(StateReady, 1-a, 0)
+	order := c.takeOrder(o.Durable) // inside the claim (PERSISTENCE.md §3)
 	var published bool
+	var t recordTimes
 	if c.faults.has(FaultPublishBeforePayload) {
-		published = c.publishBeforePayload(EvRefreshPublish, PointRefreshAfterPayload, shard, j, claimed, to, rec, v, value, o)
+		published, t = c.publishBeforePayload(EvRefreshPublish, PointRefreshAfterPayload, shard, j, claimed, to, rec, v, value, o)
 	} else {
-		c.writeRecord(rec, v, value, o)
+		t = c.writeRecord(rec, v, value, o)
 		c.hooks.at(PointRefreshAfterPayload)
 		// T5, the publish: Go's CAS is sequentially consistent, so at least release: the
 		// record written above is visible to a reader's acquire load of the new word.
@@ -226,7 +234,8 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, value []byte, o 
 	c.store(so+SlotReferenced, 1)
 	c.add(c.shardOff(shard)+ShardRefreshes, 1)
 	c.notify()
-	return PutResult{Version: v, Created: false, Shard: shard, Slot: j}, nil, stepDone
+	durable := c.journalPut(o, order, v, key, value, t)
+	return PutResult{Version: v, Created: false, Shard: shard, Slot: j, Durable: durable}, nil, stepDone
 }
 
 func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, value []byte, o PutOptions) (PutResult, error, step) {
@@ -281,11 +290,13 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	v := c.chooseVersion(o, 0)
 	c.store(so+SlotReferenced, 1)
 	rec, to := c.recOff(so, a2), claimed.next(StateReady, a2, 0)
+	order := c.takeOrder(o.Durable) // inside the claim (PERSISTENCE.md §3)
 	var published bool
+	var t recordTimes
 	if c.faults.has(FaultPublishBeforePayload) {
-		published = c.publishBeforePayload(EvPublish, PointPutAfterPayload, shard, j, claimed, to, rec, v, value, o)
+		published, t = c.publishBeforePayload(EvPublish, PointPutAfterPayload, shard, j, claimed, to, rec, v, value, o)
 	} else {
-		c.writeRecord(rec, v, value, o)
+		t = c.writeRecord(rec, v, value, o)
 		c.hooks.at(PointPutAfterPayload)
 		// T2, the publish (release).
 		published = c.casState(EvPublish, shard, j, claimed, to)
@@ -295,7 +306,8 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	}
 	c.add(shOff+ShardInserts, 1)
 	c.notify()
-	return PutResult{Version: v, Created: true, Shard: shard, Slot: j}, nil, stepDone
+	durable := c.journalPut(o, order, v, key, value, t)
+	return PutResult{Version: v, Created: true, Shard: shard, Slot: j, Durable: durable}, nil, stepDone
 }
 
 // publishBeforePayload is FAULT publish_before_payload: the bug of a writer that makes the
@@ -304,13 +316,13 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 // previous version, or zeros) and may return it, or see it torn, until the late write lands.
 // The pause point that normally sits between the write and the publish sits between the
 // publish and the write here, so a harness can stop the writer inside the window of the bug.
-func (c *Cache) publishBeforePayload(ev, point string, shard, j uint32, claimed, to Word, rec, v uint64, value []byte, o PutOptions) bool {
+func (c *Cache) publishBeforePayload(ev, point string, shard, j uint32, claimed, to Word, rec, v uint64, value []byte, o PutOptions) (bool, recordTimes) {
 	if !c.casState(ev, shard, j, claimed, to) {
-		return false
+		return false, recordTimes{}
 	}
 	c.hooks.at(point)
-	c.writeRecord(rec, v, value, o) // too late: readers may already have copied this record
-	return true
+	t := c.writeRecord(rec, v, value, o) // too late: readers may already have copied this record
+	return true, t
 }
 
 // endInsert releases the insert lock if the insert path took it (FAULT skip_insert_lock does
@@ -407,7 +419,7 @@ func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 
 // writeRecord writes a whole record (header words, value words, zero padding) with plain
 // atomic stores; the publish CAS that follows makes them visible (§10).
-func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) {
+func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) recordTimes {
 	now := c.now()
 	exp, until := expiry(now, o.TTL, o.Grace)
 	c.store(ro+RecVersion, version)
@@ -419,6 +431,21 @@ func (c *Cache) writeRecord(ro, version uint64, value []byte, o PutOptions) {
 	c.store(ro+RecWriter, c.writer)
 	c.store(ro+RecWriterStartTime, c.startTime)
 	c.writeWords(ro+RecValue, value)
+	return recordTimes{now, exp, until}
+}
+
+// recordTimes are the time fields writeRecord stored, kept in private memory for the journal
+// record (the shared record may be rewritten by the next writer as soon as we publish).
+type recordTimes struct{ written, expires, staleUntil uint64 }
+
+// journalPut appends the durable record of a published put (PERSISTENCE.md §6 step 2).
+func (c *Cache) journalPut(o PutOptions, order, version uint64, key, value []byte, t recordTimes) bool {
+	if !o.Durable || c.journal == nil {
+		return false
+	}
+	return c.journalAppend(DurableRecord{Kind: RecordKindPut, Order: order, Version: version, OriginTag: o.OriginTag,
+		ExpiresAtNs: t.expires, StaleUntilNs: t.staleUntil, WrittenAtNs: t.written, Writer: c.writer,
+		WriterStartTime: c.startTime, Key: key, Value: value})
 }
 
 // writeWords stores b at off as little-endian 64-bit words, the last one zero-padded. Only

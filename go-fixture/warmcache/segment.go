@@ -104,6 +104,11 @@ type CreateOptions struct {
 	// Open is used by OpenOrCreate when the segment exists, and for the participant setup:
 	// its Faults and PauseHook apply to the created handle too.
 	Open OpenOptions
+
+	// fill, set by OpenOrRestore only, installs the restored entries between §4.1 steps 4
+	// and 5; replace makes step 6 a rename over an unusable file (PERSISTENCE.md §7).
+	fill    func(c *Cache)
+	replace bool
 }
 
 // OpenOptions are the options of Open.
@@ -171,6 +176,9 @@ type Cache struct {
 	// hookAfterClaim, for tests only: called after a claim (T1/T10/T11/T4) with the event
 	// name; returning true abandons the operation with the slot still claimed.
 	hookAfterClaim func(event string) bool
+
+	// journal is the durable store's writer (durable_journal.go), nil without AttachStore.
+	journal *journal
 }
 
 // Path returns the segment path.
@@ -277,7 +285,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, &Error{C: CodeBadGeometry, Op: op, Path: path, Detail: err}
 	}
 	// Cheap early answer; the authoritative one is linkat's EEXIST below.
-	if _, err := os.Lstat(path); err == nil {
+	if _, err := os.Lstat(path); err == nil && !o.replace {
 		return nil, &Error{C: CodeExists, Op: op, Path: path, Detail: "the path already exists"}
 	}
 	lay := g.Layout()
@@ -380,12 +388,24 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if o.SimClock {
 		c.store(OffSimClockNs, o.SimClockStart)
 	}
+	if o.fill != nil {
+		o.fill(c)
+	}
 	// Step 5: ready, the last write of initialisation. Go's atomic store is sequentially
 	// consistent, hence at least release: the header is visible before `ready`.
 	c.store(OffReady, Ready)
-	// Step 6: link into place. syscall.Link is linkat(AT_FDCWD, tmp, AT_FDCWD, path, 0): no
-	// AT_SYMLINK_FOLLOW.
-	if err := syscall.Link(tmp, path); err != nil {
+	if o.fill != nil {
+		c.hooks.at(PointRestoreBeforePublish)
+	}
+	if o.replace {
+		// Restore over an unusable file (PERSISTENCE.md §7 step 7): rename replaces it in
+		// one step; a process still mapping the old file keeps its inode.
+		if err := syscall.Rename(tmp, path); err != nil {
+			return nil, ioErr(op, path, err)
+		}
+	} else if err := syscall.Link(tmp, path); err != nil {
+		// Step 6: link into place. syscall.Link is linkat(AT_FDCWD, tmp, AT_FDCWD, path, 0):
+		// no AT_SYMLINK_FOLLOW.
 		if err == syscall.EEXIST {
 			return nil, &Error{C: CodeExists, Op: op, Path: path, Detail: "another creator linked the path first", Errno: syscall.EEXIST}
 		}
@@ -606,6 +626,7 @@ func (c *Cache) Close() error {
 	if c == nil || c.mem == nil {
 		return nil
 	}
+	c.detachStore()
 	err1 := syscall.Munmap(c.mem)
 	c.mem, c.base = nil, nil
 	err2 := syscall.Close(c.fd)

@@ -25,6 +25,8 @@ pub struct PutOptions {
     pub origin_tag: u32,
     /// Explicit data version; 0 = automatic.
     pub version: u64,
+    /// Journal the write into the handle's store (PERSISTENCE.md §6); ignored without one.
+    pub durable: bool,
 }
 
 /// Result of a successful put or refresh.
@@ -35,6 +37,8 @@ pub struct PutOutcome {
     pub created: bool,
     pub shard: u32,
     pub slot: u32,
+    /// The write's journal record is durable as the store's policy promises.
+    pub durable: bool,
 }
 
 /// Who wrote a record (§7.2 `writer`, `writer_start_time`).
@@ -160,6 +164,17 @@ pub struct Cache {
     pub(crate) pause: Option<PauseHook>,
     /// A 1.0 participant as far as the claim hint goes (`OpenOptions::legacy_sweep`).
     pub(crate) legacy_sweep: bool,
+    /// The durable store's writer (crate::durable), `None` without `attach_store`.
+    pub(crate) journal: Option<std::sync::Arc<crate::durable::journal::Journal>>,
+}
+
+/// A handle with a store stops its sync timer and syncs what it wrote on the way out.
+impl Drop for Cache {
+    fn drop(&mut self) {
+        if let Some(j) = self.journal.take() {
+            j.shutdown();
+        }
+    }
 }
 
 impl std::fmt::Debug for Cache {
@@ -176,6 +191,17 @@ impl Cache {
     /// Creates a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
     pub fn create(path: impl AsRef<Path>, geometry: Geometry, opts: CreateOptions) -> Result<Cache, OpenError> {
         let seg = segment::create(path.as_ref(), geometry, &opts)?;
+        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
+    }
+
+    /// `create` through restore's fill hook (crate::durable::restore).
+    pub(crate) fn create_restoring(
+        path: &Path,
+        geometry: Geometry,
+        opts: CreateOptions,
+        restoring: segment::Restoring<'_>,
+    ) -> Result<Cache, OpenError> {
+        let seg = segment::create_restoring(path, geometry, &opts, Some(restoring))?;
         Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
     }
 
@@ -228,6 +254,7 @@ impl Cache {
             // No participant entry (id 0), so no claim hint to keep (PROTOCOL.md §5.1): the
             // hint calls are no-ops, as for a 1.0 participant.
             legacy_sweep: true,
+            journal: None,
         })
     }
 
@@ -262,6 +289,7 @@ impl Cache {
             faults,
             pause,
             legacy_sweep,
+            journal: None,
         };
         // §5 steps 2 and 3: sweep what the predecessor's hint allows, then keep our own.
         cache.sweep(cache.sweep_scope(prev_epoch));

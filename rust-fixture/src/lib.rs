@@ -46,6 +46,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod durable;
 pub mod error;
 pub mod faults;
 pub mod hash;

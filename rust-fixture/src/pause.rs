@@ -42,10 +42,18 @@ pub enum PausePoint {
     InvalidateBeforeClaim,
     /// A reader's snapshot of an expired READY record (within its grace) passed, before T7.
     GetBeforeMarkStale,
+    /// A durable operation was published, before its journal record is written.
+    JournalBeforeAppend,
+    /// The journal record was written, before `fdatasync` (policy `always`) or the answer.
+    JournalAfterAppend,
+    /// Policy `always`: `fdatasync` returned, before the answer.
+    JournalAfterSync,
+    /// A restore built and filled its private segment, before `linkat`/`rename`.
+    RestoreBeforePublish,
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 17] = [
+    pub const ALL: [PausePoint; 21] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -63,6 +71,10 @@ impl PausePoint {
         PausePoint::RefreshBeforeClaim,
         PausePoint::InvalidateBeforeClaim,
         PausePoint::GetBeforeMarkStale,
+        PausePoint::JournalBeforeAppend,
+        PausePoint::JournalAfterAppend,
+        PausePoint::JournalAfterSync,
+        PausePoint::RestoreBeforePublish,
     ];
 
     /// The §17 name.
@@ -85,6 +97,10 @@ impl PausePoint {
             PausePoint::RefreshBeforeClaim => "refresh.before_claim",
             PausePoint::InvalidateBeforeClaim => "invalidate.before_claim",
             PausePoint::GetBeforeMarkStale => "get.before_mark_stale",
+            PausePoint::JournalBeforeAppend => "journal.before_append",
+            PausePoint::JournalAfterAppend => "journal.after_append",
+            PausePoint::JournalAfterSync => "journal.after_sync",
+            PausePoint::RestoreBeforePublish => "restore.before_publish",
         }
     }
 

@@ -46,6 +46,13 @@ pub struct CreateOptions {
     pub legacy_sweep: bool,
 }
 
+/// Restore's additions to §4.1 (PERSISTENCE.md §7): `fill` installs the restored entries
+/// between steps 4 and 5; `replace` makes step 6 a rename over an unusable file.
+pub(crate) struct Restoring<'a> {
+    pub fill: &'a dyn Fn(&Shm, &Layout),
+    pub replace: bool,
+}
+
 impl std::fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreateOptions")
@@ -219,6 +226,16 @@ fn header_checksum(shm: &Shm) -> u64 {
 /// §4.1 steps 1–6. Returns the new segment, or `exists` if `path` already exists (the
 /// caller — `open_or_create` — then opens it).
 pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> Result<Segment, OpenError> {
+    create_restoring(path, geometry, opts, None)
+}
+
+pub(crate) fn create_restoring(
+    path: &Path,
+    geometry: Geometry,
+    opts: &CreateOptions,
+    restoring: Option<Restoring<'_>>,
+) -> Result<Segment, OpenError> {
+    let replace = restoring.as_ref().is_some_and(|r| r.replace);
     if opts.fast_checksum && opts.protocol.known_incompat() & FEATURE_FAST_CHECKSUM == 0 {
         return Err(OpenError::new(
             OpenErrorKind::UnsupportedFeatures,
@@ -232,7 +249,7 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
     // Cheap early answer; the linkat below is what makes the race safe.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid C string and stat buffer.
-    if unsafe { libc::lstat(c_path.as_ptr(), &mut st) } == 0 {
+    if unsafe { libc::lstat(c_path.as_ptr(), &mut st) } == 0 && !replace {
         return Err(OpenError::new(OpenErrorKind::Exists, format!("{shown} already exists")));
     }
 
@@ -361,12 +378,21 @@ pub(crate) fn create(path: &Path, geometry: Geometry, opts: &CreateOptions) -> R
         shm.word(HDR_SIM_CLOCK_NS).store(t, Ordering::Relaxed);
     }
 
+    if let Some(r) = &restoring {
+        (r.fill)(&shm, &layout);
+    }
     // Step 5: release — every header write above is visible to whoever acquires `ready`.
     shm.word(HDR_READY).store(READY, Ordering::Release);
 
-    // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW).
+    // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW). A
+    // restore over an unusable file renames instead, replacing it in one step (a process still
+    // mapping the old file keeps its inode).
     // SAFETY: valid C strings.
-    let rc = unsafe { libc::linkat(libc::AT_FDCWD, guard.path.as_ptr(), libc::AT_FDCWD, c_path.as_ptr(), 0) };
+    let rc = if replace {
+        unsafe { libc::rename(guard.path.as_ptr(), c_path.as_ptr()) }
+    } else {
+        unsafe { libc::linkat(libc::AT_FDCWD, guard.path.as_ptr(), libc::AT_FDCWD, c_path.as_ptr(), 0) }
+    };
     if rc != 0 {
         let e = errno();
         if e == libc::EEXIST {

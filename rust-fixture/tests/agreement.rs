@@ -69,7 +69,7 @@ fn run_step(c: &Cache, file: &std::fs::File, at: &str, st: &Value) {
         }
         "set_clock" => c.set_sim_clock(n(&st["now_ns"])).unwrap(),
         "put" => {
-            let o = PutOptions { ttl_ns: n(&st["ttl_ns"]), grace_ns: n(&st["grace_ns"]), version: n(&st["version"]), origin_tag: 0 };
+            let o = PutOptions { ttl_ns: n(&st["ttl_ns"]), grace_ns: n(&st["grace_ns"]), version: n(&st["version"]), origin_tag: 0, durable: false };
             let r = c.put(&hex(&st["key_hex"]), &hex(&st["value_hex"]), o);
             match ex["fail"].as_str() {
                 Some(code) => assert_eq!(r.map_err(|e| e.kind.code()).err(), Some(code), "{at}"),

@@ -130,6 +130,10 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "refresh.before_claim",
             "invalidate.before_claim",
             "get.before_mark_stale",
+            "journal.before_append",
+            "journal.after_append",
+            "journal.after_sync",
+            "restore.before_publish",
         ],
         "§17 order"
     );

@@ -36,6 +36,20 @@ extension CaseRunner {
             crash(role)
         case .start(let role):
             try startAgain(role)
+        case .wipe:
+            // A reboot wiped tmpfs: every handle goes with the machine (each live role closes
+            // its handle, which would otherwise keep the removed inode mapped and disagree with
+            // the file), and the file goes. The next segment at the path starts new slot
+            // histories and new counters.
+            for rp in roles.values.sorted(by: { $0.role < $1.role }) {
+                guard let fx = rp.fixture, rp.pending == nil else { continue }
+                _ = try call(fx, rp, "close", [:], text: "close")
+            }
+            unlink(segmentPath)
+            retiredCheckers.append(checker)
+            checker = TransitionChecker(initial: .unknown)
+            accounting = Accounting()
+            log.add("wipe the segment file (as a reboot wipes tmpfs; every live handle closed)")
         case .corrupt(let key):
             switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
             case .success(let whereDamaged):

@@ -98,7 +98,7 @@ extension CaseRunner {
         if case .died = outcome { timeline.append(.init(lane: lane(o.role), kind: .died, label: "killed at \(step.crashAt ?? "?")", t: returnAt)) }
         if let r = outcome.response { timeline.append(.init(lane: lane(o.role), kind: .returned, label: describe(step, r), t: returnAt)) }
         let r = outcome.response
-        if let r, step.op == .create || step.op == .open || step.op == .openOrCreate {
+        if let r, [.create, .open, .openOrCreate, .restore].contains(step.op) {
             rp.participant = r.result["participant"]?.int.map(Int.init)
             if let p = rp.participant { rp.participants.append(p) }
             if r.isOK {

@@ -8,8 +8,18 @@ extension CaseRunner {
         var a: [String: JSON] = [:]
         let g = o.geometry(over: scenario.geometry)
         switch o.op {
+        case .restore:
+            a["path"] = .string(segmentPath)
+            a["geometry"] = DriverArguments.geometry(g)
+            if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
+            a["store_dir"] = .string(storeDir)
+            a["fsync"] = .string(o.fsync ?? "always")
         case .create, .openOrCreate, .open:
             a["path"] = .string(segmentPath)
+            if o.store {
+                a["store_dir"] = .string(storeDir)
+                a["fsync"] = .string(o.fsync ?? "always")
+            }
             if o.op != .open {
                 a["geometry"] = DriverArguments.geometry(g)
                 if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = JSON(unsigned: start) }
@@ -20,6 +30,7 @@ extension CaseRunner {
             if let p = o.protocolVersion { a["protocol"] = .string(p) }
         case .get, .invalidate, .evict:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
+            if o.durable { a["durable"] = true }
         case .put, .refresh:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             a["value_hex"] = .string(Hex.encode(o.value ?? []))
@@ -27,6 +38,7 @@ extension CaseRunner {
             if let t = o.graceNs { a["grace_ns"] = JSON(unsigned: t) }
             if let t = o.origin { a["origin_tag"] = JSON(unsigned: t) }
             if let t = o.version { a["version"] = JSON(unsigned: t) }
+            if o.durable { a["durable"] = true }
         case .wait:
             let rp = roles[o.role]!
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
@@ -60,6 +72,11 @@ extension CaseRunner {
             if r.isOK { s += res["timed_out"]?.bool == true ? " timed out" : " woken (generation \(res["generation"]?.int ?? 0))" }
         case .openOrCreate:
             if r.isOK { s += res["created"]?.bool == true ? " created" : " opened" }
+        case .restore:
+            if r.isOK {
+                s += res["created"]?.bool == true ? " restored \(res["installed"]?.int ?? 0) entries" : " opened"
+                if let p = res["problems"]?.array, !p.isEmpty { s += ", \(p.count) problem(s) reported" }
+            }
         default: break
         }
         return s

@@ -54,6 +54,7 @@ extension CaseRunner {
         // /dev/shm for them would cost every clean race schedule a directory scan.
         SegmentSurgery.removeSegment(
             segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
+        try? FileManager.default.removeItem(atPath: storeDir)
     }
 
     /// Implementations in this case whose hello did not promise transitions. With one of them

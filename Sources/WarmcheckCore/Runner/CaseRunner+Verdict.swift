@@ -7,18 +7,19 @@ extension CaseRunner {
     func checkCoverage() {
         guard untraced.isEmpty else { return }  // said in the result's notes
         let required = Set(scenario.covers.compactMap(SlotEvent.init(name:)))
-        let missing = checker.missingCoverage(required)
+        let seen = (retiredCheckers + [checker]).reduce(into: Set<SlotEvent>()) { $0.formUnion($1.coverage()) }
+        let missing = required.subtracting(seen)
         guard !missing.isEmpty else { return }
         let names = missing.map(\.name).sorted().joined(separator: ", ")
         conformance("never observed \(names), which the scenario must cover",
                     "The scenario declares `covers: [\(scenario.covers.joined(separator: ", "))]`, but no fixture reported "
                         + "\(names). A case that never reaches the transitions it is about proves nothing about them. "
-                        + "Observed: \(checker.coverage().map(\.name).sorted().joined(separator: ", ")).")
+                        + "Observed: \(seen.map(\.name).sorted().joined(separator: ", ")).")
     }
 
     /// Reports violations found since the last call (it runs after every step and at the end).
     func checkTransitions() {
-        let all = checker.violations
+        let all = retiredCheckers.flatMap(\.violations) + checker.violations
         guard all.count > reportedViolations else { return }
         let fresh = all[reportedViolations...]
         reportedViolations = all.count

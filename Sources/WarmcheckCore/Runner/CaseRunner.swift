@@ -33,7 +33,12 @@ public final class CaseRunner: @unchecked Sendable {
     /// finding may be reported while `lock` is held.
     let lock = NSLock()
     var log = StepLog()
-    let checker = TransitionChecker(initial: .freshSegment)
+    var checker = TransitionChecker(initial: .freshSegment)
+    /// Checkers of segments a `wipe:` removed (their verdicts still count); the segment a
+    /// restore builds next is judged by a fresh checker that knows nothing of its slots.
+    var retiredCheckers: [TransitionChecker] = []
+    /// The case's durable store (docs/PERSISTENCE.md), next to the segment; removed at cleanup.
+    var storeDir: String { segmentPath + ".store" }
     var history: [CacheOperation] = []
     var accounting = Accounting()
     /// Calls, pauses, transitions and answers per process, for the HTML failure report.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"warmcache/warmcache"
 )
@@ -30,10 +31,32 @@ type createArgs struct {
 	Protocol     *string `json:"protocol"`
 	// Future: a future-version test image (PROTOCOL.md §14): "minor", "incompat", "major".
 	Future string `json:"future"`
+	storeArgs
+}
+
+// storeArgs name a durable store (DRIVER.md "The durable store"): optional on create, open and
+// open_or_create, required by restore.
+type storeArgs struct {
+	StoreDir        string `json:"store_dir"`
+	Fsync           string `json:"fsync"`
+	FsyncIntervalMs uint64 `json:"fsync_interval_ms"`
+}
+
+func (a storeArgs) options() (warmcache.StoreOptions, bool) {
+	if a.StoreDir == "" {
+		return warmcache.StoreOptions{}, false
+	}
+	pol := a.Fsync
+	if pol == "" {
+		pol = "always"
+	}
+	return warmcache.StoreOptions{Dir: a.StoreDir, Policy: warmcache.FsyncPolicy(pol),
+		Interval: time.Duration(a.FsyncIntervalMs) * time.Millisecond}, true
 }
 
 type keyArgs struct {
-	KeyHex *string `json:"key_hex"`
+	KeyHex  *string `json:"key_hex"`
+	Durable bool    `json:"durable"`
 }
 
 type putArgs struct {
@@ -43,6 +66,7 @@ type putArgs struct {
 	GraceNs   uint64  `json:"grace_ns"`
 	OriginTag uint32  `json:"origin_tag"`
 	Version   uint64  `json:"version"`
+	Durable   bool    `json:"durable"`
 }
 
 func decode(args json.RawMessage, v interface{}) error {

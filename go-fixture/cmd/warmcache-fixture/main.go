@@ -21,7 +21,7 @@ import (
 
 var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",
 	"refresh", "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-	"participants"}
+	"participants", "restore", "journal_state"}
 
 type request struct {
 	ID   json.RawMessage `json:"id"`
@@ -586,6 +586,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return s.create(op, args)
 	case "open":
 		return s.open(args)
+	case "restore":
+		return s.restore(args)
 	}
 	known := false
 	for _, o := range operations {
@@ -622,6 +624,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return dump(c)
 	case "participants":
 		return participants(c)
+	case "journal_state":
+		return c.JournalState(), nil
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
 }

@@ -195,7 +195,7 @@ func TestHelloListsPointsAndFaults(t *testing.T) {
 	if err := json.Unmarshal([]byte(r), &m); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 17 {
+	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 21 {
 		t.Fatalf("pause_points %v", m.Result.PausePoints)
 	}
 	if !reflect.DeepEqual(m.Result.Faults, warmcache.FaultNames) || len(m.Result.Faults) != 12 {

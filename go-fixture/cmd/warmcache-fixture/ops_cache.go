@@ -46,7 +46,7 @@ func put(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, erro
 	if a.TTLNs > 1<<62 || a.GraceNs > 1<<62 {
 		return nil, badRequest{"ttl_ns or grace_ns too large"}
 	}
-	o := warmcache.PutOptions{TTL: time.Duration(a.TTLNs), Grace: time.Duration(a.GraceNs), OriginTag: a.OriginTag, Version: a.Version}
+	o := warmcache.PutOptions{TTL: time.Duration(a.TTLNs), Grace: time.Duration(a.GraceNs), OriginTag: a.OriginTag, Version: a.Version, Durable: a.Durable}
 	var r warmcache.PutResult
 	if op == "put" {
 		r, err = c.Put(key, val, o)
@@ -56,7 +56,11 @@ func put(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, erro
 	if err != nil {
 		return nil, fromErr(err)
 	}
-	return map[string]interface{}{"version": r.Version, "created": r.Created, "shard": r.Shard, "slot": r.Slot}, nil
+	m := map[string]interface{}{"version": r.Version, "created": r.Created, "shard": r.Shard, "slot": r.Slot}
+	if a.Durable {
+		m["durable"] = r.Durable
+	}
+	return m, nil
 }
 
 // remove answers "invalidate" and "evict".
@@ -69,16 +73,20 @@ func remove(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, e
 	if err != nil {
 		return nil, err
 	}
-	var removed bool
+	var r warmcache.RemoveResult
 	if op == "invalidate" {
-		removed, err = c.Invalidate(key)
+		r, err = c.InvalidateDurable(key, a.Durable)
 	} else {
-		removed, err = c.Evict(key)
+		r, err = c.EvictDurable(key, a.Durable)
 	}
 	if err != nil {
 		return nil, fromErr(err)
 	}
-	return map[string]interface{}{"removed": removed}, nil
+	m := map[string]interface{}{"removed": r.Removed}
+	if a.Durable {
+		m["durable"] = r.Durable
+	}
+	return m, nil
 }
 
 func stats(c *warmcache.Cache) (interface{}, error) {

@@ -69,12 +69,18 @@ func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
 		if err != nil {
 			return nil, fromErr(err)
 		}
+		if err := attachStore(c, a.storeArgs); err != nil {
+			return nil, err
+		}
 		s.adopt(c)
 		return map[string]interface{}{"participant": c.ParticipantID()}, nil
 	}
 	c, created, err := warmcache.OpenOrCreate(a.Path, g, o)
 	if err != nil {
 		return nil, fromErr(err)
+	}
+	if err := attachStore(c, a.storeArgs); err != nil {
+		return nil, err
 	}
 	s.adopt(c)
 	return map[string]interface{}{"participant": c.ParticipantID(), "created": created}, nil
@@ -84,6 +90,7 @@ func (s *server) open(args json.RawMessage) (interface{}, error) {
 	var a struct {
 		Path     string  `json:"path"`
 		Protocol *string `json:"protocol"`
+		storeArgs
 	}
 	if err := decode(args, &a); err != nil {
 		return nil, err
@@ -99,8 +106,56 @@ func (s *server) open(args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, fromErr(err)
 	}
+	if err := attachStore(c, a.storeArgs); err != nil {
+		return nil, err
+	}
 	s.adopt(c)
 	return map[string]interface{}{"participant": c.ParticipantID()}, nil
+}
+
+// attachStore attaches the store named by a, if any, to a freshly opened handle.
+func attachStore(c *warmcache.Cache, a storeArgs) error {
+	so, ok := a.options()
+	if !ok {
+		return nil
+	}
+	if err := c.AttachStore(so); err != nil {
+		c.Close()
+		return fromErr(err)
+	}
+	return nil
+}
+
+// restore answers "restore" (PERSISTENCE.md §7): open, or rebuild from the store.
+func (s *server) restore(args json.RawMessage) (interface{}, error) {
+	var a createArgs
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	if err := checkPath(a.Path); err != nil {
+		return nil, err
+	}
+	g, err := a.Geometry.toGeometry()
+	if err != nil {
+		return nil, err
+	}
+	so, ok := a.storeArgs.options()
+	if !ok {
+		return nil, badRequest{"restore needs store_dir"}
+	}
+	o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions()}
+	if a.SimClockNs != nil {
+		o.SimClock, o.SimClockStart = true, *a.SimClockNs
+	}
+	c, rep, err := warmcache.OpenOrRestore(a.Path, g, so, o)
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	s.adopt(c)
+	return map[string]interface{}{"participant": c.ParticipantID(), "restored": rep.Restored, "created": rep.Restored,
+		"installed": rep.Installed, "records": rep.Records, "files": rep.Files, "tombstones": rep.Tombstones,
+		"expired": rep.Expired, "evicted": rep.Evicted, "version_floor": rep.VersionFloor,
+		"order_floor": rep.OrderFloor, "problems": rep.Problems}, nil
 }
 
 func (s *server) closeCache(c *warmcache.Cache) (interface{}, error) {

@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use warmcache::durable::{FsyncPolicy, StoreOptions};
 use warmcache::{
     FutureImage, Protocol,
     Cache, CreateOptions, Event, Fault, Faults, Geometry, HitInfo, OpenError, OpenOptions, PausePoint, PutOptions,
@@ -49,6 +50,8 @@ const OPERATIONS: &[&str] = &[
     "set_clock",
     "dump",
     "participants",
+    "restore",
+    "journal_state",
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -288,8 +291,35 @@ impl Args<'_> {
             origin_tag: u32::try_from(self.u64_opt("origin_tag")?.unwrap_or(0))
                 .map_err(|_| bad_request("`origin_tag` does not fit in 32 bits"))?,
             version: self.u64_opt("version")?.unwrap_or(0),
+            durable: self.bool("durable")?,
         })
     }
+
+    /// `store_dir`, `fsync`, `fsync_interval_ms` (DRIVER.md "The durable store"): `None`
+    /// without `store_dir`.
+    fn store(&self) -> Result<Option<StoreOptions>, DriverError> {
+        let dir = match self.get("store_dir") {
+            None => return Ok(None),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(bad_request("`store_dir` must be a string")),
+        };
+        let name = match self.get("fsync") {
+            None => "always".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(bad_request("`fsync` must be a string")),
+        };
+        let policy = FsyncPolicy::parse(&name, self.u64_opt("fsync_interval_ms")?.unwrap_or(0))
+            .ok_or_else(|| bad_request(format!("fsync policy `{name}` is not always, interval or none")))?;
+        Ok(Some(StoreOptions { dir: dir.into(), policy }))
+    }
+}
+
+/// Attaches the store the request names, if any, to a freshly opened handle.
+fn attach(c: &mut Cache, a: &Args) -> Result<(), DriverError> {
+    if let Some(s) = a.store()? {
+        c.attach_store(s).map_err(|e| DriverError { kind: "runtime", message: format!("store: {e}") })?;
+    }
+    Ok(())
 }
 
 /// An `ok` outcome with its result.
@@ -455,6 +485,11 @@ impl Fixture {
             "set_clock" => self.set_clock(a),
             "dump" => self.dump(),
             "participants" => self.participants(),
+            "restore" => self.restore(a),
+            "journal_state" => {
+                let s = self.cache()?.journal_state();
+                ok(json!({"path": s.path, "written": s.written, "synced": s.synced, "seq": s.seq}))
+            }
             _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
         }
     }

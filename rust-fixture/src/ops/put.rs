@@ -23,6 +23,13 @@ pub struct Staged {
     off: u64,
     claimed: Word,
     publish_to: Word,
+    /// PERSISTENCE.md §3's order (0 when not journaled) and the record's private copies for
+    /// the journal: the shared record may be rewritten as soon as we publish.
+    order: u64,
+    origin_tag: u32,
+    expires_at_ns: u64,
+    stale_until_ns: u64,
+    written_at_ns: u64,
 }
 
 enum Step {
@@ -69,7 +76,7 @@ impl Cache {
     /// Test hook: finishes a [`Staged`] write with its publish CAS (T2 or T5).
     #[doc(hidden)]
     pub fn publish_staged(&self, st: Staged) -> Result<PutOutcome, OpError> {
-        let r = self.publish(st);
+        let r = self.publish(st, None);
         self.leave_hint();
         r
     }
@@ -105,7 +112,7 @@ impl Cache {
         for i in 0..WAIT_SPINS {
             let step = match self.find(loc, key, Accept::PUT) {
                 Some(f) if matches!(f.dec.state, State::Ready | State::Stale) => {
-                    self.refresh_path(loc, f, value, checksum, opts, stage)
+                    self.refresh_path(loc, f, key, value, checksum, opts, stage)
                 }
                 Some(f) => {
                     // WRITING / REFRESHING / INVALIDATED held by f.dec.owner.
@@ -151,7 +158,8 @@ impl Cache {
         }
     }
 
-    fn refresh_path(&self, loc: KeyLoc, f: Found, value: &[u8], checksum: u64, opts: PutOptions, stage: bool) -> Step {
+    #[allow(clippy::too_many_arguments)]
+    fn refresh_path(&self, loc: KeyLoc, f: Found, key: &[u8], value: &[u8], checksum: u64, opts: PutOptions, stage: bool) -> Step {
         let shm = &self.seg.shm;
         let state = shm.word(f.off + SLOT_STATE);
         let a = f.dec.active;
@@ -205,11 +213,16 @@ impl Cache {
             off: f.off,
             claimed,
             publish_to: claimed.next(State::Ready, b, 0),
+            order: self.take_order(opts.durable), // inside the claim (PERSISTENCE.md §3)
+            origin_tag: opts.origin_tag,
+            expires_at_ns: e,
+            stale_until_ns: g,
+            written_at_ns: now,
         };
         let rec_b = self.seg.layout.record_offset(f.off, b);
         if self.faults.has(Fault::PublishBeforePayload) {
             // FAULT publish_before_payload: readers may see record[1-A] before it is written.
-            let r = self.publish(st);
+            let r = self.publish(st, opts.durable.then_some((key, value)));
             self.write_record(rec_b, value, checksum, version, opts.origin_tag, e, g, now);
             return Step::Done(r);
         }
@@ -218,12 +231,12 @@ impl Cache {
         if stage {
             return Step::Staged(st);
         }
-        Step::Done(self.publish(st))
+        Step::Done(self.publish(st, opts.durable.then_some((key, value))))
     }
 
     /// T2 or T5: the release CAS that makes the new record visible, then `referenced`,
     /// counters and notification.
-    fn publish(&self, st: Staged) -> Result<PutOutcome, OpError> {
+    fn publish(&self, st: Staged, durable: Option<(&[u8], &[u8])>) -> Result<PutOutcome, OpError> {
         let shm = &self.seg.shm;
         // Release: every key and record store made under the claim is visible to a reader that
         // acquires this state.
@@ -251,7 +264,24 @@ impl Cache {
         }
         self.count(st.shard, counter);
         self.notify();
-        Ok(PutOutcome { version: st.version, created: st.created, shard: st.shard, slot: st.slot })
+        // PERSISTENCE.md §6 step 2: the record after the publish.
+        let durable = durable.is_some_and(|(key, value)| {
+            self.journal_append(crate::durable::format::Record {
+                kind: crate::durable::format::KIND_PUT,
+                order: st.order,
+                version: st.version,
+                origin_tag: st.origin_tag,
+                expires_at_ns: st.expires_at_ns,
+                stale_until_ns: st.stale_until_ns,
+                written_at_ns: st.written_at_ns,
+                writer: self.writer_word,
+                writer_start_time: self.start_time,
+                key: key.to_vec(),
+                value: value.to_vec(),
+                ..Default::default()
+            })
+        });
+        Ok(PutOutcome { version: st.version, created: st.created, shard: st.shard, slot: st.slot, durable })
     }
 
     /// §9.3 acquire. `Err(())` = busy.
@@ -356,6 +386,11 @@ impl Cache {
             off: victim.off,
             claimed,
             publish_to: claimed.next(State::Ready, b, 0),
+            order: self.take_order(opts.durable), // inside the claim (PERSISTENCE.md §3)
+            origin_tag: opts.origin_tag,
+            expires_at_ns: e,
+            stale_until_ns: g,
+            written_at_ns: now,
         };
         let rec_b = self.seg.layout.record_offset(victim.off, b);
         // §9.4 insert path: `referenced = 1` before T2, so that a CLOCK sweep right after the
@@ -363,7 +398,7 @@ impl Cache {
         shm.word(victim.off + SLOT_REFERENCED).store(1, Ordering::Relaxed);
         if self.faults.has(Fault::PublishBeforePayload) {
             // FAULT publish_before_payload: readers may see record[A'] before it is written.
-            let r = self.publish(st);
+            let r = self.publish(st, opts.durable.then_some((key, value)));
             self.write_record(rec_b, value, checksum, version, opts.origin_tag, e, g, now);
             return Step::Done(r);
         }
@@ -372,7 +407,7 @@ impl Cache {
         if stage {
             return Step::Staged(st);
         }
-        Step::Done(self.publish(st))
+        Step::Done(self.publish(st, opts.durable.then_some((key, value))))
     }
 }
 

@@ -12,29 +12,40 @@ impl Cache {
     /// Removes `key`. `Ok(true)` removed, `Ok(false)` absent, `busy` if a live writer held the
     /// slot for the whole wait. An invalidation is never silently lost.
     pub fn invalidate(&self, key: &[u8]) -> Result<bool, OpError> {
-        self.remove(key, SH_INVALIDATIONS)
+        self.remove(key, SH_INVALIDATIONS, false).map(|r| r.0)
+    }
+
+    /// [`Cache::invalidate`] that, with `durable`, journals a tombstone when it removed an
+    /// entry (PERSISTENCE.md §6). Returns (removed, durable).
+    pub fn invalidate_durable(&self, key: &[u8], durable: bool) -> Result<(bool, bool), OpError> {
+        self.remove(key, SH_INVALIDATIONS, durable)
+    }
+
+    /// [`Cache::evict`] with `invalidate_durable`'s option.
+    pub fn evict_durable(&self, key: &[u8], durable: bool) -> Result<(bool, bool), OpError> {
+        self.remove(key, SH_EVICTIONS, durable)
     }
 
     /// Like [`Cache::invalidate`] but counted as an eviction.
     pub fn evict(&self, key: &[u8]) -> Result<bool, OpError> {
-        self.remove(key, SH_EVICTIONS)
+        self.remove(key, SH_EVICTIONS, false).map(|r| r.0)
     }
 
-    fn remove(&self, key: &[u8], counter: u64) -> Result<bool, OpError> {
+    fn remove(&self, key: &[u8], counter: u64, durable: bool) -> Result<(bool, bool), OpError> {
         if key.is_empty() || key.len() > self.seg.layout.geometry.key_capacity as usize {
-            return Ok(false); // no slot can hold such a key
+            return Ok((false, false)); // no slot can hold such a key
         }
         let loc = self.locate(key);
         self.enter_hint(loc); // §5.1
-        let r = self.remove_loop(loc, key, counter);
+        let r = self.remove_loop(loc, key, counter, durable);
         self.leave_hint();
         r
     }
 
-    fn remove_loop(&self, loc: KeyLoc, key: &[u8], counter: u64) -> Result<bool, OpError> {
+    fn remove_loop(&self, loc: KeyLoc, key: &[u8], counter: u64, durable: bool) -> Result<(bool, bool), OpError> {
         let shm = &self.seg.shm;
         for i in 0..WAIT_SPINS {
-            let Some(f) = self.find(loc, key, Accept::REMOVE) else { return Ok(false) };
+            let Some(f) = self.find(loc, key, Accept::REMOVE) else { return Ok((false, false)) };
             match f.dec.state {
                 State::Ready | State::Stale => {
                     let state = shm.word(f.off + SLOT_STATE);
@@ -47,6 +58,7 @@ impl Cache {
                     }
                     self.tracer.record(shm, "invalidate_claim", loc.shard, f.slot, f.dec.state, State::Invalidated, claimed.seq(), self.id);
                     self.pause_at(PausePoint::InvalidateAfterClaim);
+                    let order = self.take_order(durable); // inside the claim (PERSISTENCE.md §3)
                     // Relaxed: we own the slot; published by the release CAS below.
                     shm.word(f.off + SLOT_CLAIMED_AT_NS).store(self.now(), Ordering::Relaxed);
                     shm.word(f.off + SLOT_KEY_HASH).store(0, Ordering::Relaxed);
@@ -57,7 +69,17 @@ impl Cache {
                     }
                     self.count(loc.shard, counter);
                     self.notify();
-                    return Ok(true);
+                    let journaled = durable
+                        && self.journal_append(crate::durable::format::Record {
+                            kind: crate::durable::format::KIND_DELETE,
+                            order,
+                            written_at_ns: self.now(),
+                            writer: self.writer_word,
+                            writer_start_time: self.start_time,
+                            key: key.to_vec(),
+                            ..Default::default()
+                        });
+                    return Ok((true, journaled));
                 }
                 _ => {
                     // WRITING / REFRESHING owned by someone.

@@ -28,9 +28,13 @@ impl Fixture {
         let c = self.cache()?;
         let r = if op == "put" { c.put(&key, &value, opts) } else { c.refresh(&key, &value, opts) };
         Ok(match r {
-            Ok(o) => Outcome::Ok(json!({
-                "version": o.version, "created": o.created, "shard": o.shard, "slot": o.slot,
-            })),
+            Ok(o) => {
+                let mut m = json!({"version": o.version, "created": o.created, "shard": o.shard, "slot": o.slot});
+                if opts.durable {
+                    m["durable"] = json!(o.durable);
+                }
+                Outcome::Ok(m)
+            }
             Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
         })
     }
@@ -39,9 +43,16 @@ impl Fixture {
     pub(super) fn remove(&self, op: &str, a: &Args) -> Result<Outcome, DriverError> {
         let key = a.hex("key_hex")?;
         let c = self.cache()?;
-        let r = if op == "invalidate" { c.invalidate(&key) } else { c.evict(&key) };
+        let durable = a.bool("durable")?;
+        let r = if op == "invalidate" { c.invalidate_durable(&key, durable) } else { c.evict_durable(&key, durable) };
         Ok(match r {
-            Ok(removed) => Outcome::Ok(json!({"removed": removed})),
+            Ok((removed, journaled)) => {
+                let mut m = json!({"removed": removed});
+                if durable {
+                    m["durable"] = json!(journaled);
+                }
+                Outcome::Ok(m)
+            }
             Err(e) => Outcome::Fail { reason: e.code(), message: e.message },
         })
     }

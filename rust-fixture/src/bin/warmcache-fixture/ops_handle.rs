@@ -1,6 +1,6 @@
 //! The driver operations that open and close the segment (docs/DRIVER.md), and `hello`.
 
-use super::{ok, open_fail, Args, DriverError, Fixture, Outcome, OPERATIONS};
+use super::{attach, ok, open_fail, Args, DriverError, Fixture, Outcome, OPERATIONS};
 use serde_json::json;
 use warmcache::{Cache, Fault, PausePoint, Protocol};
 
@@ -27,7 +27,8 @@ impl Fixture {
     pub(super) fn create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
         match Cache::create(path, geometry, opts) {
-            Ok(c) => {
+            Ok(mut c) => {
+                attach(&mut c, a)?;
                 let id = c.participant_id();
                 self.cache = Some(c);
                 ok(json!({"participant": id}))
@@ -38,7 +39,8 @@ impl Fixture {
 
     pub(super) fn open(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         match Cache::open(a.path()?, self.open_options(a)?) {
-        Ok(c) => {
+        Ok(mut c) => {
+            attach(&mut c, a)?;
             let id = c.participant_id();
             self.cache = Some(c);
             ok(json!({"participant": id}))
@@ -50,10 +52,36 @@ impl Fixture {
     pub(super) fn open_or_create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
         match Cache::open_or_create(path, geometry, opts, self.open_options(a)?) {
-            Ok((c, created)) => {
+            Ok((mut c, created)) => {
+                attach(&mut c, a)?;
                 let id = c.participant_id();
                 self.cache = Some(c);
                 ok(json!({"participant": id, "created": created}))
+            }
+            Err(e) => Ok(open_fail(e)),
+        }
+    }
+
+    /// `restore` (PERSISTENCE.md §7): open, or rebuild from the store.
+    pub(super) fn restore(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
+        let store = a.store()?.ok_or_else(|| super::bad_request("restore needs `store_dir`"))?;
+        match Cache::open_or_restore(path, geometry, store, opts, self.open_options(a)?) {
+            Ok((c, r)) => {
+                let id = c.participant_id();
+                self.cache = Some(c);
+                let problems: Vec<serde_json::Value> = r
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        json!({"file": p.file, "offset": p.offset, "code": p.code, "detail": p.detail,
+                               "not_applied_bytes": p.not_applied_bytes})
+                    })
+                    .collect();
+                ok(json!({"participant": id, "restored": r.restored, "created": r.restored, "installed": r.installed,
+                          "records": r.records, "files": r.files, "tombstones": r.tombstones,
+                          "expired": r.expired, "evicted": r.evicted, "version_floor": r.version_floor,
+                          "order_floor": r.order_floor, "problems": problems}))
             }
             Err(e) => Ok(open_fail(e)),
         }

@@ -1,0 +1,240 @@
+package warmcache
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// RestoreReport says what OpenOrRestore did (PERSISTENCE.md §7), for the caller and the driver.
+type RestoreReport struct {
+	Restored     bool           `json:"restored"`
+	Snapshot     string         `json:"snapshot"`      // the snapshot used, "" if none
+	Files        int            `json:"files"`         // usable files read
+	Records      int            `json:"records"`       // records read (applied prefixes)
+	Installed    int            `json:"installed"`     // entries in the new segment
+	Tombstones   int            `json:"tombstones"`    // keys whose winner is an invalidation
+	Expired      int            `json:"expired"`       // winners expired at the new segment's now
+	Evicted      int            `json:"evicted"`       // survivors a full window gave up
+	VersionFloor uint64         `json:"version_floor"` // version_clock of the new segment
+	OrderFloor   uint64         `json:"order_floor"`   // durable_order of the new segment
+	Problems     []StoreProblem `json:"problems"`
+}
+
+// unusable lists the open errors after which restore rebuilds the segment (§7 step 2). The
+// others (a newer major, unknown features, another layout, another owner, a symlink...) are
+// returned: such a file is never replaced.
+func unusable(c Code) bool {
+	switch c {
+	case CodeNotFound, CodeTooShort, CodeBadMagic, CodeNotReady, CodeBadHeaderChecksum, CodeBadGeometry, CodeTruncated:
+		return true
+	}
+	return false
+}
+
+// OpenOrRestore opens path, or rebuilds it from the store in s.Dir when it is missing or
+// unusable (PERSISTENCE.md §7). The handle journals into the store with s's policy.
+func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*Cache, RestoreReport, error) {
+	var rep RestoreReport
+	if err := s.check(); err != nil {
+		return nil, rep, err
+	}
+	if err := os.MkdirAll(s.Dir, 0700); err != nil {
+		return nil, rep, ioErr("restore", s.Dir, err)
+	}
+	attach := func(c *Cache) (*Cache, RestoreReport, error) {
+		if err := c.AttachStore(s); err != nil {
+			c.Close()
+			return nil, rep, err
+		}
+		return c, rep, nil
+	}
+	// Step 1.
+	c, err := Open(path, o.Open)
+	if err == nil {
+		return attach(c)
+	}
+	if !unusable(CodeOf(err)) {
+		return nil, rep, err
+	}
+	// Step 3: one restorer at a time; a starter that waited finds the segment restored.
+	lockPath := filepath.Join(s.Dir, "restore.lock")
+	lf, lerr := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0600)
+	if lerr != nil {
+		return nil, rep, ioErr("restore", lockPath, lerr)
+	}
+	defer lf.Close() // releases the flock
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, rep, ioErr("restore", lockPath, err)
+	}
+	oo := o.Open
+	oo.Timeout = -1 // under the lock: a segment mid-restore cannot exist, do not poll
+	c, err = Open(path, oo)
+	if err == nil {
+		return attach(c)
+	}
+	code := CodeOf(err)
+	if !unusable(code) {
+		return nil, rep, err
+	}
+	// Steps 4–5.
+	now := uint64(time.Now().UnixNano())
+	if o.SimClock {
+		now = o.SimClockStart
+	}
+	survivors := readStore(s.Dir, g, now, &rep)
+	// Steps 6–7: the never-half-built create path, filled before `ready`, replacing an
+	// unusable file by rename.
+	o.fill = func(c *Cache) { c.install(survivors, &rep) }
+	o.replace = code != CodeNotFound
+	c, err = create(path, g, o)
+	if err != nil {
+		if CodeOf(err) == CodeExists { // a plain creator linked first (§7 step 7)
+			c, err = Open(path, o.Open)
+			if err != nil {
+				return nil, rep, err
+			}
+			return attach(c)
+		}
+		return nil, rep, err
+	}
+	rep.Restored = true
+	return attach(c)
+}
+
+// readStore reads the newest valid snapshot and every journal of g and merges them (§7 step 5).
+// It returns the survivors in increasing order and fills rep's counts and floors.
+func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []DurableRecord {
+	rep.Problems = []StoreProblem{}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		rep.Problems = append(rep.Problems, StoreProblem{File: dir, Code: "io", Detail: err.Error()})
+		return nil
+	}
+	var snaps, journals []string
+	for _, n := range names {
+		b := filepath.Base(n)
+		switch {
+		case strings.HasPrefix(b, "snapshot-") && strings.HasSuffix(b, ".wcs"):
+			snaps = append(snaps, n)
+		case strings.HasPrefix(b, "journal-") && strings.HasSuffix(b, ".wcj"):
+			journals = append(journals, n)
+		}
+	}
+	sort.Strings(snaps)
+	sort.Strings(journals)
+	winners := map[string]DurableRecord{}
+	take := func(f StoreFile) {
+		rep.Problems = append(rep.Problems, f.Problems...)
+		if !f.Usable {
+			return
+		}
+		rep.Files++
+		for _, r := range f.Records {
+			rep.Records++
+			if r.Version > rep.VersionFloor {
+				rep.VersionFloor = r.Version
+			}
+			if r.Order > rep.OrderFloor {
+				rep.OrderFloor = r.Order
+			}
+			if w, ok := winners[string(r.Key)]; !ok || r.Order > w.Order {
+				winners[string(r.Key)] = r
+			}
+		}
+	}
+	// The newest valid snapshot; an incomplete one is reported and the next older one used.
+	for i := len(snaps) - 1; i >= 0; i-- {
+		f := ReadStoreFile(snaps[i], &g)
+		if f.Usable && f.Complete {
+			take(f)
+			rep.Snapshot = filepath.Base(snaps[i])
+			if f.End.Version > rep.VersionFloor {
+				rep.VersionFloor = f.End.Version
+			}
+			if f.End.Order > rep.OrderFloor {
+				rep.OrderFloor = f.End.Order
+			}
+			break
+		}
+		rep.Problems = append(rep.Problems, f.Problems...)
+	}
+	for _, j := range journals {
+		take(ReadStoreFile(j, &g))
+	}
+	out := make([]DurableRecord, 0, len(winners))
+	for _, r := range winners {
+		switch {
+		case r.Kind == RecordKindDelete:
+			rep.Tombstones++
+		case expiredAt(r, now):
+			rep.Expired++
+		default:
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
+	return out
+}
+
+// expiredAt is PROTOCOL.md §12's miss rule applied to a record.
+func expiredAt(r DurableRecord, now uint64) bool {
+	if r.ExpiresAtNs == 0 {
+		return false
+	}
+	if r.StaleUntilNs == 0 {
+		return now >= r.ExpiresAtNs
+	}
+	return now >= r.StaleUntilNs
+}
+
+// install writes the survivors into the private, not yet ready segment (§7 step 6). Nobody else
+// can see the file, so plain atomic stores suffice; the release store of `ready` publishes them.
+func (c *Cache) install(rs []DurableRecord, rep *RestoreReport) {
+	sps, pw := c.geo.SlotsPerShard, c.geo.ProbeWindow
+	held := map[uint64]uint64{} // (shard, slot) → order of the entry installed there
+	for _, r := range rs {
+		h, shard, home := c.keyPlace(r.Key)
+		slot, lowest, lowOrder := uint32(0), uint32(0), ^uint64(0)
+		found := false
+		for k := uint32(0); k < pw; k++ {
+			j := (home + k) % sps
+			ord, used := held[uint64(shard)<<32|uint64(j)]
+			if !used {
+				slot, found = j, true
+				break
+			}
+			if ord < lowOrder {
+				lowest, lowOrder = j, ord
+			}
+		}
+		if !found {
+			slot = lowest
+			rep.Evicted++
+			rep.Installed--
+		}
+		held[uint64(shard)<<32|uint64(slot)] = r.Order
+		so := c.slotOff(shard, slot)
+		c.store(so+SlotKeyHash, h)
+		c.store(so+SlotKeyLen, uint64(len(r.Key)))
+		c.writeWords(so+SlotKey, r.Key)
+		c.store(so+SlotReferenced, 0)
+		ro := c.recOff(so, 1)
+		c.store(ro+RecVersion, r.Version)
+		c.store(ro+RecValueInfo, uint64(len(r.Value))|uint64(r.OriginTag)<<32)
+		c.store(ro+RecChecksum, WCH64(r.Value, ValueSeed))
+		c.store(ro+RecExpiresAtNs, r.ExpiresAtNs)
+		c.store(ro+RecStaleUntilNs, r.StaleUntilNs)
+		c.store(ro+RecWrittenAtNs, r.WrittenAtNs)
+		c.store(ro+RecWriter, r.Writer)
+		c.store(ro+RecWriterStartTime, r.WriterStartTime)
+		c.writeWords(ro+RecValue, r.Value)
+		c.store(so+SlotState, uint64(MakeWord(StateReady, 1, 0, 2)))
+		rep.Installed++
+	}
+	c.store(OffVersionClock, rep.VersionFloor)
+	c.store(OffDurableOrder, rep.OrderFloor)
+}

@@ -1,0 +1,8 @@
+//! The durable store (docs/PERSISTENCE.md): one journal per writer, snapshots, restore.
+
+pub mod format;
+pub mod journal;
+pub mod restore;
+
+pub use journal::{FsyncPolicy, JournalState, StoreOptions};
+pub use restore::RestoreReport;
