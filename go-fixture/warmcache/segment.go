@@ -211,6 +211,7 @@ func (c *Cache) u64Checked(off uint64) *uint64 { return (*uint64)(unsafe.Pointer
 
 func (c *Cache) load(off uint64) uint64     { return atomic.LoadUint64(c.u64(off)) }
 func (c *Cache) store(off uint64, v uint64) { atomic.StoreUint64(c.u64(off), v) }
+
 // add is the relaxed fetch-add of the shard counters (§6), and only of them: a benchmark-only
 // build (tag warmcache_nocounters, counters_off.go) compiles it out to measure what the counters
 // cost the hot path (scripts/bench-pause-cost.sh with SWITCH=counters). Other fetch-adds

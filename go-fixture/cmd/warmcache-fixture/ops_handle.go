@@ -36,16 +36,23 @@ func (s *server) hello(args json.RawMessage) (interface{}, error) {
 	}, nil
 }
 
-// create answers "create" and "open_or_create".
-func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
+// decodeCreate reads the arguments that create, open_or_create and restore share: a checked
+// path and a geometry.
+func decodeCreate(args json.RawMessage) (createArgs, warmcache.Geometry, error) {
 	var a createArgs
 	if err := decode(args, &a); err != nil {
-		return nil, err
+		return a, warmcache.Geometry{}, err
 	}
 	if err := checkPath(a.Path); err != nil {
-		return nil, err
+		return a, warmcache.Geometry{}, err
 	}
 	g, err := a.Geometry.toGeometry()
+	return a, g, err
+}
+
+// create answers "create" and "open_or_create".
+func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
+	a, g, err := decodeCreate(args)
 	if err != nil {
 		return nil, err
 	}
@@ -128,14 +135,7 @@ func attachStore(c *warmcache.Cache, a storeArgs) error {
 
 // restore answers "restore" (PERSISTENCE.md §7): open, or rebuild from the store.
 func (s *server) restore(args json.RawMessage) (interface{}, error) {
-	var a createArgs
-	if err := decode(args, &a); err != nil {
-		return nil, err
-	}
-	if err := checkPath(a.Path); err != nil {
-		return nil, err
-	}
-	g, err := a.Geometry.toGeometry()
+	a, g, err := decodeCreate(args)
 	if err != nil {
 		return nil, err
 	}

@@ -27,37 +27,22 @@ impl Fixture {
     pub(super) fn create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
         match Cache::create(path, geometry, opts) {
-            Ok(mut c) => {
-                attach(&mut c, a)?;
-                let id = c.participant_id();
-                self.cache = Some(c);
-                ok(json!({"participant": id}))
-            }
+            Ok(c) => self.adopt(c, a, json!({})),
             Err(e) => Ok(open_fail(e)),
         }
     }
 
     pub(super) fn open(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         match Cache::open(a.path()?, self.open_options(a)?) {
-        Ok(mut c) => {
-            attach(&mut c, a)?;
-            let id = c.participant_id();
-            self.cache = Some(c);
-            ok(json!({"participant": id}))
+            Ok(c) => self.adopt(c, a, json!({})),
+            Err(e) => Ok(open_fail(e)),
         }
-        Err(e) => Ok(open_fail(e)),
-    }
     }
 
     pub(super) fn open_or_create(&mut self, a: &Args) -> Result<Outcome, DriverError> {
         let (path, geometry, opts) = (a.path()?, a.geometry()?, self.create_options(a)?);
         match Cache::open_or_create(path, geometry, opts, self.open_options(a)?) {
-            Ok((mut c, created)) => {
-                attach(&mut c, a)?;
-                let id = c.participant_id();
-                self.cache = Some(c);
-                ok(json!({"participant": id, "created": created}))
-            }
+            Ok((c, created)) => self.adopt(c, a, json!({"created": created})),
             Err(e) => Ok(open_fail(e)),
         }
     }
@@ -85,6 +70,15 @@ impl Fixture {
             }
             Err(e) => Ok(open_fail(e)),
         }
+    }
+
+    /// Makes `c` the fixture's handle (with the request's durable store attached, if any) and
+    /// answers its participant id plus `extra`'s fields.
+    fn adopt(&mut self, mut c: Cache, a: &Args, mut extra: serde_json::Value) -> Result<Outcome, DriverError> {
+        attach(&mut c, a)?;
+        extra["participant"] = json!(c.participant_id());
+        self.cache = Some(c);
+        ok(extra)
     }
 
     pub(super) fn close(&mut self) -> Result<Outcome, DriverError> {
