@@ -166,9 +166,9 @@ fn check_order_first_failure_wins() {
     poke(p.path(), HDR_READY, 0);
     poke(p.path(), HDR_CREATOR_PID, 1);
     assert_eq!(open_err(&p), OpenErrorKind::NotReady);
-    // Unknown feature and layout mismatch: features first.
+    // Unknown feature and layout mismatch: features first (bit 2: bit 1 is FAST_CHECKSUM since 1.1).
     let p = segment("order3");
-    poke(p.path(), HDR_FEATURES_INCOMPAT, 2);
+    poke(p.path(), HDR_FEATURES_INCOMPAT, 4);
     poke(p.path(), HDR_LAYOUT_FINGERPRINT, 0);
     fix_checksum(p.path());
     assert_eq!(open_err(&p), OpenErrorKind::UnsupportedFeatures);

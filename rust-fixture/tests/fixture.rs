@@ -55,7 +55,7 @@ fn fixture_session() {
     assert_eq!(r.len(), reqs.len());
     assert_eq!(r[0]["result"]["language"], "rust");
     assert_eq!(r[0]["result"]["implementation"], "warmcache-rust 0.1.0");
-    assert_eq!(r[0]["result"]["protocol"], json!({"major": 1, "minor": 0}));
+    assert_eq!(r[0]["result"]["protocol"], json!({"major": 1, "minor": 1})); // 1.1 by default
     assert_eq!(r[1]["error"]["kind"], "bad_request");
     assert_eq!(r[2]["result"]["participant"], 1);
     assert_eq!(r[3]["outcome"], "ok");
