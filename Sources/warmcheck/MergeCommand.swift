@@ -5,16 +5,18 @@ import WarmcheckCore
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Combine the --json reports of the shards of one `warmcheck run` (or `selftest`) into one report and one exit status.",
+        abstract: "Combine the --json or --junit reports of the shards of one `warmcheck run` (or `selftest`) into one report and one exit status.",
         discussion: """
             Each shard (`warmcheck run --shard I/N --json shard-I.json`, or Bazel's TEST_SHARD_INDEX) \
             records which slice it ran and how many cases the whole run has; merge refuses a set of \
             reports that misses a shard, repeats a case, mixes seeds or does not add up to the run \
             (exit 2). Otherwise it exits as the unsplit run would have: 0 pass, 1 a conformance \
-            failure, 2 a harness error.
+            failure, 2 a harness error. JUnit reports (`run --junit`, told from JSON by their \
+            content) merge too, into --junit only: they record no shard, seed or case count, so \
+            only a case given twice is caught; a malformed or truncated one is refused (exit 2).
             """)
 
-    @Argument(help: "The shards' JSON reports.")
+    @Argument(help: "The shards' JSON reports, or their JUnit XML reports.")
     var reports: [String]
 
     @Option(help: "Write the merged JSON report to this file.")
@@ -27,12 +29,23 @@ struct MergeCommand: ParsableCommand {
         do {
             guard !reports.isEmpty else { throw UsageError("no report given") }
             var parsed: [(file: String, json: JSON)] = []
+            var junitReports: [(file: String, results: [CaseResult])] = []
             for f in reports {
                 guard let data = FileManager.default.contents(atPath: f) else { throw UsageError("cannot read \(f)") }
-                do { parsed.append((f, try JSON.parse(data))) } catch { throw UsageError("\(f): \(error)") }
+                if JUnitReport.looksLikeXML(data) {
+                    do { junitReports.append((f, try JUnitReport.parse(data, file: f))) } catch { throw UsageError("\(error)") }
+                } else {
+                    do { parsed.append((f, try JSON.parse(data))) } catch { throw UsageError("\(f): \(error)") }
+                }
             }
-            if parsed.allSatisfy({ $0.json.array != nil }) { return try mergeSelftest(parsed) }
-            let m = ShardedRun.merge(parsed)
+            if !junitReports.isEmpty, !parsed.isEmpty {
+                throw UsageError("\(junitReports[0].file) is JUnit XML, \(parsed[0].file) is JSON: give the shards' reports of one kind")
+            }
+            if !junitReports.isEmpty, json != nil {
+                throw UsageError("--json: JUnit reports carry no seed or fixture command lines to rebuild a JSON report from; use --junit")
+            }
+            if junitReports.isEmpty, parsed.allSatisfy({ $0.json.array != nil }) { return try mergeSelftest(parsed) }
+            let m = junitReports.isEmpty ? ShardedRun.merge(parsed) : ShardedRun.merge(junit: junitReports)
             if let json {
                 try writeOutput(JSONReport.render(m.results, seed: m.seed, fixtures: m.fixtures).pretty + "\n", to: json)
             }

@@ -86,6 +86,66 @@ final class ShardingTests: XCTestCase {
         XCTAssertEqual(back.seconds, 1.25)
     }
 
+    /// A run of every verdict, with the bodies, notes and times JUnit carries, split 2, 3 and 4
+    /// ways into `--junit` reports and merged: the same cases and totals as the unsplit report.
+    func testJUnitShardsMergeIntoTheUnsplitReport() throws {
+        var whole: [CaseResult] = []
+        for (i, v) in [CaseResult.Verdict.pass, .fail, .skip, .error, .expectedFailure, .unexpectedPass, .pass].enumerated() {
+            var r = result("\(i % 2 == 0 ? "a" : "b")\(i)[w=go]", v)
+            // What JUnit carries: a reason unless passed, a body (details, rerun) on a failure or error.
+            if v != .pass { r.reason = "why <\(i)> & \"so\"" }
+            if [.fail, .error, .unexpectedPass].contains(v) {
+                r.details = "line one\n\nline two"
+                r.rerun = "warmcheck run --only '\(r.name)'"
+            }
+            r.seconds = Double(i) * 0.125
+            if i == 1 { r.notes = ["transitions not reported by go", "second"] }
+            whole.append(r)
+        }
+        let single = JUnitReport.render(whole)
+        let byName = { (rs: [CaseResult]) in rs.sorted { $0.name < $1.name } }
+        for n in 2...4 {
+            let shards = try (1...n).map { i in
+                let part = try Shard.parse("\(i)/\(n)").select(whole)
+                return ("shard-\(i).xml", try JUnitReport.parse(Data(JUnitReport.render(part).utf8), file: "shard-\(i).xml"))
+            }
+            let m = ShardedRun.merge(junit: shards.reversed())
+            XCTAssertEqual(m.problems, [], "\(n) shards")
+            XCTAssertEqual(m.results.map(\.name).sorted(), whole.map(\.name).sorted(), "\(n) shards")
+            XCTAssertEqual(RunSummary(m.results).line, RunSummary(whole).line, "\(n) shards")
+            XCTAssertEqual(JUnitReport.render(byName(m.results)), JUnitReport.render(byName(whole)), "\(n) shards: the merged XML is the unsplit run's")
+            XCTAssertEqual(m.exitStatus, 1, "a failing case fails the merged run")
+        }
+        let back = try JUnitReport.parse(Data(single.utf8), file: "all.xml")
+        XCTAssertEqual(back.count, whole.count)
+        for (r, b) in zip(byName(whole), byName(back)) {
+            XCTAssertEqual([b.name, b.scenario, b.file, b.reason, b.details, b.rerun], [r.name, r.scenario, r.file, r.reason, r.details, r.rerun])
+            XCTAssertEqual(b.verdict, r.verdict, r.name)
+            XCTAssertEqual(b.notes, r.notes, r.name)
+            XCTAssertEqual(b.seconds, r.seconds, r.name)
+        }
+        let first = try JUnitReport.parse(Data(JUnitReport.render(Array(whole.prefix(2))).utf8), file: "1.xml")
+        let again = ShardedRun.merge(junit: [("1.xml", first), ("2.xml", first)])
+        XCTAssertEqual(again.problems.count, 2, "\(again.problems)")
+        XCTAssertEqual(again.exitStatus, 1)
+        XCTAssertTrue(JUnitReport.looksLikeXML(Data(single.utf8)))
+        XCTAssertFalse(JUnitReport.looksLikeXML(Data(JSONReport.render(whole, seed: 1, fixtures: [:]).serialized.utf8)))
+    }
+
+    /// A truncated or malformed JUnit report is refused with its file name, never half-read.
+    func testTruncatedJUnitIsRefusedWithItsName() throws {
+        let xml = JUnitReport.render([result("a[w=go]", .pass), result("b[w=go]", .fail)])
+        let cut = String(xml.prefix(xml.count * 2 / 3))
+        for (bad, what) in [(cut, "not well-formed XML"), ("<testsuites><testcase/></testsuites>", "without a name"),
+                            ("<html/>", "not a JUnit report"),
+                            ("<testsuites><testsuite name=\"s\"></testsuites>", "not well-formed XML"), ("<testsuites><testcase name=\"x\" time=\"soon\"/></testsuites>", "not a number")] {
+            XCTAssertThrowsError(try JUnitReport.parse(Data(bad.utf8), file: "shard-2.xml"), what) { e in
+                XCTAssertTrue("\(e)".hasPrefix("shard-2.xml: "), "\(e)")
+                XCTAssertTrue("\(e)".contains(what), "\(e)")
+            }
+        }
+    }
+
     /// The real thing on a small subset: four shards of real cases against the real fixtures,
     /// merged, hold exactly the cases of one unsplit run with the same verdicts.
     func testFourShardsOfARealRunMergeIntoTheUnsplitRun() throws {

@@ -5,8 +5,9 @@ import WarmcheckSegment
 /// `warmcheck inspect`: renders what the Swift implementation's read-only inspector found
 /// (Warmcache/Inspection.swift) for people and for machines, and maps it to an exit status.
 /// The harness's own decoder (WarmcheckSegment) reads the same file as a second opinion: the
-/// rich view stays the inspector's (its JSON is what tools consume), but where the two readers
-/// disagree the report says so and the segment does not count as healthy.
+/// rich view stays the inspector's (its report, as InspectJSON.swift prints it, is what tools
+/// consume), but where the two readers disagree the report says so and the segment does not
+/// count as healthy.
 public struct InspectReport {
     public let report: InspectionReport
     /// Where warmcheck's decoder sees it differently, or nil when both agree.
@@ -39,12 +40,8 @@ public struct InspectReport {
         return report.problems.isEmpty && disagreement == nil ? 0 : 1
     }
 
-    public var jsonText: String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? enc.encode(report) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
+    /// The report for machines (InspectJSON.swift), pretty-printed with sorted keys.
+    public var jsonText: String { json.pretty }
 
     static let languages = ["unknown", "go", "rust", "swift"]
     static func language(_ code: UInt8) -> String {

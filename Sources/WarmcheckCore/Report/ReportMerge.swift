@@ -60,12 +60,7 @@ public struct ShardedRun {
                     m.problems.append("\(file): case \(i + 1) is not a case result")
                     continue
                 }
-                if let other = owner[r.name] {
-                    m.problems.append("case \(r.name) is in \(other) and in \(file)")
-                    continue
-                }
-                owner[r.name] = file
-                m.results.append(r)
+                m.add(r, from: file, owner: &owner)
             }
         }
         if seeds.count > 1 { m.problems.append("the reports come from runs with different seeds: \(seeds.sorted().joined(separator: ", "))") }
@@ -82,6 +77,28 @@ public struct ShardedRun {
             m.problems.append("the shards hold \(m.results.count) cases, the run has \(t)")
         }
         return m
+    }
+
+    /// Merges the `--junit` reports of shards, given as (file name, its cases). JUnit carries no
+    /// shard record, seed or case count, so only a case given twice can be caught here; a missing
+    /// shard cannot (the JSON reports can tell, and are what to merge when that matters).
+    public static func merge(junit reports: [(file: String, results: [CaseResult])]) -> ShardedRun {
+        var m = ShardedRun()
+        var owner: [String: String] = [:]
+        for (file, results) in reports {
+            for r in results { m.add(r, from: file, owner: &owner) }
+        }
+        return m
+    }
+
+    /// Takes `r` unless another report already gave a case of that name (`owner`: case → file).
+    private mutating func add(_ r: CaseResult, from file: String, owner: inout [String: String]) {
+        if let other = owner[r.name] {
+            problems.append("case \(r.name) is in \(other) and in \(file)")
+            return
+        }
+        owner[r.name] = file
+        results.append(r)
     }
 
     /// The exit status of the merged run, as `warmcheck run` would have given it unsplit:
