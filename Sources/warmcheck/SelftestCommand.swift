@@ -68,7 +68,7 @@ struct SelftestCommand: ParsableCommand {
             st.progress = { msg in if tty { print("\r\u{1B}[K… \(msg)", terminator: ""); fflush(nil) } }
             // The attacks, in one order on every machine, then this shard's slice of them; only
             // the cases that can attack this shard's fixtures are tried.
-            let all = try st.faults().flatMap { fx, faults in
+            let all = try st.faults(of: specs.map(\.name)).flatMap { fx, faults in
                 faults.filter { fault.isEmpty || fault.contains($0) }.map { (fixture: fx, fault: $0) }
             }
             let attacks = shard.select(all)
