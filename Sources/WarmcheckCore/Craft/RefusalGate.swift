@@ -180,8 +180,12 @@ public struct RefusalGate {
         var r = RefusalResult(caseName: c.name, implementation: implementation, expected: expected, answer: a.text,
                               verdict: ok ? .pass : .fail, detail: ok ? "" : a.detail)
         // A column may be a build of the implementation (`go@baseline`, from `warmcheck compat`).
-        let impl = implementation.split(separator: "@").first.map(String.init) ?? implementation
-        if let k = RefusalCatalog.knownFailures.first(where: { $0.caseName == c.name && $0.implementation == impl }) {
+        let parts = implementation.split(separator: "@", maxSplits: 1).map(String.init)
+        let impl = parts.first ?? implementation
+        let fromHistory = parts.count == 2 && parts[1] != "head"
+        if let k = RefusalCatalog.knownFailures.first(where: {
+            $0.caseName == c.name && $0.implementation == impl && (!$0.releasedBuildsOnly || fromHistory)
+        }) {
             if ok {
                 r.verdict = .fail
                 r.detail = "listed as a known failure (\(k.why)) but passed: remove the entry"
