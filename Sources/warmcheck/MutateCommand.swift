@@ -44,6 +44,9 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Equivalence list (default mutation/equivalent.txt).")
     var equivalent: String?
 
+    @Flag(help: "Do not run the selected mutants that the equivalence list names (each costs a whole pass of the suite, since nothing kills it). They are left out of the score either way; only a run without this flag checks that a listed mutant still survives.")
+    var skipEquivalent = false
+
     @Option(name: .customLong("min-score"), help: "Exit 1 when the score (percent) is below this.")
     var minScore: Double?
 
@@ -118,7 +121,7 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
-        let mutants = try selection(root: root)
+        var mutants = try selection(root: root)
         let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
         let eq = try EquivalenceList.load(path: eqPath)
         if list {
@@ -136,6 +139,13 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
+        var skipped = 0
+        if skipEquivalent {
+            let kept = mutants.filter { eq.entries[$0.key] == nil }
+            skipped = mutants.count - kept.count
+            mutants = kept
+            if mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
+        }
 
         if !build.noBuild { try Repo.buildFixtures() }
         let specs = try Repo.referenceNames.map(Repo.parseFixture)
@@ -158,7 +168,8 @@ struct MutateCommand: ParsableCommand {
         print("baseline: \(runner.cases.count) case(s) pass with the unmutated copies (\(langs.map(\.rawValue).sorted().joined(separator: ", "))); "
               + "\(dropped.count) do not and cannot count as kills")
         for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
-        print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? ""))
+        print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? "")
+              + (skipped > 0 ? "; \(skipped) more listed as equivalent and not run (--skip-equivalent)" : ""))
         var outcomes: [MutationOutcome] = []
         let report = { MutationReport(outcomes) }
         for m in mutants {
