@@ -37,8 +37,8 @@ struct CompatCommand: ParsableCommand {
     @Option(help: "Directory for segment files (default: /dev/shm when present).")
     var workDir: String?
 
-    @Flag(help: "Do not build this checkout's fixtures first (the baseline builds are made when missing).")
-    var noBuild = false
+    // --no-build skips this checkout's fixtures only: the baseline builds are made when missing.
+    @OptionGroup var build: BuildOptions
 
     @Option(help: "Seconds to wait for any one fixture response.")
     var timeout: Double = 15
@@ -109,7 +109,7 @@ struct CompatCommand: ParsableCommand {
             for b in m.builds where specs[b] == nil {
                 throw UsageError("\(m.path): \(b) is named but no --fixture \(b)=COMMAND (or \(b.implementation)=COMMAND for head) is given")
             }
-            if !noBuild { try Repo.buildFixtures(for: headSpecs) }
+            if !build.noBuild { try Repo.buildFixtures(for: headSpecs) }
             var buildSeconds: [String] = []
             for (commit, (rv, impls)) in byCommit.sorted(by: { $0.key < $1.key }) {
                 var bb = BaselineBuild(revision: rv, root: root)
