@@ -35,26 +35,30 @@ let package = Package(
         .target(name: "WarmcacheABI", dependencies: ["Warmcache"], exclude: ["manifest.json"]),
         // Debian's libffi (libffi-dev): warmcheck builds calls to the ABI libraries at run time.
         .systemLibrary(name: "CFFI", pkgConfig: "libffi", providers: [.apt(["libffi-dev"])]),
+        // The harness's one JSON value, its strict RFC 8259 parser and field readers whose errors
+        // name the field: every harness module reads and writes JSON through it (issue 11).
+        // Optimized in debug builds too: every step of a controlled race parses a response.
+        .target(name: "WarmcheckJSON", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Pure models: the slot state machine, the transition checker, the sequential cache model
         // and the linearizability checker. No I/O, so it is tested on its own.
         // Optimized even in debug builds: `warmcheck stress` and `run` check histories of up to
         // millions of operations with it, and the debug build is what they run as.
-        .target(name: "WarmcheckModel", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "WarmcheckModel", dependencies: ["WarmcheckJSON"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The harness's own reading of a segment, written from docs/PROTOCOL.md alone: it must not
         // share a bug with any implementation, so it depends on none (only on Glibc, and on
         // swift-atomics for the live, mapped reads of LiveSegment).
         // Optimized in debug builds too: it decodes the whole segment after every scenario step.
-        .target(name: "WarmcheckSegment", dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+        .target(name: "WarmcheckSegment", dependencies: ["WarmcheckJSON", .product(name: "Atomics", package: "swift-atomics")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Scenario files: types, the YAML parser (with file:line errors) and the expansion.
         .target(
             name: "WarmcheckScenario",
-            dependencies: ["WarmcheckModel", "WarmcheckSegment", .product(name: "Yams", package: "Yams")]
+            dependencies: ["WarmcheckJSON", "WarmcheckModel", "WarmcheckSegment", .product(name: "Yams", package: "Yams")]
         ),
         // The harness: driver client, matrix, inspect, scenario runner, reports.
         .target(
             name: "WarmcheckCore",
-            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment",
+            dependencies: ["Warmcache", "CWarmcacheShim", "CFFI", "WarmcheckJSON", "WarmcheckModel", "WarmcheckScenario", "WarmcheckSegment",
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),

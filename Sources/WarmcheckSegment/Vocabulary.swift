@@ -1,19 +1,19 @@
 import Foundation
+import WarmcheckJSON
 
 // spec/vocabulary.json, the one machine-readable list of the protocol's names and numbers
 // (states, events, transitions, pause points, error codes, faults, languages, layout).
 // The harness judges fixtures' names against it: a pause point or event it does not list is an
 // error, never a silent skip.
 
-public struct Vocabulary: Decodable, Sendable {
-    public struct ProtocolVersion: Decodable, Sendable { public var major: Int, minor: Int }
-    public struct State: Decodable, Sendable { public var code: Int, name: String, owned: Bool, readable: Bool }
-    public struct Transition: Decodable, Sendable {
+public struct Vocabulary: Sendable {
+    public struct ProtocolVersion: Sendable { public var major: Int, minor: Int }
+    public struct State: Sendable { public var code: Int, name: String, owned: Bool, readable: Bool }
+    public struct Transition: Sendable {
         public var id: String, event: String, from: [String], to: String, actor: String, active: String
         public var insertLock: Bool, silent: Bool
-        enum CodingKeys: String, CodingKey { case id, event, from, to, actor, active, silent, insertLock = "insert_lock" }
     }
-    public struct Language: Decodable, Sendable { public var code: Int, name: String }
+    public struct Language: Sendable { public var code: Int, name: String }
 
     public var `protocol`: ProtocolVersion
     public var states: [State]
@@ -28,23 +28,46 @@ public struct Vocabulary: Decodable, Sendable {
     public var constants: [String: Number]
     public var layout: [String: [String: Int]]
 
-    enum CodingKeys: String, CodingKey {
-        case `protocol`, states, events, transitions, faults, languages, constants, layout
-        case pausePoints = "pause_points", openErrors = "open_errors", operationErrors = "operation_errors"
+    /// A constant: a JSON number or a hex string.
+    public struct Number: Sendable, Equatable {
+        public var value: UInt64
+        init(_ f: JSONField) throws {
+            if case .string(let s) = f.value {
+                guard s.hasPrefix("0x"), let v = UInt64(s.dropFirst(2), radix: 16) else {
+                    throw JSONFieldError("\(f.path): \(s) is neither a number nor 0x-hex")
+                }
+                value = v
+            } else {
+                value = try f.uint64
+            }
+        }
     }
 
-    /// A constant: a JSON number or a hex string.
-    public struct Number: Decodable, Sendable, Equatable {
-        public var value: UInt64
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let n = try? c.decode(UInt64.self) { value = n; return }
-            let s = try c.decode(String.self)
-            guard s.hasPrefix("0x"), let v = UInt64(s.dropFirst(2), radix: 16) else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "\(s) is neither a number nor 0x-hex")
-            }
-            value = v
+    /// Reads the file's JSON; an error names the field (`$.transitions[4].insert_lock: …`).
+    public init(json f: JSONField) throws {
+        func strings(_ k: String) throws -> [String] { try f.field(k).array.map { try $0.string } }
+        let p = try f.field("protocol")
+        `protocol` = ProtocolVersion(major: try p.field("major").int, minor: try p.field("minor").int)
+        states = try f.field("states").array.map {
+            State(code: try $0.field("code").int, name: try $0.field("name").string,
+                  owned: try $0.field("owned").bool, readable: try $0.field("readable").bool)
         }
+        events = try strings("events")
+        transitions = try f.field("transitions").array.map {
+            Transition(id: try $0.field("id").string, event: try $0.field("event").string,
+                       from: try $0.field("from").array.map { try $0.string }, to: try $0.field("to").string,
+                       actor: try $0.field("actor").string, active: try $0.field("active").string,
+                       insertLock: try $0.field("insert_lock").bool, silent: try $0.field("silent").bool)
+        }
+        pausePoints = try strings("pause_points")
+        openErrors = try strings("open_errors")
+        operationErrors = try strings("operation_errors")
+        faults = try strings("faults")
+        languages = try f.field("languages").array.map { Language(code: try $0.field("code").int, name: try $0.field("name").string) }
+        constants = Dictionary(uniqueKeysWithValues: try f.field("constants").members.map { ($0, try Number($1)) })
+        layout = Dictionary(uniqueKeysWithValues: try f.field("layout").members.map { table, fields in
+            (table, Dictionary(uniqueKeysWithValues: try fields.members.map { ($0, try $1.int) }))
+        })
     }
 
     public func constant(_ name: String) -> UInt64? { constants[name]?.value }
@@ -55,7 +78,7 @@ public struct Vocabulary: Decodable, Sendable {
     }
 
     public static func load(_ url: URL) throws -> Vocabulary {
-        try JSONDecoder().decode(Vocabulary.self, from: Data(contentsOf: url))
+        try Vocabulary(json: JSONField.parse(Data(contentsOf: url), source: url.path))
     }
 
     /// spec/vocabulary.json of this checkout: `$WARMCACHE_ROOT`, else upwards from the working

@@ -81,10 +81,9 @@ struct BenchStartupCommand: ParsableCommand {
         }
         print(StartupRender.table(report))
         print("load average \(report.loadBefore) → \(report.loadAfter) on \(report.cores) cores")
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try enc.encode(report)
-        if let json { try write(String(decoding: data, as: UTF8.self) + "\n", to: json) }
+        let text = report.json.pretty
+        let data = Data(text.utf8)
+        if let json { try write(text + "\n", to: json) }
         if let plot { try write(StartupPlot.svg(fromJSON: data), to: plot) }
     }
 

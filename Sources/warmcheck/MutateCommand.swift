@@ -95,11 +95,15 @@ struct MutateCommand: ParsableCommand {
         }
         for (flag, path, verdicts) in [("--survivors-of", survivorsOf, ["survived"]), ("--killed-of", killedOf, ["killed", "timed-out"])] {
             guard let path else { continue }
-            guard let d = FileManager.default.contents(atPath: path),
-                  let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let ms = j["mutants"] as? [[String: Any]] else {
-                throw UsageError("\(flag) \(path): not the --json file of a mutation run")
+            guard let d = FileManager.default.contents(atPath: path) else { throw UsageError("\(flag) \(path): cannot read the file") }
+            var keys = Set<String>()
+            do {
+                for m in try JSONField.parse(d, source: path).field("mutants").array where verdicts.contains(try m.field("verdict").string) {
+                    keys.insert(try m.field("key").string)
+                }
+            } catch {
+                throw UsageError("\(flag) \(path): not the --json file of a mutation run (\(error))")
             }
-            let keys = Set(ms.filter { verdicts.contains($0["verdict"] as? String ?? "") }.compactMap { $0["key"] as? String })
             all = all.filter { keys.contains($0.key) }
         }
         if let n = sample {

@@ -17,16 +17,26 @@ public struct CaseOrdering {
 
     public init(historyPath: String?) {
         path = historyPath
+        // A hint file only orders cases: one that cannot be read is ignored (a fresh history).
         if let p = historyPath, let d = FileManager.default.contents(atPath: p),
-           let j = try? JSONSerialization.jsonObject(with: d) as? [String: [String: Int]] {
+           let j = try? CaseOrdering.counts(JSONField.parse(d, source: p)) {
             counts = j
         }
     }
 
+    static func counts(_ f: JSONField) throws -> [String: [String: Int]] {
+        var out: [String: [String: Int]] = [:]
+        for (scope, cases) in try f.members {
+            for (name, n) in try cases.members { out[scope, default: [:]][name] = try n.int }
+        }
+        return out
+    }
+
     public mutating func recordKill(_ m: Mutant, by name: String) {
         for scope in [m.file, m.file + "#" + m.function, "*"] { counts[scope, default: [:]][name, default: 0] += 1 }
-        guard let p = path, let d = try? JSONSerialization.data(withJSONObject: counts, options: [.sortedKeys]) else { return }
-        try? d.write(to: URL(fileURLWithPath: p))
+        guard let p = path else { return }
+        let j = JSON.object(counts.mapValues { .object($0.mapValues { .int(Int64($0)) }) })
+        try? Data(j.serialized.utf8).write(to: URL(fileURLWithPath: p))
     }
 
     static let words: [(String, [String])] = [

@@ -14,7 +14,7 @@ public struct Edit: Sendable, Equatable {
 /// tokens and statements, never on comments or literals. Binary operators are only touched when
 /// written with spaces on both sides, which is how gofmt, rustfmt and Swift style write them
 /// and never how they write generics (`Vec<u8>`), so almost every mutant builds.
-public enum MutationOperator: String, Sendable, CaseIterable, Codable {
+public enum MutationOperator: String, Sendable, CaseIterable {
     /// `<` ↔ `<=`, `>` ↔ `>=`.
     case cmpBoundary = "cmp-boundary"
     /// `==` ↔ `!=`.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The three implementation languages the mutation engine understands.
-public enum MutationLanguage: String, Sendable, CaseIterable, Codable {
+public enum MutationLanguage: String, Sendable, CaseIterable {
     case go, rust, swift
 
     public static func of(path: String) -> MutationLanguage? {

@@ -134,10 +134,12 @@ public enum Dashboard {
 }
 
 extension JSON {
-    /// Any JSON number as a Double (counters, rates, times).
+    /// Any JSON number as a Double (counters, rates, times), for drawing only: a chart needs no
+    /// more than a Double's 53 bits, and a counter past 2^63 (`.uint`) is still drawn.
     var number: Double? {
         switch self {
         case .int(let i): return Double(i)
+        case .uint(let u): return Double(u)
         case .double(let d): return d
         default: return nil
         }

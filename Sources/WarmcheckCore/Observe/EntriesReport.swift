@@ -6,14 +6,15 @@ import WarmcheckSegment
 // by one with §9.2's consistent snapshot (LiveSegment.read); a slot that changed under every
 // retry is counted as contended, not shown half-read.
 
-public struct EntryRow: Sendable, Encodable {
-    public struct Writer: Sendable, Encodable, Hashable {
+public struct EntryRow: Sendable {
+    public struct Writer: Sendable, Hashable {
         public var language: String, languageCode: Int, pid: UInt32, startTime: UInt64, protocolVersion: String, participant: Int
         /// Whether a process with that pid and start time (§5) still runs: "running", "gone".
         public var process: String
-        enum CodingKeys: String, CodingKey {
-            case language, pid, participant, process
-            case languageCode = "language_code", startTime = "start_time", protocolVersion = "protocol"
+        var json: JSON {
+            ["language": .string(language), "language_code": .int(Int64(languageCode)), "pid": .int(Int64(pid)),
+             "start_time": JSON(unsigned: startTime), "protocol": .string(protocolVersion), "participant": .int(Int64(participant)),
+             "process": .string(process)]
         }
     }
     public var shard: Int, slot: Int, state: String, owner: Int?
@@ -27,10 +28,16 @@ public struct EntryRow: Sendable, Encodable {
     public var expiresInS: Double?
     public var writer: Writer?
 
-    enum CodingKeys: String, CodingKey {
-        case shard, slot, state, owner, key, version, freshness, writer
-        case keyHex = "key_hex", valueLen = "value_len", originTag = "origin_tag", expiresAtNs = "expires_at_ns"
-        case staleUntilNs = "stale_until_ns", writtenAtNs = "written_at_ns", expiresInS = "expires_in_s"
+    /// The `--json` shape of docs/OBSERVING.md: absent fields are left out, not null.
+    var json: JSON {
+        .omittingNil([
+            "shard": .int(Int64(shard)), "slot": .int(Int64(slot)), "state": .string(state), "owner": owner.map { .int(Int64($0)) },
+            "key": key.map { .string($0) }, "key_hex": .string(keyHex), "version": version.map { JSON(unsigned: $0) },
+            "value_len": valueLen.map { JSON(unsigned: $0) }, "origin_tag": originTag.map { .int(Int64($0)) },
+            "expires_at_ns": expiresAtNs.map { JSON(unsigned: $0) }, "stale_until_ns": staleUntilNs.map { JSON(unsigned: $0) },
+            "written_at_ns": writtenAtNs.map { JSON(unsigned: $0) }, "freshness": freshness.map { .string($0) },
+            "expires_in_s": expiresInS.map { .double($0) }, "writer": writer?.json,
+        ])
     }
 }
 
@@ -49,10 +56,13 @@ public struct EntryFilter: Sendable {
     }
 }
 
-public struct EntriesReport: Sendable, Encodable {
-    public struct WriterSummary: Sendable, Encodable {
+public struct EntriesReport: Sendable {
+    public struct WriterSummary: Sendable {
         public var writer: EntryRow.Writer, entries: Int, originTags: [UInt32], states: [String: Int]
-        enum CodingKeys: String, CodingKey { case writer, entries, states, originTags = "origin_tags" }
+        var json: JSON {
+            ["writer": writer.json, "entries": .int(Int64(entries)), "origin_tags": .array(originTags.map { .int(Int64($0)) }),
+             "states": .object(states.mapValues { .int(Int64($0)) })]
+        }
     }
     public var segment: String
     /// Occupied slots read (before the filter), shown (after it, before the limit), slots that never read consistently.
@@ -126,9 +136,9 @@ public struct EntriesReport: Sendable, Encodable {
     }
 
     public var json: String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+        JSON.object(["segment": .string(segment), "occupied": .int(Int64(occupied)), "matched": .int(Int64(matched)),
+                     "contended": .int(Int64(contended)), "entries": .array(entries.map(\.json)),
+                     "writers": .array(writers.map(\.json))]).serialized
     }
 
     public var text: String {

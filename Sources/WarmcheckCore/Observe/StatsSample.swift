@@ -10,7 +10,7 @@ import WarmcheckSegment
 // counter was needed, so the shard header's reserved bytes are untouched.
 
 /// The nine shard counters of §6 by their spec names, in the table's order.
-public enum CounterField: String, CaseIterable, Sendable, Codable {
+public enum CounterField: String, CaseIterable, Sendable {
     case hits, misses, staleHits = "stale_hits", inserts, refreshes, evictions, invalidations, expirations, reclaims
 
     public var keyPath: KeyPath<ShardCounters, UInt64> {
@@ -41,14 +41,15 @@ extension ShardCounters {
 }
 
 /// A participant entry that was ever used (epoch > 0), with its liveness probed at sample time.
-public struct ParticipantSummary: Sendable, Equatable, Codable {
+public struct ParticipantSummary: Sendable, Equatable {
     public var id: Int, alive: Bool, language: String, languageCode: Int
     public var protocolVersion: String, pid: UInt64, startTime: UInt64, uid: UInt32
     public var registeredAtNs: UInt64, epoch: UInt64
 
-    enum CodingKeys: String, CodingKey {
-        case id, alive, language, pid, uid, epoch
-        case languageCode = "language_code", protocolVersion = "protocol", startTime = "start_time", registeredAtNs = "registered_at_ns"
+    var json: JSON {
+        ["id": .int(Int64(id)), "alive": .bool(alive), "language": .string(language), "language_code": .int(Int64(languageCode)),
+         "protocol": .string(protocolVersion), "pid": JSON(unsigned: pid), "start_time": JSON(unsigned: startTime),
+         "uid": .int(Int64(uid)), "registered_at_ns": JSON(unsigned: registeredAtNs), "epoch": JSON(unsigned: epoch)]
     }
 }
 

@@ -79,10 +79,7 @@ public enum StatsView {
     }
 
     public static func json(_ s: StatsSample, rates r: StatsRates?) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        let data = (try? enc.encode(StatsJSON(s, rates: r))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        StatsJSON(s, rates: r).json.serialized
     }
 
     static func rateText(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
@@ -97,43 +94,39 @@ public enum StatsView {
     }
 }
 
-/// The `--json` shape (documented in docs/OBSERVING.md). Counters are exact unsigned integers;
-/// rates are present from the second sample of a --watch on.
-struct StatsJSON: Encodable {
-    struct Counters: Encodable {
-        var values: [String: UInt64]
-        init(_ c: ShardCounters) { values = Dictionary(uniqueKeysWithValues: CounterField.allCases.map { ($0.rawValue, c[$0]) }) }
-        func encode(to e: Encoder) throws { try values.encode(to: e) }
-    }
-    struct Shard: Encodable {
-        var shard: Int, counters: Counters, entries: Int?, rates: [String: Double]?
-    }
-    var segment: String, protocolVersion: String, wallNs: UInt64, intervalS: Double?
-    var geometry: [String: Int]
-    var totals: Counters, rates: [String: Double]?, hitRatio: Double?, intervalHitRatio: Double?
-    var occupancy: [String: Int]?
-    var shards: [Shard]
-    var participants: [ParticipantSummary]
+/// The `--json` shape (documented in docs/OBSERVING.md). Counters are exact unsigned integers
+/// (a u64 above 2^53 is written digit for digit); rates are present from the second sample of a
+/// --watch on; a field that does not apply is left out.
+struct StatsJSON {
+    let s: StatsSample, r: StatsRates?
+    init(_ s: StatsSample, rates r: StatsRates?) { self.s = s; self.r = r }
 
-    enum CodingKeys: String, CodingKey {
-        case segment, geometry, totals, rates, occupancy, shards, participants
-        case protocolVersion = "protocol", wallNs = "wall_ns", intervalS = "interval_s", hitRatio = "hit_ratio"
-        case intervalHitRatio = "interval_hit_ratio"
+    static func counters(_ c: ShardCounters) -> JSON {
+        .object(Dictionary(uniqueKeysWithValues: CounterField.allCases.map { ($0.rawValue, JSON(unsigned: c[$0])) }))
+    }
+    static func named(_ d: [CounterField: Double]) -> JSON {
+        .object(Dictionary(uniqueKeysWithValues: d.map { ($0.key.rawValue, JSON.double($0.value)) }))
     }
 
-    init(_ s: StatsSample, rates r: StatsRates?) {
-        func named(_ d: [CounterField: Double]) -> [String: Double] { Dictionary(uniqueKeysWithValues: d.map { ($0.key.rawValue, $0.value) }) }
-        segment = s.path; protocolVersion = s.protocolVersion; wallNs = s.wallNs; intervalS = r?.seconds
+    var json: JSON {
         let g = s.geometry
-        geometry = ["shard_count": g.shardCount, "slots_per_shard": g.slotsPerShard, "key_capacity": g.keyCapacity,
-                    "value_capacity": g.valueCapacity, "probe_window": g.probeWindow, "participant_capacity": g.participantCapacity,
-                    "total_len": g.totalLen]
-        totals = Counters(s.totals); rates = r.map { named($0.totals) }
-        hitRatio = s.totals.hitRatio; intervalHitRatio = r?.intervalHitRatio
-        occupancy = s.occupancy.isEmpty ? nil : s.occupancy
-        shards = s.shards.enumerated().map { i, c in
-            Shard(shard: i, counters: Counters(c), entries: s.occupancy.isEmpty ? nil : s.shardEntries[i], rates: r.map { named($0.shards[i]) })
+        let geometry: JSON = .object([
+            "shard_count": .int(Int64(g.shardCount)), "slots_per_shard": .int(Int64(g.slotsPerShard)),
+            "key_capacity": .int(Int64(g.keyCapacity)), "value_capacity": .int(Int64(g.valueCapacity)),
+            "probe_window": .int(Int64(g.probeWindow)), "participant_capacity": .int(Int64(g.participantCapacity)),
+            "total_len": .int(Int64(g.totalLen)),
+        ])
+        let shards: [JSON] = s.shards.enumerated().map { i, c in
+            .omittingNil(["shard": .int(Int64(i)), "counters": Self.counters(c),
+                          "entries": s.occupancy.isEmpty ? nil : .int(Int64(s.shardEntries[i])), "rates": r.map { Self.named($0.shards[i]) }])
         }
-        participants = s.participants
+        return .omittingNil([
+            "segment": .string(s.path), "protocol": .string(s.protocolVersion), "wall_ns": JSON(unsigned: s.wallNs),
+            "interval_s": r.map { .double($0.seconds) }, "geometry": geometry, "totals": Self.counters(s.totals),
+            "rates": r.map { Self.named($0.totals) }, "hit_ratio": s.totals.hitRatio.map { .double($0) },
+            "interval_hit_ratio": r?.intervalHitRatio.map { .double($0) },
+            "occupancy": s.occupancy.isEmpty ? nil : .object(s.occupancy.mapValues { .int(Int64($0)) }),
+            "shards": .array(shards), "participants": .array(s.participants.map(\.json)),
+        ])
     }
 }

@@ -47,12 +47,6 @@ struct StartupBinaries {
     }
 }
 
-/// One consumer run's milestones, as the consumer printed them (realtime ns).
-struct ConsumerLine: Decodable {
-    let main_ns: Int64, opened_ns: Int64, first_hit_ns: Int64, served99_ns: Int64, warm_ns: Int64
-    let requests: UInt64, hits: UInt64
-}
-
 public final class StartupBench {
     let o: StartupOptions
     let bins: [String: StartupBinaries]
@@ -151,9 +145,11 @@ public final class StartupBench {
             let c = try TimedChild(argv)
             let line = c.readLine()
             let (st, _) = c.wait()
-            guard st == 0, let line, let m = try? JSONDecoder().decode(ConsumerLine.self, from: Data(line.utf8)) else {
+            guard st == 0, let line else {
                 throw StartupError("\(argv.joined(separator: " ")) failed (status \(st)); its messages are above")
             }
+            let m: ConsumerLine
+            do { m = try ConsumerLine(line: line) } catch { throw StartupError("\(argv.joined(separator: " ")): \(error)") }
             first.append(m.first_hit_ns == 0 ? 0 : m.first_hit_ns - c.spawnedAt)
             s99.append(m.served99_ns - c.spawnedAt)
             warm.append(m.warm_ns == 0 ? 0 : m.warm_ns - c.spawnedAt)

@@ -34,7 +34,7 @@ public enum StartupPlot {
     /// (row a) and the 1.0 full sweep (row a-legacy) of each consumer language, with each
     /// language's exec floor as a dashed line.
     public static func svg(fromJSON data: Data) throws -> String {
-        let r = try JSONDecoder().decode(StartupReport.self, from: data)
+        let r = try StartupReport(json: JSONField.parse(data, source: "startup report"))
         let series: [(String, String, String)] = [("a", "go", "#1f77b4"), ("a-legacy", "go", "#aec7e8"),
                                                   ("a", "rust", "#d62728"), ("a-legacy", "rust", "#ff9896")]
         let pts = r.rows.filter { ($0.row == "a" || $0.row == "a-legacy") && $0.firstHit != nil && ($0.segmentBytes ?? 0) > 0 }

@@ -3,7 +3,7 @@ import Histogram
 
 /// Percentiles of one row's samples, in milliseconds, from an HdrHistogram of microseconds
 /// (3 significant digits: ample for a few dozen restarts, and the same code path as a long run).
-public struct StartupSummary: Codable, Sendable {
+public struct StartupSummary: Sendable {
     public var count: Int
     public var p50: Double
     public var p90: Double
@@ -27,7 +27,7 @@ public struct StartupSummary: Codable, Sendable {
 }
 
 /// One row of the table: a way of starting a consumer, for one language and working set.
-public struct StartupRow: Codable, Sendable {
+public struct StartupRow: Sendable {
     /// a (warm segment), a-legacy (warm segment, 1.0 sweep), b (restored), c (cold), d (Redis),
     /// e (memcached), f (exec floor).
     public var row: String
@@ -47,7 +47,7 @@ public struct StartupRow: Codable, Sendable {
 }
 
 /// A target of issue 12 §1, judged on medians of this run.
-public struct StartupTarget: Codable, Sendable {
+public struct StartupTarget: Sendable {
     public var what: String
     public var language: String
     public var entries: UInt64
@@ -56,7 +56,7 @@ public struct StartupTarget: Codable, Sendable {
     public var met: Bool
 }
 
-public struct StartupReport: Codable, Sendable {
+public struct StartupReport: Sendable {
     public var command: String
     public var date: String
     /// /proc/loadavg at the start and the end: the load the figures were measured under.

@@ -100,22 +100,22 @@ public struct HistoryFile {
         var lines: [String] = []
         lines.reserveCapacity(operations.count)
         for (i, op) in operations.enumerated() {
-            var kv: [(String, JSONValue)] = [("c", .int(Int64(op.clientId))), ("op", .string(op.input.opName)),
+            var kv: [(String, JSON)] = [("c", .int(Int64(op.clientId))), ("op", .string(op.input.opName)),
                                              ("k", .int(Int64(id(op.input.key, &keyIDs, &keys))))]
             if let v = op.input.value { kv.append(("v", .int(Int64(id(v, &valueIDs, &values))))) }
-            if let e = op.input.explicitVersion { kv.append(("ask_version", .uint(e))) }
+            if let e = op.input.explicitVersion { kv.append(("ask_version", JSON(unsigned: e))) }
             switch op.input {
-            case .put(_, _, _, let ttl?), .refresh(_, _, _, let ttl?): kv.append(("ttl_ns", .uint(ttl)))
+            case .put(_, _, _, let ttl?), .refresh(_, _, _, let ttl?): kv.append(("ttl_ns", JSON(unsigned: ttl)))
             default: break
             }
-            kv.append(("call", .uint(op.call &- t0)))
-            kv.append(("ret", op.return == UInt64.max ? .null : .uint(op.return &- t0)))
+            kv.append(("call", JSON(unsigned: op.call &- t0)))
+            kv.append(("ret", op.return == UInt64.max ? .null : JSON(unsigned: op.return &- t0)))
             switch op.output {
             case .miss: kv.append(("out", .string("miss")))
             case .hit(let v, let ver, let stale):
-                kv += [("out", .string("hit")), ("hv", .int(Int64(id(v, &valueIDs, &values)))), ("version", .uint(ver))]
+                kv += [("out", .string("hit")), ("hv", .int(Int64(id(v, &valueIDs, &values)))), ("version", JSON(unsigned: ver))]
                 if stale { kv.append(("stale", .bool(true))) }
-            case .ok(let ver): kv += [("out", .string("ok")), ("version", .uint(ver))]
+            case .ok(let ver): kv += [("out", .string("ok")), ("version", JSON(unsigned: ver))]
             case .removed(let r): kv += [("out", .string("ok")), ("removed", .bool(r))]
             case .fail(let r): kv += [("out", .string("fail")), ("reason", .string(r.rawValue))]
             case .unknown: kv.append(("out", .string("unknown")))
@@ -130,26 +130,26 @@ public struct HistoryFile {
                     writers.append(w)
                 }
             }
-            lines.append(JSONValue.object(kv).rendered)
+            lines.append(JSON.ordered(kv).serialized)
         }
-        let header: [(String, JSONValue)] = [
+        let header: [(String, JSON)] = [
             ("format", .string(HistoryFile.format)), ("version", .int(HistoryFile.version)),
-            ("model", .object([
+            ("model", .ordered([
                 ("silent_removal", .bool(model.allowSilentRemoval)),
                 ("silent_removal_reason", .string(model.silentRemovalReason)),
                 ("automatic_versions_across_keys", .bool(model.automaticVersionsAcrossKeys)),
             ])),
-            ("clock", .object([("sim_clock_ns", simClockNs.map { .uint($0) } ?? .null), ("advanced", .bool(clockAdvanced))])),
-            ("t0_ns", .uint(t0)),
+            ("clock", .ordered([("sim_clock_ns", simClockNs.map { JSON(unsigned: $0) } ?? .null), ("advanced", .bool(clockAdvanced))])),
+            ("t0_ns", JSON(unsigned: t0)),
             ("provenance", HistoryFile.modelJSON(provenance)),
             ("clients", .array(clients.map { c in
-                .object([("id", .int(Int64(c.id))), ("implementation", .string(c.implementation)),
+                .ordered([("id", .int(Int64(c.id))), ("implementation", .string(c.implementation)),
                          ("pid", c.pid.map { .int($0) } ?? .null), ("participant", c.participant.map { .int(Int64($0)) } ?? .null),
                          ("killed", .bool(c.killed))])
             })),
             ("keys", .int(Int64(keys.count))), ("values", .int(Int64(values.count))), ("operations", .int(Int64(operations.count))),
         ]
-        var out = JSONValue.object(header).rendered + "\n"
+        var out = JSON.ordered(header).serialized + "\n"
         out.reserveCapacity(out.count + lines.count * 90 + values.reduce(0) { $0 + 2 * $1.count + 24 })
         for (i, k) in keys.enumerated() { out += "{\"key\":\(i),\"hex\":\"\(Hex.encode(k))\"}\n" }
         for (i, v) in values.enumerated() {
@@ -163,27 +163,25 @@ public struct HistoryFile {
             }
         }
         for (i, w) in writers.enumerated() {
-            var wk: [(String, JSONValue)] = [("writer", .int(Int64(i)))]
+            var wk: [(String, JSON)] = [("writer", .int(Int64(i)))]
             if let p = w.pid { wk.append(("pid", .int(p))) }
             if let l = w.language { wk.append(("language", .string(l))) }
             if let p = w.participant { wk.append(("participant", .int(p))) }
-            if let t = w.startTime { wk.append(("start_time", .uint(t))) }
-            out += JSONValue.object(wk).rendered + "\n"
+            if let t = w.startTime { wk.append(("start_time", JSON(unsigned: t))) }
+            out += JSON.ordered(wk).serialized + "\n"
         }
         for l in lines { out += l; out += "\n" }
         return out
     }
 
-    static func modelJSON(_ j: JSON) -> JSONValue {
+    /// Provenance as the file carries it: keys sorted (`.object` writes them so), and doubles as
+    /// decimal strings, so a reader needs no float parsing to copy it.
+    static func modelJSON(_ j: JSON) -> JSON {
         switch j {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .int(let i): return .int(i)
-        case .uint(let u): return .uint(u)
         case .double(let d): return .string(String(d))
-        case .string(let s): return .string(s)
         case .array(let a): return .array(a.map(modelJSON))
-        case .object(let o): return .object(o.keys.sorted().map { ($0, modelJSON(o[$0]!)) })
+        case .object, .ordered: return .object(j.object!.mapValues(modelJSON))
+        default: return j
         }
     }
 
@@ -274,11 +272,14 @@ public struct HistoryFile {
                 guard let x = j[f]?.int else { throw fail("\(opName): \"\(f)\" is missing or not an integer") }
                 return x
             }
+            // 0 … 2^64 − 1 as the writer spells it: `.int`, or `.uint` above 2^63 − 1 (versions
+            // may be anywhere in u64; a reader that took only `.int` refused them).
             func uint(_ f: String) throws -> UInt64 {
-                guard let x = j[f], case .int(let i) = x, i >= 0 else {
-                    throw fail("\(opName): \"\(f)\" is missing or not a non-negative integer")
+                switch j[f] {
+                case .int(let i)? where i >= 0: return UInt64(i)
+                case .uint(let u)?: return u
+                default: throw fail("\(opName): \"\(f)\" is missing or not an integer in 0 … 2^64 − 1")
                 }
-                return UInt64(i)
             }
             func table(_ f: String, _ t: [Int: [UInt8]], _ what: String) throws -> [UInt8] {
                 let i = try int(f)

@@ -9,15 +9,15 @@ public enum StressExport {
         var out = ""
         out.reserveCapacity(run.steps.count * 160)
         for s in run.steps {
-            var args: [(String, JSONValue)] = [("key_hex", .string(Hex.encode(s.key)))]
+            var args: [(String, JSON)] = [("key_hex", .string(Hex.encode(s.key)))]
             if let v = s.value { args.append(("value_hex", .string(Hex.encode(v)))) }
-            let obj: [(String, JSONValue)] = [
+            let obj: [(String, JSON)] = [
                 ("process", .int(Int64(s.process))), ("role", .string("p\(s.process)")), ("worker", .int(Int64(s.worker))),
-                ("implementation", .string(s.implementation)), ("op", .string(s.op.rawValue)), ("args", .object(args)),
-                ("call_ns", .uint(s.call)), ("return_ns", s.ret.map { .uint($0) } ?? .null),
+                ("implementation", .string(s.implementation)), ("op", .string(s.op.rawValue)), ("args", .ordered(args)),
+                ("call_ns", JSON(unsigned: s.call)), ("return_ns", s.ret.map { JSON(unsigned: $0) } ?? .null),
                 ("outcome", .string(s.outcome)), ("output", HistoryExport.json(s.output)), ("killed", .bool(s.killed)),
             ]
-            JSONValue.object(obj).render(into: &out)
+            JSON.ordered(obj).serialize(into: &out)
             out += "\n"
         }
         return out

@@ -1,14 +1,16 @@
 import Foundation
-import Warmcache
 
-/// A JSON value. The driver contract (docs/DRIVER.md) is open-ended — fixtures may add fields —
-/// so responses are kept as values and read by key, rather than decoded into rigid structs.
+/// The harness's one JSON value (issue 11: one stack, so one integer has one spelling in every
+/// file the harness reads or writes). The driver contract (docs/DRIVER.md) is open-ended —
+/// fixtures may add fields — so responses are kept as values and read by key, rather than
+/// decoded into rigid structs; files of a fixed shape are read with the throwing field readers
+/// of JSONFields.swift, whose errors name the field.
 ///
 /// Integers are exact from −2^63 to 2^64 − 1 (DRIVER.md "Numbers"): `.int` holds every one that
 /// fits an Int64 and `.uint` only those above Int64.max, so each integer has one spelling and
 /// `==` compares numbers. `JSON(unsigned:)` picks the case; the parser refuses an integer
 /// outside that range instead of rounding it to a Double.
-public enum JSON: Sendable, Equatable {
+public enum JSON: Sendable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -18,6 +20,10 @@ public enum JSON: Sendable, Equatable {
     case string(String)
     case array([JSON])
     case object([String: JSON])
+    /// An object written with its members in this order (history files and step logs read best
+    /// in the order docs/HISTORY.md shows). The parser never makes one; it reads like `.object`
+    /// and `==` ignores the order.
+    case ordered([(String, JSON)])
 
     /// An unsigned 64-bit value in its one spelling: `.int` up to Int64.max, `.uint` above.
     public init(unsigned v: UInt64) {
@@ -25,8 +31,11 @@ public enum JSON: Sendable, Equatable {
     }
 
     public subscript(key: String) -> JSON? {
-        if case .object(let o) = self { return o[key] }
-        return nil
+        switch self {
+        case .object(let o): return o[key]
+        case .ordered(let kv): return kv.last { $0.0 == key }?.1
+        default: return nil
+        }
     }
 
     public var int: Int64? {
@@ -50,12 +59,19 @@ public enum JSON: Sendable, Equatable {
     public var string: String? { if case .string(let s) = self { return s }; return nil }
     public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
     public var array: [JSON]? { if case .array(let a) = self { return a }; return nil }
-    public var object: [String: JSON]? { if case .object(let o) = self { return o }; return nil }
+    public var object: [String: JSON]? {
+        switch self {
+        case .object(let o): return o
+        case .ordered(let kv): return Dictionary(kv, uniquingKeysWith: { _, later in later })
+        default: return nil
+        }
+    }
 
     // MARK: parsing and printing
 
     public struct ParseError: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public static func parse(_ text: String) throws -> JSON {
@@ -124,7 +140,24 @@ public enum JSON: Sendable, Equatable {
                 out += nl
             }
             out += close + "}"
+        case .ordered(let kv):
+            if kv.isEmpty { out += "{}"; return }
+            out += "{" + nl
+            for (i, (k, v)) in kv.enumerated() {
+                out += pad
+                JSON.escape(k, into: &out)
+                out += pretty ? ": " : ":"
+                v.write(to: &out, pretty: pretty, indent: indent + 1)
+                if i < kv.count - 1 { out += "," }
+                out += nl
+            }
+            out += close + "}"
         }
+    }
+
+    /// Appends the compact form to `out` (a long file built line by line, without a copy per line).
+    public func serialize(into out: inout String) {
+        write(to: &out, pretty: false, indent: 0)
     }
 
     static func escape(_ s: String, into out: inout String) {
@@ -137,7 +170,8 @@ public enum JSON: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where u.value < 0x20:
-                out += "\\u" + String(format: "%04x", u.value)
+                let h = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
             default: out.unicodeScalars.append(u)
             }
         }
@@ -157,6 +191,20 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
     }
 }
 
-/// Bytes as the driver carries them (lowercase hex, DRIVER.md): one implementation, in the
-/// Warmcache library, shared with the Swift fixture.
-public typealias Hex = Warmcache.Hex
+extension JSON: Equatable {
+    /// Structural equality; an `.ordered` object equals the `.object` with the same members.
+    public static func == (a: JSON, b: JSON) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.uint(let x), .uint(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object, .object), (.object, .ordered), (.ordered, .object), (.ordered, .ordered):
+            return a.object! == b.object!
+        default: return false
+        }
+    }
+}
