@@ -279,3 +279,9 @@ func decodeStoreFile(path string, data []byte, want *Geometry) StoreFile {
 	}
 	return f
 }
+
+// DecodeStoreImage is §9's reading of one file's bytes, exactly as restore reads a file
+// (ReadStoreFile after the read): the pure entry point of the C ABI's wc_decode_journal.
+func DecodeStoreImage(data []byte, want *Geometry) StoreFile {
+	return decodeStoreFile("image", data, want)
+}

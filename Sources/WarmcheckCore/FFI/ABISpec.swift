@@ -74,6 +74,24 @@ public enum ABISpec {
     /// ids and which every library must provide); a worker uses it when the manifest declares it.
     public static let batch = ABIFunction(name: "batch", returns: .i64, params: [.bytes, .bytesLen, .outWords(0), .u64])
 
+    /// The optional journal decoder (docs/ABI.md "wc_decode_journal"): PERSISTENCE.md §9 on a
+    /// file's bytes, `i32 (ptr image, u64 len, u64 geometry_shards, u64 geometry_sizes, u64
+    /// geometry_limits, ptr out[8])`. Optional because only libraries with a durable store
+    /// have one (Go and Rust); `fuzz --journals` compares the libraries that declare it.
+    public static let decodeJournal = ABIFunction(name: "decode_journal", returns: .i32,
+                                                  params: [.bytes, .bytesLen, .u64, .u64, .u64, .outWords(8)])
+
+    /// Functions a library may leave out of its manifest (checked like the others when declared).
+    public static let optional = [batch, decodeJournal]
+
+    /// PERSISTENCE.md §9's codes by ABI number (0 = the file read to its end without a problem).
+    public static let storeCodes = ["ok", "not_a_journal", "unsupported_format", "bad_header_checksum", "other_geometry",
+                                    "torn_record", "bad_record", "bad_checksum", "seq_gap", "no_end"]
+
+    public static func storeCode(_ n: Int64) -> String {
+        n >= 0 && n < storeCodes.count ? storeCodes[Int(n)] : "code \(n)"
+    }
+
     /// Result words of one call in a batch reply: the return value and the out words.
     public static func replyWords(_ fn: Int) -> Int { 1 + functions[fn].outCount }
 

@@ -74,6 +74,8 @@ public final class FFILibrary {
     let functions: [PreparedFunction]
     /// wc_batch, when the manifest declares it (then its symbol must exist like any other).
     let batch: PreparedFunction?
+    /// wc_decode_journal, when the manifest declares it.
+    let decodeJournal: PreparedFunction?
 
     public init(name: String, path: String, manifest: Manifest) throws {
         self.name = name
@@ -91,5 +93,6 @@ public final class FFILibrary {
         // Manifest.parse checked that every function is declared with the spec's types.
         functions = try ABISpec.functions.map { try prepare($0, manifest.functions[$0.name]!) }
         batch = try manifest.batch.map { try prepare(ABISpec.batch, $0) }
+        decodeJournal = try manifest.decodeJournal.map { try prepare(ABISpec.decodeJournal, $0) }
     }
 }

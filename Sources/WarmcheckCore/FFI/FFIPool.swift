@@ -133,17 +133,21 @@ public final class FFIPool {
 
     /// Fuzz digests of mutants first..<first+count per library, plus nanoseconds per library.
     public func fuzz(seed: UInt64, first: UInt64, count: UInt64) throws -> ([[UInt64]], [UInt64]) {
+        try fuzz(.fuzz, what: "mutants", seed: seed, first: first, count: count)
+    }
+
+    func fuzz(_ kind: WorkerRequest, what: String, seed: UInt64, first: UInt64, count: UInt64) throws -> ([[UInt64]], [UInt64]) {
         var w = ByteWriter()
         w.u64(seed); w.u64(first); w.u64(count)
         var failed: WorkerFailure?
         for c in clients {
-            do { try c.send(.fuzz, w.bytes) } catch let f as WorkerFailure { failed = failed ?? f }
+            do { try c.send(kind, w.bytes) } catch let f as WorkerFailure { failed = failed ?? f }
         }
         var digests: [[UInt64]] = []
         var nanos: [UInt64] = []
         for c in clients {
             do {
-                var r = ByteReader(try c.receive(during: "decoding mutants \(first)..<\(first + count) of seed \(seed)"))
+                var r = ByteReader(try c.receive(during: "decoding \(what) \(first)..<\(first + count) of seed \(seed)"))
                 nanos.append(try r.u64())
                 digests.append(try (0..<count).map { _ in try r.u64() })
             } catch let f as WorkerFailure {
@@ -168,6 +172,46 @@ public final class FFIPool {
         for c in clients {
             try c.send(.fuzzOne, w.bytes)
             var r = ByteReader(try c.receive(during: "decoding mutant \(index) of seed \(seed)"))
+            out.append(try (0..<9).map { _ in try r.u64() })
+        }
+        return out
+    }
+
+    // MARK: journals (fuzz --journals)
+
+    public func setJournals(_ journals: [[UInt8]], geometry g: (UInt64, UInt64, UInt64)) throws {
+        var w = ByteWriter()
+        w.u64(g.0); w.u64(g.1); w.u64(g.2)
+        w.u32(UInt32(journals.count))
+        journals.forEach { w.blob($0) }
+        for c in clients { try c.send(.setJournals, w.bytes) }
+        for c in clients { _ = try c.receive(during: "taking the base journals") }
+    }
+
+    /// Digests of journal mutants first..<first+count per library, plus nanoseconds per library.
+    public func fuzzJournals(seed: UInt64, first: UInt64, count: UInt64) throws -> ([[UInt64]], [UInt64]) {
+        try fuzz(.fuzzJournal, what: "journal mutants", seed: seed, first: first, count: count)
+    }
+
+    /// wc_decode_journal's result and out words for one journal mutant, per library.
+    public func fuzzJournalOne(seed: UInt64, index: UInt64) throws -> [[UInt64]] {
+        var w = ByteWriter()
+        w.u64(seed); w.u64(index)
+        return try answers(.fuzzJournalOne, w.bytes, during: "decoding journal mutant \(index) of seed \(seed)")
+    }
+
+    /// wc_decode_journal's answer for one journal image, per library.
+    public func decodeJournal(_ image: [UInt8], geometry g: (UInt64, UInt64, UInt64)) throws -> [[UInt64]] {
+        var w = ByteWriter()
+        w.u64(g.0); w.u64(g.1); w.u64(g.2)
+        return try answers(.decodeJournal, w.bytes + image, during: "decoding a journal image")
+    }
+
+    func answers(_ kind: WorkerRequest, _ payload: [UInt8], during: String) throws -> [[UInt64]] {
+        var out: [[UInt64]] = []
+        for c in clients {
+            try c.send(kind, payload)
+            var r = ByteReader(try c.receive(during: during))
             out.append(try (0..<9).map { _ in try r.u64() })
         }
         return out

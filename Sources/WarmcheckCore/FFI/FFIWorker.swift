@@ -54,6 +54,7 @@ public enum FFIWorker {
 struct WorkerServer {
     let lib: FFILibrary
     var mutator: ImageMutator?
+    var journals: JournalMutator?
     var scratch: [UInt8] = []
     var flags: WorkerFlags = []
 
@@ -78,8 +79,80 @@ struct WorkerServer {
             w.u64(ret)
             out.forEach { w.u64($0) }
             return w.bytes
+        case .setJournals:
+            var r = ByteReader(payload)
+            _ = (try r.u64(), try r.u64(), try r.u64())   // the mutator reads the geometry from the first journal
+            let n = Int(try r.u32())
+            var list: [[UInt8]] = []
+            for _ in 0..<n { list.append(Array(payload[try r.blob()])) }
+            journals = JournalMutator(journals: list)
+            return []
+        case .fuzzJournal:
+            var r = ByteReader(payload)
+            let (seed, first, count) = (try r.u64(), try r.u64(), try r.u64())
+            return try fuzzJournals(seed: seed, first: first, count: count)
+        case .fuzzJournalOne:
+            var r = ByteReader(payload)
+            let (seed, index) = (try r.u64(), try r.u64())
+            guard let journals else { throw JournalWorkerError("no journals set") }
+            let (len, want) = journals.mutant(seed: seed, index: index, into: &scratch)
+            return try journalReply(Array(scratch[0..<len]), want)
+        case .decodeJournal:
+            var r = ByteReader(payload)
+            let want = (try r.u64(), try r.u64(), try r.u64())
+            return try journalReply(Array(payload[(r.at)...]), want)
         case .quit: return []
         }
+    }
+
+    struct JournalWorkerError: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// wc_decode_journal on `image` against the geometry words `want` (zeros: any).
+    func decodeJournal(_ image: inout [UInt8], _ len: Int, _ want: (UInt64, UInt64, UInt64), _ out: inout [UInt64]) throws -> UInt64 {
+        guard let f = lib.decodeJournal else { throw JournalWorkerError("library \(lib.name) declares no decode_journal") }
+        return image.withUnsafeMutableBytes { img in
+            out.withUnsafeMutableBufferPointer { ob in
+                f.slots[0] = UInt64(UInt(bitPattern: img.baseAddress))
+                f.slots[1] = UInt64(len)
+                f.slots[2] = want.0
+                f.slots[3] = want.1
+                f.slots[4] = want.2
+                f.slots[5] = UInt64(UInt(bitPattern: ob.baseAddress!))
+                return f.call()
+            }
+        }
+    }
+
+    func journalReply(_ image: [UInt8], _ want: (UInt64, UInt64, UInt64)) throws -> [UInt8] {
+        var img = image
+        var out = [UInt64](repeating: 0, count: 8)
+        let ret = try decodeJournal(&img, img.count, want, &out)
+        var w = ByteWriter()
+        w.u64(ret)
+        out.forEach { w.u64($0) }
+        return w.bytes
+    }
+
+    mutating func fuzzJournals(seed: UInt64, first: UInt64, count: UInt64) throws -> [UInt8] {
+        guard let journals else { throw JournalWorkerError("no journals set") }
+        var out = [UInt64](repeating: 0, count: 8)
+        var digests: [UInt64] = []
+        digests.reserveCapacity(Int(count))
+        var spent: UInt64 = 0
+        for i in first..<(first + count) {
+            let t0 = PipeIO.nanos()
+            let (len, want) = journals.mutant(seed: seed, index: i, into: &scratch)
+            let ret = try decodeJournal(&scratch, len, want, &out)
+            spent += PipeIO.nanos() - t0
+            digests.append(FuzzDigest.of(ret, out))
+        }
+        var w = ByteWriter()
+        w.u64(spent)
+        digests.forEach { w.u64($0) }
+        return w.bytes
     }
 
     /// Executes a batch in order (docs/ABI.md "Worker protocol"); all pointers point into the

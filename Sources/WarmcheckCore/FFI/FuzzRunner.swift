@@ -14,6 +14,8 @@ public struct FuzzFinding {
     public var now: UInt64 = 0
     /// Offsets of the 8-byte words in which the shrunk image differs from the base.
     public var shrunkWords: [Int] = []
+    /// A journal finding decoded against no restoring geometry (`fuzz --journals --any-geometry`).
+    public var anyGeometry = false
 }
 
 public struct FuzzReport {

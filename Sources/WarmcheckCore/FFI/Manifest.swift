@@ -21,6 +21,8 @@ public struct Manifest: Sendable {
     public let functions: [String: ManifestFunction]
     /// The optional batch entry point, when declared (checked like every function).
     public var batch: ManifestFunction? { functions[ABISpec.batch.name] }
+    /// The optional journal decoder, when declared.
+    public var decodeJournal: ManifestFunction? { functions[ABISpec.decodeJournal.name] }
 
     public static func load(path: String, library: String) throws -> Manifest {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -59,9 +61,9 @@ public struct Manifest: Sendable {
             }
             functions[name] = ManifestFunction(function: name, symbol: symbol, returns: returns, params: params)
         }
-        for spec in ABISpec.functions + [ABISpec.batch] {
+        for spec in ABISpec.functions + ABISpec.optional {
             guard let f = functions[spec.name] else {
-                if spec.name == ABISpec.batch.name { continue }   // optional
+                if ABISpec.optional.contains(where: { $0.name == spec.name }) { continue }
                 throw bad("ABI function \(spec.name) is not declared")
             }
             let want = spec.params.map(\.type)

@@ -19,6 +19,16 @@ enum WorkerRequest: UInt32 {
     /// u64 seed, u64 index: decode one mutant. Reply: u64 result, 8 out words.
     case fuzzOne = 4
     case quit = 5
+    /// The journals the journal mutator starts from: u64 geometry_shards, sizes, limits (the
+    /// restoring geometry passed to wc_decode_journal), u32 count, then per journal a u64
+    /// length and the bytes padded to 8. Empty reply.
+    case setJournals = 6
+    /// As `fuzz`, for journal mutants through wc_decode_journal.
+    case fuzzJournal = 7
+    /// As `fuzzOne`, for one journal mutant: u64 result, 8 out words.
+    case fuzzJournalOne = 8
+    /// The payload is a journal image: decode it. Reply: u64 result, 8 out words.
+    case decodeJournal = 9
 }
 
 /// The worker's first reply: loaded, and whether calls go through the library's wc_batch.

@@ -315,3 +315,71 @@ pub unsafe extern "C" fn wc_decode_image(image: *mut u8, len: u64, now: u64, out
         }
     }
 }
+
+/// PERSISTENCE.md §9's codes in the order of its table (docs/ABI.md "wc_decode_journal").
+const STORE_CODES: [&str; 9] = [
+    "not_a_journal", "unsupported_format", "bad_header_checksum", "other_geometry",
+    "torn_record", "bad_record", "bad_checksum", "seq_gap", "no_end",
+];
+
+/// One accepted record chained into the digest (docs/ABI.md): its fields and the WCH64 (seed 0)
+/// of its key and value as 13 little-endian words, hashed with the digest so far as the seed.
+fn journal_record_digest(d: u64, r: &warmcache::durable::format::Record) -> u64 {
+    let mut w = Vec::with_capacity(13 * 8);
+    for v in [
+        r.kind as u64, r.seq, r.order, r.version, r.value.len() as u64 | (r.origin_tag as u64) << 32,
+        r.expires_at_ns, r.stale_until_ns, r.written_at_ns, r.writer, r.writer_start_time,
+        r.key.len() as u64, wch64(&r.key, 0), wch64(&r.value, 0),
+    ] {
+        w.extend_from_slice(&v.to_le_bytes());
+    }
+    wch64(&w, d)
+}
+
+/// A journal or snapshot file's bytes decoded by the crate's own §9 reader, the one restore
+/// uses. A journal is a file read into private memory, never a shared mapping, so unlike an
+/// image it is viewed as a slice.
+///
+/// # Safety
+/// `image` points to `len` readable bytes, `out8` to 8 writable u64s or null.
+#[no_mangle]
+pub unsafe extern "C" fn wc_decode_journal(image: *const u8, len: u64, shards: u64, sizes: u64, limits: u64, out8: *mut u64) -> i32 {
+    let o = out(out8, 8);
+    o.iter_mut().for_each(|x| *x = 0);
+    let data = bytes(image, len);
+    let want = (shards != 0 || sizes != 0 || limits != 0).then(|| Geometry {
+        shard_count: shards as u32,
+        slots_per_shard: (shards >> 32) as u32,
+        key_capacity: sizes as u32,
+        value_capacity: (sizes >> 32) as u32,
+        probe_window: limits as u32,
+        participant_capacity: (limits >> 32) as u32,
+    });
+    let f = warmcache::durable::format::decode("image", data, want);
+    let mut code = 0;
+    set(o, 0, len);
+    if let Some(p) = f.problems.first() {
+        code = STORE_CODES.iter().position(|c| *c == p.code).map_or(-1, |i| i as i32 + 1);
+        set(o, 0, if code >= 5 { p.offset } else { 0 });
+    }
+    let mut d = 0u64;
+    let mut tombstones = 0u64;
+    for r in &f.records {
+        if r.kind == warmcache::durable::format::KIND_DELETE {
+            tombstones += 1;
+        }
+        d = journal_record_digest(d, r);
+    }
+    set(o, 1, f.records.len() as u64);
+    set(o, 2, tombstones);
+    set(o, 3, d);
+    if let Some(h) = f.header {
+        set(o, 4, if h.magic == warmcache::durable::format::SNAPSHOT_MAGIC { 2 } else { 1 });
+    }
+    if let Some(e) = &f.end {
+        set(o, 5, 1);
+        set(o, 6, e.order);
+        set(o, 7, e.version);
+    }
+    code
+}

@@ -1,0 +1,186 @@
+// `warmcheck fuzz --journals`: mutants of real journals (JournalMutator) decoded by every
+// library's wc_decode_journal (PERSISTENCE.md §9 exactly as restore reads a file) in its
+// worker; the per-mutant digests are compared. A disagreement, crash or hang is a finding with
+// the mutant saved, shrunk (JournalShrinker) and a one-line reproduction.
+
+import Foundation
+
+public final class JournalFuzzRunner {
+    let libraries: [ABILibrary]
+    let executable: String
+    let outDir: String
+    public var maxSaved = 20
+    public var maxShrunk = 5
+    public var log: (String) -> Void = { _ in }
+
+    /// The libraries whose manifest declares decode_journal (the others have no durable store:
+    /// they are skipped, and the caller says so).
+    public static func withJournalDecoder(_ libraries: [ABILibrary]) -> (usable: [ABILibrary], skipped: [String]) {
+        var usable: [ABILibrary] = [], skipped: [String] = []
+        for l in libraries {
+            if (try? Manifest.load(path: l.manifest, library: l.name))?.decodeJournal != nil { usable.append(l) } else { skipped.append(l.name) }
+        }
+        return (usable, skipped)
+    }
+
+    public init(libraries: [ABILibrary], executable: String, outDir: String) {
+        self.libraries = libraries
+        self.executable = executable
+        self.outDir = outDir
+    }
+
+    /// One line per library: the §9 code and the out words.
+    public static func shown(_ names: [String], _ answers: [[UInt64]]) -> String {
+        zip(names, answers).map { name, a in
+            "\(name): \(ABISpec.storeCode(Int64(bitPattern: a[0]))) at=\(a[1]) records=\(a[2]) tombstones=\(a[3]) "
+                + "digest=\(String(a[4], radix: 16)) kind=\(a[5]) complete=\(a[6]) end_order=\(a[7]) end_version=\(a[8])"
+        }.joined(separator: "; ")
+    }
+
+    func pool(_ bases: [[UInt8]], _ libs: [ABILibrary]? = nil) throws -> FFIPool {
+        let p = try FFIPool(libs ?? libraries, executable: executable)
+        do { try p.setJournals(bases, geometry: JournalMutator(journals: bases).geometry) } catch { p.stop(); throw error }
+        return p
+    }
+
+    public func run(bases: [[UInt8]], seed: UInt64, count: UInt64, first: UInt64 = 0, batch: UInt64 = 20_000) throws -> FuzzReport {
+        var report = FuzzReport()
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        for (i, b) in bases.enumerated() {
+            _ = FileManager.default.createFile(atPath: "\(outDir)/base-\(i).wcj", contents: Data(b))
+        }
+        var pool = try self.pool(bases)
+        defer { pool.stop() }
+        var nanos = [UInt64](repeating: 0, count: libraries.count)
+        let t0 = PipeIO.monotonicSeconds()
+        var next = first
+        let end = first + count
+        while next < end {
+            let n = min(batch, end - next)
+            do {
+                let (digests, ns) = try pool.fuzzJournals(seed: seed, first: next, count: n)
+                for i in 0..<libraries.count { nanos[i] += ns[i] }
+                for k in 0..<Int(n) {
+                    let d = digests.map { $0[k] }
+                    if d.allSatisfy({ $0 == d[0] }) { report.agreed += 1; continue }
+                    report.disagreementCount += 1
+                    if report.findings.count < maxSaved {
+                        report.findings.append(try disagreement(pool, bases: bases, seed: seed, index: next + UInt64(k)))
+                    }
+                }
+                report.images += n
+                next += n
+            } catch let f as WorkerFailure {
+                let index = try locate(f.library, bases: bases, seed: seed, range: next..<(next + n))
+                report.findings.append(save(bases: bases, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash",
+                                            detail: f.description))
+                report.images += index - next + 1
+                next = index + 1
+                pool.stop()
+                pool = try self.pool(bases)
+            }
+        }
+        report.wallSeconds = PipeIO.monotonicSeconds() - t0
+        report.workerSeconds = zip(libraries.map(\.name), nanos).map { ($0, Double($1) / 1e9) }
+        return report
+    }
+
+    func mutant(_ bases: [[UInt8]], seed: UInt64, index: UInt64) -> ([UInt8], (UInt64, UInt64, UInt64)) {
+        var scratch: [UInt8] = []
+        let (len, want) = JournalMutator(journals: bases).mutant(seed: seed, index: index, into: &scratch)
+        return (Array(scratch[0..<len]), want)
+    }
+
+    func disagreement(_ pool: FFIPool, bases: [[UInt8]], seed: UInt64, index: UInt64) throws -> FuzzFinding {
+        let answers = try pool.fuzzJournalOne(seed: seed, index: index)
+        var finding = save(bases: bases, seed: seed, index: index, kind: "disagreement",
+                           detail: JournalFuzzRunner.shown(libraries.map(\.name), answers))
+        guard maxShrunk > 0 else { return finding }
+        maxShrunk -= 1
+        let (image, want) = mutant(bases, seed: seed, index: index)
+        let s = try JournalShrinker(pool: pool, geometry: want).shrink(image)
+        let path = "\(outDir)/journal-disagreement-\(seed)-\(index).min.wcj"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(s.image))
+        finding.detail += "; shrunk in \(s.tries) decodes from \(image.count) to \(s.image.count) bytes: "
+            + JournalFuzzRunner.shown(libraries.map(\.name), try pool.decodeJournal(s.image, geometry: want))
+        finding.shrunk = path
+        return finding
+    }
+
+    func save(bases: [[UInt8]], seed: UInt64, index: UInt64, kind: String, detail: String) -> FuzzFinding {
+        let (image, want) = mutant(bases, seed: seed, index: index)
+        let path = "\(outDir)/journal-\(kind)-\(seed)-\(index).wcj"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(image))
+        let any = want.0 == 0 && want.1 == 0 && want.2 == 0
+        var f = FuzzFinding(index: index, kind: kind, detail: "against \(any ? "any geometry" : "the base's geometry"): \(detail)", saved: path)
+        f.anyGeometry = any
+        return f
+    }
+
+    /// Every library's answer for one journal file (the reproduction of a finding).
+    public func decode(image: [UInt8], geometry: (UInt64, UInt64, UInt64)) throws -> [[UInt64]] {
+        let pool = try FFIPool(libraries, executable: executable)
+        defer { pool.stop() }
+        return try pool.decodeJournal(image, geometry: geometry)
+    }
+
+    /// Bisects `range` in fresh single-library workers down to the first mutant that fails.
+    func locate(_ library: String, bases: [[UInt8]], seed: UInt64, range: Range<UInt64>) throws -> UInt64 {
+        guard let lib = libraries.first(where: { $0.name == library }) else { return range.lowerBound }
+        var lo = range.lowerBound, hi = range.upperBound
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2
+            let one = try pool(bases, [lib])
+            defer { one.stop() }
+            do { _ = try one.fuzzJournals(seed: seed, first: lo, count: mid - lo); lo = mid } catch is WorkerFailure { hi = mid }
+        }
+        return lo
+    }
+}
+
+/// Shrinks a journal on which the libraries disagree: cuts the file short, then removes runs
+/// of 8-byte words (halves, quarters, … single words), then single bytes, keeping each cut
+/// while the libraries still disagree (at most `budget` decodes per library). Journals have no
+/// base image to restore bytes to, so shrinking is by deletion: what remains is the records
+/// and fields the divergence needs.
+public struct JournalShrinker {
+    public static let budget = 600
+    let pool: FFIPool
+    let geometry: (UInt64, UInt64, UInt64)
+
+    public struct Result {
+        public let image: [UInt8]
+        public let tries: Int
+    }
+
+    func disagree(_ image: [UInt8], _ tries: inout Int) throws -> Bool {
+        tries += 1
+        let a = try pool.decodeJournal(image, geometry: geometry)
+        return !a.allSatisfy { $0 == a[0] }
+    }
+
+    public func shrink(_ start: [UInt8]) throws -> Result {
+        var image = start, tries = 0
+        // The shortest prefix that still disagrees (binary search; a prefix is not guaranteed
+        // to keep disagreeing, so each step is checked).
+        var lo = 0, hi = image.count
+        while lo < hi, tries < JournalShrinker.budget {
+            let mid = (lo + hi) / 2
+            if try disagree(Array(image[0..<mid]), &tries) { hi = mid } else { lo = mid + 1 }
+        }
+        if hi < image.count, try disagree(Array(image[0..<hi]), &tries) { image = Array(image[0..<hi]) }
+        for unit in [8, 1] {
+            var run = max(unit, (image.count / unit / 2) * unit)
+            while run >= unit, tries < JournalShrinker.budget {
+                var at = 0
+                while at + run <= image.count, tries < JournalShrinker.budget {
+                    var cut = image
+                    cut.removeSubrange(at..<(at + run))
+                    if try disagree(cut, &tries) { image = cut } else { at += run }
+                }
+                run = run / 2 / unit * unit
+            }
+        }
+        return Result(image: image, tries: tries)
+    }
+}
