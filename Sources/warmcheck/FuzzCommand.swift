@@ -141,6 +141,18 @@ struct FuzzCommand: ParsableCommand {
             if !agree { throw ExitCode(Status.failed) }
             return
         }
+        var caseFailures: [String] = []
+        if let root = Repo.root() {
+            let path = root.appendingPathComponent("testdata/journal-cases.json").path
+            do {
+                let cases = try JournalCases.load(path: path)
+                let pool = try FFIPool(libraries, executable: selfExecutable())
+                defer { pool.stop() }
+                caseFailures = try cases.check(pool)
+                for f in caseFailures { print("FAIL journal case: \(f)") }
+                print("journal cases: \(cases.cases.count * libraries.count - caseFailures.count) passed, \(caseFailures.count) failed (testdata/journal-cases.json)")
+            } catch { throw fail("journal cases: \(error)") }
+        }
         let report: FuzzReport
         do { report = try runner.run(bases: bases, seed: seed, count: count, first: first) } catch { throw fail("\(error)") }
         let baseArgs = journalBases.map { " --journal \($0)" }.joined()
@@ -161,6 +173,6 @@ struct FuzzCommand: ParsableCommand {
         }
         print(String(format: "fuzz journals: %llu passed, %llu failed (%llu journals from %d bases, %.1f s)",
                      report.images - failed, failed, report.images, bases.count, report.wallSeconds))
-        if failed > 0 { throw ExitCode(Status.failed) }
+        if failed > 0 || !caseFailures.isEmpty { throw ExitCode(Status.failed) }
     }
 }

@@ -138,8 +138,8 @@ public final class JournalFuzzRunner {
     }
 }
 
-/// Shrinks a journal on which the libraries disagree: cuts the file short, then removes runs
-/// of 8-byte words (halves, quarters, … single words), then single bytes, keeping each cut
+/// Shrinks a journal on which the libraries disagree: cuts the file short, removes whole
+/// records, then runs of 8-byte words (halves, quarters, … single words), then single bytes, keeping each cut
 /// while the libraries still disagree (at most `budget` decodes per library). Journals have no
 /// base image to restore bytes to, so shrinking is by deletion: what remains is the records
 /// and fields the divergence needs.
@@ -169,6 +169,19 @@ public struct JournalShrinker {
             if try disagree(Array(image[0..<mid]), &tries) { hi = mid } else { lo = mid + 1 }
         }
         if hi < image.count, try disagree(Array(image[0..<hi]), &tries) { image = Array(image[0..<hi]) }
+        // Whole records next (delimited by record_len, as a reader walks them), from the last:
+        // a record the divergence does not need goes in one decode.
+        var i = JournalMutator.split(image).records.count - 1
+        while i >= 0, tries < JournalShrinker.budget {
+            let parts = JournalMutator.split(image)
+            if i < parts.records.count {
+                var cut = parts.header
+                for (k, r) in parts.records.enumerated() where k != i { cut += r }
+                cut += parts.tail
+                if try disagree(cut, &tries) { image = cut }
+            }
+            i -= 1
+        }
         for unit in [8, 1] {
             var run = max(unit, (image.count / unit / 2) * unit)
             while run >= unit, tries < JournalShrinker.budget {
@@ -182,5 +195,53 @@ public struct JournalShrinker {
             }
         }
         return Result(image: image, tries: tries)
+    }
+}
+
+/// testdata/journal-cases.json (docs/ABI.md "Fuzzing journals"): journals with the answer the
+/// Go and Rust decoders agreed on when the file was written. Every `fuzz --journals` run checks
+/// every library with a journal decoder against each before fuzzing, so a changed answer is
+/// caught even where the seeded mutants no longer reach it.
+public struct JournalCases {
+    public struct Case {
+        public let name: String
+        public let image: [UInt8]
+        public let anyGeometry: Bool
+        /// The result and the 8 out words.
+        public let expect: [UInt64]
+    }
+    public let geometry: (UInt64, UInt64, UInt64)
+    public let cases: [Case]
+
+    public static func load(path: String) throws -> JournalCases {
+        guard let d = FileManager.default.contents(atPath: path) else { throw JSONFieldError("\(path): cannot read the file") }
+        let f = try JSONField.parse(d, source: path)
+        let g = try f.field("geometry").array.map { try $0.uint64 }
+        guard g.count == 3 else { throw JSONFieldError("\(path): $.geometry: expected three words") }
+        let cases = try f.field("cases").array.map { c -> Case in
+            let e = try c.field("expect")
+            guard let code = ABISpec.storeCodes.firstIndex(of: try e.field("code").string) else {
+                throw JSONFieldError("\(e.path).code: not a PERSISTENCE.md §9 code")
+            }
+            let hex = try c.field("image_hex").string
+            guard let image = Hex.decode(hex) else { throw JSONFieldError("\(c.path).image_hex: not hex") }
+            let words = try ["offset", "records", "tombstones", "digest", "kind", "complete", "end_order", "end_version"].map { try e.field($0).uint64 }
+            return Case(name: try c.field("name").string, image: image, anyGeometry: try c.field("any_geometry").bool,
+                        expect: [UInt64(code)] + words)
+        }
+        return JournalCases(geometry: (g[0], g[1], g[2]), cases: cases)
+    }
+
+    /// One line per (library, case) whose answer is not the recorded one.
+    public func check(_ pool: FFIPool) throws -> [String] {
+        var failures: [String] = []
+        for c in cases {
+            let answers = try pool.decodeJournal(c.image, geometry: c.anyGeometry ? (0, 0, 0) : geometry)
+            for (lib, a) in zip(pool.libraries, answers) where a != c.expect {
+                failures.append("\(lib.name) on \"\(c.name)\": " + JournalFuzzRunner.shown([lib.name], [a])
+                                + "; recorded: " + JournalFuzzRunner.shown(["agreed"], [c.expect]))
+            }
+        }
+        return failures
     }
 }
