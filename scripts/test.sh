@@ -114,7 +114,8 @@ stage crashsweep exit .build/debug/warmcheck crashsweep --no-build --sample 100 
 # the libraries, a crash or a hang fails. Each stage counts as one test (its exit status): the
 # tens of thousands of inputs it checks are not tests of their own.
 stage abi-vectors exit .build/debug/warmcheck vectors --random 20000 --seed 7 --rate-rounds 2 --rate-calls 20000
-stage abi-fuzz exit .build/debug/warmcheck fuzz --count 50000 --seed 7 --out .build/test-logs/fuzz --show 3
+# Images, then journals (fuzz --journals: the Go and Rust store decoders, testdata/journal-cases.json first; ~3 s).
+stage abi-fuzz exit sh -c '.build/debug/warmcheck fuzz --count 50000 --seed 7 --out .build/test-logs/fuzz --show 3 && .build/debug/warmcheck fuzz --journals --count 20000 --seed 7 --out .build/test-logs/fuzz-journals --show 3'
 # The startup bench runs end to end on a tiny working set and emits a valid report (not timing).
 stage bench-startup exit scripts/bench-startup-smoke.sh .build/test-logs
 

@@ -63,7 +63,7 @@ final class FFITests: XCTestCase {
         for lib in ABILibrary.references(root: root) {
             let m = try Manifest.load(path: lib.manifest, library: lib.name)
             XCTAssertEqual(m.implementation, lib.name)
-            XCTAssertEqual(Set(m.functions.keys).subtracting([ABISpec.batch.name]), Set(ABISpec.functions.map(\.name)))
+            XCTAssertEqual(Set(m.functions.keys).subtracting(ABISpec.optional.map(\.name)), Set(ABISpec.functions.map(\.name)))
         }
     }
 
@@ -110,7 +110,8 @@ final class FFITests: XCTestCase {
         let src = scratch + "/crashy.c", so = scratch + "/libcrashy.so"
         var c = "#include <stdint.h>\n#include <stdlib.h>\n"
         c += "uint64_t wc_wch64(const uint8_t *b, uint64_t n, uint64_t s) { if (n == 13) abort(); return 0; }\n"
-        for f in ABISpec.functions where f.name != "wch64" {
+        // Every function the Rust manifest (which it borrows) declares, the journal decoder too.
+        for f in ABISpec.functions + [ABISpec.decodeJournal] where f.name != "wch64" {
             let ret = f.returns == .i32 ? "int32_t" : "uint64_t"
             let params = f.params.enumerated().map { i, p in (p.type == .ptr ? "void *" : p.type == .u32 ? "uint32_t " : "uint64_t ") + "a\(i)" }
             c += "\(ret) wc_\(f.name)(\(params.isEmpty ? "void" : params.joined(separator: ", "))) { return \(f.name == "abi_version" ? 1 : 0); }\n"
@@ -271,28 +272,35 @@ final class FFITests: XCTestCase {
     /// whenever the header's generation word differs from `generation`. Readers must not care
     /// about generation, so only that one word can explain the disagreement.
     func generationShim(generation: UInt32) throws -> ABILibrary {
-        let src = scratch + "/shim.c", so = scratch + "/libshim.so"
+        try forwardingShim("shim", patches: ["decode_image":
+            "  if (r == 0 && a3 && a1 >= \(Layout.HDR_GENERATION + 4) && *(uint32_t *)((uint8_t *)a0 + \(Layout.HDR_GENERATION)) != \(generation)u) ((uint64_t *)a3)[3] += 1;\n"])
+    }
+
+    /// A C library forwarding every function of the Rust manifest (the optional ones it declares
+    /// too) to the Rust library under `shim_` names, with `patches[function]` (C, seeing the
+    /// result `r` and the arguments `a0…`) inserted before each return.
+    func forwardingShim(_ name: String, patches: [String: String]) throws -> ABILibrary {
+        let src = scratch + "/\(name).c", so = scratch + "/lib\(name).so"
         func ctype(_ t: ABIType) -> String { t == .ptr ? "void *" : t == .u32 ? "uint32_t" : t == .i32 ? "int32_t" : "uint64_t" }
         var c = "#include <stdint.h>\n#include <dlfcn.h>\n#include <stdlib.h>\n"
         c += "static void *lib;\nstatic void *sym(const char *n) { if (!lib) lib = dlopen(\"\(rust.path)\", RTLD_NOW | RTLD_LOCAL); void *f = lib ? dlsym(lib, n) : 0; if (!f) abort(); return f; }\n"
         var manifest = try manifestJSON(rust).object!
+        let declared = try manifestJSON(rust)["functions"]!.array!
         var fs: [JSON] = []
-        for f in ABISpec.functions {
+        for f in ABISpec.functions + [ABISpec.decodeJournal] {
+            guard var entry = declared.first(where: { $0["function"]?.string == f.name })?.object else { continue }
             let params = f.params.enumerated().map { i, p in "\(ctype(p.type)) a\(i)" }
             let args = f.params.indices.map { "a\($0)" }.joined(separator: ", ")
             let fp = "\(ctype(f.returns)) (*)(\(f.params.isEmpty ? "void" : f.params.map { ctype($0.type) }.joined(separator: ", ")))"
             c += "\(ctype(f.returns)) shim_\(f.name)(\(params.isEmpty ? "void" : params.joined(separator: ", "))) {\n"
             c += "  \(ctype(f.returns)) r = ((\(fp))sym(\"wc_\(f.name)\"))(\(args));\n"
-            if f.name == "decode_image" {
-                c += "  if (r == 0 && a3 && a1 >= \(Layout.HDR_GENERATION + 4) && *(uint32_t *)((uint8_t *)a0 + \(Layout.HDR_GENERATION)) != \(generation)u) ((uint64_t *)a3)[3] += 1;\n"
-            }
+            c += patches[f.name] ?? ""
             c += "  return r;\n}\n"
-            var entry = try manifestJSON(rust)["functions"]!.array!.first { $0["function"]?.string == f.name }!.object!
             entry["symbol"] = .string("shim_\(f.name)")
             fs.append(.object(entry))
         }
         manifest["functions"] = .array(fs)
-        let mpath = scratch + "/shim.json"
+        let mpath = scratch + "/\(name).json"
         try JSON.object(manifest).serialized.write(toFile: mpath, atomically: true, encoding: .utf8)
         try c.write(toFile: src, atomically: true, encoding: .utf8)
         let cc = Process()
@@ -301,7 +309,7 @@ final class FFITests: XCTestCase {
         try cc.run()
         cc.waitUntilExit()
         guard cc.terminationStatus == 0 else { throw XCTSkip("no C compiler") }
-        return ABILibrary(name: "shim", path: so, manifest: mpath)
+        return ABILibrary(name: name, path: so, manifest: mpath)
     }
 
     /// Fuzzing against the planted bug finds disagreements, and the shrinker undoes every
