@@ -38,6 +38,11 @@ const (
 	FaultNoGenerationBump
 	// FaultStaleForever: ignore stale_until_ns: expired entries are served as stale.
 	FaultStaleForever
+	// FaultNsFlipBeforeEntries: ns_put keeps the staged entries in the handle, and ns_flip
+	// makes its flip CAS (N3) before writing them (§18.6: the flip is no longer atomic).
+	FaultNsFlipBeforeEntries
+	// FaultNsReclaimIgnoresPins: ns_reclaim leaves pins out of its keep set (§18.7 step 4).
+	FaultNsReclaimIgnoresPins
 
 	faultEnd
 )
@@ -56,6 +61,8 @@ var FaultNames = []string{
 	"skip_insert_lock",
 	"no_generation_bump",
 	"stale_forever",
+	"ns_flip_before_entries",
+	"ns_reclaim_ignores_pins",
 }
 
 // ParseFault returns the fault named name (a DRIVER.md name).
