@@ -49,6 +49,7 @@ func (c *Cache) NsPin(ns uint32) (NsPinResult, error) {
 		if h.Current == 0 {
 			return NsPinResult{}, newErr(CodeNotFound, op, c.path, "namespace %d has no current version", ns)
 		}
+		c.hooks.at(PointNsPinBeforeStore)
 		c.store(c.ownPinOff(), pinWord(ns, h.Current, c.ownEpoch())) // N6, seq-cst
 		c.hooks.at(PointNsPinAfterStore)
 		// Only a version still in ns_head after our store is safe: then no reclaimer can have

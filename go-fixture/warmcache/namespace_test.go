@@ -424,3 +424,29 @@ func TestNsReclaimIgnoresPinsFault(t *testing.T) {
 	}
 	nsWant(t, r, 0, "a", "", v1) // the pinned reader lost its entry: what the harness must catch
 }
+
+// The window the second head load of NsPin closes: between its first load and its store, the
+// version retires and a reclaimer scans past the pin that is not stored yet and removes the
+// version. A pin that trusted its first load would then read a version with no entries.
+func TestNsPinDoesNotTrustAVersionRetiredBeforeItsStore(t *testing.T) {
+	p := segPath(t)
+	w := mustCreate(t, p, smallGeo, CreateOptions{})
+	r := mustOpen(t, p)
+	publish(t, w, 0, "a", "1")
+	fired := false
+	r.SetPauseHook(func(point string) {
+		if point == PointNsPinBeforeStore && !fired {
+			fired = true
+			publish(t, w, 0, "a", "2")
+			publish(t, w, 0, "a", "3")
+			if rc, _ := w.NsReclaim(0); rc.Removed != 1 {
+				t.Errorf("reclaim %+v", rc)
+			}
+		}
+	})
+	pr, err := r.NsPin(0)
+	if err != nil || pr.Version != 3 {
+		t.Fatalf("pin %+v %v", pr, err)
+	}
+	nsWant(t, r, 0, "a", "3", 3)
+}

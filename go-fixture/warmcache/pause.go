@@ -27,6 +27,7 @@ const (
 	PointNsPinAfterStore       = "ns_pin.after_store"      // N6 stored, before ns_head is loaded again
 	PointNsGetAfterHead        = "ns_get.after_head"       // an unpinned ns_get loaded ns_head, before its get
 	PointNsReclaimAfterScan    = "ns_reclaim.after_scan"   // keep set computed (§18.7 steps 1–4), before the first removal
+	PointNsPinBeforeStore      = "ns_pin.before_store"     // ns_head loaded, before N6 (the window the second load closes)
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -56,6 +57,7 @@ var PausePoints = []string{
 	PointNsPinAfterStore,
 	PointNsGetAfterHead,
 	PointNsReclaimAfterScan,
+	PointNsPinBeforeStore,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.
