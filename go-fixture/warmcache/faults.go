@@ -38,8 +38,8 @@ const (
 	FaultNoGenerationBump
 	// FaultStaleForever: ignore stale_until_ns: expired entries are served as stale.
 	FaultStaleForever
-	// FaultNsFlipBeforeEntries: ns_put keeps the staged entries in the handle, and ns_flip
-	// makes its flip CAS (N3) before writing them (§18.6: the flip is no longer atomic).
+	// FaultNsFlipBeforeEntries: ns_stage makes the flip CAS (N3) at once, so the staged version
+	// is current while its entries are still being written; ns_flip only closes the stage.
 	FaultNsFlipBeforeEntries
 	// FaultNsReclaimIgnoresPins: ns_reclaim leaves pins out of its keep set (§18.7 step 4).
 	FaultNsReclaimIgnoresPins

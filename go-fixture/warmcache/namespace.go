@@ -125,8 +125,12 @@ func (c *Cache) NsStage(ns uint32) (NsStageResult, error) {
 		}
 		next := NsStageWord{s.Last + 1, c.id}
 		if casU64(c.u64(nsStageOff(ns)), w, next.word()) {
-			if s.Stager == 0 {
-				c.nsPending = nil // FAULT ns_flip_before_entries: a new stage starts empty
+			if c.faults.has(FaultNsFlipBeforeEntries) {
+				// FAULT ns_flip_before_entries: the bug of a producer that publishes the new
+				// version pointer when it starts a stage: readers read a version whose entries
+				// are still being written (a mix of present and missing keys).
+				hw := c.load(nsHeadOff(ns))
+				casU64(c.u64(nsHeadOff(ns)), hw, NsHeadWord{next.Last, decodeHead(hw).Current}.word())
 			}
 			return NsStageResult{next.Last, s.Stager != 0}, nil
 		}
@@ -168,14 +172,7 @@ func (c *Cache) NsPut(ns uint32, k, value []byte) (NsPutResult, error) {
 	if err != nil {
 		return NsPutResult{}, err
 	}
-	key := NsKey(ns, v, k)
-	if c.faults.has(FaultNsFlipBeforeEntries) {
-		// FAULT ns_flip_before_entries: the bug of a batching producer that acknowledges staged
-		// entries it has only buffered, and writes the buffer after its flip: readers of the
-		// new version miss them in between.
-		return c.bufferNsPut(ns, v, key, value)
-	}
-	r, err := c.Put(key, value, PutOptions{})
+	r, err := c.Put(NsKey(ns, v, k), value, PutOptions{})
 	return NsPutResult{r, v}, err
 }
 
@@ -202,13 +199,17 @@ func (c *Cache) NsFlip(ns uint32) (NsFlipResult, error) {
 		if err != nil {
 			return NsFlipResult{}, err
 		}
+		if h.Current == v && c.faults.has(FaultNsFlipBeforeEntries) {
+			// FAULT ns_flip_before_entries: ns_stage flipped already; only close the stage.
+			casU64(c.u64(nsStageOff(ns)), NsStageWord{v, c.id}.word(), NsStageWord{v, 0}.word())
+			return NsFlipResult{v, h.Previous}, nil
+		}
 		if h.Current >= v {
 			return NsFlipResult{}, newErr(CodeBadNamespace, op, c.path, "namespace %d: current %d is not below the staged %d", ns, h.Current, v)
 		}
 		// N3; fails only under a concurrent rollback (N5), then we retry on the new head.
 		if casU64(c.u64(nsHeadOff(ns)), w, NsHeadWord{v, h.Current}.word()) {
 			c.hooks.at(PointNsFlipAfterCAS)
-			c.flushNsPending() // FAULT ns_flip_before_entries (no-op otherwise)
 			// N4: only the live owner changes an open stage, so this cannot fail unless the
 			// table is broken by someone outside the rules.
 			if !casU64(c.u64(nsStageOff(ns)), NsStageWord{v, c.id}.word(), NsStageWord{v, 0}.word()) {
@@ -276,25 +277,4 @@ func (c *Cache) NsState(ns uint32) (NsStateResult, error) {
 		return NsStateResult{}, err
 	}
 	return NsStateResult{h.Current, h.Previous, s.Last, s.Stager, c.livePins(ns)}, nil
-}
-
-// nsPending is one buffered put of FAULT ns_flip_before_entries.
-type nsPending struct {
-	key, value []byte
-	version    uint64
-}
-
-func (c *Cache) bufferNsPut(ns uint32, v uint32, key, value []byte) (NsPutResult, error) {
-	dv := AutoVersion(c.add1(OffVersionClock)-1, 0)
-	c.nsPending = append(c.nsPending, nsPending{key, append([]byte(nil), value...), dv})
-	_, shard, home := c.keyPlace(key)
-	return NsPutResult{PutResult{Version: dv, Created: true, Shard: shard, Slot: home}, v}, nil
-}
-
-// flushNsPending writes the buffered puts of FAULT ns_flip_before_entries, after the flip.
-func (c *Cache) flushNsPending() {
-	for _, p := range c.nsPending {
-		_, _ = c.Put(p.key, p.value, PutOptions{Version: p.version}) // best effort: the flip already happened
-	}
-	c.nsPending = nil
 }

@@ -179,9 +179,6 @@ type Cache struct {
 
 	// journal is the durable store's writer (durable_journal.go), nil without AttachStore.
 	journal *journal
-	// nsPending holds the staged puts FAULT ns_flip_before_entries has only buffered
-	// (namespace.go); always nil without that fault.
-	nsPending []nsPending
 }
 
 // Path returns the segment path.
