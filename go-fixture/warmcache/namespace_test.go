@@ -59,6 +59,24 @@ func publish(t *testing.T, c *Cache, ns uint32, kv ...string) uint32 {
 	return v
 }
 
+// retireAtPoint publishes version 1 of a, and the first time r reaches point, retires it (two
+// flips) and reclaims its entry, as another process could in that window.
+func retireAtPoint(t *testing.T, w, r *Cache, point string) {
+	t.Helper()
+	publish(t, w, 0, "a", "1")
+	fired := false
+	r.SetPauseHook(func(at string) {
+		if at == point && !fired {
+			fired = true
+			publish(t, w, 0, "a", "2")
+			publish(t, w, 0, "a", "3")
+			if rc, _ := w.NsReclaim(0); rc.Removed != 1 {
+				t.Errorf("reclaim %+v", rc)
+			}
+		}
+	})
+}
+
 func TestNsKeyLayout(t *testing.T) {
 	// §18.1: word 0 = NS_KEY_MAGIC | ns << 48 (bytes FF 57 43 4E 53 01, then ns), word 1 = v.
 	got := hex.EncodeToString(NsKey(3, 7, []byte("k")))
@@ -322,19 +340,8 @@ func TestNsUnpinnedMissRetriesOnARetiredVersion(t *testing.T) {
 	p := segPath(t)
 	w := mustCreate(t, p, smallGeo, CreateOptions{})
 	r := mustOpen(t, p)
-	publish(t, w, 0, "a", "1")
-	fired := false
-	r.SetPauseHook(func(point string) {
-		if point == PointNsGetAfterHead && !fired {
-			fired = true
-			publish(t, w, 0, "a", "2")
-			publish(t, w, 0, "a", "3")
-			if rc, _ := w.NsReclaim(0); rc.Removed != 1 { // v1's entry is gone under the reader
-				t.Errorf("reclaim %+v", rc)
-			}
-		}
-	})
-	nsWant(t, r, 0, "a", "3", 3) // the miss on v1 is not trusted: v1 retired
+	retireAtPoint(t, w, r, PointNsGetAfterHead) // v1's entry is gone under the reader
+	nsWant(t, r, 0, "a", "3", 3)                // the miss on v1 is not trusted: v1 retired
 }
 
 func TestNsTableIsUntrusted(t *testing.T) {
@@ -428,18 +435,7 @@ func TestNsPinDoesNotTrustAVersionRetiredBeforeItsStore(t *testing.T) {
 	p := segPath(t)
 	w := mustCreate(t, p, smallGeo, CreateOptions{})
 	r := mustOpen(t, p)
-	publish(t, w, 0, "a", "1")
-	fired := false
-	r.SetPauseHook(func(point string) {
-		if point == PointNsPinBeforeStore && !fired {
-			fired = true
-			publish(t, w, 0, "a", "2")
-			publish(t, w, 0, "a", "3")
-			if rc, _ := w.NsReclaim(0); rc.Removed != 1 {
-				t.Errorf("reclaim %+v", rc)
-			}
-		}
-	})
+	retireAtPoint(t, w, r, PointNsPinBeforeStore)
 	pr, err := r.NsPin(0)
 	if err != nil || pr.Version != 3 {
 		t.Fatalf("pin %+v %v", pr, err)

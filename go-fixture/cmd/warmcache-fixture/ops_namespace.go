@@ -87,12 +87,18 @@ func nsUnpin(c *warmcache.Cache) (interface{}, error) {
 	return map[string]interface{}{"ns": r.Ns, "version": r.Version}, nil
 }
 
-func nsPut(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
+// nsKeyed decodes `ns` and `key_hex`, which ns_put and ns_get take.
+func nsKeyed(args json.RawMessage) (nsArgs, uint32, []byte, error) {
 	a, ns, err := nsIndex(args)
 	if err != nil {
-		return nil, err
+		return a, 0, nil, err
 	}
 	key, err := hexArg("key_hex", a.KeyHex)
+	return a, ns, key, err
+}
+
+func nsPut(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
+	a, ns, key, err := nsKeyed(args)
 	if err != nil {
 		return nil, err
 	}
@@ -109,11 +115,7 @@ func nsPut(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 }
 
 func nsGet(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
-	a, ns, err := nsIndex(args)
-	if err != nil {
-		return nil, err
-	}
-	key, err := hexArg("key_hex", a.KeyHex)
+	_, ns, key, err := nsKeyed(args)
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +123,7 @@ func nsGet(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, nsErr(err)
 	}
-	m := map[string]interface{}{"hit": false}
-	if l.Hit {
-		m = lookupFields(l.Lookup)
-		m["hit"] = true
-		m["stale"] = l.Stale
-		m["refresh_requested"] = l.RefreshRequested
-	}
+	m := getFields(l.Lookup)
 	m["ns_version"] = l.NsVersion
 	m["pinned"] = l.Pinned
 	return m, nil
