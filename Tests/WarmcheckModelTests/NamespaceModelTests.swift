@@ -75,9 +75,10 @@ final class NamespaceModelTests: XCTestCase {
     }
 
     func testAReclaimThatDropsAPinnedVersionFails() {
-        var r = op(.reclaim, 2, kept: [2])
+        let h = base()
+        var r = op(.reclaim, 2, kept: [2])  // after the pin of version 1
         r.slots = [SlotRef(shard: 0, slot: 1)]
-        let found = checkNamespaces(base() + [r]).map(\.summary)
+        let found = checkNamespaces(h + [r]).map(\.summary)
         XCTAssertTrue(found.contains { $0.contains("did not keep version 1") }, "\(found)")
         XCTAssertTrue(found.contains { $0.contains("removed the entry a of version 1") }, "\(found)")
     }

@@ -41,6 +41,5 @@ final class NamespaceStepTests: XCTestCase {
         XCTAssertTrue(firstError("  - w: ns_reclaim\n    expect: kept=1,x\n").contains("kept=V,V"))
         XCTAssertTrue(firstError("  - w: ns_get k\n    expect: hit miss\n").contains("contradicts"))
         XCTAssertTrue(firstError("  - w: ns_stage ns=x\n").contains("bad ns"))
-        XCTAssertTrue(firstError("  - w: ns_flip\n    expect: fail(not_staging) fail(pinned)\n").contains("contradicts"))
     }
 }
