@@ -255,8 +255,22 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// (DRIVER.md "Pausing at a pause point"). Its `expect:` is judged against the response of
     /// that paused operation. Only allowed in sequential parts, after a step with `pause_at=`.
     case resume
+    /// The namespace operations of PROTOCOL.md §18 (1.1; DRIVER.md "Namespaces"), each with
+    /// `ns=N` (default 0): `ns_put KEY VALUE`, `ns_get KEY`, the others no positional argument.
+    case nsStage = "ns_stage"
+    case nsPut = "ns_put"
+    case nsFlip = "ns_flip"
+    case nsRollback = "ns_rollback"
+    case nsPin = "ns_pin"
+    case nsUnpin = "ns_unpin"
+    case nsGet = "ns_get"
+    case nsReclaim = "ns_reclaim"
+    case nsState = "ns_state"
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
+
+    /// The §18 operations, which the namespace model judges (not the per-key cache model).
+    public var isNamespaceOperation: Bool { rawValue.hasPrefix("ns_") }
 
     /// False for `resume`: it is not an operation of its own (fixtures do not list it in
     /// `hello.operations`; it is only valid while the fixture is paused). Needing `pause_at=` is
@@ -266,8 +280,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Number of positional arguments: key (get, invalidate, evict), key and value (put, refresh).
     public var positionalCount: Int {
         switch self {
-        case .get, .invalidate, .evict: return 1
-        case .put, .refresh: return 2
+        case .get, .invalidate, .evict, .nsGet: return 1
+        case .put, .refresh, .nsPut: return 2
         default: return 0
         }
     }
@@ -284,6 +298,8 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
         case .invalidate, .evict: return ["crash_at", "pause_at", "durable"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
+        case .nsUnpin: return ["crash_at", "pause_at"]
+        case .nsStage, .nsPut, .nsFlip, .nsRollback, .nsPin, .nsGet, .nsReclaim, .nsState: return ["ns", "crash_at", "pause_at"]
         default: return ["crash_at", "pause_at"]
         }
     }
@@ -357,6 +373,8 @@ public struct OperationStep: Sendable, Hashable {
     public var store: Bool { options["store"]?.boolValue ?? false }
     /// `fsync=` policy of the store (`always`, `interval`, `none`; default `always`).
     public var fsync: String? { options["fsync"]?.stringValue }
+    /// `ns=` of a namespace operation (PROTOCOL.md §18): the namespace index, default 0.
+    public var namespace: UInt64 { options["ns"]?.integerValue ?? 0 }
     /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).
     public var crashAt: String? { options["crash_at"]?.stringValue }
     /// `pause_at=`: the fixture stops at this pause point (DRIVER.md "Pausing at a pause point")
@@ -490,6 +508,18 @@ public enum Expectation: Sendable, Hashable {
     /// `rule=N`, with `fail(bad_geometry)`: the refusal names geometry rule N of PROTOCOL.md §3
     /// (DRIVER.md: the message says `rule N`), and nothing was created.
     case rule(Int)
+    /// `ns_version=N`: the namespace version an `ns_*` operation answered (PROTOCOL.md §18): the
+    /// staged, flipped-to, rolled-back-to, pinned or released version, the version an `ns_get`
+    /// read or an `ns_put` wrote, `ns_state`'s current one.
+    case nsVersion(UInt64)
+    /// `pinned` / `not_pinned`: an `ns_get` read under the handle's pin.
+    case pinned(Bool)
+    /// `reclaimed=N`: an `ns_reclaim` removed N entries.
+    case reclaimed(UInt64)
+    /// `kept=V,V…`: an `ns_reclaim`'s keep set, ascending (`kept=` for none).
+    case kept([UInt64])
+    /// `previous=N`: an `ns_flip`'s replaced version, or `ns_state`'s previous one.
+    case previous(UInt64)
 
     /// The token as it would be written.
     public var token: String {
@@ -513,6 +543,11 @@ public enum Expectation: Sendable, Hashable {
         case .counter(let c, let n): return "\(c.rawValue)=\(n)"
         case .paused: return "paused"
         case .rule(let n): return "rule=\(n)"
+        case .nsVersion(let n): return "ns_version=\(n)"
+        case .pinned(let b): return b ? "pinned" : "not_pinned"
+        case .reclaimed(let n): return "reclaimed=\(n)"
+        case .kept(let l): return "kept=" + l.map(String.init).joined(separator: ",")
+        case .previous(let n): return "previous=\(n)"
         }
     }
 
@@ -523,13 +558,17 @@ public enum Expectation: Sendable, Hashable {
         switch self {
         case .ok, .fail, .unknown: return Set(Operation.allCases)
         case .paused: return Set(Operation.allCases).subtracting([.resume])
-        case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get]
-        case .version, .versionGreaterThan: return [.get, .put, .refresh]
-        case .created: return [.put, .refresh, .openOrCreate, .restore]
+        case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get, .nsGet]
+        case .version, .versionGreaterThan: return [.get, .put, .refresh, .nsGet, .nsPut]
+        case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut]
         case .removed: return [.invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]
         case .rule: return [.create, .openOrCreate]
+        case .nsVersion: return [.nsStage, .nsPut, .nsFlip, .nsRollback, .nsPin, .nsUnpin, .nsGet, .nsState]
+        case .pinned: return [.nsGet]
+        case .reclaimed, .kept: return [.nsReclaim]
+        case .previous: return [.nsFlip, .nsState]
         }
     }
 }

@@ -61,7 +61,8 @@ extension Parser {
     /// Every expectation a step may carry, as an unknown one is answered with (docs/SCENARIOS.md).
     static let expectationWords = (["ok", "fail", "fail(REASON)", "unknown", "hit", "miss", "stale", "fresh", "created", "not_created",
                                     "removed", "not_removed", "refresh_requested", "no_refresh_requested", "woken", "timed_out", "paused",
-                                    "value=V", "version=N", "version>N", "origin=N", "writer=ROLE", "rule=N"]
+                                    "value=V", "version=N", "version>N", "origin=N", "writer=ROLE", "rule=N",
+                                    "ns_version=N", "pinned", "not_pinned", "reclaimed=N", "kept=V,V…", "previous=N"]
                                    + StatsCounter.allCases.map { "\($0.rawValue)=N" }).joined(separator: ", ")
 
     func parseExpectation(_ t: Token) -> Expectation? {
@@ -83,6 +84,8 @@ extension Parser {
         case "woken": return .timedOut(false)
         case "timed_out": return .timedOut(true)
         case "paused": return .paused
+        case "pinned": return .pinned(true)
+        case "not_pinned": return .pinned(false)
         default: break
         }
         if s.hasPrefix("fail(") && s.hasSuffix(")") {
@@ -132,6 +135,19 @@ extension Parser {
                 return nil
             }
             return .rule(Int(n))
+        case "ns_version", "reclaimed", "previous":
+            guard let n = ScenarioValue.parseDecimal(raw) else {
+                error(.badArgument, t.location, "bad expectation '\(s)': \(name)=N with an integer N")
+                return nil
+            }
+            return name == "ns_version" ? .nsVersion(n) : name == "reclaimed" ? .reclaimed(n) : .previous(n)
+        case "kept":
+            let parts = raw.isEmpty ? [] : raw.split(separator: ",", omittingEmptySubsequences: false).map { ScenarioValue.parseDecimal($0) }
+            guard parts.allSatisfy({ $0 != nil }) else {
+                error(.badArgument, t.location, "bad expectation '\(s)': kept=V,V… with integer versions (kept= for none)")
+                return nil
+            }
+            return .kept(parts.map { $0! })
         case "writer":
             guard roles.contains(raw) else {
                 error(.undeclaredRole, t.location, "role '\(raw)' is not declared in processes")
@@ -181,7 +197,7 @@ extension Parser {
             case .miss: claim("hit", e, at, sameAs: .miss)
             case .stale, .fresh, .value, .version, .versionGreaterThan, .origin, .writer, .refreshRequested:
                 // On a get these need a hit (on put/refresh `version` belongs to the result).
-                guard op == .get else { break }
+                guard op == .get || op == .nsGet else { break }
                 claim("hit", e, at, sameAs: .hit)
             default: break
             }
@@ -196,6 +212,11 @@ extension Parser {
             case .origin: claim("origin", e, at)
             case .writer: claim("writer", e, at)
             case .counter(let c, _): claim("counter." + c.rawValue, e, at)
+            case .nsVersion: claim("ns_version", e, at)
+            case .pinned: claim("pinned", e, at)
+            case .reclaimed: claim("reclaimed", e, at)
+            case .kept: claim("kept", e, at)
+            case .previous: claim("previous", e, at)
             default: break
             }
         }

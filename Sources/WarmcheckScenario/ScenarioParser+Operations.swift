@@ -114,7 +114,7 @@ extension Parser {
                 return nil
             }
             return .integer(n)
-        case "origin", "seen":
+        case "origin", "seen", "ns":
             guard let n = ScenarioValue.parseDecimal(raw), n <= UInt64(UInt32.max) else {
                 error(.badArgument, at, "bad \(name) '\(raw)': an integer 0…\(UInt32.max)")
                 return nil

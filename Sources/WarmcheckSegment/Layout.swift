@@ -46,6 +46,8 @@ public enum SpecLayout {
         public static let size = 64
         public static let epoch = 0, pid = 8, startTime = 16, info = 24, registeredAtNs = 32
         public static let claimHint = 40, hintEpoch = 48
+        /// `ns_pin` (1.1, §18.3; Namespaces.swift).
+        public static let nsPin = 56
     }
 
     /// A shard header (§6), at `shards_offset + s*shard_size`; the slots follow it.

@@ -27,11 +27,13 @@ public enum SegmentProblem: Equatable, Sendable, CustomStringConvertible {
     case versionZero(SlotAt, record: Int)
     case staleUntilBeforeExpiry(SlotAt, record: Int, staleUntil: UInt64, expiresAt: UInt64)
     case valuePaddingNotZero(SlotAt, record: Int)
+    /// A namespace table entry that breaks §18.2 (Namespaces.swift).
+    case illFormedNamespace(ns: Int, head: UInt64, stage: UInt64, why: String)
 
     /// The slot it concerns, if any.
     public var slot: SlotAt? {
         switch self {
-        case .insertLockNotParticipant, .insertLockHeldByDead: return nil
+        case .insertLockNotParticipant, .insertLockHeldByDead, .illFormedNamespace: return nil
         case .impossibleStateWord(let a, _, _), .abandonedClaim(let a, _, _), .keyLenOutOfRange(let a, _, _),
              .keyHashMismatch(let a, _, _), .keyOutsideWindow(let a, _, _), .duplicateKey(let a, _), .keyPaddingNotZero(let a),
              .valueLenOutOfRange(let a, _, _, _), .checksumMismatch(let a, _, _, _), .versionZero(let a, _),
@@ -65,6 +67,8 @@ public enum SegmentProblem: Equatable, Sendable, CustomStringConvertible {
         case .versionZero(let a, let r): return "\(a): record[\(r)] has version 0"
         case .staleUntilBeforeExpiry(let a, let r, let s, let e): return "\(a): record[\(r)] stale_until_ns \(s) < expires_at_ns \(e)"
         case .valuePaddingNotZero(let a, let r): return "\(a): record[\(r)] bytes after the value in its last word are not zero (§1)"
+        case .illFormedNamespace(let ns, let hw, let sw, let why):
+            return "namespace \(ns): ns_head \(h(hw)), ns_stage \(h(sw)): \(why) (PROTOCOL.md §18.2)"
         }
     }
 }
@@ -74,6 +78,11 @@ extension SegmentSnapshot {
     public var problems: [SegmentProblem] {
         var out: [SegmentProblem] = []
         let g = geometry
+        for n in namespaces {
+            if let why = n.illFormed(participantCapacity: g.participantCapacity) {
+                out.append(.illFormedNamespace(ns: n.ns, head: n.headWord, stage: n.stageWord, why: why))
+            }
+        }
         for s in 0..<g.shardCount {
             let lock = insertLock(shard: s)
             if lock > UInt64(g.participantCapacity) {

@@ -104,6 +104,7 @@ final class VocabularyTests: XCTestCase {
         XCTAssertEqual(try offsets("6. Shards"), vocabulary.layout["shard"])
         XCTAssertEqual(try offsets("7.1 Slot header"), vocabulary.layout["slot"])
         XCTAssertEqual(try offsets("7.2 Record"), vocabulary.layout["record"])
+        XCTAssertEqual(try offsets("18.2 The namespace table"), vocabulary.layout["namespace"])
         let decoder: [String: [String: Int]] = [
             "header": ["magic": SpecLayout.Header.magic, "version": SpecLayout.Header.version, "features_incompat": SpecLayout.Header.featuresIncompat,
                        "features_compat": SpecLayout.Header.featuresCompat, "layout_fingerprint": SpecLayout.Header.layoutFingerprint,
@@ -119,7 +120,9 @@ final class VocabularyTests: XCTestCase {
                        "sim_clock_ns": SpecLayout.Header.simClockNs],
             "participant": ["epoch": SpecLayout.Participant.epoch, "pid": SpecLayout.Participant.pid, "start_time": SpecLayout.Participant.startTime,
                             "info": SpecLayout.Participant.info, "registered_at_ns": SpecLayout.Participant.registeredAtNs,
-                            "claim_hint": SpecLayout.Participant.claimHint, "hint_epoch": SpecLayout.Participant.hintEpoch],
+                            "claim_hint": SpecLayout.Participant.claimHint, "hint_epoch": SpecLayout.Participant.hintEpoch,
+                            "ns_pin": SpecLayout.Participant.nsPin],
+            "namespace": ["ns_head": SpecNamespace.head, "ns_stage": SpecNamespace.stage],
             "shard": ["insert_lock": SpecLayout.Shard.insertLock, "clock_hand": SpecLayout.Shard.clockHand, "hits": SpecLayout.Shard.hits,
                       "misses": SpecLayout.Shard.misses, "stale_hits": SpecLayout.Shard.staleHits, "inserts": SpecLayout.Shard.inserts,
                       "refreshes": SpecLayout.Shard.refreshes, "evictions": SpecLayout.Shard.evictions,

@@ -36,6 +36,11 @@ const (
 	CodeFull            Code = "full"
 	CodeVersionNotNewer Code = "version_not_newer"
 	CodeBusy            Code = "busy"
+	// Namespace operations (1.1, §18).
+	CodeNotStaging   Code = "not_staging"   // the handle has no open stage in the namespace
+	CodeNoPrevious   Code = "no_previous"   // a rollback with no previous version
+	CodePinned       Code = "pinned"        // the handle already holds a pin
+	CodeBadNamespace Code = "bad_namespace" // an index ≥ NS_COUNT or an ill-formed table word
 	// CodeClosed is not a protocol code: the handle was used after Close (an API misuse).
 	CodeClosed Code = "closed"
 	// CodeUnsupported is not a protocol code: e.g. SetSimClock on a real-time segment.

@@ -38,6 +38,11 @@ const (
 	FaultNoGenerationBump
 	// FaultStaleForever: ignore stale_until_ns: expired entries are served as stale.
 	FaultStaleForever
+	// FaultNsFlipBeforeEntries: ns_stage makes the flip CAS (N3) at once, so the staged version
+	// is current while its entries are still being written; ns_flip only closes the stage.
+	FaultNsFlipBeforeEntries
+	// FaultNsReclaimIgnoresPins: ns_reclaim leaves pins out of its keep set (§18.7 step 4).
+	FaultNsReclaimIgnoresPins
 
 	faultEnd
 )
@@ -56,6 +61,8 @@ var FaultNames = []string{
 	"skip_insert_lock",
 	"no_generation_bump",
 	"stale_forever",
+	"ns_flip_before_entries",
+	"ns_reclaim_ignores_pins",
 }
 
 // ParseFault returns the fault named name (a DRIVER.md name).

@@ -25,7 +25,9 @@ package warmcache
 //	 line 6   384 event_seq
 //	 line 7   448 version_clock
 //	 line 8   512 sim_clock_ns
-//	          576..4095 reserved, zero
+//	 line 9   576 namespace table, namespaces 0..3 (§18.2, namespace.go)
+//	 line 10  640 namespace table, namespaces 4..7
+//	          704..4095 reserved, zero (704: durable_order, PERSISTENCE.md §3)
 // ---------------------------------------------------------------------------------------------
 
 const (
@@ -94,7 +96,7 @@ const (
 //
 //	 participant entry i (64 bytes) at participants_offset + i*64
 //	 +-------+-------+------------+-------+------------------+------------+------------+----------+
-//	 | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+//	 | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | ns_pin   |
 //	 +-------+-------+------------+-------+------------------+------------+------------+----------+
 //	 0       8       16           24      32                 40           48           56         64
 //
@@ -117,6 +119,43 @@ const (
 	PartRegisteredAtNs = 32 // registered_at_ns
 	PartClaimHint      = 40 // claim_hint (§5.1)
 	PartHintEpoch      = 48 // hint_epoch (§5.1)
+	PartNsPin          = 56 // ns_pin (1.1, §18.3, namespace_pin.go)
+)
+
+// ---------------------------------------------------------------------------------------------
+// §18 Versioned namespaces (1.1)
+//
+//	 line 9   576 ns 0: ns_head | 584 ns 0: ns_stage | 592 ns 1: ns_head | 600 ns 1: ns_stage
+//	          608 ns 2: ns_head | 616 ns 2: ns_stage | 624 ns 3: ns_head | 632 ns 3: ns_stage
+//	 line 10  640 ns 4 ...                                                 696 ns 7: ns_stage
+//
+//	 ns_head (+0)                                   ns_stage (+8)
+//	 63                 32 31                  0    63      48 47         32 31                  0
+//	 +-------------------+--------------------+    +---------+-------------+--------------------+
+//	 |     previous      |      current       |    |  zero   |   stager    |        last        |
+//	 +-------------------+--------------------+    +---------+-------------+--------------------+
+//
+//	 ns_pin (participant + 56)                     namespace key nskey(ns, v, k)
+//	 63                 40 39   35 34  32 31      0     0            8          16         16+len(k)
+//	 +--------------------+-------+------+-------+     +------------+----------+-----------+
+//	 |     pin_epoch      | zero  |  ns  |version|     | MAGIC | ns | version  | user key  |
+//	 +--------------------+-------+------+-------+     +------------+----------+-----------+
+// ---------------------------------------------------------------------------------------------
+
+const (
+	NsCount        = 8   // NS_COUNT: namespaces per segment
+	NsTableOffset  = 576 // NS_TABLE_OFFSET: header lines 9–10
+	NsEntrySize    = 16  // NS_ENTRY_SIZE
+	NsHead         = 0   // ns_head: 0..31 current, 32..63 previous
+	NsStage        = 8   // ns_stage: 0..31 last, 32..47 stager, 48..63 zero
+	NsKeyPrefixLen = 16  // the prefix of a namespace key: word 0 magic|ns, word 1 version
+
+	// NsKeyMagic is bits 0..47 of a namespace key's word 0: the bytes FF 57 43 4E 53 01.
+	NsKeyMagic uint64 = 0x01534E4357FF
+	// NsVersionMax is the highest namespace version (versions are 32 bits in the table).
+	NsVersionMax uint64 = 0xFFFFFFFF
+	// NsPinEpochMask: pin_epoch holds the low 24 bits of the pinner's registration epoch.
+	NsPinEpochMask uint64 = 0xFFFFFF
 )
 
 // ---------------------------------------------------------------------------------------------

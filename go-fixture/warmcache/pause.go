@@ -23,6 +23,11 @@ const (
 	PointRefreshBeforeClaim    = "refresh.before_claim"    // find returned READY/STALE, before T4
 	PointInvalidateBeforeClaim = "invalidate.before_claim" // find returned READY/STALE, before T8
 	PointGetBeforeMarkStale    = "get.before_mark_stale"   // snapshot of an expired READY record passed, before T7
+	PointNsFlipAfterCAS        = "ns_flip.after_cas"       // N3 made, before N4 (§18.5)
+	PointNsPinAfterStore       = "ns_pin.after_store"      // N6 stored, before ns_head is loaded again
+	PointNsGetAfterHead        = "ns_get.after_head"       // an unpinned ns_get loaded ns_head, before its get
+	PointNsReclaimAfterScan    = "ns_reclaim.after_scan"   // keep set computed (§18.7 steps 1–4), before the first removal
+	PointNsPinBeforeStore      = "ns_pin.before_store"     // ns_head loaded, before N6 (the window the second load closes)
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -48,6 +53,11 @@ var PausePoints = []string{
 	PointJournalAfterAppend,
 	PointJournalAfterSync,
 	PointRestoreBeforePublish,
+	PointNsFlipAfterCAS,
+	PointNsPinAfterStore,
+	PointNsGetAfterHead,
+	PointNsReclaimAfterScan,
+	PointNsPinBeforeStore,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

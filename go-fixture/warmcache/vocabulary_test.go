@@ -29,8 +29,9 @@ type vocabulary struct {
 		Code int
 		Name string
 	}
-	Constants map[string]json.RawMessage
-	Layout    map[string]map[string]uint64
+	Constants  map[string]json.RawMessage
+	Layout     map[string]map[string]uint64
+	Namespaces map[string]json.RawMessage // §18: numbers as constants are, plus lists
 }
 
 func loadVocabulary(t *testing.T) vocabulary {
@@ -47,7 +48,16 @@ func loadVocabulary(t *testing.T) vocabulary {
 }
 
 func (v vocabulary) constant(t *testing.T, name string) uint64 {
-	raw, ok := v.Constants[name]
+	return numberIn(t, v.Constants, name)
+}
+
+func (v vocabulary) nsConstant(t *testing.T, name string) uint64 {
+	return numberIn(t, v.Namespaces, name)
+}
+
+// numberIn reads a JSON number or a "0x…" hex string (64-bit constants) of m.
+func numberIn(t *testing.T, m map[string]json.RawMessage, name string) uint64 {
+	raw, ok := m[name]
 	if !ok {
 		t.Fatalf("constant %s missing", name)
 	}
@@ -82,7 +92,8 @@ func TestVocabularyNames(t *testing.T) {
 	open := []Code{CodeNotFound, CodeSymlink, CodeNotRegularFile, CodeForeignOwner, CodeTooShort, CodeBadMagic,
 		CodeUnsupportedMajor, CodeNotReady, CodeBadHeaderChecksum, CodeUnsupportedFeatures, CodeLayoutMismatch,
 		CodeBadGeometry, CodeTruncated, CodeNoSpace, CodeExists, CodeParticipantsFull, CodeIO}
-	ops := []Code{CodeTooLarge, CodeNotFound, CodeFull, CodeVersionNotNewer, CodeBusy}
+	ops := []Code{CodeTooLarge, CodeNotFound, CodeFull, CodeVersionNotNewer, CodeBusy,
+		CodeNotStaging, CodeNoPrevious, CodePinned, CodeBadNamespace}
 	for _, c := range []struct {
 		got  []Code
 		want []string
@@ -142,7 +153,8 @@ func TestVocabularyNumbers(t *testing.T) {
 			"ready": OffReady, "generation": OffGeneration, "waiters": OffWaiters, "event_seq": OffEventSeq,
 			"version_clock": OffVersionClock, "sim_clock_ns": OffSimClockNs},
 		"participant": {"epoch": PartEpoch, "pid": PartPid, "start_time": PartStartTime, "info": PartInfo,
-			"registered_at_ns": PartRegisteredAtNs, "claim_hint": PartClaimHint, "hint_epoch": PartHintEpoch},
+			"registered_at_ns": PartRegisteredAtNs, "claim_hint": PartClaimHint, "hint_epoch": PartHintEpoch, "ns_pin": PartNsPin},
+		"namespace": {"ns_head": NsHead, "ns_stage": NsStage},
 		"shard": {"insert_lock": ShardInsertLock, "clock_hand": ShardClockHand, "hits": ShardHits, "misses": ShardMisses,
 			"stale_hits": ShardStaleHits, "inserts": ShardInserts, "refreshes": ShardRefreshes, "evictions": ShardEvictions,
 			"invalidations": ShardInvalidations, "expirations": ShardExpirations, "reclaims": ShardReclaims},
@@ -151,6 +163,12 @@ func TestVocabularyNumbers(t *testing.T) {
 		"record": {"version": RecVersion, "value_info": RecValueInfo, "checksum": RecChecksum, "expires_at_ns": RecExpiresAtNs,
 			"stale_until_ns": RecStaleUntilNs, "written_at_ns": RecWrittenAtNs, "writer": RecWriter,
 			"writer_start_time": RecWriterStartTime, "value": RecValue},
+	}
+	for name, ours := range map[string]uint64{"count": NsCount, "table_offset": NsTableOffset, "entry_size": NsEntrySize,
+		"key_magic": NsKeyMagic, "key_prefix_len": NsKeyPrefixLen, "version_max": NsVersionMax, "pin_epoch_mask": NsPinEpochMask} {
+		if got := v.nsConstant(t, name); got != ours {
+			t.Errorf("namespaces.%s: vocabulary %#x, Go %#x", name, got, ours)
+		}
 	}
 	if !reflect.DeepEqual(tables, v.Layout) {
 		t.Errorf("layout offsets differ:\n Go         %v\n vocabulary %v", tables, v.Layout)

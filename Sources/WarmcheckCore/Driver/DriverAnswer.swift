@@ -69,6 +69,8 @@ public enum DriverAnswer: Equatable, Sendable {
     case wait(generation: UInt64, timedOut: Bool)
     case dump(entries: [DumpEntryAnswer], problems: [String])
     case participants([ParticipantAnswer])
+    /// An `ns_*` operation (DRIVER.md "Namespaces").
+    case namespace(NamespaceAnswer)
     /// `close`, `set_clock`, and operations this file does not know (fixtures may add some).
     case empty
     /// A `fail` or `unknown` outcome: no `result` to decode (a `fail` has its `reason`).
@@ -135,6 +137,8 @@ public enum DriverAnswer: Equatable, Sendable {
                                       alive: try $0.bool(p, "alive"))
                 }
             })
+        case "ns_stage", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_put", "ns_get", "ns_reclaim", "ns_state":
+            return .namespace(try NamespaceAnswer.decode(res, op: op, &d))
         default:
             return .empty
         }
@@ -258,5 +262,64 @@ extension HelloAnswer {
             throw DriverContractViolation(fixture: fixture, op: "hello", field: "pause_points[\(i)]",
                                           problem: "names \"\(p)\", which is not a pause point of spec/vocabulary.json (PROTOCOL.md §17)")
         }
+    }
+}
+
+/// The result of an `ok` answer to an `ns_*` operation, each field as DRIVER.md names it.
+public struct NamespaceAnswer: Equatable, Sendable {
+    /// The namespace version: `version` (stage, flip, rollback, pin, unpin), `ns_version` (put,
+    /// get), `current` (state); 0 for a reclaim.
+    public var version: UInt64 = 0
+    /// `previous` (flip, state), `retired` (rollback).
+    public var replaced: UInt64 = 0
+    public var hit: HitAnswer?
+    public var pinned = false
+    /// `ns_put`: as `put`.
+    public var put: (version: UInt64, created: Bool, shard: Int, slot: Int)?
+    /// `ns_reclaim`.
+    public var removed: UInt64 = 0, kept: [UInt64] = []
+
+    public static func == (a: NamespaceAnswer, b: NamespaceAnswer) -> Bool {
+        a.version == b.version && a.replaced == b.replaced && a.hit == b.hit && a.pinned == b.pinned
+            && a.put?.version == b.put?.version && a.put?.created == b.put?.created && a.put?.shard == b.put?.shard
+            && a.put?.slot == b.put?.slot && a.removed == b.removed && a.kept == b.kept
+    }
+
+    static func decode(_ res: JSON, op: String, _ d: inout FieldReader) throws -> NamespaceAnswer {
+        var a = NamespaceAnswer()
+        switch op {
+        case "ns_stage", "ns_pin":
+            a.version = try d.uint(res, "version")
+        case "ns_unpin":
+            a.version = try d.uint(res, "version")
+            _ = try d.uint(res, "ns")
+        case "ns_flip":
+            a.version = try d.uint(res, "version")
+            a.replaced = try d.uint(res, "previous")
+        case "ns_rollback":
+            a.version = try d.uint(res, "version")
+            a.replaced = try d.uint(res, "retired")
+        case "ns_put":
+            a.version = try d.uint(res, "ns_version")
+            a.put = (try d.uint(res, "version"), try d.bool(res, "created"), try d.int(res, "shard"), try d.int(res, "slot"))
+        case "ns_get":
+            a.version = try d.uint(res, "ns_version")
+            a.pinned = try d.bool(res, "pinned")
+            a.hit = try d.bool(res, "hit") ? try d.hit(res) : nil
+        case "ns_reclaim":
+            a.removed = try d.uint(res, "removed")
+            guard let list = res["kept"]?.array else { throw d.violation("kept", "is missing or not a list") }
+            a.kept = try list.enumerated().map { i, v in
+                guard let n = v.uint ?? v.int.flatMap({ $0 >= 0 ? UInt64($0) : nil }) else { throw d.violation("kept[\(i)]", "is not a non-negative integer") }
+                return n
+            }
+        default: // ns_state
+            a.version = try d.uint(res, "current")
+            a.replaced = try d.uint(res, "previous")
+            _ = try d.uint(res, "last")
+            _ = try d.uint(res, "stager")
+            guard res["pins"]?.array != nil else { throw d.violation("pins", "is missing or not a list") }
+        }
+        return a
     }
 }

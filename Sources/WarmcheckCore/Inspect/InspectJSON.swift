@@ -1,5 +1,6 @@
 import Foundation
 import Warmcache
+import WarmcheckSegment
 
 /// `warmcheck inspect --json`: the inspector's report as the harness's own `JSON` value, so the
 /// harness has one JSON stack (issue 11). The field names and nesting are those the inspector's
@@ -22,6 +23,18 @@ extension InspectReport {
         if let e = r.error { o["error"] = .object(["code": .string(e.code), "message": .string(e.message)]) }
         if let h = r.header { o["header"] = Self.json(h) }
         if let t = r.totals { o["totals"] = Self.json(t) }
+        if !namespaces.isEmpty || !pins.isEmpty {
+            let u = JSON.init(unsigned:)
+            o["namespaces"] = .object([
+                "table": .array(namespaces.map { n in
+                    .object(["ns": .int(Int64(n.ns)), "current": u(n.current), "previous": u(n.previous), "last": u(n.last),
+                             "stager": .int(Int64(n.stager))])
+                }),
+                "pins": .array(pins.map { p in
+                    .object(["participant": .int(Int64(p.participant)), "ns": .int(Int64(p.ns)), "version": u(p.version), "live": .bool(p.isLive)])
+                }),
+            ])
+        }
         return .object(o)
     }
 

@@ -12,10 +12,20 @@ public struct InspectReport {
     public let report: InspectionReport
     /// Where warmcheck's decoder sees it differently, or nil when both agree.
     public let disagreement: String?
+    /// The namespace table entries in use and the pin words (PROTOCOL.md §18), as warmcheck's
+    /// decoder reads them: the Swift inspector predates namespaces.
+    public var namespaces: [NamespaceView] = []
+    public var pins: [PinView] = []
 
     public static func make(path: String) -> InspectReport {
         let report = SegmentInspector.inspect(path: path)
-        return InspectReport(report: report, disagreement: secondOpinion(report, SegmentSnapshot.read(path: path)))
+        let snap = SegmentSnapshot.read(path: path)
+        var r = InspectReport(report: report, disagreement: secondOpinion(report, snap))
+        if case .success(let s) = snap {
+            r.namespaces = s.namespaces.filter { !$0.isEmpty }
+            r.pins = s.pins
+        }
+        return r
     }
 
     static func secondOpinion(_ r: InspectionReport, _ d: Result<SegmentSnapshot, OpenRefusal>) -> String? {
@@ -79,6 +89,14 @@ public struct InspectReport {
         out += "  participants  \(report.participants.filter { $0.epoch > 0 }.count) registered, \(alive.count) alive\n"
         for p in report.participants where p.epoch > 0 {
             out += "    #\(p.index + 1) \(p.alive ? "alive" : "gone ") pid \(p.pid) \(Self.language(p.language)) epoch \(p.epoch)\n"
+        }
+        for n in namespaces {
+            out += "  namespace \(n.ns)   current \(n.current), previous \(n.previous), last \(n.last), "
+                + (n.stager == 0 ? "no stage open" : "stage \(n.last) open by #\(n.stager)") + "\n"
+        }
+        for p in pins {
+            out += "    pin #\(p.participant) namespace \(p.ns) version \(p.version) "
+                + (p.isLive ? "(live)" : "(void: \(p.alive ? "epoch differs" : "pinner gone"))") + "\n"
         }
         let occ = report.occupancy.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         out += "  occupancy     \(occ)\n"

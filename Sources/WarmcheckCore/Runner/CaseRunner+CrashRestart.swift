@@ -22,6 +22,7 @@ extension CaseRunner {
         rp.fixture?.crash()
         rp.fixture = nil
         rp.crashed = true
+        noteHandleReplaced(rp, at: MonotonicClock.now())  // its pin died with it (§18.3)
         if let p = rp.pending {
             // Killed inside a paused operation: its outcome is unknown, and the transitions
             // it made before the pause were never reported.

@@ -92,6 +92,18 @@ extension CaseRunner {
             case .counter(let c, let n):
                 let got = res["totals"]?[c.rawValue]?.uint
                 if got != n { problems.append("\(c.rawValue) = \(got.map(String.init) ?? "absent"), expected \(n)") }
+            case .nsVersion(let n):
+                // Each operation names its namespace version in its own field (DRIVER.md).
+                let field = [.nsGet, .nsPut].contains(o.op) ? "ns_version" : o.op == .nsState ? "current" : "version"
+                if res[field]?.uint != n { problems.append("\(field) \(res[field]?.serialized ?? "absent"), expected \(n)") }
+            case .pinned(let b): check(res["pinned"]?.bool, b, e, &problems)
+            case .reclaimed(let n):
+                if res["removed"]?.uint != n { problems.append("removed \(res["removed"]?.serialized ?? "absent"), expected \(n)") }
+            case .kept(let l):
+                let got = res["kept"]?.array?.compactMap(\.uint)
+                if got != l { problems.append("kept \(res["kept"]?.serialized ?? "absent"), expected [\(l.map(String.init).joined(separator: ","))]") }
+            case .previous(let n):
+                if res["previous"]?.uint != n { problems.append("previous \(res["previous"]?.serialized ?? "absent"), expected \(n)") }
             }
         }
         guard !problems.isEmpty else { return }

@@ -83,6 +83,7 @@ extension CaseRunner {
             rp.fixture = nil
             rp.crashed = true
             rp.pending = nil
+            lock.lock(); noteHandleReplaced(rp, at: MonotonicClock.now()); lock.unlock()  // its pin died with it
             if let p = rp.participant { lock.lock(); checker.participantDied(p); lock.unlock() }
             outcome = .died
         }
@@ -130,6 +131,11 @@ extension CaseRunner {
             }
             record(r.transitions, reporter: rp.participant)
             queueAudit(op: op, step: nil, r, rp: rp)
+            if ["open", "create", "open_or_create", "restore"].contains(op) {
+                lock.lock()
+                noteHandleReplaced(rp, at: MonotonicClock.now())
+                lock.unlock()
+            }
             return r
         } catch let f as FixtureFailure {
             try harness("fixture \(rp.impl) playing \(rp.role) failed during \(text)", f.description)

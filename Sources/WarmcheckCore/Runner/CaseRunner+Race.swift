@@ -62,6 +62,7 @@ extension CaseRunner {
             paused[role] = nil
             let ret = MonotonicClock.now()
             noteHistory(p.step, nil, rp: rp, call: p.callAt, ret: ret)
+            noteHandleReplaced(rp, at: ret)  // its pin died with it (§18.3)
             if let id = rp.participant { checker.participantDied(id) }
             let dropped = queues[role]?.count ?? 0
             queues[role] = []

@@ -44,8 +44,17 @@ extension CaseRunner {
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
             a["seen"] = JSON(unsigned: seen)
             a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
-        case .close, .stats, .generation, .resume:
+        case .close, .stats, .generation, .resume, .nsUnpin:
             break
+        case .nsStage, .nsFlip, .nsRollback, .nsPin, .nsReclaim, .nsState:
+            a["ns"] = JSON(unsigned: o.namespace)
+        case .nsGet:
+            a["ns"] = JSON(unsigned: o.namespace)
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+        case .nsPut:
+            a["ns"] = JSON(unsigned: o.namespace)
+            a["key_hex"] = .string(Hex.encode(o.key ?? []))
+            a["value_hex"] = .string(Hex.encode(o.value ?? []))
         }
         if let c = o.crashAt { a["crash_at"] = .string(c) }
         if let p = o.pauseAt { a["pause_at"] = .string(p) }
@@ -77,6 +86,23 @@ extension CaseRunner {
                 s += res["created"]?.bool == true ? " restored \(res["installed"]?.int ?? 0) entries" : " opened"
                 if let p = res["problems"]?.array, !p.isEmpty { s += ", \(p.count) problem(s) reported" }
             }
+        case .nsGet:
+            if r.isOK {
+                s += res["hit"]?.bool == true ? " hit value=\(ScenarioValue.render(Hex.decode(res["value_hex"]?.string ?? "") ?? []))" : " miss"
+                s += " ns_version=\(res["ns_version"]?.int ?? 0)\(res["pinned"]?.bool == true ? " pinned" : "")"
+            }
+        case .nsPut:
+            if r.isOK { s += " ns_version=\(res["ns_version"]?.int ?? 0) version=\(res["version"]?.int ?? 0)" }
+        case .nsStage, .nsPin, .nsUnpin:
+            if r.isOK { s += " ns_version=\(res["version"]?.int ?? 0)" }
+        case .nsFlip:
+            if r.isOK { s += " ns_version=\(res["version"]?.int ?? 0) previous=\(res["previous"]?.int ?? 0)" }
+        case .nsRollback:
+            if r.isOK { s += " ns_version=\(res["version"]?.int ?? 0) retired=\(res["retired"]?.int ?? 0)" }
+        case .nsReclaim:
+            if r.isOK { s += " removed=\(res["removed"]?.int ?? 0) kept=\(res["kept"]?.serialized ?? "?")" }
+        case .nsState:
+            if r.isOK { s += " current=\(res["current"]?.int ?? 0) previous=\(res["previous"]?.int ?? 0) last=\(res["last"]?.int ?? 0)" }
         default: break
         }
         return s

@@ -40,6 +40,10 @@ public final class CaseRunner: @unchecked Sendable {
     /// The case's durable store (docs/PERSISTENCE.md), next to the segment; removed at cleanup.
     var storeDir: String { segmentPath + ".store" }
     var history: [CacheOperation] = []
+    /// The `ns_*` answers (and handle replacements) for the namespace model (CaseRunner+Namespaces).
+    var namespaceHistory: [NamespaceOperation] = []
+    /// Slot removals plain operations reported: namespace entries may vanish there (§18.6).
+    var slotDisturbances: [SlotDisturbance] = []
     var accounting = Accounting()
     /// Calls, pauses, transitions and answers per process, for the HTML failure report.
     public internal(set) var timeline: [Timeline.Event] = []
@@ -116,6 +120,7 @@ public final class CaseRunner: @unchecked Sendable {
             checkCoverage()
             checkTransitions()
             checkLinearizability()
+            checkNamespaces()
         } catch is Abort {
             // A finding already says why.
         } catch {

@@ -21,7 +21,8 @@ import (
 
 var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",
 	"refresh", "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-	"participants", "restore", "journal_state"}
+	"participants", "restore", "journal_state",
+	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state"}
 
 type request struct {
 	ID   json.RawMessage `json:"id"`
@@ -626,6 +627,14 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return participants(c)
 	case "journal_state":
 		return c.JournalState(), nil
+	case "ns_stage", "ns_flip", "ns_rollback", "ns_pin", "ns_reclaim", "ns_state":
+		return nsOp(c, op, args)
+	case "ns_put":
+		return nsPut(c, args)
+	case "ns_get":
+		return nsGet(c, args)
+	case "ns_unpin":
+		return nsUnpin(c)
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
 }

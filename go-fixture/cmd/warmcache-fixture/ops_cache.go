@@ -18,15 +18,19 @@ func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := c.Get(key)
+	return getFields(c.Get(key)), nil
+}
+
+// getFields is the result of a get (and of ns_get, which adds its own fields).
+func getFields(l warmcache.Lookup) map[string]interface{} {
 	if !l.Hit {
-		return map[string]interface{}{"hit": false}, nil
+		return map[string]interface{}{"hit": false}
 	}
 	m := lookupFields(l)
 	m["hit"] = true
 	m["stale"] = l.Stale
 	m["refresh_requested"] = l.RefreshRequested
-	return m, nil
+	return m
 }
 
 // put answers "put" and "refresh".
