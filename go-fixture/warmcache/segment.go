@@ -179,6 +179,17 @@ type Cache struct {
 
 	// journal is the durable store's writer (durable_journal.go), nil without AttachStore.
 	journal *journal
+
+	// shardMod, slotMod: `mod shard_count` and `mod slots_per_shard` of the geometry (§6),
+	// without a division (fastmod.go); set by withGeometry.
+	shardMod, slotMod fastMod
+}
+
+// withGeometry derives the private helpers of c.geo (its placement moduli) and returns c. Every
+// constructor of a Cache goes through it.
+func (c *Cache) withGeometry() *Cache {
+	c.shardMod, c.slotMod = newFastMod(c.geo.ShardCount), newFastMod(c.geo.SlotsPerShard)
+	return c
 }
 
 // Path returns the segment path.
@@ -351,6 +362,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
 		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
+	c.withGeometry()
 	if o.Open.Trace {
 		c.EnableTrace()
 	}
@@ -530,6 +542,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
 		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
+	c.withGeometry()
 	if o.Trace {
 		c.EnableTrace()
 	}
