@@ -1,9 +1,10 @@
 package warmcache
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -185,6 +186,23 @@ type Cache struct {
 	shardMod, slotMod fastMod
 }
 
+// nameNonce is 8 random bytes for a private name (§4.1 step 1), read from /dev/urandom. Not
+// crypto/rand: importing it linked math/big, the ciphers and their package initialisation into
+// every consumer, for a name whose uniqueness O_EXCL enforces anyway (the time stands in if the
+// device cannot be read).
+func nameNonce() []byte {
+	b := make([]byte, 8)
+	if f, err := os.Open("/dev/urandom"); err == nil {
+		_, err = io.ReadFull(f, b)
+		_ = f.Close()
+		if err == nil {
+			return b
+		}
+	}
+	binary.LittleEndian.PutUint64(b, uint64(time.Now().UnixNano()))
+	return b
+}
+
 // withGeometry derives the private helpers of c.geo (its placement moduli) and returns c. Every
 // constructor of a Cache goes through it.
 func (c *Cache) withGeometry() *Cache {
@@ -303,9 +321,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	lay := g.Layout()
 
 	// Step 1: private name, exclusive, no symlink following.
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
+	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nameNonce())
 	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
 	if err == syscall.ENOENT {
 		// §4.1 step 1: the directory does not exist.
