@@ -112,7 +112,9 @@ func (c *Cache) get(res *Lookup, key, buf []byte, grow bool) error {
 	// cache) its miss overlaps the slot's instead of stalling the fetch-add that ends the get: a
 	// locked RMW cannot overlap a miss. The load is atomic like every access to a shared word, and
 	// its value is unused (a load has no effect another participant can observe).
-	loadAt(c.base, shOff+ShardHits)
+	if countersCompiled {
+		loadAt(c.base, shOff+ShardHits)
+	}
 	if len(key) == 0 || len(key) > int(kc) {
 		// Such a key can never be stored (put refuses it), so it is simply absent, and counted
 		// as a miss like every get that returns nothing (DRIVER.md "stats"). Bounds first: we
