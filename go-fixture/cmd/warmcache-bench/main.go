@@ -71,21 +71,8 @@ func main() {
 	fmt.Printf("warmcache-go bench: default geometry, %s, batches of %d ops, %d samples, fast checksum %v\n", path, batch, *nSamples, *fast)
 	fmt.Printf("%-22s %10s %10s %14s\n", "figure", "p50 ns", "p99 ns", "ops/s")
 	for _, size := range []int{64, 1024} {
-		key := []byte("bench:key:00042")
-		val := make([]byte, size)
-		for i := range val {
-			val[i] = byte(i)
-		}
-		if _, err := c.Put(key, val, warmcache.PutOptions{}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		key, val, get := hitLoop(c, size)
 		buf := make([]byte, size)
-		get := func() {
-			if l, _ := c.GetInto(key, buf); !l.Hit {
-				panic("miss")
-			}
-		}
 		m := map[string][]byte{string(key): append([]byte(nil), val...)}
 		base := func() {
 			v, ok := m[string(key)]
@@ -112,11 +99,11 @@ func main() {
 	}
 }
 
-// countGets is the untimed loop of -gets: the timed figure's GetInto hits, checked so that a miss
-// cannot pass for a cheap hit.
-func countGets(c *warmcache.Cache, n, size int) {
-	key := []byte("bench:key:00042")
-	val := make([]byte, size)
+// hitLoop puts the bench's key with a size-byte value and returns them and one get hit of it
+// (GetInto into a buffer of its own), checked so that a miss cannot pass for a cheap hit.
+func hitLoop(c *warmcache.Cache, size int) (key, val []byte, get func()) {
+	key = []byte("bench:key:00042")
+	val = make([]byte, size)
 	for i := range val {
 		val[i] = byte(i)
 	}
@@ -125,10 +112,18 @@ func countGets(c *warmcache.Cache, n, size int) {
 		os.Exit(1)
 	}
 	buf := make([]byte, size)
-	for i := 0; i < n; i++ {
+	return key, val, func() {
 		if l, _ := c.GetInto(key, buf); !l.Hit {
 			panic("miss")
 		}
+	}
+}
+
+// countGets is the untimed loop of -gets: the timed figure's get hits.
+func countGets(c *warmcache.Cache, n, size int) {
+	_, _, get := hitLoop(c, size)
+	for i := 0; i < n; i++ {
+		get()
 	}
 	fmt.Printf("gets=%d size=%d\n", n, size)
 }
