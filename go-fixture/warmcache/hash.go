@@ -19,13 +19,12 @@ const (
 // WCH64 hashes b with seed as specified in §2.
 func WCH64(b []byte, seed uint64) uint64 {
 	h := wchStart(seed, len(b))
-	n := len(b)
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		h = wchWord(h, binary.LittleEndian.Uint64(b[i:]))
+	// Walking the slice down lets the compiler drop the bounds check of every word.
+	for d := b; len(d) >= 8; d = d[8:] {
+		h = wchWord(h, binary.LittleEndian.Uint64(d))
 	}
-	if i < n {
-		h = wchWord(h, keyWord(b, i/8))
+	if len(b)%8 != 0 {
+		h = wchWord(h, lastWord(b))
 	}
 	return wchEnd(h)
 }
@@ -133,6 +132,16 @@ func keyWord(b []byte, i int) uint64 {
 		return binary.LittleEndian.Uint64(b[n-8:]) >> (8 * uint(8-r))
 	}
 	return tailWord(b[off:])
+}
+
+// lastWord returns the last, short chunk of b (len(b) mod 8 ≠ 0) as a zero-padded
+// little-endian word: from one 8-byte load shifted when b has 8 bytes or more.
+func lastWord(b []byte) uint64 {
+	n := len(b)
+	if n >= 8 {
+		return binary.LittleEndian.Uint64(b[n-8:]) >> (8 * uint(8-n%8))
+	}
+	return tailWord(b)
 }
 
 // lowMask returns a mask of the low n bytes of a word (n in 1..8).

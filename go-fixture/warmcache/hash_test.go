@@ -64,7 +64,7 @@ func TestHashVectors(t *testing.T) {
 	if len(v.Vectors) == 0 {
 		t.Fatal("no vectors")
 	}
-	c := &Cache{geo: DefaultGeometry}
+	c := (&Cache{geo: DefaultGeometry}).withGeometry()
 	for _, vec := range v.Vectors {
 		in, err := hex.DecodeString(vec.InputHex)
 		if err != nil {

@@ -74,9 +74,10 @@ func Expiry(expires, staleUntil, now uint64) int {
 // now (written into the image's sim_clock_ns, which the reader loads). Like any reader it may
 // write the image: counters, referenced and T7.
 func ImageGet(b []byte, g Geometry, l Layout, key []byte, now uint64) Lookup {
-	c := &Cache{path: "image", mem: b, base: unsafe.Pointer(&b[0]), geo: g, lay: l, simClock: true}
+	c := (&Cache{path: "image", mem: b, base: unsafe.Pointer(&b[0]), geo: g, lay: l, simClock: true}).withGeometry()
 	c.fastSum = c.load(OffFeaturesIncompat)&FeatureFastChecksum != 0
 	c.store(OffSimClockNs, now)
-	res, _ := c.get(key, nil, true)
+	var res Lookup
+	c.get(&res, key, nil, true)
 	return res
 }

@@ -3,6 +3,7 @@ package warmcache
 import (
 	"encoding/binary"
 	"time"
+	"unsafe"
 )
 
 // PutOptions are the options of Put and Refresh (§9.4).
@@ -60,17 +61,21 @@ func (c *Cache) find(key []byte, h uint64, shard, home uint32, mask uint32) (uin
 // key_capacity, checked by the caller). The padding bytes of the last word belong to nothing
 // (§1, §13.1) and are masked off, so that every implementation matches the same slots.
 func (c *Cache) keyMatches(so uint64, key []byte) bool {
-	nkw := (len(key) + 7) / 8
-	for i := 0; i < nkw; i++ {
-		w := c.load(so + SlotKey + uint64(i)*8)
-		if i == nkw-1 {
-			w &= lowMask(len(key) - i*8)
-		}
-		if w != keyWord(key, i) {
+	return keyWordsMatch(unsafe.Add(c.base, so+SlotKey), key)
+}
+
+// keyWordsMatch compares the shared key words at p with key (len(key) ≥ 1, and ≤ the key area
+// at p), one atomic load per word; the last word is masked to the key's length, since the slot's
+// padding after the key is not part of it.
+func keyWordsMatch(p unsafe.Pointer, key []byte) bool {
+	i := uint64(0)
+	k := key
+	for ; len(k) >= 8; k, i = k[8:], i+8 {
+		if loadAt(p, i) != binary.LittleEndian.Uint64(k) {
 			return false
 		}
 	}
-	return true
+	return len(k) == 0 || loadAt(p, i)&lowMask(len(k)) == lastWord(key)
 }
 
 // Put stores value under key: a refresh if the key is present, else an insert (§9.4).

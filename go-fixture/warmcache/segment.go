@@ -1,9 +1,10 @@
 package warmcache
 
 import (
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -179,6 +180,34 @@ type Cache struct {
 
 	// journal is the durable store's writer (durable_journal.go), nil without AttachStore.
 	journal *journal
+
+	// shardMod, slotMod: `mod shard_count` and `mod slots_per_shard` of the geometry (§6),
+	// without a division (fastmod.go); set by withGeometry.
+	shardMod, slotMod fastMod
+}
+
+// nameNonce is 8 random bytes for a private name (§4.1 step 1), read from /dev/urandom. Not
+// crypto/rand: importing it linked math/big, the ciphers and their package initialisation into
+// every consumer, for a name whose uniqueness O_EXCL enforces anyway (the time stands in if the
+// device cannot be read).
+func nameNonce() []byte {
+	b := make([]byte, 8)
+	if f, err := os.Open("/dev/urandom"); err == nil {
+		_, err = io.ReadFull(f, b)
+		_ = f.Close()
+		if err == nil {
+			return b
+		}
+	}
+	binary.LittleEndian.PutUint64(b, uint64(time.Now().UnixNano()))
+	return b
+}
+
+// withGeometry derives the private helpers of c.geo (its placement moduli) and returns c. Every
+// constructor of a Cache goes through it.
+func (c *Cache) withGeometry() *Cache {
+	c.shardMod, c.slotMod = newFastMod(c.geo.ShardCount), newFastMod(c.geo.SlotsPerShard)
+	return c
 }
 
 // Path returns the segment path.
@@ -292,9 +321,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	lay := g.Layout()
 
 	// Step 1: private name, exclusive, no symlink following.
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(rnd[:])
+	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nameNonce())
 	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
 	if err == syscall.ENOENT {
 		// §4.1 step 1: the directory does not exist.
@@ -351,6 +378,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
 		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
+	c.withGeometry()
 	if o.Open.Trace {
 		c.EnableTrace()
 	}
@@ -530,6 +558,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
 		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
+	c.withGeometry()
 	if o.Trace {
 		c.EnableTrace()
 	}

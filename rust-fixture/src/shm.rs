@@ -103,6 +103,23 @@ impl Shm {
         }
     }
 
+    /// Asks the CPU to start fetching the cache line holding byte `off` (same bounds contract as
+    /// [`Shm::word`]). A prefetch is not an access in the memory model's sense: it reads no
+    /// value, orders nothing and cannot fault; on other architectures it does nothing.
+    #[inline(always)]
+    pub fn prefetch(&self, off: u64) {
+        debug_assert!(off < self.len);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: prefetching any address is sound (no access, no fault); this one is in bounds.
+        #[allow(unused_unsafe)]
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(self.base.add(off as usize) as *const i8)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = off;
+    }
+
     /// The 32-bit shared word at byte offset `off` (only `generation`, §3).
     #[inline(always)]
     pub fn word32(&self, off: u64) -> &AtomicU32 {

@@ -1,6 +1,11 @@
 // Command warmcache-bench measures get-hit and put latency (p50/p99 per operation, timed in
 // batches) and single-goroutine get throughput on a default-geometry segment in /dev/shm, next
 // to a same-run baseline: a Go map[string][]byte lookup plus a copy of the same value.
+//
+// With -gets N it does nothing but N untimed GetInto hits of a -size byte value: run under
+// valgrind --tool=callgrind with two values of N, the difference of the instruction counts over
+// the difference of N is the instructions per get, which does not depend on the machine's load
+// (scripts/bench-hotpath.sh).
 package main
 
 import (
@@ -47,6 +52,8 @@ func main() {
 	nSamples := flag.Int("samples", 2000, "batches per figure")
 	dur := flag.Duration("duration", time.Second, "throughput run length")
 	fast := flag.Bool("fast-checksum", false, "create the segment with FAST_CHECKSUM (WCH64X4 record checksums, PROTOCOL.md §2)")
+	gets := flag.Int("gets", -1, "only do this many untimed get hits (for callgrind), then exit")
+	size := flag.Int("size", 64, "value size of -gets")
 	flag.Parse()
 	path := fmt.Sprintf("/dev/shm/warmcache-bench-%d", os.Getpid())
 	c, err := warmcache.Create(path, warmcache.DefaultGeometry, warmcache.CreateOptions{FastChecksum: *fast})
@@ -57,24 +64,15 @@ func main() {
 	defer os.Remove(path)
 	defer c.Close()
 
+	if *gets >= 0 {
+		countGets(c, *gets, *size)
+		return
+	}
 	fmt.Printf("warmcache-go bench: default geometry, %s, batches of %d ops, %d samples, fast checksum %v\n", path, batch, *nSamples, *fast)
 	fmt.Printf("%-22s %10s %10s %14s\n", "figure", "p50 ns", "p99 ns", "ops/s")
 	for _, size := range []int{64, 1024} {
-		key := []byte("bench:key:00042")
-		val := make([]byte, size)
-		for i := range val {
-			val[i] = byte(i)
-		}
-		if _, err := c.Put(key, val, warmcache.PutOptions{}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
+		key, val, get := hitLoop(c, size)
 		buf := make([]byte, size)
-		get := func() {
-			if l, _ := c.GetInto(key, buf); !l.Hit {
-				panic("miss")
-			}
-		}
 		m := map[string][]byte{string(key): append([]byte(nil), val...)}
 		base := func() {
 			v, ok := m[string(key)]
@@ -99,4 +97,33 @@ func main() {
 		fmt.Printf("%-22s %10.1f %10.1f\n", fmt.Sprintf("put %dB", size), pct(p, .5), pct(p, .99))
 		fmt.Printf("%-22s get/map p50 = %.1fx, throughput = %.1fx\n", "", pct(g, .5)/pct(b, .5), bt/gt)
 	}
+}
+
+// hitLoop puts the bench's key with a size-byte value and returns them and one get hit of it
+// (GetInto into a buffer of its own), checked so that a miss cannot pass for a cheap hit.
+func hitLoop(c *warmcache.Cache, size int) (key, val []byte, get func()) {
+	key = []byte("bench:key:00042")
+	val = make([]byte, size)
+	for i := range val {
+		val[i] = byte(i)
+	}
+	if _, err := c.Put(key, val, warmcache.PutOptions{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buf := make([]byte, size)
+	return key, val, func() {
+		if l, _ := c.GetInto(key, buf); !l.Hit {
+			panic("miss")
+		}
+	}
+}
+
+// countGets is the untimed loop of -gets: the timed figure's get hits.
+func countGets(c *warmcache.Cache, n, size int) {
+	_, _, get := hitLoop(c, size)
+	for i := 0; i < n; i++ {
+		get()
+	}
+	fmt.Printf("gets=%d size=%d\n", n, size)
 }

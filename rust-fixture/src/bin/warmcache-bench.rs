@@ -8,6 +8,12 @@
 //! `warmcache-bench --get-hit-only [PATH]` measures only `get_into` hits of a 64-byte value and
 //! prints one `key=value` line, so that scripts/bench-pause-cost.sh can run many short rounds of
 //! a normal build against one with the `no-pause-points` feature.
+//!
+//! `warmcache-bench --gets N [--size S] [--fast-checksum]` does nothing but N `get_into` hits
+//! of S-byte values (default 64) over the same keys, untimed: run it under
+//! `valgrind --tool=callgrind` with two values of N and the difference of the instruction
+//! counts divided by the difference of N is the instructions per get, a figure that does not
+//! depend on the machine's load (scripts/bench-hotpath.sh).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -58,14 +64,28 @@ fn print(name: &str, f: &Figures, baseline: Option<&Figures>) {
 fn main() {
     let mut get_hit_only = false;
     let mut fast_checksum = false;
+    let mut gets: Option<usize> = None;
+    let mut size = 64usize;
     let mut path = None;
-    for a in std::env::args().skip(1) {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut number = |name: &str| -> usize {
+            match args.next().and_then(|v| v.parse().ok()) {
+                Some(n) => n,
+                None => {
+                    eprintln!("warmcache-bench: {name} needs a number");
+                    std::process::exit(2);
+                }
+            }
+        };
         match a.as_str() {
+            "--gets" => gets = Some(number("--gets")),
+            "--size" => size = number("--size"),
             "--get-hit-only" => get_hit_only = true,
             // FAST_CHECKSUM: WCH64X4 record checksums (PROTOCOL.md §2).
             "--fast-checksum" => fast_checksum = true,
             _ if a.starts_with("--") => {
-                eprintln!("usage: warmcache-bench [--get-hit-only] [--fast-checksum] [PATH]");
+                eprintln!("usage: warmcache-bench [--get-hit-only | --gets N [--size S]] [--fast-checksum] [PATH]");
                 std::process::exit(2);
             }
             _ => path = Some(a),
@@ -76,6 +96,12 @@ fn main() {
     let cache = Cache::create(&path, Geometry::default(), CreateOptions { fast_checksum, ..Default::default() })
         .expect("create segment");
     let keys: Vec<Vec<u8>> = (0..KEYS).map(|i| format!("bench:key:{i:08}").into_bytes()).collect();
+    if let Some(n) = gets {
+        count_gets(&cache, &keys, n, size);
+        drop(cache);
+        let _ = std::fs::remove_file(&path);
+        return;
+    }
     if get_hit_only {
         // The loop of the "warmcache get_into (hit)" figure below, 64-byte values only; assert!
         // (not debug_assert!) so that a miss cannot pass for a fast hit. Same code in both builds.
@@ -159,4 +185,20 @@ fn main() {
     println!("counters: hits {} misses {} inserts {} refreshes {}", s.hits, s.misses, s.inserts, s.refreshes);
     drop(cache);
     let _ = std::fs::remove_file(&path);
+}
+
+/// The untimed loop of `--gets N`: the same `get_into` hits as the timed figure, asserted so that
+/// a miss cannot pass for a cheap hit.
+fn count_gets(cache: &Cache, keys: &[Vec<u8>], n: usize, size: usize) {
+    let value: Vec<u8> = (0..size).map(|i| (i * 31 + size) as u8).collect();
+    for k in keys {
+        cache.put(k, &value, PutOptions::default()).expect("put");
+    }
+    let mut out = Vec::with_capacity(size);
+    for i in 0..n {
+        let info = cache.get_into(black_box(&keys[i % KEYS]), &mut out);
+        assert!(info.is_some());
+        black_box((&info, &out));
+    }
+    println!("gets={n} size={size} pause_points_compiled={PAUSE_POINTS_COMPILED} counters_compiled={COUNTERS_COMPILED}");
 }

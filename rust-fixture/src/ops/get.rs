@@ -50,6 +50,7 @@ impl Cache {
     fn lookup<const PAUSES: bool>(&self, key: &[u8], out: &mut Vec<u8>) -> Option<HitInfo> {
         out.clear();
         let loc = self.locate(key);
+        self.touch_counters(loc.shard);
         // A key no slot can hold is simply absent (and bounds every key-word read below).
         if key.is_empty() || key.len() > self.seg.layout.geometry.key_capacity as usize {
             self.count(loc.shard, SH_MISSES);
@@ -207,16 +208,21 @@ impl Cache {
         out.reserve(n * 8);
         let dst = out.as_mut_ptr();
         let mut h = Wch64::new(len, VALUE_SEED);
-        let mask = tail_mask(len);
+        let full = len / 8;
         // Relaxed loads (validated by the caller's second state load after an acquire fence).
-        self.seg.shm.load_words_relaxed(base, n, |i, mut w| {
-            if i + 1 == n {
-                w &= mask;
-            }
+        // Full words first, then the masked last one: testing for the last word inside the
+        // loop cost a compare and branch per word.
+        self.seg.shm.load_words_relaxed(base, full, |i, w| {
             h.word(w);
             // SAFETY: `out` has capacity for n*8 bytes; this writes private memory only.
             unsafe { std::ptr::write_unaligned(dst.add(8 * i) as *mut u64, w.to_le()) };
         });
+        if full < n {
+            let w = self.seg.shm.word(base + 8 * full as u64).load(Ordering::Relaxed) & tail_mask(len);
+            h.word(w);
+            // SAFETY: as above (word `full` < n is within the capacity).
+            unsafe { std::ptr::write_unaligned(dst.add(8 * full) as *mut u64, w.to_le()) };
+        }
         // SAFETY: the first `len` ≤ n*8 bytes were initialised above.
         unsafe { out.set_len(len) };
         h.finish()
@@ -232,7 +238,7 @@ impl Cache {
         let dst = out.as_mut_ptr();
         let mut h = Wch64x4::new(len, VALUE_SEED);
         let mask = tail_mask(len);
-        let full = if len.is_multiple_of(8) { n } else { n - 1 };
+        let full = len / 8;
         let groups = full / 4;
         // Relaxed loads (validated by the caller's second state load after an acquire fence).
         self.seg.shm.load_word_groups_relaxed(base, groups, |g, w| {
@@ -242,16 +248,20 @@ impl Cache {
                 unsafe { std::ptr::write_unaligned(dst.add(8 * (4 * g + j)) as *mut u64, x.to_le()) };
             }
         });
+        // The full words after the groups (at most three), then the masked last one.
         let rest = 4 * groups;
-        self.seg.shm.load_words_relaxed(base + 8 * rest as u64, n - rest, |i, mut w| {
+        self.seg.shm.load_words_relaxed(base + 8 * rest as u64, full - rest, |i, w| {
             let i = rest + i;
-            if i + 1 == n {
-                w &= mask;
-            }
             h.word(i, w);
             // SAFETY: as above.
             unsafe { std::ptr::write_unaligned(dst.add(8 * i) as *mut u64, w.to_le()) };
         });
+        if full < n {
+            let w = self.seg.shm.word(base + 8 * full as u64).load(Ordering::Relaxed) & mask;
+            h.word(full, w);
+            // SAFETY: as above.
+            unsafe { std::ptr::write_unaligned(dst.add(8 * full) as *mut u64, w.to_le()) };
+        }
         // SAFETY: the first `len` ≤ n*8 bytes were initialised above.
         unsafe { out.set_len(len) };
         h.finish()
