@@ -62,6 +62,12 @@ struct MutateCommand: ParsableCommand {
     @Flag(help: "List the selected mutants (id, key, diff) and run nothing.")
     var list = false
 
+    @Flag(name: .customLong("no-gates"), help: "Run only the scenario cases, not the other gates (refusals, crashsweep, powercut: MutationGate).")
+    var noGates = false
+
+    @Flag(name: .customLong("lazy-baseline"), help: "Do not run the suite unmutated first; run a case unmutated only when it fails with a mutant, and count it as the killer only if it then passes (for small samples: CI's).")
+    var lazyBaseline = false
+
     @Flag(name: .customLong("list-operators"), help: "List the operators and exit.")
     var listOperators = false
 
@@ -157,7 +163,8 @@ struct MutateCommand: ParsableCommand {
         try options.provideUpgradeTargets(loaded.scenarios)
         let langs = Set(mutants.map(\.language))
         var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
-                                    languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
+                                    gates: noGates ? [] : MutationGate.all, languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
+        runner.lazyBaseline = lazyBaseline
         let tty = isatty(1) != 0
         runner.progress = { msg in if tty { print("\r\u{1B}[K… \(msg.prefix(150))", terminator: ""); fflush(nil) } }
         let clear = { if tty { print("\r\u{1B}[K", terminator: "") } }
@@ -165,8 +172,12 @@ struct MutateCommand: ParsableCommand {
         try runner.prepare()
         let dropped = runner.baseline()
         clear()
-        print("baseline: \(runner.cases.count) case(s) pass with the unmutated copies (\(langs.map(\.rawValue).sorted().joined(separator: ", "))); "
-              + "\(dropped.count) do not and cannot count as kills")
+        if lazyBaseline {
+            print("baseline: lazy (\(runner.cases.count) case(s) and \(runner.gates.count) gate(s); each run unmutated only when it fails with a mutant)")
+        } else {
+            print("baseline: \(runner.cases.count) case(s) and \(runner.gates.count) gate(s) pass with the unmutated copies "
+                  + "(\(langs.map(\.rawValue).sorted().joined(separator: ", "))); \(dropped.count) do not and cannot count as kills")
+        }
         for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
         print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? "")
               + (skipped > 0 ? "; \(skipped) more listed as equivalent and not run (--skip-equivalent)" : ""))
