@@ -65,6 +65,9 @@ struct MutateCommand: ParsableCommand {
     @Flag(name: .customLong("no-gates"), help: "Run only the scenario cases, not the other gates (refusals, crashsweep, powercut: MutationGate).")
     var noGates = false
 
+    @Flag(name: .customLong("gates-last"), help: "Try the gates only after every scenario case, so that a gate's kill shows a mutant the cases alone miss (the score with and without the gates from one run).")
+    var gatesLast = false
+
     @Flag(name: .customLong("lazy-baseline"), help: "Do not run the suite unmutated first; run a case unmutated only when it fails with a mutant, and count it as the killer only if it then passes (for small samples: CI's).")
     var lazyBaseline = false
 
@@ -165,6 +168,7 @@ struct MutateCommand: ParsableCommand {
         var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
                                     gates: noGates ? [] : MutationGate.all, languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
         runner.lazyBaseline = lazyBaseline
+        runner.gatesLast = gatesLast
         let tty = isatty(1) != 0
         runner.progress = { msg in if tty { print("\r\u{1B}[K… \(msg.prefix(150))", terminator: ""); fflush(nil) } }
         let clear = { if tty { print("\r\u{1B}[K", terminator: "") } }

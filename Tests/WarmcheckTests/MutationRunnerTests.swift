@@ -25,7 +25,7 @@ final class MutationRunnerTests: XCTestCase {
         options.timeout = 10
         let work = root.appendingPathComponent(".build/mutate-test")
         var runner = MutationRunner(root: root, options: options, cases: expand(scenario, implementations: ["go", "rust"]),
-                                    languages: [.go], workRoot: work)
+                                    gates: [], languages: [.go], workRoot: work)
         try runner.prepare()
         XCTAssertEqual(runner.baseline().map(\.name), [], "the unmutated copy passes")
         let o = try runner.run(m)
@@ -35,6 +35,36 @@ final class MutationRunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: copy, encoding: .utf8), text, "the copy is restored")
         // The checkout itself is never written.
         XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8), text)
+    }
+}
+
+/// A mutant that no scenario case can see, since no case hands a fixture a bad file, is killed by
+/// the refusal gate (MutationGate), with the baseline run lazily: only for the gate that failed.
+final class MutationGateTests: XCTestCase {
+    func testADroppedHeaderCheckIsKilledByTheRefusalGate() throws {
+        let root = try XCTUnwrap(Repo.root())
+        for name in ["go", "rust"] {
+            let exe = try XCTUnwrap(Repo.referenceFixture(name)).argv[0]
+            guard FileManager.default.isExecutableFile(atPath: exe) else { throw XCTSkip("\(exe) is not built") }
+        }
+        let f = "go-fixture/warmcache/segment.go"
+        let text = try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8)
+        // checkHeader forgets the magic check (§4.2 step 4).
+        let m = try XCTUnwrap(MutantGenerator.mutants(file: f, text: text, language: .go).first {
+            $0.op == "drop-check" && $0.function == "checkHeader" && $0.before.contains("CodeBadMagic")
+        }, "the drop of checkHeader's magic check")
+        let specs = try ["go", "rust"].map(Repo.parseFixture)
+        var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }), workDir: Repo.defaultWorkDir)
+        options.timeout = 10
+        var runner = MutationRunner(root: root, options: options, cases: [], gates: [.refusals], languages: [.go],
+                                    workRoot: root.appendingPathComponent(".build/mutate-test"))
+        runner.lazyBaseline = true
+        try runner.prepare()
+        XCTAssertEqual(runner.baseline().map(\.name), [], "a lazy baseline runs nothing up front")
+        let o = try runner.run(m)
+        XCTAssertEqual(o.verdict, .killed, o.reason)
+        XCTAssertEqual(o.killer, "gate:refusals")
+        XCTAssertTrue(runner.passesUnmutated.contains("gate:refusals go"), "the killer was checked unmutated")
     }
 }
 

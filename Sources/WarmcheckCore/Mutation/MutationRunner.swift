@@ -40,6 +40,9 @@ public struct MutationRunner {
     /// sample (CI's) spends its time on mutants; what it loses is the durations that order the
     /// fastest cases first.
     public var lazyBaseline = false
+    /// Try the gates only after every scenario case: then a gate's kill is a mutant the cases
+    /// alone let through, so one run measures the score with and without the gates.
+    public var gatesLast = false
     /// Lazy baseline: cases and gates known to pass, or to fail, unmutated.
     var passesUnmutated: Set<String> = []
     var failsUnmutated: Set<String> = []
@@ -178,7 +181,11 @@ public struct MutationRunner {
         let lang = m.language.rawValue
         let probes = cases.filter { $0.implementations.contains(lang) }.map(Probe.scenario)
             + gates.filter { $0.languages.contains(lang) && !gateDropped.contains($0.name + " " + lang) }.map(Probe.gate)
-        let mine = ordering.order(probes, name: \.name, themes: \.themes, for: m)
+        var mine = ordering.order(probes, name: \.name, themes: \.themes, for: m)
+        if gatesLast {
+            mine = mine.filter { if case .scenario = $0 { return true } else { return false } }
+                + mine.filter { if case .gate = $0 { return true } else { return false } }
+        }
         var n = 0
         for p in mine {
             n += 1
