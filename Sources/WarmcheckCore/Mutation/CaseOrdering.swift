@@ -14,6 +14,9 @@ public struct CaseOrdering {
     public private(set) var counts: [String: [String: Int]] = [:]
     public var durations: [String: Double] = [:]
     let path: String?
+    /// Where the durations are kept between runs (next to the history), so that a run with a
+    /// lazy baseline still tries the fastest cases first.
+    var durationsPath: String? { path.map { ($0 as NSString).deletingLastPathComponent + "/case-durations.json" } }
 
     public init(historyPath: String?) {
         path = historyPath
@@ -21,6 +24,15 @@ public struct CaseOrdering {
            let j = try? JSONSerialization.jsonObject(with: d) as? [String: [String: Int]] {
             counts = j
         }
+        if let p = durationsPath, let d = FileManager.default.contents(atPath: p),
+           let j = try? JSONSerialization.jsonObject(with: d) as? [String: Double] {
+            durations = j
+        }
+    }
+
+    public func saveDurations() {
+        guard let p = durationsPath, let d = try? JSONSerialization.data(withJSONObject: durations, options: [.sortedKeys]) else { return }
+        try? d.write(to: URL(fileURLWithPath: p))
     }
 
     public mutating func recordKill(_ m: Mutant, by name: String) {
@@ -44,7 +56,8 @@ public struct CaseOrdering {
 
     /// Operations (and the `reclaim` theme) the mutated function or file suggests.
     static func themes(of m: Mutant) -> Set<String> {
-        let name = (m.function + " " + (m.file as NSString).lastPathComponent).lowercased()
+        // The whole path: a folder names a theme too (rust-fixture/src/durable/format.rs).
+        let name = (m.function + " " + m.file).lowercased()
         var out = Set<String>()
         for (w, ops) in words where name.contains(w) { out.formUnion(ops) }
         return out

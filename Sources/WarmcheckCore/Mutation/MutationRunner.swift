@@ -93,6 +93,7 @@ public struct MutationRunner {
             if r.verdict == .pass { kept.append(c) } else { dropped.append((r.name, r.reason)) }
         }
         cases = kept
+        defer { ordering.saveDurations() }
         for g in gates {
             for l in langs.intersection(g.languages).sorted() {
                 progress("baseline: \(g.name) (\(l))")
@@ -194,6 +195,7 @@ public struct MutationRunner {
             switch p {
             case .scenario(let c):
                 var r = Suite.runCase(c, options: opts)
+                if r.verdict == .pass { ordering.durations[c.name] = r.seconds }
                 // A harness error (a slow fixture on a loaded machine, say) is run once more: only
                 // an error that repeats counts as a kill. A conformance failure counts at once.
                 if r.verdict == .error {
@@ -210,14 +212,17 @@ public struct MutationRunner {
                 }
                 killedBy = f
             }
+            if n % 25 == 0 { ordering.saveDurations() }
             if killedBy != nil && lazyBaseline && !unmutatedPasses(p, language: lang) { continue }
             if let reason = killedBy {
                 let hung = reason.contains("did not answer") && reason.contains("within")
                 ordering.recordKill(m, by: p.name)
+                ordering.saveDurations()
                 return MutationOutcome(mutant: m, verdict: hung ? .timedOut : .killed, killer: p.name, reason: reason,
                                        buildSeconds: buildSeconds, seconds: Date().timeIntervalSince(start), casesRun: n)
             }
         }
+        ordering.saveDurations()
         return MutationOutcome(mutant: m, verdict: .survived, killer: nil, reason: "survived \(n) cases", buildSeconds: buildSeconds,
                                seconds: Date().timeIntervalSince(start), casesRun: n)
     }
