@@ -26,6 +26,9 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Run a reproducible sample of N mutants (chosen by --seed).")
     var sample: Int?
 
+    @Flag(name: .customLong("per-language"), help: "--sample N takes N mutants of each language (in rank order).")
+    var perLanguage = false
+
     @Option(help: "Seed of the sample.")
     var seed: UInt64 = 1
 
@@ -113,7 +116,7 @@ struct MutateCommand: ParsableCommand {
         }
         if let n = sample {
             guard n > 0 else { throw UsageError("--sample \(n): expected a positive count") }
-            all = MutantSampling.sample(all, n: n, seed: seed)
+            all = perLanguage ? MutantSampling.samplePerLanguage(all, n: n, seed: seed) : MutantSampling.sample(all, n: n, seed: seed)
         }
         if let s = shard {
             let (i, n) = try MutantSampling.parseShard(s)
