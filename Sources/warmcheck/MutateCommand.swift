@@ -47,7 +47,7 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Equivalence list (default mutation/equivalent.txt).")
     var equivalent: String?
 
-    @Flag(help: "Do not run the selected mutants that the equivalence list names (each costs a whole pass of the suite, since nothing kills it). They are left out of the score either way; only a run without this flag checks that a listed mutant still survives.")
+    @Flag(help: "Leave the mutants the equivalence list names out before sampling (each costs a whole pass of the suite, since nothing kills it). They are left out of the score either way; only a run without this flag checks that a listed mutant still survives.")
     var skipEquivalent = false
 
     @Option(name: .customLong("min-score"), help: "Exit 1 when the score (percent) is below this.")
@@ -89,7 +89,7 @@ struct MutateCommand: ParsableCommand {
         }
     }
 
-    func selection(root: URL) throws -> [Mutant] {
+    func selection(root: URL, equivalent eq: EquivalenceList) throws -> [Mutant] {
         let langs = try lang.isEmpty ? MutationLanguage.allCases : lang.map { l in
             guard let v = MutationLanguage(rawValue: l) else { throw UsageError("--lang \(l): expected go, rust or swift") }
             return v
@@ -114,6 +114,9 @@ struct MutateCommand: ParsableCommand {
             let keys = Set(ms.filter { verdicts.contains($0["verdict"] as? String ?? "") }.compactMap { $0["key"] as? String })
             all = all.filter { keys.contains($0.key) }
         }
+        // Listed mutants leave before the draw, so that a small sample is all mutants that can
+        // die (each listed one would cost a whole pass and prove nothing).
+        if skipEquivalent { all = all.filter { eq.entries[$0.key] == nil } }
         if let n = sample {
             guard n > 0 else { throw UsageError("--sample \(n): expected a positive count") }
             all = perLanguage ? MutantSampling.samplePerLanguage(all, n: n, seed: seed) : MutantSampling.sample(all, n: n, seed: seed)
@@ -133,9 +136,9 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
-        var mutants = try selection(root: root)
         let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
         let eq = try EquivalenceList.load(path: eqPath)
+        var mutants = try selection(root: root, equivalent: eq)
         if list {
             for m in mutants {
                 print("\(m.id)  \(m.key)  [\(m.function)]\(eq.entries[m.key] != nil ? "  (listed as equivalent)" : "")\n\(m.diff)")
@@ -151,13 +154,7 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
-        var skipped = 0
-        if skipEquivalent {
-            let kept = mutants.filter { eq.entries[$0.key] == nil }
-            skipped = mutants.count - kept.count
-            mutants = kept
-            if mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
-        }
+        if skipEquivalent && mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
 
         if !build.noBuild { try Repo.buildFixtures() }
         let specs = try Repo.referenceNames.map(Repo.parseFixture)
@@ -187,7 +184,7 @@ struct MutateCommand: ParsableCommand {
         }
         for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
         print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? "")
-              + (skipped > 0 ? "; \(skipped) more listed as equivalent and not run (--skip-equivalent)" : ""))
+              + (skipEquivalent ? "; mutants listed as equivalent were left out before the draw (--skip-equivalent)" : ""))
         var outcomes: [MutationOutcome] = []
         let report = { MutationReport(outcomes) }
         for m in mutants {
