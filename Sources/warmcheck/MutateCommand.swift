@@ -68,6 +68,9 @@ struct MutateCommand: ParsableCommand {
     @Flag(name: .customLong("no-gates"), help: "Run only the scenario cases, not the other gates (refusals, crashsweep, powercut: MutationGate).")
     var noGates = false
 
+    @Flag(name: .customLong("only-gates"), help: "Run only the gates, no scenario case (to see quickly what the gates kill of an earlier run's survivors).")
+    var onlyGates = false
+
     @Flag(name: .customLong("gates-last"), help: "Try the gates only after every scenario case, so that a gate's kill shows a mutant the cases alone miss (the score with and without the gates from one run).")
     var gatesLast = false
 
@@ -154,6 +157,7 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
+        if onlyGates && noGates { throw UsageError("--only-gates and --no-gates leave nothing to run") }
         if skipEquivalent && mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
 
         if !build.noBuild { try Repo.buildFixtures() }
@@ -165,7 +169,7 @@ struct MutateCommand: ParsableCommand {
         options.timeout = timeout
         try options.provideUpgradeTargets(loaded.scenarios)
         let langs = Set(mutants.map(\.language))
-        var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
+        var runner = MutationRunner(root: root, options: options, cases: onlyGates ? [] : expand(loaded.scenarios, implementations: specs.map(\.name)),
                                     gates: noGates ? [] : MutationGate.all, languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
         runner.lazyBaseline = lazyBaseline
         runner.gatesLast = gatesLast
