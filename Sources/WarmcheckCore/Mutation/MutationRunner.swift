@@ -57,6 +57,12 @@ public struct MutationRunner {
         self.gates = gates
         let work = workRoot ?? root.appendingPathComponent(".build/mutate")
         try? FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        // A fresh work directory (CI's clean clone) starts from the committed history and
+        // durations (mutation/), so that likely killers still run first.
+        for f in ["kill-history.json", "case-durations.json"] {
+            let mine = work.appendingPathComponent(f), seed = root.appendingPathComponent("mutation/" + f)
+            if !FileManager.default.fileExists(atPath: mine.path) { try? FileManager.default.copyItem(at: seed, to: mine) }
+        }
         ordering = CaseOrdering(historyPath: work.appendingPathComponent("kill-history.json").path)
         for l in languages { workspaces[l] = MutationWorkspace(language: l, root: root, workRoot: work) }
     }
