@@ -26,6 +26,9 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Run a reproducible sample of N mutants (chosen by --seed).")
     var sample: Int?
 
+    @Flag(name: .customLong("per-language"), help: "--sample N takes N mutants of each language (in rank order).")
+    var perLanguage = false
+
     @Option(help: "Seed of the sample.")
     var seed: UInt64 = 1
 
@@ -44,7 +47,7 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Equivalence list (default mutation/equivalent.txt).")
     var equivalent: String?
 
-    @Flag(help: "Do not run the selected mutants that the equivalence list names (each costs a whole pass of the suite, since nothing kills it). They are left out of the score either way; only a run without this flag checks that a listed mutant still survives.")
+    @Flag(help: "Leave the mutants the equivalence list names out before sampling (each costs a whole pass of the suite, since nothing kills it). They are left out of the score either way; only a run without this flag checks that a listed mutant still survives.")
     var skipEquivalent = false
 
     @Option(name: .customLong("min-score"), help: "Exit 1 when the score (percent) is below this.")
@@ -62,6 +65,18 @@ struct MutateCommand: ParsableCommand {
     @Flag(help: "List the selected mutants (id, key, diff) and run nothing.")
     var list = false
 
+    @Flag(name: .customLong("no-gates"), help: "Run only the scenario cases, not the other gates (refusals, crashsweep, powercut: MutationGate).")
+    var noGates = false
+
+    @Flag(name: .customLong("only-gates"), help: "Run only the gates, no scenario case (to see quickly what the gates kill of an earlier run's survivors).")
+    var onlyGates = false
+
+    @Flag(name: .customLong("gates-last"), help: "Try the gates only after every scenario case, so that a gate's kill shows a mutant the cases alone miss (the score with and without the gates from one run).")
+    var gatesLast = false
+
+    @Flag(name: .customLong("lazy-baseline"), help: "Do not run the suite unmutated first; run a case unmutated only when it fails with a mutant, and count it as the killer only if it then passes (for small samples: CI's).")
+    var lazyBaseline = false
+
     @Flag(name: .customLong("list-operators"), help: "List the operators and exit.")
     var listOperators = false
 
@@ -77,7 +92,7 @@ struct MutateCommand: ParsableCommand {
         }
     }
 
-    func selection(root: URL) throws -> [Mutant] {
+    func selection(root: URL, equivalent eq: EquivalenceList) throws -> [Mutant] {
         let langs = try lang.isEmpty ? MutationLanguage.allCases : lang.map { l in
             guard let v = MutationLanguage(rawValue: l) else { throw UsageError("--lang \(l): expected go, rust or swift") }
             return v
@@ -106,9 +121,12 @@ struct MutateCommand: ParsableCommand {
             }
             all = all.filter { keys.contains($0.key) }
         }
+        // Listed mutants leave before the draw, so that a small sample is all mutants that can
+        // die (each listed one would cost a whole pass and prove nothing).
+        if skipEquivalent { all = all.filter { eq.entries[$0.key] == nil } }
         if let n = sample {
             guard n > 0 else { throw UsageError("--sample \(n): expected a positive count") }
-            all = MutantSampling.sample(all, n: n, seed: seed)
+            all = perLanguage ? MutantSampling.samplePerLanguage(all, n: n, seed: seed) : MutantSampling.sample(all, n: n, seed: seed)
         }
         if let s = shard {
             let (i, n) = try MutantSampling.parseShard(s)
@@ -125,9 +143,9 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
-        var mutants = try selection(root: root)
         let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
         let eq = try EquivalenceList.load(path: eqPath)
+        var mutants = try selection(root: root, equivalent: eq)
         if list {
             for m in mutants {
                 print("\(m.id)  \(m.key)  [\(m.function)]\(eq.entries[m.key] != nil ? "  (listed as equivalent)" : "")\n\(m.diff)")
@@ -143,13 +161,8 @@ struct MutateCommand: ParsableCommand {
             return Status.ok
         }
         if mutants.isEmpty { throw UsageError("no mutant matches the selection") }
-        var skipped = 0
-        if skipEquivalent {
-            let kept = mutants.filter { eq.entries[$0.key] == nil }
-            skipped = mutants.count - kept.count
-            mutants = kept
-            if mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
-        }
+        if onlyGates && noGates { throw UsageError("--only-gates and --no-gates leave nothing to run") }
+        if skipEquivalent && mutants.isEmpty { throw UsageError("every selected mutant is listed as equivalent; nothing to run") }
 
         if !build.noBuild { try Repo.buildFixtures() }
         let specs = try Repo.referenceNames.map(Repo.parseFixture)
@@ -160,8 +173,10 @@ struct MutateCommand: ParsableCommand {
         options.timeout = timeout
         try options.provideUpgradeTargets(loaded.scenarios)
         let langs = Set(mutants.map(\.language))
-        var runner = MutationRunner(root: root, options: options, cases: expand(loaded.scenarios, implementations: specs.map(\.name)),
-                                    languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
+        var runner = MutationRunner(root: root, options: options, cases: onlyGates ? [] : expand(loaded.scenarios, implementations: specs.map(\.name)),
+                                    gates: noGates ? [] : MutationGate.all, languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })
+        runner.lazyBaseline = lazyBaseline
+        runner.gatesLast = gatesLast
         let tty = isatty(1) != 0
         runner.progress = { msg in if tty { print("\r\u{1B}[K… \(msg.prefix(150))", terminator: ""); fflush(nil) } }
         let clear = { if tty { print("\r\u{1B}[K", terminator: "") } }
@@ -169,11 +184,15 @@ struct MutateCommand: ParsableCommand {
         try runner.prepare()
         let dropped = runner.baseline()
         clear()
-        print("baseline: \(runner.cases.count) case(s) pass with the unmutated copies (\(langs.map(\.rawValue).sorted().joined(separator: ", "))); "
-              + "\(dropped.count) do not and cannot count as kills")
+        if lazyBaseline {
+            print("baseline: lazy (\(runner.cases.count) case(s) and \(runner.gates.count) gate(s); each run unmutated only when it fails with a mutant)")
+        } else {
+            print("baseline: \(runner.cases.count) case(s) and \(runner.gates.count) gate(s) pass with the unmutated copies "
+                  + "(\(langs.map(\.rawValue).sorted().joined(separator: ", "))); \(dropped.count) do not and cannot count as kills")
+        }
         for r in dropped.prefix(10) { print("  not in the baseline: \(r.name): \(r.reason)") }
         print("\(mutants.count) mutant(s)" + (sample.map { " (sample \($0), seed \(seed))" } ?? "") + (shard.map { ", shard \($0)" } ?? "")
-              + (skipped > 0 ? "; \(skipped) more listed as equivalent and not run (--skip-equivalent)" : ""))
+              + (skipEquivalent ? "; mutants listed as equivalent were left out before the draw (--skip-equivalent)" : ""))
         var outcomes: [MutationOutcome] = []
         let report = { MutationReport(outcomes) }
         for m in mutants {

@@ -123,6 +123,17 @@ final class MutationEngineTests: XCTestCase {
         let ms = MutantGenerator.mutants(file: "f", text: src, language: .go)
         XCTAssertFalse(ms.contains { $0.line >= 3 && $0.line <= 7 }, ms.filter { $0.line <= 7 }.map(\.id).joined(separator: ", "))
         XCTAssertTrue(ms.contains { $0.line == 8 })
+        // A fault test in expression position: its branch is masked, the else branch is not.
+        let rs = MutantGenerator.mutants(file: "f.rs", text: """
+            fn f(faults: Faults) -> S {
+                S {
+                    seed: if faults.has(Fault::WrongHash) { SEED.wrapping_add(1) } else { SEED + 2 },
+                }
+            }
+
+            """, language: .rust)
+        XCTAssertFalse(rs.contains { $0.after.contains("wrapping_add(2)") || $0.after.contains("wrapping_add(0)") }, rs.map(\.id).joined(separator: ", "))
+        XCTAssertTrue(rs.contains { $0.after.contains("SEED + 3") }, rs.map(\.id).joined(separator: ", "))
     }
 
     func testIDsAndKeysAreStableAndSurviveUnrelatedEdits() {

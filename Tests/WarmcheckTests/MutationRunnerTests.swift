@@ -4,15 +4,24 @@ import XCTest
 @testable import WarmcheckCore
 import WarmcheckScenario
 
+/// The checkout and run options with the Go and Rust reference fixtures (skips when unbuilt).
+func goAndRustOptions() throws -> (URL, RunOptions) {
+    let root = try XCTUnwrap(Repo.root())
+    for name in ["go", "rust"] {
+        let exe = try XCTUnwrap(Repo.referenceFixture(name)).argv[0]
+        guard FileManager.default.isExecutableFile(atPath: exe) else { throw XCTSkip("\(exe) is not built") }
+    }
+    let specs = try ["go", "rust"].map(Repo.parseFixture)
+    var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }), workDir: Repo.defaultWorkDir)
+    options.timeout = 10
+    return (root, options)
+}
+
 /// End to end on the real Go implementation: a mutant is applied to a private copy, built and
 /// killed by a real scenario, and the copy is restored afterwards.
 final class MutationRunnerTests: XCTestCase {
     func testARealGoMutantIsKilledAndTheCopyRestored() throws {
-        let root = try XCTUnwrap(Repo.root())
-        for name in ["go", "rust"] {
-            let exe = try XCTUnwrap(Repo.referenceFixture(name)).argv[0]
-            guard FileManager.default.isExecutableFile(atPath: exe) else { throw XCTSkip("\(exe) is not built") }
-        }
+        let (root, options) = try goAndRustOptions()
         let f = "go-fixture/warmcache/put.go"
         let text = try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8)
         // The insert path forgets to write the record before publishing it.
@@ -20,12 +29,9 @@ final class MutationRunnerTests: XCTestCase {
             $0.op == "drop-stmt" && $0.function == "insertPath" && $0.before.contains("c.writeRecord(rec, v, value, o)")
         }, "the drop of the insert path's writeRecord")
         let scenario = try ScenarioParser.parse(contentsOf: root.appendingPathComponent("scenarios/basic-put-get.yaml"))
-        let specs = try ["go", "rust"].map(Repo.parseFixture)
-        var options = RunOptions(fixtures: Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }), workDir: Repo.defaultWorkDir)
-        options.timeout = 10
         let work = root.appendingPathComponent(".build/mutate-test")
         var runner = MutationRunner(root: root, options: options, cases: expand(scenario, implementations: ["go", "rust"]),
-                                    languages: [.go], workRoot: work)
+                                    gates: [], languages: [.go], workRoot: work)
         try runner.prepare()
         XCTAssertEqual(runner.baseline().map(\.name), [], "the unmutated copy passes")
         let o = try runner.run(m)
@@ -35,6 +41,29 @@ final class MutationRunnerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: copy, encoding: .utf8), text, "the copy is restored")
         // The checkout itself is never written.
         XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8), text)
+    }
+}
+
+/// A mutant that no scenario case can see, since no case hands a fixture a bad file, is killed by
+/// the refusal gate (MutationGate), with the baseline run lazily: only for the gate that failed.
+final class MutationGateTests: XCTestCase {
+    func testADroppedHeaderCheckIsKilledByTheRefusalGate() throws {
+        let (root, options) = try goAndRustOptions()
+        let f = "go-fixture/warmcache/segment.go"
+        let text = try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8)
+        // checkHeader forgets the magic check (§4.2 step 4).
+        let m = try XCTUnwrap(MutantGenerator.mutants(file: f, text: text, language: .go).first {
+            $0.op == "drop-check" && $0.function == "checkHeader" && $0.before.contains("CodeBadMagic")
+        }, "the drop of checkHeader's magic check")
+        var runner = MutationRunner(root: root, options: options, cases: [], gates: [.refusals], languages: [.go],
+                                    workRoot: root.appendingPathComponent(".build/mutate-test"))
+        runner.lazyBaseline = true
+        try runner.prepare()
+        XCTAssertEqual(runner.baseline().map(\.name), [], "a lazy baseline runs nothing up front")
+        let o = try runner.run(m)
+        XCTAssertEqual(o.verdict, .killed, o.reason)
+        XCTAssertEqual(o.killer, "gate:refusals")
+        XCTAssertTrue(runner.passesUnmutated.contains("gate:refusals go"), "the killer was checked unmutated")
     }
 }
 

@@ -26,6 +26,18 @@ final class MutationSamplingTests: XCTestCase {
         XCTAssertEqual(MutantSampling.sample(fewer, n: 20, seed: 7).map(\.key), a)
     }
 
+    func testAPerLanguageSampleTakesNOfEachLanguageInRankOrder() throws {
+        let root = try XCTUnwrap(Repo.root())
+        var all = try goMutants()
+        let f = "rust-fixture/src/ops/put.rs"
+        all += MutantGenerator.mutants(file: f, text: try String(contentsOf: root.appendingPathComponent(f), encoding: .utf8), language: .rust)
+        let s = MutantSampling.samplePerLanguage(all, n: 3, seed: 7)
+        XCTAssertEqual(s.filter { $0.language == .go }.map(\.key), MutantSampling.sample(all.filter { $0.language == .go }, n: 3, seed: 7).map(\.key))
+        XCTAssertEqual(s.filter { $0.language == .rust }.count, 3)
+        let ranks = s.map { MutantSampling.rank($0.key, seed: 7) }
+        XCTAssertEqual(ranks, ranks.sorted())
+    }
+
     func testShardsPartitionTheMutants() throws {
         let all = try goMutants()
         let shards = (1...4).map { MutantSampling.shard(all, index: $0, of: 4).map(\.key) }

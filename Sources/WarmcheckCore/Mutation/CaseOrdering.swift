@@ -14,6 +14,9 @@ public struct CaseOrdering {
     public private(set) var counts: [String: [String: Int]] = [:]
     public var durations: [String: Double] = [:]
     let path: String?
+    /// Where the durations are kept between runs (next to the history), so that a run with a
+    /// lazy baseline still tries the fastest cases first.
+    var durationsPath: String? { path.map { ($0 as NSString).deletingLastPathComponent + "/case-durations.json" } }
 
     public init(historyPath: String?) {
         path = historyPath
@@ -22,6 +25,15 @@ public struct CaseOrdering {
            let j = try? CaseOrdering.counts(JSONField.parse(d, source: p)) {
             counts = j
         }
+        if let p = durationsPath, let d = FileManager.default.contents(atPath: p),
+           let j = try? JSONSerialization.jsonObject(with: d) as? [String: Double] {
+            durations = j
+        }
+    }
+
+    public func saveDurations() {
+        guard let p = durationsPath, let d = try? JSONSerialization.data(withJSONObject: durations, options: [.sortedKeys]) else { return }
+        try? d.write(to: URL(fileURLWithPath: p))
     }
 
     static func counts(_ f: JSONField) throws -> [String: [String: Int]] {
@@ -49,11 +61,13 @@ public struct CaseOrdering {
         ("open", ["open", "open_or_create", "create"]), ("create", ["create", "open_or_create"]), ("header", ["open", "create"]),
         ("validate", ["open"]), ("particip", ["open", "create"]), ("register", ["open", "create"]),
         ("reclaim", ["reclaim"]), ("sweep", ["reclaim"]), ("alive", ["reclaim"]), ("dead", ["reclaim"]),
+        ("durable", ["durable", "restore"]), ("journal", ["durable", "restore"]), ("restore", ["durable", "restore"]),
     ]
 
     /// Operations (and the `reclaim` theme) the mutated function or file suggests.
     static func themes(of m: Mutant) -> Set<String> {
-        let name = (m.function + " " + (m.file as NSString).lastPathComponent).lowercased()
+        // The whole path: a folder names a theme too (rust-fixture/src/durable/format.rs).
+        let name = (m.function + " " + m.file).lowercased()
         var out = Set<String>()
         for (w, ops) in words where name.contains(w) { out.formUnion(ops) }
         return out
@@ -67,13 +81,19 @@ public struct CaseOrdering {
     }
 
     public func order(_ cases: [ScenarioCase], for m: Mutant) -> [ScenarioCase] {
+        order(cases, name: \.name, themes: Self.themes(of:), for: m)
+    }
+
+    /// The same order for anything with a name and themes (scenario cases and the gates of
+    /// MutationGate alike, so that a gate that killed a function's mutants runs first for it).
+    public func order<T>(_ items: [T], name: (T) -> String, themes: (T) -> Set<String>, for m: Mutant) -> [T] {
         let fn = counts[m.file + "#" + m.function] ?? [:]
         let file = counts[m.file] ?? [:]
         let any = counts["*"] ?? [:]
         let want = Self.themes(of: m)
-        let keyed = cases.enumerated().map { (i, c) -> (ScenarioCase, [Double]) in
-            let n = c.name
-            let touches = want.isEmpty ? 0 : Double(Self.themes(of: c).intersection(want).count)
+        let keyed = items.enumerated().map { (i, c) -> (T, [Double]) in
+            let n = name(c)
+            let touches = want.isEmpty ? 0 : Double(themes(c).intersection(want).count)
             return (c, [-Double(fn[n] ?? 0), -Double(file[n] ?? 0), -touches, -Double(any[n] ?? 0), durations[n] ?? 1e9, Double(i)])
         }
         return keyed.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(\.0)

@@ -19,6 +19,13 @@ public enum MutantSampling {
         Array(ms.sorted { (rank($0.key, seed: seed), $0.key) < (rank($1.key, seed: seed), $1.key) }.prefix(n))
     }
 
+    /// The `n` lowest-ranked mutants of each language, all in rank order: a small sample that
+    /// covers every language whatever the seed draws (CI's).
+    public static func samplePerLanguage(_ ms: [Mutant], n: Int, seed: UInt64) -> [Mutant] {
+        let kept = Set(Dictionary(grouping: ms, by: \.language).values.flatMap { sample($0, n: n, seed: seed).map(\.key) })
+        return sample(ms.filter { kept.contains($0.key) }, n: ms.count, seed: seed)
+    }
+
     /// Shard `index` (1-based) of `count`: every mutant is in exactly one shard.
     public static func shard(_ ms: [Mutant], index: Int, of count: Int) -> [Mutant] {
         ms.filter { Int(rank($0.key, seed: 0) % UInt64(count)) == index - 1 }

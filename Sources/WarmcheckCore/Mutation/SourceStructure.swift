@@ -207,6 +207,13 @@ public struct SourceStructure {
                 for k in r where isFaultRef(k) { masked[k] = true }
             }
         }
+        // An `if` in expression position (Rust `key_seed: if faults.has(Fault::WrongHash) { … }
+        // else { … }`) is no statement of its own: its fault branch is masked all the same.
+        for k in tokens.indices where text(k) == "if" {
+            guard let body = (k..<tokens.count).first(where: { text($0) == "{" }), match[body] > body else { continue }
+            let positive = (k..<body).contains { j in isFaultRef(j) && !(k..<j).contains { text($0) == "!" && j - $0 <= 3 } }
+            if positive { for j in k...match[body] { masked[j] = true } }
+        }
         // Swift: `if faults.contains(.x) {` — the receiver has no `self.`; covered above. Go's
         // fault-only helpers live in faults.go, excluded as a whole (MutationTargets).
     }

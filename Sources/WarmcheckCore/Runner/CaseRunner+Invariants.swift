@@ -39,6 +39,7 @@ extension CaseRunner {
                         "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
         }
         checkCounters(Counters(snap.totals), where_: where_)
+        if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
         audit(audits, in: snap, where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
         lock.lock()
@@ -60,6 +61,20 @@ extension CaseRunner {
             silentRemovalPossible = true
         }
         lastSnapshot = snap
+    }
+
+    /// §5.1: with no operation under way, every live participant's `claim_hint` has
+    /// `in_flight` = 0 (each write operation leaves the hint it entered). One that never leaves
+    /// makes a successor sweep for claims that are not there; one that leaves twice hides a live
+    /// claim from it. Only the decoder sees this word: no answer depends on it.
+    func checkClaimHintsAtRest(_ snap: SegmentSnapshot, where_: String) {
+        for i in 0..<snap.geometry.participantCapacity where snap.participantAlive(index: i) {
+            let h = snap.word(snap.geometry.participantOffset(i) + SpecLayout.Participant.claimHint)
+            guard h & 0xFFFF != 0 else { continue }
+            conformance("claim hint of participant \(i + 1) has in_flight \(h & 0xFFFF) at rest \(where_)",
+                        "Participant \(i + 1) is alive with no operation under way \(where_), but its claim_hint "
+                        + String(format: "(%#llx)", h) + " has in_flight = \(h & 0xFFFF), not 0 (PROTOCOL.md §5.1: every write operation leaves what it entered)")
+        }
     }
 
     /// Counters agree with what happened: every get, put and removal the fixtures answered is
