@@ -128,31 +128,26 @@ public enum JSON: Sendable {
             }
             out += close + "]"
         case .object(let o):
-            if o.isEmpty { out += "{}"; return }
-            out += "{" + nl
-            let keys = o.keys.sorted()
-            for (i, k) in keys.enumerated() {
-                out += pad
-                JSON.escape(k, into: &out)
-                out += pretty ? ": " : ":"
-                o[k]!.write(to: &out, pretty: pretty, indent: indent + 1)
-                if i < keys.count - 1 { out += "," }
-                out += nl
-            }
-            out += close + "}"
+            JSON.writeMembers(o.keys.sorted().map { ($0, o[$0]!) }, to: &out, pretty: pretty, indent: indent)
         case .ordered(let kv):
-            if kv.isEmpty { out += "{}"; return }
-            out += "{" + nl
-            for (i, (k, v)) in kv.enumerated() {
-                out += pad
-                JSON.escape(k, into: &out)
-                out += pretty ? ": " : ":"
-                v.write(to: &out, pretty: pretty, indent: indent + 1)
-                if i < kv.count - 1 { out += "," }
-                out += nl
-            }
-            out += close + "}"
+            JSON.writeMembers(kv, to: &out, pretty: pretty, indent: indent)
         }
+    }
+
+    private static func writeMembers(_ kv: [(String, JSON)], to out: inout String, pretty: Bool, indent: Int) {
+        if kv.isEmpty { out += "{}"; return }
+        let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
+        let nl = pretty ? "\n" : ""
+        out += "{" + nl
+        for (i, (k, v)) in kv.enumerated() {
+            out += pad
+            escape(k, into: &out)
+            out += pretty ? ": " : ":"
+            v.write(to: &out, pretty: pretty, indent: indent + 1)
+            if i < kv.count - 1 { out += "," }
+            out += nl
+        }
+        out += (pretty ? String(repeating: "  ", count: indent) : "") + "}"
     }
 
     /// Appends the compact form to `out` (a long file built line by line, without a copy per line).

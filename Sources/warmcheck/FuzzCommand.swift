@@ -92,16 +92,21 @@ struct FuzzCommand: ParsableCommand {
                 print("  shrunk \(shrunk); reproduce: warmcheck fuzz\(libArgs) --decode \(shrunk) --now \(f.now)")
             }
         }
+        let failed = summarize(report, unit: "images")
+        print(String(format: "fuzz: %llu passed, %llu failed (%llu images, %.1f s)", report.images - failed, failed, report.images, report.wallSeconds))
+        if failed > 0 { throw ExitCode(Status.failed) }
+    }
+
+    /// Prints each library's rate and the known disagreements; returns the mutants counted failed.
+    func summarize(_ report: FuzzReport, unit: String) -> UInt64 {
         for (name, s) in report.workerSeconds {
-            print(String(format: "rate %@: %.0f images/s (%.2f s in the worker)", name, s > 0 ? Double(report.images) / s : 0, s))
+            print(String(format: "rate %@: %.0f %@/s (%.2f s in the worker)", name, s > 0 ? Double(report.images) / s : 0, unit, s))
         }
         let broken = UInt64(report.findings.filter { $0.kind != "disagreement" }.count)
-        let failed = knownDisagreements ? broken : report.images - report.agreed
         if knownDisagreements && report.disagreementCount > 0 {
             print("KNOWN \(report.disagreementCount) disagreements (--known-disagreements)")
         }
-        print(String(format: "fuzz: %llu passed, %llu failed (%llu images, %.1f s)", report.images - failed, failed, report.images, report.wallSeconds))
-        if failed > 0 { throw ExitCode(Status.failed) }
+        return knownDisagreements ? broken : report.images - report.agreed
     }
 
     func loadJournals() throws -> [[UInt8]] {
@@ -163,14 +168,7 @@ struct FuzzCommand: ParsableCommand {
                 print("  shrunk \(shrunk); reproduce: warmcheck fuzz\(libArgs)\(baseArgs) --decode-journal \(shrunk)\(f.anyGeometry ? " --any-geometry" : "")")
             }
         }
-        for (name, s) in report.workerSeconds {
-            print(String(format: "rate %@: %.0f journals/s (%.2f s in the worker)", name, s > 0 ? Double(report.images) / s : 0, s))
-        }
-        let broken = UInt64(report.findings.filter { $0.kind != "disagreement" }.count)
-        let failed = knownDisagreements ? broken : report.images - report.agreed
-        if knownDisagreements && report.disagreementCount > 0 {
-            print("KNOWN \(report.disagreementCount) disagreements (--known-disagreements)")
-        }
+        let failed = summarize(report, unit: "journals")
         print(String(format: "fuzz journals: %llu passed, %llu failed (%llu journals from %d bases, %.1f s)",
                      report.images - failed, failed, report.images, bases.count, report.wallSeconds))
         if failed > 0 || !caseFailures.isEmpty { throw ExitCode(Status.failed) }

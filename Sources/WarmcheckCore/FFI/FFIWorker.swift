@@ -138,14 +138,22 @@ struct WorkerServer {
 
     mutating func fuzzJournals(seed: UInt64, first: UInt64, count: UInt64) throws -> [UInt8] {
         guard let journals else { throw JournalWorkerError("no journals set") }
+        return try WorkerServer.digests(first: first, count: count) { i, out in
+            let (len, want) = journals.mutant(seed: seed, index: i, into: &scratch)
+            return try decodeJournal(&scratch, len, want, &out)
+        }
+    }
+
+    /// Reply of a fuzz request: u64 nanoseconds spent in `decode` (mutation included), then
+    /// one digest per mutant of first..<first+count.
+    static func digests(first: UInt64, count: UInt64, _ decode: (UInt64, inout [UInt64]) throws -> UInt64) rethrows -> [UInt8] {
         var out = [UInt64](repeating: 0, count: 8)
         var digests: [UInt64] = []
         digests.reserveCapacity(Int(count))
         var spent: UInt64 = 0
         for i in first..<(first + count) {
             let t0 = PipeIO.nanos()
-            let (len, want) = journals.mutant(seed: seed, index: i, into: &scratch)
-            let ret = try decodeJournal(&scratch, len, want, &out)
+            let ret = try decode(i, &out)
             spent += PipeIO.nanos() - t0
             digests.append(FuzzDigest.of(ret, out))
         }
@@ -276,20 +284,7 @@ struct WorkerServer {
     }
 
     mutating func fuzz(seed: UInt64, first: UInt64, count: UInt64) -> [UInt8] {
-        var out = [UInt64](repeating: 0, count: 8)
-        var digests: [UInt64] = []
-        digests.reserveCapacity(Int(count))
-        var spent: UInt64 = 0
-        for i in first..<(first + count) {
-            let t0 = PipeIO.nanos()
-            let ret = decode(seed: seed, index: i, &out)
-            spent += PipeIO.nanos() - t0
-            digests.append(FuzzDigest.of(ret, out))
-        }
-        var w = ByteWriter()
-        w.u64(spent)
-        digests.forEach { w.u64($0) }
-        return w.bytes
+        WorkerServer.digests(first: first, count: count) { i, out in decode(seed: seed, index: i, &out) }
     }
 }
 

@@ -28,6 +28,49 @@ public struct FuzzReport {
     public var wallSeconds: Double = 0
 }
 
+/// The loop `fuzz` and `fuzz --journals` share: batches of mutants through every library's
+/// worker, digests compared, the first `maxSaved` disagreements made findings, and a worker that
+/// dies bisected (`crash`) to the mutant that killed it, which becomes a finding before the run
+/// goes on after it in fresh workers.
+func fuzzLoop(libraries: [ABILibrary], first: UInt64, count: UInt64, batch: UInt64, maxSaved: Int,
+              start: () throws -> FFIPool,
+              fuzz: (FFIPool, UInt64, UInt64) throws -> ([[UInt64]], [UInt64]),
+              disagreement: (FFIPool, UInt64) throws -> FuzzFinding,
+              crash: (WorkerFailure, Range<UInt64>) throws -> FuzzFinding) throws -> FuzzReport {
+    var report = FuzzReport()
+    var pool = try start()
+    defer { pool.stop() }
+    var nanos = [UInt64](repeating: 0, count: libraries.count)
+    let t0 = PipeIO.monotonicSeconds()
+    var next = first
+    let end = first + count
+    while next < end {
+        let n = min(batch, end - next)
+        do {
+            let (digests, ns) = try fuzz(pool, next, n)
+            for i in 0..<libraries.count { nanos[i] += ns[i] }
+            for k in 0..<Int(n) {
+                let d = digests.map { $0[k] }
+                if d.allSatisfy({ $0 == d[0] }) { report.agreed += 1; continue }
+                report.disagreementCount += 1
+                if report.findings.count < maxSaved { report.findings.append(try disagreement(pool, next + UInt64(k))) }
+            }
+            report.images += n
+            next += n
+        } catch let f as WorkerFailure {
+            pool.stop()
+            let finding = try crash(f, next..<(next + n))
+            report.findings.append(finding)
+            report.images += finding.index - next + 1
+            next = finding.index + 1
+            pool = try start()
+        }
+    }
+    report.wallSeconds = PipeIO.monotonicSeconds() - t0
+    report.workerSeconds = zip(libraries.map(\.name), nanos).map { ($0, Double($1) / 1e9) }
+    return report
+}
+
 public final class FuzzRunner {
     let libraries: [ABILibrary]
     let executable: String
@@ -44,46 +87,22 @@ public final class FuzzRunner {
     }
 
     public func run(base: [UInt8], seed: UInt64, count: UInt64, first: UInt64 = 0, batch: UInt64 = 20_000) throws -> FuzzReport {
-        var report = FuzzReport()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let basePath = "\(outDir)/base.img"
         _ = FileManager.default.createFile(atPath: basePath, contents: Data(base))
-        var pool = try FFIPool(libraries, executable: executable)
-        defer { pool.stop() }
-        try pool.setBase(base)
-        var nanos = [UInt64](repeating: 0, count: libraries.count)
-        let t0 = PipeIO.monotonicSeconds()
-        var next = first
-        let end = first + count
-        while next < end {
-            let n = min(batch, end - next)
-            do {
-                let (digests, ns) = try pool.fuzz(seed: seed, first: next, count: n)
-                for i in 0..<libraries.count { nanos[i] += ns[i] }
-                for k in 0..<Int(n) {
-                    let d = digests.map { $0[k] }
-                    if d.allSatisfy({ $0 == d[0] }) { report.agreed += 1; continue }
-                    report.disagreementCount += 1
-                    if report.findings.count < maxSaved {
-                        report.findings.append(try disagreement(pool, base: base, seed: seed, index: next + UInt64(k)))
-                    }
-                }
-                report.images += n
-                next += n
-            } catch let f as WorkerFailure {
+        return try fuzzLoop(libraries: libraries, first: first, count: count, batch: batch, maxSaved: maxSaved,
+            start: {
+                let pool = try FFIPool(libraries, executable: executable)
+                do { try pool.setBase(base) } catch { pool.stop(); throw error }
+                return pool
+            },
+            fuzz: { try $0.fuzz(seed: seed, first: $1, count: $2) },
+            disagreement: { try self.disagreement($0, base: base, seed: seed, index: $1) },
+            crash: { f, range in
                 // Find the one mutant that kills (or hangs) this library, save it, and go on after it.
-                let index = try locate(f.library, base: base, seed: seed, range: next..<(next + n))
-                report.findings.append(save(base: base, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash",
-                                            detail: f.description))
-                report.images += index - next + 1
-                next = index + 1
-                pool = try FFIPool(libraries, executable: executable)
-                try pool.setBase(base)
-            }
-        }
-        report.wallSeconds = PipeIO.monotonicSeconds() - t0
-        report.workerSeconds = zip(libraries.map(\.name), nanos).map { ($0, Double($1) / 1e9) }
-        return report
+                let index = try self.locate(f.library, base: base, seed: seed, range: range)
+                return self.save(base: base, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash", detail: f.description)
+            })
     }
 
     func disagreement(_ pool: FFIPool, base: [UInt8], seed: UInt64, index: UInt64) throws -> FuzzFinding {

@@ -44,45 +44,18 @@ public final class JournalFuzzRunner {
     }
 
     public func run(bases: [[UInt8]], seed: UInt64, count: UInt64, first: UInt64 = 0, batch: UInt64 = 20_000) throws -> FuzzReport {
-        var report = FuzzReport()
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         for (i, b) in bases.enumerated() {
             _ = FileManager.default.createFile(atPath: "\(outDir)/base-\(i).wcj", contents: Data(b))
         }
-        var pool = try self.pool(bases)
-        defer { pool.stop() }
-        var nanos = [UInt64](repeating: 0, count: libraries.count)
-        let t0 = PipeIO.monotonicSeconds()
-        var next = first
-        let end = first + count
-        while next < end {
-            let n = min(batch, end - next)
-            do {
-                let (digests, ns) = try pool.fuzzJournals(seed: seed, first: next, count: n)
-                for i in 0..<libraries.count { nanos[i] += ns[i] }
-                for k in 0..<Int(n) {
-                    let d = digests.map { $0[k] }
-                    if d.allSatisfy({ $0 == d[0] }) { report.agreed += 1; continue }
-                    report.disagreementCount += 1
-                    if report.findings.count < maxSaved {
-                        report.findings.append(try disagreement(pool, bases: bases, seed: seed, index: next + UInt64(k)))
-                    }
-                }
-                report.images += n
-                next += n
-            } catch let f as WorkerFailure {
-                let index = try locate(f.library, bases: bases, seed: seed, range: next..<(next + n))
-                report.findings.append(save(bases: bases, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash",
-                                            detail: f.description))
-                report.images += index - next + 1
-                next = index + 1
-                pool.stop()
-                pool = try self.pool(bases)
-            }
-        }
-        report.wallSeconds = PipeIO.monotonicSeconds() - t0
-        report.workerSeconds = zip(libraries.map(\.name), nanos).map { ($0, Double($1) / 1e9) }
-        return report
+        return try fuzzLoop(libraries: libraries, first: first, count: count, batch: batch, maxSaved: maxSaved,
+            start: { try self.pool(bases) },
+            fuzz: { try $0.fuzzJournals(seed: seed, first: $1, count: $2) },
+            disagreement: { try self.disagreement($0, bases: bases, seed: seed, index: $1) },
+            crash: { f, range in
+                let index = try self.locate(f.library, bases: bases, seed: seed, range: range)
+                return self.save(bases: bases, seed: seed, index: index, kind: f.what == "hung" ? "hang" : "crash", detail: f.description)
+            })
     }
 
     func mutant(_ bases: [[UInt8]], seed: UInt64, index: UInt64) -> ([UInt8], (UInt64, UInt64, UInt64)) {

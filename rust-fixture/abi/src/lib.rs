@@ -347,14 +347,7 @@ pub unsafe extern "C" fn wc_decode_journal(image: *const u8, len: u64, shards: u
     let o = out(out8, 8);
     o.iter_mut().for_each(|x| *x = 0);
     let data = bytes(image, len);
-    let want = (shards != 0 || sizes != 0 || limits != 0).then(|| Geometry {
-        shard_count: shards as u32,
-        slots_per_shard: (shards >> 32) as u32,
-        key_capacity: sizes as u32,
-        value_capacity: (sizes >> 32) as u32,
-        probe_window: limits as u32,
-        participant_capacity: (limits >> 32) as u32,
-    });
+    let want = (shards != 0 || sizes != 0 || limits != 0).then(|| Geometry::unpack(shards, sizes, limits));
     let f = warmcache::durable::format::decode("image", data, want);
     let mut code = 0;
     set(o, 0, len);
