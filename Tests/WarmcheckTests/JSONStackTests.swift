@@ -116,13 +116,17 @@ final class JSONStackTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("kill-history.json").path
         var o = CaseOrdering(historyPath: path)
+        XCTAssertTrue(o.counts.isEmpty && o.durations.isEmpty)
         let m = try XCTUnwrap(MutantGenerator.mutants(file: "put.go", text: "package p\nfunc putSlow(a int) bool { return a < 3 }\n",
                                                       language: .go).first)
         o.recordKill(m, by: "case-1")
         o.recordKill(m, by: "case-1")
+        o.durations = ["case-1": 1.25, "case-2": 0.5]
+        o.saveDurations()
         let back = CaseOrdering(historyPath: path)
         XCTAssertEqual(back.counts["put.go#" + m.function]?["case-1"], 2)
         XCTAssertEqual(back.counts, o.counts)
+        XCTAssertEqual(back.durations, o.durations)
     }
 
     func testVocabularyReadsExactConstantsAndNamesTheField() throws {

@@ -26,14 +26,15 @@ public struct CaseOrdering {
             counts = j
         }
         if let p = durationsPath, let d = FileManager.default.contents(atPath: p),
-           let j = try? JSONSerialization.jsonObject(with: d) as? [String: Double] {
-            durations = j
+           let members = try? JSONField.parse(d, source: p).members {
+            durations = Dictionary(uniqueKeysWithValues: members.compactMap { k, v in (try? v.double).map { (k, $0) } })
         }
     }
 
     public func saveDurations() {
-        guard let p = durationsPath, let d = try? JSONSerialization.data(withJSONObject: durations, options: [.sortedKeys]) else { return }
-        try? d.write(to: URL(fileURLWithPath: p))
+        guard let p = durationsPath else { return }
+        let j = JSON.object(durations.mapValues { .double($0) })
+        try? Data(j.serialized.utf8).write(to: URL(fileURLWithPath: p))
     }
 
     static func counts(_ f: JSONField) throws -> [String: [String: Int]] {
