@@ -17,10 +17,12 @@ use std::time::Duration;
 /// Options of a write (§9.4).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PutOptions {
-    /// Freshness lifetime; 0 = never expires.
-    pub ttl_ns: u64,
-    /// Stale-serving window after expiry; 0 = none.
-    pub grace_ns: u64,
+    /// Freshness lifetime, from the write (segment time); [`Duration::ZERO`] = never expires.
+    /// Stored in nanoseconds (§7.2 `expires_at_ns`): longer than ~584 years saturates.
+    pub ttl: Duration,
+    /// Stale-serving window after expiry (§12); [`Duration::ZERO`] = none. Ignored when `ttl`
+    /// is zero.
+    pub grace: Duration,
     /// Opaque tag stored with the value.
     pub origin_tag: u32,
     /// Explicit data version; 0 = automatic.
@@ -32,10 +34,13 @@ pub struct PutOptions {
 /// Result of a successful put or refresh.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PutOutcome {
+    /// The data version written.
     pub version: u64,
     /// A new entry was published (T2); false for a refresh (T5).
     pub created: bool,
+    /// Shard of the slot written.
     pub shard: u32,
+    /// Slot index within the shard.
     pub slot: u32,
     /// The write's journal record is durable as the store's policy promises.
     pub durable: bool,
@@ -44,12 +49,17 @@ pub struct PutOutcome {
 /// Who wrote a record (§7.2 `writer`, `writer_start_time`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Provenance {
+    /// Process id of the writer.
     pub pid: u32,
+    /// Language code of the writer (§7.3: 1 Go, 2 Rust, 3 Swift, 0 unknown).
     pub language: u8,
+    /// Protocol major the writer spoke.
     pub protocol_major: u8,
+    /// Protocol minor the writer spoke.
     pub protocol_minor: u8,
     /// Low 8 bits of the writer's participant id.
     pub participant: u8,
+    /// Start time of the writer's process (`/proc/PID/stat` field 22, clock ticks since boot).
     pub start_time: u64,
 }
 
@@ -63,6 +73,7 @@ impl Provenance {
             | (self.participant as u64) << 56
     }
 
+    /// Unpacks a §7.2 `writer` word and `writer_start_time`.
     pub fn unpack(writer: u64, start_time: u64) -> Provenance {
         Provenance {
             pid: writer as u32,
@@ -82,31 +93,44 @@ pub struct HitInfo {
     pub stale: bool,
     /// This reader made the `mark_stale` transition and should recompute the value.
     pub refresh_requested: bool,
+    /// The data version of the record.
     pub version: u64,
+    /// The opaque tag the writer stored ([`PutOptions::origin_tag`]).
     pub origin_tag: u32,
+    /// When the record stops being fresh, in segment nanoseconds; 0 = never.
     pub expires_at_ns: u64,
+    /// When stale serving ends, in segment nanoseconds (§12).
     pub stale_until_ns: u64,
+    /// When the record was written, in segment nanoseconds.
     pub written_at_ns: u64,
+    /// Who wrote it.
     pub provenance: Provenance,
+    /// Shard of the slot read.
     pub shard: u32,
+    /// Slot index within the shard.
     pub slot: u32,
 }
 
 /// A hit: the value copied into private memory plus its metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
+    /// The value, copied out of the segment.
     pub value: Vec<u8>,
+    /// Version, freshness and provenance of the value.
     pub info: HitInfo,
 }
 
 /// The answer of [`Cache::get`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
+    /// A fresh or stale entry.
     Hit(Hit),
+    /// No readable entry for the key (absent, expired, or failed its checks).
     Miss,
 }
 
 impl Lookup {
+    /// The hit, if this is one.
     pub fn hit(&self) -> Option<&Hit> {
         match self {
             Lookup::Hit(h) => Some(h),
@@ -114,6 +138,7 @@ impl Lookup {
         }
     }
 
+    /// Whether this is a hit (fresh or stale).
     pub fn is_hit(&self) -> bool {
         matches!(self, Lookup::Hit(_))
     }
@@ -213,6 +238,23 @@ impl Cache {
 
     /// Creates the segment, or opens it if it exists (§4.1). Returns whether it was created.
     /// An existing segment is used with its own geometry, whatever `geometry` says.
+    ///
+    /// The first process of a fleet creates the segment; every later one (and every restart)
+    /// opens it and finds what the others left:
+    ///
+    /// ```
+    /// use warmcache::{Cache, CreateOptions, Geometry, OpenOptions};
+    /// let path = format!("/dev/shm/warmcache-doc-open-{}.wc", std::process::id());
+    /// let (first, created) =
+    ///     Cache::open_or_create(&path, Geometry::default(), CreateOptions::default(), OpenOptions::default())?;
+    /// assert!(created);
+    /// let (second, created) =
+    ///     Cache::open_or_create(&path, Geometry::default(), CreateOptions::default(), OpenOptions::default())?;
+    /// assert!(!created);
+    /// assert_ne!(first.participant_id(), second.participant_id());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), warmcache::OpenError>(())
+    /// ```
     pub fn open_or_create(
         path: impl AsRef<Path>,
         geometry: Geometry,
@@ -234,7 +276,7 @@ impl Cache {
     /// image has no file to lock), so it is for reading: `get`, `stats`, `dump`, `stored_key`.
     ///
     /// # Safety
-    /// As for [`Shm::borrowed`]: `base` is 8-byte aligned, valid for reads and writes of `len`
+    /// As for [`Shm::borrowed`](crate::shm::Shm::borrowed): `base` is 8-byte aligned, valid for reads and writes of `len`
     /// bytes while the handle lives, and otherwise accessed only atomically meanwhile.
     pub unsafe fn over_image(base: *mut u8, len: u64) -> Result<Cache, OpenError> {
         let seg = Segment::over_image(crate::shm::Shm::borrowed(base, len))?;
@@ -336,18 +378,22 @@ impl Cache {
         self.id
     }
 
+    /// The segment's geometry.
     pub fn geometry(&self) -> Geometry {
         self.seg.layout.geometry
     }
 
+    /// Every offset derived from the geometry.
     pub fn layout(&self) -> &Layout {
         &self.seg.layout
     }
 
+    /// The header values of lines 0–2 that are not geometry.
     pub fn header_info(&self) -> HeaderInfo {
         self.seg.info
     }
 
+    /// The path the segment was opened at.
     pub fn path(&self) -> &Path {
         &self.seg.path
     }
@@ -386,6 +432,35 @@ impl Cache {
 
     /// Waits until the generation differs from `seen` or `timeout` passes.
     /// Returns `(generation, timed_out)`.
+    ///
+    /// Every publish, invalidation and eviction by any process bumps the generation (§11), so a
+    /// consumer parks here instead of polling:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use warmcache::{Cache, CreateOptions, Geometry, OpenOptions, PutOptions};
+    /// let path = format!("/dev/shm/warmcache-doc-wait-{}.wc", std::process::id());
+    /// let (consumer, _) =
+    ///     Cache::open_or_create(&path, Geometry::default(), CreateOptions::default(), OpenOptions::default())?;
+    /// let seen = consumer.generation();
+    /// // Nothing changes: the wait times out.
+    /// assert_eq!(consumer.wait_for_change(seen, Duration::from_millis(10)), (seen, true));
+    ///
+    /// let producer = std::thread::spawn({
+    ///     let path = path.clone();
+    ///     move || {
+    ///         let p = Cache::open(&path, OpenOptions::default()).unwrap();
+    ///         std::thread::sleep(Duration::from_millis(20));
+    ///         p.put(b"config", b"v2", PutOptions::default()).unwrap();
+    ///     }
+    /// });
+    /// let (now, timed_out) = consumer.wait_for_change(seen, Duration::from_secs(10));
+    /// assert!(!timed_out && now != seen);
+    /// producer.join().unwrap();
+    /// assert!(consumer.get(b"config").is_hit());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), warmcache::OpenError>(())
+    /// ```
     pub fn wait_for_change(&self, seen: u32, timeout: Duration) -> (u32, bool) {
         // FAULT private_futex: FUTEX_PRIVATE_FLAG, so wake-ups from other processes are lost.
         let private = self.faults.has(Fault::PrivateFutex);

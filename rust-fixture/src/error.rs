@@ -6,22 +6,39 @@ use std::fmt;
 /// Why opening or creating a segment failed (§15, first list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OpenErrorKind {
+    /// `not_found`: no file at the path.
     NotFound,
+    /// `symlink`: the path is a symbolic link (§13).
     Symlink,
+    /// `not_regular_file`: the path is not a regular file.
     NotRegularFile,
+    /// `foreign_owner`: the file belongs to another user.
     ForeignOwner,
+    /// `too_short`: the file is shorter than a header.
     TooShort,
+    /// `bad_magic`: not a warmcache segment.
     BadMagic,
+    /// `unsupported_major`: another protocol major.
     UnsupportedMajor,
+    /// `not_ready`: the creator never set `ready`.
     NotReady,
+    /// `bad_header_checksum`: the immutable header does not match its checksum.
     BadHeaderChecksum,
+    /// `unsupported_features`: an unknown `features_incompat` bit.
     UnsupportedFeatures,
+    /// `layout_mismatch`: another layout fingerprint (cache line, word size, endianness, header sizes).
     LayoutMismatch,
+    /// `bad_geometry`: the geometry breaks the §3 rules.
     BadGeometry,
+    /// `truncated`: the file is shorter than `total_len`.
     Truncated,
+    /// `no_space`: the file could not be allocated.
     NoSpace,
+    /// `exists`: create found a file at the path.
     Exists,
+    /// `participants_full`: every participant entry is held.
     ParticipantsFull,
+    /// `io`: another system error, named by its errno.
     Io,
 }
 
@@ -54,15 +71,19 @@ impl OpenErrorKind {
 /// An open/create failure: a §15 kind plus a human message (path, values found, expected).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenError {
+    /// The §15 kind.
     pub kind: OpenErrorKind,
+    /// What went wrong and where.
     pub message: String,
 }
 
 impl OpenError {
+    /// An error of `kind` with `message`.
     pub fn new(kind: OpenErrorKind, message: impl Into<String>) -> Self {
         OpenError { kind, message: message.into() }
     }
 
+    /// A `bad_geometry` error.
     pub fn bad_geometry(message: impl Into<String>) -> Self {
         OpenError::new(OpenErrorKind::BadGeometry, message)
     }
@@ -75,6 +96,7 @@ impl OpenError {
         )
     }
 
+    /// The §15 code of the kind.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }
@@ -91,14 +113,20 @@ impl std::error::Error for OpenError {}
 /// Why an operation did not take effect (§15, second list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OpErrorKind {
+    /// `too_large`: the key or value exceeds its capacity.
     TooLarge,
+    /// `not_found`: no entry for the key.
     NotFound,
+    /// `full`: no slot of the key's window could be taken.
     Full,
+    /// `version_not_newer`: an explicit version not above the current one.
     VersionNotNewer,
+    /// `busy`: the key's slot stayed claimed by a live writer.
     Busy,
 }
 
 impl OpErrorKind {
+    /// The §15 code.
     pub fn code(self) -> &'static str {
         match self {
             OpErrorKind::TooLarge => "too_large",
@@ -113,15 +141,19 @@ impl OpErrorKind {
 /// An operation failure with a message saying where (shard, slot, limits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpError {
+    /// The §15 kind.
     pub kind: OpErrorKind,
+    /// What went wrong and where.
     pub message: String,
 }
 
 impl OpError {
+    /// An error of `kind` with `message`.
     pub fn new(kind: OpErrorKind, message: impl Into<String>) -> Self {
         OpError { kind, message: message.into() }
     }
 
+    /// The §15 code of the kind.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }

@@ -34,6 +34,7 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault, in the order of DRIVER.md.
     pub const ALL: [Fault; 12] = [
         Fault::PublishBeforePayload,
         Fault::SkipSecondSeqCheck,
@@ -67,6 +68,7 @@ impl Fault {
         }
     }
 
+    /// The fault with this DRIVER.md name.
     pub fn from_name(name: &str) -> Option<Fault> {
         Fault::ALL.into_iter().find(|f| f.name() == name)
     }
@@ -77,18 +79,22 @@ impl Fault {
 pub struct Faults(u32);
 
 impl Faults {
+    /// No fault: a correct implementation.
     pub const NONE: Faults = Faults(0);
 
+    /// This set plus `f`.
     pub fn with(self, f: Fault) -> Faults {
         Faults(self.0 | f as u32)
     }
 
     #[inline(always)]
+    /// Whether `f` is switched on.
     pub fn has(self, f: Fault) -> bool {
         self.0 & f as u32 != 0
     }
 
     #[inline(always)]
+    /// Whether no fault is switched on.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

@@ -3,7 +3,9 @@
 //! It works on little-endian 64-bit words so that a reader can hash what it copies out of the
 //! segment word by word ([`Wch64`]), without a second pass over the bytes.
 
+/// First WCH64 multiplier (§2).
 pub const P1: u64 = 0x9E3779B185EBCA87;
+/// Second WCH64 multiplier (§2).
 pub const P2: u64 = 0xC2B2AE3D27D4EB4F;
 
 /// Seed of key hashes.
@@ -22,6 +24,7 @@ pub struct Wch64 {
 
 impl Wch64 {
     #[inline(always)]
+    /// Starts a hash of `len` bytes with `seed`.
     pub fn new(len: usize, seed: u64) -> Self {
         Wch64 { h: seed ^ (len as u64).wrapping_mul(P1) }
     }
@@ -33,6 +36,7 @@ impl Wch64 {
     }
 
     #[inline(always)]
+    /// The final avalanche; the hash value.
     pub fn finish(self) -> u64 {
         let mut h = self.h;
         h ^= h >> 33;
@@ -46,7 +50,9 @@ impl Wch64 {
 
 /// WCH64X4 start constants: lane k starts at `seed ^ len·P1 ^ k·P2` (§2).
 pub const LANE_START_1: u64 = 0xC2B2AE3D27D4EB4F;
+/// Start of lane 2: `2·P2` (wrapping).
 pub const LANE_START_2: u64 = 0x85655C7A4FA9D69E;
+/// Start of lane 3: `3·P2` (wrapping).
 pub const LANE_START_3: u64 = 0x48180AB7777EC1ED;
 
 /// Incremental WCH64X4 (§2, feature `FAST_CHECKSUM`): the words go round-robin to four
@@ -61,6 +67,7 @@ pub struct Wch64x4 {
 
 impl Wch64x4 {
     #[inline(always)]
+    /// Starts a hash of `len` bytes with `seed`.
     pub fn new(len: usize, seed: u64) -> Self {
         let s = seed ^ (len as u64).wrapping_mul(P1);
         Wch64x4 { v: [s, s ^ LANE_START_1, s ^ LANE_START_2, s ^ LANE_START_3] }
@@ -97,6 +104,7 @@ impl Wch64x4 {
     }
 
     #[inline(always)]
+    /// Folds the four lanes and avalanches; the checksum value.
     pub fn finish(self) -> u64 {
         let [a, b, c, d] = self.v;
         let h = a

@@ -44,37 +44,62 @@ pub const MAX_TOTAL_LEN: u64 = 1 << 40;
 //           576..4095 reserved, zero
 // ------------------------------------------------------------------------------------------
 
+/// Header byte offset of `magic` (§3).
 pub const HDR_MAGIC: u64 = 0;
+/// Header byte offset of `version` (§3).
 pub const HDR_VERSION: u64 = 8;
+/// Header byte offset of `features_incompat` (§3).
 pub const HDR_FEATURES_INCOMPAT: u64 = 16;
+/// Header byte offset of `features_compat` (§3).
 pub const HDR_FEATURES_COMPAT: u64 = 24;
+/// Header byte offset of `layout_fingerprint` (§3).
 pub const HDR_LAYOUT_FINGERPRINT: u64 = 32;
+/// Header byte offset of `total_len` (§3).
 pub const HDR_TOTAL_LEN: u64 = 40;
+/// Header byte offset of `geometry_shards` (§3).
 pub const HDR_GEOMETRY_SHARDS: u64 = 48;
+/// Header byte offset of `geometry_sizes` (§3).
 pub const HDR_GEOMETRY_SIZES: u64 = 56;
+/// Header byte offset of `geometry_limits` (§3).
 pub const HDR_GEOMETRY_LIMITS: u64 = 64;
+/// Header byte offset of `slot_size` (§3).
 pub const HDR_SLOT_SIZE: u64 = 72;
+/// Header byte offset of `participants_offset` (§3).
 pub const HDR_PARTICIPANTS_OFFSET: u64 = 80;
+/// Header byte offset of `shards_offset` (§3).
 pub const HDR_SHARDS_OFFSET: u64 = 88;
+/// Header byte offset of `shard_size` (§3).
 pub const HDR_SHARD_SIZE: u64 = 96;
+/// Header byte offset of `creator_pid` (§3).
 pub const HDR_CREATOR_PID: u64 = 104;
+/// Header byte offset of `creator_start_time` (§3).
 pub const HDR_CREATOR_START_TIME: u64 = 112;
+/// Header byte offset of `creator_info` (§3).
 pub const HDR_CREATOR_INFO: u64 = 120;
+/// Header byte offset of `created_at_ns` (§3).
 pub const HDR_CREATED_AT_NS: u64 = 128;
+/// Header byte offset of `header_checksum` (§3).
 pub const HDR_HEADER_CHECKSUM: u64 = 136;
 /// The checksum covers bytes `0..HDR_CHECKSUMMED_LEN` (0..135).
 pub const HDR_CHECKSUMMED_LEN: u64 = 136;
+/// Header byte offset of `ready` (§3).
 pub const HDR_READY: u64 = 192;
+/// Header byte offset of `generation` (§3).
 pub const HDR_GENERATION: u64 = 256;
+/// Header byte offset of `waiters` (§3).
 pub const HDR_WAITERS: u64 = 320;
+/// Header byte offset of `event_seq` (§3).
 pub const HDR_EVENT_SEQ: u64 = 384;
+/// Header byte offset of `version_clock` (§3).
 pub const HDR_VERSION_CLOCK: u64 = 448;
+/// Header byte offset of `sim_clock_ns` (§3).
 pub const HDR_SIM_CLOCK_NS: u64 = 512;
 
 /// `WARMCACH` read as a little-endian u64.
 pub const MAGIC: u64 = 0x484341434D524157;
 /// `AWCREADY` read as a little-endian u64.
 pub const READY: u64 = 0x5944414552435741;
+/// The protocol major this implementation speaks (§14); another major is refused.
 pub const PROTOCOL_MAJOR: u64 = 1;
 /// The newest minor this implementation speaks, and the one it writes unless a handle is told
 /// to speak an older one ([`crate::Protocol`], §14).
@@ -93,8 +118,11 @@ pub const KNOWN_INCOMPAT_FEATURES_1_0: u64 = FEATURE_SIM_CLOCK;
 
 /// Language codes (§7.3).
 pub const LANGUAGE_UNKNOWN: u64 = 0;
+/// Language code of the Go implementation (§7.3).
 pub const LANGUAGE_GO: u64 = 1;
+/// Language code of the Rust implementation (§7.3).
 pub const LANGUAGE_RUST: u64 = 2;
+/// Language code of the Swift implementation (§7.3).
 pub const LANGUAGE_SWIFT: u64 = 3;
 
 // ------------------------------------------------------------------------------------------
@@ -113,18 +141,31 @@ pub const LANGUAGE_SWIFT: u64 = 3;
 //  +-----------+---+--------------+--------------+-------------+
 // ------------------------------------------------------------------------------------------
 
+/// Size of one participant entry (§5).
 pub const PARTICIPANT_SIZE: u64 = 64;
+/// Byte offset of `epoch` within a participant entry (§5).
 pub const PART_EPOCH: u64 = 0;
+/// Byte offset of `pid` within a participant entry (§5).
 pub const PART_PID: u64 = 8;
+/// Byte offset of `start_time` within a participant entry (§5).
 pub const PART_START_TIME: u64 = 16;
+/// Byte offset of `info` within a participant entry (§5).
 pub const PART_INFO: u64 = 24;
+/// Byte offset of `registered_at_ns` within a participant entry (§5).
 pub const PART_REGISTERED_AT_NS: u64 = 32;
+/// Byte offset of `claim_hint` within a participant entry (§5).
 pub const PART_CLAIM_HINT: u64 = 40;
+/// Byte offset of `hint_epoch` within a participant entry (§5).
 pub const PART_HINT_EPOCH: u64 = 48;
+/// `claim_hint` bits 0..15: write operations of the owner in flight (§5.1).
 pub const HINT_IN_FLIGHT: u64 = 0xFFFF;
+/// Shift of `home` (bits 16..31) in `claim_hint` (§5.1).
 pub const HINT_HOME_SHIFT: u32 = 16;
+/// Shift of `shard` (bits 32..47) in `claim_hint` (§5.1).
 pub const HINT_SHARD_SHIFT: u32 = 32;
+/// `claim_hint` bit 48, `W`: the claims may be anywhere, a registrant sweeps everything (§5.1).
 pub const HINT_WIDE: u64 = 1 << 48;
+/// `claim_hint` bits 49..63, zero in a valid hint (§5.1).
 pub const HINT_RESERVED: u64 = !((1u64 << 49) - 1);
 
 // ------------------------------------------------------------------------------------------
@@ -139,17 +180,29 @@ pub const HINT_RESERVED: u64 = !((1u64 << 49) - 1);
 //  then slots_per_shard slots of slot_size bytes
 // ------------------------------------------------------------------------------------------
 
+/// Size of a shard header, before its slots (§6).
 pub const SHARD_HEADER_SIZE: u64 = 256;
+/// Byte offset of the `insert_lock` word within a shard header (§6).
 pub const SH_INSERT_LOCK: u64 = 0;
+/// Byte offset of the `clock_hand` word within a shard header (§6).
 pub const SH_CLOCK_HAND: u64 = 8;
+/// Byte offset of the `hits` word within a shard header (§6).
 pub const SH_HITS: u64 = 64;
+/// Byte offset of the `misses` word within a shard header (§6).
 pub const SH_MISSES: u64 = 72;
+/// Byte offset of the `stale_hits` word within a shard header (§6).
 pub const SH_STALE_HITS: u64 = 80;
+/// Byte offset of the `inserts` word within a shard header (§6).
 pub const SH_INSERTS: u64 = 128;
+/// Byte offset of the `refreshes` word within a shard header (§6).
 pub const SH_REFRESHES: u64 = 136;
+/// Byte offset of the `evictions` word within a shard header (§6).
 pub const SH_EVICTIONS: u64 = 144;
+/// Byte offset of the `invalidations` word within a shard header (§6).
 pub const SH_INVALIDATIONS: u64 = 152;
+/// Byte offset of the `expirations` word within a shard header (§6).
 pub const SH_EXPIRATIONS: u64 = 160;
+/// Byte offset of the `reclaims` word within a shard header (§6).
 pub const SH_RECLAIMS: u64 = 168;
 
 // ------------------------------------------------------------------------------------------
@@ -173,23 +226,40 @@ pub const SH_RECLAIMS: u64 = 168;
 //  +--------------------------+ slot_size
 // ------------------------------------------------------------------------------------------
 
+/// Byte offset of `header_size` within a slot header (§7.1).
 pub const SLOT_HEADER_SIZE: u64 = 64;
+/// Byte offset of `state` within a slot header (§7.1).
 pub const SLOT_STATE: u64 = 0;
+/// Byte offset of `referenced` within a slot header (§7.1).
 pub const SLOT_REFERENCED: u64 = 8;
+/// Byte offset of `key_hash` within a slot header (§7.1).
 pub const SLOT_KEY_HASH: u64 = 16;
+/// Byte offset of `key_len` within a slot header (§7.1).
 pub const SLOT_KEY_LEN: u64 = 24;
+/// Byte offset of `claimed_at_ns` within a slot header (§7.1).
 pub const SLOT_CLAIMED_AT_NS: u64 = 32;
+/// Byte offset of the key bytes within a slot (§7.1).
 pub const SLOT_KEY: u64 = 64;
 
+/// Size of a record header, before its value bytes (§7.2).
 pub const RECORD_HEADER_SIZE: u64 = 64;
+/// Byte offset of `version` within a record header (§7.2).
 pub const REC_VERSION: u64 = 0;
+/// Byte offset of `value_info` within a record header (§7.2).
 pub const REC_VALUE_INFO: u64 = 8;
+/// Byte offset of `checksum` within a record header (§7.2).
 pub const REC_CHECKSUM: u64 = 16;
+/// Byte offset of `expires_at_ns` within a record header (§7.2).
 pub const REC_EXPIRES_AT_NS: u64 = 24;
+/// Byte offset of `stale_until_ns` within a record header (§7.2).
 pub const REC_STALE_UNTIL_NS: u64 = 32;
+/// Byte offset of `written_at_ns` within a record header (§7.2).
 pub const REC_WRITTEN_AT_NS: u64 = 40;
+/// Byte offset of `writer` within a record header (§7.2).
 pub const REC_WRITER: u64 = 48;
+/// Byte offset of `writer_start_time` within a record header (§7.2).
 pub const REC_WRITER_START_TIME: u64 = 56;
+/// Byte offset of the value bytes within a record (§7.2).
 pub const REC_VALUE: u64 = 64;
 
 /// Layout fingerprint (§3): byte 0 cache line (64), byte 1 atomic word size (8), byte 2
@@ -218,11 +288,17 @@ pub const fn align_up(x: u64, a: u64) -> u64 {
 /// The six numbers that define a segment (§3, `geometry_*` words).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Geometry {
+    /// Number of shards (`geometry_shards` bits 0..31).
     pub shard_count: u32,
+    /// Slots in each shard (`geometry_shards` bits 32..63).
     pub slots_per_shard: u32,
+    /// Largest key in bytes (`geometry_sizes` bits 0..31).
     pub key_capacity: u32,
+    /// Largest value in bytes (`geometry_sizes` bits 32..63).
     pub value_capacity: u32,
+    /// Slots probed from a key's home slot (`geometry_limits` bits 0..31).
     pub probe_window: u32,
+    /// Entries of the participant table (`geometry_limits` bits 32..63).
     pub participant_capacity: u32,
 }
 
@@ -245,10 +321,15 @@ impl Default for Geometry {
 /// geometries that pass the limits; `total_len` is checked separately with checked arithmetic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Derived {
+    /// Bytes of one record: header plus value area rounded up to 8 (§7).
     pub record_size: u64,
+    /// Bytes of one slot: header, key area rounded up to 8, two records (§7).
     pub slot_size: u64,
+    /// File offset of the participant table (§3).
     pub participants_offset: u64,
+    /// File offset of shard 0, page-aligned (§3).
     pub shards_offset: u64,
+    /// Bytes of one shard: header plus its slots (§6).
     pub shard_size: u64,
     /// `None` if `shards_offset + shard_count * shard_size` overflows u64.
     pub total_len: Option<u64>,
@@ -353,12 +434,19 @@ impl Geometry {
 /// immutable header values are cached; §13: every offset comes from here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
+    /// The geometry the offsets are derived from.
     pub geometry: Geometry,
+    /// Bytes of one record: header plus value area rounded up to 8 (§7).
     pub record_size: u64,
+    /// Bytes of one slot: header, key area rounded up to 8, two records (§7).
     pub slot_size: u64,
+    /// File offset of the participant table (§3).
     pub participants_offset: u64,
+    /// File offset of shard 0, page-aligned (§3).
     pub shards_offset: u64,
+    /// Bytes of one shard: header plus its slots (§6).
     pub shard_size: u64,
+    /// Length of the whole file (§3), at most [`MAX_TOTAL_LEN`].
     pub total_len: u64,
 }
 

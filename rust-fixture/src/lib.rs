@@ -5,15 +5,20 @@
 //! publish values into fixed-size slots with a per-slot state machine; readers copy them out
 //! without locks and validate the copy against the slot's state word.
 //!
-//! ```no_run
+//! ```
+//! use std::time::Duration;
 //! use warmcache::{Cache, CreateOptions, Geometry, OpenOptions, PutOptions};
+//! let path = format!("/dev/shm/example-{}.wc", std::process::id());
 //! let (cache, _created) = Cache::open_or_create(
-//!     "/dev/shm/example.wc", Geometry::default(), CreateOptions::default(), OpenOptions::default(),
-//! ).unwrap();
-//! cache.put(b"user:42", b"{\"name\":\"Ada\"}", PutOptions { ttl_ns: 60_000_000_000, ..Default::default() }).unwrap();
+//!     &path, Geometry::default(), CreateOptions::default(), OpenOptions::default(),
+//! )?;
+//! let ttl = PutOptions { ttl: Duration::from_secs(60), ..Default::default() };
+//! cache.put(b"user:42", b"{\"name\":\"Ada\"}", ttl).expect("put");
 //! if let Some(hit) = cache.get(b"user:42").hit() {
 //!     println!("{} bytes, version {}", hit.value.len(), hit.info.version);
 //! }
+//! # std::fs::remove_file(&path).unwrap();
+//! # Ok::<(), warmcache::OpenError>(())
 //! ```
 //!
 //! Shared-memory discipline: no reference to shared bytes is ever formed; every shared word is
@@ -43,6 +48,8 @@
 //! - Threads of one process share one participant id; a participant's own id is always alive,
 //!   so a thread waits for (never reclaims) a sibling's claim.
 //! - Readers mask the bytes past `len` in the last key/value word before comparing/hashing.
+
+#![deny(missing_docs)]
 
 pub mod cache;
 pub mod clock;

@@ -16,13 +16,21 @@ use std::sync::atomic::Ordering;
 pub struct ParticipantInfo {
     /// Entry index (0-based); the participant id is `index + 1`.
     pub index: u32,
+    /// Incremented at each registration of the entry.
     pub epoch: u64,
+    /// Process id of the holder.
     pub pid: u64,
+    /// Start time of the holder's process (clock ticks since boot).
     pub start_time: u64,
+    /// Language code (§7.3).
     pub language: u8,
+    /// Protocol major the holder speaks.
     pub protocol_major: u8,
+    /// Protocol minor the holder speaks.
     pub protocol_minor: u8,
+    /// User id of the holder.
     pub uid: u32,
+    /// `CLOCK_REALTIME` at registration, in nanoseconds.
     pub registered_at_ns: u64,
     /// Someone holds the entry's lock now (always true for this handle's own entry).
     pub alive: bool,

@@ -53,6 +53,7 @@ pub enum PausePoint {
 }
 
 impl PausePoint {
+    /// Every pause point, in the order of PROTOCOL.md §17.
     pub const ALL: [PausePoint; 21] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
@@ -104,6 +105,7 @@ impl PausePoint {
         }
     }
 
+    /// The point with this §17 name.
     pub fn from_name(name: &str) -> Option<PausePoint> {
         PausePoint::ALL.into_iter().find(|p| p.name() == name)
     }

@@ -8,7 +8,9 @@
 use crate::layout::{FEATURE_FAST_CHECKSUM, KNOWN_INCOMPAT_FEATURES, KNOWN_INCOMPAT_FEATURES_1_0, PROTOCOL_MAJOR};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A protocol version a handle can speak.
 pub enum Protocol {
+    /// 1.0: the first release.
     V1_0,
     /// The newest, and the default.
     #[default]
@@ -19,6 +21,7 @@ impl Protocol {
     /// Every version this implementation speaks, oldest first (`hello.protocols`).
     pub const ALL: [Protocol; 2] = [Protocol::V1_0, Protocol::V1_1];
 
+    /// The major, 1 for every version here.
     pub fn major(self) -> u64 {
         PROTOCOL_MAJOR
     }
@@ -80,6 +83,7 @@ pub enum FutureImage {
 pub const FUTURE_UNKNOWN_BIT: u64 = 1 << 63;
 
 impl FutureImage {
+    /// Reads `minor`, `incompat` or `major`.
     pub fn parse(s: &str) -> Option<FutureImage> {
         match s {
             "minor" => Some(FutureImage::Minor),

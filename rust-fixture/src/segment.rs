@@ -109,13 +109,21 @@ impl std::fmt::Debug for OpenOptions {
 /// Values of the immutable header lines 0–2 that are not geometry (for diagnostics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeaderInfo {
+    /// The protocol minor of the segment.
     pub minor: u16,
+    /// The `features_incompat` word.
     pub features_incompat: u64,
+    /// The `features_compat` word.
     pub features_compat: u64,
+    /// Process id of the creator.
     pub creator_pid: u32,
+    /// Start time of the creator's process.
     pub creator_start_time: u64,
+    /// Language code of the creator (§7.3).
     pub creator_language: u8,
+    /// User id of the creator.
     pub creator_uid: u32,
+    /// When the segment was created (segment ns).
     pub created_at_ns: u64,
 }
 
@@ -164,10 +172,12 @@ impl Segment {
         self.info.features_incompat & FEATURE_FAST_CHECKSUM != 0
     }
 
+    /// Every offset derived from the geometry.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
+    /// The path the segment was opened at.
     pub fn path(&self) -> &Path {
         &self.path
     }

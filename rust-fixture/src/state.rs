@@ -14,15 +14,22 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum State {
+    /// Free.
     Empty = 0,
+    /// Claimed for a first write.
     Writing = 1,
+    /// Published, readable.
     Ready = 2,
+    /// Readable while its owner writes the other record.
     Refreshing = 3,
+    /// Readable, marked for recomputation (T7).
     Stale = 4,
+    /// Claimed for removal.
     Invalidated = 5,
 }
 
 impl State {
+    /// Every state, by code.
     pub const ALL: [State; 6] =
         [State::Empty, State::Writing, State::Ready, State::Refreshing, State::Stale, State::Invalidated];
 
@@ -39,6 +46,7 @@ impl State {
     }
 
     #[inline(always)]
+    /// The state of code bits 0..7, if known.
     pub fn from_code(code: u64) -> Option<State> {
         Some(match code {
             0 => State::Empty,
@@ -78,14 +86,19 @@ pub struct Word(pub u64);
 /// non-zero and ≤ `participant_capacity` exactly in the owned states (§8.1, §13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decoded {
+    /// The state.
     pub state: State,
+    /// `A`: which record is active (0 or 1).
     pub active: u32,
+    /// The owner, 0 in unowned states.
     pub owner: u16,
+    /// The transition count.
     pub seq: u32,
 }
 
 impl Word {
     #[inline(always)]
+    /// The word of these fields.
     pub fn make(state: State, active: u32, owner: u16, seq: u32) -> Word {
         Word(
             state as u64
@@ -96,16 +109,19 @@ impl Word {
     }
 
     #[inline(always)]
+    /// Bits 32..63.
     pub fn seq(self) -> u32 {
         (self.0 >> SEQ_SHIFT) as u32
     }
 
     #[inline(always)]
+    /// Bit 8.
     pub fn active(self) -> u32 {
         ((self.0 & ACTIVE_BIT) >> 8) as u32
     }
 
     #[inline(always)]
+    /// Bits 16..31.
     pub fn owner(self) -> u16 {
         (self.0 >> OWNER_SHIFT) as u16
     }

@@ -16,9 +16,13 @@ use std::sync::Mutex;
 pub struct Event {
     /// Event name of §8.2 (`claim`, `publish`, `refresh_claim`, …).
     pub event: &'static str,
+    /// Shard of the slot.
     pub shard: u32,
+    /// Slot index within the shard.
     pub slot: u32,
+    /// State before.
     pub from: State,
+    /// State after.
     pub to: State,
     /// The slot's new `seq`.
     pub seq: u32,
@@ -39,11 +43,13 @@ pub struct Tracer {
 }
 
 impl Tracer {
+    /// A recorder that records only if `enabled`.
     pub fn new(enabled: bool) -> Tracer {
         Tracer { enabled, events: Mutex::new(Vec::new()) }
     }
 
     #[inline(always)]
+    /// Whether it records.
     pub fn enabled(&self) -> bool {
         self.enabled
     }

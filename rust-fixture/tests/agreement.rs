@@ -5,6 +5,7 @@ mod common;
 use common::TmpPath;
 use serde_json::Value;
 use std::os::unix::fs::FileExt;
+use std::time::Duration;
 use warmcache::{Cache, CreateOptions, Geometry, Lookup, PutOptions};
 
 fn n(v: &Value) -> u64 {
@@ -69,7 +70,7 @@ fn run_step(c: &Cache, file: &std::fs::File, at: &str, st: &Value) {
         }
         "set_clock" => c.set_sim_clock(n(&st["now_ns"])).unwrap(),
         "put" => {
-            let o = PutOptions { ttl_ns: n(&st["ttl_ns"]), grace_ns: n(&st["grace_ns"]), version: n(&st["version"]), origin_tag: 0, durable: false };
+            let o = PutOptions { ttl: Duration::from_nanos(n(&st["ttl_ns"])), grace: Duration::from_nanos(n(&st["grace_ns"])), version: n(&st["version"]), origin_tag: 0, durable: false };
             let r = c.put(&hex(&st["key_hex"]), &hex(&st["value_hex"]), o);
             match ex["fail"].as_str() {
                 Some(code) => assert_eq!(r.map_err(|e| e.kind.code()).err(), Some(code), "{at}"),

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use warmcache::{Cache, CreateOptions, Fault, Faults, OpErrorKind, OpenOptions, PausePoint, PutOptions};
 
 fn with_faults(p: &TmpPath, faults: Faults) -> Cache {
@@ -182,7 +183,7 @@ fn faults_break_what_they_claim() {
     assert!(f.invalidate(b"b").unwrap());
 
     // stale_forever: expired entries are still served (as stale).
-    good.put(b"c", b"1", PutOptions { ttl_ns: 10, ..Default::default() }).unwrap();
+    good.put(b"c", b"1", PutOptions { ttl: Duration::from_nanos(10), ..Default::default() }).unwrap();
     good.set_sim_clock(2_000).unwrap();
     assert!(!good.get(b"c").is_hit());
     let f = with_faults(&p, Faults::NONE.with(Fault::StaleForever));

@@ -212,7 +212,7 @@ fn expiry_with_sim_clock() {
     let a = create_sim(&p, small(), 1_000);
     let b = open(&p);
     assert!(a.has_sim_clock() && b.has_sim_clock());
-    let out = a.put(b"k", b"v", PutOptions { ttl_ns: 100, grace_ns: 50, ..Default::default() }).unwrap();
+    let out = a.put(b"k", b"v", PutOptions { ttl: Duration::from_nanos(100), grace: Duration::from_nanos(50), ..Default::default() }).unwrap();
     let h = b.get(b"k");
     let h = h.hit().unwrap();
     assert_eq!((h.info.expires_at_ns, h.info.stale_until_ns, h.info.written_at_ns), (1_100, 1_150, 1_000));
@@ -239,7 +239,7 @@ fn expiry_with_sim_clock() {
 
     // A refresh of a STALE entry makes it fresh again.
     a.set_sim_clock(1_120).unwrap();
-    a.put(b"k", b"v2", PutOptions { ttl_ns: 100, ..Default::default() }).unwrap();
+    a.put(b"k", b"v2", PutOptions { ttl: Duration::from_nanos(100), ..Default::default() }).unwrap();
     let h = b.get(b"k");
     assert!(!h.hit().unwrap().info.stale);
     // ttl 0 never expires.
@@ -257,7 +257,7 @@ fn expired_slot_is_reused_by_insert() {
     let g = Geometry { shard_count: 1, slots_per_shard: 1, key_capacity: 8, value_capacity: 8, probe_window: 1, participant_capacity: 4 };
     let p = TmpPath::new("expire");
     let c = create_sim(&p, g, 10);
-    c.put(b"a", b"1", PutOptions { ttl_ns: 5, ..Default::default() }).unwrap();
+    c.put(b"a", b"1", PutOptions { ttl: Duration::from_nanos(5), ..Default::default() }).unwrap();
     c.set_sim_clock(15).unwrap();
     c.put(b"b", b"2", PutOptions::default()).unwrap();
     let s = c.stats().totals.counters;

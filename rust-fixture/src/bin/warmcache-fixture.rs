@@ -286,8 +286,9 @@ impl Args<'_> {
 
     fn put_options(&self) -> Result<PutOptions, DriverError> {
         Ok(PutOptions {
-            ttl_ns: self.u64_opt("ttl_ns")?.unwrap_or(0),
-            grace_ns: self.u64_opt("grace_ns")?.unwrap_or(0),
+            // The driver speaks nanoseconds (DRIVER.md); the library takes durations.
+            ttl: Duration::from_nanos(self.u64_opt("ttl_ns")?.unwrap_or(0)),
+            grace: Duration::from_nanos(self.u64_opt("grace_ns")?.unwrap_or(0)),
             origin_tag: u32::try_from(self.u64_opt("origin_tag")?.unwrap_or(0))
                 .map_err(|_| bad_request("`origin_tag` does not fit in 32 bits"))?,
             version: self.u64_opt("version")?.unwrap_or(0),
@@ -308,7 +309,8 @@ impl Args<'_> {
             Some(Value::String(s)) => s.clone(),
             Some(_) => return Err(bad_request("`fsync` must be a string")),
         };
-        let policy = FsyncPolicy::parse(&name, self.u64_opt("fsync_interval_ms")?.unwrap_or(0))
+        let interval = Duration::from_millis(self.u64_opt("fsync_interval_ms")?.unwrap_or(0));
+        let policy = FsyncPolicy::parse(&name, interval)
             .ok_or_else(|| bad_request(format!("fsync policy `{name}` is not always, interval or none")))?;
         Ok(Some(StoreOptions { dir: dir.into(), policy }))
     }

@@ -19,17 +19,27 @@
 use crate::hash::wch64;
 use crate::layout::Geometry;
 
+/// `magic` of a journal file: ASCII `WARMJRNL` (PERSISTENCE.md §4).
 pub const JOURNAL_MAGIC: u64 = 0x4C4E_524A_4D52_4157; // "WARMJRNL"
+/// `magic` of a snapshot file: ASCII `WARMSNAP` (PERSISTENCE.md §4).
 pub const SNAPSHOT_MAGIC: u64 = 0x5041_4E53_4D52_4157; // "WARMSNAP"
+/// Seed of the header and record checksums of store files (PERSISTENCE.md §4, §5).
 pub const JOURNAL_SEED: u64 = 0x574A_524E_4C53_4544; // "WJRNLSED"
+/// Size of a store file header.
 pub const STORE_HEADER_SIZE: usize = 96;
+/// The `format` word: major 1, minor 0, header size in bits 32..63.
 pub const FORMAT_WORD: u64 = 1 | (STORE_HEADER_SIZE as u64) << 32; // major 1, minor 0
+/// Bytes of a record before its key.
 pub const RECORD_FIXED: usize = 80;
+/// The smallest record: fixed part plus checksum.
 pub const RECORD_MIN: usize = RECORD_FIXED + 8;
 /// Header line 11: `durable_order` (PERSISTENCE.md §3).
 pub const HDR_DURABLE_ORDER: u64 = 704;
+/// Record `kind` of a put.
 pub const KIND_PUT: u8 = 1;
+/// Record `kind` of a delete (invalidate or evict), a tombstone.
 pub const KIND_DELETE: u8 = 2;
+/// Record `kind` that closes a snapshot (PERSISTENCE.md §8).
 pub const KIND_END: u8 = 3;
 
 const H_GEO: usize = 16;
@@ -42,40 +52,67 @@ const H_CREATED: usize = 80;
 const H_CHECKSUM: usize = 88;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A store file header (PERSISTENCE.md §4).
 pub struct StoreHeader {
+    /// [`JOURNAL_MAGIC`] or [`SNAPSHOT_MAGIC`].
     pub magic: u64,
+    /// The geometry of the segment the file belongs to.
     pub geometry: Geometry,
+    /// `created_at_ns` of that segment.
     pub segment_created_at_ns: u64,
+    /// The writer word (§7.2) of the process that wrote the file.
     pub writer: u64,
+    /// Its process start time.
     pub writer_start_time: u64,
+    /// Its participant id.
     pub participant: u16,
+    /// Its participant entry's `epoch`.
     pub epoch: u64,
+    /// When the file was created (wall clock ns).
     pub created_at_ns: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One journal or snapshot record (PERSISTENCE.md §5).
 pub struct Record {
+    /// [`KIND_PUT`], [`KIND_DELETE`] or [`KIND_END`].
     pub kind: u8,
+    /// Position in its file, from 1.
     pub seq: u64,
+    /// The store-wide order of the write (PERSISTENCE.md §3).
     pub order: u64,
+    /// The data version published.
     pub version: u64,
+    /// The writer's origin tag.
     pub origin_tag: u32,
+    /// Expiry of the record (segment ns; 0 = never).
     pub expires_at_ns: u64,
+    /// End of stale serving (segment ns).
     pub stale_until_ns: u64,
+    /// When the value was written (segment ns).
     pub written_at_ns: u64,
+    /// The §7.2 writer word.
     pub writer: u64,
+    /// The writer's process start time.
     pub writer_start_time: u64,
+    /// The key bytes.
     pub key: Vec<u8>,
+    /// The value bytes (empty for a tombstone).
     pub value: Vec<u8>,
 }
 
 /// One reported failure of §9: file, byte offset, code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreProblem {
+    /// The file the problem is in.
     pub file: String,
+    /// Byte offset of the record or header that failed.
     pub offset: u64,
+    /// The PERSISTENCE.md §9 code.
     pub code: &'static str,
+    /// What was wrong, for people.
     pub detail: String,
+    /// Bytes of the file from `offset` on that were not applied.
     pub not_applied_bytes: u64,
 }
 
@@ -83,6 +120,7 @@ fn pad8(n: usize) -> usize {
     (n + 7) & !7
 }
 
+/// Bytes of a record with these key and value lengths (a multiple of 8).
 pub fn record_len(key_len: usize, value_len: usize) -> usize {
     RECORD_FIXED + pad8(key_len) + pad8(value_len) + 8
 }
@@ -95,6 +133,7 @@ fn get64(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// The 96 header bytes of `h`, checksum included.
 pub fn encode_header(h: &StoreHeader) -> Vec<u8> {
     let mut b = vec![0u8; STORE_HEADER_SIZE];
     put64(&mut b, 0, h.magic);
@@ -113,6 +152,7 @@ pub fn encode_header(h: &StoreHeader) -> Vec<u8> {
     b
 }
 
+/// The bytes of `r`, padding and checksum included.
 pub fn encode_record(r: &Record) -> Vec<u8> {
     let n = record_len(r.key.len(), r.value.len());
     let mut b = vec![0u8; n];
@@ -139,8 +179,11 @@ pub fn encode_record(r: &Record) -> Vec<u8> {
 /// A file as §9 reads it: header, the applied prefix of records, the problems met.
 #[derive(Clone, Debug, Default)]
 pub struct StoreFile {
+    /// The header, if it was valid.
     pub header: Option<StoreHeader>,
+    /// The records applied, in file order, up to the first failure.
     pub records: Vec<Record>,
+    /// Every failure met.
     pub problems: Vec<StoreProblem>,
     /// A snapshot that ended with its `end` record (kept apart from `records`).
     pub end: Option<Record>,

@@ -28,11 +28,12 @@ pub enum FsyncPolicy {
 }
 
 impl FsyncPolicy {
-    /// `always`, `interval` (with `interval_ms`, 0 = 1 s) or `none`.
-    pub fn parse(name: &str, interval_ms: u64) -> Option<FsyncPolicy> {
+    /// The policy named `always`, `interval` (every `interval`; [`Duration::ZERO`] = 1 s) or
+    /// `none`; `None` for any other name.
+    pub fn parse(name: &str, interval: Duration) -> Option<FsyncPolicy> {
         match name {
             "always" => Some(FsyncPolicy::Always),
-            "interval" => Some(FsyncPolicy::Interval(Duration::from_millis(if interval_ms == 0 { 1000 } else { interval_ms }))),
+            "interval" => Some(FsyncPolicy::Interval(if interval.is_zero() { Duration::from_secs(1) } else { interval })),
             "none" => Some(FsyncPolicy::None),
             _ => None,
         }
@@ -42,7 +43,9 @@ impl FsyncPolicy {
 /// A store directory and its policy.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
+    /// The store directory (PERSISTENCE.md §3).
     pub dir: PathBuf,
+    /// When journal bytes are made durable.
     pub policy: FsyncPolicy,
 }
 
@@ -50,9 +53,13 @@ pub struct StoreOptions {
 /// and how many the last `fdatasync` covered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JournalState {
+    /// The journal file.
     pub path: String,
+    /// Bytes `write` returned for.
     pub written: u64,
+    /// Bytes the last `fdatasync` covered.
     pub synced: u64,
+    /// The last record's `seq`.
     pub seq: u64,
 }
 

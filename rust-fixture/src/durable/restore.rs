@@ -24,16 +24,27 @@ use std::time::Duration;
 /// What a restore did.
 #[derive(Clone, Debug, Default)]
 pub struct RestoreReport {
+    /// This call rebuilt the segment from the store (false: the file was usable).
     pub restored: bool,
+    /// The snapshot read, empty if none.
     pub snapshot: String,
+    /// Store files read.
     pub files: u64,
+    /// Records read.
     pub records: u64,
+    /// Entries installed into the new segment.
     pub installed: u64,
+    /// Keys whose winning record is a tombstone.
     pub tombstones: u64,
+    /// Winners dropped because they are expired at the new segment's `now`.
     pub expired: u64,
+    /// Winners that found no `EMPTY` slot in their window and gave theirs up.
     pub evicted: u64,
+    /// Highest version of every record read; stored as `version_clock`.
     pub version_floor: u64,
+    /// Highest order of every record read; stored as `durable_order`.
     pub order_floor: u64,
+    /// Every problem met reading the store (PERSISTENCE.md §9).
     pub problems: Vec<StoreProblem>,
 }
 

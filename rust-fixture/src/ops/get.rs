@@ -23,6 +23,27 @@ enum Pass {
 impl Cache {
     /// Looks `key` up and copies its value out. A miss covers: absent, expired, corrupt
     /// (counted separately, see [`Cache::corrupt_count`]) and contended (all retries used).
+    ///
+    /// A stale hit that asks this reader to recompute (`refresh_requested`, T7) is the cue to
+    /// write a new value; every other reader keeps being served the stale one meanwhile.
+    ///
+    /// ```
+    /// use warmcache::{Cache, CreateOptions, Geometry, Lookup, PutOptions};
+    /// let path = format!("/dev/shm/warmcache-doc-get-{}.wc", std::process::id());
+    /// let cache = Cache::create(&path, Geometry::default(), CreateOptions::default())?;
+    /// assert_eq!(cache.get(b"user:42"), Lookup::Miss);
+    /// cache.put(b"user:42", b"Ada", PutOptions::default()).expect("put");
+    /// match cache.get(b"user:42") {
+    ///     Lookup::Hit(hit) => {
+    ///         assert_eq!(hit.value, b"Ada");
+    ///         assert!(!hit.info.stale && !hit.info.refresh_requested);
+    ///         assert_eq!(hit.info.provenance.pid, std::process::id());
+    ///     }
+    ///     Lookup::Miss => unreachable!("just written"),
+    /// }
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), warmcache::OpenError>(())
+    /// ```
     pub fn get(&self, key: &[u8]) -> Lookup {
         let mut value = Vec::new();
         match self.get_into(key, &mut value) {

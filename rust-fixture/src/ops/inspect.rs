@@ -11,14 +11,23 @@ use std::sync::atomic::{fence, Ordering};
 /// The shard counters of §6.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
+    /// Fresh hits.
     pub hits: u64,
+    /// Misses.
     pub misses: u64,
+    /// Stale hits.
     pub stale_hits: u64,
+    /// New entries published (T2).
     pub inserts: u64,
+    /// Refreshes published (T5).
     pub refreshes: u64,
+    /// Entries evicted by CLOCK or `evict`.
     pub evictions: u64,
+    /// Entries invalidated.
     pub invalidations: u64,
+    /// Expired entries cleared.
     pub expirations: u64,
+    /// Dead owners' claims reclaimed.
     pub reclaims: u64,
 }
 
@@ -57,10 +66,12 @@ impl Counters {
 pub struct Occupancy {
     /// Indexed by `State as usize`.
     pub by_state: [u64; 6],
+    /// Slots whose state word is impossible (§8.1).
     pub impossible: u64,
 }
 
 impl Occupancy {
+    /// Slots in state `s`.
     pub fn get(&self, s: State) -> u64 {
         self.by_state[s as usize]
     }
@@ -74,15 +85,20 @@ impl Occupancy {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The counters and occupancy of one shard (or the sum of all).
 pub struct ShardStats {
+    /// The §6 counters.
     pub counters: Counters,
+    /// Slots by state.
     pub occupancy: Occupancy,
 }
 
 /// Sums over all shards plus each shard's own figures. Counters are advisory.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Sums over all shards.
     pub totals: ShardStats,
+    /// Each shard's own figures, by shard index.
     pub shards: Vec<ShardStats>,
     /// Misses this handle attributed to corruption (private, §15).
     pub corrupt: u64,
@@ -91,11 +107,17 @@ pub struct Stats {
 /// One readable entry found by [`Cache::dump`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DumpEntry {
+    /// Shard of the entry.
     pub shard: u32,
+    /// Slot index within the shard.
     pub slot: u32,
+    /// The slot's state.
     pub state: State,
+    /// The state word's `seq`.
     pub seq: u32,
+    /// The key bytes.
     pub key: Vec<u8>,
+    /// The value bytes.
     pub value: Vec<u8>,
     /// As a `get` would report it (without making T7): `stale` by time or state.
     pub info: HitInfo,
@@ -104,12 +126,31 @@ pub struct DumpEntry {
 /// Every readable entry whose record passes its checks, and every problem found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Dump {
+    /// The readable entries, by shard and slot.
     pub entries: Vec<DumpEntry>,
+    /// What failed its checks, with shard and slot.
     pub problems: Vec<String>,
 }
 
 impl Cache {
     /// Sums of each shard's counters (relaxed loads) and occupancy by state.
+    ///
+    /// The counters are the whole fleet's (every process adds to the same shard words), and
+    /// advisory: read while others write, they need not add up at one instant.
+    ///
+    /// ```
+    /// use warmcache::{Cache, CreateOptions, Geometry, PutOptions, State};
+    /// let path = format!("/dev/shm/warmcache-doc-stats-{}.wc", std::process::id());
+    /// let cache = Cache::create(&path, Geometry::default(), CreateOptions::default())?;
+    /// cache.put(b"a", b"1", PutOptions::default()).expect("put");
+    /// cache.get(b"a");
+    /// cache.get(b"b");
+    /// let s = cache.stats().totals;
+    /// assert_eq!((s.counters.inserts, s.counters.hits, s.counters.misses), (1, 1, 1));
+    /// assert_eq!(s.occupancy.get(State::Ready), 1);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), warmcache::OpenError>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         let layout = self.seg.layout;
         let shm = &self.seg.shm;

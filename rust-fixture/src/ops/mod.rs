@@ -230,8 +230,11 @@ impl Cache {
 /// How a record's times classify at `now` (§12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Freshness {
+    /// Before `expires_at_ns`, or never expiring.
     Fresh,
+    /// Past expiry, within the stale-serving window.
     Stale,
+    /// Past the stale-serving window: a miss.
     Expired,
 }
 

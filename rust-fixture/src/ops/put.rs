@@ -16,9 +16,13 @@ use std::sync::atomic::Ordering;
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct Staged {
+    /// Shard of the claimed slot.
     pub shard: u32,
+    /// Slot index within the shard.
     pub slot: u32,
+    /// The version the write will publish.
     pub version: u64,
+    /// A new entry (T2) rather than a refresh (T5).
     pub created: bool,
     off: u64,
     claimed: Word,
@@ -48,6 +52,26 @@ enum Mode {
 impl Cache {
     /// Publishes `value` for `key`: refreshes it in place if present (T4, T5), else inserts it
     /// (T1/T10/T11, T2). Fails with `too_large`, `full`, `version_not_newer` or `busy`.
+    ///
+    /// A value fresh for a minute, then served stale for ten more seconds while someone
+    /// recomputes it (§12):
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use warmcache::{Cache, CreateOptions, Geometry, PutOptions};
+    /// let path = format!("/dev/shm/warmcache-doc-put-{}.wc", std::process::id());
+    /// let cache = Cache::create(&path, Geometry::default(), CreateOptions::default())?;
+    /// let opts = PutOptions { ttl: Duration::from_secs(60), grace: Duration::from_secs(10), ..Default::default() };
+    /// let out = cache.put(b"sku-42", b"19.99", opts).expect("put");
+    /// assert!(out.created);
+    /// let hit = cache.get(b"sku-42");
+    /// let info = hit.hit().expect("just written").info;
+    /// assert_eq!(info.version, out.version);
+    /// assert_eq!(info.expires_at_ns - info.written_at_ns, 60_000_000_000);
+    /// assert_eq!(info.stale_until_ns - info.expires_at_ns, 10_000_000_000);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), warmcache::OpenError>(())
+    /// ```
     pub fn put(&self, key: &[u8], value: &[u8], opts: PutOptions) -> Result<PutOutcome, OpError> {
         match self.write(key, value, opts, Mode::Put, false)? {
             Step::Done(r) => r,
@@ -150,11 +174,11 @@ impl Cache {
     }
 
     fn expiry(&self, opts: PutOptions, now: u64) -> (u64, u64) {
-        if opts.ttl_ns == 0 {
+        if opts.ttl.is_zero() {
             (0, 0)
         } else {
-            let e = now.saturating_add(opts.ttl_ns);
-            (e, e.saturating_add(opts.grace_ns))
+            let e = now.saturating_add(saturating_ns(opts.ttl));
+            (e, e.saturating_add(saturating_ns(opts.grace)))
         }
     }
 
@@ -493,4 +517,10 @@ impl Cache {
 /// (rust-fixture/abi, docs/ABI.md), which lets other implementations be compared with this one.
 pub fn choose_auto_version(before: u64, current: u64) -> u64 {
     before.wrapping_add(1).max(current.wrapping_add(1))
+}
+
+/// Nanoseconds of a duration for a §7.2 time word; beyond `u64::MAX` ns (~584 years) saturates,
+/// as the addition to `now` does.
+fn saturating_ns(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
