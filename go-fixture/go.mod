@@ -1,3 +1,3 @@
-module warmcache
+module github.com/warmcache/warmcache/go-fixture
 
 go 1.19

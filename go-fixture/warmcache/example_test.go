@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 // segmentPath gives each example its own segment file, removed by the returned function.

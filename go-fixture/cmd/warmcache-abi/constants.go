@@ -1,6 +1,6 @@
 package main
 
-import wc "warmcache/warmcache"
+import wc "github.com/warmcache/warmcache/go-fixture/warmcache"
 
 // layoutConstants is wc_layout_constant's table, in the order of docs/ABI.md "Layout
 // constants", read from the package (never restated).

@@ -15,7 +15,7 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	wc "warmcache/warmcache"
+	wc "github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func main() {}

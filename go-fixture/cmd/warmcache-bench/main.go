@@ -15,7 +15,7 @@ import (
 	"sort"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 const batch = 1000

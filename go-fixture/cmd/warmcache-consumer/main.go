@@ -20,7 +20,7 @@ import (
 	"strconv"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func die(format string, a ...interface{}) {

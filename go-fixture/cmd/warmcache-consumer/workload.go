@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 // The working set and request stream every consumer of `warmcheck bench startup` serves (Go and

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 type geometryArgs struct {

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strconv"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 // A controlled race costs one driver round trip per pause point, and encoding/json spent ~6 µs

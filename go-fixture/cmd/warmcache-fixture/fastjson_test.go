@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 // The hand-written encoder must write exactly what encoding/json writes, or decline.

@@ -16,7 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",

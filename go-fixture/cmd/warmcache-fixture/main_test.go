@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func roundTrip(t *testing.T, s *server, line string) map[string]interface{} {

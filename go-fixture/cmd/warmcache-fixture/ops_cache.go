@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func (s *server) hello(args json.RawMessage) (interface{}, error) {

@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 func setClock(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
