@@ -75,7 +75,7 @@ func TestAgreementVectors(t *testing.T) {
 	for _, tc := range a.Cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			p := segPath(t)
-			c := mustCreate(t, p, geo, CreateOptions{SimClock: true, SimClockStart: u64s(t, a.SimClockNs)})
+			c := mustCreate(t, p, geo, CreateOptions{simClock: true, simClockStart: u64s(t, a.SimClockNs)})
 			file, err := os.OpenFile(p, os.O_RDWR, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -121,7 +121,7 @@ func runAgreementStep(t *testing.T, c *Cache, file *os.File, i int, st agreement
 			t.Fatal(err)
 		}
 	case "set_clock":
-		if err := c.SetSimClock(u64s(t, st.NowNs)); err != nil {
+		if err := c.setSimClock(u64s(t, st.NowNs)); err != nil {
 			t.Fatal(err)
 		}
 	case "put":

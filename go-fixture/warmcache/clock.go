@@ -22,9 +22,9 @@ func (c *Cache) Now() (uint64, error) {
 	return c.now(), nil
 }
 
-// SetSimClock stores sim_clock_ns (a release store) on a SIM_CLOCK segment; every participant
+// setSimClock stores sim_clock_ns (a release store) on a SIM_CLOCK segment; every participant
 // sees the new time at once.
-func (c *Cache) SetSimClock(ns uint64) error {
+func (c *Cache) setSimClock(ns uint64) error {
 	if err := c.checkOpen("set_clock"); err != nil {
 		return err
 	}

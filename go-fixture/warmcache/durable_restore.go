@@ -82,8 +82,8 @@ func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*C
 	}
 	// Steps 4–5.
 	now := uint64(time.Now().UnixNano())
-	if o.SimClock {
-		now = o.SimClockStart
+	if o.simClock {
+		now = o.simClockStart
 	}
 	survivors := readStore(s.Dir, g, now, &rep)
 	// Steps 6–7: the never-half-built create path, filled before `ready`, replacing an

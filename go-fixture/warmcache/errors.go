@@ -43,7 +43,7 @@ const (
 	CodeBadNamespace Code = "bad_namespace" // an index ≥ NS_COUNT or an ill-formed table word
 	// CodeClosed is not a protocol code: the handle was used after Close (an API misuse).
 	CodeClosed Code = "closed"
-	// CodeUnsupported is not a protocol code: e.g. SetSimClock on a real-time segment.
+	// CodeUnsupported is not a protocol code: e.g. setSimClock on a real-time segment.
 	CodeUnsupported Code = "unsupported"
 	// codeAbandoned is used only by test hooks that stop an operation after its claim.
 	codeAbandoned Code = "abandoned"

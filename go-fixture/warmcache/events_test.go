@@ -19,7 +19,7 @@ func (e ev) String() string {
 // expectEvents drains c's trace and compares it with want (event, from, to, owner).
 func expectEvents(t *testing.T, c *Cache, what string, want ...ev) []Transition {
 	t.Helper()
-	tr := c.DrainTrace()
+	tr := c.drainTrace()
 	got := make([]ev, len(tr))
 	for i, x := range tr {
 		got[i] = ev{x.Event, x.From, x.To, x.Owner}
@@ -38,8 +38,8 @@ func TestEventOwners(t *testing.T) {
 	geo := Geometry{ShardCount: 1, SlotsPerShard: 4, KeyCapacity: 16, ValueCapacity: 64, ProbeWindow: 4, ParticipantCapacity: 8}
 	p := segPath(t)
 	const t0 = 1_000_000
-	c := mustCreate(t, p, geo, CreateOptions{SimClock: true, SimClockStart: t0})
-	c.EnableTrace()
+	c := mustCreate(t, p, geo, CreateOptions{simClock: true, simClockStart: t0})
+	c.enableTrace()
 	me := c.ParticipantID()
 	if me != 1 {
 		t.Fatalf("id %d", me)
@@ -55,8 +55,8 @@ func TestEventOwners(t *testing.T) {
 	expectEvents(t, c, "refresh with an old version", ev{EvRefreshClaim, "READY", "REFRESHING", me}, ev{EvRefreshAbort, "REFRESHING", "READY", me})
 
 	mustPut(t, c, "k2", "v", PutOptions{TTL: 10, Grace: 100})
-	c.DrainTrace()
-	if err := c.SetSimClock(t0 + 20); err != nil {
+	c.drainTrace()
+	if err := c.setSimClock(t0 + 20); err != nil {
 		t.Fatal(err)
 	}
 	if l := c.Get([]byte("k2")); !l.Hit || !l.Stale || !l.RefreshRequested {
@@ -101,8 +101,8 @@ func TestEventOwners(t *testing.T) {
 	// T11: fill the window (k2, k3, k4, k5), then k2 is past stale_until_ns.
 	mustPut(t, c, "k4", "v", PutOptions{})
 	mustPut(t, c, "k5", "v", PutOptions{})
-	c.DrainTrace()
-	if err := c.SetSimClock(t0 + 200); err != nil {
+	c.drainTrace()
+	if err := c.setSimClock(t0 + 200); err != nil {
 		t.Fatal(err)
 	}
 	mustPut(t, c, "k6", "v", PutOptions{})
@@ -119,7 +119,7 @@ func TestEventOwners(t *testing.T) {
 	w = Word(c.load(so + SlotState))
 	c.store(so+SlotKeyHash, 0)
 	c.store(so+SlotState, uint64(w.next(StateWriting, w.A(), dead)))
-	c.DrainTrace()
+	c.drainTrace()
 	st0, _ := c.Stats()
 	r2 := mustPut(t, c, "k8", "v", PutOptions{})
 	tr := expectEvents(t, c, "insert over a dead keyless WRITING slot", ev{EvReclaim, "WRITING", "EMPTY", dead},
@@ -150,7 +150,7 @@ func TestVictimPrefersEmptyOverDeadClaim(t *testing.T) {
 	// Slot 0 in WRITING(dead), no key; slots 1..3 EMPTY.
 	c.store(c.slotOff(0, 0)+SlotState, uint64(MakeWord(StateWriting, 0, dead, 1)))
 	rec := &recorder{}
-	c.SetPauseHook(rec.hook)
+	c.setPauseHook(rec.hook)
 	for i := 0; i < 3; i++ {
 		rec.got = nil
 		mustPut(t, c, fmt.Sprint("e", i), "v", PutOptions{})
@@ -183,12 +183,12 @@ func TestVictimPrefersEmptyOverDeadClaim(t *testing.T) {
 			break
 		}
 	}
-	c.EnableTrace()
+	c.enableTrace()
 	r := mustPut(t, c, "e3", "v", PutOptions{})
 	if r.Slot != first {
 		t.Fatalf("victim %d, first dead slot of the window %d", r.Slot, first)
 	}
-	tr := c.DrainTrace()
+	tr := c.drainTrace()
 	if len(tr) != 3 || tr[0].Event != EvReclaim || tr[0].Owner != dead || tr[1].Event != EvClaim || tr[1].From != "EMPTY" {
 		t.Fatalf("trace %+v", tr)
 	}

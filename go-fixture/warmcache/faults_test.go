@@ -13,15 +13,15 @@ import (
 // Each test shows the deliberate bug happening on a handle opened with the fault, next to a
 // correct handle on the same segment that does not show it.
 
-func openFaulty(t *testing.T, path string, f Faults) *Cache {
+func openFaulty(t *testing.T, path string, f faultSet) *Cache {
 	t.Helper()
-	c, err := Open(path, OpenOptions{Timeout: -1, Faults: f})
+	c, err := Open(path, OpenOptions{Timeout: -1, faults: f})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if c.Faults() != f {
-		t.Fatal(c.Faults())
+	if c.faultSwitches() != f {
+		t.Fatal(c.faultSwitches())
 	}
 	return c
 }
@@ -32,7 +32,7 @@ var oneWindow = Geometry{ShardCount: 1, SlotsPerShard: 4, KeyCapacity: 16, Value
 func TestFaultNoVersionBump(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultNoVersionBump)
+	bad := openFaulty(t, p, faultNoVersionBump)
 	r1 := mustPut(t, good, "k", "v1", PutOptions{})
 	r2 := mustPut(t, good, "k", "v2", PutOptions{})
 	if r2.Version <= r1.Version {
@@ -50,7 +50,7 @@ func TestFaultNoVersionBump(t *testing.T) {
 func TestFaultWrongHash(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultWrongHash)
+	bad := openFaulty(t, p, faultWrongHash)
 	mustPut(t, good, "user:42", "v", PutOptions{})
 	if l := bad.Get([]byte("user:42")); l.Hit {
 		t.Fatalf("faulty handle found a key written with KEY_SEED: %+v", l)
@@ -72,7 +72,7 @@ func TestFaultWrongHash(t *testing.T) {
 func TestFaultNeverReclaim(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultNeverReclaim)
+	bad := openFaulty(t, p, faultNeverReclaim)
 	dying := mustOpen(t, p)
 	abandonAfter(dying, EvClaim)
 	dying.Put([]byte("k"), []byte("never published"), PutOptions{}) // WRITING(dying), key written
@@ -94,7 +94,7 @@ func TestFaultNeverReclaim(t *testing.T) {
 func TestFaultStealLiveClaim(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultStealLiveClaim)
+	bad := openFaulty(t, p, faultStealLiveClaim)
 	mustPut(t, good, "k", "old", PutOptions{})
 	writer := mustOpen(t, p) // stays alive
 	abandonAfter(writer, EvRefreshClaim)
@@ -119,11 +119,11 @@ func TestFaultStealLiveClaim(t *testing.T) {
 func TestFaultSkipInsertLockDuplicates(t *testing.T) {
 	for _, faulty := range []bool{false, true} {
 		p := segPath(t)
-		var f Faults
+		var f faultSet
 		if faulty {
-			f = FaultSkipInsertLock
+			f = faultSkipInsertLock
 		}
-		a, err := Create(p, oneWindow, CreateOptions{Open: OpenOptions{Faults: f}})
+		a, err := Create(p, oneWindow, CreateOptions{Open: OpenOptions{faults: f}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestFaultSkipInsertLockDuplicates(t *testing.T) {
 		b := openFaulty(t, p, f)
 		// a claims a slot for "k" and stops before writing the key; b inserts "k" meanwhile.
 		var berr error
-		a.SetPauseHook(func(pt string) {
+		a.setPauseHook(func(pt string) {
 			if pt == PointPutAfterClaim {
 				_, berr = b.Put([]byte("k"), []byte("from b"), PutOptions{})
 			}
@@ -166,11 +166,11 @@ func TestFaultSkipInsertLockDuplicates(t *testing.T) {
 func TestFaultPublishBeforePayload(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultPublishBeforePayload)
+	bad := openFaulty(t, p, faultPublishBeforePayload)
 	r1 := mustPut(t, good, "k", "v1", PutOptions{}) // record 1
 	r2 := mustPut(t, good, "k", "v2", PutOptions{}) // record 0; record 1 still holds v1
 	var seen Lookup
-	bad.SetPauseHook(func(pt string) {
+	bad.setPauseHook(func(pt string) {
 		if pt == PointRefreshAfterPayload { // published, payload not written yet
 			seen = good.Get([]byte("k"))
 		}
@@ -185,7 +185,7 @@ func TestFaultPublishBeforePayload(t *testing.T) {
 	}
 	// Insert: the new entry is readable before its record is written (here: a zero record,
 	// which the reader sees as corrupt).
-	bad.SetPauseHook(func(pt string) {
+	bad.setPauseHook(func(pt string) {
 		if pt == PointPutAfterPayload {
 			seen = good.Get([]byte("new"))
 		}
@@ -201,13 +201,13 @@ func TestFaultSkipSecondSeqCheck(t *testing.T) {
 	w := mustCreate(t, p, smallGeo, CreateOptions{})
 	mustPut(t, w, "k", "v1", PutOptions{})
 	for _, faulty := range []bool{false, true} {
-		var f Faults
+		var f faultSet
 		if faulty {
-			f = FaultSkipSecondSeqCheck
+			f = faultSkipSecondSeqCheck
 		}
 		r := openFaulty(t, p, f)
 		n := 0
-		r.SetPauseHook(func(pt string) {
+		r.setPauseHook(func(pt string) {
 			if pt != PointGetBetweenSeqReads {
 				return
 			}
@@ -249,7 +249,7 @@ func TestFaultSkipSecondSeqCheckTorn(t *testing.T) {
 		vals[i] = bytes.Repeat([]byte{'a' + byte(i)}, size)
 	}
 	mustPut(t, w, "k", string(vals[0]), PutOptions{OriginTag: 'a'})
-	run := func(f Faults, budget time.Duration) (corrupt, mixed, misses, reads int64) {
+	run := func(f faultSet, budget time.Duration) (corrupt, mixed, misses, reads int64) {
 		r := openFaulty(t, p, f)
 		var stop int32
 		var wg sync.WaitGroup
@@ -292,7 +292,7 @@ func TestFaultSkipSecondSeqCheckTorn(t *testing.T) {
 	if c != 0 || m != 0 {
 		t.Fatalf("correct reader: %d corrupt, %d mixed in %d reads", c, m, n)
 	}
-	c, m, miss, n = run(FaultSkipSecondSeqCheck, 3*time.Second)
+	c, m, miss, n = run(faultSkipSecondSeqCheck, 3*time.Second)
 	t.Logf("skip_second_seq_check: %d corrupt, %d mixed, %d other misses in %d reads", c, m, miss, n)
 	if c+m == 0 {
 		t.Fatalf("no torn read observed in %d reads", n)
@@ -302,7 +302,7 @@ func TestFaultSkipSecondSeqCheckTorn(t *testing.T) {
 func TestFaultIgnoreChecksum(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultIgnoreChecksum)
+	bad := openFaulty(t, p, faultIgnoreChecksum)
 	r := mustPut(t, good, "k", "12345678", PutOptions{})
 	so := good.slotOff(r.Shard, r.Slot)
 	w := Word(good.load(so + SlotState))
@@ -317,14 +317,14 @@ func TestFaultIgnoreChecksum(t *testing.T) {
 
 func TestFaultStaleForever(t *testing.T) {
 	p := segPath(t)
-	good := mustCreate(t, p, smallGeo, CreateOptions{SimClock: true, SimClockStart: 1000})
-	bad := openFaulty(t, p, FaultStaleForever)
+	good := mustCreate(t, p, smallGeo, CreateOptions{simClock: true, simClockStart: 1000})
+	bad := openFaulty(t, p, faultStaleForever)
 	mustPut(t, good, "k", "v", PutOptions{TTL: 10, Grace: 10})
-	good.SetSimClock(1015)
+	good.setSimClock(1015)
 	if l := good.Get([]byte("k")); !l.Hit || !l.Stale {
 		t.Fatalf("within grace: %+v", l)
 	}
-	good.SetSimClock(1_000_000)
+	good.setSimClock(1_000_000)
 	if l := good.Get([]byte("k")); l.Hit {
 		t.Fatalf("correct reader past stale_until: %+v", l)
 	}
@@ -336,7 +336,7 @@ func TestFaultStaleForever(t *testing.T) {
 func TestFaultNoGenerationBump(t *testing.T) {
 	p := segPath(t)
 	good := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad := openFaulty(t, p, FaultNoGenerationBump)
+	bad := openFaulty(t, p, faultNoGenerationBump)
 	g0, _ := good.Generation()
 	mustPut(t, good, "a", "v", PutOptions{})
 	if g, _ := good.Generation(); g != g0+1 {
@@ -357,12 +357,12 @@ func TestFaultEvictWritingSlot(t *testing.T) {
 		for _, k := range []string{"a", "b", "c", "d"} {
 			mustPut(t, a, k, "v", PutOptions{})
 		}
-		var f Faults
+		var f faultSet
 		if faulty {
-			f = FaultEvictWritingSlot
+			f = faultEvictWritingSlot
 		}
 		e := openFaulty(t, p, f)
-		e.EnableTrace()
+		e.enableTrace()
 		// Only "a"'s slot has its CLOCK bit clear, so a CLOCK that may take it takes it.
 		for j := uint32(0); j < 4; j++ {
 			a.store(a.slotOff(0, j)+SlotReferenced, 1)
@@ -371,13 +371,13 @@ func TestFaultEvictWritingSlot(t *testing.T) {
 		ja, _, _ := a.find([]byte("a"), WCH64([]byte("a"), KeySeed), 0, ha, maskPut)
 		a.store(a.slotOff(0, ja)+SlotReferenced, 0)
 		// a refreshes "a"; while it holds REFRESHING, e inserts a new key into the full window.
-		a.SetPauseHook(func(pt string) {
+		a.setPauseHook(func(pt string) {
 			if pt == PointRefreshAfterClaim {
 				mustPut(t, e, "x", "v", PutOptions{})
 			}
 		})
 		_, aerr := a.Put([]byte("a"), []byte("new"), PutOptions{})
-		tr := e.DrainTrace()
+		tr := e.drainTrace()
 		if !faulty {
 			if aerr != nil || tr[0].Event != EvEvict || tr[0].From != "READY" || tr[0].Slot == ja {
 				t.Fatalf("correct CLOCK: refresh %v, trace %+v", aerr, tr)
@@ -404,14 +404,14 @@ func TestFaultPrivateFutex(t *testing.T) {
 	w := mustCreate(t, p, smallGeo, CreateOptions{})
 	const timeout = 800 * time.Millisecond
 	for _, faulty := range []bool{false, true} {
-		var f Faults
+		var f faultSet
 		if faulty {
-			f = FaultPrivateFutex
+			f = faultPrivateFutex
 		}
 		waiter := openFaulty(t, p, f)
 		g, _ := waiter.Generation()
 		parked := make(chan struct{})
-		waiter.SetPauseHook(func(pt string) {
+		waiter.setPauseHook(func(pt string) {
 			if pt == PointWaitBeforePark {
 				close(parked)
 			}

@@ -186,7 +186,7 @@ retry:
 			// first load: without the second load a copy that raced with a writer (T5 then a
 			// new T4 rewriting record[A(s1)], or an eviction rewriting the key and record) is
 			// returned as if it were a snapshot.
-			if !c.faults.has(FaultSkipSecondSeqCheck) {
+			if !c.faults.has(faultSkipSecondSeqCheck) {
 				s2 := Word(loadAt(sp, SlotState))
 				if !snapshotOK(s1, s2, pc) {
 					continue retry
@@ -200,7 +200,7 @@ retry:
 			// FAULT ignore_checksum (checked only when the sums differ, so free otherwise): the
 			// bug of a reader that copies without verifying, returning torn or corrupt bytes.
 			// `bad` (value_len > value_capacity) still makes a miss: nothing was copied (§13).
-			if bad || version == 0 || (got != sum && !c.faults.has(FaultIgnoreChecksum)) {
+			if bad || version == 0 || (got != sum && !c.faults.has(faultIgnoreChecksum)) {
 				// A stable snapshot that fails its checks is real corruption: never return it.
 				corrupt = true
 				break retry
@@ -212,7 +212,7 @@ retry:
 			switch {
 			case exp == 0 || now < exp:
 				res.Hit = true
-			case now < until || c.faults.has(FaultStaleForever):
+			case now < until || c.faults.has(faultStaleForever):
 				// FAULT stale_forever (evaluated only for an expired record): the bug of a
 				// reader that forgets stale_until_ns and serves an expired value for ever.
 				res.Hit, res.Stale = true, true

@@ -125,7 +125,7 @@ func (c *Cache) NsStage(ns uint32) (NsStageResult, error) {
 		}
 		next := NsStageWord{s.Last + 1, c.id}
 		if casU64(c.u64(nsStageOff(ns)), w, next.word()) {
-			if c.faults.has(FaultNsFlipBeforeEntries) {
+			if c.faults.has(faultNsFlipBeforeEntries) {
 				// FAULT ns_flip_before_entries: the bug of a producer that publishes the new
 				// version pointer when it starts a stage: readers read a version whose entries
 				// are still being written (a mix of present and missing keys).
@@ -199,7 +199,7 @@ func (c *Cache) NsFlip(ns uint32) (NsFlipResult, error) {
 		if err != nil {
 			return NsFlipResult{}, err
 		}
-		if h.Current == v && c.faults.has(FaultNsFlipBeforeEntries) {
+		if h.Current == v && c.faults.has(faultNsFlipBeforeEntries) {
 			// FAULT ns_flip_before_entries: ns_stage flipped already; only close the stage.
 			casU64(c.u64(nsStageOff(ns)), NsStageWord{v, c.id}.word(), NsStageWord{v, 0}.word())
 			return NsFlipResult{v, h.Previous}, nil

@@ -42,7 +42,7 @@ func (c *Cache) NsReclaim(ns uint32) (NsReclaimResult, error) {
 	}
 	// Step 4, after the head load: every pin stored before a reader's second head load that
 	// saw its version is visible here (§18.7 "Never racing with a pinned reader").
-	if !c.faults.has(FaultNsReclaimIgnoresPins) {
+	if !c.faults.has(faultNsReclaimIgnoresPins) {
 		for _, p := range c.livePins(ns) {
 			keep[p.Version] = true
 		}

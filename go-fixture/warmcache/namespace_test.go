@@ -65,7 +65,7 @@ func retireAtPoint(t *testing.T, w, r *Cache, point string) {
 	t.Helper()
 	publish(t, w, 0, "a", "1")
 	fired := false
-	r.SetPauseHook(func(at string) {
+	r.setPauseHook(func(at string) {
 		if at == point && !fired {
 			fired = true
 			publish(t, w, 0, "a", "2")
@@ -300,7 +300,7 @@ func TestNsReclaimLeavesAStageOpenedAfterItsScan(t *testing.T) {
 	publish(t, w, 0, "a", "2")
 	v3 := publish(t, w, 0, "a", "3") // v1 reclaimable
 	var v4 uint32
-	rc.SetPauseHook(func(point string) {
+	rc.setPauseHook(func(point string) {
 		if point == PointNsReclaimAfterScan {
 			v4 = nsStage(t, w, 0) // above the `last` the reclaimer read
 			nsPut(t, w, 0, "a", "4")
@@ -323,7 +323,7 @@ func TestNsPinRetriesWhenItsVersionRetiresUnderIt(t *testing.T) {
 	r := mustOpen(t, p)
 	publish(t, w, 0, "a", "1")
 	fired := false
-	r.SetPauseHook(func(point string) {
+	r.setPauseHook(func(point string) {
 		if point == PointNsPinAfterStore && !fired {
 			fired = true
 			publish(t, w, 0, "a", "2") // v1 previous …
@@ -389,7 +389,7 @@ func TestNs10HandleOnASegmentWithNamespaces(t *testing.T) {
 
 func TestNsFlipBeforeEntriesFault(t *testing.T) {
 	p := segPath(t)
-	w, err := Create(p, smallGeo, CreateOptions{Open: OpenOptions{Faults: FaultNsFlipBeforeEntries}})
+	w, err := Create(p, smallGeo, CreateOptions{Open: OpenOptions{faults: faultNsFlipBeforeEntries}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestNsFlipBeforeEntriesFault(t *testing.T) {
 func TestNsReclaimIgnoresPinsFault(t *testing.T) {
 	p := segPath(t)
 	w := mustCreate(t, p, smallGeo, CreateOptions{})
-	bad, err := Open(p, OpenOptions{Timeout: -1, Faults: FaultNsReclaimIgnoresPins})
+	bad, err := Open(p, OpenOptions{Timeout: -1, faults: faultNsReclaimIgnoresPins})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func (c *Cache) genPtr() *uint32 { return (*uint32)(unsafe.Pointer(&c.mem[OffGen
 // Both accesses are sequentially consistent (Go atomics always are): either we see waiters > 0
 // and wake, or the waiter's FUTEX_WAIT sees the new generation and returns at once.
 func (c *Cache) notify() {
-	if c.faults.has(FaultNoGenerationBump) {
+	if c.faults.has(faultNoGenerationBump) {
 		// FAULT no_generation_bump: the bug of a publisher that forgets §11: generation stays
 		// put (and nobody is woken), so waiters sleep through the change until they time out.
 		// Every caller of notify (publishes T2/T5/T9 and reclaims) is affected.
@@ -43,7 +43,7 @@ func (c *Cache) notify() {
 // this one) never reaches a private waiter, and a private wake reaches no other process:
 // cross-process wakeups are lost and waiters sleep until their timeout.
 func (c *Cache) futexOp(op uintptr) uintptr {
-	if c.faults.has(FaultPrivateFutex) {
+	if c.faults.has(faultPrivateFutex) {
 		return op | futexPrivateFlag
 	}
 	return op

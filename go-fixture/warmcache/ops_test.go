@@ -137,7 +137,7 @@ func TestVersions(t *testing.T) {
 
 func TestExpirySimClock(t *testing.T) {
 	p := segPath(t)
-	c := mustCreate(t, p, smallGeo, CreateOptions{SimClock: true, SimClockStart: 1000})
+	c := mustCreate(t, p, smallGeo, CreateOptions{simClock: true, simClockStart: 1000})
 	r := mustOpen(t, p)
 	if !r.SimClock() {
 		t.Fatal("opener does not see SIM_CLOCK")
@@ -146,7 +146,7 @@ func TestExpirySimClock(t *testing.T) {
 	if l := r.Get([]byte("e")); !l.Hit || l.Stale || l.ExpiresAtNs != 1100 || l.StaleUntilNs != 1150 || l.WrittenAtNs != 1000 {
 		t.Fatalf("fresh %+v", l)
 	}
-	c.SetSimClock(1100)
+	c.setSimClock(1100)
 	requests := 0
 	for i := 0; i < 5; i++ {
 		for _, h := range []*Cache{c, r} {
@@ -162,11 +162,11 @@ func TestExpirySimClock(t *testing.T) {
 	if requests != 1 {
 		t.Fatalf("%d refresh requests", requests)
 	}
-	c.SetSimClock(1149)
+	c.setSimClock(1149)
 	if l := r.Get([]byte("e")); !l.Hit || !l.Stale {
 		t.Fatal("still stale")
 	}
-	c.SetSimClock(1150)
+	c.setSimClock(1150)
 	if l := r.Get([]byte("e")); l.Hit {
 		t.Fatal("hit after stale_until")
 	}
@@ -181,13 +181,13 @@ func TestExpirySimClock(t *testing.T) {
 	}
 	// Without grace, an entry goes straight from fresh to miss.
 	mustPut(t, c, "nograce", "x", PutOptions{TTL: 10})
-	c.SetSimClock(1160)
+	c.setSimClock(1160)
 	if l := r.Get([]byte("nograce")); l.Hit {
 		t.Fatal("no-grace entry hit at expiry")
 	}
-	// A real-time segment refuses SetSimClock.
+	// A real-time segment refuses setSimClock.
 	rt := mustCreate(t, segPath(t), smallGeo, CreateOptions{})
-	wantCode(t, rt.SetSimClock(5), CodeUnsupported)
+	wantCode(t, rt.setSimClock(5), CodeUnsupported)
 }
 
 // keysInWindow returns n distinct keys whose shard and home are those of the first.
@@ -209,7 +209,7 @@ func keysInWindow(c *Cache, n int, prefix string) [][]byte {
 
 func TestClockEvictionAndExpiryReuse(t *testing.T) {
 	p := segPath(t)
-	c := mustCreate(t, p, smallGeo, CreateOptions{SimClock: true, SimClockStart: 1})
+	c := mustCreate(t, p, smallGeo, CreateOptions{simClock: true, simClockStart: 1})
 	keys := keysInWindow(c, 12, "clk")
 	for i, k := range keys {
 		if _, err := c.Put(k, []byte(fmt.Sprintf("value-%d", i)), PutOptions{}); err != nil {
@@ -248,7 +248,7 @@ func TestClockEvictionAndExpiryReuse(t *testing.T) {
 	for _, k := range more[:4] {
 		mustPut(t, c, string(k), "short-lived", PutOptions{TTL: 10})
 	}
-	c.SetSimClock(100)
+	c.setSimClock(100)
 	mustPut(t, c, string(more[4]), "new", PutOptions{})
 	st2, _ := c.Stats()
 	if st2.Totals.Expirations != 1 || st2.Totals.Evictions != st.Totals.Evictions {

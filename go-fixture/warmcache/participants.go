@@ -89,7 +89,7 @@ func (c *Cache) sweep() {
 func (c *Cache) sweepLock(s uint32) {
 	p := c.u64(c.shardOff(s) + ShardInsertLock)
 	// FAULT never_reclaim: a dead predecessor's insert lock is not freed either.
-	if !c.faults.has(FaultNeverReclaim) && casU64(p, uint64(c.id), 0) {
+	if !c.faults.has(faultNeverReclaim) && casU64(p, uint64(c.id), 0) {
 		c.add(c.shardOff(s)+ShardReclaims, 1)
 	}
 }
@@ -109,7 +109,7 @@ func (c *Cache) alive(o uint16) bool {
 	if o == c.id {
 		return true
 	}
-	if c.faults.has(FaultStealLiveClaim) {
+	if c.faults.has(faultStealLiveClaim) {
 		// FAULT steal_live_claim: the bug of a liveness test that always answers "dead"
 		// (e.g. a misread F_OFD_GETLK result): every other owner's claim and insert lock is
 		// reclaimed from under it while it is still writing.

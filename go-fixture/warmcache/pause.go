@@ -86,11 +86,11 @@ func (h *hooks) at(point string) {
 	}
 }
 
-// SetPauseHook installs f as this handle's pause hook (nil removes it). f is called with the
+// setPauseHook installs f as this handle's pause hook (nil removes it). f is called with the
 // point's name (one of PausePoints) each time an operation of this handle reaches the point, on
-// the operation's goroutine. Like EnableTrace, call it while no other goroutine uses the handle
+// the operation's goroutine. Like enableTrace, call it while no other goroutine uses the handle
 // (the field is read without synchronisation on the hot paths). To have the hook during Open
-// or Create (the registration sweep may reclaim), use OpenOptions.PauseHook.
-func (c *Cache) SetPauseHook(f func(point string)) {
+// or Create (the registration sweep may reclaim), use OpenOptions.pauseHook.
+func (c *Cache) setPauseHook(f func(point string)) {
 	c.hooks.pause = f
 }

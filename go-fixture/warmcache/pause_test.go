@@ -50,24 +50,24 @@ func TestPausePointsMatchSpec(t *testing.T) {
 
 func TestFaultNamesMatchDriver(t *testing.T) {
 	want := specTable(t, "DRIVER.md", "## Fault switches")
-	if !reflect.DeepEqual(FaultNames, want) {
-		t.Fatalf("FaultNames %v\nDRIVER.md  %v", FaultNames, want)
+	if !reflect.DeepEqual(faultNames, want) {
+		t.Fatalf("faultNames %v\nDRIVER.md  %v", faultNames, want)
 	}
-	if Faults(1)<<uint(len(FaultNames)) != faultEnd {
-		t.Fatal("FaultNames and the Fault constants disagree")
+	if faultSet(1)<<uint(len(faultNames)) != faultEnd {
+		t.Fatal("faultNames and the Fault constants disagree")
 	}
-	var all Faults
-	for i, n := range FaultNames {
-		f, err := ParseFault(n)
-		if err != nil || f != Faults(1)<<uint(i) {
+	var all faultSet
+	for i, n := range faultNames {
+		f, err := parseFault(n)
+		if err != nil || f != faultSet(1)<<uint(i) {
 			t.Fatalf("%s: %v %v", n, f, err)
 		}
 		all |= f
 	}
-	if !reflect.DeepEqual(all.Names(), FaultNames) {
+	if !reflect.DeepEqual(all.Names(), faultNames) {
 		t.Fatal(all.Names())
 	}
-	if _, err := ParseFault("nope"); err == nil {
+	if _, err := parseFault("nope"); err == nil {
 		t.Fatal("unknown fault accepted")
 	}
 }
@@ -103,7 +103,7 @@ func TestPausePointSequences(t *testing.T) {
 	c := mustCreate(t, p, smallGeo, CreateOptions{})
 	other := mustOpen(t, p)
 	rec := &recorder{}
-	c.SetPauseHook(rec.hook)
+	c.setPauseHook(rec.hook)
 	key := []byte("k")
 	h, shard, home := c.keyPlace(key)
 	so := c.slotOff(shard, home) // the key goes to its home slot in an empty segment
@@ -246,12 +246,12 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 	p := segPath(t)
 	c := mustCreate(t, p, geo, CreateOptions{})
 	rec := &recorder{}
-	c.SetPauseHook(rec.hook)
+	c.setPauseHook(rec.hook)
 	for _, k := range []string{"a", "b", "c", "d"} {
 		mustPut(t, c, k, "v", PutOptions{})
 	}
-	c.EnableTrace()
-	c.DrainTrace()
+	c.enableTrace()
+	c.drainTrace()
 	rec.check = func(pt string) {
 		if pt == PointEvictAfterVictim {
 			// Victim chosen, not claimed: the lock is held and the window is still all READY.
@@ -263,7 +263,7 @@ func TestPausePointsEvictAndReclaim(t *testing.T) {
 	rec.expect(t, "insert by CLOCK eviction", []string{PointPutBeforeLock, PointLockAfterAcquire, PointEvictAfterVictim, PointPutAfterClaim, PointPutAfterKey, PointPutAfterPayload}, func() {
 		mustPut(t, c, "e", "v", PutOptions{})
 	})
-	if tr := c.DrainTrace(); len(tr) != 2 || tr[0].Event != EvEvict {
+	if tr := c.drainTrace(); len(tr) != 2 || tr[0].Event != EvEvict {
 		t.Fatalf("trace %+v", tr)
 	}
 
@@ -300,11 +300,11 @@ func abandonedClaim(t *testing.T) string {
 	return p
 }
 
-// TestPauseHookAtOpen: OpenOptions.PauseHook sees the registration sweep (§5 step 2).
+// TestPauseHookAtOpen: OpenOptions.pauseHook sees the registration sweep (§5 step 2).
 func TestPauseHookAtOpen(t *testing.T) {
 	p := abandonedClaim(t)
 	var got []string
-	second, err := Open(p, OpenOptions{PauseHook: func(pt string) { got = append(got, pt) }})
+	second, err := Open(p, OpenOptions{pauseHook: func(pt string) { got = append(got, pt) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,22 +312,22 @@ func TestPauseHookAtOpen(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{PointReclaimBeforeCAS}) {
 		t.Fatalf("points during open: %v", got)
 	}
-	second.SetPauseHook(nil)
+	second.setPauseHook(nil)
 	mustPut(t, second, "k", "v", PutOptions{})
 	if len(got) != 1 {
-		t.Fatalf("hook still called after SetPauseHook(nil): %v", got)
+		t.Fatalf("hook still called after setPauseHook(nil): %v", got)
 	}
 }
 
-// TestTraceFromRegistration: OpenOptions.Trace records the reclaims of the registration sweep
-// (§5 step 2), which EnableTrace after Open cannot see.
+// TestTraceFromRegistration: OpenOptions.trace records the reclaims of the registration sweep
+// (§5 step 2), which enableTrace after Open cannot see.
 func TestTraceFromRegistration(t *testing.T) {
-	second, err := Open(abandonedClaim(t), OpenOptions{Trace: true})
+	second, err := Open(abandonedClaim(t), OpenOptions{trace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer second.Close()
-	if tr := second.DrainTrace(); len(tr) != 1 || tr[0].Event != EvReclaim {
+	if tr := second.drainTrace(); len(tr) != 1 || tr[0].Event != EvReclaim {
 		t.Fatalf("trace of the sweep: %+v", tr)
 	}
 }

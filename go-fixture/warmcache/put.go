@@ -213,7 +213,7 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, key, value []byt
 		return PutResult{}, newErr(CodeVersionNotNewer, op, c.path, "version %d is not newer than the stored %d", o.Version, current), stepDone
 	}
 	v := c.chooseVersion(o, current)
-	if c.faults.has(FaultNoVersionBump) {
+	if c.faults.has(faultNoVersionBump) {
 		// FAULT no_version_bump: the bug of a refresh that copies the old record header and
 		// forgets to advance the version; readers cannot tell the new value from the old one
 		// by version (invariant 3 and version-based caching break).
@@ -223,7 +223,7 @@ func (c *Cache) refreshPath(op string, shard, j uint32, w Word, key, value []byt
 	order := c.takeOrder(o.Durable) // inside the claim (PERSISTENCE.md §3)
 	var published bool
 	var t recordTimes
-	if c.faults.has(FaultPublishBeforePayload) {
+	if c.faults.has(faultPublishBeforePayload) {
 		published, t = c.publishBeforePayload(EvRefreshPublish, PointRefreshAfterPayload, shard, j, claimed, to, rec, v, value, o)
 	} else {
 		t = c.writeRecord(rec, v, value, o)
@@ -248,7 +248,7 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	// FAULT skip_insert_lock: the bug of an insert that does not serialise on the shard's
 	// insert lock. Two inserters of one key can both find it absent and claim two slots, so
 	// the key ends up twice in its window (invariant 1 of §8.3 broken).
-	locked := !c.faults.has(FaultSkipInsertLock)
+	locked := !c.faults.has(faultSkipInsertLock)
 	c.hooks.at(PointPutBeforeLock)
 	if locked && !c.lockInsert(shard) {
 		return PutResult{}, newErr(CodeBusy, op, c.path, "insert lock of shard %d held by a live participant", shard), stepDone
@@ -298,7 +298,7 @@ func (c *Cache) insertPath(op string, key []byte, h uint64, shard, home uint32, 
 	order := c.takeOrder(o.Durable) // inside the claim (PERSISTENCE.md §3)
 	var published bool
 	var t recordTimes
-	if c.faults.has(FaultPublishBeforePayload) {
+	if c.faults.has(faultPublishBeforePayload) {
 		published, t = c.publishBeforePayload(EvPublish, PointPutAfterPayload, shard, j, claimed, to, rec, v, value, o)
 	} else {
 		t = c.writeRecord(rec, v, value, o)
@@ -409,7 +409,7 @@ func (c *Cache) pickVictim(shard, home uint32) (uint32, Word, string, bool) {
 			// takes a slot another writer owns (WRITING or REFRESHING), CASing it to
 			// WRITING(me): an impossible transition that steals the owner's claim; its
 			// publish then fails and its value is lost (or, for REFRESHING, the key is).
-			!(c.faults.has(FaultEvictWritingSlot) && (st == StateWriting || st == StateRefreshing))) {
+			!(c.faults.has(faultEvictWritingSlot) && (st == StateWriting || st == StateRefreshing))) {
 			continue
 		}
 		if c.load(so+SlotReferenced) == 1 {
@@ -480,7 +480,7 @@ func (c *Cache) lockInsert(shard uint32) bool {
 		}
 		// A holder that is not a participant id at all (§13) or whose lock is gone is dead.
 		// FAULT never_reclaim: a dead holder's lock is not freed either (see reclaim).
-		if (v > uint64(c.geo.ParticipantCapacity) || !c.alive(uint16(v))) && !c.faults.has(FaultNeverReclaim) {
+		if (v > uint64(c.geo.ParticipantCapacity) || !c.alive(uint16(v))) && !c.faults.has(faultNeverReclaim) {
 			if casU64(p, v, 0) {
 				c.add(shOff+ShardReclaims, 1)
 			}

@@ -10,7 +10,7 @@ package warmcache
 // One CAS from the exact word w: if it fails someone else already moved the slot on (and a
 // re-claimed slot has a different seq), which is fine. Returns whether we made the transition.
 func (c *Cache) reclaim(shard, slot uint32, w Word) bool {
-	if c.faults.has(FaultNeverReclaim) {
+	if c.faults.has(faultNeverReclaim) {
 		// FAULT never_reclaim: the bug of an implementation without crash recovery: a dead
 		// owner's WRITING/REFRESHING/INVALIDATED claim stays for ever, so its key is busy (or
 		// its old value frozen) and its slot lost until the registration sweep of its index,

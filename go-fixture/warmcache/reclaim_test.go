@@ -33,12 +33,12 @@ func TestDeadWriterClaimReclaimed(t *testing.T) {
 	_, err = live.Put([]byte("k"), []byte("v"), PutOptions{})
 	wantCode(t, err, CodeBusy)
 	dying.Close() // releases its OFD lock: the owner is now dead
-	live.EnableTrace()
+	live.enableTrace()
 	r, err := live.Put([]byte("k"), []byte("v"), PutOptions{})
 	if err != nil || !r.Created {
 		t.Fatalf("put after death: %+v %v", r, err)
 	}
-	tr := live.DrainTrace()
+	tr := live.drainTrace()
 	if len(tr) < 3 || tr[0].Event != EvReclaim || tr[0].From != "WRITING" || tr[0].To != "EMPTY" {
 		t.Fatalf("trace %+v", tr)
 	}

@@ -90,9 +90,9 @@ func (g Geometry) checkFields() string {
 
 // CreateOptions are the options of Create and OpenOrCreate.
 type CreateOptions struct {
-	// SimClock sets feature SIM_CLOCK (§12); SimClockStart is the initial sim_clock_ns.
-	SimClock      bool
-	SimClockStart uint64
+	// simClock sets feature SIM_CLOCK (§12); simClockStart is the initial sim_clock_ns.
+	simClock      bool
+	simClockStart uint64
 	// Group creates the file 0660 instead of 0600 (§13).
 	Group bool
 	// FastChecksum sets feature FAST_CHECKSUM (1.1, §2): every record checksum of the segment
@@ -103,7 +103,7 @@ type CreateOptions struct {
 	// only, protocol.go).
 	Future FutureImage
 	// Open is used by OpenOrCreate when the segment exists, and for the participant setup:
-	// its Faults and PauseHook apply to the created handle too.
+	// its faults and pauseHook apply to the created handle too.
 	Open OpenOptions
 
 	// fill, set by OpenOrRestore only, installs the restored entries between §4.1 steps 4
@@ -117,19 +117,19 @@ type OpenOptions struct {
 	// Timeout bounds the polling for `ready` (§4.2 step 6): 0 means the default 2 s, a negative
 	// value means "do not poll".
 	Timeout time.Duration
-	// Faults switches on deliberate bugs for this handle (DRIVER.md "Fault switches"; see
+	// faults switches on deliberate bugs for this handle (DRIVER.md "Fault switches"; see
 	// faults.go). Zero, the default, is the correct protocol.
-	Faults Faults
-	// PauseHook is installed as by SetPauseHook before the handle registers, so that it also
+	faults faultSet
+	// pauseHook is installed as by setPauseHook before the handle registers, so that it also
 	// sees the pause points of the registration sweep (§5). Nil normally.
-	PauseHook func(point string)
+	pauseHook func(point string)
 	// Language is the §7.3 code written into provenance and the participant entry; 0 means
 	// LanguageGo. Another code lets this library pose as an unregistered implementation (the
 	// harness's test of the third-party path), never anything else.
 	Language Language
-	// Trace records transitions from before the registration, so that the reclaims of the
-	// sweep (§5 step 2) are in the first DrainTrace, as EnableTrace after Open would miss them.
-	Trace bool
+	// trace records transitions from before the registration, so that the reclaims of the
+	// sweep (§5 step 2) are in the first drainTrace, as enableTrace after Open would miss them.
+	trace bool
 	// Protocol is the version this handle speaks (protocol.go); zero: the newest, 1.1.
 	Protocol Protocol
 	// LegacySweep makes this handle a 1.0 participant as far as §5.1 goes: its registration
@@ -168,7 +168,7 @@ type Cache struct {
 	// hooks is the §17 pause hook (pause.go), nil outside a harness.
 	hooks hooks
 	// faults are the deliberate bugs switched on for this handle (faults.go), 0 normally.
-	faults Faults
+	faults faultSet
 	// lang is the §7.3 code this handle writes (OpenOptions.Language).
 	lang uint64
 	// legacySweep: OpenOptions.LegacySweep.
@@ -376,15 +376,15 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if err != nil {
 		return nil, ioErr(op, tmp, err)
 	}
-	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.SimClock,
-		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.PauseHook}, faults: o.Open.Faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
+	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.simClock,
+		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.pauseHook}, faults: o.Open.faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
 	c.withGeometry()
-	if o.Open.Trace {
-		c.EnableTrace()
+	if o.Open.trace {
+		c.enableTrace()
 	}
 	c.initProcess()
 	var feat uint64
-	if o.SimClock {
+	if o.simClock {
 		feat |= FeatureSimClock
 	}
 	if o.FastChecksum {
@@ -414,8 +414,8 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		c.store(uint64(i*8), w)
 	}
 	c.store(OffHeaderChecksum, headerChecksum(hdr[:]))
-	if o.SimClock {
-		c.store(OffSimClockNs, o.SimClockStart)
+	if o.simClock {
+		c.store(OffSimClockNs, o.simClockStart)
 	}
 	if o.fill != nil {
 		o.fill(c)
@@ -557,10 +557,10 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.PauseHook}, faults: o.Faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
+		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.pauseHook}, faults: o.faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
 	c.withGeometry()
-	if o.Trace {
-		c.EnableTrace()
+	if o.trace {
+		c.enableTrace()
 	}
 	c.initProcess()
 	if err := c.register(); err != nil {

@@ -26,16 +26,16 @@ type Tracer struct {
 	events []Transition
 }
 
-// EnableTrace turns on transition recording. Call it before sharing the handle between
+// enableTrace turns on transition recording. Call it before sharing the handle between
 // goroutines.
-func (c *Cache) EnableTrace() {
+func (c *Cache) enableTrace() {
 	if c.tracer == nil {
 		c.tracer = &Tracer{}
 	}
 }
 
-// DrainTrace returns the transitions recorded since the last call, in order.
-func (c *Cache) DrainTrace() []Transition {
+// drainTrace returns the transitions recorded since the last call, in order.
+func (c *Cache) drainTrace() []Transition {
 	if c.tracer == nil {
 		return nil
 	}

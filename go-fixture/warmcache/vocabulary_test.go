@@ -81,8 +81,8 @@ func TestVocabularyNames(t *testing.T) {
 	if !reflect.DeepEqual(PausePoints, v.PausePoints) {
 		t.Errorf("PausePoints %v, spec/vocabulary.json %v (same order as §17)", PausePoints, v.PausePoints)
 	}
-	if !reflect.DeepEqual(FaultNames, v.Faults) {
-		t.Errorf("FaultNames %v, vocabulary %v", FaultNames, v.Faults)
+	if !reflect.DeepEqual(faultNames, v.Faults) {
+		t.Errorf("faultNames %v, vocabulary %v", faultNames, v.Faults)
 	}
 	events := []string{EvClaim, EvPublish, EvAbort, EvRefreshClaim, EvRefreshPublish, EvRefreshAbort, EvMarkStale,
 		EvInvalidateClaim, EvClear, EvEvict, EvExpire, EvReclaim}

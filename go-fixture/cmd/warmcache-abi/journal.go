@@ -8,7 +8,7 @@ import "C"
 import (
 	"encoding/binary"
 
-	wc "warmcache/warmcache"
+	wc "github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 // PERSISTENCE.md §9's codes as ABI integers, in the order of its table (docs/ABI.md

@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/warmcache/warmcache/go-fixture/internal/harness"
+
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
@@ -95,7 +97,7 @@ type server struct {
 	// `protocol` argument of create/open: PROTOCOL.md §14, DRIVER.md).
 	protocol warmcache.Protocol
 	// faults are the --fault switches, given to every handle the fixture opens.
-	faults warmcache.Faults
+	faults harness.Faults
 	// hook is the pause hook of the current request's crash_at and pause_at, nil otherwise.
 	hook func(point string)
 	// in and out are the fixture's stdin and stdout. in is shared by the main loop and a
@@ -112,7 +114,7 @@ type server struct {
 
 // faultFlag collects repeated --fault NAME options. An unknown name makes flag.Parse print the
 // error and the usage on stderr and exit 2.
-type faultFlag struct{ set *warmcache.Faults }
+type faultFlag struct{ set *harness.Faults }
 
 func (f faultFlag) String() string {
 	if f.set == nil {
@@ -122,7 +124,7 @@ func (f faultFlag) String() string {
 }
 
 func (f faultFlag) Set(name string) error {
-	x, err := warmcache.ParseFault(name)
+	x, err := harness.ParseFault(name)
 	if err != nil {
 		return err
 	}
@@ -134,8 +136,8 @@ func (f faultFlag) Set(name string) error {
 // the pause hook of the current request so that a crash or pause point inside the
 // registration sweep (reclaim.before_cas) is honoured too.
 func (s *server) openOptions() warmcache.OpenOptions {
-	return warmcache.OpenOptions{Timeout: s.openTimeout, Faults: s.faults, PauseHook: s.hook, Language: warmcache.Language(s.languageCode), Trace: s.trace,
-		Protocol: s.protocol}
+	o := warmcache.OpenOptions{Timeout: s.openTimeout, Language: warmcache.Language(s.languageCode), Protocol: s.protocol}
+	return harness.WithHooks(o, harness.Hooks{Faults: s.faults, PauseHook: s.hook, Trace: s.trace})
 }
 
 // withProtocol applies a request's optional `protocol` ("1.0", "1.1") to o.
@@ -271,9 +273,9 @@ func main() {
 	trace := fs.Bool("trace", false, "fill transitions")
 	timeoutMs := fs.Int("timeout-ms", 2000, "open polling timeout")
 	protocol := fs.String("protocol", "1.1", "the protocol version handles speak: 1.0 or 1.1 (PROTOCOL.md §14)")
-	var faults warmcache.Faults
+	var faults harness.Faults
 	language := fs.String("language", "go=1", "NAME=CODE declared in hello and written as provenance (PROTOCOL.md §7.3)")
-	fs.Var(faultFlag{&faults}, "fault", "switch on a deliberate bug (repeatable): "+strings.Join(warmcache.FaultNames, ", "))
+	fs.Var(faultFlag{&faults}, "fault", "switch on a deliberate bug (repeatable): "+strings.Join(harness.FaultNames, ", "))
 	_ = fs.Parse(os.Args[2:])
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "warmcache-fixture: unexpected argument %q\n", fs.Arg(0))
@@ -501,19 +503,19 @@ func (s *server) handle(line []byte) (resp response) {
 	if h := s.requestHook(req.ID, crashPoint, pausePoint, chance); h != nil {
 		s.hook = h
 		if s.cache != nil {
-			s.cache.SetPauseHook(h)
+			harness.SetPauseHook(s.cache, h)
 		}
 		defer func() {
 			s.hook = nil
 			if s.cache != nil {
-				s.cache.SetPauseHook(nil)
+				harness.SetPauseHook(s.cache, nil)
 			}
 		}()
 	}
 	result, err := s.dispatch(req.Op, req.Args)
 	var trans []warmcache.Transition
 	if s.cache != nil && s.trace {
-		trans = s.cache.DrainTrace()
+		trans = harness.DrainTrace(s.cache)
 	}
 	switch e := err.(type) {
 	case nil:
@@ -559,7 +561,7 @@ func (s *server) adopt(c *warmcache.Cache) {
 	}
 	s.cache = c
 	if s.trace {
-		c.EnableTrace()
+		harness.EnableTrace(c)
 	}
 }
 

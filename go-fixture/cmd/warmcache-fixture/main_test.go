@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/warmcache/warmcache/go-fixture/internal/harness"
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
@@ -198,7 +199,7 @@ func TestHelloListsPointsAndFaults(t *testing.T) {
 	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 26 { // 17 cache, 4 durable store, 5 namespace points (PROTOCOL.md §17)
 		t.Fatalf("pause_points %v", m.Result.PausePoints)
 	}
-	if !reflect.DeepEqual(m.Result.Faults, warmcache.FaultNames) || len(m.Result.Faults) != 14 {
+	if !reflect.DeepEqual(m.Result.Faults, harness.FaultNames) || len(m.Result.Faults) != 14 {
 		t.Fatalf("faults %v", m.Result.Faults)
 	}
 	p.in.Close()

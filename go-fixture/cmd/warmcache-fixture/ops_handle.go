@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/warmcache/warmcache/go-fixture/internal/harness"
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
@@ -32,7 +33,7 @@ func (s *server) hello(args json.RawMessage) (interface{}, error) {
 		"features":       s.protocol.Features(),
 		"operations":     operations,
 		"pause_points":   warmcache.PausePoints,
-		"faults":         warmcache.FaultNames,
+		"faults":         harness.FaultNames,
 	}, nil
 }
 
@@ -69,7 +70,7 @@ func (s *server) create(op string, args json.RawMessage) (interface{}, error) {
 		return nil, badRequest{"fast_checksum needs protocol 1.1 (FAST_CHECKSUM is not a 1.0 feature)"}
 	}
 	if a.SimClockNs != nil {
-		o.SimClock, o.SimClockStart = true, *a.SimClockNs
+		o = harness.WithSimClock(o, *a.SimClockNs)
 	}
 	if op == "create" {
 		c, err := warmcache.Create(a.Path, g, o)
@@ -145,7 +146,7 @@ func (s *server) restore(args json.RawMessage) (interface{}, error) {
 	}
 	o := warmcache.CreateOptions{Group: a.Group, Open: s.openOptions()}
 	if a.SimClockNs != nil {
-		o.SimClock, o.SimClockStart = true, *a.SimClockNs
+		o = harness.WithSimClock(o, *a.SimClockNs)
 	}
 	c, rep, err := warmcache.OpenOrRestore(a.Path, g, so, o)
 	if err != nil {

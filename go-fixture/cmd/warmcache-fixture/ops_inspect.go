@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
+	"github.com/warmcache/warmcache/go-fixture/internal/harness"
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
@@ -19,7 +20,7 @@ func setClock(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	if a.NowNs == nil {
 		return nil, badRequest{"missing now_ns"}
 	}
-	if err := c.SetSimClock(*a.NowNs); err != nil {
+	if err := harness.SetSimClock(c, *a.NowNs); err != nil {
 		return nil, fromErr(err)
 	}
 	return map[string]interface{}{}, nil

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"math"
 
-	"warmcache/warmcache"
+	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
 type nsArgs struct {
