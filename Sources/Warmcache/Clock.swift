@@ -14,7 +14,7 @@ extension WarmCache {
 
     /// Move the simulated clock (segment must have feature SIM_CLOCK). Release store: every
     /// participant then agrees on time exactly.
-    public func setSimClock(_ nowNs: UInt64) throws(UsageError) {
+    @_spi(Harness) public func setSimClock(_ nowNs: UInt64) throws(UsageError) {
         guard !isClosed else { throw .closed }
         guard simClock else { throw .simClockNotEnabled }
         words.storeRelease(Layout.HDR_SIM_CLOCK_NS, nowNs)

@@ -5,7 +5,7 @@
 // predictable branch on a handle-local constant. The choices mirror go-fixture/warmcache.
 
 /// A set of fault switches, named as in DRIVER.md.
-public struct Faults: OptionSet, Sendable, Hashable, CustomStringConvertible {
+@_spi(Harness) public struct Faults: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 

@@ -4,7 +4,7 @@
 // measurable.
 
 /// The pause points of PROTOCOL.md §17, in the table's order, spelled exactly as there.
-public enum PausePoint: String, CaseIterable, Sendable {
+@_spi(Harness) public enum PausePoint: String, CaseIterable, Sendable {
     /// The shard insert lock is held (§9.3).
     case lockAfterAcquire = "lock.after_acquire"
     /// After the claim CAS of an insert (T1, T10, T11), before the key is written.
@@ -52,7 +52,7 @@ public enum PausePoint: String, CaseIterable, Sendable {
 
 /// A pause hook: called with the point each time an operation of the handle reaches it, on the
 /// operation's thread.
-public typealias PauseHook = @Sendable (PausePoint) -> Void
+@_spi(Harness) public typealias PauseHook = @Sendable (PausePoint) -> Void
 
 /// Whether the pause points are compiled in: true in every normal build. Only the
 /// benchmark-only condition `WARMCACHE_NO_PAUSE_POINTS` (`-Xswiftc -DWARMCACHE_NO_PAUSE_POINTS`)

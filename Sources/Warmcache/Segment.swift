@@ -16,17 +16,17 @@ public struct WarmCacheOptions: Sendable {
     /// Create with mode 0660 instead of 0600 (§13).
     public var groupAccess: Bool
     /// Create with feature SIM_CLOCK and this start value of `sim_clock_ns` (§12).
-    public var simClockStartNs: UInt64?
+    @_spi(Harness) public var simClockStartNs: UInt64?
     /// How long `open` polls a segment whose `ready` word is not yet set (§4.2 step 6).
     public var openTimeoutNs: UInt64
     /// Record every transition this handle makes (see `drainTransitions`).
-    public var trace: Bool
+    @_spi(Harness) public var trace: Bool
     /// Deliberate bugs to switch on (DRIVER.md "Fault switches"); empty outside `warmcheck selftest`.
-    public var faults: Faults
+    @_spi(Harness) public var faults: Faults
     /// The handle's initial pause hook (§17), so that points reached while opening (the
     /// registration sweep's `reclaim.before_cas`) are seen too. Change it later with
     /// `WarmCache.pauseHook`.
-    public var pauseHook: PauseHook?
+    @_spi(Harness) public var pauseHook: PauseHook?
     /// The version this handle speaks (ProtocolVersion.swift); default 1.1.
     public var protocolVersion: ProtocolVersion
     /// Create with feature FAST_CHECKSUM (1.1, §2): record checksums are WCH64X4 for the
@@ -40,20 +40,36 @@ public struct WarmCacheOptions: Sendable {
     /// that mix 1.0 and 1.1 participants).
     public var legacySweep: Bool
 
-    public init(groupAccess: Bool = false, simClockStartNs: UInt64? = nil,
-                openTimeoutNs: UInt64 = 2_000_000_000, trace: Bool = false,
-                faults: Faults = [], pauseHook: PauseHook? = nil,
+    public init(groupAccess: Bool = false, openTimeoutNs: UInt64 = 2_000_000_000,
                 protocolVersion: ProtocolVersion = .current, fastChecksum: Bool = false,
                 legacySweep: Bool = false) {
         self.protocolVersion = protocolVersion
         self.fastChecksum = fastChecksum
         self.groupAccess = groupAccess
-        self.simClockStartNs = simClockStartNs
+        self.simClockStartNs = nil
         self.openTimeoutNs = openTimeoutNs
-        self.trace = trace
-        self.faults = faults
-        self.pauseHook = pauseHook
+        self.trace = false
+        self.faults = []
+        self.pauseHook = nil
         self.legacySweep = legacySweep
+    }
+}
+
+// The conformance harness's hooks — fault switches, the pause hook and its points, the transition
+// trace, the simulated clock — are SPI: only a file that says `@_spi(Harness) import Warmcache`
+// sees them, so a service cannot switch a deliberate bug on by accident
+// (scripts/check-public-surface.sh proves a plain import cannot name them).
+@_spi(Harness)
+extension WarmCacheOptions {
+    /// These options with the harness hooks set; the defaults leave each hook off.
+    public func harness(simClockStartNs: UInt64? = nil, trace: Bool = false, faults: Faults = [],
+                        pauseHook: PauseHook? = nil) -> WarmCacheOptions {
+        var o = self
+        o.simClockStartNs = simClockStartNs
+        o.trace = trace
+        o.faults = faults
+        o.pauseHook = pauseHook
+        return o
     }
 }
 
@@ -84,12 +100,12 @@ public final class WarmCache: @unchecked Sendable {
     /// Test hook: stop right after a claim (the slot stays WRITING/REFRESHING/INVALIDATED).
     var testStopAfterClaim = false
     /// The fault switches of this handle (fixed at open).
-    public let faults: Faults
+    @_spi(Harness) public let faults: Faults
     /// `WarmCacheOptions.legacySweep` (fixed at open).
     let legacySweep: Bool
     /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
     /// uses the handle: the hot paths read it without synchronisation.
-    public var pauseHook: PauseHook?
+    @_spi(Harness) public var pauseHook: PauseHook?
     private(set) var isClosed = false
 
     /// The segment's geometry, from its header.

@@ -10,7 +10,7 @@ import Musl
 #endif
 
 /// One slot transition: `{event, shard, slot, from, to, seq, owner, gseq}`.
-public struct Transition: Codable, Sendable, Equatable {
+@_spi(Harness) public struct Transition: Codable, Sendable, Equatable {
     public var event: String
     public var shard: Int
     public var slot: Int
@@ -68,10 +68,10 @@ extension WarmCache {
     }
 
     /// Whether this handle records transitions.
-    public var isTracing: Bool { tracer.enabled }
+    @_spi(Harness) public var isTracing: Bool { tracer.enabled }
 
     /// The transitions recorded since the last call, in order (empty when tracing is off).
-    public func drainTransitions() -> [Transition] { tracer.drain() }
+    @_spi(Harness) public func drainTransitions() -> [Transition] { tracer.drain() }
 }
 
 /// The `owner` of a reported event (§8.4): the owner named in the state word —

@@ -4,7 +4,7 @@
 //
 // Buffers are borrowed for one call and are the caller's private memory, never a shared mapping.
 
-import Warmcache
+@_spi(Harness) import Warmcache
 
 @inline(__always) func out(_ p: UnsafeMutablePointer<UInt64>?, _ i: Int, _ v: UInt64) { p?[i] = v }
 

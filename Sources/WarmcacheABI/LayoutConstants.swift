@@ -1,7 +1,7 @@
 // wc_layout_constant's table, in the order of docs/ABI.md "Layout constants", read from the
 // Warmcache module (never restated).
 
-import Warmcache
+@_spi(Harness) import Warmcache
 
 let layoutConstants: [UInt64] = [
     Layout.LAYOUT_FINGERPRINT, UInt64(Layout.HEADER_SIZE), UInt64(Layout.PARTICIPANT_SIZE),

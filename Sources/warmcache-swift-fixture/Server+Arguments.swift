@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Request arguments (docs/DRIVER.md): decoding and checks.
 extension Server {

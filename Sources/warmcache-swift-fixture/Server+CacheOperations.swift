@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// The cache operations of docs/DRIVER.md on the open handle.
 extension Server {

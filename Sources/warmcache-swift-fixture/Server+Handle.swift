@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// The driver operations that open and close the segment (docs/DRIVER.md), and `hello`.
 extension Server {

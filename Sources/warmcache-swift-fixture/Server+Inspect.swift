@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// The operations that let the harness look inside: the simulated clock, `dump`, `participants`.
 extension Server {

@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Results as the JSON objects of docs/DRIVER.md.
 extension Server {

@@ -1,7 +1,7 @@
 // Server.swift — request dispatch for the driver contract (docs/DRIVER.md).
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 #if canImport(Glibc)
 import Glibc
@@ -113,7 +113,7 @@ final class Server: @unchecked Sendable {
 
     /// The options of every handle the fixture opens.
     func options() -> WarmCacheOptions {
-        WarmCacheOptions(openTimeoutNs: openTimeoutNs, trace: trace, faults: faults, pauseHook: hook, protocolVersion: protocolVersion)
+        WarmCacheOptions(openTimeoutNs: openTimeoutNs, protocolVersion: protocolVersion).harness(trace: trace, faults: faults, pauseHook: hook)
     }
 
     /// `options()` with a request's optional `protocol` ("1.0", "1.1") applied.

@@ -8,7 +8,7 @@
 // `warmcheck bench` measures the driver against, in the same kind of process).
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// The "agreement" cases of testdata/vectors.json (PROTOCOL.md §13.1): odd segments that every
 /// implementation must answer the same way. The Go and Rust tests run the same cases.

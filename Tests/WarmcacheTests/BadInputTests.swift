@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 final class BadInputTests: XCTestCase {
     var paths: [String] = []

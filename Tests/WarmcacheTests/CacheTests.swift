@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 final class CacheTests: XCTestCase {
     var paths: [String] = []
@@ -9,7 +9,7 @@ final class CacheTests: XCTestCase {
     func make(_ g: Geometry = small, sim: UInt64? = nil, name: String = #function) throws -> (WarmCache, String) {
         let p = tempPath(name)
         paths.append(p)
-        let c = try WarmCache.create(path: p, geometry: g, options: WarmCacheOptions(simClockStartNs: sim, trace: true))
+        let c = try WarmCache.create(path: p, geometry: g, options: WarmCacheOptions().harness(simClockStartNs: sim, trace: true))
         return (c, p)
     }
 

@@ -3,7 +3,7 @@
 
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// The fixture binary: next to the test bundle, or under .build-swiftlib/debug / .build/debug.
 func fixtureBinary() -> String? {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// Repository root, located relative to this file.
 let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

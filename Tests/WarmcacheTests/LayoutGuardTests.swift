@@ -1,5 +1,5 @@
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// The layout guard (issue 8 §1): every offset, size and constant of the segment layout, in a
 /// fixed order, hashed. The digest is pinned next to the protocol major and the layout

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// The claim hint and the lazy registration sweep (PROTOCOL.md §5 step 2, §5.1).
 final class LazySweepTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// Protocol 1.1 (PROTOCOL.md §14, §14.1): the minor written, the 1.0 mode, and FAST_CHECKSUM with
 /// the WCH64X4 vectors of testdata/vectors.json.

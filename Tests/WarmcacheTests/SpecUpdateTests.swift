@@ -3,7 +3,7 @@
 
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// One window for every key: shard 0, slots 0..3.
 let oneWindow = Geometry(shardCount: 1, slotsPerShard: 4, keyCapacity: 16, valueCapacity: 64, probeWindow: 4,
@@ -32,12 +32,12 @@ final class SpecUpdateTests: XCTestCase {
         let p = tempPath(name)
         paths.append(p)
         let c = try WarmCache.create(path: p, geometry: g,
-                                     options: WarmCacheOptions(simClockStartNs: sim, trace: true, faults: faults))
+                                     options: WarmCacheOptions().harness(simClockStartNs: sim, trace: true, faults: faults))
         return (c, p)
     }
 
     func open(_ p: String, faults: Faults = []) throws -> WarmCache {
-        try WarmCache.open(path: p, options: WarmCacheOptions(trace: true, faults: faults))
+        try WarmCache.open(path: p, options: WarmCacheOptions().harness(trace: true, faults: faults))
     }
 
     func events(_ t: [Transition]) -> [String] { t.map(\.event) }
@@ -264,7 +264,7 @@ final class SpecUpdateTests: XCTestCase {
         XCTAssertEqual(d.invalidate(bytes("k")), .fail(.busy))
         d.close()
         let r = PointRecorder()
-        let e = try WarmCache.open(path: p, options: WarmCacheOptions(pauseHook: r.hook))
+        let e = try WarmCache.open(path: p, options: WarmCacheOptions().harness(pauseHook: r.hook))
         defer { e.close() }
         XCTAssertEqual(r.take(), ["reclaim.before_cas"])
     }

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// The Swift implementation's names and numbers against spec/vocabulary.json, the protocol's one
 /// machine-readable vocabulary (a renamed pause point or a moved offset fails here).

@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import XCTest
 
 @testable import WarmcheckCore

@@ -4,7 +4,7 @@
 
 import Foundation
 import XCTest
-import Warmcache
+@_spi(Harness) import Warmcache
 @testable import WarmcheckCore
 
 extension FFITests {

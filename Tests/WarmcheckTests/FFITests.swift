@@ -5,7 +5,7 @@
 
 import Foundation
 import XCTest
-import Warmcache
+@_spi(Harness) import Warmcache
 @testable import WarmcheckCore
 
 final class FFITests: XCTestCase {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import WarmcheckCore
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// `warmcheck inspect --json` is built from the harness's `JSON` value. Its field names and
 /// nesting are pinned here, by name and against the inspector's report types' own Codable

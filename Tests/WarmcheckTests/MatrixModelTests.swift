@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 import XCTest
 
 @testable import WarmcheckCore

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 @testable import WarmcheckCore
 
 /// The refusal gate: its manifest follows the spec, its crafted files are what they claim, and it

@@ -5,7 +5,7 @@ import Foundation
 import XCTest
 import WarmcheckModel
 import WarmcheckScenario
-import Warmcache
+@_spi(Harness) import Warmcache
 
 @testable import WarmcheckCore
 

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// A segment file the harness writes itself, header word by header word, from PROTOCOL.md §3, so
 /// that refusal cases start from a file no implementation under test produced.

@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Every geometry rule of PROTOCOL.md §3 at its boundary (accepted) and just past it (refused
 /// with `bad_geometry` naming that rule), plus pairs of violations that pin the table's order.

@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// One crafted file per check of PROTOCOL.md §4.2 steps 1–9, plus the files those steps must
 /// accept (§14: any minor, any compat bits), and pairs of faults that pin which check runs first.

@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// What the spec requires of every implementation for one crafted file.
 public enum RefusalExpectation: Sendable, Equatable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Every crafted case, in the order of §4.2's checks, and the failures already known.
 ///

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// The refusal gate: hands every crafted file to every implementation's `open` (docs/DRIVER.md)
 /// and to warmcheck's own `inspect`, and requires exactly the answer the case names.

@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// The file's real length against the header (PROTOCOL.md §4.2 steps 3 and 11), including the
 /// truncated and huge files of issue 9 §4 (crafted and checked here; the defences come later).

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckModel
 import WarmcheckSegment
 

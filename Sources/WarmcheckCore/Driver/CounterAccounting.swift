@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckModel
 
 /// What the fixtures' answers say the segment's counters (PROTOCOL.md §6) must be, for scenarios

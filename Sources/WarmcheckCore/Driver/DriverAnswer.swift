@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckSegment
 
 // Every driver answer decoded once into typed values (docs/DRIVER.md "Operations").

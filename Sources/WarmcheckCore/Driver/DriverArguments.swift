@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
 

@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Store files written from docs/PERSISTENCE.md §4–§5 alone (no implementation's code), to feed
 /// restorers crafted journals and snapshots.

@@ -2,7 +2,7 @@
 // and replays it.
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public struct ABICall: Sendable, Equatable {
     public let fn: Int

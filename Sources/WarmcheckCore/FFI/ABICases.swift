@@ -13,7 +13,7 @@
 // case costs its differences from the base, not 11 KB of hex.
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public struct ABICase: Equatable {
     public let call: ABICall

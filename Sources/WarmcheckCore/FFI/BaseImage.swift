@@ -4,7 +4,7 @@
 // participant entries fixed) so that the same seed gives the same mutants on every run.
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public enum BaseImage {
     public static let geometry = Geometry(shardCount: 1, slotsPerShard: 8, keyCapacity: 16, valueCapacity: 32,
@@ -18,7 +18,7 @@ public enum BaseImage {
         let path = "\(workDir)/warmcheck-ffi-base-\(getpid()).wc"
         unlink(path)
         defer { unlink(path) }
-        let cache = try WarmCache.create(path: path, geometry: geometry, options: WarmCacheOptions(simClockStartNs: clockStart))
+        let cache = try WarmCache.create(path: path, geometry: geometry, options: WarmCacheOptions().harness(simClockStartNs: clockStart))
         let puts: [(Int, Int, UInt64, UInt64)] = [(0, 0, 0, 0), (1, 7, 1000, 500), (2, 8, 2000, 0), (3, 9, 0, 0),
                                                   (4, 32, 100, 100_000), (5, 1, 0, 0)]
         for (k, vlen, ttl, grace) in puts {

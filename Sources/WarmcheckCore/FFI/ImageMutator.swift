@@ -2,7 +2,7 @@
 // pure function of the base image, so every worker rebuilds exactly the same mutants without
 // shipping them over the pipe, and a finding is reproduced from (seed, index) alone.
 
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// SplitMix64: small, fast, and the same sequence in every process.
 struct SplitMix {

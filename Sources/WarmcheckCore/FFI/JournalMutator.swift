@@ -10,7 +10,7 @@
 // result. An edited record gets its checksum recomputed half of the time, so that the decoders'
 // later checks (kind, lengths, seq) are reached and not only bad_checksum.
 
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public struct JournalMutator {
     public static let headerSize = 96

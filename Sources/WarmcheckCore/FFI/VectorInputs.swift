@@ -2,7 +2,7 @@
 // 0, 1, 7, 8, 9 and capacities, words at 0 and 2^64−1, every state code and owner, every
 // geometry rule at its boundary), then seeded random ones.
 
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public enum VectorInputs {
     static let seeds: [UInt64] = [Layout.KEY_SEED, Layout.VALUE_SEED, Layout.HEADER_SEED, 0, UInt64.max]

@@ -3,7 +3,7 @@
 // testdata/vectors.json and every library's layout constants against the spec (LayoutSpec).
 
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 public struct VectorDisagreement {
     public let call: ABICall

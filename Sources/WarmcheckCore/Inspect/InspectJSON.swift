@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckSegment
 
 /// `warmcheck inspect --json`: the inspector's report as the harness's own `JSON` value, so the

@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckSegment
 
 /// `warmcheck inspect`: renders what the Swift implementation's read-only inspector found

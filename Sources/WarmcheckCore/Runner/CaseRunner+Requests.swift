@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckScenario
 
 /// A step as a driver request (docs/DRIVER.md), and an answer as a line of the step log.

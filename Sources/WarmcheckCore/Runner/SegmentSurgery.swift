@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// Direct reads and deliberate damage of a segment file by the orchestrator, between steps.
 ///

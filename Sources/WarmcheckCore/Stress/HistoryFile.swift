@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckModel
 
 /// The history file (`warmcheck stress --export-history`, read by `warmcheck check`): a history

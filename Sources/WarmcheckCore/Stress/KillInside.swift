@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// A claim a dead participant held when it died: what someone must reclaim (PROTOCOL.md §9.3,
 /// §9.8). Read by the harness from the file right after the death.

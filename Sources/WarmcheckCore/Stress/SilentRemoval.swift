@@ -1,4 +1,4 @@
-import Warmcache
+@_spi(Harness) import Warmcache
 
 /// When the linearizability model must let an entry vanish without an operation of the history
 /// saying so. Only for removals the checker cannot see: an `evict` that answered `removed` is in

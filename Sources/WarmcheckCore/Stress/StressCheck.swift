@@ -1,5 +1,5 @@
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckModel
 import WarmcheckScenario
 import WarmcheckSegment

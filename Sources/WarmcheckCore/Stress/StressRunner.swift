@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
-import Warmcache
+@_spi(Harness) import Warmcache
 import WarmcheckSegment
 import WarmcheckModel
 
