@@ -14,5 +14,8 @@ mkdir -p "$root/.build/fixtures"
 # The startup bench's Go consumer and exec floor (warmcheck bench startup, docs/BENCHMARKS.md).
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-consumer" ./cmd/warmcache-consumer)
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-empty" ./cmd/warmcache-empty)
+# Rust: everything a service could build (consumer, bench, …) without the library's `harness`
+# feature, then the fixture, which needs it (rust-fixture/Cargo.toml).
 (cd "$root/rust-fixture" && "$root/scripts/cargo-offline.sh" build --release --quiet)
+(cd "$root/rust-fixture" && "$root/scripts/cargo-offline.sh" build --release --quiet --features harness --bin warmcache-fixture)
 "$root/scripts/build-abi.sh"

@@ -1,7 +1,7 @@
 //! The public handle: one registered participant of one mapped segment.
 
 use crate::clock::{process_start_time, realtime_ns};
-use crate::error::{NoSimClock, OpenError, OpenErrorKind};
+use crate::error::{OpenError, OpenErrorKind};
 use crate::faults::{Fault, Faults};
 use crate::hash::KEY_SEED;
 use crate::pause::{PauseHook, PausePoint};
@@ -9,7 +9,7 @@ use crate::layout::*;
 use crate::notify;
 use crate::participants::{self, ParticipantInfo};
 use crate::segment::{self, CreateOptions, HeaderInfo, OpenOptions, Segment};
-use crate::trace::{Event, Tracer};
+use crate::trace::Tracer;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -216,7 +216,8 @@ impl Cache {
     /// Creates a new segment at `path` (§4.1). Fails with `exists` if `path` already exists.
     pub fn create(path: impl AsRef<Path>, geometry: Geometry, opts: CreateOptions) -> Result<Cache, OpenError> {
         let seg = segment::create(path.as_ref(), geometry, &opts)?;
-        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
+        let h = opts.hooks();
+        Cache::register(seg, h.trace, h.faults, h.pause_hook, opts.legacy_sweep)
     }
 
     /// `create` through restore's fill hook (crate::durable::restore).
@@ -227,13 +228,15 @@ impl Cache {
         restoring: segment::Restoring<'_>,
     ) -> Result<Cache, OpenError> {
         let seg = segment::create_restoring(path, geometry, &opts, Some(restoring))?;
-        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
+        let h = opts.hooks();
+        Cache::register(seg, h.trace, h.faults, h.pause_hook, opts.legacy_sweep)
     }
 
     /// Opens an existing segment, running every check of §4.2 in order.
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Cache, OpenError> {
         let seg = segment::open(path.as_ref(), &opts)?;
-        Cache::register(seg, opts.trace, opts.faults, opts.pause_hook, opts.legacy_sweep)
+        let h = opts.hooks();
+        Cache::register(seg, h.trace, h.faults, h.pause_hook, opts.legacy_sweep)
     }
 
     /// Creates the segment, or opens it if it exists (§4.1). Returns whether it was created.
@@ -340,6 +343,7 @@ impl Cache {
     }
 
     /// Installs (or removes) the pause hook (§17) for this handle's later operations.
+    #[cfg(feature = "harness")]
     pub fn set_pause_hook(&mut self, hook: Option<PauseHook>) {
         self.pause = hook;
     }
@@ -369,6 +373,7 @@ impl Cache {
     pub(crate) fn pause_at(&self, _point: PausePoint) {}
 
     /// The fault switches this handle runs with (empty in real use).
+    #[cfg(feature = "harness")]
     pub fn faults(&self) -> Faults {
         self.faults
     }
@@ -415,9 +420,10 @@ impl Cache {
     }
 
     /// Moves the simulated clock (segments with `SIM_CLOCK` only).
-    pub fn set_sim_clock(&self, now_ns: u64) -> Result<(), NoSimClock> {
+    #[cfg(feature = "harness")]
+    pub fn set_sim_clock(&self, now_ns: u64) -> Result<(), crate::error::NoSimClock> {
         if !self.seg.sim_clock() {
-            return Err(NoSimClock);
+            return Err(crate::error::NoSimClock);
         }
         // Release: whatever this process did before moving time is visible to a reader that
         // sees the new time.
@@ -488,12 +494,14 @@ impl Cache {
     }
 
     /// Whether transition tracing is on for this handle.
+    #[cfg(feature = "harness")]
     pub fn tracing(&self) -> bool {
         self.tracer.enabled()
     }
 
     /// Takes the transitions recorded since the last call (empty unless tracing).
-    pub fn take_events(&self) -> Vec<Event> {
+    #[cfg(feature = "harness")]
+    pub fn take_events(&self) -> Vec<crate::trace::Event> {
         self.tracer.take()
     }
 

@@ -55,22 +55,41 @@ pub mod cache;
 pub mod clock;
 pub mod durable;
 pub mod error;
-pub mod faults;
 pub mod hash;
 pub mod layout;
 pub mod notify;
 pub mod ops;
 pub mod participants;
-pub mod pause;
 pub mod protocol;
 pub mod segment;
 pub mod shm;
 pub mod state;
+
+// The harness-only hooks (feature `harness`, see Cargo.toml): public with it, crate-private
+// without, so that a service's build cannot name them while the implementation keeps every
+// hook site unchanged (each reads a field that is then always at its default).
+#[cfg(feature = "harness")]
+pub mod faults;
+#[cfg(not(feature = "harness"))]
+#[allow(dead_code)]
+mod faults;
+#[cfg(feature = "harness")]
+pub mod pause;
+#[cfg(not(feature = "harness"))]
+#[allow(dead_code)]
+mod pause;
+#[cfg(feature = "harness")]
 pub mod trace;
+#[cfg(not(feature = "harness"))]
+#[allow(dead_code)]
+mod trace;
 
 pub use cache::{Cache, Hit, HitInfo, Lookup, Provenance, PutOptions, PutOutcome};
+#[cfg(feature = "harness")]
 pub use faults::{Fault, Faults};
-pub use pause::{PauseHook, PausePoint, PAUSE_POINTS_COMPILED};
+#[cfg(feature = "harness")]
+pub use pause::{PauseHook, PausePoint};
+pub use pause::PAUSE_POINTS_COMPILED;
 
 /// Whether the shard counters (PROTOCOL.md §6) are kept: true unless the benchmark-only feature
 /// `no-counters` is on, which leaves them at 0 (breaking §6) so that scripts/bench-pause-cost.sh
@@ -79,9 +98,11 @@ pub const COUNTERS_COMPILED: bool = !cfg!(feature = "no-counters");
 pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
+#[cfg(feature = "harness")]
 pub use ops::put::Staged;
 pub use participants::ParticipantInfo;
 pub use protocol::{FutureImage, Protocol};
 pub use segment::{CreateOptions, HeaderInfo, OpenOptions};
 pub use state::State;
+#[cfg(feature = "harness")]
 pub use trace::Event;

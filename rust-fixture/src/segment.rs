@@ -26,12 +26,16 @@ pub struct CreateOptions {
     /// Create the file `0660` instead of `0600` (§13).
     pub group_access: bool,
     /// Run the segment on a simulated clock starting at this value (feature `SIM_CLOCK`, §12).
+    #[cfg(feature = "harness")]
     pub sim_clock_ns: Option<u64>,
     /// Record every transition this handle makes (see [`crate::trace`]).
+    #[cfg(feature = "harness")]
     pub trace: bool,
     /// Deliberate bugs for harness self-tests; empty in real use.
+    #[cfg(feature = "harness")]
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
+    #[cfg(feature = "harness")]
     pub pause_hook: Option<PauseHook>,
     /// The version this handle speaks ([`Protocol`]); default 1.1.
     pub protocol: Protocol,
@@ -46,6 +50,46 @@ pub struct CreateOptions {
     pub legacy_sweep: bool,
 }
 
+/// The harness hooks of a create or an open (feature `harness`). Without the feature the options
+/// have no such fields (a struct with private fields would also forbid a service's
+/// `..Default::default()`), and every hook is off: this is the one place that says so.
+pub(crate) struct Hooks {
+    pub trace: bool,
+    pub faults: Faults,
+    pub pause_hook: Option<PauseHook>,
+    pub sim_clock_ns: Option<u64>,
+}
+
+impl Hooks {
+    #[cfg(not(feature = "harness"))]
+    const OFF: Hooks = Hooks { trace: false, faults: Faults::NONE, pause_hook: None, sim_clock_ns: None };
+}
+
+impl CreateOptions {
+    /// This create's hooks (all off without feature `harness`).
+    pub(crate) fn hooks(&self) -> Hooks {
+        #[cfg(feature = "harness")]
+        return Hooks {
+            trace: self.trace,
+            faults: self.faults,
+            pause_hook: self.pause_hook.clone(),
+            sim_clock_ns: self.sim_clock_ns,
+        };
+        #[cfg(not(feature = "harness"))]
+        Hooks::OFF
+    }
+}
+
+impl OpenOptions {
+    /// This open's hooks (all off without feature `harness`; an open never sets the clock).
+    pub(crate) fn hooks(&self) -> Hooks {
+        #[cfg(feature = "harness")]
+        return Hooks { trace: self.trace, faults: self.faults, pause_hook: self.pause_hook.clone(), sim_clock_ns: None };
+        #[cfg(not(feature = "harness"))]
+        Hooks::OFF
+    }
+}
+
 /// Restore's additions to §4.1 (PERSISTENCE.md §7): `fill` installs the restored entries
 /// between steps 4 and 5; `replace` makes step 6 a rename over an unusable file.
 pub(crate) struct Restoring<'a> {
@@ -55,13 +99,14 @@ pub(crate) struct Restoring<'a> {
 
 impl std::fmt::Debug for CreateOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateOptions")
-            .field("group_access", &self.group_access)
-            .field("sim_clock_ns", &self.sim_clock_ns)
+        let mut d = f.debug_struct("CreateOptions");
+        d.field("group_access", &self.group_access);
+        #[cfg(feature = "harness")]
+        d.field("sim_clock_ns", &self.sim_clock_ns)
             .field("trace", &self.trace)
             .field("faults", &self.faults)
-            .field("pause_hook", &self.pause_hook.is_some())
-            .finish()
+            .field("pause_hook", &self.pause_hook.is_some());
+        d.finish()
     }
 }
 
@@ -71,10 +116,13 @@ pub struct OpenOptions {
     /// How long to poll a segment whose `ready` word is not yet set (§4.2 step 6).
     pub ready_timeout: Duration,
     /// Record every transition this handle makes.
+    #[cfg(feature = "harness")]
     pub trace: bool,
     /// Deliberate bugs for harness self-tests; empty in real use.
+    #[cfg(feature = "harness")]
     pub faults: Faults,
     /// Called at every pause point (§17) this handle reaches, including during registration.
+    #[cfg(feature = "harness")]
     pub pause_hook: Option<PauseHook>,
     /// The version this handle speaks ([`Protocol`]); default 1.1.
     pub protocol: Protocol,
@@ -86,8 +134,11 @@ impl Default for OpenOptions {
     fn default() -> Self {
         OpenOptions {
             ready_timeout: Duration::from_secs(2),
+            #[cfg(feature = "harness")]
             trace: false,
+            #[cfg(feature = "harness")]
             faults: Faults::NONE,
+            #[cfg(feature = "harness")]
             pause_hook: None,
             protocol: Protocol::default(),
             legacy_sweep: false,
@@ -97,12 +148,11 @@ impl Default for OpenOptions {
 
 impl std::fmt::Debug for OpenOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenOptions")
-            .field("ready_timeout", &self.ready_timeout)
-            .field("trace", &self.trace)
-            .field("faults", &self.faults)
-            .field("pause_hook", &self.pause_hook.is_some())
-            .finish()
+        let mut d = f.debug_struct("OpenOptions");
+        d.field("ready_timeout", &self.ready_timeout);
+        #[cfg(feature = "harness")]
+        d.field("trace", &self.trace).field("faults", &self.faults).field("pause_hook", &self.pause_hook.is_some());
+        d.finish()
     }
 }
 
@@ -344,7 +394,7 @@ pub(crate) fn create_restoring(
 
     // Step 4: map and write the immutable header. All other bytes are already zero.
     let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
-    let mut features_incompat = if opts.sim_clock_ns.is_some() { FEATURE_SIM_CLOCK } else { 0 };
+    let mut features_incompat = if opts.hooks().sim_clock_ns.is_some() { FEATURE_SIM_CLOCK } else { 0 };
     if opts.fast_checksum {
         features_incompat |= FEATURE_FAST_CHECKSUM;
     }
@@ -383,7 +433,7 @@ pub(crate) fn create_restoring(
         shm.word(off).store(v, Ordering::Relaxed);
     }
     shm.word(HDR_HEADER_CHECKSUM).store(header_checksum(&shm), Ordering::Relaxed);
-    if let Some(t) = opts.sim_clock_ns {
+    if let Some(t) = opts.hooks().sim_clock_ns {
         // Relaxed: published by the release store of `ready` below.
         shm.word(HDR_SIM_CLOCK_NS).store(t, Ordering::Relaxed);
     }

@@ -143,8 +143,12 @@ public struct BaselineBuild {
             env["CARGO_PROFILE_RELEASE_LTO"] = "false"
             env["CARGO_PROFILE_RELEASE_CODEGEN_UNITS"] = "16"
             env["CARGO_TARGET_DIR"] = tree.appendingPathComponent("rust-target").path
-            try run("/bin/bash", [tree.appendingPathComponent("scripts/cargo-offline.sh").path, "build", "--release", "--quiet",
-                                  "--bin", "warmcache-fixture"],
+            // Since the harness hooks left the default API, the fixture needs the library's
+            // `harness` feature; revisions from before (release 1.0) have no such feature.
+            let manifest = (try? String(contentsOf: tree.appendingPathComponent("rust-fixture/Cargo.toml"), encoding: .utf8)) ?? ""
+            let features = manifest.contains("\nharness = [") ? ["--features", "harness"] : []
+            try run("/bin/bash", [tree.appendingPathComponent("scripts/cargo-offline.sh").path, "build", "--release", "--quiet"]
+                                  + features + ["--bin", "warmcache-fixture"],
                     in: tree.appendingPathComponent("rust-fixture"), env: env, log: logFile, what: what)
             return tree.appendingPathComponent("rust-target/release/warmcache-fixture").path
         default:

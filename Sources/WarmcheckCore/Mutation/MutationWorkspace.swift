@@ -163,7 +163,9 @@ public final class MutationWorkspace {
             }
         case .rust:
             p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [root.appendingPathComponent("scripts/cargo-offline.sh").path, "build", "--release", "--quiet", "--bin", "warmcache-fixture"]
+            // The fixture exists only with the library's `harness` feature (its hooks).
+            p.arguments = [root.appendingPathComponent("scripts/cargo-offline.sh").path, "build", "--release", "--quiet",
+                           "--features", "harness", "--bin", "warmcache-fixture"]
             env["CARGO_TARGET_DIR"] = dir.appendingPathComponent("target").path
             // Same optimisation level as the reference build, without whole-program LTO, so a
             // mutant rebuilds in seconds rather than relinking everything.

@@ -100,11 +100,11 @@ impl Cache {
             Err(e) if !unusable(e.kind) => return Err(e),
             Err(e) => e.kind,
         };
-        let now = create.sim_clock_ns.unwrap_or_else(realtime_ns);
+        let now = create.hooks().sim_clock_ns.unwrap_or_else(realtime_ns);
         let mut rep = RestoreReport::default();
         let survivors = read_store(&store.dir, geometry, now, &mut rep);
         let shared = Mutex::new(rep);
-        let pause = create.pause_hook.clone();
+        let pause = create.hooks().pause_hook;
         let fill = |shm: &Shm, layout: &Layout| {
             install(shm, layout, &survivors, &mut shared.lock().unwrap());
             if let Some(p) = &pause {

@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 
 /// A write stopped just before its publish CAS (test and diagnostic hook): the slot is claimed
 /// (`WRITING` or `REFRESHING`) and the new record is fully written but not yet visible.
-/// Publish it with [`Cache::publish_staged`], or drop the handle to simulate a crash.
+/// Publish it with `Cache::publish_staged`, or drop the handle to simulate a crash.
 #[derive(Clone, Copy, Debug)]
 #[must_use]
 pub struct Staged {
@@ -38,6 +38,8 @@ pub struct Staged {
 
 enum Step {
     Done(Result<PutOutcome, OpError>),
+    /// Only `put_staged` (feature `harness`) takes the write apart here.
+    #[cfg_attr(not(feature = "harness"), allow(dead_code))]
     Staged(Staged),
     /// Lost a race (CAS failed, key appeared under the lock, dead claim reclaimed): look again.
     Again,
@@ -89,6 +91,7 @@ impl Cache {
 
     /// Test hook: a `put` that stops after writing its record, before the publish CAS.
     #[doc(hidden)]
+    #[cfg(feature = "harness")]
     pub fn put_staged(&self, key: &[u8], value: &[u8], opts: PutOptions) -> Result<Staged, OpError> {
         match self.write(key, value, opts, Mode::Put, true)? {
             Step::Staged(s) => Ok(s),
@@ -99,6 +102,7 @@ impl Cache {
 
     /// Test hook: finishes a [`Staged`] write with its publish CAS (T2 or T5).
     #[doc(hidden)]
+    #[cfg(feature = "harness")]
     pub fn publish_staged(&self, st: Staged) -> Result<PutOutcome, OpError> {
         let r = self.publish(st, None);
         self.leave_hint();
