@@ -11,6 +11,7 @@ import json, os, shutil, subprocess, sys, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from driver import Fixture  # noqa: E402
+from startup_trace import check_startup_traces  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WARMCHECK = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".build/debug/warmcheck"))
@@ -245,6 +246,9 @@ def main():
         check("exporter refuses a file that is not a segment: exit 2", r.returncode == 2 and "bad_magic" in r.stderr, r.stderr)
         r = warmcheck("exporter", "--listen", "localhost:x", junk)
         check("exporter: a bad --listen is a usage error", r.returncode == 2 and "--listen" in r.stderr, r.stderr)
+
+        # The bench consumers' startup traces (Chrome trace JSON).
+        check_startup_traces(ROOT, check, seg_path, children)
     finally:
         for f in fixtures.values():
             f.close()

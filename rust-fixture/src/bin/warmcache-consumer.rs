@@ -6,6 +6,9 @@
 //!   warmcache-consumer produce SEG N                 create SEG, put the working set, print "ready", hold it until stdin closes
 //!   warmcache-consumer warm SEG N [--legacy-sweep]   open SEG and serve the request stream from it
 //!   warmcache-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private map
+//!
+//! With `--trace FILE [--exec-ns T]` a serving mode also writes the phases of its start (exec →
+//! main → segment open → first hit → 99 % served) as Chrome trace JSON, as the Go consumer does.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -95,6 +98,30 @@ impl Milestones {
         self.first_hit != 0 && self.served99 != 0 && self.warm != 0
     }
 
+    /// The phases of this start as Chrome trace JSON: the Trace Event Format's "X" (complete)
+    /// events, timestamps and durations in microseconds, which chrome://tracing, Perfetto's UI
+    /// and speedscope open. A phase whose end was never reached is left out.
+    fn write_trace(&self, path: &str, exec_ns: i64, start: i64, opened: i64) {
+        let exec_ns = if exec_ns == 0 { start } else { exec_ns };
+        let phases = [
+            ("exec → main", exec_ns, start),
+            ("open (map + register)", start, opened),
+            ("registered → first hit", opened, self.first_hit),
+            ("first hit → 99 % served", self.first_hit, self.served99),
+        ];
+        let pid = std::process::id();
+        let events: Vec<serde_json::Value> = phases
+            .iter()
+            .filter(|(_, from, to)| *from != 0 && to >= from)
+            .map(|(name, from, to)| {
+                serde_json::json!({"name": name, "ph": "X", "pid": pid, "tid": 1,
+                                   "ts": *from as f64 / 1e3, "dur": (to - from) as f64 / 1e3})
+            })
+            .collect();
+        let body = serde_json::json!({"traceEvents": events, "displayTimeUnit": "ms"});
+        std::fs::write(path, format!("{body}\n")).unwrap_or_else(|e| die(format!("write trace {path}: {e}")));
+    }
+
     fn print(&self, start: i64, opened: i64) {
         println!(
             "{{\"main_ns\":{start},\"opened_ns\":{opened},\"first_hit_ns\":{},\"served99_ns\":{},\"warm_ns\":{},\"requests\":{},\"hits\":{}}}",
@@ -111,19 +138,57 @@ fn num(s: &str) -> u64 {
     }
 }
 
+/// The options after the mode: `--legacy-sweep`, `--trace FILE`, `--exec-ns T`.
+#[derive(Default)]
+struct Flags {
+    legacy: bool,
+    trace: Option<String>,
+    exec_ns: i64,
+}
+
+fn parse(args: &[String]) -> (Vec<&str>, Flags) {
+    let mut f = Flags::default();
+    let mut pos = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--legacy-sweep" => f.legacy = true,
+            "--trace" | "--exec-ns" => {
+                let v = it.next().unwrap_or_else(|| die(format!("{a} needs a value")));
+                if a == "--trace" {
+                    f.trace = Some(v.clone());
+                } else {
+                    f.exec_ns = v.parse().unwrap_or_else(|_| die(format!("bad --exec-ns {v:?}")));
+                }
+            }
+            _ => pos.push(a.as_str()),
+        }
+    }
+    (pos, f)
+}
+
 fn main() {
     let start = now_ns();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let legacy = args.iter().any(|a| a == "--legacy-sweep");
-    let pos: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(|s| s.as_str()).collect();
+    let (pos, flags) = parse(&args);
     match pos.as_slice() {
         ["produce", seg, n] => produce(seg, num(n)),
-        ["warm", seg, n] => serve_warm(start, seg, num(n), legacy),
+        ["warm", seg, n] => serve_warm(start, seg, num(n), &flags),
         ["cold", n, cost] => {
             let cost = cost.parse::<u64>().unwrap_or_else(|_| die(format!("bad COST_NS {cost:?}")));
-            serve_cold(start, num(n), Duration::from_nanos(cost))
+            serve_cold(start, num(n), Duration::from_nanos(cost), &flags)
         }
-        _ => die(format!("usage: warmcache-consumer produce SEG N | warm SEG N [--legacy-sweep] | cold N COST_NS (got {args:?})")),
+        _ => die(format!(
+            "usage: warmcache-consumer produce SEG N | warm SEG N [--legacy-sweep] | cold N COST_NS, with --trace FILE [--exec-ns T] (got {args:?})"
+        )),
+    }
+}
+
+/// Prints the milestones, then writes the trace if one was asked for.
+fn finish(m: &Milestones, start: i64, opened: i64, f: &Flags) {
+    m.print(start, opened);
+    if let Some(path) = &f.trace {
+        m.write_trace(path, f.exec_ns, start, opened);
     }
 }
 
@@ -140,8 +205,8 @@ fn produce(seg: &str, n: u64) {
     let _ = std::io::stdin().read_to_end(&mut sink); // hold the segment until the bench closes stdin
 }
 
-fn serve_warm(start: i64, seg: &str, n: u64, legacy: bool) {
-    let c = Cache::open(seg, OpenOptions { legacy_sweep: legacy, ..Default::default() })
+fn serve_warm(start: i64, seg: &str, n: u64, f: &Flags) {
+    let c = Cache::open(seg, OpenOptions { legacy_sweep: f.legacy, ..Default::default() })
         .unwrap_or_else(|e| die(format!("open {seg}: {e}")));
     let opened = now_ns();
     let mut m = Milestones::new(n);
@@ -155,10 +220,10 @@ fn serve_warm(start: i64, seg: &str, n: u64, legacy: bool) {
             break;
         }
     }
-    m.print(start, opened);
+    finish(&m, start, opened, f);
 }
 
-fn serve_cold(start: i64, n: u64, cost: Duration) {
+fn serve_cold(start: i64, n: u64, cost: Duration, f: &Flags) {
     let mut local: HashMap<u64, Vec<u8>> = HashMap::new();
     let mut m = Milestones::new(n);
     for r in 0..2 * n {
@@ -178,5 +243,5 @@ fn serve_cold(start: i64, n: u64, cost: Duration) {
             break;
         }
     }
-    m.print(start, start);
+    finish(&m, start, start, f);
 }
