@@ -109,64 +109,22 @@ func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*C
 // It returns the survivors in increasing order and fills rep's counts and floors.
 func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []DurableRecord {
 	rep.Problems = []StoreProblem{}
-	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	snaps, journals, err := listStore(dir)
 	if err != nil {
 		rep.Problems = append(rep.Problems, StoreProblem{File: dir, Code: "io", Detail: err.Error()})
 		return nil
 	}
-	var snaps, journals []string
-	for _, n := range names {
-		b := filepath.Base(n)
-		switch {
-		case strings.HasPrefix(b, "snapshot-") && strings.HasSuffix(b, ".wcs"):
-			snaps = append(snaps, n)
-		case strings.HasPrefix(b, "journal-") && strings.HasSuffix(b, ".wcj"):
-			journals = append(journals, n)
-		}
-	}
-	sort.Strings(snaps)
-	sort.Strings(journals)
-	winners := map[string]DurableRecord{}
-	take := func(f StoreFile) {
-		rep.Problems = append(rep.Problems, f.Problems...)
-		if !f.Usable {
-			return
-		}
-		rep.Files++
-		for _, r := range f.Records {
-			rep.Records++
-			if r.Version > rep.VersionFloor {
-				rep.VersionFloor = r.Version
-			}
-			if r.Order > rep.OrderFloor {
-				rep.OrderFloor = r.Order
-			}
-			if w, ok := winners[string(r.Key)]; !ok || r.Order > w.Order {
-				winners[string(r.Key)] = r
-			}
-		}
-	}
-	// The newest valid snapshot; an incomplete one is reported and the next older one used.
-	for i := len(snaps) - 1; i >= 0; i-- {
-		f := ReadStoreFile(snaps[i], &g)
-		if f.Usable && f.Complete {
-			take(f)
-			rep.Snapshot = filepath.Base(snaps[i])
-			if f.End.Version > rep.VersionFloor {
-				rep.VersionFloor = f.End.Version
-			}
-			if f.End.Order > rep.OrderFloor {
-				rep.OrderFloor = f.End.Order
-			}
-			break
-		}
-		rep.Problems = append(rep.Problems, f.Problems...)
+	m := newStoreMerge()
+	if sp := m.takeNewestSnapshot(snaps, g); sp != "" {
+		rep.Snapshot = filepath.Base(sp)
 	}
 	for _, j := range journals {
-		take(ReadStoreFile(j, &g))
+		m.take(ReadStoreFile(j, &g))
 	}
-	out := make([]DurableRecord, 0, len(winners))
-	for _, r := range winners {
+	rep.Files, rep.Records, rep.VersionFloor, rep.OrderFloor = m.files, m.records, m.versionFloor, m.orderFloor
+	rep.Problems = append(rep.Problems, m.problems...)
+	out := make([]DurableRecord, 0, len(m.winners))
+	for _, r := range m.winners {
 		switch {
 		case r.Kind == RecordKindDelete:
 			rep.Tombstones++
@@ -178,6 +136,80 @@ func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []Durable
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
 	return out
+}
+
+// listStore lists the snapshots and journals of dir (§2), each sorted by name, which the fixed
+// widths make numeric order.
+func listStore(dir string) (snaps, journals []string, err error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range names {
+		b := filepath.Base(n)
+		switch {
+		case strings.HasPrefix(b, "snapshot-") && strings.HasSuffix(b, ".wcs"):
+			snaps = append(snaps, n)
+		case strings.HasPrefix(b, "journal-") && strings.HasSuffix(b, ".wcj"):
+			journals = append(journals, n)
+		}
+	}
+	sort.Strings(snaps)
+	sort.Strings(journals)
+	return snaps, journals, nil
+}
+
+// storeMerge is §7 step 5's merge, shared by restore and compaction (§8 step 3): per key the
+// record of the highest order, and the floors over every record read.
+type storeMerge struct {
+	winners                  map[string]DurableRecord
+	files, records           int
+	versionFloor, orderFloor uint64
+	problems                 []StoreProblem
+}
+
+func newStoreMerge() *storeMerge { return &storeMerge{winners: map[string]DurableRecord{}} }
+
+// take merges the applied prefix of f (nothing of a file whose header failed).
+func (m *storeMerge) take(f StoreFile) {
+	m.problems = append(m.problems, f.Problems...)
+	if !f.Usable {
+		return
+	}
+	m.files++
+	for _, r := range f.Records {
+		m.records++
+		m.raise(r.Version, r.Order)
+		// Two records of one order are one write read twice (a snapshot and a journal it
+		// covered): keeping the first is keeping either.
+		if w, ok := m.winners[string(r.Key)]; !ok || r.Order > w.Order {
+			m.winners[string(r.Key)] = r
+		}
+	}
+}
+
+func (m *storeMerge) raise(version, order uint64) {
+	if version > m.versionFloor {
+		m.versionFloor = version
+	}
+	if order > m.orderFloor {
+		m.orderFloor = order
+	}
+}
+
+// takeNewestSnapshot merges the newest valid snapshot of snaps (sorted) and returns its path; an
+// incomplete or unreadable one is reported and the next older one used (§8, §9).
+func (m *storeMerge) takeNewestSnapshot(snaps []string, g Geometry) string {
+	for i := len(snaps) - 1; i >= 0; i-- {
+		f := ReadStoreFile(snaps[i], &g)
+		if f.Usable && f.Complete {
+			m.take(f)
+			m.raise(f.End.Version, f.End.Order)
+			return snaps[i]
+		}
+		m.problems = append(m.problems, f.Problems...)
+	}
+	return ""
 }
 
 // expiredAt is PROTOCOL.md §12's miss rule applied to a record.
