@@ -251,6 +251,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// `ROLE: restore`: open the segment, or rebuild it from the case's durable store when it is
     /// missing or unusable (docs/PERSISTENCE.md §7). Answers `created` = restored.
     case restore
+    /// `ROLE: compact`: fold the case's durable store into a snapshot (docs/PERSISTENCE.md §8).
+    /// Answers `created` = a snapshot was written (false when no journal could be covered).
+    case compact
     /// `ROLE: resume`: continue the role's operation paused at its `pause_at=` point
     /// (DRIVER.md "Pausing at a pause point"). Its `expect:` is judged against the response of
     /// that paused operation. Only allowed in sequential parts, after a step with `pause_at=`.
@@ -560,7 +563,7 @@ public enum Expectation: Sendable, Hashable {
         case .paused: return Set(Operation.allCases).subtracting([.resume])
         case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get, .nsGet]
         case .version, .versionGreaterThan: return [.get, .put, .refresh, .nsGet, .nsPut]
-        case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut]
+        case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut, .compact]
         case .removed: return [.invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]

@@ -40,6 +40,7 @@ type CompactOptions struct {
 
 // CompactReport says what a compaction did (PERSISTENCE.md §8), for the caller and the driver.
 type CompactReport struct {
+	Created      bool           `json:"created"`       // a snapshot was written (DRIVER.md: the step's `created`)
 	Snapshot     string         `json:"snapshot"`      // the snapshot written, "" when no journal could be covered
 	Base         string         `json:"base"`          // the older snapshot folded in, "" if none
 	Covered      int            `json:"covered"`       // journals folded in (and removed)
@@ -148,7 +149,7 @@ func Compact(dir string, g Geometry, o CompactOptions) (CompactReport, error) {
 	if err := syncDir(dir); err != nil {
 		return rep, ioErr("compact", dir, err)
 	}
-	rep.Snapshot = filepath.Base(final)
+	rep.Snapshot, rep.Created = filepath.Base(final), true
 	pause(PointSnapshotBeforeRemove)
 	// Step 5: only now is anything removed.
 	doomed := append([]string(nil), coveredPaths...)

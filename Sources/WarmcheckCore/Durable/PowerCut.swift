@@ -22,6 +22,8 @@ public struct PowerCutSweep {
     public var workDir: String
     public var timeout: Double = 20
     public var log: (String) -> Void = { _ in }
+    /// Power cuts during compaction (CompactionCut.swift), after the journal cuts.
+    public var compactionCuts = 100
 
     public init(writers: [FixtureSpec], restorers: [FixtureSpec], cuts: Int, workDir: String) {
         self.writers = writers
@@ -48,6 +50,9 @@ public struct PowerCutSweep {
         public var failures: [Failure] = []
         public var seconds = 0.0
         public var badInputCases = 0
+        /// Compactions killed at a `snapshot.*` point and cut, and acknowledged puts they lost.
+        public var compactionCuts = 0
+        public var compactionLost = 0
     }
 
     struct Written {
@@ -106,10 +111,12 @@ public struct PowerCutSweep {
         for r in restorers { procs[r.name] = try start(r) }
         rep.badInputCases = try badInput(root: root, procs: procs, into: &rep)
         let perWriter = max(1, cuts / max(1, writers.count))
+        var journals: [Written] = []
         for w in writers {
             let wdir = root + "/w-\(w.name)"
             try FileManager.default.createDirectory(atPath: wdir, withIntermediateDirectories: true)
             let j = try write(w, dir: wdir)
+            journals.append(j)
             let store = wdir + "/store", seg = wdir + "/seg"
             let file = store + "/" + j.path
             for n in 0..<perWriter {
@@ -178,6 +185,9 @@ public struct PowerCutSweep {
                 rep.cuts += 1
                 if n % 500 == 0 { log("\(w.name): \(n)/\(perWriter) cuts") }
             }
+        }
+        if compactionCuts > 0 && !journals.isEmpty {
+            try runCompactionCuts(root: root, journals: journals, procs: &procs, into: &rep)
         }
         rep.seconds = Date().timeIntervalSince(began)
         return rep

@@ -75,7 +75,7 @@ impl Fixture {
             _ => warmcache::durable::compact(&store.dir, geometry, Some(self.pause_hook())),
         };
         match result {
-            Ok(r) => ok(json!({"snapshot": r.snapshot, "base": r.base, "covered": r.covered, "live": r.live,
+            Ok(r) => ok(json!({"created": !r.snapshot.is_empty(), "snapshot": r.snapshot, "base": r.base, "covered": r.covered, "live": r.live,
                                "records": r.records, "tombstones": r.tombstones, "removed": r.removed,
                                "version_floor": r.version_floor, "order_floor": r.order_floor,
                                "problems": problems_json(&r.problems)})),
