@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -123,14 +122,12 @@ func Compact(dir string, g Geometry, o CompactOptions) (CompactReport, error) {
 		rep.Base = filepath.Base(base)
 	}
 	rep.Problems = append(rep.Problems, m.problems...)
-	recs := make([]DurableRecord, 0, len(m.winners))
-	for _, r := range m.winners {
-		recs = append(recs, r)
+	recs := m.result()
+	for _, r := range recs {
 		if r.Kind == RecordKindDelete {
 			rep.Tombstones++
 		}
 	}
-	sort.Slice(recs, func(a, b int) bool { return recs[a].Order < recs[b].Order })
 	rep.Records, rep.VersionFloor, rep.OrderFloor = len(recs), m.versionFloor, m.orderFloor
 	num := nextSnapshotNumber(dir)
 	final := filepath.Join(dir, fmt.Sprintf("snapshot-%016x.wcs", num))

@@ -115,6 +115,8 @@ func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []Durable
 		return nil
 	}
 	m := newStoreMerge()
+	// The snapshot first, while nothing else is merged: its records become the base list
+	// (no map) and only the journals go through the map.
 	if sp := m.takeNewestSnapshot(snaps, g); sp != "" {
 		rep.Snapshot = filepath.Base(sp)
 	}
@@ -123,8 +125,9 @@ func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []Durable
 	}
 	rep.Files, rep.Records, rep.VersionFloor, rep.OrderFloor = m.files, m.records, m.versionFloor, m.orderFloor
 	rep.Problems = append(rep.Problems, m.problems...)
-	out := make([]DurableRecord, 0, len(m.winners))
-	for _, r := range m.winners {
+	all := m.result()
+	out := all[:0]
+	for _, r := range all {
 		switch {
 		case r.Kind == RecordKindDelete:
 			rep.Tombstones++
@@ -134,7 +137,6 @@ func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []Durable
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
 	return out
 }
 
@@ -161,7 +163,13 @@ func listStore(dir string) (snaps, journals []string, err error) {
 
 // storeMerge is §7 step 5's merge, shared by restore and compaction (§8 step 3): per key the
 // record of the highest order, and the floors over every record read.
+//
+// A snapshot merged before anything else is kept as a list (base): its keys are unique (§8
+// step 3 writes one record per key), so it needs no map, which is most of a restore's CPU when
+// the store is mostly one snapshot. Journal records go through the map (winners), and result()
+// drops the base records a journal record of a higher order overrides.
 type storeMerge struct {
+	base                     []DurableRecord
 	winners                  map[string]DurableRecord
 	files, records           int
 	versionFloor, orderFloor uint64
@@ -177,6 +185,17 @@ func (m *storeMerge) take(f StoreFile) {
 		return
 	}
 	m.files++
+	if f.Header.Magic == SnapshotMagic && m.base == nil && len(m.winners) == 0 && uniqueKeys(f.Records) {
+		m.base = f.Records
+		m.records += len(f.Records)
+		for _, r := range f.Records {
+			m.raise(r.Version, r.Order)
+		}
+		return
+	}
+	if len(m.winners) == 0 {
+		m.winners = make(map[string]DurableRecord, len(f.Records))
+	}
 	for _, r := range f.Records {
 		m.records++
 		m.raise(r.Version, r.Order)
@@ -186,6 +205,43 @@ func (m *storeMerge) take(f StoreFile) {
 			m.winners[string(r.Key)] = r
 		}
 	}
+}
+
+// uniqueKeys is true when no key repeats in rs: what a snapshot promises, checked rather than
+// trusted (a crafted snapshot with a repeated key takes the map like a journal). The check
+// costs a set of hashes, a fraction of the map of records it avoids.
+func uniqueKeys(rs []DurableRecord) bool {
+	seen := make(map[uint64]struct{}, len(rs))
+	for _, r := range rs {
+		h := WCH64(r.Key, JournalSeed)
+		if _, dup := seen[h]; dup {
+			return false // a repeat, or a hash collision: either way, the slow path
+		}
+		seen[h] = struct{}{}
+	}
+	return true
+}
+
+// result is every winner (tombstones included) in increasing order. Called once: it removes
+// from winners the journal records that lose to a base record of their key.
+func (m *storeMerge) result() []DurableRecord {
+	out := make([]DurableRecord, 0, len(m.base)+len(m.winners))
+	for _, r := range m.base {
+		if w, ok := m.winners[string(r.Key)]; ok {
+			if w.Order >= r.Order {
+				continue // overridden by a journal (or the same write read twice)
+			}
+			delete(m.winners, string(r.Key))
+		}
+		out = append(out, r)
+	}
+	for _, r := range m.winners {
+		out = append(out, r)
+	}
+	if !sort.SliceIsSorted(out, func(a, b int) bool { return out[a].Order < out[b].Order }) {
+		sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
+	}
+	return out
 }
 
 func (m *storeMerge) raise(version, order uint64) {
@@ -227,14 +283,18 @@ func expiredAt(r DurableRecord, now uint64) bool {
 // can see the file, so plain atomic stores suffice; the release store of `ready` publishes them.
 func (c *Cache) install(rs []DurableRecord, rep *RestoreReport) {
 	sps, pw := c.geo.SlotsPerShard, c.geo.ProbeWindow
-	held := map[uint64]uint64{} // (shard, slot) → order of the entry installed there
+	// Per slot: whether an entry was installed there and its order. Flat arrays over every slot
+	// (9 bytes a slot, freed after the restore) instead of a map: a restore installs millions.
+	nslots := uint64(c.geo.ShardCount) * uint64(sps)
+	heldOrder, heldUsed := make([]uint64, nslots), make([]bool, nslots)
 	for _, r := range rs {
 		h, shard, home := c.keyPlace(r.Key)
 		slot, lowest, lowOrder := uint32(0), uint32(0), ^uint64(0)
 		found := false
 		for k := uint32(0); k < pw; k++ {
 			j := (home + k) % sps
-			ord, used := held[uint64(shard)<<32|uint64(j)]
+			at := uint64(shard)*uint64(sps) + uint64(j)
+			ord, used := heldOrder[at], heldUsed[at]
 			if !used {
 				slot, found = j, true
 				break
@@ -248,7 +308,8 @@ func (c *Cache) install(rs []DurableRecord, rep *RestoreReport) {
 			rep.Evicted++
 			rep.Installed--
 		}
-		held[uint64(shard)<<32|uint64(slot)] = r.Order
+		at := uint64(shard)*uint64(sps) + uint64(slot)
+		heldOrder[at], heldUsed[at] = r.Order, true
 		so := c.slotOff(shard, slot)
 		c.store(so+SlotKeyHash, h)
 		c.store(so+SlotKeyLen, uint64(len(r.Key)))
