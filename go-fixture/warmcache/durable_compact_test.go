@@ -184,25 +184,26 @@ func TestCompactBadSnapshotsAreReportedNeverApplied(t *testing.T) {
 		t.Fatalf("truncated snapshot: %+v", r)
 	}
 	os.Remove(truncated)
-	other := append([]byte(nil), good...)
-	binary.LittleEndian.PutUint64(other[hdrOffGeoSizes:], binary.LittleEndian.Uint64(other[hdrOffGeoSizes:])+1)
-	binary.LittleEndian.PutUint64(other[hdrOffChecksum:], WCH64(other[:hdrOffChecksum], JournalSeed))
-	op := plant(11, other)
-	r = checkRestored(t, path, dir, want)
-	if r.Snapshot != rep.Snapshot || !hasProblem(r.Problems, filepath.Base(op), "other_geometry") {
-		t.Fatalf("other-geometry snapshot: %+v", r)
+	// patched is good with one header word raised by one and the header checksum redone.
+	patched := func(off int) []byte {
+		b := append([]byte(nil), good...)
+		binary.LittleEndian.PutUint64(b[off:], binary.LittleEndian.Uint64(b[off:])+1)
+		binary.LittleEndian.PutUint64(b[hdrOffChecksum:], WCH64(b[:hdrOffChecksum], JournalSeed))
+		return b
 	}
-	os.Remove(op)
-	future := append([]byte(nil), good...)
-	binary.LittleEndian.PutUint64(future[8:], binary.LittleEndian.Uint64(future[8:])+1) // major 2
-	binary.LittleEndian.PutUint64(future[hdrOffChecksum:], WCH64(future[:hdrOffChecksum], JournalSeed))
-	fp := plant(12, future)
-	r = checkRestored(t, path, dir, want)
-	if r.Snapshot != rep.Snapshot || !hasProblem(r.Problems, filepath.Base(fp), "unsupported_format") {
-		t.Fatalf("unknown-format snapshot: %+v", r)
+	other := patched(hdrOffGeoSizes) // another key capacity
+	for i, c := range []struct {
+		data []byte
+		code string
+	}{{other, "other_geometry"}, {patched(8), "unsupported_format"}} { // offset 8: major 2
+		p := plant(11+i, c.data)
+		r = checkRestored(t, path, dir, want)
+		if r.Snapshot != rep.Snapshot || !hasProblem(r.Problems, filepath.Base(p), c.code) {
+			t.Fatalf("%s snapshot: %+v", c.code, r)
+		}
+		os.Remove(p)
 	}
 	// A compactor never removes a file it could not read as its own geometry's journal.
-	os.Remove(fp)
 	stray := filepath.Join(dir, "journal-0000000000000000-0001-0000000000000001-0000.wcj")
 	os.WriteFile(stray, other, 0600)
 	rc, err := Compact(dir, smallGeo, CompactOptions{})

@@ -15,7 +15,7 @@
 //! a record read twice merges into itself (§7 step 5).
 
 use super::format::{encode_header, encode_record, Record, StoreHeader, StoreProblem, KIND_DELETE, KIND_END, SNAPSHOT_MAGIC};
-use super::restore::{list_store, read_file, Merge};
+use super::restore::{list_store, lock_store, read_file, Merge};
 use crate::cache::Cache;
 use crate::clock::realtime_ns;
 use crate::error::{OpenError, OpenErrorKind};
@@ -78,18 +78,7 @@ pub fn compact(dir: &Path, g: Geometry, pause: Option<PauseHook>) -> Result<Comp
     };
     let mut rep = CompactReport::default();
     // Step 1: restorers and other compactors wait; writers do not.
-    let lock_path = dir.join("restore.lock");
-    let lock = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(&lock_path)
-        .map_err(|e| io(&lock_path, e))?;
-    if !flock(&lock, libc::LOCK_EX) {
-        return Err(io(&lock_path, std::io::Error::last_os_error()));
-    }
+    let lock = lock_store(dir, "compact")?;
     let mut m = Merge::default();
     let (snaps, journals) = list_store(dir, &mut m.problems);
     // Step 2: covered = its flock can be taken (the writer closed it or died) and its header is

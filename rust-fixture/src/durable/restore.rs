@@ -70,19 +70,7 @@ impl Cache {
             Err(_) => {}
         }
         // Step 3: one restorer at a time; a starter that waited finds the segment restored.
-        let lock_path = store.dir.join("restore.lock");
-        let lock = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(&lock_path)
-            .map_err(|e| io(&lock_path, e))?;
-        // SAFETY: a valid descriptor; released when `lock` is dropped at the end of this call.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io(&lock_path, std::io::Error::last_os_error()));
-        }
+        let _lock = lock_store(&store.dir, "restore")?;
         let no_poll = OpenOptions { ready_timeout: Duration::ZERO, ..open.clone() };
         let kind = match Cache::open(path, no_poll) {
             Ok(c) => return attach(c, RestoreReport::default()),
@@ -111,6 +99,25 @@ impl Cache {
         rep.restored = true;
         attach(c, rep)
     }
+}
+
+/// Takes `DIR/restore.lock` exclusively (§7 step 3, §8 step 1); released when the file is dropped.
+pub(crate) fn lock_store(dir: &Path, what: &str) -> Result<std::fs::File, OpenError> {
+    let lock_path = dir.join("restore.lock");
+    let fail = |e: std::io::Error| OpenError::io(what, &lock_path.display().to_string(), e.raw_os_error().unwrap_or(libc::EIO));
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&lock_path)
+        .map_err(fail)?;
+    // SAFETY: a valid descriptor; released when `lock` is dropped.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(fail(std::io::Error::last_os_error()));
+    }
+    Ok(lock)
 }
 
 /// §7 steps 4–5: the newest valid snapshot and every journal of `g`, merged by highest order.
