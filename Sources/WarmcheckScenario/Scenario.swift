@@ -251,9 +251,6 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// `ROLE: restore`: open the segment, or rebuild it from the case's durable store when it is
     /// missing or unusable (docs/PERSISTENCE.md §7). Answers `created` = restored.
     case restore
-    /// `ROLE: compact`: fold the case's durable store into a snapshot (docs/PERSISTENCE.md §8).
-    /// Answers `created` = a snapshot was written (false when no journal could be covered).
-    case compact
     /// `ROLE: resume`: continue the role's operation paused at its `pause_at=` point
     /// (DRIVER.md "Pausing at a pause point"). Its `expect:` is judged against the response of
     /// that paused operation. Only allowed in sequential parts, after a step with `pause_at=`.
@@ -269,6 +266,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     case nsGet = "ns_get"
     case nsReclaim = "ns_reclaim"
     case nsState = "ns_state"
+    /// `ROLE: compact`: fold the case's durable store into a snapshot (docs/PERSISTENCE.md §8).
+    /// Answers `created` = a snapshot was written (false when no journal could be covered).
+    case compact
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
 
