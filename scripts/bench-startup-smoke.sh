@@ -13,14 +13,16 @@ python3 - "$out/startup.json" "$out/startup.svg" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rows = {(x["row"], x["language"]) for x in r["rows"] if x["status"] == "measured"}
-need = {(k, l) for k in "acf" for l in ("go", "rust")} | {("a-legacy", "go"), ("d", "go"), ("e", "go")}
+need = {(k, l) for k in "abcf" for l in ("go", "rust")} | {("a-legacy", "go"), ("d", "go"), ("e", "go")}
 missing = need - rows
 assert not missing, f"rows not measured: {sorted(missing)}"
 for x in r["rows"]:
     if x["status"] == "measured":
         assert x["firstHit"]["p50"] > 0, x
         assert x["row"] == "f" or x["served99"]["p50"] > 0, x
-assert any(x["row"] == "b" and x["status"] == "pending" for x in r["rows"])
+assert not any(x["status"] == "pending" for x in r["rows"]), "a row is still pending"
+assert all(x["segmentBytes"] > 0 for x in r["rows"] if x["row"] == "b"), "row b without the restored segment's size"
+assert "restored from the store" in open(sys.argv[2]).read(), "row b is not in the plot"
 assert r["targets"], "no targets judged"
 assert open(sys.argv[2]).read().lstrip().startswith("<svg"), "plot is not an SVG"
 print("bench startup smoke: JSON and plot valid")

@@ -81,9 +81,10 @@ stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "
 # The upgrade gate (docs/UPGRADING.md): release 1.0's fixtures, built from history into
 # .build/compat/<commit>/ on the first run (a clean clone: ~3 min, then cached), against today's.
 stage compat "junit:$logs/compat.xml" .build/debug/warmcheck compat --no-build --baseline 1.0 --junit "$logs/compat.xml"
-# A sample of the durable store's power cuts (docs/PERSISTENCE.md; ~20 s): the full run is
+# A sample of the durable store's power cuts, 40 of them during compaction (docs/PERSISTENCE.md;
+# ~20 s, plus 13 s at load 17 for the compaction cuts): the full run is
 # `warmcheck powercut --cuts 10000` (docs/BENCHMARKS.md "Durable store").
-stage powercut exit .build/debug/warmcheck powercut --no-build --cuts 1000 --seed 7
+stage powercut exit .build/debug/warmcheck powercut --no-build --cuts 1000 --compaction-cuts 40 --seed 7
 # Every fault of every fixture, each tried first against the case that killed it in the last
 # full run (mutation/selftest-hints.txt; only the order changes, docs/CONFORMANCE.md "The self-test").
 stage selftest "warmcheck:$logs/selftest.json" .build/debug/warmcheck selftest --no-build --json "$logs/selftest.json" --artifacts "$logs/kills" \

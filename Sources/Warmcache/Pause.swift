@@ -45,6 +45,11 @@
     case journalAfterAppend = "journal.after_append"
     case journalAfterSync = "journal.after_sync"
     case restoreBeforePublish = "restore.before_publish"
+    // Compaction's points (PERSISTENCE.md §8), listed and not reached for the same reason.
+    case snapshotAfterWrite = "snapshot.after_write"
+    case snapshotBeforeRename = "snapshot.before_rename"
+    case snapshotBeforeRemove = "snapshot.before_remove"
+    case snapshotAfterRemove = "snapshot.after_remove"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

@@ -266,6 +266,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     case nsGet = "ns_get"
     case nsReclaim = "ns_reclaim"
     case nsState = "ns_state"
+    /// `ROLE: compact`: fold the case's durable store into a snapshot (docs/PERSISTENCE.md §8).
+    /// Answers `created` = a snapshot was written (false when no journal could be covered).
+    case compact
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
 
@@ -560,7 +563,7 @@ public enum Expectation: Sendable, Hashable {
         case .paused: return Set(Operation.allCases).subtracting([.resume])
         case .hit, .miss, .stale, .fresh, .refreshRequested, .value, .origin, .writer: return [.get, .nsGet]
         case .version, .versionGreaterThan: return [.get, .put, .refresh, .nsGet, .nsPut]
-        case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut]
+        case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut, .compact]
         case .removed: return [.invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]

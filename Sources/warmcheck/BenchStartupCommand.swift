@@ -10,7 +10,7 @@ struct BenchStartupCommand: ParsableCommand {
         discussion: """
             Rows: (a) a warm segment kept by a producer of the other language, a-legacy the same \
             with the 1.0 full registration sweep (the before/after of PROTOCOL.md §5.1), (b) a \
-            restored segment (pending), (c) a cold start recomputing every entry, (d) Redis and \
+            segment restored from a durable store another language wrote, (c) a cold start recomputing every entry, (d) Redis and \
             (e) memcached on loopback (started and always stopped by the bench), (f) the exec of \
             an empty program. Needs scripts/build-fixtures.sh (consumers) and scripts/setup.sh \
             (redis-server, memcached). Exit 0 when it ran (targets are reported, not enforced), \

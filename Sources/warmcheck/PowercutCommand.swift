@@ -8,7 +8,7 @@ struct PowercutCommand: ParsableCommand {
         abstract: "Simulated power cuts of the durable store (docs/PERSISTENCE.md): every implementation restores every writer's cut journal.",
         discussion: "Each writer journals --puts durable puts and reports its journal state after every answer; each cut "
             + "keeps the synced bytes plus a random part of the rest (possibly ending inside a record), and one in "
-            + "eight flips a byte of a record in the middle. A restorer must restore exactly the complete records "
+            + "eight flips a byte of a record in the middle. Then --compaction-cuts compactions are killed at each snapshot.* point in turn and cut as a power cut would at that instant. A restorer must restore exactly the complete records "
             + "before any damage, report the damage, and under --fsync always lose no answered put. A crafted store "
             + "of bad files is restored by every restorer first. Last line: `powercut: K/N cuts recovered`.")
 
@@ -17,6 +17,9 @@ struct PowercutCommand: ParsableCommand {
 
     @Option(help: "Number of simulated cuts, spread over the writers.")
     var cuts = 10_000
+
+    @Option(help: "Compactions killed at a snapshot.* point and then cut (PERSISTENCE.md §8), after the journal cuts.")
+    var compactionCuts = 100
 
     @Option(help: "Durable puts each writer journals before the cuts are taken.")
     var puts = 200
@@ -44,6 +47,7 @@ struct PowercutCommand: ParsableCommand {
             sweep.puts = puts
             sweep.policy = fsync
             sweep.seed = seed
+            sweep.compactionCuts = compactionCuts
             let isTTY = isatty(2) != 0
             sweep.log = { msg in if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K… \(msg)".utf8)) } }
             let r = try sweep.run()
@@ -54,8 +58,10 @@ struct PowercutCommand: ParsableCommand {
                          + "acknowledged puts lost: %d in all, at most %d by one cut; bad-input store restored by %d implementations",
                          fsync, r.cuts, r.seconds, Double(r.cuts) / max(r.seconds, 1e-9), r.tornCuts, r.corruptCuts,
                          r.lostAcknowledged, r.maxLostAcknowledged, r.badInputCases))
-            let ok = r.cuts - Set(r.failures.filter { $0.writer != "crafted" }.map(\.cut)).count
-            print("powercut: \(ok)/\(r.cuts) cuts recovered" + (r.failures.contains { $0.writer == "crafted" } ? " (bad-input store FAILED)" : ""))
+            print("powercut: \(r.compactionCuts) compactions killed at a snapshot point and cut; acknowledged puts lost: \(r.compactionLost)")
+            let total = r.cuts + r.compactionCuts
+            let ok = total - Set(r.failures.filter { $0.writer != "crafted" }.map { $0.writer + $0.cut }).count
+            print("powercut: \(ok)/\(total) cuts recovered" + (r.failures.contains { $0.writer == "crafted" } ? " (bad-input store FAILED)" : ""))
             if !r.failures.isEmpty { throw ExitCode(Status.failed) }
         } catch let e as UsageError {
             throw fail(e.description)

@@ -119,6 +119,24 @@ func TestDurableRestoreTiming(t *testing.T) {
 			installed = rep.Installed
 			c.Close()
 		}
+		// The same store compacted (PERSISTENCE.md §8): restore from one snapshot.
+		t0 := time.Now()
+		crep, err := Compact(dir, g, CompactOptions{})
+		if err != nil || crep.Snapshot == "" {
+			t.Fatalf("compact: %+v %v", crep, err)
+		}
+		compactTime := time.Since(t0)
+		var snap, snapCPU []time.Duration
+		for r := 0; r < 3; r++ {
+			os.Remove(path)
+			t0, u0 := time.Now(), cpuNow()
+			c, rep, err := OpenOrRestore(path, g, StoreOptions{Dir: dir, Policy: FsyncNone}, CreateOptions{})
+			if err != nil || rep.Snapshot == "" || rep.Installed != installed {
+				t.Fatalf("snapshot restore: %+v %v", rep, err)
+			}
+			snap, snapCPU = append(snap, time.Since(t0)), append(snapCPU, cpuNow()-u0)
+			c.Close()
+		}
 		med := func(d []time.Duration) time.Duration {
 			sort.Slice(d, func(a, b int) bool { return d[a] < d[b] })
 			return d[1]
@@ -126,5 +144,7 @@ func TestDurableRestoreTiming(t *testing.T) {
 		t.Logf("durable restore: %d entries (%d installed, segment %d MB): journal write %v; median of 3: restore %v wall / %v CPU, cold rebuild by put %v wall / %v CPU; restore/cold CPU ratio %.2f",
 			n, installed, g.Layout().TotalLen>>20, write, med(restore), med(restoreCPU), med(cold), med(coldCPU),
 			float64(med(restoreCPU))/float64(med(coldCPU)))
+		t.Logf("durable restore: %d entries: compaction %v; from the snapshot, median of 3: restore %v wall / %v CPU; snapshot/cold CPU ratio %.2f",
+			n, compactTime, med(snap), med(snapCPU), float64(med(snapCPU))/float64(med(coldCPU)))
 	}
 }

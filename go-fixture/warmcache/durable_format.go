@@ -257,8 +257,10 @@ func decodeStoreFile(path string, data []byte, want *Geometry) StoreFile {
 		r := DurableRecord{Kind: kind, Seq: le.Uint64(rb[8:]), Order: le.Uint64(rb[16:]), Version: le.Uint64(rb[24:]),
 			OriginTag: uint32(vi >> 32), ExpiresAtNs: le.Uint64(rb[40:]), StaleUntilNs: le.Uint64(rb[48:]),
 			WrittenAtNs: le.Uint64(rb[56:]), Writer: le.Uint64(rb[64:]), WriterStartTime: le.Uint64(rb[72:]),
-			Key:   append([]byte(nil), rb[RecordFixedSize:RecordFixedSize+keyLen]...),
-			Value: append([]byte(nil), rb[RecordFixedSize+pad8(keyLen):RecordFixedSize+pad8(keyLen)+valueLen]...)}
+			// Decoded in place: key and value alias the file's bytes (read once, never written),
+			// which saves two allocations per record on a restore of millions.
+			Key:   rb[RecordFixedSize : RecordFixedSize+keyLen : RecordFixedSize+keyLen],
+			Value: rb[RecordFixedSize+pad8(keyLen) : RecordFixedSize+pad8(keyLen)+valueLen : RecordFixedSize+pad8(keyLen)+valueLen]}
 		if r.Seq != seq+1 {
 			bad(off, "seq_gap", "seq %d after %d", r.Seq, seq)
 			return f

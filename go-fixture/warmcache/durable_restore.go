@@ -109,12 +109,44 @@ func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*C
 // It returns the survivors in increasing order and fills rep's counts and floors.
 func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []DurableRecord {
 	rep.Problems = []StoreProblem{}
-	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	snaps, journals, err := listStore(dir)
 	if err != nil {
 		rep.Problems = append(rep.Problems, StoreProblem{File: dir, Code: "io", Detail: err.Error()})
 		return nil
 	}
-	var snaps, journals []string
+	m := newStoreMerge()
+	// The snapshot first, while nothing else is merged: its records become the base list
+	// (no map) and only the journals go through the map.
+	if sp := m.takeNewestSnapshot(snaps, g); sp != "" {
+		rep.Snapshot = filepath.Base(sp)
+	}
+	for _, j := range journals {
+		m.take(ReadStoreFile(j, &g))
+	}
+	rep.Files, rep.Records, rep.VersionFloor, rep.OrderFloor = m.files, m.records, m.versionFloor, m.orderFloor
+	rep.Problems = append(rep.Problems, m.problems...)
+	all := m.result()
+	out := all[:0]
+	for _, r := range all {
+		switch {
+		case r.Kind == RecordKindDelete:
+			rep.Tombstones++
+		case expiredAt(r, now):
+			rep.Expired++
+		default:
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// listStore lists the snapshots and journals of dir (§2), each sorted by name, which the fixed
+// widths make numeric order.
+func listStore(dir string) (snaps, journals []string, err error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, n := range names {
 		b := filepath.Base(n)
 		switch {
@@ -126,58 +158,114 @@ func readStore(dir string, g Geometry, now uint64, rep *RestoreReport) []Durable
 	}
 	sort.Strings(snaps)
 	sort.Strings(journals)
-	winners := map[string]DurableRecord{}
-	take := func(f StoreFile) {
-		rep.Problems = append(rep.Problems, f.Problems...)
-		if !f.Usable {
-			return
-		}
-		rep.Files++
+	return snaps, journals, nil
+}
+
+// storeMerge is §7 step 5's merge, shared by restore and compaction (§8 step 3): per key the
+// record of the highest order, and the floors over every record read.
+//
+// A snapshot merged before anything else is kept as a list (base): its keys are unique (§8
+// step 3 writes one record per key), so it needs no map, which is most of a restore's CPU when
+// the store is mostly one snapshot. Journal records go through the map (winners), and result()
+// drops the base records a journal record of a higher order overrides.
+type storeMerge struct {
+	base                     []DurableRecord
+	winners                  map[string]DurableRecord
+	files, records           int
+	versionFloor, orderFloor uint64
+	problems                 []StoreProblem
+}
+
+func newStoreMerge() *storeMerge { return &storeMerge{winners: map[string]DurableRecord{}} }
+
+// take merges the applied prefix of f (nothing of a file whose header failed).
+func (m *storeMerge) take(f StoreFile) {
+	m.problems = append(m.problems, f.Problems...)
+	if !f.Usable {
+		return
+	}
+	m.files++
+	if f.Header.Magic == SnapshotMagic && m.base == nil && len(m.winners) == 0 && uniqueKeys(f.Records) {
+		m.base = f.Records
+		m.records += len(f.Records)
 		for _, r := range f.Records {
-			rep.Records++
-			if r.Version > rep.VersionFloor {
-				rep.VersionFloor = r.Version
-			}
-			if r.Order > rep.OrderFloor {
-				rep.OrderFloor = r.Order
-			}
-			if w, ok := winners[string(r.Key)]; !ok || r.Order > w.Order {
-				winners[string(r.Key)] = r
-			}
+			m.raise(r.Version, r.Order)
+		}
+		return
+	}
+	if len(m.winners) == 0 {
+		m.winners = make(map[string]DurableRecord, len(f.Records))
+	}
+	for _, r := range f.Records {
+		m.records++
+		m.raise(r.Version, r.Order)
+		// Two records of one order are one write read twice (a snapshot and a journal it
+		// covered): keeping the first is keeping either.
+		if w, ok := m.winners[string(r.Key)]; !ok || r.Order > w.Order {
+			m.winners[string(r.Key)] = r
 		}
 	}
-	// The newest valid snapshot; an incomplete one is reported and the next older one used.
+}
+
+// uniqueKeys is true when no key repeats in rs: what a snapshot promises, checked rather than
+// trusted (a crafted snapshot with a repeated key takes the map like a journal). The check
+// costs a set of hashes, a fraction of the map of records it avoids.
+func uniqueKeys(rs []DurableRecord) bool {
+	seen := make(map[uint64]struct{}, len(rs))
+	for _, r := range rs {
+		h := WCH64(r.Key, JournalSeed)
+		if _, dup := seen[h]; dup {
+			return false // a repeat, or a hash collision: either way, the slow path
+		}
+		seen[h] = struct{}{}
+	}
+	return true
+}
+
+// result is every winner (tombstones included) in increasing order. Called once: it removes
+// from winners the journal records that lose to a base record of their key.
+func (m *storeMerge) result() []DurableRecord {
+	out := make([]DurableRecord, 0, len(m.base)+len(m.winners))
+	for _, r := range m.base {
+		if w, ok := m.winners[string(r.Key)]; ok {
+			if w.Order >= r.Order {
+				continue // overridden by a journal (or the same write read twice)
+			}
+			delete(m.winners, string(r.Key))
+		}
+		out = append(out, r)
+	}
+	for _, r := range m.winners {
+		out = append(out, r)
+	}
+	if !sort.SliceIsSorted(out, func(a, b int) bool { return out[a].Order < out[b].Order }) {
+		sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
+	}
+	return out
+}
+
+func (m *storeMerge) raise(version, order uint64) {
+	if version > m.versionFloor {
+		m.versionFloor = version
+	}
+	if order > m.orderFloor {
+		m.orderFloor = order
+	}
+}
+
+// takeNewestSnapshot merges the newest valid snapshot of snaps (sorted) and returns its path; an
+// incomplete or unreadable one is reported and the next older one used (§8, §9).
+func (m *storeMerge) takeNewestSnapshot(snaps []string, g Geometry) string {
 	for i := len(snaps) - 1; i >= 0; i-- {
 		f := ReadStoreFile(snaps[i], &g)
 		if f.Usable && f.Complete {
-			take(f)
-			rep.Snapshot = filepath.Base(snaps[i])
-			if f.End.Version > rep.VersionFloor {
-				rep.VersionFloor = f.End.Version
-			}
-			if f.End.Order > rep.OrderFloor {
-				rep.OrderFloor = f.End.Order
-			}
-			break
+			m.take(f)
+			m.raise(f.End.Version, f.End.Order)
+			return snaps[i]
 		}
-		rep.Problems = append(rep.Problems, f.Problems...)
+		m.problems = append(m.problems, f.Problems...)
 	}
-	for _, j := range journals {
-		take(ReadStoreFile(j, &g))
-	}
-	out := make([]DurableRecord, 0, len(winners))
-	for _, r := range winners {
-		switch {
-		case r.Kind == RecordKindDelete:
-			rep.Tombstones++
-		case expiredAt(r, now):
-			rep.Expired++
-		default:
-			out = append(out, r)
-		}
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Order < out[b].Order })
-	return out
+	return ""
 }
 
 // expiredAt is PROTOCOL.md §12's miss rule applied to a record.
@@ -195,14 +283,18 @@ func expiredAt(r DurableRecord, now uint64) bool {
 // can see the file, so plain atomic stores suffice; the release store of `ready` publishes them.
 func (c *Cache) install(rs []DurableRecord, rep *RestoreReport) {
 	sps, pw := c.geo.SlotsPerShard, c.geo.ProbeWindow
-	held := map[uint64]uint64{} // (shard, slot) → order of the entry installed there
+	// Per slot: whether an entry was installed there and its order. Flat arrays over every slot
+	// (9 bytes a slot, freed after the restore) instead of a map: a restore installs millions.
+	nslots := uint64(c.geo.ShardCount) * uint64(sps)
+	heldOrder, heldUsed := make([]uint64, nslots), make([]bool, nslots)
 	for _, r := range rs {
 		h, shard, home := c.keyPlace(r.Key)
 		slot, lowest, lowOrder := uint32(0), uint32(0), ^uint64(0)
 		found := false
 		for k := uint32(0); k < pw; k++ {
 			j := (home + k) % sps
-			ord, used := held[uint64(shard)<<32|uint64(j)]
+			at := uint64(shard)*uint64(sps) + uint64(j)
+			ord, used := heldOrder[at], heldUsed[at]
 			if !used {
 				slot, found = j, true
 				break
@@ -216,7 +308,8 @@ func (c *Cache) install(rs []DurableRecord, rep *RestoreReport) {
 			rep.Evicted++
 			rep.Installed--
 		}
-		held[uint64(shard)<<32|uint64(slot)] = r.Order
+		at := uint64(shard)*uint64(sps) + uint64(slot)
+		heldOrder[at], heldUsed[at] = r.Order, true
 		so := c.slotOff(shard, slot)
 		c.store(so+SlotKeyHash, h)
 		c.store(so+SlotKeyLen, uint64(len(r.Key)))

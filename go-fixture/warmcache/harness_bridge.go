@@ -24,4 +24,5 @@ func init() {
 	hookreg.EnableTrace = func(c any) { c.(*Cache).enableTrace() }
 	hookreg.DrainTrace = func(c any) any { return c.(*Cache).drainTrace() }
 	hookreg.SetSimClock = func(c any, ns uint64) error { return c.(*Cache).setSimClock(ns) }
+	hookreg.SetCompactPauseHook = func(o any, f func(string)) { o.(*CompactOptions).pauseHook = f }
 }

@@ -58,6 +58,10 @@ var PausePoints = []string{
 	PointNsGetAfterHead,
 	PointNsReclaimAfterScan,
 	PointNsPinBeforeStore,
+	PointSnapshotAfterWrite,
+	PointSnapshotBeforeRename,
+	PointSnapshotBeforeRemove,
+	PointSnapshotAfterRemove,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

@@ -50,11 +50,19 @@ pub enum PausePoint {
     JournalAfterSync,
     /// A restore built and filled its private segment, before `linkat`/`rename`.
     RestoreBeforePublish,
+    /// A compactor wrote its temporary snapshot (`write` returned), before its `fsync`.
+    SnapshotAfterWrite,
+    /// The temporary snapshot was fsynced, before its `rename`.
+    SnapshotBeforeRename,
+    /// The snapshot was renamed and the directory fsynced, before any covered file is removed.
+    SnapshotBeforeRemove,
+    /// After each covered file's `unlink`, before the last `fsync(DIR)`.
+    SnapshotAfterRemove,
 }
 
 impl PausePoint {
     /// Every pause point, in the order of PROTOCOL.md §17.
-    pub const ALL: [PausePoint; 21] = [
+    pub const ALL: [PausePoint; 25] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -76,6 +84,10 @@ impl PausePoint {
         PausePoint::JournalAfterAppend,
         PausePoint::JournalAfterSync,
         PausePoint::RestoreBeforePublish,
+        PausePoint::SnapshotAfterWrite,
+        PausePoint::SnapshotBeforeRename,
+        PausePoint::SnapshotBeforeRemove,
+        PausePoint::SnapshotAfterRemove,
     ];
 
     /// The §17 name.
@@ -102,6 +114,10 @@ impl PausePoint {
             PausePoint::JournalAfterAppend => "journal.after_append",
             PausePoint::JournalAfterSync => "journal.after_sync",
             PausePoint::RestoreBeforePublish => "restore.before_publish",
+            PausePoint::SnapshotAfterWrite => "snapshot.after_write",
+            PausePoint::SnapshotBeforeRename => "snapshot.before_rename",
+            PausePoint::SnapshotBeforeRemove => "snapshot.before_remove",
+            PausePoint::SnapshotAfterRemove => "snapshot.after_remove",
         }
     }
 

@@ -135,6 +135,10 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "journal.after_append",
             "journal.after_sync",
             "restore.before_publish",
+            "snapshot.after_write",
+            "snapshot.before_rename",
+            "snapshot.before_remove",
+            "snapshot.after_remove",
         ],
         "§17 order"
     );

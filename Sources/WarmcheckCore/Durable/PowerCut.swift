@@ -22,6 +22,8 @@ public struct PowerCutSweep {
     public var workDir: String
     public var timeout: Double = 20
     public var log: (String) -> Void = { _ in }
+    /// Power cuts during compaction (CompactionCut.swift), after the journal cuts.
+    public var compactionCuts = 100
 
     public init(writers: [FixtureSpec], restorers: [FixtureSpec], cuts: Int, workDir: String) {
         self.writers = writers
@@ -48,6 +50,9 @@ public struct PowerCutSweep {
         public var failures: [Failure] = []
         public var seconds = 0.0
         public var badInputCases = 0
+        /// Compactions killed at a `snapshot.*` point and cut, and acknowledged puts they lost.
+        public var compactionCuts = 0
+        public var compactionLost = 0
     }
 
     struct Written {
@@ -106,10 +111,12 @@ public struct PowerCutSweep {
         for r in restorers { procs[r.name] = try start(r) }
         rep.badInputCases = try badInput(root: root, procs: procs, into: &rep)
         let perWriter = max(1, cuts / max(1, writers.count))
+        var journals: [Written] = []
         for w in writers {
             let wdir = root + "/w-\(w.name)"
             try FileManager.default.createDirectory(atPath: wdir, withIntermediateDirectories: true)
             let j = try write(w, dir: wdir)
+            journals.append(j)
             let store = wdir + "/store", seg = wdir + "/seg"
             let file = store + "/" + j.path
             for n in 0..<perWriter {
@@ -179,6 +186,9 @@ public struct PowerCutSweep {
                 if n % 500 == 0 { log("\(w.name): \(n)/\(perWriter) cuts") }
             }
         }
+        if compactionCuts > 0 && !journals.isEmpty {
+            try runCompactionCuts(root: root, journals: journals, procs: &procs, into: &rep)
+        }
         rep.seconds = Date().timeIntervalSince(began)
         return rep
     }
@@ -205,8 +215,9 @@ public struct PowerCutSweep {
 
     /// Bad input (issue 9): a store holding a file that is not a journal, one of an unknown
     /// format version, a record longer than the file, a checksum mismatch with valid records
-    /// after it, and a snapshot of another geometry, next to one good journal. Every restorer
-    /// must restore exactly the good records and report each bad file with its code.
+    /// after it, and snapshots of another geometry, truncated, and of an unknown format, newer
+    /// than one good snapshot, next to one good journal. Every restorer must restore exactly the
+    /// good records (the good snapshot's included) and report each bad file with its code.
     func badInput(root: String, procs: [String: FixtureProcess], into rep: inout Report) throws -> Int {
         let dir = root + "/bad", store = dir + "/store", seg = dir + "/seg"
         try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
@@ -214,6 +225,11 @@ public struct PowerCutSweep {
         let other = StoreImage.geometryWords(shards: 4, slots: 64, key: 16, value: 32, window: 16, participants: 8)
         func rec(_ seq: UInt64, _ key: String) -> [UInt8] {
             StoreImage.record(seq: seq, order: 1000 + seq, version: seq, key: Array(key.utf8), value: Array("v".utf8))
+        }
+        func snapshot(_ g: [UInt64], _ key: String, major: UInt64 = 1) -> [UInt8] {
+            StoreImage.header(magic: StoreImage.snapshotMagic, geometry: g, major: major)
+                + StoreImage.record(seq: 1, order: 10, version: 1, key: Array(key.utf8), value: Array("v".utf8))
+                + StoreImage.record(kind: 3, seq: 2, order: 10, version: 1, key: [], value: [])
         }
         var long = StoreImage.header(geometry: g) + rec(1, "long-ok")
         long += Array(rec(2, "long-cut").prefix(40))
@@ -227,9 +243,15 @@ public struct PowerCutSweep {
             ("journal-0000000000000001-0005-0000000000000001-0000.wcj", flipped),
             ("snapshot-0000000000000001.wcs", StoreImage.header(magic: StoreImage.snapshotMagic, geometry: other) + rec(1, "other-geo")
                 + StoreImage.record(kind: 3, seq: 2, order: 2000, version: 1, key: [], value: [])),
+            // Snapshots (PERSISTENCE.md §8): restore takes the newest valid one, so the three newer
+            // bad ones (another geometry above, truncated, of an unknown format) are reported and
+            // skipped, and snapshot 0 is used.
+            ("snapshot-0000000000000000.wcs", snapshot(g, "snap-ok")),
+            ("snapshot-0000000000000002.wcs", Array(snapshot(g, "snap-cut").dropLast(40))),
+            ("snapshot-0000000000000003.wcs", snapshot(g, "snap-future", major: 2)),
         ]
         for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: store + "/" + name)) }
-        let want = Set(["good-1", "good-2", "long-ok", "sum-ok"].map { Hex.encode(Array($0.utf8)) })
+        let want = Set(["good-1", "good-2", "long-ok", "sum-ok", "snap-ok"].map { Hex.encode(Array($0.utf8)) })
         let wantCodes: Set<String> = ["not_a_journal", "unsupported_format", "torn_record", "bad_checksum", "other_geometry"]
         for (name, fx) in procs.sorted(by: { $0.key < $1.key }) {
             let r = try fx.call("restore", restoreArgs(seg, store))
@@ -240,7 +262,7 @@ public struct PowerCutSweep {
                 let d = try fx.call("dump")
                 let keys = Set((d.result["entries"]?.array ?? []).compactMap { $0["key_hex"]?.string })
                 let codes = Set((r.result["problems"]?.array ?? []).compactMap { $0["code"]?.string })
-                if keys != want { fail = "restored keys \(keys.sorted()) instead of the four good records" }
+                if keys != want { fail = "restored keys \(keys.sorted()) instead of the five good records" }
                 else if codes != wantCodes { fail = "reported \(codes.sorted()), expected \(wantCodes.sorted())" }
                 _ = try fx.call("close")
             }

@@ -14,6 +14,9 @@ extension CaseRunner {
             if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
             a["store_dir"] = .string(storeDir)
             a["fsync"] = .string(o.fsync ?? "always")
+        case .compact:
+            a["store_dir"] = .string(storeDir)
+            a["geometry"] = DriverArguments.geometry(g)
         case .create, .openOrCreate, .open:
             a["path"] = .string(segmentPath)
             if o.store {
@@ -103,6 +106,12 @@ extension CaseRunner {
             if r.isOK { s += " removed=\(res["removed"]?.int ?? 0) kept=\(res["kept"]?.serialized ?? "?")" }
         case .nsState:
             if r.isOK { s += " current=\(res["current"]?.int ?? 0) previous=\(res["previous"]?.int ?? 0) last=\(res["last"]?.int ?? 0)" }
+        case .compact:
+            if r.isOK {
+                let name = res["snapshot"]?.string ?? ""
+                s += name.isEmpty ? " nothing to compact (\(res["live"]?.int ?? 0) live)"
+                    : " wrote \(name) (\(res["covered"]?.int ?? 0) journals, \(res["records"]?.int ?? 0) records)"
+            }
         default: break
         }
         return s

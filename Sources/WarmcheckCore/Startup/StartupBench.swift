@@ -8,7 +8,7 @@ import Foundation
 /// `warmcheck bench startup` (docs/BENCHMARKS.md "Startup"): how long a restarted consumer takes
 /// from exec to its first hit, to 99 % of its working set served and to its pre-restart hit
 /// ratio, when its cache is (a) a warm segment kept by a producer of another language, (b) a
-/// segment restored after a reboot (pending: the durable store does not exist yet), (c) nothing
+/// segment restored after a reboot from a durable store another language wrote, (c) nothing
 /// (it recomputes every entry), (d) Redis or (e) memcached on loopback; against (f) the exec of
 /// an empty program of the same language. Row a-legacy is (a) with the 1.0 registration sweep
 /// (the library's legacy-sweep option), for the before/after curve of PROTOCOL.md §5.1.
@@ -103,8 +103,7 @@ public final class StartupBench {
                 producer.wait()
             }
             for lang in o.languages {
-                rows.append(StartupRow(row: "b", what: "segment restored after a reboot", language: lang, entries: n, status: "pending",
-                                       note: "the durable store (issue 9 §2, PERSISTENCE.md) is being built; no restore path exists yet"))
+                rows.append(try restored(lang, n))
                 rows.append(try measure("c", "cold start, recompute (\(o.coldCostNs / 1000) µs CPU per entry)", lang, n,
                                         n >= 100_000 ? 1 : o.coldRestarts, [bins[lang]!.consumer, "cold", "\(n)", "\(o.coldCostNs)"]))
             }
@@ -139,9 +138,38 @@ public final class StartupBench {
                           firstHit: StartupSummary(nanoseconds: t))
     }
 
-    func measure(_ row: String, _ what: String, _ lang: String, _ n: UInt64, _ times: Int, _ argv: [String]) throws -> StartupRow {
+    /// Row b: a producer of the other language leaves a durable store (a snapshot of every entry
+    /// plus a 1 % journal tail, PERSISTENCE.md §8); before each restart the segment file is
+    /// removed (the reboot), and the consumer rebuilds it from the store (§7) and serves.
+    func restored(_ lang: String, _ n: UInt64) throws -> StartupRow {
+        let producerLang = lang == "go" ? "rust" : "go"
+        let seg = "\(o.workDir)/wc-startup-\(getpid())-\(lang)-\(n)-restored.seg", store = seg + ".store"
+        func clean() { unlink(seg); try? FileManager.default.removeItem(atPath: store) }
+        clean()
+        defer { clean() }
+        log("\(lang) consumer, \(n) entries: \(producerLang) producer writing the durable store \(store)")
+        let producer = try TimedChild([bins[producerLang]!.consumer, "produce-durable", seg, store, "\(n)"])
+        defer { producer.stop() }
+        guard producer.readLine() == "ready", producer.wait().0 == 0 else {
+            throw StartupError("the \(producerLang) durable producer of \(store) failed (its messages are above)")
+        }
+        let storeBytes = ((try? FileManager.default.contentsOfDirectory(atPath: store)) ?? []).reduce(UInt64(0)) {
+            $0 + ((try? FileManager.default.attributesOfItem(atPath: store + "/" + $1)[.size] as? UInt64) ?? 0)
+        }
+        var b = try measure("b", "segment restored after a reboot (\(producerLang) snapshot + 1 % journal)", lang, n,
+                            n >= 100_000 ? max(1, o.coldRestarts) : o.restarts,
+                            [bins[lang]!.consumer, "restore", seg, store, "\(n)"], before: { unlink(seg) })
+        // The restored segment is row a's size (same geometry): the plot's x.
+        b.segmentBytes = (try? FileManager.default.attributesOfItem(atPath: seg)[.size] as? UInt64) ?? nil
+        b.note = String(format: "store %.1f MB; the segment file is removed before every restart", Double(storeBytes) / 1e6)
+        return b
+    }
+
+    func measure(_ row: String, _ what: String, _ lang: String, _ n: UInt64, _ times: Int, _ argv: [String],
+                 before: () -> Void = {}) throws -> StartupRow {
         var first: [Int64] = [], s99: [Int64] = [], warm: [Int64] = []
         for _ in 0..<times {
+            before()
             let c = try TimedChild(argv)
             let line = c.readLine()
             let (st, _) = c.wait()

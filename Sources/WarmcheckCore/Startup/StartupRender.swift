@@ -31,13 +31,15 @@ public enum StartupRender {
 
 public enum StartupPlot {
     /// A self-contained SVG: exec → first hit against segment size (log–log), for the lazy sweep
-    /// (row a) and the 1.0 full sweep (row a-legacy) of each consumer language, with each
+    /// (row a), the 1.0 full sweep (row a-legacy) and the restore from the durable store (row b)
+    /// of each consumer language, with each
     /// language's exec floor as a dashed line.
     public static func svg(fromJSON data: Data) throws -> String {
         let r = try StartupReport(json: JSONField.parse(data, source: "startup report"))
         let series: [(String, String, String)] = [("a", "go", "#1f77b4"), ("a-legacy", "go", "#aec7e8"),
-                                                  ("a", "rust", "#d62728"), ("a-legacy", "rust", "#ff9896")]
-        let pts = r.rows.filter { ($0.row == "a" || $0.row == "a-legacy") && $0.firstHit != nil && ($0.segmentBytes ?? 0) > 0 }
+                                                  ("a", "rust", "#d62728"), ("a-legacy", "rust", "#ff9896"),
+                                                  ("b", "go", "#2ca02c"), ("b", "rust", "#ff7f0e")]
+        let pts = r.rows.filter { ["a", "a-legacy", "b"].contains($0.row) && $0.firstHit != nil && ($0.segmentBytes ?? 0) > 0 }
         guard !pts.isEmpty else { throw StartupError("the report has no warm-segment rows to plot") }
         let floors = r.rows.filter { $0.row == "f" }
         let xs = pts.map { Double($0.segmentBytes!) }, ys = pts.map { $0.firstHit!.p50 } + floors.compactMap { $0.firstHit?.p50 }
@@ -65,7 +67,7 @@ public enum StartupPlot {
             let path = p.map { "\(px(Double($0.segmentBytes!))),\(py($0.firstHit!.p50))" }.joined(separator: " ")
             s += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for q in p { s += "<circle cx=\"\(px(Double(q.segmentBytes!)))\" cy=\"\(py(q.firstHit!.p50))\" r=\"3\" fill=\"\(color)\"/>\n" }
-            let name = "\(lang) consumer, " + (row == "a" ? "lazy sweep (1.1)" : "full sweep (1.0)")
+            let name = "\(lang) consumer, " + (row == "a" ? "lazy sweep (1.1)" : row == "b" ? "restored from the store (b)" : "full sweep (1.0)")
             s += "<rect x=\"\(l + pw - 200)\" y=\"\(legendY)\" width=\"10\" height=\"10\" fill=\"\(color)\"/><text x=\"\(l + pw - 185)\" y=\"\(legendY + 9)\">\(name)</text>\n"
             legendY += 16
         }

@@ -7,6 +7,8 @@
 //	warmcache-consumer cold N COST_NS                     recompute every entry (COST_NS of CPU each) into a private map
 //	warmcache-consumer redis ADDR N | memcached ADDR N    fetch the stream from a server (pipelined batches)
 //	warmcache-consumer load-redis ADDR N | load-memcached ADDR N   fill a server, print "ready"
+//	warmcache-consumer produce-durable SEG STORE N         durable puts, a compaction, a 1 % journal tail into STORE; print "ready"
+//	warmcache-consumer restore SEG STORE N                rebuild the missing SEG from STORE, then serve as warm
 //
 // Every serving mode prints one JSON line of realtime nanoseconds (see milestones); with
 // --trace FILE --exec-ns T it also writes the phases of the start as Chrome trace JSON.
@@ -104,6 +106,12 @@ func main() {
 	case "load-redis", "load-memcached":
 		need(2)
 		load(os.Args[1][len("load-"):], pos[0], num(pos[1]))
+	case "produce-durable": // row (b), durable.go
+		need(3)
+		produceDurable(pos[0], pos[1], num(pos[2]))
+	case "restore": // row (b), durable.go
+		need(3)
+		serveRestored(start, pos[0], pos[1], num(pos[2]), f)
 	default:
 		die("unknown mode %q", os.Args[1])
 	}

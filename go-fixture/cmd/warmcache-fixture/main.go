@@ -24,7 +24,9 @@ import (
 var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",
 	"refresh", "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
 	"participants", "restore", "journal_state",
-	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state"}
+	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
+	"compact", // PERSISTENCE.md §8
+}
 
 type request struct {
 	ID   json.RawMessage `json:"id"`
@@ -591,6 +593,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return s.open(args)
 	case "restore":
 		return s.restore(args)
+	case "compact":
+		return s.compact(args)
 	}
 	known := false
 	for _, o := range operations {

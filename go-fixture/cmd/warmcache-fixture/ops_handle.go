@@ -159,6 +159,35 @@ func (s *server) restore(args json.RawMessage) (interface{}, error) {
 		"order_floor": rep.OrderFloor, "problems": rep.Problems}, nil
 }
 
+// compact answers "compact" (PERSISTENCE.md §8). When the open handle journals into the same
+// store it ends its current part first (Cache.Compact), so that its own file is covered too.
+func (s *server) compact(args json.RawMessage) (interface{}, error) {
+	var a struct {
+		Geometry *geometryArgs `json:"geometry"`
+		storeArgs
+	}
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	if a.StoreDir == "" {
+		return nil, badRequest{"compact needs store_dir"}
+	}
+	g, err := a.Geometry.toGeometry()
+	if err != nil {
+		return nil, err
+	}
+	var rep warmcache.CompactReport
+	if s.cache != nil && s.cache.StoreDir() == a.StoreDir {
+		rep, err = s.cache.Compact()
+	} else {
+		rep, err = warmcache.Compact(a.StoreDir, g, harness.WithCompactPauseHook(warmcache.CompactOptions{}, s.hook))
+	}
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return rep, nil
+}
+
 func (s *server) closeCache(c *warmcache.Cache) (interface{}, error) {
 	// Drain now: the handle's tracer goes away with it.
 	err := c.Close()

@@ -57,6 +57,12 @@ func DrainTrace(c *warmcache.Cache) []warmcache.Transition {
 // SetSimClock stores sim_clock_ns on c's SIM_CLOCK segment.
 func SetSimClock(c *warmcache.Cache, ns uint64) error { return hookreg.SetSimClock(c, ns) }
 
+// WithCompactPauseHook returns o with the pause hook of the snapshot.* points set.
+func WithCompactPauseHook(o warmcache.CompactOptions, f func(point string)) warmcache.CompactOptions {
+	hookreg.SetCompactPauseHook(&o, f)
+	return o
+}
+
 // String is the names of the switches in f, comma-separated (flag.Value).
 func (f Faults) String() string {
 	var names []string

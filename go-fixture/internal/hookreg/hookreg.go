@@ -16,4 +16,7 @@ var (
 	EnableTrace      func(cache any)
 	DrainTrace       func(cache any) any
 	SetSimClock      func(cache any, ns uint64) error
+	// SetCompactPauseHook takes a *warmcache.CompactOptions (the snapshot.* points of a
+	// compaction made without a handle).
+	SetCompactPauseHook func(compactOptions any, f func(point string))
 )

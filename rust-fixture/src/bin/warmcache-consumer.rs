@@ -6,6 +6,8 @@
 //!   warmcache-consumer produce SEG N                 create SEG, put the working set, print "ready", hold it until stdin closes
 //!   warmcache-consumer warm SEG N [--legacy-sweep]   open SEG and serve the request stream from it
 //!   warmcache-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private map
+//!   warmcache-consumer produce-durable SEG STORE N   durable puts, a compaction, a 1 % journal tail into STORE; print "ready"
+//!   warmcache-consumer restore SEG STORE N           rebuild the missing SEG from STORE, then serve as warm
 //!
 //! With `--trace FILE [--exec-ns T]` a serving mode also writes the phases of its start (exec →
 //! main → segment open → first hit → 99 % served) as Chrome trace JSON, as the Go consumer does.
@@ -178,8 +180,11 @@ fn main() {
             let cost = cost.parse::<u64>().unwrap_or_else(|_| die(format!("bad COST_NS {cost:?}")));
             serve_cold(start, num(n), Duration::from_nanos(cost), &flags)
         }
+        // Row (b), in its own functions below.
+        ["produce-durable", seg, store, n] => produce_durable(seg, store, num(n)),
+        ["restore", seg, store, n] => serve_restored(start, seg, store, num(n), &flags),
         _ => die(format!(
-            "usage: warmcache-consumer produce SEG N | warm SEG N [--legacy-sweep] | cold N COST_NS, with --trace FILE [--exec-ns T] (got {args:?})"
+            "usage: warmcache-consumer produce SEG N | warm SEG N [--legacy-sweep] | cold N COST_NS | produce-durable SEG STORE N | restore SEG STORE N, with --trace FILE [--exec-ns T] (got {args:?})"
         )),
     }
 }
@@ -244,4 +249,39 @@ fn serve_cold(start: i64, n: u64, cost: Duration, f: &Flags) {
         }
     }
     finish(&m, start, start, f);
+}
+
+/// Row (b): the store both modes name. Policy none: the bench measures restore, not fsync.
+fn store_options(dir: &str) -> warmcache::durable::StoreOptions {
+    warmcache::durable::StoreOptions { dir: dir.into(), policy: warmcache::durable::FsyncPolicy::None }
+}
+
+/// Row (b): every entry put durably, a compaction (a snapshot of them all), then 1 % put again,
+/// which stay in a journal: a restore reads a snapshot plus a journal tail. The segment stays;
+/// the bench removes it (the reboot) before each restart.
+fn produce_durable(seg: &str, store: &str, n: u64) {
+    let (c, _) = Cache::open_or_restore(seg, geometry(n), store_options(store), CreateOptions::default(), OpenOptions::default())
+        .unwrap_or_else(|e| die(format!("restore {seg} from {store}: {e}")));
+    let put = |i: u64| match c.put(&key(i), &value(i), PutOptions { durable: true, ..Default::default() }) {
+        Ok(o) if o.durable => {}
+        other => die(format!("durable put {i}: {other:?}")),
+    };
+    (0..n).for_each(put);
+    c.compact().unwrap_or_else(|e| die(format!("compact {store}: {e}")));
+    (0..n / 100).for_each(put);
+    drop(c);
+    println!("ready");
+}
+
+/// Row (b): a service's start after a reboot: open the segment or rebuild it from the store (it
+/// is gone), then serve exactly as the warm mode does (which opens it again: one more
+/// registration, a few µs with the lazy sweep of PROTOCOL.md §5.1).
+fn serve_restored(start: i64, seg: &str, store: &str, n: u64, f: &Flags) {
+    let (c, rep) = Cache::open_or_restore(seg, geometry(n), store_options(store), CreateOptions::default(), OpenOptions::default())
+        .unwrap_or_else(|e| die(format!("restore {seg} from {store}: {e}")));
+    if !rep.restored || !rep.problems.is_empty() {
+        eprintln!("warmcache-consumer: restore: restored={}, problems: {:?}", rep.restored, rep.problems);
+    }
+    drop(c);
+    serve_warm(start, seg, n, f);
 }

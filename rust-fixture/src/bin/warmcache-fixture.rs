@@ -52,6 +52,7 @@ const OPERATIONS: &[&str] = &[
     "participants",
     "restore",
     "journal_state",
+    "compact", // PERSISTENCE.md §8
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -488,6 +489,7 @@ impl Fixture {
             "dump" => self.dump(),
             "participants" => self.participants(),
             "restore" => self.restore(a),
+            "compact" => self.compact(a),
             "journal_state" => {
                 let s = self.cache()?.journal_state();
                 ok(json!({"path": s.path, "written": s.written, "synced": s.synced, "seq": s.seq}))

@@ -76,7 +76,7 @@ struct Inner {
 }
 
 pub(crate) struct Journal {
-    opts: StoreOptions,
+    pub(crate) opts: StoreOptions,
     inner: Mutex<Inner>,
     wake: Condvar,
     timer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -143,6 +143,19 @@ impl Journal {
         }
         g.synced = upto;
         Ok(())
+    }
+
+    /// Closes the current file (releasing its flock) so that a compactor can cover it (§8 step
+    /// 1); the next durable operation starts part + 1. The sync is not needed for safety (the
+    /// snapshot is fsynced before the file is removed) but keeps `synced` honest.
+    pub(crate) fn end_current_part(&self) {
+        let mut g = self.inner.lock().unwrap();
+        if g.file.is_some() {
+            if self.opts.policy != FsyncPolicy::None {
+                let _ = self.sync(&mut g);
+            }
+            Journal::end_part(&mut g);
+        }
     }
 
     /// After an error: a failed fsync is never retried (the kernel may have dropped the dirty

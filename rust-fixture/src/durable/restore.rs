@@ -2,7 +2,7 @@
 //! newest valid snapshot and every journal, through the never-half-built create path of
 //! PROTOCOL.md §4.1, filled before `ready`.
 
-use super::format::{decode, Record, StoreProblem, HDR_DURABLE_ORDER, KIND_DELETE};
+use super::format::{decode, Record, StoreFile, StoreProblem, HDR_DURABLE_ORDER, KIND_DELETE};
 use super::journal::StoreOptions;
 use crate::cache::Cache;
 use crate::clock::realtime_ns;
@@ -81,19 +81,7 @@ impl Cache {
             Err(_) => {}
         }
         // Step 3: one restorer at a time; a starter that waited finds the segment restored.
-        let lock_path = store.dir.join("restore.lock");
-        let lock = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(&lock_path)
-            .map_err(|e| io(&lock_path, e))?;
-        // SAFETY: a valid descriptor; released when `lock` is dropped at the end of this call.
-        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io(&lock_path, std::io::Error::last_os_error()));
-        }
+        let _lock = lock_store(&store.dir, "restore")?;
         let no_poll = OpenOptions { ready_timeout: Duration::ZERO, ..open.clone() };
         let kind = match Cache::open(path, no_poll) {
             Ok(c) => return attach(c, RestoreReport::default()),
@@ -124,8 +112,60 @@ impl Cache {
     }
 }
 
+/// Takes `DIR/restore.lock` exclusively (§7 step 3, §8 step 1); released when the file is dropped.
+pub(crate) fn lock_store(dir: &Path, what: &str) -> Result<std::fs::File, OpenError> {
+    let lock_path = dir.join("restore.lock");
+    let fail = |e: std::io::Error| OpenError::io(what, &lock_path.display().to_string(), e.raw_os_error().unwrap_or(libc::EIO));
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&lock_path)
+        .map_err(fail)?;
+    // SAFETY: a valid descriptor; released when `lock` is dropped.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(fail(std::io::Error::last_os_error()));
+    }
+    Ok(lock)
+}
+
 /// §7 steps 4–5: the newest valid snapshot and every journal of `g`, merged by highest order.
 fn read_store(dir: &Path, g: Geometry, now: u64, rep: &mut RestoreReport) -> Vec<Record> {
+    let mut m = Merge::default();
+    let (snaps, journals) = list_store(dir, &mut m.problems);
+    rep.snapshot = m.take_newest_snapshot(dir, &snaps, g);
+    for name in &journals {
+        let f = read_file(dir, name, g, &mut m.problems);
+        m.take(f);
+    }
+    rep.files = m.files;
+    rep.records = m.records;
+    rep.version_floor = m.version_floor;
+    rep.order_floor = m.order_floor;
+    rep.problems = std::mem::take(&mut m.problems);
+    let mut out: Vec<Record> = Vec::with_capacity(m.winners.len());
+    for (_, r) in m.winners {
+        if r.kind == KIND_DELETE {
+            rep.tombstones += 1;
+        } else if expired_at(&r, now) {
+            rep.expired += 1;
+        } else {
+            out.push(r);
+        }
+    }
+    out.sort_by_key(|r| r.order);
+    out
+}
+
+fn io_problem(file: String, e: std::io::Error) -> StoreProblem {
+    StoreProblem { file, offset: 0, code: "io", detail: e.to_string(), not_applied_bytes: 0 }
+}
+
+/// The snapshot and journal names of `dir` (§2), each sorted: the fixed widths make name order
+/// numeric order.
+pub(crate) fn list_store(dir: &Path, problems: &mut Vec<StoreProblem>) -> (Vec<String>, Vec<String>) {
     let mut snaps = Vec::new();
     let mut journals = Vec::new();
     match std::fs::read_dir(dir) {
@@ -139,79 +179,78 @@ fn read_store(dir: &Path, g: Geometry, now: u64, rep: &mut RestoreReport) -> Vec
                 }
             }
         }
-        Err(e) => rep.problems.push(StoreProblem {
-            file: dir.display().to_string(),
-            offset: 0,
-            code: "io",
-            detail: e.to_string(),
-            not_applied_bytes: 0,
-        }),
+        Err(e) => problems.push(io_problem(dir.display().to_string(), e)),
     }
     snaps.sort();
     journals.sort();
-    let mut winners: HashMap<Vec<u8>, Record> = HashMap::new();
-    let read = |name: &str, rep: &mut RestoreReport| {
-        let p = dir.join(name);
-        match std::fs::read(&p) {
-            Ok(data) => decode(&p.display().to_string(), &data, Some(g)),
-            Err(e) => {
-                rep.problems.push(StoreProblem {
-                    file: p.display().to_string(),
-                    offset: 0,
-                    code: "io",
-                    detail: e.to_string(),
-                    not_applied_bytes: 0,
-                });
-                Default::default()
-            }
+    (snaps, journals)
+}
+
+/// Reads and decodes one file of the store (§9); an unreadable file is an `io` problem.
+pub(crate) fn read_file(dir: &Path, name: &str, g: Geometry, problems: &mut Vec<StoreProblem>) -> StoreFile {
+    let p = dir.join(name);
+    match std::fs::read(&p) {
+        Ok(data) => decode(&p.display().to_string(), &data, Some(g)),
+        Err(e) => {
+            problems.push(io_problem(p.display().to_string(), e));
+            StoreFile::default()
         }
-    };
-    let take = |f: super::format::StoreFile, rep: &mut RestoreReport, winners: &mut HashMap<Vec<u8>, Record>| {
-        rep.problems.extend(f.problems);
+    }
+}
+
+/// §7 step 5's merge, shared by restore and compaction (§8 step 3): per key the record of the
+/// highest order, and the floors over every record read.
+#[derive(Default)]
+pub(crate) struct Merge {
+    pub(crate) winners: HashMap<Vec<u8>, Record>,
+    pub(crate) files: u64,
+    pub(crate) records: u64,
+    pub(crate) version_floor: u64,
+    pub(crate) order_floor: u64,
+    pub(crate) problems: Vec<StoreProblem>,
+}
+
+impl Merge {
+    /// Merges the applied prefix of `f` (nothing of a file whose header failed).
+    pub(crate) fn take(&mut self, f: StoreFile) {
+        self.problems.extend(f.problems);
         if f.header.is_none() {
             return;
         }
-        rep.files += 1;
+        self.files += 1;
         for r in f.records {
-            rep.records += 1;
-            rep.version_floor = rep.version_floor.max(r.version);
-            rep.order_floor = rep.order_floor.max(r.order);
-            match winners.get(&r.key) {
+            self.records += 1;
+            self.raise(r.version, r.order);
+            // Two records of one order are one write read twice (a snapshot and a journal it
+            // covered): keeping the first is keeping either.
+            match self.winners.get(&r.key) {
                 Some(w) if w.order >= r.order => {}
                 _ => {
-                    winners.insert(r.key.clone(), r);
+                    self.winners.insert(r.key.clone(), r);
                 }
             }
         }
-    };
-    for name in snaps.iter().rev() {
-        let f = read(name, rep);
-        if f.header.is_some() && f.end.is_some() {
-            let end = f.end.clone().expect("end");
-            take(f, rep, &mut winners);
-            rep.version_floor = rep.version_floor.max(end.version);
-            rep.order_floor = rep.order_floor.max(end.order);
-            rep.snapshot = name.clone();
-            break;
+    }
+
+    fn raise(&mut self, version: u64, order: u64) {
+        self.version_floor = self.version_floor.max(version);
+        self.order_floor = self.order_floor.max(order);
+    }
+
+    /// Merges the newest valid snapshot of `snaps` (sorted) and returns its name ("" if none);
+    /// an incomplete or unreadable one is reported and the next older one used (§8, §9).
+    pub(crate) fn take_newest_snapshot(&mut self, dir: &Path, snaps: &[String], g: Geometry) -> String {
+        for name in snaps.iter().rev() {
+            let f = read_file(dir, name, g, &mut self.problems);
+            if let (Some(_), Some(end)) = (f.header, f.end.clone()) {
+                self.take(f);
+                self.raise(end.version, end.order);
+                return name.clone();
+            }
+            self.problems.extend(f.problems);
         }
-        rep.problems.extend(f.problems);
+        String::new()
     }
-    for name in &journals {
-        let f = read(name, rep);
-        take(f, rep, &mut winners);
-    }
-    let mut out: Vec<Record> = Vec::with_capacity(winners.len());
-    for (_, r) in winners {
-        if r.kind == KIND_DELETE {
-            rep.tombstones += 1;
-        } else if expired_at(&r, now) {
-            rep.expired += 1;
-        } else {
-            out.push(r);
-        }
-    }
-    out.sort_by_key(|r| r.order);
-    out
 }
 
 /// PROTOCOL.md §12's miss rule applied to a record.

@@ -55,19 +55,30 @@ impl Fixture {
             Ok((c, r)) => {
                 let id = c.participant_id();
                 self.cache = Some(c);
-                let problems: Vec<serde_json::Value> = r
-                    .problems
-                    .iter()
-                    .map(|p| {
-                        json!({"file": p.file, "offset": p.offset, "code": p.code, "detail": p.detail,
-                               "not_applied_bytes": p.not_applied_bytes})
-                    })
-                    .collect();
+                let problems = problems_json(&r.problems);
                 ok(json!({"participant": id, "restored": r.restored, "created": r.restored, "installed": r.installed,
                           "records": r.records, "files": r.files, "tombstones": r.tombstones,
                           "expired": r.expired, "evicted": r.evicted, "version_floor": r.version_floor,
                           "order_floor": r.order_floor, "problems": problems}))
             }
+            Err(e) => Ok(open_fail(e)),
+        }
+    }
+
+    /// `compact` (PERSISTENCE.md §8). When the open handle journals into the same store it ends
+    /// its current part first (`Cache::compact`), so that its own file is covered too.
+    pub(super) fn compact(&mut self, a: &Args) -> Result<Outcome, DriverError> {
+        let store = a.store()?.ok_or_else(|| super::bad_request("compact needs `store_dir`"))?;
+        let geometry = a.geometry()?;
+        let result = match &self.cache {
+            Some(c) if c.store_dir() == Some(store.dir.as_path()) => c.compact(),
+            _ => warmcache::durable::compact_with_pause(&store.dir, geometry, self.pause_hook()),
+        };
+        match result {
+            Ok(r) => ok(json!({"created": !r.snapshot.is_empty(), "snapshot": r.snapshot, "base": r.base, "covered": r.covered, "live": r.live,
+                               "records": r.records, "tombstones": r.tombstones, "removed": r.removed,
+                               "version_floor": r.version_floor, "order_floor": r.order_floor,
+                               "problems": problems_json(&r.problems)})),
             Err(e) => Ok(open_fail(e)),
         }
     }
@@ -85,4 +96,14 @@ impl Fixture {
         self.cache = None;
         ok(json!({}))
     }
+}
+
+/// PERSISTENCE.md §9 problems as DRIVER.md's `{file, offset, code, detail, not_applied_bytes}`.
+fn problems_json(ps: &[warmcache::durable::format::StoreProblem]) -> Vec<serde_json::Value> {
+    ps.iter()
+        .map(|p| {
+            json!({"file": p.file, "offset": p.offset, "code": p.code, "detail": p.detail,
+                   "not_applied_bytes": p.not_applied_bytes})
+        })
+        .collect()
 }
