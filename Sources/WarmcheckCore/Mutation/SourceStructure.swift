@@ -213,7 +213,8 @@ public struct SourceStructure {
         if language == .rust {
             for f in functions {
                 guard let fn = (0..<f.open).reversed().first(where: { text($0) == "fn" }) else { continue }
-                let hidden = (max(2, fn - 10)..<fn).contains { text($0) == "hidden" && text($0 - 2) == "doc" }
+                let lo = max(2, fn - 10)
+                let hidden = (lo..<max(lo, fn)).contains { text($0) == "hidden" && text($0 - 2) == "doc" }
                 if hidden { for k in f.open...f.close { masked[k] = true } }
             }
         }
