@@ -134,6 +134,17 @@ final class MutationEngineTests: XCTestCase {
             """, language: .rust)
         XCTAssertFalse(rs.contains { $0.after.contains("wrapping_add(2)") || $0.after.contains("wrapping_add(0)") }, rs.map(\.id).joined(separator: ", "))
         XCTAssertTrue(rs.contains { $0.after.contains("SEED + 3") }, rs.map(\.id).joined(separator: ", "))
+        // A #[doc(hidden)] test hook is not mutated; the function after it is.
+        let hook = MutantGenerator.mutants(file: "h.rs", text: """
+            impl C {
+                #[doc(hidden)]
+                pub fn publish_staged(&self) -> u64 { self.leave(1) }
+                pub fn put(&self) -> u64 { self.leave(1) }
+            }
+
+            """, language: .rust)
+        XCTAssertFalse(hook.contains { $0.function == "publish_staged" }, hook.map(\.id).joined(separator: ", "))
+        XCTAssertTrue(hook.contains { $0.function == "put" }, hook.map(\.id).joined(separator: ", "))
     }
 
     func testIDsAndKeysAreStableAndSurviveUnrelatedEdits() {

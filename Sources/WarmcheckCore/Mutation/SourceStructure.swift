@@ -207,6 +207,17 @@ public struct SourceStructure {
                 for k in r where isFaultRef(k) { masked[k] = true }
             }
         }
+        // Rust `#[doc(hidden)]` functions are the library's test hooks (a staged write and its
+        // publish, the raw claim hint): only the crate's own tests call them, no driver request
+        // reaches them, so, like pause hooks, they steer tests and are not protocol behaviour.
+        if language == .rust {
+            for f in functions {
+                guard let fn = (0..<f.open).reversed().first(where: { text($0) == "fn" }) else { continue }
+                let lo = max(2, fn - 10)
+                let hidden = (lo..<max(lo, fn)).contains { text($0) == "hidden" && text($0 - 2) == "doc" }
+                if hidden { for k in f.open...f.close { masked[k] = true } }
+            }
+        }
         // An `if` in expression position (Rust `key_seed: if faults.has(Fault::WrongHash) { … }
         // else { … }`) is no statement of its own: its fault branch is masked all the same.
         for k in tokens.indices where text(k) == "if" {
