@@ -92,7 +92,7 @@ final class ControlledInterleavingTests: XCTestCase {
         XCTAssertFalse(Expectation.paused.applicableOperations.contains(.resume))
         XCTAssertTrue(Expectation.paused.applicableOperations.contains(.get))
         XCTAssertTrue(ScenarioParser.pausePoints.contains("get.after_key_match"))
-        XCTAssertEqual(ScenarioParser.pausePoints.count, 21)
+        XCTAssertEqual(ScenarioParser.pausePoints.count, 31)
         XCTAssertTrue(ScenarioParser.reservedWords.contains("corrupt"))
     }
 

@@ -23,6 +23,8 @@ pub enum OpenErrorKind {
     Exists,
     ParticipantsFull,
     Io,
+    /// The file has holes: `st_blocks × 512 < total_len` (§4.2 step 11, §13.2).
+    Sparse,
 }
 
 impl OpenErrorKind {
@@ -47,6 +49,7 @@ impl OpenErrorKind {
             Exists => "exists",
             ParticipantsFull => "participants_full",
             Io => "io",
+            Sparse => "sparse",
         }
     }
 }

@@ -50,10 +50,27 @@ pub enum PausePoint {
     JournalAfterSync,
     /// A restore built and filled its private segment, before `linkat`/`rename`.
     RestoreBeforePublish,
+    // The namespace points (PROTOCOL.md §18): this library has no namespaces yet; it lists them
+    // (the vocabulary is one list) and never reaches them.
+    NsFlipAfterCas,
+    NsPinAfterStore,
+    NsGetAfterHead,
+    NsReclaimAfterScan,
+    NsPinBeforeStore,
+    /// §4.1 steps 1–2: TMP open, empty, under the creator's flock.
+    CreateAfterOpenTemp,
+    /// Step 3: TMP allocated, no header.
+    CreateAfterSize,
+    /// Step 4: header written, before the release store of `ready`.
+    CreateAfterHeader,
+    /// Step 5: `ready` set, before `linkat`/`rename`.
+    CreateBeforeLink,
+    /// Step 6: PATH linked, TMP removed, flock released, before the creator registers.
+    CreateAfterLink,
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 21] = [
+    pub const ALL: [PausePoint; 31] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -75,6 +92,16 @@ impl PausePoint {
         PausePoint::JournalAfterAppend,
         PausePoint::JournalAfterSync,
         PausePoint::RestoreBeforePublish,
+        PausePoint::NsFlipAfterCas,
+        PausePoint::NsPinAfterStore,
+        PausePoint::NsGetAfterHead,
+        PausePoint::NsReclaimAfterScan,
+        PausePoint::NsPinBeforeStore,
+        PausePoint::CreateAfterOpenTemp,
+        PausePoint::CreateAfterSize,
+        PausePoint::CreateAfterHeader,
+        PausePoint::CreateBeforeLink,
+        PausePoint::CreateAfterLink,
     ];
 
     /// The §17 name.
@@ -101,6 +128,16 @@ impl PausePoint {
             PausePoint::JournalAfterAppend => "journal.after_append",
             PausePoint::JournalAfterSync => "journal.after_sync",
             PausePoint::RestoreBeforePublish => "restore.before_publish",
+            PausePoint::NsFlipAfterCas => "ns_flip.after_cas",
+            PausePoint::NsPinAfterStore => "ns_pin.after_store",
+            PausePoint::NsGetAfterHead => "ns_get.after_head",
+            PausePoint::NsReclaimAfterScan => "ns_reclaim.after_scan",
+            PausePoint::NsPinBeforeStore => "ns_pin.before_store",
+            PausePoint::CreateAfterOpenTemp => "create.after_open_temp",
+            PausePoint::CreateAfterSize => "create.after_size",
+            PausePoint::CreateAfterHeader => "create.after_header",
+            PausePoint::CreateBeforeLink => "create.before_link",
+            PausePoint::CreateAfterLink => "create.after_link",
         }
     }
 

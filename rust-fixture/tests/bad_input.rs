@@ -298,3 +298,58 @@ fn no_space_on_a_full_tmpfs() {
     assert_eq!(e.kind, OpenErrorKind::NoSpace, "{e}");
     assert_eq!(leftovers, 0, "the private init file must be removed");
 }
+
+/// §4.2 step 11, second half: the same length with a hole (the header page rewritten into a
+/// fresh file sized by `set_len`) is `sparse`; the length test of the same step wins over it.
+#[test]
+fn sparse() {
+    let p = segment("sparse");
+    let mut hdr = vec![0u8; HEADER_SIZE as usize];
+    std::fs::File::open(p.path()).unwrap().read_exact_at(&mut hdr, 0).unwrap();
+    let total = std::fs::metadata(p.path()).unwrap().len();
+    std::fs::remove_file(p.path()).unwrap();
+    std::fs::write(p.path(), &hdr).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(p.path()).unwrap();
+    f.set_len(total).unwrap();
+    let e = Cache::open(p.path(), quick()).unwrap_err();
+    assert_eq!(e.kind, OpenErrorKind::Sparse, "{e}");
+    assert!(e.message.contains(&total.to_string()), "{}", e.message);
+    f.set_len(total - 1).unwrap();
+    assert_eq!(open_err(&p), OpenErrorKind::Truncated);
+}
+
+/// Geometry rule 9, the reader's size bound (§13.2): decided on the header alone, so a 4096-byte
+/// file declaring ~2^40 bytes is `bad_geometry` rule 9, not `truncated`; the bound is
+/// configurable both ways.
+#[test]
+fn size_bound() {
+    let p = segment("bound");
+    let mut g = Geometry { shard_count: 65536, slots_per_shard: 65536, key_capacity: 8, value_capacity: 8, probe_window: 8, participant_capacity: 1 };
+    let l = loop {
+        match g.validate_for_create() {
+            Ok(l) => break l,
+            Err(_) => g.slots_per_shard /= 2,
+        }
+    };
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(p.path()).unwrap();
+    f.set_len(HEADER_SIZE).unwrap();
+    let [s, z, lim] = g.pack();
+    for (off, v) in [(HDR_GEOMETRY_SHARDS, s), (HDR_GEOMETRY_SIZES, z), (HDR_GEOMETRY_LIMITS, lim), (HDR_SLOT_SIZE, l.slot_size),
+        (HDR_SHARDS_OFFSET, l.shards_offset), (HDR_SHARD_SIZE, l.shard_size), (HDR_TOTAL_LEN, l.total_len)]
+    {
+        f.write_all_at(&v.to_le_bytes(), off as u64).unwrap();
+    }
+    drop(f);
+    fix_checksum(p.path());
+    let e = Cache::open(p.path(), quick()).unwrap_err();
+    assert_eq!(e.kind, OpenErrorKind::BadGeometry, "{e}");
+    assert!(e.message.contains("rule 9") && e.message.contains(&warmcache::segment::DEFAULT_MAX_TOTAL_LEN.to_string()), "{}", e.message);
+    let raised = warmcache::OpenOptions { max_total_len: MAX_TOTAL_LEN, ..quick() };
+    assert_eq!(Cache::open(p.path(), raised).unwrap_err().kind, OpenErrorKind::Truncated);
+
+    let small_seg = segment("bound-small");
+    let total = std::fs::metadata(small_seg.path()).unwrap().len();
+    let e = Cache::open(small_seg.path(), warmcache::OpenOptions { max_total_len: total - 1, ..quick() }).unwrap_err();
+    assert!(e.kind == OpenErrorKind::BadGeometry && e.message.contains("rule 9"), "{e}");
+    drop(Cache::open(small_seg.path(), warmcache::OpenOptions { max_total_len: total, ..quick() }).expect("bound = total_len"));
+}

@@ -195,7 +195,7 @@ func TestHelloListsPointsAndFaults(t *testing.T) {
 	if err := json.Unmarshal([]byte(r), &m); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 26 { // 17 cache, 4 durable store, 5 namespace points (PROTOCOL.md §17)
+	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 31 { // 17 cache, 4 durable store, 5 namespace, 5 create points (PROTOCOL.md §17)
 		t.Fatalf("pause_points %v", m.Result.PausePoints)
 	}
 	if !reflect.DeepEqual(m.Result.Faults, warmcache.FaultNames) || len(m.Result.Faults) != 14 {

@@ -457,6 +457,8 @@ impl Fixture {
             pause_hook: Some(self.pause_hook()),
             protocol: self.protocol_arg(a)?,
             legacy_sweep: false,
+            // The reader's size bound (PROTOCOL.md §13.2, geometry rule 9); absent or 0: the default.
+            max_total_len: a.u64_opt("max_total_len")?.unwrap_or(0),
         })
     }
 
