@@ -22,7 +22,8 @@ import (
 var operations = []string{"hello", "create", "open", "open_or_create", "close", "get", "put",
 	"refresh", "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
 	"participants", "restore", "journal_state",
-	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state"}
+	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
+	"repair"}
 
 type request struct {
 	ID   json.RawMessage `json:"id"`
@@ -635,6 +636,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return nsGet(c, args)
 	case "ns_unpin":
 		return nsUnpin(c)
+	case "repair":
+		return repair(c)
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
 }
