@@ -73,6 +73,7 @@ pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
 pub use ops::put::Staged;
+pub use ops::repair::{RepairAction, RepairReport};
 pub use participants::ParticipantInfo;
 pub use protocol::{FutureImage, Protocol};
 pub use segment::{CreateOptions, HeaderInfo, OpenOptions};

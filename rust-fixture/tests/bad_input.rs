@@ -353,3 +353,43 @@ fn size_bound() {
     assert!(e.kind == OpenErrorKind::BadGeometry && e.message.contains("rule 9"), "{e}");
     drop(Cache::open(small_seg.path(), warmcache::OpenOptions { max_total_len: total, ..quick() }).expect("bound = total_len"));
 }
+
+/// Repair (PROTOCOL.md §9.9): a corrupt record is quarantined (a miss afterwards, header word
+/// 768 counts it), a dead holder's insert lock freed, every other entry still reads back, and a
+/// second repair does nothing.
+#[test]
+fn repair_quarantines_and_frees() {
+    let p = TmpPath::new("repair");
+    let c = create(&p, small());
+    for i in 0..20 {
+        c.put(format!("k{i}").as_bytes(), format!("v{i}").as_bytes(), PutOptions::default()).unwrap();
+    }
+    let bad = match c.get(b"k3") {
+        warmcache::Lookup::Hit(h) => h.info,
+        other => panic!("k3: {other:?}"),
+    };
+    // Flip the checksum of both records of k3's slot: whichever is active is now corrupt.
+    let g = small();
+    let l = g.validate_for_create().unwrap();
+    let slot_off = l.shards_offset + bad.shard as u64 * l.shard_size + SHARD_HEADER_SIZE + bad.slot as u64 * l.slot_size;
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(p.path()).unwrap();
+    for a in 0..2u64 {
+        let off = slot_off + SLOT_HEADER_SIZE + g.key_capacity as u64 + a * (RECORD_HEADER_SIZE + g.value_capacity as u64) + REC_CHECKSUM;
+        let mut b = [0u8; 8];
+        f.read_exact_at(&mut b, off).unwrap();
+        f.write_all_at(&(u64::from_le_bytes(b) ^ 1).to_le_bytes(), off).unwrap();
+    }
+    let lock_shard = (bad.shard + 1) % g.shard_count;
+    f.write_all_at(&7u64.to_le_bytes(), l.shards_offset + lock_shard as u64 * l.shard_size + SH_INSERT_LOCK).unwrap();
+    let r = c.repair();
+    assert_eq!(r.quarantined.iter().map(|a| (a.shard, a.slot)).collect::<Vec<_>>(), vec![(bad.shard, bad.slot)], "{r:?}");
+    assert_eq!(r.locks_freed.len(), 1, "{r:?}");
+    assert!(r.reclaimed.is_empty() && r.unrepairable.is_empty(), "{r:?}");
+    assert_eq!(r.quarantined_total, 1);
+    for i in 0..20 {
+        let hit = matches!(c.get(format!("k{i}").as_bytes()), warmcache::Lookup::Hit(_));
+        assert_eq!(hit, i != 3, "k{i}");
+    }
+    let again = c.repair();
+    assert!(again.quarantined.is_empty() && again.locks_freed.is_empty(), "{again:?}");
+}

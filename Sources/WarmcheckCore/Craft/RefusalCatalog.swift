@@ -39,6 +39,7 @@ public enum RefusalCatalog {
     public struct KnownFailure: Sendable {
         public var caseName: String
         public var implementation: String
+        /// A substring of the failing answer; empty: any failing answer.
         public var contains: String
         public var why: String
         /// Only builds from history (`go@baseline`, …, from `warmcheck compat`) fail this way:

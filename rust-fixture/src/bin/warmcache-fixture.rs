@@ -52,6 +52,7 @@ const OPERATIONS: &[&str] = &[
     "participants",
     "restore",
     "journal_state",
+    "repair",
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -492,6 +493,7 @@ impl Fixture {
                 let s = self.cache()?.journal_state();
                 ok(json!({"path": s.path, "written": s.written, "synced": s.synced, "seq": s.seq}))
             }
+            "repair" => self.repair(),
             _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
         }
     }
