@@ -139,12 +139,16 @@ public struct InspectionReport: Codable, Sendable, Equatable {
 }
 
 public enum SegmentInspector {
-    /// Inspect the segment at `path` without registering or writing anything.
-    public static func inspect(path: String) -> InspectionReport {
+    /// Inspect the segment at `path` without registering or writing anything. `maxTotalLen`:
+    /// the reader's size bound (geometry rule 9, §13.2); 0 means the default.
+    public static func inspect(path: String, maxTotalLen: UInt64 = 0) -> InspectionReport {
         var raw: RawHeader?
         let opened: OpenedSegment
+        var bound = WarmCacheOptions()
+        bound.maxTotalLen = maxTotalLen
         do {
-            opened = try SegmentFile.openChecked(path: path, writable: false, openTimeoutNs: 0) { raw = $0 }
+            opened = try SegmentFile.openChecked(path: path, writable: false, openTimeoutNs: 0,
+                                                 maxTotalLen: bound.sizeBound) { raw = $0 }
         } catch {
             return InspectionReport(path: path, error: ErrorReport(code: error.code, message: error.message),
                                     header: raw.map(HeaderReport.init), participants: [], shards: [], totals: nil,

@@ -45,11 +45,29 @@
     case journalAfterAppend = "journal.after_append"
     case journalAfterSync = "journal.after_sync"
     case restoreBeforePublish = "restore.before_publish"
+    // The namespace points (PROTOCOL.md §18): this library has no namespaces yet; it lists them
+    // and never reaches them.
+    case nsFlipAfterCAS = "ns_flip.after_cas"
+    case nsPinAfterStore = "ns_pin.after_store"
+    case nsGetAfterHead = "ns_get.after_head"
+    case nsReclaimAfterScan = "ns_reclaim.after_scan"
+    case nsPinBeforeStore = "ns_pin.before_store"
     // Compaction's points (PERSISTENCE.md §8), listed and not reached for the same reason.
     case snapshotAfterWrite = "snapshot.after_write"
     case snapshotBeforeRename = "snapshot.before_rename"
     case snapshotBeforeRemove = "snapshot.before_remove"
     case snapshotAfterRemove = "snapshot.after_remove"
+    // The creator's steps of §4.1 (a killed creator is crashsweep's `creator` role).
+    /// Steps 1–2: TMP open, empty, under the creator's flock.
+    case createAfterOpenTemp = "create.after_open_temp"
+    /// Step 3: TMP allocated, no header.
+    case createAfterSize = "create.after_size"
+    /// Step 4: header written, before the release store of `ready`.
+    case createAfterHeader = "create.after_header"
+    /// Step 5: `ready` set, before `linkat`.
+    case createBeforeLink = "create.before_link"
+    /// Step 6: PATH linked, TMP removed, flock released, before the creator registers.
+    case createAfterLink = "create.after_link"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

@@ -40,6 +40,17 @@ public struct WarmCacheOptions: Sendable {
     /// that mix 1.0 and 1.1 participants).
     public var legacySweep: Bool
 
+    /// The reader's size bound, geometry rule 9 (PROTOCOL.md §3, §13.2): a segment whose
+    /// total_len is larger is refused with bad_geometry on the header alone. 0 means
+    /// `WarmCacheOptions.defaultMaxTotalLen`; above 2^40 means 2^40.
+    public var maxTotalLen: UInt64 = 0
+
+    /// The size bound a reader accepts unless told otherwise (§13.2: 2^34 bytes, 16 GiB).
+    public static let defaultMaxTotalLen: UInt64 = 1 << 34
+
+    /// The rule 9 bound in force.
+    var sizeBound: UInt64 { maxTotalLen == 0 ? Self.defaultMaxTotalLen : min(maxTotalLen, Geometry.maxTotalLen) }
+
     public init(groupAccess: Bool = false, openTimeoutNs: UInt64 = 2_000_000_000,
                 protocolVersion: ProtocolVersion = .current, fastChecksum: Bool = false,
                 legacySweep: Bool = false) {
@@ -150,7 +161,8 @@ public final class WarmCache: @unchecked Sendable {
     /// Open an existing segment (§4.2), then register as a participant (§5).
     public static func open(path: String, options: WarmCacheOptions = .init()) throws(SegmentError) -> WarmCache {
         let opened = try SegmentFile.openChecked(path: path, writable: true, openTimeoutNs: options.openTimeoutNs,
-                                                 knownIncompat: options.protocolVersion.knownIncompat)
+                                                 knownIncompat: options.protocolVersion.knownIncompat,
+                                                 maxTotalLen: options.sizeBound)
         let cache = WarmCache(path: path, opened: opened, created: false, options: options)
         try cache.register()
         return cache
@@ -198,6 +210,7 @@ enum SegmentFile {
 
     static func openChecked(path: String, writable: Bool, openTimeoutNs: UInt64,
                             knownIncompat: UInt64 = Layout.KNOWN_INCOMPAT_FEATURES,
+                            maxTotalLen: UInt64 = WarmCacheOptions.defaultMaxTotalLen,
                             headerSink: ((RawHeader) -> Void)? = nil) throws(SegmentError) -> OpenedSegment {
         try refuseNUL(path, "open")
         // 1. open with O_NOFOLLOW.
@@ -232,11 +245,16 @@ enum SegmentFile {
         defer { head.unmap() }
         let h = head.words
         if let sink = headerSink { sink(readRawHeader(h)) }
-        let (layout, features) = try checkHeader(h, path: path, openTimeoutNs: openTimeoutNs, knownIncompat: knownIncompat)
+        let (layout, features) = try checkHeader(h, path: path, openTimeoutNs: openTimeoutNs, knownIncompat: knownIncompat,
+                                                 maxTotalLen: maxTotalLen)
 
-        // 11. the file must hold total_len bytes.
+        // 11. the file must hold total_len bytes, all of them allocated: a hole is allocated on
+        // first write, a SIGBUS on a full file system (§13.2).
         if st.size < Int64(layout.totalLen) {
             throw .truncated(path: path, declared: UInt64(layout.totalLen), actual: st.size)
+        }
+        if st.allocated < Int64(layout.totalLen) {
+            throw .sparse(path: path, declared: UInt64(layout.totalLen), allocated: st.allocated)
         }
 
         // 12. map total_len bytes (never remapped because the header says so later, §13).
@@ -259,7 +277,8 @@ enum SegmentFile {
     /// `knownIncompat`: the features_incompat bits of the version the reader speaks (a handle
     /// speaking 1.0 refuses FAST_CHECKSUM here, as a 1.0 build does).
     static func checkHeader(_ h: SharedWords, path: String, openTimeoutNs: UInt64,
-                            knownIncompat: UInt64 = Layout.KNOWN_INCOMPAT_FEATURES) throws(SegmentError) -> (SegmentLayout, UInt64) {
+                            knownIncompat: UInt64 = Layout.KNOWN_INCOMPAT_FEATURES,
+                            maxTotalLen: UInt64 = WarmCacheOptions.defaultMaxTotalLen) throws(SegmentError) -> (SegmentLayout, UInt64) {
         // 4. magic.
         let magic = h.loadRelaxed(Layout.HDR_MAGIC)
         if magic != Layout.MAGIC { throw .badMagic(path: path, found: magic) }
@@ -313,6 +332,11 @@ enum SegmentFile {
         let totalLen = h.loadRelaxed(Layout.HDR_TOTAL_LEN)
         guard let want = g.totalLenChecked, want == totalLen, totalLen <= Geometry.maxTotalLen else {
             throw .badGeometry(path: path, rule: "rule 8 violated: total_len must equal shards_offset + shard_count * shard_size and be <= 2^40 (total_len = \(totalLen), expected \(g.totalLenChecked.map(String.init) ?? "overflow"))")
+        }
+        // Still 10: rule 9, before the file's size is looked at (a 2^40-byte header on a small
+        // file costs this comparison and nothing else).
+        if totalLen > maxTotalLen {
+            throw .badGeometry(path: path, rule: "rule 9 violated: total_len \(totalLen) exceeds max_total_len \(maxTotalLen), this reader's size bound")
         }
         return (SegmentLayout(validated: g), incompat)
     }
@@ -374,6 +398,13 @@ enum SegmentFile {
         // 2. flock: "being built by a live creator".
         r = wc_flock(fd, wc_lock_ex())
         if r < 0 { throw .io(path: tmp, op: "flock", errno: -r) }
+        // No handle exists before step 7: the hook is the one it will get.
+        func at(_ p: PausePoint) {
+            #if !WARMCACHE_NO_PAUSE_POINTS
+            options.pauseHook?(p)
+            #endif
+        }
+        at(.createAfterOpenTemp)
 
         // 3. reserve the whole length now (a full tmpfs is an error now, never a SIGBUS later).
         r = wc_fallocate(fd, Int64(total))
@@ -395,6 +426,8 @@ enum SegmentFile {
                 throw .io(path: tmp, op: "posix_fallocate", errno: -r)
             }
         }
+
+        at(.createAfterSize)
 
         // 4. map and write the immutable header (lines 0–2); everything else is already zero.
         let m: Mapping
@@ -427,10 +460,12 @@ enum SegmentFile {
         w.storeRelaxed(Layout.HDR_CREATED_AT_NS, wc_realtime_ns())
         w.storeRelaxed(Layout.HDR_HEADER_CHECKSUM, headerChecksum(w))
         if let start = options.simClockStartNs { w.storeRelaxed(Layout.HDR_SIM_CLOCK_NS, start) }
+        at(.createAfterHeader)
 
         // 5. ready, release: the last write of initialisation; an opener's acquire load of
         // `ready` then sees the whole immutable header.
         w.storeRelease(Layout.HDR_READY, Layout.READY)
+        at(.createBeforeLink)
 
         // 6. link into place without following symlinks. EEXIST: another creator won.
         r = wc_linkat(tmp, path)
@@ -446,6 +481,7 @@ enum SegmentFile {
         _ = wc_unlink(tmp)
         _ = wc_flock(fd, wc_lock_un())
         keepFd = true
+        at(.createAfterLink)
         return OpenedSegment(fd: fd, mapping: m, layout: layout, featuresIncompat: features, fileSize: Int64(total))
     }
 }

@@ -25,6 +25,8 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
     case exists(path: String)
     case participantsFull(path: String, capacity: Int)
     case io(path: String, op: String, errno: Int32)
+    /// The file has holes: fewer bytes allocated than total_len (§4.2 step 11, §13.2).
+    case sparse(path: String, declared: UInt64, allocated: Int64)
 
     /// The §15 code.
     public var code: String {
@@ -46,6 +48,7 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exists: return "exists"
         case .participantsFull: return "participants_full"
         case .io: return "io"
+        case .sparse: return "sparse"
         }
     }
 
@@ -77,6 +80,8 @@ public enum SegmentError: Error, Sendable, Equatable, CustomStringConvertible {
         case .exists(let p): return "\(p): already exists"
         case .participantsFull(let p, let c): return "\(p): all \(c) participant entries are held by live processes"
         case .io(let p, let op, let e): return "\(p): \(op) failed: \(SegmentError.errnoName(e))"
+        case .sparse(let p, let d, let a):
+            return "\(p): header declares total_len \(d) bytes but only \(a) bytes are allocated (a sparse file: §4.1 allocates every block)"
         }
     }
 

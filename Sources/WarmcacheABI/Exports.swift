@@ -87,7 +87,8 @@ public func wc_layout_constant(_ index: UInt32) -> UInt64 {
 /// §15 open codes as ABI integers, in the spec's order (docs/ABI.md "Error codes").
 let openCodes = ["not_found", "symlink", "not_regular_file", "foreign_owner", "too_short", "bad_magic",
                  "unsupported_major", "not_ready", "bad_header_checksum", "unsupported_features",
-                 "layout_mismatch", "bad_geometry", "truncated", "no_space", "exists", "participants_full", "io"]
+                 "layout_mismatch", "bad_geometry", "truncated", "no_space", "exists", "participants_full", "io",
+                 "sparse"]
 
 func codeNumber(_ e: SegmentError) -> Int32 { Int32((openCodes.firstIndex(of: e.code) ?? 16) + 1) }
 

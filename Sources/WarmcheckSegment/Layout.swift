@@ -119,4 +119,6 @@ public enum SpecLayout {
     public static let valueCapacityRange: ClosedRange<UInt64> = 8...1_048_576
     public static let maxProbeWindow: UInt64 = 64, maxParticipantCapacity: UInt64 = 4096
     public static let maxTotalLen: UInt64 = 1 << 40
+    /// The size bound a reader accepts unless told otherwise: geometry rule 9, default 2^34 (§13.2).
+    public static let defaultMaxTotalLen: UInt64 = 1 << 34
 }

@@ -13,6 +13,8 @@ public enum GeometryRule: Error, Equatable, Sendable, CustomStringConvertible {
     case derivedField(name: String, stored: UInt64, expected: UInt64)
     /// `total_len` is not `shards_offset + shard_count * shard_size`, overflows, or exceeds 2^40.
     case totalLen(stored: UInt64, expected: UInt64?)
+    /// Rule 9: `total_len` exceeds the reader's size bound `max_total_len` (§3, §13.2).
+    case sizeBound(totalLen: UInt64, bound: UInt64)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum GeometryRule: Error, Equatable, Sendable, CustomStringConvertible {
         case .totalLen(let s, let e):
             return "total_len \(s) " + (e.map { "differs from shards_offset + shard_count * shard_size = \($0) or exceeds 2^40" }
                 ?? "cannot be computed without overflow")
+        case .sizeBound(let t, let b): return "rule 9: total_len \(t) exceeds max_total_len \(b), this reader's size bound"
         }
     }
 }
@@ -45,6 +48,8 @@ public enum OpenRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case badGeometry(GeometryRule)
     case truncated(declared: UInt64, actual: UInt64)
     case io(errno: Int32)
+    /// Fewer bytes allocated than `total_len`: a file with holes (§4.2 step 11, §13.2).
+    case sparse(declared: UInt64, allocated: UInt64)
 
     /// The §15 code.
     public var code: String {
@@ -63,6 +68,7 @@ public enum OpenRefusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .badGeometry: return "bad_geometry"
         case .truncated: return "truncated"
         case .io: return "io"
+        case .sparse: return "sparse"
         }
     }
 
@@ -80,6 +86,7 @@ public enum OpenRefusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .badGeometry(let r): return "bad_geometry: \(r)"
         case .truncated(let d, let a): return "truncated: total_len \(d), file \(a) bytes"
         case .io(let e): return "io: errno \(e)"
+        case .sparse(let d, let a): return "sparse: total_len \(d), \(a) bytes allocated"
         }
     }
 }

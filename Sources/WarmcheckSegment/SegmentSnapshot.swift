@@ -18,8 +18,10 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
     public let alive: [Bool]
 
     /// Reads and checks the file at `path`. `liveness: false` skips the lock probes (tests of
-    /// crafted files that no process holds).
-    public static func read(path: String, liveness: Bool = true) -> Result<SegmentSnapshot, OpenRefusal> {
+    /// crafted files that no process holds). `maxTotalLen`: the size bound of geometry rule 9
+    /// (§13.2), which also bounds the memory of the copy.
+    public static func read(path: String, liveness: Bool = true,
+                            maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen) -> Result<SegmentSnapshot, OpenRefusal> {
         let fd: Int32
         switch openChecked(path: path) {
         case .success(let v): fd = v
@@ -27,7 +29,7 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
         }
         defer { close(fd) }
         let g: SpecGeometry
-        switch checkOpening(fd: fd) {
+        switch checkOpening(fd: fd, maxTotalLen: maxTotalLen) {
         case .success(let v): g = v
         case .failure(let r): return .failure(r)
         }
@@ -50,7 +52,7 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
     /// The opening checks of §4.2 on an open file, in order, up to and including truncation.
     /// The header page is read with pread: lines 0–2 are immutable once `ready` is set, and a
     /// `ready` torn by the copy can only fail the check, never pass a wrong one.
-    static func checkOpening(fd: Int32) -> Result<SpecGeometry, OpenRefusal> {
+    static func checkOpening(fd: Int32, maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen) -> Result<SpecGeometry, OpenRefusal> {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(.io(errno: errno)) }
         guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegularFile) }
@@ -77,7 +79,11 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
         case .success(let v): g = v
         case .failure(let rule): return .failure(.badGeometry(rule))
         }
+        guard UInt64(g.totalLen) <= maxTotalLen else { return .failure(.badGeometry(.sizeBound(totalLen: UInt64(g.totalLen), bound: maxTotalLen))) }
         guard size >= UInt64(g.totalLen) else { return .failure(.truncated(declared: UInt64(g.totalLen), actual: size)) }
+        // st_blocks counts 512-byte units whatever the file system's block size.
+        let allocated = UInt64(max(0, st.st_blocks)) * 512
+        guard allocated >= UInt64(g.totalLen) else { return .failure(.sparse(declared: UInt64(g.totalLen), allocated: allocated)) }
         return .success(g)
     }
 

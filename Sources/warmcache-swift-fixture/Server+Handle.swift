@@ -50,7 +50,9 @@ extension Server {
 
     func open(_ args: [String: Any]) throws -> Outcome {
         let path = try pathArg(args)
-        let opts = try options(args)
+        var opts = try options(args)
+        // The reader's size bound (PROTOCOL.md §13.2, geometry rule 9); absent or 0: the default.
+        opts.maxTotalLen = try optU64(args, "max_total_len") ?? 0
         do {
             let c = try WarmCache.open(path: path, options: opts)
             replaceHandle()

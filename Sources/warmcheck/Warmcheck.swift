@@ -51,6 +51,7 @@ struct Warmcheck: ParsableCommand {
             ExporterCommand.self,
             EntriesCommand.self,
             DashboardCommand.self,
+            RepairCommand.self,
         ]
     )
 

@@ -103,6 +103,49 @@ final class BadInputTests: XCTestCase {
         expectOpen(p, "truncated")
     }
 
+    /// §4.2 step 11, second half: the same length with a hole is `sparse` (for the library's
+    /// open and its inspector alike); the length test of the step wins over it.
+    func testSparse() throws {
+        let p = try fresh()
+        let header = try Array(FileHandle(forReadingFrom: URL(fileURLWithPath: p)).readData(ofLength: Layout.HEADER_SIZE))
+        removeFile(p)
+        FileManager.default.createFile(atPath: p, contents: Data(header), attributes: [.posixPermissions: 0o600])
+        XCTAssertEqual(truncate(p, off_t(small.totalLen)), 0)
+        expectOpen(p, "sparse")
+        XCTAssertEqual(truncate(p, off_t(small.totalLen) - 1), 0)
+        expectOpen(p, "truncated")
+    }
+
+    /// Geometry rule 9, the reader's size bound (§13.2): a header-only file declaring close to
+    /// 2^40 bytes is refused as bad_geometry rule 9 before its size is looked at; the bound moves.
+    func testSizeBound() throws {
+        let p = try fresh()
+        var g = Geometry(shardCount: 65536, slotsPerShard: 65536, keyCapacity: 8, valueCapacity: 8, probeWindow: 8, participantCapacity: 1)
+        while g.totalLen > Geometry.maxTotalLen { g.slotsPerShard /= 2 }
+        XCTAssertEqual(truncate(p, off_t(Layout.HEADER_SIZE)), 0)
+        for (off, v) in [(Layout.HDR_GEOMETRY_SHARDS, g.packedShards), (Layout.HDR_GEOMETRY_SIZES, g.packedSizes),
+                         (Layout.HDR_GEOMETRY_LIMITS, g.packedLimits), (Layout.HDR_SLOT_SIZE, g.slotSize),
+                         (Layout.HDR_SHARDS_OFFSET, g.shardsOffset), (Layout.HDR_SHARD_SIZE, g.shardSize),
+                         (Layout.HDR_TOTAL_LEN, g.totalLen)] { patchWord(p, at: off, v) }
+        fixHeaderChecksum(p)
+        expectOpen(p, "bad_geometry")
+        XCTAssertThrowsError(try WarmCache.open(path: p, options: WarmCacheOptions(openTimeoutNs: 0))) {
+            XCTAssertTrue(($0 as? SegmentError)?.message.contains("rule 9") == true, "\($0)")
+        }
+        var raised = WarmCacheOptions(openTimeoutNs: 0)
+        raised.maxTotalLen = Geometry.maxTotalLen
+        XCTAssertThrowsError(try WarmCache.open(path: p, options: raised)) { XCTAssertEqual(($0 as? SegmentError)?.code, "truncated") }
+
+        let q = try fresh(#function + "-small")
+        var tight = WarmCacheOptions(openTimeoutNs: 0)
+        tight.maxTotalLen = small.totalLen - 1
+        XCTAssertThrowsError(try WarmCache.open(path: q, options: tight)) {
+            XCTAssertTrue(($0 as? SegmentError)?.message.contains("rule 9") == true, "\($0)")
+        }
+        tight.maxTotalLen = small.totalLen
+        try WarmCache.open(path: q, options: tight).close()
+    }
+
     func testSymlink() throws {
         let p = try fresh()
         let l = p + ".link"; paths.append(l)

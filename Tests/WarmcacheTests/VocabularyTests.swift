@@ -30,7 +30,8 @@ final class VocabularyTests: XCTestCase {
                                     .badHeaderChecksum(path: "", stored: 0, computed: 0), .unsupportedFeatures(path: "", unknownBits: 0),
                                     .layoutMismatch(path: "", found: 0), .badGeometry(path: "", rule: ""),
                                     .truncated(path: "", declared: 0, actual: 0), .noSpace(path: "", bytes: 0), .exists(path: ""),
-                                    .participantsFull(path: "", capacity: 0), .io(path: "", op: "", errno: 0)]
+                                    .participantsFull(path: "", capacity: 0), .io(path: "", op: "", errno: 0),
+                                    .sparse(path: "", declared: 0, allocated: 0)]
         XCTAssertEqual(open.map(\.code), v["open_errors"] as? [String])
         XCTAssertEqual([OpFailure.tooLarge, .notFound, .full, .versionNotNewer, .busy].map(\.code), v["operation_errors"] as? [String])
         let states = v["states"] as! [[String: Any]]

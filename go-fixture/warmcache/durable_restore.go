@@ -1,6 +1,7 @@
 package warmcache
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,9 +28,14 @@ type RestoreReport struct {
 // unusable lists the open errors after which restore rebuilds the segment (§7 step 2). The
 // others (a newer major, unknown features, another layout, another owner, a symlink...) are
 // returned: such a file is never replaced.
-func unusable(c Code) bool {
-	switch c {
-	case CodeNotFound, CodeTooShort, CodeBadMagic, CodeNotReady, CodeBadHeaderChecksum, CodeBadGeometry, CodeTruncated:
+// A file over the reader's size bound (bad_geometry rule 9) is healthy, only too large for
+// this reader, so it is never replaced either.
+func unusable(err error) bool {
+	switch CodeOf(err) {
+	case CodeBadGeometry:
+		var e *Error
+		return !(errors.As(err, &e) && strings.HasPrefix(e.Detail, "rule 9 "))
+	case CodeNotFound, CodeTooShort, CodeBadMagic, CodeNotReady, CodeBadHeaderChecksum, CodeTruncated, CodeSparse:
 		return true
 	}
 	return false
@@ -57,7 +63,7 @@ func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*C
 	if err == nil {
 		return attach(c)
 	}
-	if !unusable(CodeOf(err)) {
+	if !unusable(err) {
 		return nil, rep, err
 	}
 	// Step 3: one restorer at a time; a starter that waited finds the segment restored.
@@ -77,7 +83,7 @@ func OpenOrRestore(path string, g Geometry, s StoreOptions, o CreateOptions) (*C
 		return attach(c)
 	}
 	code := CodeOf(err)
-	if !unusable(code) {
+	if !unusable(err) {
 		return nil, rep, err
 	}
 	// Steps 4–5.

@@ -28,6 +28,8 @@ const (
 	CodeExists              Code = "exists"
 	CodeParticipantsFull    Code = "participants_full"
 	CodeIO                  Code = "io"
+	// CodeSparse: the file has holes (st_blocks × 512 < total_len, §4.2 step 11, §13.2).
+	CodeSparse Code = "sparse"
 )
 
 // Operation codes (§15). CodeNotFound doubles as refresh's "key not found".

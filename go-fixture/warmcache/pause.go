@@ -28,6 +28,12 @@ const (
 	PointNsGetAfterHead        = "ns_get.after_head"       // an unpinned ns_get loaded ns_head, before its get
 	PointNsReclaimAfterScan    = "ns_reclaim.after_scan"   // keep set computed (§18.7 steps 1–4), before the first removal
 	PointNsPinBeforeStore      = "ns_pin.before_store"     // ns_head loaded, before N6 (the window the second load closes)
+	// The creator's steps of §4.1 (a killed creator is crashsweep's `creator` role).
+	PointCreateAfterOpenTemp = "create.after_open_temp" // steps 1–2: TMP open, empty, flocked
+	PointCreateAfterSize     = "create.after_size"      // step 3: TMP allocated, no header
+	PointCreateAfterHeader   = "create.after_header"    // step 4: header written, before ready
+	PointCreateBeforeLink    = "create.before_link"     // step 5: ready, before linkat/rename
+	PointCreateAfterLink     = "create.after_link"      // step 6: PATH linked, TMP removed, before registering
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -62,6 +68,11 @@ var PausePoints = []string{
 	PointSnapshotBeforeRename,
 	PointSnapshotBeforeRemove,
 	PointSnapshotAfterRemove,
+	PointCreateAfterOpenTemp,
+	PointCreateAfterSize,
+	PointCreateAfterHeader,
+	PointCreateBeforeLink,
+	PointCreateAfterLink,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

@@ -331,3 +331,27 @@ func TestTraceFromRegistration(t *testing.T) {
 		t.Fatalf("trace of the sweep: %+v", tr)
 	}
 }
+
+// The creator passes §4.1's points in the order of its steps, each with the file in the state
+// §17 names: before the link PATH does not exist, after it PATH is the ready segment.
+func TestPausePointsOfCreate(t *testing.T) {
+	p := segPath(t)
+	var got []string
+	hook := func(point string) {
+		_, err := os.Lstat(p)
+		linked := err == nil
+		if linked != (point == PointCreateAfterLink) {
+			t.Errorf("at %s the path exists = %v", point, linked)
+		}
+		got = append(got, point)
+	}
+	c, err := Create(p, smallGeo, CreateOptions{Open: OpenOptions{pauseHook: hook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := []string{PointCreateAfterOpenTemp, PointCreateAfterSize, PointCreateAfterHeader, PointCreateBeforeLink, PointCreateAfterLink}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("create passed %v, want %v", got, want)
+	}
+}

@@ -136,7 +136,14 @@ type OpenOptions struct {
 	// sweeps every slot, and it never reads or writes the claim hint. For measuring what the
 	// lazy sweep saves and for testing a fleet that mixes 1.0 and 1.1 participants.
 	LegacySweep bool
+	// MaxTotalLen is the reader's size bound, geometry rule 9 (§3, §13.2): a segment whose
+	// total_len is larger is refused with bad_geometry before anything past the header is
+	// looked at. 0 means DefaultMaxTotalLen; values above 2^40 mean 2^40 (rule 8 caps it anyway).
+	MaxTotalLen uint64
 }
+
+// DefaultMaxTotalLen is the size bound a reader accepts unless told otherwise (§13.2: 16 GiB).
+const DefaultMaxTotalLen uint64 = 1 << 34
 
 // Cache is one process's handle on a segment. Its methods may be called from many goroutines
 // at once (they share one participant id); Close must not race with other calls.
@@ -353,6 +360,9 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
 		return nil, ioErr(op, tmp, err)
 	}
+	// The handle does not exist before step 4; the hook is the one it will get.
+	early := hooks{o.Open.pauseHook}
+	early.at(PointCreateAfterOpenTemp)
 	// Step 3: reserve the whole length now, so a full tmpfs is an error now, not a SIGBUS later.
 	if err := syscall.Fallocate(fd, 0, 0, int64(lay.TotalLen)); err != nil {
 		switch err {
@@ -371,6 +381,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 			return nil, ioErr(op, tmp, err)
 		}
 	}
+	early.at(PointCreateAfterSize)
 	// Step 4: map and write the immutable header.
 	mem, err = syscall.Mmap(fd, 0, int(lay.TotalLen), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
@@ -420,12 +431,14 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if o.fill != nil {
 		o.fill(c)
 	}
+	c.hooks.at(PointCreateAfterHeader)
 	// Step 5: ready, the last write of initialisation. Go's atomic store is sequentially
 	// consistent, hence at least release: the header is visible before `ready`.
 	c.store(OffReady, Ready)
 	if o.fill != nil {
 		c.hooks.at(PointRestoreBeforePublish)
 	}
+	c.hooks.at(PointCreateBeforeLink)
 	if o.replace {
 		// Restore over an unusable file (PERSISTENCE.md §7 step 7): rename replaces it in
 		// one step; a process still mapping the old file keeps its inode.
@@ -442,6 +455,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	}
 	_ = syscall.Unlink(tmp)
 	_ = syscall.Flock(fd, syscall.LOCK_UN)
+	c.hooks.at(PointCreateAfterLink)
 	if err := c.register(); err != nil {
 		// The segment is valid and linked; only our registration failed.
 		_ = syscall.Munmap(mem)
@@ -551,6 +565,11 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 	if uint64(st.Size) < lay.TotalLen {
 		return nil, newErr(CodeTruncated, op, path, "file is %d bytes, header declares total_len %d", st.Size, lay.TotalLen)
 	}
+	// Still step 11: a hole would be allocated on first write, a SIGBUS on a full file system
+	// (§13.2). st_blocks counts 512-byte units whatever the file system's block size.
+	if alloc := uint64(st.Blocks) * 512; alloc < lay.TotalLen {
+		return nil, newErr(CodeSparse, op, path, "file has %d bytes allocated, header declares total_len %d (a sparse file: §4.1 allocates every block)", alloc, lay.TotalLen)
+	}
 	// Step 12: map total_len bytes, once (§13: never remapped because the header says so).
 	mem, err := syscall.Mmap(fd, 0, int(lay.TotalLen), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
 	if err != nil {
@@ -568,6 +587,17 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// maxTotalLen is the bound of rule 9 in force for these options.
+func (o OpenOptions) maxTotalLen() uint64 {
+	switch {
+	case o.MaxTotalLen == 0:
+		return DefaultMaxTotalLen
+	case o.MaxTotalLen > MaxTotalLen:
+		return MaxTotalLen
+	}
+	return o.MaxTotalLen
 }
 
 // checkHeader runs §4.2 steps 4–10 on the mapped header page.
@@ -646,6 +676,9 @@ func checkHeader(hdr []byte, path string, o OpenOptions) (Geometry, Layout, uint
 	}
 	if v := words[OffTotalLen/8]; v != l.TotalLen || l.TotalLen > MaxTotalLen {
 		return bad("rule 8 violated: total_len equals shards_offset + shard_count*shard_size and ≤ 2^40 (stored %d, formula %d)", v, l.TotalLen)
+	}
+	if bound := o.maxTotalLen(); l.TotalLen > bound {
+		return bad("rule 9 violated: total_len ≤ max_total_len, this reader's size bound (total_len %d, max_total_len %d)", l.TotalLen, bound)
 	}
 	return g, l, feat, nil
 }

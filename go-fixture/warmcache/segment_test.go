@@ -1,6 +1,7 @@
 package warmcache
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,6 +139,55 @@ func TestOpenRefusals(t *testing.T) {
 	os.Truncate(p, int64(smallGeo.Layout().TotalLen)-4096)
 	err := open(p)
 	wantCode(t, err, CodeTruncated)
+
+	// §4.2 step 11, second half: the same length with a hole in it (a copy written at its
+	// header and sized by ftruncate) is refused as sparse; the truncated test wins over it.
+	p = good("sparse")
+	hdr := make([]byte, HeaderSize)
+	if f, err := os.Open(p); err != nil {
+		t.Fatal(err)
+	} else {
+		f.ReadAt(hdr, 0)
+		f.Close()
+	}
+	os.Remove(p)
+	os.WriteFile(p, hdr, 0600)
+	os.Truncate(p, int64(smallGeo.Layout().TotalLen))
+	wantCode(t, open(p), CodeSparse)
+	os.Truncate(p, int64(smallGeo.Layout().TotalLen)-1)
+	wantCode(t, open(p), CodeTruncated)
+
+	// Rule 9, the reader's size bound: checked on the header alone, so a 4096-byte file that
+	// declares 2^40 bytes is bad_geometry (not truncated), and a bound just below a healthy
+	// segment's total_len refuses it while the bound equal to it accepts it.
+	p = good("bound")
+	huge := Geometry{ShardCount: 65536, SlotsPerShard: 65536, KeyCapacity: 8, ValueCapacity: 8, ProbeWindow: 8, ParticipantCapacity: 1}
+	for huge.Layout().TotalLen > MaxTotalLen {
+		huge.SlotsPerShard /= 2
+	}
+	hl := huge.Layout()
+	os.Truncate(p, HeaderSize)
+	patchFile(t, p, true, map[int]uint64{OffGeometryShards: uint64(huge.ShardCount) | uint64(huge.SlotsPerShard)<<32,
+		OffGeometrySizes: uint64(huge.KeyCapacity) | uint64(huge.ValueCapacity)<<32, OffGeometryLimits: uint64(huge.ProbeWindow) | uint64(huge.ParticipantCapacity)<<32,
+		OffSlotSize: hl.SlotSize, OffShardsOffset: hl.ShardsOffset, OffShardSize: hl.ShardSize, OffTotalLen: hl.TotalLen})
+	err = open(p)
+	wantCode(t, err, CodeBadGeometry)
+	if !strings.Contains(err.Error(), "rule 9") || !strings.Contains(err.Error(), fmt.Sprint(DefaultMaxTotalLen)) {
+		t.Fatalf("a %d-byte geometry under the default bound: %v, want rule 9 naming the bound", hl.TotalLen, err)
+	}
+	if _, err := Open(p, OpenOptions{Timeout: -1, MaxTotalLen: MaxTotalLen}); CodeOf(err) != CodeTruncated {
+		t.Fatalf("with the bound raised to 2^40 the same file is %v, want truncated", err)
+	}
+	p = good("bound-small")
+	tl := smallGeo.Layout().TotalLen
+	if _, err := Open(p, OpenOptions{Timeout: -1, MaxTotalLen: tl - 1}); CodeOf(err) != CodeBadGeometry || !strings.Contains(err.Error(), "rule 9") {
+		t.Fatalf("bound total_len-1: %v, want bad_geometry rule 9", err)
+	}
+	if c, err := Open(p, OpenOptions{Timeout: -1, MaxTotalLen: tl}); err != nil {
+		t.Fatalf("bound = total_len: %v, want accepted", err)
+	} else {
+		c.Close()
+	}
 
 	p = good("target")
 	link := filepath.Join(dir, "link")

@@ -91,7 +91,7 @@ func TestVocabularyNames(t *testing.T) {
 	}
 	open := []Code{CodeNotFound, CodeSymlink, CodeNotRegularFile, CodeForeignOwner, CodeTooShort, CodeBadMagic,
 		CodeUnsupportedMajor, CodeNotReady, CodeBadHeaderChecksum, CodeUnsupportedFeatures, CodeLayoutMismatch,
-		CodeBadGeometry, CodeTruncated, CodeNoSpace, CodeExists, CodeParticipantsFull, CodeIO}
+		CodeBadGeometry, CodeTruncated, CodeNoSpace, CodeExists, CodeParticipantsFull, CodeIO, CodeSparse}
 	ops := []Code{CodeTooLarge, CodeNotFound, CodeFull, CodeVersionNotNewer, CodeBusy,
 		CodeNotStaging, CodeNoPrevious, CodePinned, CodeBadNamespace}
 	for _, c := range []struct {

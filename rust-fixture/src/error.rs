@@ -40,6 +40,8 @@ pub enum OpenErrorKind {
     ParticipantsFull,
     /// `io`: another system error, named by its errno.
     Io,
+    /// The file has holes: `st_blocks × 512 < total_len` (§4.2 step 11, §13.2).
+    Sparse,
 }
 
 impl OpenErrorKind {
@@ -64,6 +66,7 @@ impl OpenErrorKind {
             Exists => "exists",
             ParticipantsFull => "participants_full",
             Io => "io",
+            Sparse => "sparse",
         }
     }
 }

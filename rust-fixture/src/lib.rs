@@ -100,6 +100,7 @@ pub use layout::{Geometry, Layout};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
 #[cfg(feature = "harness")]
 pub use ops::put::Staged;
+pub use ops::repair::{RepairAction, RepairReport};
 pub use participants::ParticipantInfo;
 pub use protocol::{FutureImage, Protocol};
 pub use segment::{CreateOptions, HeaderInfo, OpenOptions};

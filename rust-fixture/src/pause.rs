@@ -50,6 +50,18 @@ pub enum PausePoint {
     JournalAfterSync,
     /// A restore built and filled its private segment, before `linkat`/`rename`.
     RestoreBeforePublish,
+    // The namespace points (PROTOCOL.md §18): this library has no namespaces yet; it lists them
+    // (the vocabulary is one list) and never reaches them.
+    /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4).
+    NsFlipAfterCas,
+    /// A pin was stored (N6), before `ns_head` is loaded again.
+    NsPinAfterStore,
+    /// An unpinned `ns_get` loaded `ns_head`, before the `get` of the namespace key.
+    NsGetAfterHead,
+    /// A reclaim has its keep set (§18.7 steps 1–4), before it removes the first entry.
+    NsReclaimAfterScan,
+    /// A pin is about to be stored (N6), after `ns_head` was loaded.
+    NsPinBeforeStore,
     /// A compactor wrote its temporary snapshot (`write` returned), before its `fsync`.
     SnapshotAfterWrite,
     /// The temporary snapshot was fsynced, before its `rename`.
@@ -58,11 +70,21 @@ pub enum PausePoint {
     SnapshotBeforeRemove,
     /// After each covered file's `unlink`, before the last `fsync(DIR)`.
     SnapshotAfterRemove,
+    /// §4.1 steps 1–2: TMP open, empty, under the creator's flock.
+    CreateAfterOpenTemp,
+    /// Step 3: TMP allocated, no header.
+    CreateAfterSize,
+    /// Step 4: header written, before the release store of `ready`.
+    CreateAfterHeader,
+    /// Step 5: `ready` set, before `linkat`/`rename`.
+    CreateBeforeLink,
+    /// Step 6: PATH linked, TMP removed, flock released, before the creator registers.
+    CreateAfterLink,
 }
 
 impl PausePoint {
     /// Every pause point, in the order of PROTOCOL.md §17.
-    pub const ALL: [PausePoint; 25] = [
+    pub const ALL: [PausePoint; 35] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -84,10 +106,20 @@ impl PausePoint {
         PausePoint::JournalAfterAppend,
         PausePoint::JournalAfterSync,
         PausePoint::RestoreBeforePublish,
+        PausePoint::NsFlipAfterCas,
+        PausePoint::NsPinAfterStore,
+        PausePoint::NsGetAfterHead,
+        PausePoint::NsReclaimAfterScan,
+        PausePoint::NsPinBeforeStore,
         PausePoint::SnapshotAfterWrite,
         PausePoint::SnapshotBeforeRename,
         PausePoint::SnapshotBeforeRemove,
         PausePoint::SnapshotAfterRemove,
+        PausePoint::CreateAfterOpenTemp,
+        PausePoint::CreateAfterSize,
+        PausePoint::CreateAfterHeader,
+        PausePoint::CreateBeforeLink,
+        PausePoint::CreateAfterLink,
     ];
 
     /// The §17 name.
@@ -114,10 +146,20 @@ impl PausePoint {
             PausePoint::JournalAfterAppend => "journal.after_append",
             PausePoint::JournalAfterSync => "journal.after_sync",
             PausePoint::RestoreBeforePublish => "restore.before_publish",
+            PausePoint::NsFlipAfterCas => "ns_flip.after_cas",
+            PausePoint::NsPinAfterStore => "ns_pin.after_store",
+            PausePoint::NsGetAfterHead => "ns_get.after_head",
+            PausePoint::NsReclaimAfterScan => "ns_reclaim.after_scan",
+            PausePoint::NsPinBeforeStore => "ns_pin.before_store",
             PausePoint::SnapshotAfterWrite => "snapshot.after_write",
             PausePoint::SnapshotBeforeRename => "snapshot.before_rename",
             PausePoint::SnapshotBeforeRemove => "snapshot.before_remove",
             PausePoint::SnapshotAfterRemove => "snapshot.after_remove",
+            PausePoint::CreateAfterOpenTemp => "create.after_open_temp",
+            PausePoint::CreateAfterSize => "create.after_size",
+            PausePoint::CreateAfterHeader => "create.after_header",
+            PausePoint::CreateBeforeLink => "create.before_link",
+            PausePoint::CreateAfterLink => "create.after_link",
         }
     }
 

@@ -9,7 +9,7 @@ use crate::error::{OpenError, OpenErrorKind};
 use crate::faults::Faults;
 use crate::hash::{Wch64, HEADER_SEED};
 use crate::layout::*;
-use crate::pause::PauseHook;
+use crate::pause::{PauseHook, PausePoint};
 use crate::protocol::{FutureImage, Protocol};
 use crate::shm::Shm;
 use std::ffi::CString;
@@ -128,6 +128,22 @@ pub struct OpenOptions {
     pub protocol: Protocol,
     /// As [`CreateOptions::legacy_sweep`].
     pub legacy_sweep: bool,
+    /// The reader's size bound, geometry rule 9 (§3, §13.2): a larger `total_len` is refused with
+    /// `bad_geometry` on the header alone. 0 means [`DEFAULT_MAX_TOTAL_LEN`]; above 2^40 means 2^40.
+    pub max_total_len: u64,
+}
+
+/// The size bound a reader accepts unless told otherwise (§13.2: 2^34 bytes, 16 GiB).
+pub const DEFAULT_MAX_TOTAL_LEN: u64 = 1 << 34;
+
+impl OpenOptions {
+    /// The rule 9 bound in force.
+    fn size_bound(&self) -> u64 {
+        match self.max_total_len {
+            0 => DEFAULT_MAX_TOTAL_LEN,
+            n => n.min(MAX_TOTAL_LEN),
+        }
+    }
 }
 
 impl Default for OpenOptions {
@@ -142,6 +158,7 @@ impl Default for OpenOptions {
             pause_hook: None,
             protocol: Protocol::default(),
             legacy_sweep: false,
+            max_total_len: 0,
         }
     }
 }
@@ -152,6 +169,7 @@ impl std::fmt::Debug for OpenOptions {
         d.field("ready_timeout", &self.ready_timeout);
         #[cfg(feature = "harness")]
         d.field("trace", &self.trace).field("faults", &self.faults).field("pause_hook", &self.pause_hook.is_some());
+        d.field("max_total_len", &self.max_total_len);
         d.finish()
     }
 }
@@ -212,7 +230,9 @@ impl Segment {
             ));
         }
         // An image is read as this implementation's newest version reads it.
-        let (layout, info) = check_header(&shm, size, shown, Duration::ZERO, Protocol::default())?;
+        // An image is memory, so it has no holes: its allocated size is its length.
+        let sizes = FileSizes { size, allocated: size };
+        let (layout, info) = check_header(&shm, sizes, shown, Duration::ZERO, Protocol::default(), DEFAULT_MAX_TOTAL_LEN)?;
         Ok(Segment { shm, file: None, layout, path: PathBuf::from(shown), info, sim_clock: true, speaks: Protocol::default() })
     }
 
@@ -356,6 +376,15 @@ pub(crate) fn create_restoring(
     if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
         return Err(OpenError::io("flock", &shown, errno()));
     }
+    // No handle exists before registration: the hook is the one it will get.
+    // `hooks()` is the feature-independent view (no hook without the `harness` feature).
+    let early_hook = opts.hooks().pause_hook;
+    let at = |p: PausePoint| {
+        if let Some(h) = &early_hook {
+            h(p)
+        }
+    };
+    at(PausePoint::CreateAfterOpenTemp);
 
     // Step 3: reserve every byte now, so that a full tmpfs is an error here, never a SIGBUS later.
     // SAFETY: valid descriptor; posix_fallocate returns the error number instead of setting errno.
@@ -391,6 +420,8 @@ pub(crate) fn create_restoring(
         }
         e => return Err(OpenError::io("posix_fallocate", &shown, e)),
     }
+
+    at(PausePoint::CreateAfterSize);
 
     // Step 4: map and write the immutable header. All other bytes are already zero.
     let shm = Shm::map(&file, layout.total_len).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
@@ -441,8 +472,10 @@ pub(crate) fn create_restoring(
     if let Some(r) = &restoring {
         (r.fill)(&shm, &layout);
     }
+    at(PausePoint::CreateAfterHeader);
     // Step 5: release — every header write above is visible to whoever acquires `ready`.
     shm.word(HDR_READY).store(READY, Ordering::Release);
+    at(PausePoint::CreateBeforeLink);
 
     // Step 6: link into place; flags 0 = do not follow symlinks (no AT_SYMLINK_FOLLOW). A
     // restore over an unusable file renames instead, replacing it in one step (a process still
@@ -467,6 +500,7 @@ pub(crate) fn create_restoring(
     drop(guard);
     // SAFETY: valid descriptor.
     unsafe { libc::flock(fd, libc::LOCK_UN) };
+    at(PausePoint::CreateAfterLink);
 
     Ok(Segment {
         shm,
@@ -538,7 +572,9 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 
     // Step 4: only the header page until the header is trusted.
     let hdr = Shm::map(&file, HEADER_SIZE).map_err(|e| OpenError::io("mmap", &shown, io_errno(&e)))?;
-    let (layout, info) = check_header(&hdr, size, &shown, opts.ready_timeout, opts.protocol)?;
+    // st_blocks counts 512-byte units whatever the file system's block size.
+    let sizes = FileSizes { size, allocated: (st.st_blocks.max(0) as u64).saturating_mul(512) };
+    let (layout, info) = check_header(&hdr, sizes, &shown, opts.ready_timeout, opts.protocol, opts.size_bound())?;
     drop(hdr);
 
     // Step 12: map exactly the checked length.
@@ -550,12 +586,14 @@ pub(crate) fn open(path: &Path, opts: &OpenOptions) -> Result<Segment, OpenError
 /// §4.2 steps 4–11 on `hdr` (the header page, mapped or an image), `size` playing the file
 /// size of step 2. One implementation for `open` and for images (the C ABI's header check).
 /// `protocol`: the version the reader speaks (a 1.0 reader refuses FAST_CHECKSUM, step 8).
+/// `max_total_len`: the reader's size bound of rule 9 (§13.2).
 fn check_header(
     hdr: &Shm,
-    size: u64,
+    sizes: FileSizes,
     shown: &str,
     ready_timeout: Duration,
     protocol: Protocol,
+    max_total_len: u64,
 ) -> Result<(Layout, HeaderInfo), OpenError> {
     // Relaxed loads until `ready` is acquired: a wrong magic or major is final whatever the order.
     let magic = hdr.word(HDR_MAGIC).load(Ordering::Relaxed);
@@ -648,6 +686,14 @@ fn check_header(
         w(HDR_TOTAL_LEN),
     )
     .map_err(|e| OpenError::bad_geometry(format!("{shown}: {}", e.message)))?;
+    // Still step 10: rule 9, before the file's size is looked at, so a 2^40-byte header on a
+    // small file costs nothing but this comparison.
+    if layout.total_len > max_total_len {
+        return Err(OpenError::bad_geometry(format!(
+            "{shown}: rule 9 violated: total_len {} exceeds max_total_len {max_total_len}, this reader's size bound",
+            layout.total_len
+        )));
+    }
     let creator_info = w(HDR_CREATOR_INFO);
     let info = HeaderInfo {
         minor: ((version >> 16) & 0xFFFF) as u16,
@@ -660,14 +706,32 @@ fn check_header(
         created_at_ns: w(HDR_CREATED_AT_NS),
     };
     // Step 11: the size from step 2 (the file is never remapped, §13).
+    let FileSizes { size, allocated } = sizes;
     if size < layout.total_len {
         return Err(OpenError::new(
             OpenErrorKind::Truncated,
             format!("{shown} is {size} bytes but its header declares total_len {}", layout.total_len),
         ));
     }
+    // Still step 11: a hole is allocated on first write, a SIGBUS on a full file system (§13.2).
+    if allocated < layout.total_len {
+        return Err(OpenError::new(
+            OpenErrorKind::Sparse,
+            format!(
+                "{shown} has {allocated} bytes allocated but its header declares total_len {} (a sparse file: §4.1 allocates every block)",
+                layout.total_len
+            ),
+        ));
+    }
 
     Ok((layout, info))
+}
+
+/// The two sizes §4.2 step 11 compares with `total_len`: the length and the allocated bytes.
+#[derive(Clone, Copy)]
+struct FileSizes {
+    size: u64,
+    allocated: u64,
 }
 
 /// PATH's private build name up to the pid (PROTOCOL.md §4.1 step 1): the final name's last

@@ -298,3 +298,98 @@ fn no_space_on_a_full_tmpfs() {
     assert_eq!(e.kind, OpenErrorKind::NoSpace, "{e}");
     assert_eq!(leftovers, 0, "the private init file must be removed");
 }
+
+/// §4.2 step 11, second half: the same length with a hole (the header page rewritten into a
+/// fresh file sized by `set_len`) is `sparse`; the length test of the same step wins over it.
+#[test]
+fn sparse() {
+    let p = segment("sparse");
+    let mut hdr = vec![0u8; HEADER_SIZE as usize];
+    std::fs::File::open(p.path()).unwrap().read_exact_at(&mut hdr, 0).unwrap();
+    let total = std::fs::metadata(p.path()).unwrap().len();
+    std::fs::remove_file(p.path()).unwrap();
+    std::fs::write(p.path(), &hdr).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(p.path()).unwrap();
+    f.set_len(total).unwrap();
+    let e = Cache::open(p.path(), quick()).unwrap_err();
+    assert_eq!(e.kind, OpenErrorKind::Sparse, "{e}");
+    assert!(e.message.contains(&total.to_string()), "{}", e.message);
+    f.set_len(total - 1).unwrap();
+    assert_eq!(open_err(&p), OpenErrorKind::Truncated);
+}
+
+/// Geometry rule 9, the reader's size bound (§13.2): decided on the header alone, so a 4096-byte
+/// file declaring ~2^40 bytes is `bad_geometry` rule 9, not `truncated`; the bound is
+/// configurable both ways.
+#[test]
+fn size_bound() {
+    let p = segment("bound");
+    let mut g = Geometry { shard_count: 65536, slots_per_shard: 65536, key_capacity: 8, value_capacity: 8, probe_window: 8, participant_capacity: 1 };
+    let l = loop {
+        match g.validate_for_create() {
+            Ok(l) => break l,
+            Err(_) => g.slots_per_shard /= 2,
+        }
+    };
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(p.path()).unwrap();
+    f.set_len(HEADER_SIZE).unwrap();
+    let [s, z, lim] = g.pack();
+    for (off, v) in [(HDR_GEOMETRY_SHARDS, s), (HDR_GEOMETRY_SIZES, z), (HDR_GEOMETRY_LIMITS, lim), (HDR_SLOT_SIZE, l.slot_size),
+        (HDR_SHARDS_OFFSET, l.shards_offset), (HDR_SHARD_SIZE, l.shard_size), (HDR_TOTAL_LEN, l.total_len)]
+    {
+        f.write_all_at(&v.to_le_bytes(), off as u64).unwrap();
+    }
+    drop(f);
+    fix_checksum(p.path());
+    let e = Cache::open(p.path(), quick()).unwrap_err();
+    assert_eq!(e.kind, OpenErrorKind::BadGeometry, "{e}");
+    assert!(e.message.contains("rule 9") && e.message.contains(&warmcache::segment::DEFAULT_MAX_TOTAL_LEN.to_string()), "{}", e.message);
+    let raised = warmcache::OpenOptions { max_total_len: MAX_TOTAL_LEN, ..quick() };
+    assert_eq!(Cache::open(p.path(), raised).unwrap_err().kind, OpenErrorKind::Truncated);
+
+    let small_seg = segment("bound-small");
+    let total = std::fs::metadata(small_seg.path()).unwrap().len();
+    let e = Cache::open(small_seg.path(), warmcache::OpenOptions { max_total_len: total - 1, ..quick() }).unwrap_err();
+    assert!(e.kind == OpenErrorKind::BadGeometry && e.message.contains("rule 9"), "{e}");
+    drop(Cache::open(small_seg.path(), warmcache::OpenOptions { max_total_len: total, ..quick() }).expect("bound = total_len"));
+}
+
+/// Repair (PROTOCOL.md §9.9): a corrupt record is quarantined (a miss afterwards, header word
+/// 768 counts it), a dead holder's insert lock freed, every other entry still reads back, and a
+/// second repair does nothing.
+#[test]
+fn repair_quarantines_and_frees() {
+    let p = TmpPath::new("repair");
+    let c = create(&p, small());
+    for i in 0..20 {
+        c.put(format!("k{i}").as_bytes(), format!("v{i}").as_bytes(), PutOptions::default()).unwrap();
+    }
+    let bad = match c.get(b"k3") {
+        warmcache::Lookup::Hit(h) => h.info,
+        other => panic!("k3: {other:?}"),
+    };
+    // Flip the checksum of both records of k3's slot: whichever is active is now corrupt.
+    let g = small();
+    let l = g.validate_for_create().unwrap();
+    let slot_off = l.shards_offset + bad.shard as u64 * l.shard_size + SHARD_HEADER_SIZE + bad.slot as u64 * l.slot_size;
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(p.path()).unwrap();
+    for a in 0..2u64 {
+        let off = slot_off + SLOT_HEADER_SIZE + g.key_capacity as u64 + a * (RECORD_HEADER_SIZE + g.value_capacity as u64) + REC_CHECKSUM;
+        let mut b = [0u8; 8];
+        f.read_exact_at(&mut b, off).unwrap();
+        f.write_all_at(&(u64::from_le_bytes(b) ^ 1).to_le_bytes(), off).unwrap();
+    }
+    let lock_shard = (bad.shard + 1) % g.shard_count;
+    f.write_all_at(&7u64.to_le_bytes(), l.shards_offset + lock_shard as u64 * l.shard_size + SH_INSERT_LOCK).unwrap();
+    let r = c.repair();
+    assert_eq!(r.quarantined.iter().map(|a| (a.shard, a.slot)).collect::<Vec<_>>(), vec![(bad.shard, bad.slot)], "{r:?}");
+    assert_eq!(r.locks_freed.len(), 1, "{r:?}");
+    assert!(r.reclaimed.is_empty() && r.unrepairable.is_empty(), "{r:?}");
+    assert_eq!(r.quarantined_total, 1);
+    for i in 0..20 {
+        let hit = matches!(c.get(format!("k{i}").as_bytes()), warmcache::Lookup::Hit(_));
+        assert_eq!(hit, i != 3, "k{i}");
+    }
+    let again = c.repair();
+    assert!(again.quarantined.is_empty() && again.locks_freed.is_empty(), "{again:?}");
+}

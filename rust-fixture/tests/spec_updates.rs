@@ -313,3 +313,21 @@ fn fault_publish_before_payload_lets_readers_see_unwritten_records() {
     assert!(!run(Faults::NONE, Duration::from_millis(300)), "correct writer: no anomaly");
     assert!(run(Faults::NONE.with(Fault::PublishBeforePayload), Duration::from_secs(20)), "FAULT observed");
 }
+
+/// The creator passes §4.1's points (§17 `create.*`) in the order of its steps; before the link
+/// the final path does not exist, after it the path is the segment.
+#[test]
+fn create_pause_points_follow_the_steps() {
+    let p = TmpPath::new("create-points");
+    let seen: Arc<Mutex<Vec<(PausePoint, bool)>>> = Arc::default();
+    let (s, path) = (seen.clone(), p.path().to_path_buf());
+    let hook: warmcache::PauseHook = Arc::new(move |pt| s.lock().unwrap().push((pt, path.exists())));
+    let c = Cache::create(p.path(), small(), CreateOptions { pause_hook: Some(hook), ..Default::default() }).unwrap();
+    drop(c);
+    use PausePoint::*;
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(
+        got,
+        vec![(CreateAfterOpenTemp, false), (CreateAfterSize, false), (CreateAfterHeader, false), (CreateBeforeLink, false), (CreateAfterLink, true)]
+    );
+}

@@ -54,7 +54,8 @@ fn error_codes_and_faults_match() {
     use OpenErrorKind::*;
     let v = vocabulary();
     let open: Vec<String> = [NotFound, Symlink, NotRegularFile, ForeignOwner, TooShort, BadMagic, UnsupportedMajor, NotReady,
-        BadHeaderChecksum, UnsupportedFeatures, LayoutMismatch, BadGeometry, Truncated, NoSpace, Exists, ParticipantsFull, Io]
+        BadHeaderChecksum, UnsupportedFeatures, LayoutMismatch, BadGeometry, Truncated, NoSpace, Exists, ParticipantsFull, Io,
+        Sparse]
         .iter().map(|k| k.code().to_string()).collect();
     assert_eq!(open, names(&v, "open_errors"));
     let ops: Vec<String> = [OpErrorKind::TooLarge, OpErrorKind::NotFound, OpErrorKind::Full, OpErrorKind::VersionNotNewer, OpErrorKind::Busy]

@@ -58,6 +58,8 @@ typedef struct {
     uint32_t uid;
     int32_t is_regular;
     int32_t is_symlink;
+    /// st_blocks × 512: the bytes allocated, below st_size for a sparse file (PROTOCOL.md §4.2 step 11).
+    int64_t allocated;
 } wc_stat_t;
 int wc_fstat(int fd, wc_stat_t *out);
 int wc_lstat(const char *path, wc_stat_t *out);

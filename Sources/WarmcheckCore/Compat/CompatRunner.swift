@@ -20,7 +20,7 @@ public struct CompatRunner {
     public var workDir: String
     public var timeout: Double = 15
     /// Crafted cases for the refusal part; empty skips it.
-    public var refusalCases: [RefusalCase] = RefusalCatalog.cases
+    public var refusalCases: [RefusalCase] = RefusalCatalog.compatCases
     public var log: (String) -> Void = { _ in }
 
     public init(manifest: CompatManifest, fixtures: [CompatManifest.Build: FixtureSpec], root: URL, workDir: String) {

@@ -9,8 +9,10 @@ import Foundation
 ///
 /// A fresh segment is its header page followed by zeros (§4.1 step 4: every byte but the
 /// immutable header and `ready` is zero), so the image is only the 4096-byte header plus the
-/// file's length; `write(to:)` makes the rest a hole. That keeps a crafted 2^40-byte geometry a
-/// few bytes on disk.
+/// file's length; `write(to:)` allocates the rest (§4.1 step 3, so that readers, which refuse
+/// holes with `sparse` since §4.2 step 11 says so, judge what the case changed), or leaves it a
+/// hole when `sparse` is set. A sparse image keeps a crafted 2^40-byte geometry a few bytes on
+/// disk.
 ///
 /// Offsets come from Warmcache's `Layout` for now; they move to the spec-derived layout of the
 /// WarmcheckSegment target once it lands (one source of offsets, independent of the code under test).
@@ -19,6 +21,8 @@ public struct CraftedSegment: Sendable {
     public var header: [UInt64]
     /// The length of the file written, in bytes (below 4096 the header is cut too).
     public var fileLength: UInt64
+    /// Leave everything after the header a hole instead of allocating it (§13.2 "holes").
+    public var sparse = false
 
     /// A valid, ready, empty segment of geometry `g` whose file is exactly `total_len` bytes.
     /// Derived words are computed with overflow checks; a geometry whose formulas overflow gets
@@ -96,6 +100,11 @@ public struct CraftedSegment: Sendable {
         }
         guard fileLength <= UInt64(Int64.max), ftruncate(fd, off_t(fileLength)) == 0 else {
             throw UsageError("cannot size \(path) to \(fileLength) bytes: \(String(cString: strerror(errno)))")
+        }
+        // posix_fallocate returns the error instead of setting errno.
+        if !sparse && fileLength > 0 {
+            let e = posix_fallocate(fd, 0, off_t(fileLength))
+            guard e == 0 else { throw UsageError("cannot allocate \(fileLength) bytes for \(path): \(String(cString: strerror(e)))") }
         }
     }
 }

@@ -88,10 +88,15 @@ enum GeometryCases {
         geo("rule8-over-2^40", "the largest fields of the tiny geometry: total_len 2^40 + 16 MiB", rule: 8, accept: false,
             with(tiny) { $0.shardCount = 65536; $0.slotsPerShard = 65536 }),
         // Exactly 2^40 (found by search: 128 shards × 39441 slots, value 108768, 1 participant).
-        // The file is only the header, so the answer must be `truncated`: rule 8 held at its bound.
-        C("rule8-exactly-2^40-truncated", "total_len exactly 2^40 in a header-only file: rule 8 holds, step 11 refuses",
-          spec: "§3 geometry rule 8 (at the boundary), §4.2 step 11", expect: .refuse(code: "truncated"),
-          image: { var i = CraftedSegment(geometry: exactly2to40); i.fileLength = UInt64(Layout.HEADER_SIZE); return i }()),
+        // The file is only the header, so the answer must be `truncated`: rule 8 held at its bound
+        // (the reader's size bound, rule 9, raised to 2^40 so that it does not answer first).
+        {
+            var c = C("rule8-exactly-2^40-truncated", "total_len exactly 2^40 in a header-only file, max_total_len 2^40: rule 8 holds, step 11 refuses",
+                      spec: "§3 geometry rule 8 (at the boundary), §4.2 step 11", expect: .refuse(code: "truncated"),
+                      image: { var i = CraftedSegment(geometry: exactly2to40); i.fileLength = UInt64(Layout.HEADER_SIZE); return i }())
+            c.maxTotalLen = 1 << 40
+            return c
+        }(),
     ]
 
     static let exactly2to40 = G(shardCount: 128, slotsPerShard: 39441, keyCapacity: 8, valueCapacity: 108_768,

@@ -51,6 +51,13 @@ public struct RefusalCase: Sendable {
     public var expect: RefusalExpectation
     public var kind: CraftedPathKind
     public var image: CraftedSegment
+    /// The reader's size bound (geometry rule 9, PROTOCOL.md §13.2) sent as `open`'s
+    /// `max_total_len` and given to `inspect`; nil: the reader's default (2^34).
+    public var maxTotalLen: UInt64? = nil
+    /// A reader without the size bound or the sparse refusal would map and walk a huge file
+    /// (issue 9 §4: tens of GB): the compat gate, which runs builds from before the defence,
+    /// leaves such cases out.
+    public var costlyWithoutDefence = false
 
     public init(_ name: String, _ what: String, spec: String, expect: RefusalExpectation,
                 kind: CraftedPathKind = .file, image: CraftedSegment) {

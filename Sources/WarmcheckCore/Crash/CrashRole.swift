@@ -31,6 +31,9 @@ public enum CrashRole: String, Sendable, CaseIterable {
     case registrant
     /// `wait` for a change of `generation`: dies registered in `waiters` (§11).
     case waiter
+    /// `create` of the segment itself: dies at a step of §4.1 (the `create.*` points of §17),
+    /// and the recoverers start on the path as a fleet would, with `open_or_create`.
+    case creator
 
     /// The key the victim's operation is about (the one whose writability is timed).
     public var key: String {
@@ -52,6 +55,7 @@ public enum CrashRole: String, Sendable, CaseIterable {
         case .reader: return ("get", nil)
         case .registrant: return ("open", nil)
         case .waiter: return ("wait", nil)
+        case .creator: return ("create", nil)
         }
     }
 

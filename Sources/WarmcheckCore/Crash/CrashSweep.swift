@@ -81,7 +81,7 @@ public final class CrashSweep: @unchecked Sendable {
         defer { k.stop() }
         _ = try k.sayHello()
         let path = segmentPath()
-        defer { unlink(path) }
+        defer { SegmentSurgery.removeSegment(path) }
         var h = History()
         let v = try prepare(role, keeper: k, victimSpec: victim, path: path, history: &h)
         defer { v.stop() }
@@ -154,6 +154,11 @@ public final class CrashSweep: @unchecked Sendable {
     /// the victim's own registration sweep would take the claim back first (§5).
     func prepare(_ role: CrashRole, keeper k: FixtureProcess, victimSpec: FixtureSpec, path: String,
                  history h: inout History) throws -> FixtureProcess {
+        if role == .creator {  // nothing exists yet: the victim's operation makes the segment
+            let v = try spares.take(victimSpec, timeout: timeout)
+            v.settleStderrOnExit = false
+            return v
+        }
         try setUp(role, keeper: k, path: path, history: &h)
         if role == .registrant { try killPredecessor(role, victimSpec: victimSpec, path: path, history: &h) }
         let v = try spares.take(victimSpec, timeout: timeout)
@@ -169,6 +174,7 @@ public final class CrashSweep: @unchecked Sendable {
     func victimArgs(_ role: CrashRole, path: String, keeper k: FixtureProcess) -> [String: JSON] {
         switch role {
         case .registrant: return ["path": .string(path)]
+        case .creator: return Self.createArgs(path)
         case .waiter:
             let g = (try? k.call("generation").result["generation"]?.int) ?? nil
             return ["seen": .int(g ?? 0), "timeout_ms": 20]
@@ -177,6 +183,55 @@ public final class CrashSweep: @unchecked Sendable {
             if let v = role.request.value { a["value_hex"] = .string(Hex.encode(Array(v.utf8))) }
             return a
         }
+    }
+
+    /// What the keeper's `create` and every start of the creator role send.
+    static func createArgs(_ path: String) -> [String: JSON] {
+        ["path": .string(path), "geometry": geometry, "sim_clock_ns": .int(1_000_000_000_000)]
+    }
+
+    /// Recovery from a creator that died at a step of §4.1: both recoverer processes start as a
+    /// fleet does (`open_or_create`). Before `create.after_link` the path must not exist and the
+    /// first starter creates a fresh segment; at it the dead one's segment is linked and is
+    /// opened. The dead's private file never becomes the segment (its inode is not the path's),
+    /// and it is gone once the creator linked it (§4.1 step 6). False when a starter failed, so
+    /// that there are no handles to check through.
+    func recoverCreator(_ p: CrashPoint, path: String, keeper k: FixtureProcess, opener o: FixtureProcess,
+                        death: UInt64, history h: inout History, outcome out: inout CrashOutcome) throws -> Bool {
+        let linked = p.point == "create.after_link"
+        var st = stat()
+        let exists = lstat(path, &st) == 0
+        if exists != linked {
+            out.problems.append("after a death at \(p.point) the path \(exists ? "exists" : "does not exist") (§4.1: it is linked at step 6 only)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent, base = (path as NSString).lastPathComponent
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(base + ".init.") }
+        if linked && !leftovers.isEmpty { out.problems.append("the creator linked the path but left its private file \(leftovers)") }
+        for (i, fx) in [k, o].enumerated() {
+            let r = try fx.call("open_or_create", .object(Self.createArgs(path)))
+            guard r.isOK else {
+                out.problems.append("\(p.recoverer)'s open_or_create after the death: \(r.summary) \(r.message ?? "")")
+                return false
+            }
+            let created = r.result["created"]?.bool
+            let want = i == 0 && !linked
+            if created != want {
+                out.problems.append("\(p.recoverer)'s starter \(i + 1) answered created: \(created.map(String.init) ?? "?"), expected \(want) after a death at \(p.point)")
+            }
+        }
+        var now = stat()
+        for f in leftovers {
+            var lst = stat()
+            let lp = (dir as NSString).appendingPathComponent(f)
+            if lstat(lp, &lst) == 0, lstat(path, &now) == 0, lst.st_ino == now.st_ino {
+                out.problems.append("the dead creator's private file \(f) became the segment")
+            }
+        }
+        let t = MonotonicClock.now()
+        let r = try k.call("put", ["key_hex": .string(Hex.encode(Array("a".utf8))), "value_hex": .string(Hex.encode(Array("a-redo1".utf8)))])
+        h.add(Self.keeperClient, "put", "a", "a-redo1", call: t, r)
+        if r.isOK { out.writableNs = MonotonicClock.now() - death } else { out.problems.append("\(p.recoverer) could not write a: \(r.summary)") }
+        return true
     }
 
     /// Runs one crash point with the keeper `k` and the opener `o` (both of the recoverer's
@@ -203,6 +258,18 @@ public final class CrashSweep: @unchecked Sendable {
         }
         let death = v.eofAt ?? MonotonicClock.now()
         h.add(Self.victimClient, op, p.role.key, value, call: call, nil)
+        if p.role == .creator {
+            guard try recoverCreator(p, path: path, keeper: k, opener: o, death: death, history: &h, outcome: &out) else { return out }
+        } else {
+            try recoverClaims(p, path: path, keeper: k, opener: o, death: death, history: &h, outcome: &out)
+        }
+        try checkRecovered(p, path: path, keeper: k, opener: o, history: &h, outcome: &out)
+        return out
+    }
+
+    /// Recovery from a victim that died inside an operation on a live segment.
+    func recoverClaims(_ p: CrashPoint, path: String, keeper k: FixtureProcess, opener o: FixtureProcess,
+                       death: UInt64, history h: inout History, outcome out: inout CrashOutcome) throws {
 
         // Recovery: the keeper writes the key until it may (busy retries, 2 s); the opener's
         // registration sweeps the dead's index, before or after.
@@ -227,7 +294,12 @@ public final class CrashSweep: @unchecked Sendable {
             }
         }
         if !p.sweepFirst { try register() }
+    }
 
+    /// What every crash point must leave: each key readable as the history allows through both
+    /// recoverer processes, a healthy segment, and no claim held with every process idle.
+    func checkRecovered(_ p: CrashPoint, path: String, keeper k: FixtureProcess, opener o: FixtureProcess,
+                        history h: inout History, outcome out: inout CrashOutcome) throws {
         // Every key read through both recoverer processes: the history decides what they may see.
         for key in ["a", "b", "c", "d", "n"] {
             for (client, fx) in [(Self.keeperClient, k), (Self.openerClient, o)] {
@@ -248,7 +320,6 @@ public final class CrashSweep: @unchecked Sendable {
                                                                  silentRemovalReason: p.role.evicts ? "a CLOCK eviction (§9.6)" : "",
                                                                  automaticVersionsAcrossKeys: true))
         if !lin.verdict.isOk { out.problems.append("history with the dead's outcome unknown: \(lin.verdict)") }
-        return out
     }
 
     /// Claims in a segment whose processes are all idle: every one is a leak.

@@ -145,7 +145,7 @@ public struct HelloVocabulary: Sendable {
     /// DRIVER.md's operation table.
     public var operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh", "invalidate",
                              "evict", "stats", "generation", "wait", "set_clock", "dump", "participants", "restore", "journal_state",
-                             "compact"]
+                             "compact", "repair"]
     /// PROTOCOL.md §17's points, the fault names and (in `languages`) the §7.3 registry come
     /// from spec/vocabulary.json, the one list every implementation is tested against; there
     /// is no second copy here to fall behind it.

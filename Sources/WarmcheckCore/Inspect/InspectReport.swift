@@ -17,9 +17,12 @@ public struct InspectReport {
     public var namespaces: [NamespaceView] = []
     public var pins: [PinView] = []
 
-    public static func make(path: String) -> InspectReport {
-        let report = SegmentInspector.inspect(path: path)
-        let snap = SegmentSnapshot.read(path: path)
+    /// `maxTotalLen`: the size bound of geometry rule 9 (PROTOCOL.md §13.2) both readers apply;
+    /// 0 means the default 2^34. It bounds the decoder's copy of the file too.
+    public static func make(path: String, maxTotalLen: UInt64 = 0) -> InspectReport {
+        let report = SegmentInspector.inspect(path: path, maxTotalLen: maxTotalLen)
+        let bound = maxTotalLen == 0 ? SpecLayout.defaultMaxTotalLen : min(maxTotalLen, SpecLayout.maxTotalLen)
+        let snap = SegmentSnapshot.read(path: path, maxTotalLen: bound)
         var r = InspectReport(report: report, disagreement: secondOpinion(report, snap))
         if case .success(let s) = snap {
             r.namespaces = s.namespaces.filter { !$0.isEmpty }

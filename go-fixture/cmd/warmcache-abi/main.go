@@ -26,7 +26,7 @@ var codeNumbers = map[wc.Code]C.int32_t{
 	wc.CodeTooShort: 5, wc.CodeBadMagic: 6, wc.CodeUnsupportedMajor: 7, wc.CodeNotReady: 8,
 	wc.CodeBadHeaderChecksum: 9, wc.CodeUnsupportedFeatures: 10, wc.CodeLayoutMismatch: 11,
 	wc.CodeBadGeometry: 12, wc.CodeTruncated: 13, wc.CodeNoSpace: 14, wc.CodeExists: 15,
-	wc.CodeParticipantsFull: 16, wc.CodeIO: 17,
+	wc.CodeParticipantsFull: 16, wc.CodeIO: 17, wc.CodeSparse: 18,
 }
 
 func bytesOf(p *C.uint8_t, n C.uint64_t) []byte {

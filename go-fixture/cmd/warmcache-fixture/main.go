@@ -26,6 +26,7 @@ var operations = []string{"hello", "create", "open", "open_or_create", "close", 
 	"participants", "restore", "journal_state",
 	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
 	"compact", // PERSISTENCE.md §8
+	"repair",  // PROTOCOL.md §9.9
 }
 
 type request struct {
@@ -641,6 +642,8 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return nsGet(c, args)
 	case "ns_unpin":
 		return nsUnpin(c)
+	case "repair":
+		return repair(c)
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
 }

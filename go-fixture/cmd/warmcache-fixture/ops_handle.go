@@ -99,6 +99,8 @@ func (s *server) open(args json.RawMessage) (interface{}, error) {
 		Path     string  `json:"path"`
 		Protocol *string `json:"protocol"`
 		storeArgs
+		// MaxTotalLen: the reader's size bound (PROTOCOL.md §13.2, geometry rule 9); 0 or absent: the default.
+		MaxTotalLen uint64 `json:"max_total_len"`
 	}
 	if err := decode(args, &a); err != nil {
 		return nil, err
@@ -110,6 +112,7 @@ func (s *server) open(args json.RawMessage) (interface{}, error) {
 	if err := withProtocol(&o, a.Protocol); err != nil {
 		return nil, err
 	}
+	o.MaxTotalLen = a.MaxTotalLen
 	c, err := warmcache.Open(a.Path, o)
 	if err != nil {
 		return nil, fromErr(err)

@@ -77,3 +77,12 @@ func lookupFields(l warmcache.Lookup) map[string]interface{} {
 		"slot":  l.Slot,
 	}
 }
+
+// repair runs PROTOCOL.md §9.9 through the open handle and answers its report (DRIVER.md).
+func repair(c *warmcache.Cache) (interface{}, error) {
+	r, err := c.Repair()
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return r, nil
+}

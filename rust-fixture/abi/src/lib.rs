@@ -170,6 +170,7 @@ fn code(e: &OpenError) -> (i32, i32) {
         Exists => 15,
         ParticipantsFull => 16,
         Io => 17,
+        Sparse => 18,
     };
     (n, if e.kind == BadGeometry { rule_of(&e.message) } else { 0 })
 }

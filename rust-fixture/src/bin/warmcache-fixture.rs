@@ -53,6 +53,7 @@ const OPERATIONS: &[&str] = &[
     "restore",
     "journal_state",
     "compact", // PERSISTENCE.md §8
+    "repair",
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -460,6 +461,8 @@ impl Fixture {
             pause_hook: Some(self.pause_hook()),
             protocol: self.protocol_arg(a)?,
             legacy_sweep: false,
+            // The reader's size bound (PROTOCOL.md §13.2, geometry rule 9); absent or 0: the default.
+            max_total_len: a.u64_opt("max_total_len")?.unwrap_or(0),
         })
     }
 
@@ -494,6 +497,7 @@ impl Fixture {
                 let s = self.cache()?.journal_state();
                 ok(json!({"path": s.path, "written": s.written, "synced": s.synced, "seq": s.seq}))
             }
+            "repair" => self.repair(),
             _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
         }
     }

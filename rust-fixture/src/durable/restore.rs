@@ -49,10 +49,14 @@ pub struct RestoreReport {
 }
 
 /// §7 step 2: after these the file is rebuilt; any other error is returned (a file of a newer
-/// version or another user is never replaced).
-fn unusable(k: OpenErrorKind) -> bool {
+/// version or another user is never replaced). A file over the reader's size bound
+/// (`bad_geometry` rule 9) is healthy, only too large for this reader: never replaced either.
+fn unusable(e: &OpenError) -> bool {
     use OpenErrorKind::*;
-    matches!(k, NotFound | TooShort | BadMagic | NotReady | BadHeaderChecksum | BadGeometry | Truncated)
+    match e.kind {
+        BadGeometry => !e.message.contains(": rule 9 "),
+        k => matches!(k, NotFound | TooShort | BadMagic | NotReady | BadHeaderChecksum | Truncated | Sparse),
+    }
 }
 
 fn io(path: &Path, e: std::io::Error) -> OpenError {
@@ -77,7 +81,7 @@ impl Cache {
         };
         match Cache::open(path, open.clone()) {
             Ok(c) => return attach(c, RestoreReport::default()),
-            Err(e) if !unusable(e.kind) => return Err(e),
+            Err(e) if !unusable(&e) => return Err(e),
             Err(_) => {}
         }
         // Step 3: one restorer at a time; a starter that waited finds the segment restored.
@@ -85,7 +89,7 @@ impl Cache {
         let no_poll = OpenOptions { ready_timeout: Duration::ZERO, ..open.clone() };
         let kind = match Cache::open(path, no_poll) {
             Ok(c) => return attach(c, RestoreReport::default()),
-            Err(e) if !unusable(e.kind) => return Err(e),
+            Err(e) if !unusable(&e) => return Err(e),
             Err(e) => e.kind,
         };
         let now = create.hooks().sim_clock_ns.unwrap_or_else(realtime_ns);

@@ -266,7 +266,7 @@ impl Cache {
         out.entries.extend(kept);
     }
 
-    fn dump_slot(&self, shard: u32, slot: u32, now: u64) -> SlotScan {
+    pub(crate) fn dump_slot(&self, shard: u32, slot: u32, now: u64) -> SlotScan {
         let layout = self.seg.layout;
         let g = layout.geometry;
         let shm = &self.seg.shm;
@@ -370,7 +370,7 @@ impl Cache {
     }
 }
 
-enum SlotScan {
+pub(crate) enum SlotScan {
     Nothing,
     Changed,
     Entry(Box<DumpEntry>),

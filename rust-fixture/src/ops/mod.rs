@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod put;
 pub mod reclaim;
 pub mod remove;
+pub mod repair;
 
 use crate::cache::Cache;
 use crate::faults::Fault;

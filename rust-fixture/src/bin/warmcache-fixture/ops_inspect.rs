@@ -27,6 +27,18 @@ impl Fixture {
         ok(json!({"entries": entries, "problems": d.problems}))
     }
 
+    /// PROTOCOL.md §9.9 through the open handle (DRIVER.md `repair`).
+    pub(super) fn repair(&self) -> Result<Outcome, DriverError> {
+        let r = self.cache()?.repair();
+        let list = |l: &[warmcache::RepairAction]| -> Vec<Value> {
+            l.iter().map(|a| json!({"shard": a.shard, "slot": a.slot, "detail": a.detail})).collect()
+        };
+        ok(json!({
+            "locks_freed": list(&r.locks_freed), "reclaimed": list(&r.reclaimed), "quarantined": list(&r.quarantined),
+            "unrepairable": list(&r.unrepairable), "quarantined_total": r.quarantined_total,
+        }))
+    }
+
     pub(super) fn participants(&self) -> Result<Outcome, DriverError> {
         let list: Vec<Value> = self
             .cache()?
