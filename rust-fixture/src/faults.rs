@@ -31,10 +31,15 @@ pub enum Fault {
     NoGenerationBump = 1 << 10,
     /// Ignore `stale_until_ns`: expired entries are served as stale.
     StaleForever = 1 << 11,
+    /// `ns_put` keeps the staged entries in the handle; `ns_flip` makes its flip CAS (N3) first
+    /// and writes them after it (PROTOCOL.md §18.6: the flip is no longer atomic).
+    NsFlipBeforeEntries = 1 << 12,
+    /// `ns_reclaim` leaves pins out of its keep set (§18.7 step 4).
+    NsReclaimIgnoresPins = 1 << 13,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 12] = [
+    pub const ALL: [Fault; 14] = [
         Fault::PublishBeforePayload,
         Fault::SkipSecondSeqCheck,
         Fault::NoVersionBump,
@@ -47,6 +52,8 @@ impl Fault {
         Fault::SkipInsertLock,
         Fault::NoGenerationBump,
         Fault::StaleForever,
+        Fault::NsFlipBeforeEntries,
+        Fault::NsReclaimIgnoresPins,
     ];
 
     /// The DRIVER.md name.
@@ -64,6 +71,8 @@ impl Fault {
             Fault::SkipInsertLock => "skip_insert_lock",
             Fault::NoGenerationBump => "no_generation_bump",
             Fault::StaleForever => "stale_forever",
+            Fault::NsFlipBeforeEntries => "ns_flip_before_entries",
+            Fault::NsReclaimIgnoresPins => "ns_reclaim_ignores_pins",
         }
     }
 

@@ -102,7 +102,7 @@ pub const LANGUAGE_SWIFT: u64 = 3;
 //
 //  participant entry i (64 bytes) at participants_offset + i*64
 //  +-------+-------+------------+-------+------------------+------------+------------+----------+
-//  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+//  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | ns_pin   |
 //  +-------+-------+------------+-------+------------------+------------+------------+----------+
 //  0       8       16           24      32                 40           48           56         64
 //
@@ -121,6 +121,8 @@ pub const PART_INFO: u64 = 24;
 pub const PART_REGISTERED_AT_NS: u64 = 32;
 pub const PART_CLAIM_HINT: u64 = 40;
 pub const PART_HINT_EPOCH: u64 = 48;
+/// 1.1: the participant's namespace pin (§18.3; its layout is drawn in namespace/mod.rs).
+pub const PART_NS_PIN: u64 = 56;
 pub const HINT_IN_FLIGHT: u64 = 0xFFFF;
 pub const HINT_HOME_SHIFT: u32 = 16;
 pub const HINT_SHARD_SHIFT: u32 = 32;

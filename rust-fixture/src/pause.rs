@@ -50,10 +50,18 @@ pub enum PausePoint {
     JournalAfterSync,
     /// A restore built and filled its private segment, before `linkat`/`rename`.
     RestoreBeforePublish,
+    /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4) and the answer.
+    NsFlipAfterCas,
+    /// A pin was stored (N6), before `ns_head` is loaded again.
+    NsPinAfterStore,
+    /// An unpinned `ns_get` loaded `ns_head`, before the `get` of the namespace key.
+    NsGetAfterHead,
+    /// A reclaim has its keep set (§18.7 steps 1–4), before it removes the first entry.
+    NsReclaimAfterScan,
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 21] = [
+    pub const ALL: [PausePoint; 25] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -75,6 +83,10 @@ impl PausePoint {
         PausePoint::JournalAfterAppend,
         PausePoint::JournalAfterSync,
         PausePoint::RestoreBeforePublish,
+        PausePoint::NsFlipAfterCas,
+        PausePoint::NsPinAfterStore,
+        PausePoint::NsGetAfterHead,
+        PausePoint::NsReclaimAfterScan,
     ];
 
     /// The §17 name.
@@ -101,6 +113,10 @@ impl PausePoint {
             PausePoint::JournalAfterAppend => "journal.after_append",
             PausePoint::JournalAfterSync => "journal.after_sync",
             PausePoint::RestoreBeforePublish => "restore.before_publish",
+            PausePoint::NsFlipAfterCas => "ns_flip.after_cas",
+            PausePoint::NsPinAfterStore => "ns_pin.after_store",
+            PausePoint::NsGetAfterHead => "ns_get.after_head",
+            PausePoint::NsReclaimAfterScan => "ns_reclaim.after_scan",
         }
     }
 
