@@ -33,8 +33,8 @@ public struct Faults: OptionSet, Sendable, Hashable, CustomStringConvertible {
     public static let noGenerationBump = Faults(rawValue: 1 << 10)
     /// Ignore `stale_until_ns`: expired entries are served as stale.
     public static let staleForever = Faults(rawValue: 1 << 11)
-    /// `nsPut` keeps the staged entries in the handle; `nsFlip` makes its flip CAS (N3) first and
-    /// writes them after it (PROTOCOL.md §18.6: the flip is no longer atomic).
+    /// `nsStage` makes the flip CAS (N3) at once, so the staged version is current while its
+    /// entries are still being written; `nsFlip` only closes the stage (PROTOCOL.md §18.6).
     public static let nsFlipBeforeEntries = Faults(rawValue: 1 << 12)
     /// `nsReclaim` leaves pins out of its keep set (§18.7 step 4).
     public static let nsReclaimIgnoresPins = Faults(rawValue: 1 << 13)

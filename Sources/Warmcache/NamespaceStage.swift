@@ -1,8 +1,6 @@
 // NamespaceStage.swift — a namespace's producer side (PROTOCOL.md §18.4, §18.5): open a stage
 // (N1, or N2 over a dead stager), write its entries, flip it current (N3 then N4), roll back (N5).
 
-import Synchronization
-
 /// `nsStage`'s result: the version handed out, and whether a dead stager's stage was taken over.
 public struct NsStaged: Sendable, Equatable {
     public var version: UInt64
@@ -25,7 +23,15 @@ extension WarmCache {
             guard s.last < Layout.NS_VERSION_MAX else { throw nsFail(.full, "namespace \(ns) has handed out every version") }
             let next = NsStage(last: s.last + 1, stager: participantId)
             // Seq-cst CAS from the exact word (§18.4): two stagers never get one version.
-            if words.casSeqCst(nsWordOffset(ns, Layout.NS_STAGE), w, next.raw) { return NsStaged(version: next.last, tookOver: s.stager != 0) }
+            if words.casSeqCst(nsWordOffset(ns, Layout.NS_STAGE), w, next.raw) {
+                if faults.contains(.nsFlipBeforeEntries) {
+                    // FAULT ns_flip_before_entries: the bug of a producer that publishes the new
+                    // version when it starts the stage: readers read a version still being written.
+                    let hw = words.loadSeqCst(nsWordOffset(ns, Layout.NS_HEAD))
+                    _ = words.casSeqCst(nsWordOffset(ns, Layout.NS_HEAD), hw, NsHead(current: next.last, previous: NsHead(raw: hw).current).raw)
+                }
+                return NsStaged(version: next.last, tookOver: s.stager != 0)
+            }
             relax(spin)
         }
         throw nsFail(.busy, "namespace \(ns): ns_stage kept changing for \(Layout.WAIT_SPINS) tries")
@@ -47,14 +53,7 @@ extension WarmCache {
         guard !k.isEmpty, Layout.NS_KEY_PREFIX_LEN + k.count <= layout.keyCapacity else {
             throw nsFail(.tooLarge, "a namespace user key is 1..\(max(0, layout.keyCapacity - Layout.NS_KEY_PREFIX_LEN)) bytes (16 + len ≤ key_capacity \(layout.keyCapacity)); got \(k.count)")
         }
-        let key = nskey(ns, s.last, k)
-        if faults.contains(.nsFlipBeforeEntries) {
-            // FAULT ns_flip_before_entries: keep the entry back and answer as if written.
-            let (shard, home) = layout.place(key.withUnsafeBytes { keyHash($0) })
-            nsDeferred.withLock { $0.append((ns, key, value)) }
-            return (.ok(version: 0, created: true, shard: shard, slot: home), s.last)
-        }
-        let o = put(key, value)
+        let o = put(nskey(ns, s.last, k), value)
         if case .fail(let f) = o { throw nsFail(f, "namespace \(ns): the put of version \(s.last)'s entry failed") }
         return (o, s.last)
     }
@@ -73,6 +72,10 @@ extension WarmCache {
             spin += 1
             let (w, h) = try loadHead(ns)
             try checkPair(ns, h, s)
+            if h.current == s.last && faults.contains(.nsFlipBeforeEntries) {
+                previous = h.previous   // FAULT ns_flip_before_entries: nsStage flipped already
+                break
+            }
             // N3: (c, p) → (L, c). A CAS fails only under a concurrent rollback (N5).
             if words.casSeqCst(nsWordOffset(ns, Layout.NS_HEAD), w, NsHead(current: s.last, previous: h.current).raw) {
                 previous = h.current
@@ -82,15 +85,6 @@ extension WarmCache {
         }
         guard let previous else { throw nsFail(.busy, "namespace \(ns): ns_head kept changing for \(Layout.WAIT_SPINS) tries") }
         at(.nsFlipAfterCas)
-        if faults.contains(.nsFlipBeforeEntries) {
-            // FAULT ns_flip_before_entries: the entries go in only now, after readers moved on.
-            let mine = nsDeferred.withLock { all -> [(Int, [UInt8], [UInt8])] in
-                let m = all.filter { $0.0 == ns }
-                all.removeAll { $0.0 == ns }
-                return m
-            }
-            for (_, key, value) in mine { _ = put(key, value) }
-        }
         // N4: only the live owner changes an open stage, so this CAS from the word we read cannot
         // fail; if the table was scribbled on meanwhile, the stage stays as found.
         _ = words.casSeqCst(nsWordOffset(ns, Layout.NS_STAGE), stageRaw, NsStage(last: s.last, stager: 0).raw)

@@ -4,7 +4,6 @@
 
 import Atomics
 import CWarmcacheShim
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -88,9 +87,6 @@ public final class WarmCache: @unchecked Sendable {
     public let faults: Faults
     /// `WarmCacheOptions.legacySweep` (fixed at open).
     let legacySweep: Bool
-    /// FAULT ns_flip_before_entries only: the staged entries `nsPut` kept back (namespace,
-    /// namespace key, value), written by `nsFlip` after its flip. Always empty in real use.
-    let nsDeferred = Mutex<[(Int, [UInt8], [UInt8])]>([])
     /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
     /// uses the handle: the hot paths read it without synchronisation.
     public var pauseHook: PauseHook?

@@ -166,9 +166,6 @@ pub struct Cache {
     pub(crate) legacy_sweep: bool,
     /// The durable store's writer (crate::durable), `None` without `attach_store`.
     pub(crate) journal: Option<std::sync::Arc<crate::durable::journal::Journal>>,
-    /// FAULT ns_flip_before_entries only: the staged entries `ns_put` kept back (namespace,
-    /// namespace key, value), written by `ns_flip` after its flip. Always empty in real use.
-    pub(crate) ns_deferred: std::sync::Mutex<Vec<(u32, Vec<u8>, Vec<u8>)>>,
 }
 
 /// A handle with a store stops its sync timer and syncs what it wrote on the way out.
@@ -258,7 +255,6 @@ impl Cache {
             // hint calls are no-ops, as for a 1.0 participant.
             legacy_sweep: true,
             journal: None,
-            ns_deferred: Default::default(),
         })
     }
 
@@ -294,7 +290,6 @@ impl Cache {
             pause,
             legacy_sweep,
             journal: None,
-            ns_deferred: Default::default(),
         };
         // §5 steps 2 and 3: sweep what the predecessor's hint allows, then keep our own.
         cache.sweep(cache.sweep_scope(prev_epoch));

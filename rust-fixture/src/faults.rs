@@ -31,8 +31,8 @@ pub enum Fault {
     NoGenerationBump = 1 << 10,
     /// Ignore `stale_until_ns`: expired entries are served as stale.
     StaleForever = 1 << 11,
-    /// `ns_put` keeps the staged entries in the handle; `ns_flip` makes its flip CAS (N3) first
-    /// and writes them after it (PROTOCOL.md §18.6: the flip is no longer atomic).
+    /// `ns_stage` makes the flip CAS (N3) at once, so the staged version is current while its
+    /// entries are still being written; `ns_flip` only closes the stage (§18.6).
     NsFlipBeforeEntries = 1 << 12,
     /// `ns_reclaim` leaves pins out of its keep set (§18.7 step 4).
     NsReclaimIgnoresPins = 1 << 13,

@@ -58,10 +58,12 @@ pub enum PausePoint {
     NsGetAfterHead,
     /// A reclaim has its keep set (§18.7 steps 1–4), before it removes the first entry.
     NsReclaimAfterScan,
+    /// An `ns_pin` loaded `ns_head` (the version it will pin), before it stores the pin (N6).
+    NsPinBeforeStore,
 }
 
 impl PausePoint {
-    pub const ALL: [PausePoint; 25] = [
+    pub const ALL: [PausePoint; 26] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -87,6 +89,7 @@ impl PausePoint {
         PausePoint::NsPinAfterStore,
         PausePoint::NsGetAfterHead,
         PausePoint::NsReclaimAfterScan,
+        PausePoint::NsPinBeforeStore,
     ];
 
     /// The §17 name.
@@ -117,6 +120,7 @@ impl PausePoint {
             PausePoint::NsPinAfterStore => "ns_pin.after_store",
             PausePoint::NsGetAfterHead => "ns_get.after_head",
             PausePoint::NsReclaimAfterScan => "ns_reclaim.after_scan",
+            PausePoint::NsPinBeforeStore => "ns_pin.before_store",
         }
     }
 

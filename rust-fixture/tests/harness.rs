@@ -138,6 +138,7 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "ns_pin.after_store",
             "ns_get.after_head",
             "ns_reclaim.after_scan",
+            "ns_pin.before_store",
         ],
         "§17 order"
     );

@@ -179,33 +179,30 @@ fn fault_ns_reclaim_ignores_pins_removes_a_pinned_version() {
     assert_eq!(value(&reader, 0, b"a"), None, "the pinned read misses: the bug the fault plants");
 }
 
-/// Without the fault a reader that looks while the stager is right after its flip CAS reads the
-/// new version whole; with `ns_flip_before_entries` it finds the version current and empty.
+/// Without the fault a reader between the stage's puts still reads the old version whole; with
+/// `ns_flip_before_entries` the staged version is current at once, half written.
 #[test]
-fn the_flip_is_atomic_unless_the_fault_defers_the_entries() {
+fn the_flip_is_atomic_unless_the_fault_flips_at_the_stage() {
     for fault in [None, Some(Fault::NsFlipBeforeEntries)] {
         let p = TmpPath::new("ns-fault-flip");
-        let first = create(&p, small());
-        let reader = Arc::new(open(&p));
-        let seen = Arc::new(Mutex::new(None));
-        let (r2, s2) = (reader.clone(), seen.clone());
-        let hook: warmcache::PauseHook = Arc::new(move |pt| {
-            if pt == PausePoint::NsFlipAfterCas {
-                *s2.lock().unwrap() = Some(r2.ns_get(0, b"k").unwrap());
-            }
-        });
+        let reader = create(&p, small());
         let stager = match fault {
-            None => Cache::open(p.path(), OpenOptions { pause_hook: Some(hook), ..quick() }).unwrap(),
-            Some(f) => faulty(&p, f, Some(hook)),
+            None => open(&p),
+            Some(f) => faulty(&p, f, None),
         };
-        drop(first);
+        publish(&stager, 0, &[(b"a", b"a1"), (b"b", b"b1")]);
         stager.ns_stage(0).unwrap();
-        stager.ns_put(0, b"k", b"v").unwrap();
-        stager.ns_flip(0).unwrap();
-        let r = seen.lock().unwrap().take().expect("the hook ran");
-        assert_eq!(r.version, 1);
-        assert_eq!(r.hit.is_some(), fault.is_none(), "{fault:?}");
-        assert_eq!(value(&reader, 0, b"k"), Some(b"v".to_vec()), "{fault:?}: written in the end");
+        stager.ns_put(0, b"a", b"a2").unwrap();
+        let (a, b) = (value(&reader, 0, b"a"), value(&reader, 0, b"b"));
+        if fault.is_none() {
+            assert_eq!((a, b), (Some(b"a1".to_vec()), Some(b"b1".to_vec())), "version 1 whole while 2 is staged");
+        } else {
+            assert_eq!((a, b), (Some(b"a2".to_vec()), None), "the fault shows version 2 half written");
+        }
+        stager.ns_put(0, b"b", b"b2").unwrap();
+        assert_eq!(stager.ns_flip(0).unwrap(), (2, 1), "{fault:?}");
+        assert_eq!(value(&reader, 0, b"b"), Some(b"b2".to_vec()), "{fault:?}");
+        assert_eq!(stager.ns_state(0).unwrap().stager, 0, "{fault:?}: the stage is closed");
     }
 }
 
@@ -258,4 +255,28 @@ fn namespace_entries_are_plain_entries_to_a_1_0_handle() {
     let old = Cache::open(p.path(), OpenOptions { protocol: warmcache::Protocol::V1_0, ..quick() }).unwrap();
     assert!(old.get(b"plain").is_hit(), "plain keys answer as before");
     assert_eq!(old.get(&nskey(0, 1, b"a")).hit().map(|h| h.value.clone()), Some(b"1".to_vec()));
+}
+
+/// `ns_pin.before_store`: a reclaimer retires and removes the version the pinner saw before its
+/// pin is stored; the second head load notices, and the pin moves to the current version.
+#[test]
+fn a_pin_that_lost_its_version_before_the_store_pins_the_current_one() {
+    let p = TmpPath::new("ns-pin-race");
+    let producer = Arc::new(create(&p, small()));
+    publish(&producer, 0, &[(b"a", b"1")]);
+    let (prod, fired) = (producer.clone(), Arc::new(Mutex::new(false)));
+    let f2 = fired.clone();
+    let hook: warmcache::PauseHook = Arc::new(move |pt| {
+        let mut once = f2.lock().unwrap();
+        if pt == PausePoint::NsPinBeforeStore && !*once {
+            *once = true;
+            publish(&prod, 0, &[(b"a", b"2")]);
+            publish(&prod, 0, &[(b"a", b"3")]);
+            assert_eq!(prod.ns_reclaim(0).unwrap().removed, 1, "version 1 is unprotected: its pin is not stored yet");
+        }
+    });
+    let reader = Cache::open(p.path(), OpenOptions { pause_hook: Some(hook), ..quick() }).unwrap();
+    assert_eq!(reader.ns_pin(0).unwrap(), 3);
+    assert!(*fired.lock().unwrap());
+    assert_eq!(value(&reader, 0, b"a"), Some(b"3".to_vec()));
 }

@@ -45,6 +45,7 @@ impl Cache {
                 return Err(OpError::new(OpErrorKind::NotFound, format!("namespace {ns} has no current version to pin")));
             }
             let pin = Pin { ns, version: h.current, epoch24: epoch & PIN_EPOCH_MASK };
+            self.pause_at(PausePoint::NsPinBeforeStore);
             self.pin_word(self.id).store(pin.encode(), Ordering::SeqCst); // N6
             self.pause_at(PausePoint::NsPinAfterStore);
             let (_, again) = self.load_head(ns)?;

@@ -33,6 +33,14 @@ impl Cache {
             let next = Stage { last: s.last + 1, stager: self.id };
             // SeqCst CAS from the exact word (§18.4): two stagers never get one version.
             if self.ns_word(ns, NS_STAGE).compare_exchange(w, next.encode(), Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                if self.faults.has(Fault::NsFlipBeforeEntries) {
+                    // FAULT ns_flip_before_entries: the bug of a producer that publishes the new
+                    // version when it starts the stage: readers read a version still being written.
+                    let head = self.ns_word(ns, NS_HEAD);
+                    let hw = head.load(Ordering::SeqCst);
+                    let h = Head::decode(hw);
+                    let _ = head.compare_exchange(hw, Head { current: next.last, previous: h.current }.encode(), Ordering::SeqCst, Ordering::SeqCst);
+                }
                 return Ok(StageOpened { version: next.last, took_over: s.stager != 0 });
             }
             backoff(i);
@@ -62,14 +70,7 @@ impl Cache {
                 format!("a namespace user key is 1..{} bytes (16 + len ≤ key_capacity {cap}); got {}", cap.saturating_sub(NS_KEY_PREFIX_LEN), k.len()),
             ));
         }
-        let key = nskey(ns, s.last, k);
-        if self.faults.has(Fault::NsFlipBeforeEntries) {
-            // FAULT ns_flip_before_entries: keep the entry back and answer as if written.
-            let loc = self.locate(&key);
-            self.ns_deferred.lock().unwrap().push((ns, key, value.to_vec()));
-            return Ok((PutOutcome { version: 0, created: true, shard: loc.shard, slot: loc.home, durable: false }, s.last));
-        }
-        let o = self.put(&key, value, PutOptions::default())?;
+        let o = self.put(&nskey(ns, s.last, k), value, PutOptions::default())?;
         Ok((o, s.last))
     }
 
@@ -86,6 +87,11 @@ impl Cache {
         for i in 0..WAIT_SPINS {
             let (w, h) = self.load_head(ns)?;
             self.check_pair(ns, h, s)?;
+            if h.current == s.last && self.faults.has(Fault::NsFlipBeforeEntries) {
+                // FAULT ns_flip_before_entries: ns_stage flipped already; only close the stage.
+                flipped = Some(h.previous);
+                break;
+            }
             // N3: (c, p) → (L, c). A CAS fails only under a concurrent rollback (N5).
             if head.compare_exchange(w, Head { current: s.last, previous: h.current }.encode(), Ordering::SeqCst, Ordering::SeqCst).is_ok() {
                 flipped = Some(h.current);
@@ -97,15 +103,6 @@ impl Cache {
             return Err(OpError::new(OpErrorKind::Busy, format!("namespace {ns}: ns_head kept changing for {WAIT_SPINS} tries")));
         };
         self.pause_at(PausePoint::NsFlipAfterCas);
-        if self.faults.has(Fault::NsFlipBeforeEntries) {
-            // FAULT ns_flip_before_entries: the entries go in only now, after readers moved on.
-            let (mine, others): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut *self.ns_deferred.lock().unwrap()).into_iter().partition(|e| e.0 == ns);
-            *self.ns_deferred.lock().unwrap() = others;
-            for (_, key, value) in &mine {
-                self.put(key, value, PutOptions::default())?;
-            }
-        }
         // N4: only the live owner changes an open stage, so this CAS from the word we read
         // cannot fail; if the table was scribbled on meanwhile, the stage simply stays as found.
         let _ = self.ns_word(ns, NS_STAGE).compare_exchange(
