@@ -68,11 +68,9 @@ extension WarmCache {
     /// Removes one entry as §9.5 does, from the observed word: T8 then T9, inside the claim hint of
     /// its window (§5.1). A failed T8 means the slot moved on: skip it. True if this emptied it.
     func removeEntry(shard s: Int, slot j: Int, observed st: StateWord, key: [UInt8]) -> Bool {
-        let (ks, home) = layout.place(key.withUnsafeBytes { keyHash($0) })
-        // A misplaced entry (outside its key's window, §13.1) is no entry a get finds, and a claim
-        // there would lie outside the claim hint we are about to enter: leave it.
-        guard ks == s, layout.windowContains(home: home, slot: j) else { return false }
-        enterHint(shard: s, home: home)
+        // §18.7: the hint names the slot's shard and the slot itself as home; a window starting at
+        // the slot covers the one slot claimed, whatever its key_hash says.
+        enterHint(shard: s, home: j)
         defer { leaveHint() }
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE

@@ -101,19 +101,14 @@ impl Cache {
     /// of its window (§5.1). A failed T8 means the slot moved on (refreshed, evicted, reclaimed
     /// by someone else): skip it. Returns whether this call emptied the slot.
     fn remove_entry(&self, shard: u32, slot: u32, found: &(Word, Vec<u8>)) -> bool {
-        let (word, key) = found;
+        let (word, _) = found;
         let Some(dec) = word.decode(self.cap()) else { return false };
         let shm = &self.seg.shm;
         let off = self.seg.layout.slot_offset(shard, slot);
         let state = shm.word(off + SLOT_STATE);
-        let loc = self.locate(key);
-        // A misplaced entry (outside its key's window, §13.1) is no entry any get finds, and a
-        // claim there would lie outside the claim hint we are about to enter: leave it.
-        let n = self.seg.layout.geometry.slots_per_shard;
-        if loc.shard != shard || (slot + n - loc.home) % n >= self.seg.layout.geometry.probe_window {
-            return false;
-        }
-        self.enter_hint(loc);
+        // §18.7: the hint names the slot's shard and the slot itself as home; a window starting
+        // at the slot covers the one slot claimed, whatever its key_hash says.
+        self.enter_hint(crate::ops::KeyLoc { h: 0, shard, home: slot });
         let claimed = word.next(State::Invalidated, dec.active, self.id);
         // T8, acquire-release like every claim.
         let mut emptied = false;
