@@ -28,9 +28,12 @@ extension WarmCache {
     }
 
     /// §5 step 3, after the sweep: seq-cst stores, in this order, so that a successor trusts
-    /// the hint as ours only once our sweep is done. A 1.0 participant never writes them.
+    /// the hint as ours only once our sweep is done; first a dead predecessor's namespace pin
+    /// goes (§18.3: its epoch already voided it, the store only tidies). A 1.0 participant never
+    /// writes them.
     func adoptHint(entry off: Int, predecessorEpoch e: UInt64) {
         if legacySweep { return }
+        words.storeSeqCst(off + Layout.PART_NS_PIN, 0)
         words.storeSeqCst(off + Layout.PART_CLAIM_HINT, 0)
         words.storeSeqCst(off + Layout.PART_HINT_EPOCH, e &+ 1)
     }

@@ -33,6 +33,11 @@
     public static let noGenerationBump = Faults(rawValue: 1 << 10)
     /// Ignore `stale_until_ns`: expired entries are served as stale.
     public static let staleForever = Faults(rawValue: 1 << 11)
+    /// `nsStage` makes the flip CAS (N3) at once, so the staged version is current while its
+    /// entries are still being written; `nsFlip` only closes the stage (PROTOCOL.md §18.6).
+    public static let nsFlipBeforeEntries = Faults(rawValue: 1 << 12)
+    /// `nsReclaim` leaves pins out of its keep set (§18.7 step 4).
+    public static let nsReclaimIgnoresPins = Faults(rawValue: 1 << 13)
 
     /// Every fault with its DRIVER.md name, in the table's order.
     public static let named: [(name: String, fault: Faults)] = [
@@ -48,6 +53,8 @@
         ("skip_insert_lock", .skipInsertLock),
         ("no_generation_bump", .noGenerationBump),
         ("stale_forever", .staleForever),
+        ("ns_flip_before_entries", .nsFlipBeforeEntries),
+        ("ns_reclaim_ignores_pins", .nsReclaimIgnoresPins),
     ]
 
     /// The DRIVER.md names of every fault this implementation carries.

@@ -82,7 +82,7 @@ public enum Layout {
     /// ```
     ///  participant entry i (64 bytes) at participants_offset + i*64
     ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
-    ///  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+    ///  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | ns_pin   |
     ///  +-------+-------+------------+-------+------------------+------------+------------+----------+
     ///  0       8       16           24      32                 40           48           56         64
     ///

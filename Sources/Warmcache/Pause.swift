@@ -45,12 +45,15 @@
     case journalAfterAppend = "journal.after_append"
     case journalAfterSync = "journal.after_sync"
     case restoreBeforePublish = "restore.before_publish"
-    // The namespace points (PROTOCOL.md §18): this library has no namespaces yet; it lists them
-    // and never reaches them.
-    case nsFlipAfterCAS = "ns_flip.after_cas"
+    /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4) and the answer.
+    case nsFlipAfterCas = "ns_flip.after_cas"
+    /// A pin was stored (N6), before `ns_head` is loaded again.
     case nsPinAfterStore = "ns_pin.after_store"
+    /// An unpinned `nsGet` loaded `ns_head`, before the get of the namespace key.
     case nsGetAfterHead = "ns_get.after_head"
+    /// A reclaim has its keep set (§18.7 steps 1–4), before it removes the first entry.
     case nsReclaimAfterScan = "ns_reclaim.after_scan"
+    /// An `nsPin` loaded `ns_head` (the version it will pin), before it stores the pin (N6).
     case nsPinBeforeStore = "ns_pin.before_store"
     // Compaction's points (PERSISTENCE.md §8), listed and not reached for the same reason.
     case snapshotAfterWrite = "snapshot.after_write"

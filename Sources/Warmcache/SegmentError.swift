@@ -97,6 +97,14 @@ public enum OpFailure: String, Error, Sendable, Equatable, Codable {
     case full = "full"
     case versionNotNewer = "version_not_newer"
     case busy = "busy"
+    /// 1.1, §18: the handle has no open stage in that namespace.
+    case notStaging = "not_staging"
+    /// 1.1, §18: a rollback with no previous version.
+    case noPrevious = "no_previous"
+    /// 1.1, §18: the handle already holds a pin.
+    case pinned = "pinned"
+    /// 1.1, §18: a namespace index ≥ NS_COUNT, or an ill-formed table word.
+    case badNamespace = "bad_namespace"
 
     public var code: String { rawValue }
 }

@@ -293,9 +293,12 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// except `resume`, which takes none).
     public var allowedOptions: [String] {
         switch self {
-        case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future", "store", "fsync"] + Geometry.fields.map(\.name)
-        case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol", "store", "fsync"] + Geometry.fields.map(\.name)
-        case .open: return ["crash_at", "pause_at", "protocol", "store", "fsync"]
+        case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future", "store", "fsync",
+                               "segment"] + Geometry.fields.map(\.name)
+        case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol", "store", "fsync",
+                                    "segment"] + Geometry.fields.map(\.name)
+        case .open: return ["crash_at", "pause_at", "protocol", "store", "fsync",
+                            "segment"]
         case .restore: return ["crash_at", "pause_at", "fsync"] + Geometry.fields.map(\.name)
         case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable"]
         case .invalidate, .evict: return ["crash_at", "pause_at", "durable"]
@@ -370,6 +373,9 @@ public struct OperationStep: Sendable, Hashable {
     public var protocolVersion: String? { options["protocol"]?.stringValue }
     /// `future=minor|incompat|major` of `create`: a future-version test image (PROTOCOL.md §14).
     public var future: String? { options["future"]?.stringValue }
+    /// `segment=NAME` of `create`/`open`/`open_or_create`: a side-by-side segment of the case
+    /// (a major migration's new segment) instead of the case's own (docs/SCENARIOS.md).
+    public var segment: String? { options["segment"]?.stringValue }
     /// `durable=true` of a write or removal: journaled into the case's store (PERSISTENCE.md §6).
     public var durable: Bool { options["durable"]?.boolValue ?? false }
     /// `store=true` of `create`/`open`/`open_or_create`: the handle journals into the case's store.
@@ -441,6 +447,10 @@ public enum ControlKind: Sendable, Hashable {
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.
     case corrupt(key: [UInt8])
+    /// `remove_segment: NAME`: the orchestrator unlinks the case's segment (`main`) or a side
+    /// segment (`segment=NAME`), as an operator removes an old one; processes that still have it
+    /// mapped keep their inode. Only in sequential parts.
+    case removeSegment(name: String)
 }
 
 /// One word of a `patch_header:` step.

@@ -144,6 +144,12 @@ extension Parser {
                 return nil
             }
             return .string(raw)
+        case "segment":
+            guard isIdentifier(Substring(raw)), raw != "main" else {
+                error(.badArgument, at, "bad segment '\(raw)': a lower-case name other than main (a side-by-side segment of the case)")
+                return nil
+            }
+            return .string(raw)
         case "fsync":
             guard ["always", "interval", "none"].contains(raw) else {
                 error(.badArgument, at, "bad fsync '\(raw)': always, interval or none (docs/PERSISTENCE.md §6)")

@@ -98,6 +98,13 @@ extension Parser {
         let at = loc(key)
         switch name {
         case "advance", "sleep":
+            // The simulated clock is the segment's, one for every role: moved from one role's
+            // thread while the others run, what each of their operations saw of it would be the
+            // operating system's choice, and the case's expiry expectations with it.
+            if name == "advance", case .parallel = part {
+                error(.badSequence, at, "`advance` is not allowed in a parallel list: the simulated clock belongs to sequential parts (init, final)")
+                return nil
+            }
             guard let s = value.scalar?.string else {
                 error(.wrongType, loc(value), "`\(name)` takes a duration")
                 return nil
@@ -189,6 +196,16 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: .wipe, location: at)
+        case "remove_segment":
+            if case .parallel = part {
+                error(.badSequence, at, "`remove_segment` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                return nil
+            }
+            guard let name = value.scalar?.string, name == "main" || isIdentifier(Substring(name)) else {
+                error(.wrongType, loc(value), "`remove_segment` takes main or the NAME of a `segment=NAME` (e.g. remove_segment: main)")
+                return nil
+            }
+            return ControlStep(kind: .removeSegment(name: name), location: at)
         case "corrupt":
             if case .parallel = part {
                 error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")

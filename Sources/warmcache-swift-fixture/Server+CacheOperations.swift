@@ -79,6 +79,7 @@ extension Server {
         case .full: return "\(op): no slot in the key's window could be taken"
         case .versionNotNewer: return "\(op): explicit version is not newer than the stored version"
         case .busy: return "\(op): a live participant held the slot or lock for the whole bounded wait"
+        case .notStaging, .noPrevious, .pinned, .badNamespace: return "\(op): \(f.code)"   // namespace failures carry their own message
         }
     }
 }

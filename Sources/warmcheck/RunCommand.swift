@@ -168,7 +168,7 @@ struct RunCommand: ParsableCommand {
             }
             if tty { print("\r\u{1B}[K", terminator: "") }
             if r.verdict == .pass || r.verdict == .skip || r.verdict == .expectedFailure {
-                if verbose || !tty { print("\(Self.badge(r.verdict, color)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
+                if verbose || !tty { print("\(Self.badge(r.verdict, color)) \(r.name) (\(String(format: "%.2f", r.seconds)) s\(r.stats["schedules"].map { ", \($0) schedules" } ?? "")\(r.stats["upgrade_misses"].map { ", \($0) upgrade misses" } ?? ""))\(r.reason.isEmpty ? "" : ": \(r.reason)")") }
                 if verbose || !tty { for n in r.notes { print("      note: \(n)") } }
             } else {
                 print("\(Self.badge(r.verdict, color)) \(r.name)\n")

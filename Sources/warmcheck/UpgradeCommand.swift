@@ -84,6 +84,10 @@ struct UpgradeCommand: ParsableCommand {
                 }
             }
             let bad = results.filter { $0.failsRun || $0.verdict == .error }
+            // The pass criterion of an upgrade: misses it caused (a key present, neither removed,
+            // evicted nor expired), counted by the runner; any is a failure of its case.
+            let misses = results.compactMap { $0.stats["upgrade_misses"] }.reduce(0, +)
+            print("upgrade misses: \(misses)")
             print("upgrade: plan seed \(seed): \(bad.isEmpty ? "pass" : "FAIL") (plan in \(file))")
             if results.contains(where: { $0.verdict == .error }) { throw ExitCode(Status.harnessError) }
             if !bad.isEmpty { throw ExitCode(Status.failed) }

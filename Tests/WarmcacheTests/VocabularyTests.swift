@@ -33,7 +33,16 @@ final class VocabularyTests: XCTestCase {
                                     .participantsFull(path: "", capacity: 0), .io(path: "", op: "", errno: 0),
                                     .sparse(path: "", declared: 0, allocated: 0)]
         XCTAssertEqual(open.map(\.code), v["open_errors"] as? [String])
-        XCTAssertEqual([OpFailure.tooLarge, .notFound, .full, .versionNotNewer, .busy].map(\.code), v["operation_errors"] as? [String])
+        XCTAssertEqual([OpFailure.tooLarge, .notFound, .full, .versionNotNewer, .busy, .notStaging, .noPrevious, .pinned, .badNamespace].map(\.code),
+                       v["operation_errors"] as? [String])
+        let ns = v["namespaces"] as! [String: Any]
+        XCTAssertEqual((ns["count"] as! NSNumber).intValue, Layout.NS_COUNT)
+        XCTAssertEqual((ns["table_offset"] as! NSNumber).intValue, Layout.NS_TABLE_OFFSET)
+        XCTAssertEqual((ns["entry_size"] as! NSNumber).intValue, Layout.NS_ENTRY_SIZE)
+        XCTAssertEqual(UInt64((ns["key_magic"] as! String).dropFirst(2), radix: 16), Layout.NS_KEY_MAGIC)
+        XCTAssertEqual((ns["key_prefix_len"] as! NSNumber).intValue, Layout.NS_KEY_PREFIX_LEN)
+        XCTAssertEqual(UInt64((ns["version_max"] as! String).dropFirst(2), radix: 16), Layout.NS_VERSION_MAX)
+        XCTAssertEqual(UInt64((ns["pin_epoch_mask"] as! String).dropFirst(2), radix: 16), Layout.PIN_EPOCH_MASK)
         let states = v["states"] as! [[String: Any]]
         XCTAssertEqual(states.count, SlotStateKind.allCases.count)
         for s in states {
@@ -74,7 +83,9 @@ final class VocabularyTests: XCTestCase {
                        "sim_clock_ns": Layout.HDR_SIM_CLOCK_NS],
             "participant": ["epoch": Layout.PART_EPOCH, "pid": Layout.PART_PID, "start_time": Layout.PART_START_TIME,
                             "info": Layout.PART_INFO, "registered_at_ns": Layout.PART_REGISTERED_AT_NS,
-                            "claim_hint": Layout.PART_CLAIM_HINT, "hint_epoch": Layout.PART_HINT_EPOCH],
+                            "claim_hint": Layout.PART_CLAIM_HINT, "hint_epoch": Layout.PART_HINT_EPOCH,
+                            "ns_pin": Layout.PART_NS_PIN],
+            "namespace": ["ns_head": Layout.NS_HEAD, "ns_stage": Layout.NS_STAGE],
             "shard": ["insert_lock": Layout.SH_INSERT_LOCK, "clock_hand": Layout.SH_CLOCK_HAND, "hits": Layout.SH_HITS,
                       "misses": Layout.SH_MISSES, "stale_hits": Layout.SH_STALE_HITS, "inserts": Layout.SH_INSERTS,
                       "refreshes": Layout.SH_REFRESHES, "evictions": Layout.SH_EVICTIONS, "invalidations": Layout.SH_INVALIDATIONS,

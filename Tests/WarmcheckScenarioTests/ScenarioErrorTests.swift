@@ -100,6 +100,18 @@ final class ScenarioErrorTests: XCTestCase {
         XCTAssertEqual(s?.upgradeTargets, ["go@1.0"])
     }
 
+    /// A parallel list takes the control steps the runner carries out on that role's thread
+    /// (sleep, restart, upgrade, crash, start: each of the list's own role); `advance` moves the
+    /// one clock of every role and is refused there with its file and line, never skipped.
+    func testParallelListControlSteps() throws {
+        assertError("processes: {w: any, r: any}\nparallel:\n  w:\n    - put k v\n    - advance: 1s\n", .badSequence, (5, 7),
+                    contains: "`advance` is not allowed in a parallel list")
+        assertError("processes: {w: any, r: any}\nparallel:\n  w:\n    - restart: r\n", .badSequence, (4, 7),
+                    contains: "may only restart its own role")
+        let s = try ScenarioParser.parse(yaml: "processes: {w: any}\nparallel:\n  w:\n    - put k v\n    - restart: w\n    - crash: w\n    - start: w\n    - sleep: 1ms\n", file: "p.yaml")
+        XCTAssertEqual(s.parallel.first?.steps.count, 5)
+    }
+
     func testBadDurations() {
         assertError(head + "  - w: put k v ttl=10x\n", .badDuration, (5, 16), contains: "bad duration '10x'")
         assertError(head + "  - advance: 5\n", .badDuration, (5, 14), contains: "bad duration '5'")

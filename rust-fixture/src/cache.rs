@@ -398,6 +398,11 @@ impl Cache {
         self.seg.info
     }
 
+    /// The version this handle speaks (§14); namespaces (§18) need 1.1.
+    pub fn protocol(&self) -> crate::Protocol {
+        self.seg.speaks
+    }
+
     /// The path the segment was opened at.
     pub fn path(&self) -> &Path {
         &self.seg.path

@@ -126,6 +126,14 @@ pub enum OpErrorKind {
     VersionNotNewer,
     /// `busy`: the key's slot stayed claimed by a live writer.
     Busy,
+    /// 1.1, §18: the handle has no open stage in that namespace.
+    NotStaging,
+    /// 1.1, §18: a rollback with no previous version.
+    NoPrevious,
+    /// 1.1, §18: the handle already holds a pin.
+    Pinned,
+    /// 1.1, §18: a namespace index ≥ NS_COUNT, or an ill-formed table word.
+    BadNamespace,
 }
 
 impl OpErrorKind {
@@ -137,6 +145,10 @@ impl OpErrorKind {
             OpErrorKind::Full => "full",
             OpErrorKind::VersionNotNewer => "version_not_newer",
             OpErrorKind::Busy => "busy",
+            OpErrorKind::NotStaging => "not_staging",
+            OpErrorKind::NoPrevious => "no_previous",
+            OpErrorKind::Pinned => "pinned",
+            OpErrorKind::BadNamespace => "bad_namespace",
         }
     }
 }

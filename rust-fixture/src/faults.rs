@@ -31,11 +31,16 @@ pub enum Fault {
     NoGenerationBump = 1 << 10,
     /// Ignore `stale_until_ns`: expired entries are served as stale.
     StaleForever = 1 << 11,
+    /// `ns_stage` makes the flip CAS (N3) at once, so the staged version is current while its
+    /// entries are still being written; `ns_flip` only closes the stage (§18.6).
+    NsFlipBeforeEntries = 1 << 12,
+    /// `ns_reclaim` leaves pins out of its keep set (§18.7 step 4).
+    NsReclaimIgnoresPins = 1 << 13,
 }
 
 impl Fault {
     /// Every fault, in the order of DRIVER.md.
-    pub const ALL: [Fault; 12] = [
+    pub const ALL: [Fault; 14] = [
         Fault::PublishBeforePayload,
         Fault::SkipSecondSeqCheck,
         Fault::NoVersionBump,
@@ -48,6 +53,8 @@ impl Fault {
         Fault::SkipInsertLock,
         Fault::NoGenerationBump,
         Fault::StaleForever,
+        Fault::NsFlipBeforeEntries,
+        Fault::NsReclaimIgnoresPins,
     ];
 
     /// The DRIVER.md name.
@@ -65,6 +72,8 @@ impl Fault {
             Fault::SkipInsertLock => "skip_insert_lock",
             Fault::NoGenerationBump => "no_generation_bump",
             Fault::StaleForever => "stale_forever",
+            Fault::NsFlipBeforeEntries => "ns_flip_before_entries",
+            Fault::NsReclaimIgnoresPins => "ns_reclaim_ignores_pins",
         }
     }
 

@@ -130,7 +130,7 @@ pub const LANGUAGE_SWIFT: u64 = 3;
 //
 //  participant entry i (64 bytes) at participants_offset + i*64
 //  +-------+-------+------------+-------+------------------+------------+------------+----------+
-//  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | reserved |
+//  | epoch | pid   | start_time | info  | registered_at_ns | claim_hint | hint_epoch | ns_pin   |
 //  +-------+-------+------------+-------+------------------+------------+------------+----------+
 //  0       8       16           24      32                 40           48           56         64
 //
@@ -157,6 +157,8 @@ pub const PART_REGISTERED_AT_NS: u64 = 32;
 pub const PART_CLAIM_HINT: u64 = 40;
 /// Byte offset of `hint_epoch` within a participant entry (§5).
 pub const PART_HINT_EPOCH: u64 = 48;
+/// 1.1: the participant's namespace pin (§18.3; its layout is drawn in namespace/mod.rs).
+pub const PART_NS_PIN: u64 = 56;
 /// `claim_hint` bits 0..15: write operations of the owner in flight (§5.1).
 pub const HINT_IN_FLIGHT: u64 = 0xFFFF;
 /// Shift of `home` (bits 16..31) in `claim_hint` (§5.1).

@@ -57,6 +57,7 @@ pub mod durable;
 pub mod error;
 pub mod hash;
 pub mod layout;
+pub mod namespace;
 pub mod notify;
 pub mod ops;
 pub mod participants;
@@ -97,6 +98,7 @@ pub use pause::PAUSE_POINTS_COMPILED;
 pub const COUNTERS_COMPILED: bool = !cfg!(feature = "no-counters");
 pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
+pub use namespace::{pin::NsRead, reclaim::Reclaimed, stage::StageOpened, NsState};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
 #[cfg(feature = "harness")]
 pub use ops::put::Staged;

@@ -50,9 +50,7 @@ pub enum PausePoint {
     JournalAfterSync,
     /// A restore built and filled its private segment, before `linkat`/`rename`.
     RestoreBeforePublish,
-    // The namespace points (PROTOCOL.md §18): this library has no namespaces yet; it lists them
-    // (the vocabulary is one list) and never reaches them.
-    /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4).
+    /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4) and the answer.
     NsFlipAfterCas,
     /// A pin was stored (N6), before `ns_head` is loaded again.
     NsPinAfterStore,
@@ -60,7 +58,7 @@ pub enum PausePoint {
     NsGetAfterHead,
     /// A reclaim has its keep set (§18.7 steps 1–4), before it removes the first entry.
     NsReclaimAfterScan,
-    /// A pin is about to be stored (N6), after `ns_head` was loaded.
+    /// An `ns_pin` loaded `ns_head` (the version it will pin), before it stores the pin (N6).
     NsPinBeforeStore,
     /// A compactor wrote its temporary snapshot (`write` returned), before its `fsync`.
     SnapshotAfterWrite,

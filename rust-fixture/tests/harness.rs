@@ -135,6 +135,11 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "journal.after_append",
             "journal.after_sync",
             "restore.before_publish",
+            "ns_flip.after_cas",
+            "ns_pin.after_store",
+            "ns_get.after_head",
+            "ns_reclaim.after_scan",
+            "ns_pin.before_store",
             "snapshot.after_write",
             "snapshot.before_rename",
             "snapshot.before_remove",
@@ -142,7 +147,7 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
         ],
         "§17 order"
     );
-    assert_eq!(hello["result"]["faults"].as_array().unwrap().len(), 12);
+    assert_eq!(hello["result"]["faults"].as_array().unwrap().len(), 14);
 
     // The dead process left k REFRESHING: the old value is still served; a writer reclaims.
     let c = open(&p);

@@ -58,7 +58,8 @@ fn error_codes_and_faults_match() {
         Sparse]
         .iter().map(|k| k.code().to_string()).collect();
     assert_eq!(open, names(&v, "open_errors"));
-    let ops: Vec<String> = [OpErrorKind::TooLarge, OpErrorKind::NotFound, OpErrorKind::Full, OpErrorKind::VersionNotNewer, OpErrorKind::Busy]
+    let ops: Vec<String> = [OpErrorKind::TooLarge, OpErrorKind::NotFound, OpErrorKind::Full, OpErrorKind::VersionNotNewer, OpErrorKind::Busy,
+        OpErrorKind::NotStaging, OpErrorKind::NoPrevious, OpErrorKind::Pinned, OpErrorKind::BadNamespace]
         .iter().map(|k| k.code().to_string()).collect();
     assert_eq!(ops, names(&v, "operation_errors"));
     let faults: Vec<String> = Fault::ALL.iter().map(|f| f.name().to_string()).collect();
@@ -104,7 +105,8 @@ fn constants_and_offsets_match() {
         ("shard_header_size", SHARD_HEADER_SIZE), ("slot_header_size", SLOT_HEADER_SIZE), ("record_header_size", RECORD_HEADER_SIZE)] {
         assert_eq!(constant(&v, name), ours, "constant {name}");
     }
-    let tables: [(&str, &[(&str, u64)]); 5] = [
+    use warmcache::namespace::{NS_HEAD, NS_STAGE};
+    let tables: [(&str, &[(&str, u64)]); 6] = [
         ("header", &[("magic", HDR_MAGIC), ("version", HDR_VERSION), ("features_incompat", HDR_FEATURES_INCOMPAT),
             ("features_compat", HDR_FEATURES_COMPAT), ("layout_fingerprint", HDR_LAYOUT_FINGERPRINT), ("total_len", HDR_TOTAL_LEN),
             ("geometry_shards", HDR_GEOMETRY_SHARDS), ("geometry_sizes", HDR_GEOMETRY_SIZES), ("geometry_limits", HDR_GEOMETRY_LIMITS),
@@ -114,7 +116,9 @@ fn constants_and_offsets_match() {
             ("ready", HDR_READY), ("generation", HDR_GENERATION), ("waiters", HDR_WAITERS), ("event_seq", HDR_EVENT_SEQ),
             ("version_clock", HDR_VERSION_CLOCK), ("sim_clock_ns", HDR_SIM_CLOCK_NS)]),
         ("participant", &[("epoch", PART_EPOCH), ("pid", PART_PID), ("start_time", PART_START_TIME), ("info", PART_INFO),
-            ("registered_at_ns", PART_REGISTERED_AT_NS), ("claim_hint", PART_CLAIM_HINT), ("hint_epoch", PART_HINT_EPOCH)]),
+            ("registered_at_ns", PART_REGISTERED_AT_NS), ("claim_hint", PART_CLAIM_HINT), ("hint_epoch", PART_HINT_EPOCH),
+            ("ns_pin", PART_NS_PIN)]),
+        ("namespace", &[("ns_head", NS_HEAD), ("ns_stage", NS_STAGE)]),
         ("shard", &[("insert_lock", SH_INSERT_LOCK), ("clock_hand", SH_CLOCK_HAND), ("hits", SH_HITS), ("misses", SH_MISSES),
             ("stale_hits", SH_STALE_HITS), ("inserts", SH_INSERTS), ("refreshes", SH_REFRESHES), ("evictions", SH_EVICTIONS),
             ("invalidations", SH_INVALIDATIONS), ("expirations", SH_EXPIRATIONS), ("reclaims", SH_RECLAIMS)]),
@@ -133,4 +137,28 @@ fn constants_and_offsets_match() {
     let langs: Vec<(u64, String)> = v["languages"].as_array().unwrap().iter()
         .map(|l| (l["code"].as_u64().unwrap(), l["name"].as_str().unwrap().to_string())).collect();
     assert_eq!(langs, vec![(LANGUAGE_UNKNOWN, "unknown".into()), (LANGUAGE_GO, "go".into()), (LANGUAGE_RUST, "rust".into()), (LANGUAGE_SWIFT, "swift".into())]);
+}
+
+/// The namespace block (PROTOCOL.md §18): constants and the driver operations, which the
+/// fixture lists in `hello.operations`.
+#[test]
+fn namespace_constants_match() {
+    use warmcache::namespace::*;
+    let v = vocabulary();
+    let n = &v["namespaces"];
+    let num = |name: &str| match &n[name] {
+        Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap(),
+        x => x.as_u64().unwrap_or_else(|| panic!("namespaces.{name}")),
+    };
+    assert_eq!(num("count"), NS_COUNT as u64);
+    assert_eq!(num("table_offset"), NS_TABLE_OFFSET);
+    assert_eq!(num("entry_size"), NS_ENTRY_SIZE);
+    assert_eq!(num("key_magic"), NS_KEY_MAGIC);
+    assert_eq!(num("key_prefix_len"), NS_KEY_PREFIX_LEN as u64);
+    assert_eq!(num("version_max"), NS_VERSION_MAX);
+    assert_eq!(num("pin_epoch_mask"), PIN_EPOCH_MASK);
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin/warmcache-fixture.rs")).unwrap();
+    for op in n["operations"].as_array().unwrap() {
+        assert!(src.contains(&format!("\"{}\",", op.as_str().unwrap())), "fixture OPERATIONS lacks {op}");
+    }
 }

@@ -22,7 +22,7 @@ extension CaseRunner {
             usleep(useconds_t(min(ns / 1000, 60_000_000)))
             log.add("sleep \(Duration.nanoseconds(Int64(ns)))")
         case .restart(let role):
-            try restart(role)
+            log.add(try restart(role))
         case .upgrade(let role, let to):
             log.add(try upgrade(role, to: to, at: c.location))
         case .patchHeader(let words):
@@ -33,9 +33,9 @@ extension CaseRunner {
             headerPatched = true
             log.add("patch the header: " + words.map { "\($0.field)=\(String($0.value, radix: 16))" }.joined(separator: ", ") + " (hex; checksum resealed)")
         case .crash(let role):
-            crash(role)
+            log.add(crash(role))
         case .start(let role):
-            try startAgain(role)
+            log.add(try startAgain(role))
         case .wipe:
             // A reboot wiped tmpfs: every handle goes with the machine (each live role closes
             // its handle, which would otherwise keep the removed inode mapped and disagree with
@@ -50,6 +50,9 @@ extension CaseRunner {
             checker = TransitionChecker(initial: .unknown)
             accounting = Accounting()
             log.add("wipe the segment file (as a reboot wipes tmpfs; every live handle closed)")
+        case .removeSegment(let name):
+            unlink(path(ofSegment: name))
+            log.add("remove the \(name == "main" ? "case's segment" : "side-by-side segment \(name)") file (handles that map it keep their inode)")
         case .corrupt(let key):
             switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
             case .success(let whereDamaged):

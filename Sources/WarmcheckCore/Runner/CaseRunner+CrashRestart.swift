@@ -1,23 +1,28 @@
 import Foundation
 import WarmcheckScenario
 
-/// `restart:`, `crash:` and `start:` steps: a role's process stopped or killed, and a new one
-/// that opens the same segment.
+/// `restart:`, `crash:`, `start:` and `upgrade:` steps: a role's process stopped or killed, and a
+/// new one that opens the same segment.
+///
+/// Each returns its log line instead of adding it, and touches only its own role's record (and
+/// the shared state `call` guards with `lock`), so that a role's own parallel list may replace
+/// its process while the other lists run (CaseRunner+Parts adds the line under `lock`).
 extension CaseRunner {
     /// Closes the role's process, starts a new one of the same implementation, and opens.
-    func restart(_ role: String) throws {
+    func restart(_ role: String) throws -> String {
         let rp = roles[role]!
         rp.stop()
         try startProcess(rp)
         let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
         rp.participant = r.result["participant"]?.int.map(Int.init)
         if let p = rp.participant { rp.participants.append(p) }
-        log.add("restart \(role) (\(rp.impl)): new pid \(rp.pids.last!), open → \(r.summary)")
         if !r.isOK { conformance("\(role) could not reopen the segment", "open after restart: \(r.summary) \(r.message ?? "")") }
+        return "restart \(role) (\(rp.impl)): new pid \(rp.pids.last!), open → \(r.summary)"
     }
 
-    /// SIGKILL to the role's process; a paused operation's outcome becomes unknown.
-    func crash(_ role: String) {
+    /// SIGKILL to the role's process; a paused operation's outcome becomes unknown (a role in a
+    /// parallel list is never paused: pauses belong to the sequential parts).
+    func crash(_ role: String) -> String {
         let rp = roles[role]!
         rp.fixture?.crash()
         rp.fixture = nil
@@ -30,17 +35,17 @@ extension CaseRunner {
             rp.pending = nil
             if let id = rp.participant { checker.participantDied(id) }
         }
-        log.add("crash \(role) (\(rp.impl)) with SIGKILL")
+        return "crash \(role) (\(rp.impl)) with SIGKILL"
     }
 
     /// Starts the role's process again after a crash and opens the segment.
-    func startAgain(_ role: String) throws {
+    func startAgain(_ role: String) throws -> String {
         let rp = roles[role]!
         try startProcess(rp)
         let r = try call(rp.fixture!, rp, "open", ["path": .string(segmentPath)], text: "open")
         rp.participant = r.result["participant"]?.int.map(Int.init)
         if let p = rp.participant { rp.participants.append(p) }
-        log.add("start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)")
+        return "start \(role) (\(rp.impl)) again: pid \(rp.pids.last!), open → \(r.summary)"
     }
 
     /// `upgrade: ROLE to=TARGET`: stops the role's process, starts TARGET's fixture (another
@@ -56,6 +61,7 @@ extension CaseRunner {
         }
         spec.argv += options.extraFixtureArgs[to] ?? []
         let from = rp.impl
+        if FileManager.default.fileExists(atPath: segmentPath) { noteLiveUpgrade() }
         rp.stop()
         rp.pastHellos.append(rp.hello)
         rp.impl = to

@@ -40,6 +40,9 @@ extension CaseRunner {
             return .answered(early)
         }
         let text = "\(o.role) (\(rp.impl)) \(o.text)"
+        // On a side-by-side segment (its own `segment=` or an earlier one's handle): judged by its
+        // expectations only; the rest of the case describes the case's own segment.
+        let onSide = step.segment != nil || (rp.side != nil && ![.create, .open, .openOrCreate, .restore].contains(step.op))
         var outcome: StepOutcome
         do {
             // A `wait` may legitimately take its whole timeout before answering.
@@ -68,7 +71,7 @@ extension CaseRunner {
                     }
                     try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
                 }
-                record(r.transitions, reporter: rp.participant, lane: lane(o.role))
+                if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
                 outcome = .answered(r)
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
@@ -99,7 +102,16 @@ extension CaseRunner {
         if case .died = outcome { timeline.append(.init(lane: lane(o.role), kind: .died, label: "killed at \(step.crashAt ?? "?")", t: returnAt)) }
         if let r = outcome.response { timeline.append(.init(lane: lane(o.role), kind: .returned, label: describe(step, r), t: returnAt)) }
         let r = outcome.response
-        if let r, [.create, .open, .openOrCreate, .restore].contains(step.op) {
+        if let r, onSide, r.isOK, step.segment != nil {
+            // Its handle is on the side segment now: no participant of the case's segment.
+            rp.side = step.segment
+            rp.participant = nil
+            // A migration begins with its new segment: misses from then on are counted as an
+            // upgrade's are (CaseRunner+Verdict).
+            if step.op != .open { noteLiveUpgrade() }
+        }
+        if let r, !onSide, [.create, .open, .openOrCreate, .restore].contains(step.op) {
+            if r.isOK { rp.side = nil }
             rp.participant = r.result["participant"]?.int.map(Int.init)
             if let p = rp.participant { rp.participants.append(p) }
             if r.isOK {
@@ -114,8 +126,8 @@ extension CaseRunner {
             }
         }
         if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
-        log.add("\(text)\(inParallel ? " [parallel]" : "") → \(describe(step, r))")
-        noteHistory(step, r, rp: rp, call: callAt, ret: returnAt)
+        log.add("\(text)\(inParallel ? " [parallel]" : "")\(onSide ? " [segment \(step.segment ?? rp.side ?? "?")]" : "") → \(describe(step, r))")
+        if !onSide { noteHistory(step, r, rp: rp, call: callAt, ret: returnAt) }
         return outcome
     }
 
@@ -130,7 +142,10 @@ extension CaseRunner {
                 try harness("\(rp.role) (\(rp.impl)) answered \(text) with error(\(kind))", r.message ?? "")
             }
             record(r.transitions, reporter: rp.participant)
+            // Under `lock`: a parallel list's restart or upgrade calls `open` on its own thread.
+            lock.lock()
             queueAudit(op: op, step: nil, r, rp: rp)
+            lock.unlock()
             if ["open", "create", "open_or_create", "restore"].contains(op) {
                 lock.lock()
                 noteHandleReplaced(rp, at: MonotonicClock.now())

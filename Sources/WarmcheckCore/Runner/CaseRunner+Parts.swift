@@ -40,10 +40,7 @@ extension CaseRunner {
                             evaluate(o, outcome)
                             lock.unlock()
                         case .control(let c):
-                            if case .sleep(let ns) = c.kind { usleep(useconds_t(min(ns / 1000, 60_000_000))) }
-                            // The role's own thread replaces its process while the others go on.
-                            if case .upgrade(let role, let to) = c.kind {
-                                let line = try upgrade(role, to: to, at: c.location)
+                            if let line = try parallelControl(c) {
                                 lock.lock()
                                 log.add(line)
                                 lock.unlock()
@@ -61,6 +58,26 @@ extension CaseRunner {
         if let e = errors.first { throw e }
         try checkInvariants(after: nil)
         if findings.contains(where: { $0.kind == .conformance }) { throw Abort() }
+    }
+}
+
+extension CaseRunner {
+    /// A control step of a role's own parallel list, run on that role's thread while the other
+    /// lists go on: a sleep, or the role's process replaced (restart, upgrade) or killed and
+    /// started again (crash, start). The parser refuses every other control step there
+    /// (ScenarioParser+Steps), so none is ever skipped in silence. Returns the log line.
+    func parallelControl(_ c: ControlStep) throws -> String? {
+        switch c.kind {
+        case .sleep(let ns):
+            usleep(useconds_t(min(ns / 1000, 60_000_000)))
+            return nil
+        case .restart(let role): return try restart(role)
+        case .upgrade(let role, let to): return try upgrade(role, to: to, at: c.location)
+        case .crash(let role): return crash(role)
+        case .start(let role): return try startAgain(role)
+        default:
+            try harness("`\(c.kind)` at \(c.location) cannot run in a parallel list", "the parser lets only sleep, restart, upgrade, crash and start into a parallel list")
+        }
     }
 }
 

@@ -102,7 +102,7 @@ extension CaseRunner {
         }
         log.add("race ends" + (killed.isEmpty ? "" : " (killed: \(killsAt.suffix(killed.count).joined(separator: ", ")))"))
         for role in killed {
-            try startAgain(role)
+            log.add(try startAgain(role))
             if roles[role]!.participant == nil { conformance("\(role) could not reopen the segment after its kill", "see the open above") }
         }
         try checkInvariants(after: nil)

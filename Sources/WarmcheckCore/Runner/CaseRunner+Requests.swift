@@ -4,6 +4,18 @@ import WarmcheckScenario
 
 /// A step as a driver request (docs/DRIVER.md), and an answer as a line of the step log.
 extension CaseRunner {
+    /// The file of the case's segment (nil, `main`) or of a side-by-side one (`segment=NAME`),
+    /// next to it and removed with it.
+    func path(ofSegment name: String?) -> String {
+        guard let name, name != "main" else { return segmentPath }
+        return segmentPath + "." + name
+    }
+
+    /// Every side-by-side segment the scenario names, for the cleanup.
+    var sideSegmentPaths: [String] {
+        Set(scenario.allOperations.compactMap(\.segment)).sorted().map { path(ofSegment: $0) }
+    }
+
     func arguments(_ o: OperationStep) -> JSON {
         var a: [String: JSON] = [:]
         let g = o.geometry(over: scenario.geometry)
@@ -18,7 +30,7 @@ extension CaseRunner {
             a["store_dir"] = .string(storeDir)
             a["geometry"] = DriverArguments.geometry(g)
         case .create, .openOrCreate, .open:
-            a["path"] = .string(segmentPath)
+            a["path"] = .string(path(ofSegment: o.segment))
             if o.store {
                 a["store_dir"] = .string(storeDir)
                 a["fsync"] = .string(o.fsync ?? "always")

@@ -34,6 +34,7 @@ extension CaseRunner {
     }
 
     func startProcess(_ rp: RoleProcess) throws {
+        rp.side = nil   // a new process has no handle on any segment yet
         do {
             try rp.start(timeout: options.timeout, scratchDir: options.workDir)
         } catch let f as FixtureFailure {
@@ -55,6 +56,7 @@ extension CaseRunner {
         SegmentSurgery.removeSegment(
             segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
         try? FileManager.default.removeItem(atPath: storeDir)
+        for p in sideSegmentPaths { SegmentSurgery.removeSegment(p, leftovers: true) }
     }
 
     /// Implementations in this case whose hello did not promise transitions. With one of them

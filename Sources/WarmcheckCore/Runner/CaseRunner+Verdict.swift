@@ -52,6 +52,43 @@ extension CaseRunner {
         }
     }
 
+    /// The upgrade pass criterion (issue 8 §4, docs/UPGRADING.md): in a case with `upgrade:`
+    /// steps or a side-by-side segment (a major migration), the gets after the first live
+    /// upgrade (or the new segment's creation) that missed a key which was present and neither
+    /// removed, evicted nor expired (`unexplainedMisses`). Any such miss fails the case, each one
+    /// named; nil for a case with neither.
+    func checkUpgradeMisses() -> Int? {
+        guard !scenario.upgradeTargets.isEmpty || scenario.allOperations.contains(where: { $0.segment != nil }) else { return nil }
+        lock.lock()
+        let ops = history, from = firstLiveUpgradeAt
+        lock.unlock()
+        guard let from else {
+            log.add("upgrade misses: 0 (no process was replaced while the segment existed)")
+            return 0
+        }
+        let misses = unexplainedMisses(ops, from: from, silentRemoval: silentRemovalPossible)
+        log.add("upgrade misses: \(misses.count) (gets after the first live upgrade that missed a key present and neither removed, evicted nor expired)")
+        guard !misses.isEmpty else { return 0 }
+        let listed = misses.prefix(8).map { i in
+            "get \(ScenarioValue.render(ops[i].input.key)) by \(scenario.roles.indices.contains(ops[i].clientId) ? scenario.roles[ops[i].clientId] : "?")"
+        }
+        conformance("\(misses.count) miss\(misses.count == 1 ? "" : "es") caused by the upgrade",
+                    "After a process was replaced (`upgrade:`), these gets missed a key that an acknowledged write had put there "
+                        + "before they began, that no invalidate or evict could have removed, and that could not have expired: "
+                        + listed.joined(separator: "; ") + (misses.count > 8 ? "; …" : "")
+                        + ". An upgrade must lose nothing (docs/UPGRADING.md): a rolling upgrade that recreates or misreads the "
+                        + "segment shows up here.",
+                    event: unplacedEventTime(ops[misses[0]]))
+        return misses.count
+    }
+
+    /// Records the start of an upgrade that replaces a process on an existing segment.
+    func noteLiveUpgrade() {
+        lock.lock()
+        if firstLiveUpgradeAt == nil { firstLiveUpgradeAt = MonotonicClock.now() }
+        lock.unlock()
+    }
+
     /// The timeline time of the operation the search could not place: its answer, or its call
     /// when it never answered.
     func unplacedEventTime(_ op: CacheOperation) -> UInt64 { op.outcomeUnknown ? op.call : op.return }

@@ -28,8 +28,8 @@ public final class CaseRunner: @unchecked Sendable {
     /// Set up by `prepare` before any step runs; not changed while a parallel part runs.
     var roles: [String: RoleProcess] = [:]
 
-    /// Guards `log`, `checker`, `history`, `accounting`, `timeline`, `auditQueue` and
-    /// `parallelResults`, which the parallel part's threads all write. Not `findings`: a
+    /// Guards `log`, `checker`, `history`, `accounting`, `timeline`, `auditQueue`,
+    /// `parallelResults` and `firstLiveUpgradeAt`, which the parallel part's threads all write. Not `findings`: a
     /// finding may be reported while `lock` is held.
     let lock = NSLock()
     var log = StepLog()
@@ -50,6 +50,9 @@ public final class CaseRunner: @unchecked Sendable {
     /// What answered operations oblige the next segment snapshot to show (CaseRunner+Audit).
     var auditQueue = AuditQueue()
     var parallelResults: [(op: WarmcheckScenario.Operation, response: DriverResponse?)] = []
+    /// When the first `upgrade:` replaced a process while the segment existed (the timeline's
+    /// clock): misses from then on that nothing explains are the upgrade's (CaseRunner+Verdict).
+    var firstLiveUpgradeAt: UInt64?
 
     /// Guards `findings`, which any thread may add to (`addFinding`).
     let findingsLock = NSLock()
@@ -126,7 +129,10 @@ public final class CaseRunner: @unchecked Sendable {
         } catch {
             findings.append(Finding(kind: .harness, summary: "\(error)", details: "\(error)"))
         }
+        // Counted also when a failure stopped the case early: the count is the upgrade's verdict.
+        let upgradeMisses = checkUpgradeMisses()
         var r = result(seconds: Date().timeIntervalSince(started))
+        if let upgradeMisses { r.stats["upgrade_misses"] = upgradeMisses }
         if !untraced.isEmpty && r.verdict != .skip {
             r.notes.append("transitions not reported by \(untraced.joined(separator: ", ")) (hello.trace is not true): "
                 + "the state machine, the segment snapshots and `covers` were not checked")

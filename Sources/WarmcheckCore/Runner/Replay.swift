@@ -93,7 +93,7 @@ public struct Replay: Sendable {
     /// Runs the saved case once; the result says whether it failed again. `schedule` and
     /// `dropped` override the file's (minimization tries variations this way).
     public func run(options: RunOptions, schedule override: [Int]? = nil, dropped: [OpRef]? = nil) throws -> (CaseResult, CaseRunner) {
-        let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: scenarioFile))
+        let s = try scenario()
         guard var c = expand(s, implementations: Array(options.fixtures.keys)).first(where: { $0.name == caseName }) else {
             throw UsageError("case \(caseName) is not an expansion of \(scenarioFile) over \(options.fixtures.keys.sorted())")
         }
@@ -111,11 +111,22 @@ public struct Replay: Sendable {
     /// choice: a `parallel:` block's interleaving is left to the operating system (a race's
     /// is the saved schedule), and a real clock moves on its own.
     public func timingDependence() throws -> String? {
-        let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: scenarioFile))
+        let s = try scenario()
         var why: [String] = []
         if !s.parallel.isEmpty { why.append("its `parallel:` steps interleave as the operating system schedules them") }
         if case .real = s.clock { why.append("it runs on the real clock") }
         return why.isEmpty ? nil : why.joined(separator: ", and ")
+    }
+
+    /// The saved case's scenario, parsed under the very name the failing run gave its file: the
+    /// failure's reason quotes step locations (`FILE:LINE:COLUMN`), and a file the run named by a
+    /// relative path (`warmcheck upgrade` writes its plan so) must be quoted the same way again,
+    /// or no rerun would ever match the saved reason.
+    func scenario() throws -> Scenario {
+        guard let data = FileManager.default.contents(atPath: scenarioFile), let text = String(data: data, encoding: .utf8) else {
+            throw UsageError("cannot read the scenario file \(scenarioFile)")
+        }
+        return try ScenarioParser.parse(yaml: text, file: scenarioFile)
     }
 
     /// The race block without the dropped operations (highest index first, so indices hold).

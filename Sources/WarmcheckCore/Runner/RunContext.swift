@@ -69,6 +69,11 @@ final class RoleProcess {
     /// language (the pid may belong to a wrapper process when a fixture runs behind a shell).
     var participants: [Int] = []
     var rememberedGeneration: UInt64?
+    /// The side-by-side segment (`segment=NAME`) its open handle is on, nil: the case's own. Its
+    /// operations there are logged and their expectations judged, but they stay out of the
+    /// history, the counters, the audits and the transition checker, which all describe the
+    /// case's segment.
+    var side: String?
     var crashed = false
     /// The operation stopped at its pause point, waiting for a `resume` step.
     var pending: Pending?

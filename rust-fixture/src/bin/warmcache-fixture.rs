@@ -21,6 +21,8 @@ mod ops_cache;
 mod ops_handle;
 #[path = "warmcache-fixture/ops_inspect.rs"]
 mod ops_inspect;
+#[path = "warmcache-fixture/ops_namespace.rs"]
+mod ops_namespace;
 
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
@@ -52,6 +54,15 @@ const OPERATIONS: &[&str] = &[
     "participants",
     "restore",
     "journal_state",
+    "ns_stage",
+    "ns_put",
+    "ns_flip",
+    "ns_rollback",
+    "ns_pin",
+    "ns_unpin",
+    "ns_get",
+    "ns_reclaim",
+    "ns_state",
     "compact", // PERSISTENCE.md §8
     "repair",
 ];
@@ -498,6 +509,8 @@ impl Fixture {
                 ok(json!({"path": s.path, "written": s.written, "synced": s.synced, "seq": s.seq}))
             }
             "repair" => self.repair(),
+            "ns_stage" | "ns_put" | "ns_flip" | "ns_rollback" | "ns_pin" | "ns_unpin" | "ns_get" | "ns_reclaim"
+            | "ns_state" => self.namespace(op, a),
             _ => Err(DriverError { kind: "unsupported", message: format!("unknown operation `{op}`") }),
         }
     }

@@ -53,12 +53,15 @@ impl Cache {
     }
 
     /// §5 step 3: only now may a successor trust the hint as ours. SeqCst stores, in this
-    /// order, after the sweep's CASes. A 1.0 participant (`legacy_sweep`) never writes them.
+    /// order, after the sweep's CASes: first a dead predecessor's namespace pin goes (§18.3; its
+    /// epoch already made it void, the store only tidies), then the hint is ours. A 1.0
+    /// participant (`legacy_sweep`) never writes them.
     pub(crate) fn adopt_hint(&self, prev: u64) {
         if self.legacy_sweep {
             return;
         }
         let base = self.seg.layout.participant_offset(self.id as u32 - 1);
+        self.seg.shm.word(base + PART_NS_PIN).store(0, Ordering::SeqCst);
         self.seg.shm.word(base + PART_CLAIM_HINT).store(0, Ordering::SeqCst);
         self.seg.shm.word(base + PART_HINT_EPOCH).store(prev + 1, Ordering::SeqCst);
     }
