@@ -145,7 +145,7 @@ struct MutateCommand: ParsableCommand {
         guard let root = Repo.root() else { throw UsageError("cannot find the warmcache checkout (set WARMCACHE_ROOT)") }
         let eqPath = equivalent ?? root.appendingPathComponent("mutation/equivalent.txt").path
         let eq = try EquivalenceList.load(path: eqPath)
-        var mutants = try selection(root: root, equivalent: eq)
+        let mutants = try selection(root: root, equivalent: eq)
         if list {
             for m in mutants {
                 print("\(m.id)  \(m.key)  [\(m.function)]\(eq.entries[m.key] != nil ? "  (listed as equivalent)" : "")\n\(m.diff)")

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Warmcache
+@_spi(Harness) @testable import Warmcache
 
 /// Versioned namespaces (PROTOCOL.md §18) between handles on one segment: stage, flip, read, pin,
 /// rollback and reclaim, every failure code of §18.5, dead stagers and pinners, the two faults.
@@ -142,7 +142,7 @@ final class NamespaceTests: XCTestCase {
         _ = try reader.nsPin(0)
         try publish(producer, 0, [("a", "2")])
         try publish(producer, 0, [("a", "3")])
-        XCTAssertEqual(try join(WarmCacheOptions(faults: .nsReclaimIgnoresPins)).nsReclaim(0).removed, 1)
+        XCTAssertEqual(try join(WarmCacheOptions().harness(faults: .nsReclaimIgnoresPins)).nsReclaim(0).removed, 1)
         XCTAssertNil(try value(reader, 0, "a"), "the pinned read misses: the bug the fault plants")
     }
 
@@ -152,7 +152,7 @@ final class NamespaceTests: XCTestCase {
         for fault: Faults in [[], .nsFlipBeforeEntries] {
             removeFile(path)
             let reader = try make()
-            let stager = try join(WarmCacheOptions(faults: fault))
+            let stager = try join(WarmCacheOptions().harness(faults: fault))
             try publish(stager, 0, [("a", "a1"), ("b", "b1")])
             _ = try stager.nsStage(0)
             _ = try stager.nsPut(0, bytes("a"), bytes("a2"))
@@ -183,7 +183,7 @@ final class NamespaceTests: XCTestCase {
         try publish(producer, 0, [("a", "1")])
         final class Once: @unchecked Sendable { var fired = false; var removed = -1 }
         let once = Once()
-        let reader = try join(WarmCacheOptions(pauseHook: { p in
+        let reader = try join(WarmCacheOptions().harness(pauseHook: { p in
             guard p == .nsPinBeforeStore, !once.fired else { return }
             once.fired = true
             for v in ["2", "3"] {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use warmcache::durable::format::JOURNAL_SEED;
-use warmcache::durable::{compact, FsyncPolicy, RestoreReport, StoreOptions};
+use warmcache::durable::{compact, compact_with_pause, FsyncPolicy, RestoreReport, StoreOptions};
 use warmcache::hash::wch64;
 use warmcache::{Cache, CreateOptions, OpenOptions, PausePoint, PutOptions};
 
@@ -69,7 +69,7 @@ fn compaction_folds_closed_journals_into_a_snapshot_and_restore_reads_it() {
     let p = TmpPath::new("compact-fold");
     let dir = store_dir(&p);
     let mut want = fill(&p, &dir, 10);
-    let rep = compact(&dir, small(), None).unwrap();
+    let rep = compact(&dir, small()).unwrap();
     assert!(!rep.snapshot.is_empty() && rep.covered == 1 && rep.records == 10 && rep.tombstones == 1 && rep.removed == 1, "{rep:?}");
     assert_eq!(names(&dir, "snapshot-", ".wcs"), vec![rep.snapshot.clone()]);
     assert!(names(&dir, "journal-", ".wcj").is_empty());
@@ -80,7 +80,7 @@ fn compaction_folds_closed_journals_into_a_snapshot_and_restore_reads_it() {
     c.put(b"k0", b"v0b", durable()).unwrap();
     drop(c);
     want.insert("k0".into(), "v0b".into());
-    let rep2 = compact(&dir, small(), None).unwrap();
+    let rep2 = compact(&dir, small()).unwrap();
     assert!(rep2.base == rep.snapshot && rep2.snapshot > rep.snapshot && rep2.removed == 2, "{rep2:?}");
     check(&p, &dir, &want);
     std::fs::remove_dir_all(&dir).ok();
@@ -92,7 +92,7 @@ fn a_live_journal_is_left_and_cache_compact_ends_its_own() {
     let dir = store_dir(&p);
     let (c, _) = restore(&p, &dir);
     c.put(b"a", b"1", durable()).unwrap();
-    let rep = compact(&dir, small(), None).unwrap();
+    let rep = compact(&dir, small()).unwrap();
     assert!(rep.snapshot.is_empty() && rep.live == 1 && rep.covered == 0, "{rep:?}");
     let rep = c.compact().unwrap();
     assert!(rep.covered == 1 && rep.live == 0, "{rep:?}");
@@ -126,10 +126,10 @@ fn a_crash_at_every_snapshot_point_loses_nothing() {
             }
         });
         let d2 = dir.clone();
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || compact(&d2, small(), Some(hook))));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || compact_with_pause(&d2, small(), hook)));
         assert!(reached.load(std::sync::atomic::Ordering::SeqCst), "{} not reached", point.name());
         check(&p, &dir, &want);
-        let rep = compact(&dir, small(), None).unwrap();
+        let rep = compact(&dir, small()).unwrap();
         assert!(!rep.snapshot.is_empty(), "{}: {rep:?}", point.name());
         assert_eq!(names(&dir, "snapshot-", ".wcs").len(), 1, "{}", point.name());
         assert!(names(&dir, "journal-", ".wcj").is_empty(), "{}", point.name());
@@ -150,7 +150,7 @@ fn bad_snapshots_are_reported_and_never_applied() {
     let p = TmpPath::new("compact-bad");
     let dir = store_dir(&p);
     let want = fill(&p, &dir, 6);
-    let rep = compact(&dir, small(), None).unwrap();
+    let rep = compact(&dir, small()).unwrap();
     let good = std::fs::read(dir.join(&rep.snapshot)).unwrap();
     let has = |r: &RestoreReport, file: &str, code: &str| r.problems.iter().any(|q| q.file.ends_with(file) && q.code == code);
     let plant = |n: u64, data: &[u8]| {
@@ -178,7 +178,7 @@ fn bad_snapshots_are_reported_and_never_applied() {
     std::fs::remove_file(dir.join(&f)).unwrap();
     let stray = "journal-0000000000000000-0001-0000000000000001-0000.wcj";
     std::fs::write(dir.join(stray), &other).unwrap();
-    let rc = compact(&dir, small(), None).unwrap();
+    let rc = compact(&dir, small()).unwrap();
     assert!(rc.covered == 0 && rc.problems.iter().any(|q| q.file.ends_with(stray) && q.code == "other_geometry"), "{rc:?}");
     assert!(dir.join(stray).exists(), "a journal of another geometry was removed");
     std::fs::remove_dir_all(&dir).ok();

@@ -31,6 +31,12 @@ fn pause_points_fire_in_order() {
     assert_eq!(
         *seen.lock().unwrap(),
         [
+            // The create steps of §4.1 come first: the hook is the creating handle's from the start.
+            CreateAfterOpenTemp,
+            CreateAfterSize,
+            CreateAfterHeader,
+            CreateBeforeLink,
+            CreateAfterLink,
             PutBeforeLock,
             LockAfterAcquire,
             PutBeforeClaim,
@@ -144,6 +150,11 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "snapshot.before_rename",
             "snapshot.before_remove",
             "snapshot.after_remove",
+            "create.after_open_temp",
+            "create.after_size",
+            "create.after_header",
+            "create.before_link",
+            "create.after_link",
         ],
         "§17 order"
     );
