@@ -107,8 +107,9 @@ extension CaseRunner {
             rp.side = step.segment
             rp.participant = nil
             // A migration begins with its new segment: misses from then on are counted as an
-            // upgrade's are (CaseRunner+Verdict).
-            if step.op != .open { noteLiveUpgrade() }
+            // upgrade's are (CaseRunner+Verdict). The runner's lock is held here, so this sets
+            // the mark directly (noteLiveUpgrade takes the lock, which is not recursive).
+            if step.op != .open, firstLiveUpgradeAt == nil { firstLiveUpgradeAt = MonotonicClock.now() }
         }
         if let r, !onSide, [.create, .open, .openOrCreate, .restore].contains(step.op) {
             if r.isOK { rp.side = nil }
