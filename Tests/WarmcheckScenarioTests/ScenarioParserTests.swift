@@ -144,7 +144,7 @@ final class ScenarioParserTests: XCTestCase {
         parallel:
           a:
             - sleep: 1ms
-            - advance: 2us
+            - sleep: 2us
             - a: get k
               expect: miss
             - restart: a

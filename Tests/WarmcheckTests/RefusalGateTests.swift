@@ -9,7 +9,7 @@ import XCTest
 final class RefusalGateTests: XCTestCase {
     let codes: Set<String> = ["not_found", "symlink", "not_regular_file", "foreign_owner", "too_short", "bad_magic",
                               "unsupported_major", "not_ready", "bad_header_checksum", "unsupported_features",
-                              "layout_mismatch", "bad_geometry", "truncated", "io"]
+                              "layout_mismatch", "bad_geometry", "truncated", "io", "sparse"]
 
     func testManifestNamesAnOpenCodeOfSection15ForEveryCase() {
         let all = RefusalCatalog.cases + RefusalCatalog.heavy
@@ -23,7 +23,7 @@ final class RefusalGateTests: XCTestCase {
             }
         }
         XCTAssertEqual(seenCodes, codes, "every open error of §4.2 has at least one crafted file")
-        for rule in 1...8 {
+        for rule in 1...9 {
             XCTAssertTrue(all.contains { $0.expect == .refuse(code: "bad_geometry", rule: rule) }, "rule \(rule) has a refused case")
         }
     }

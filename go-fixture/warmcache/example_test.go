@@ -110,7 +110,9 @@ func ExampleCache_WaitForChange() {
 	if err != nil {
 		panic(err)
 	}
+	putDone := make(chan struct{})
 	go func() {
+		defer close(putDone)
 		time.Sleep(10 * time.Millisecond)
 		producer.Put([]byte("config"), []byte("v2"), warmcache.PutOptions{})
 	}()
@@ -118,6 +120,9 @@ func ExampleCache_WaitForChange() {
 	if err != nil {
 		panic(err)
 	}
+	// The consumer wakes as soon as the put is published, before the put has returned: wait for
+	// it, since closing a handle under one of its own operations is the caller's bug (Close).
+	<-putDone
 	fmt.Println("timed out:", timedOut)
 	fmt.Printf("config = %s\n", consumer.Get([]byte("config")).Value)
 	// Output:

@@ -23,7 +23,8 @@ public final class MutationWorkspace {
     /// Checkout directories copied into the copy (relative to the root → relative to `src`).
     var mirrored: [(from: String, to: String)] {
         switch language {
-        case .go: return [("go-fixture/go.mod", "go.mod"), ("go-fixture/warmcache", "warmcache"), ("go-fixture/cmd", "cmd")]
+        case .go: return [("go-fixture/go.mod", "go.mod"), ("go-fixture/warmcache", "warmcache"), ("go-fixture/cmd", "cmd"),
+                         ("go-fixture/internal", "internal")]
         case .rust: return [("rust-fixture/Cargo.toml", "Cargo.toml"), ("rust-fixture/Cargo.lock", "Cargo.lock"), ("rust-fixture/src", "src")]
         case .swift: return [("Sources/Warmcache", "Sources/Warmcache"), ("Sources/CWarmcacheShim", "Sources/CWarmcacheShim"),
                              ("Sources/warmcache-swift-fixture", "Sources/warmcache-swift-fixture")]
