@@ -10,7 +10,8 @@ public struct ExpectedView: Sendable {
     /// `pid`, speaking `protocolVersion` (written into every record's provenance, §14).
     public static func make(writerLanguage language: Int, writerPID pid: Int64,
                             protocolVersion: (major: Int, minor: Int) = (1, 0)) -> ExpectedView {
-        let table = MatrixSequence.model()
+        let namespaces = Self.speaksNamespaces(protocolVersion)
+        let table = MatrixSequence.model(namespaces: namespaces)
         var reads: [JSON] = []
         for k in MatrixSequence.universe {
             var r: [String: JSON] = ["key_hex": .string(Hex.encode(k))]
@@ -34,13 +35,18 @@ public struct ExpectedView: Sendable {
             f["key_hex"] = .string(Hex.encode(k))
             return .object(f)
         }
-        return ExpectedView(json: [
+        var view: [String: JSON] = [
             "writer": ["language": .int(Int64(language)), "pid": .int(pid), "participant": 1,
                        "protocol_major": .int(Int64(protocolVersion.major)), "protocol_minor": .int(Int64(protocolVersion.minor))],
             "reads": .array(reads),
             "entries": .array(entries),
-        ])
+        ]
+        if namespaces { view["namespaces"] = MatrixNamespaces.view(entries: table) }
+        return ExpectedView(json: .object(view))
     }
+
+    /// Namespaces are 1.1 (PROTOCOL.md §18): a writer or reader that speaks 1.1 or later has them.
+    public static func speaksNamespaces(_ v: (major: Int, minor: Int)) -> Bool { v.major > 1 || (v.major == 1 && v.minor >= 1) }
 
     static func fields(_ e: MatrixSequence.Entry) -> [String: JSON] {
         [
@@ -97,6 +103,28 @@ public struct ExpectedView: Sendable {
         }
         for f in ["pid", "participant", "protocol_major", "protocol_minor"] where !same(want[f], w[f]) {
             out.append("\(context): writer \(f) expected \(describe(want[f])), got \(describe(w[f]))")
+        }
+        return out
+    }
+
+    /// Differences between one namespace's `ns_state` answer and the expected table words.
+    public func checkNamespaceState(_ expected: JSON, actual: JSON) -> [String] {
+        let ns = expected["ns"]?.int ?? -1
+        var out: [String] = []
+        for f in ["current", "previous", "last", "stager"] where !same(expected[f], actual[f]) {
+            out.append("ns_state \(ns): \(f) expected \(describe(expected[f])), got \(describe(actual[f]))")
+        }
+        if (actual["pins"]?.array ?? []).count != 0 { out.append("ns_state \(ns): pins \(describe(actual["pins"])), expected none") }
+        return out
+    }
+
+    /// Differences between one `ns_get` result and the expectation: `checkRead`'s fields plus the
+    /// version read and the pin flag.
+    public func checkNamespaceRead(_ expected: JSON, ns: Int64, actual: JSON) -> [String] {
+        var out = checkRead(expected, actual: actual).map { "ns \(ns) " + $0.replacingOccurrences(of: "get ", with: "ns_get ", options: .anchored) }
+        for f in ["ns_version", "pinned"] where !same(expected[f], actual[f]) {
+            let key = String(decoding: Hex.decode(expected["key_hex"]?.string ?? "") ?? [], as: UTF8.self)
+            out.append("ns \(ns) ns_get \(key): \(f) expected \(describe(expected[f])), got \(describe(actual[f]))")
         }
         return out
     }

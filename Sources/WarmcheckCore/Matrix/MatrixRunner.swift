@@ -94,7 +94,8 @@ public struct MatrixRunner {
         createArgs.merge(extra) { _, new in new }
         let created = try fx.call("create", .object(createArgs))
         guard created.isOK else { throw MatrixError.step("create: \(created.summary) \(created.message ?? "")") }
-        for (n, step) in MatrixSequence.steps.enumerated() {
+        let version = hello.protocolMajor.flatMap { major in hello.protocolMinor.map { (major, $0) } }
+        for (n, step) in MatrixSequence.steps(namespaces: ExpectedView.speaksNamespaces(version ?? (1, 0))).enumerated() {
             let r = try fx.call(step.op, step.args)
             let got = r.outcome == .fail ? "fail:\(r.reason ?? "?")" : (r.outcome?.rawValue ?? r.summary)
             let key = step.args["key_hex"]?.string.flatMap(Hex.decode).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -104,9 +105,11 @@ public struct MatrixRunner {
             if let want = step.removed, r.result["removed"]?.bool != want {
                 throw MatrixError.step("step \(n + 1) \(step.op) \(key): expected removed=\(want), got \(r.result["removed"]?.serialized ?? "nothing")")
             }
+            for (f, want) in (step.result ?? [:]).sorted(by: { $0.key < $1.key }) where r.result[f] != want {
+                throw MatrixError.step("step \(n + 1) \(step.op) ns \(step.args["ns"]?.serialized ?? "?") \(key): expected \(f)=\(want.serialized), got \(r.result[f]?.serialized ?? "nothing")")
+            }
         }
         try fx.call("close")
-        let version = hello.protocolMajor.flatMap { major in hello.protocolMinor.map { (major, $0) } }
         // Records carry their writer's protocol version (§14): what the hello declared.
         return Written(path: path, expected: .make(writerLanguage: lang, writerPID: hello.pid ?? Int64(fx.pid),
                                                    protocolVersion: version ?? (1, 0)),
@@ -139,6 +142,25 @@ public struct MatrixRunner {
             let r = try fx.call("get", ["key_hex": want["key_hex"] ?? .null])
             guard r.isOK else { problems.append("get: \(r.summary)"); continue }
             problems += expected.checkRead(want, actual: r.result)
+        }
+        // The namespace view, of a 1.1 image, from a reader that speaks 1.1 (a 1.0 reader has no
+        // namespace operations; its dump below must still list the namespace entries).
+        let h = Hello(fx.hello, fallbackName: "")
+        let readerVersion = h.protocolMajor.flatMap { major in h.protocolMinor.map { (major, $0) } } ?? (1, 0)
+        if ExpectedView.speaksNamespaces(readerVersion) {
+            for want in expected.json["namespaces"]?.array ?? [] {
+                let ns = want["ns"] ?? .null
+                let state = try fx.call("ns_state", ["ns": ns])
+                if state.isOK { problems += expected.checkNamespaceState(want, actual: state.result) } else {
+                    problems.append("ns_state \(ns.serialized): \(state.summary) \(state.message ?? "")")
+                }
+                for read in want["reads"]?.array ?? [] {
+                    let r = try fx.call("ns_get", ["ns": ns, "key_hex": read["key_hex"] ?? .null])
+                    if r.isOK { problems += expected.checkNamespaceRead(read, ns: ns.int ?? -1, actual: r.result) } else {
+                        problems.append("ns_get \(ns.serialized): \(r.summary) \(r.message ?? "")")
+                    }
+                }
+            }
         }
         let dump = try fx.call("dump")
         if dump.isOK { problems += expected.checkDump(dump.result) } else { problems.append("dump: \(dump.summary)") }

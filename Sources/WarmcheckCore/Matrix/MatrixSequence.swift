@@ -17,6 +17,8 @@ public enum MatrixSequence {
         /// "ok", or "fail:REASON"; for invalidate/evict "ok" plus `removed`.
         public var expect: String
         public var removed: Bool? = nil
+        /// Result fields the answer must carry with exactly these values (the namespace steps).
+        public var result: [String: JSON]? = nil
     }
 
     public static func key(_ i: Int) -> [UInt8] { Array("matrix/\(i < 10 ? "0" : "")\(i)".utf8) }
@@ -55,8 +57,12 @@ public enum MatrixSequence {
         Step(op: op, args: ["key_hex": .string(Hex.encode(k))], expect: "ok", removed: removed)
     }
 
-    /// The steps after `create` (which the runner issues with `geometry` and `t0`).
-    public static var steps: [Step] {
+    /// The steps after `create` (which the runner issues with `geometry` and `t0`) of a writer
+    /// that speaks 1.0; one that speaks 1.1 or later also runs the namespace steps
+    /// (`steps(namespaces: true)`, MatrixNamespaces).
+    public static var steps: [Step] { steps(namespaces: false) }
+
+    public static func steps(namespaces: Bool) -> [Step] {
         var s: [Step] = []
         for i in 0..<24 { s.append(put("put", key(i), value(i, 0), ttl: ttl(i), origin: Int64(1000 + i))) }
         s.append(put("put", bigKey, (0..<256).map { UInt8($0) }, ttl: (0, 0), origin: 7))
@@ -73,6 +79,7 @@ public enum MatrixSequence {
         s.append(keyOnly("evict", key(9), removed: true))
         s.append(put("put", key(7), value(7, 4), ttl: (0, 0), origin: 3007))
         s.append(put("refresh", extraKeys[2], value(1, 1), ttl: (0, 0), origin: 9, expect: "fail:not_found"))
+        if namespaces { s += MatrixNamespaces.steps }
         // Readers look at the segment two simulated seconds later: some entries are now stale,
         // some expired (the TTL classes above).
         s.append(Step(op: "set_clock", args: ["now_ns": .int(readAt)], expect: "ok"))
@@ -93,7 +100,8 @@ public enum MatrixSequence {
 
     /// Runs the steps on a plain dictionary, following PROTOCOL.md §9.4 for versions
     /// (automatic: max(version_clock + 1, current + 1); explicit: must exceed current).
-    public static func model() -> [[UInt8]: Entry] {
+    /// With `namespaces`, the namespace steps' entries too, under their full namespace keys.
+    public static func model(namespaces: Bool = false) -> [[UInt8]: Entry] {
         var table: [[UInt8]: Entry] = [:]
         var clock: Int64 = 0
         for st in steps {
@@ -117,6 +125,7 @@ public enum MatrixSequence {
             default: break
             }
         }
+        if namespaces { MatrixNamespaces.apply(to: &table, clock: &clock) }
         return table
     }
 
