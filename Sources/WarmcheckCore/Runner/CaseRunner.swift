@@ -31,7 +31,7 @@ public final class CaseRunner: @unchecked Sendable {
     /// Guards `log`, `checker`, `history`, `accounting`, `timeline`, `auditQueue`,
     /// `parallelResults` and `firstLiveUpgradeAt`, which the parallel part's threads all write. Not `findings`: a
     /// finding may be reported while `lock` is held.
-    let lock = NSLock()
+    let lock = CheckedLock()
     var log = StepLog()
     var checker = TransitionChecker(initial: .freshSegment)
     /// Checkers of segments a `wipe:` removed (their verdicts still count); the segment a
