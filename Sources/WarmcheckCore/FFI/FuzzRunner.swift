@@ -71,12 +71,14 @@ func fuzzLoop(libraries: [ABILibrary], first: UInt64, count: UInt64, batch: UInt
     return report
 }
 
-public final class FuzzRunner {
+/// What both fuzzers (segment images here, journals in JournalFuzzRunner) are configured with:
+/// the libraries compared, the worker executable, where findings go and how many are kept.
+public class FuzzSettings {
     let libraries: [ABILibrary]
     let executable: String
     let outDir: String
     public var maxSaved = 20
-    /// Shrink this many disagreements (each up to ImageShrinker.budget decodes per library).
+    /// Shrink this many disagreements (each up to the shrinker's budget of decodes per library).
     public var maxShrunk = 5
     public var log: (String) -> Void = { _ in }
 
@@ -85,6 +87,9 @@ public final class FuzzRunner {
         self.executable = executable
         self.outDir = outDir
     }
+}
+
+public final class FuzzRunner: FuzzSettings {
 
     public func run(base: [UInt8], seed: UInt64, count: UInt64, first: UInt64 = 0, batch: UInt64 = 20_000) throws -> FuzzReport {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)

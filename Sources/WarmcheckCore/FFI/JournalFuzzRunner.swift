@@ -5,13 +5,7 @@
 
 import Foundation
 
-public final class JournalFuzzRunner {
-    let libraries: [ABILibrary]
-    let executable: String
-    let outDir: String
-    public var maxSaved = 20
-    public var maxShrunk = 5
-    public var log: (String) -> Void = { _ in }
+public final class JournalFuzzRunner: FuzzSettings {
 
     /// The libraries whose manifest declares decode_journal (the others have no durable store:
     /// they are skipped, and the caller says so).
@@ -21,12 +15,6 @@ public final class JournalFuzzRunner {
             if (try? Manifest.load(path: l.manifest, library: l.name))?.decodeJournal != nil { usable.append(l) } else { skipped.append(l.name) }
         }
         return (usable, skipped)
-    }
-
-    public init(libraries: [ABILibrary], executable: String, outDir: String) {
-        self.libraries = libraries
-        self.executable = executable
-        self.outDir = outDir
     }
 
     /// One line per library: the §9 code and the out words.
