@@ -49,6 +49,35 @@ final class DecoderTests: XCTestCase {
             XCTAssertEqual(r.writer.participantLow8, 1)
         }
     }
+
+    /// The 1.1 image through the harness's own decoder: no problem, the namespace table its
+    /// expected view names (testdata/golden/1.1/README.md), and exactly the namespace entries its
+    /// dump lists, each parsed back to (ns, version, user key) from the spec's prefix.
+    func testGoldenImageOfOnePointOneDecodesItsNamespaceTable() throws {
+        let dir = repoRoot.appendingPathComponent("testdata/golden/1.1")
+        let s = try snapshot(Array(try Data(contentsOf: dir.appendingPathComponent("segment.seg"))))
+        XCTAssertEqual(s.problems, [])
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json"))) as! [String: Any]
+        var used = Set<Int>()
+        for t in expected["namespaces"] as! [[String: Any]] {
+            let ns = t["ns"] as! Int
+            used.insert(ns)
+            let v = s.namespace(ns)
+            XCTAssertEqual([v.current, v.previous, v.last], ["current", "previous", "last"].map { UInt64(t[$0] as! Int) }, "namespace \(ns)")
+            XCTAssertEqual(v.stager, 0, "namespace \(ns)")
+        }
+        XCTAssertTrue(s.namespaces.filter { !used.contains($0.ns) }.allSatisfy(\.isEmpty), "the unused namespaces stay zero")
+        var inSlots: [String] = []
+        for sh in 0..<s.geometry.shardCount {
+            for j in 0..<s.geometry.slotsPerShard {
+                let v = s.slot(sh, j)
+                if v.word.state?.isReadable == true, let k = v.key, let p = SpecNamespace.parse(k) {
+                    inSlots.append("\(p.ns)/\(p.version)/\(String(decoding: p.user, as: UTF8.self))")
+                }
+            }
+        }
+        XCTAssertEqual(inSlots.sorted(), ["0/1/item/a1", "0/1/item/b1", "0/2/item/a1", "0/2/item/c1", "1/1/x1"])
+    }
 }
 
 extension String {
