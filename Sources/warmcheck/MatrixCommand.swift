@@ -27,6 +27,9 @@ struct MatrixCommand: ParsableCommand {
     @Option(help: "The version whose image --write-golden writes (the fixture must speak it).")
     var goldenVersion: String?
 
+    @Option(help: "With --write-golden: create the segment with this feature on (fast_checksum) and write it to testdata/golden/<version>/<feature>/.")
+    var goldenFeature: String?
+
     @Option(help: "Replace the existing image of this version (refused without it: images are never overwritten by accident).")
     var regenerate: String?
 
@@ -48,7 +51,8 @@ struct MatrixCommand: ParsableCommand {
             runner.log = { msg in if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K… \(msg)".utf8)) } }
             if let w = writeGolden {
                 guard let version = goldenVersion else { throw UsageError("--write-golden needs --golden-version VERSION (the directory under testdata/golden/)") }
-                let d = try GoldenImage.write(version: version, with: try Repo.parseFixture(w), runner: runner, regenerate: regenerate)
+                let d = try GoldenImage.write(version: version, feature: goldenFeature, with: try Repo.parseFixture(w), runner: runner,
+                                              regenerate: regenerate)
                 print("golden image of \(version) written to \(d) by \(w): write its README.md (how it was made) and commit it")
                 return
             }

@@ -48,6 +48,23 @@ final class CompatManifestTests: XCTestCase {
         XCTAssertNil(Releases.protocolVersion("1.x"))
     }
 
+    /// `create=` carries a JSON object, whose keys need double quotes: the manifest's own
+    /// quoting used to strip them, so no `create=` line could be written at all.
+    func testCreateTakesSingleQuotedJSON() throws {
+        let m = try parse("writer fast go@head create='{\"fast_checksum\":true}'\nreader go@head\nexpect * * read\n")
+        guard case .fixture(_, _, let create, _) = m.writers[0].source else { return XCTFail("not a fixture writer") }
+        XCTAssertEqual(create["fast_checksum"], .bool(true))
+        assertError("writer a go@head create={fast_checksum:true}\n", "M:1: create= must be a JSON object")
+        assertError("writer a go@head create='{\"x\":1}\n", "M:1: unterminated quote")
+        let text = try String(contentsOf: root.appendingPathComponent("compat/manifest.txt"), encoding: .utf8)
+        let repo = try CompatManifest.parse(text, path: "compat/manifest.txt", implementations: ["go", "rust", "swift"],
+                                            releases: try Releases.load(root: root), openCodes: codes)
+        XCTAssertEqual(repo.writers.filter { w in
+            if case .fixture(_, _, let c, _) = w.source { return c["fast_checksum"] == .bool(true) }
+            return false
+        }.count, 3, "the fast checksum is written by each head fixture")
+    }
+
     func testManifestErrorsNameFileAndLine() {
         assertError("writer a go@head\nreader go@2.3\n", "M:2: unknown version \"2.3\"")
         assertError("writer a go@head\nreader java@head\n", "M:2: unknown implementation \"java\"")

@@ -29,7 +29,14 @@ final class GoldenImageFreezeTests: XCTestCase {
         let releases = try Releases.load(root: root)
         XCTAssertFalse(releases.entries.isEmpty)
         for r in releases.entries {
-            for file in [GoldenImage.segmentName, GoldenImage.expectedName] {
+            // The version's image and its feature images (testdata/golden/<version>/<feature>/):
+            // one a release does not hold cannot be added to its directory later either.
+            let features = GoldenImage.features.filter {
+                FileManager.default.fileExists(atPath: root.appendingPathComponent("testdata/golden/\(r.version)/\($0)").path)
+            }
+            for file in [GoldenImage.segmentName, GoldenImage.expectedName] + features.flatMap({ f in
+                [GoldenImage.segmentName, GoldenImage.expectedName].map { "\(f)/\($0)" }
+            }) {
                 let here = "testdata/golden/\(r.version)/\(file)"
                 let then = legacyPaths[r.version]?[file] ?? here
                 let now = try Data(contentsOf: root.appendingPathComponent(here))

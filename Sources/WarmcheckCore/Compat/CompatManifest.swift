@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```
 /// feature NAME incompat|compat BIT      names a header feature bit for cell descriptions
-/// writer NAME IMPL@BUILD [args="…"] [create={json}] [patch=FIELD:VALUE,…]
+/// writer NAME IMPL@BUILD [args="…"] [create='{json}'] [patch=FIELD:VALUE,…]
 /// writer NAME image:DIR                 a committed golden image (DIR/segment.seg, expected.json)
 /// reader IMPL@BUILD
 /// expect WRITER READER read | refuse CODE   first matching line wins
@@ -214,13 +214,15 @@ public struct CompatManifest: Sendable {
     }
 
     /// Words separated by blanks; double quotes group (and are dropped); `#` outside quotes ends the line.
+    /// Words split at blanks; `"…"` and `'…'` quote (the quote characters dropped), so that
+    /// `create='{"fast_checksum":true}'` keeps the JSON's own double quotes.
     static func tokenize(_ line: String, at: String) throws -> [String] {
-        var out: [String] = [], cur = "", inQuote = false, inWord = false
+        var out: [String] = [], cur = "", quote: Character? = nil, inWord = false
         for c in line {
-            if inQuote {
-                if c == "\"" { inQuote = false } else { cur.append(c) }
-            } else if c == "\"" {
-                inQuote = true; inWord = true
+            if let q = quote {
+                if c == q { quote = nil } else { cur.append(c) }
+            } else if c == "\"" || c == "'" {
+                quote = c; inWord = true
             } else if c == "#" {
                 break
             } else if c == " " || c == "\t" {
@@ -229,7 +231,7 @@ public struct CompatManifest: Sendable {
                 cur.append(c); inWord = true
             }
         }
-        if inQuote { throw UsageError("\(at): unterminated quote") }
+        if quote != nil { throw UsageError("\(at): unterminated quote") }
         if inWord { out.append(cur) }
         return out
     }
