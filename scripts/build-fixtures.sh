@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Go and Rust reference fixtures (incremental: both tools skip work that is up to date).
-# Outputs: .build/fixtures/warmcache-go-{fixture,bench,consumer,empty}, rust-fixture/target/release/
+# Outputs: .build/fixtures/warmcache-go-{fixture,bench,consumer,remote-consumer,empty}, rust-fixture/target/release/
 # warmcache-{fixture,bench,consumer,empty},
 # and the C ABI libraries of docs/ABI.md (scripts/build-abi.sh).
 set -euo pipefail
@@ -13,6 +13,7 @@ mkdir -p "$root/.build/fixtures"
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-bench" ./cmd/warmcache-bench)
 # The startup bench's Go consumer and exec floor (warmcheck bench startup, docs/BENCHMARKS.md).
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-consumer" ./cmd/warmcache-consumer)
+(cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-remote-consumer" ./cmd/warmcache-remote-consumer)
 (cd "$root/go-fixture" && go build -o "$root/.build/fixtures/warmcache-go-empty" ./cmd/warmcache-empty)
 # Rust: everything a service could build (consumer, bench, …) without the library's `harness`
 # feature, then the fixture, which needs it (rust-fixture/Cargo.toml).

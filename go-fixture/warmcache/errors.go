@@ -99,23 +99,32 @@ func newErr(c Code, op, path, format string, args ...interface{}) *Error {
 
 // errnoName returns the symbolic name of an errno ("ENOENT"), as §4.2 step 1 asks for io errors.
 func errnoName(e syscall.Errno) string {
-	if n, ok := errnoNames[e]; ok {
-		return n
+	for _, n := range errnoNames {
+		if n.e == e {
+			return n.name
+		}
 	}
 	return fmt.Sprintf("errno %d", int(e))
 }
 
-var errnoNames = map[syscall.Errno]string{
-	syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.EINTR: "EINTR", syscall.EIO: "EIO",
-	syscall.ENXIO: "ENXIO", syscall.EBADF: "EBADF", syscall.EAGAIN: "EAGAIN",
-	syscall.ENOMEM: "ENOMEM", syscall.EACCES: "EACCES", syscall.EFAULT: "EFAULT",
-	syscall.EBUSY: "EBUSY", syscall.EEXIST: "EEXIST", syscall.EXDEV: "EXDEV",
-	syscall.ENODEV: "ENODEV", syscall.ENOTDIR: "ENOTDIR", syscall.EISDIR: "EISDIR",
-	syscall.EINVAL: "EINVAL", syscall.ENFILE: "ENFILE", syscall.EMFILE: "EMFILE",
-	syscall.ETXTBSY: "ETXTBSY", syscall.EFBIG: "EFBIG", syscall.ENOSPC: "ENOSPC",
-	syscall.ESPIPE: "ESPIPE", syscall.EROFS: "EROFS", syscall.EMLINK: "EMLINK",
-	syscall.ENAMETOOLONG: "ENAMETOOLONG", syscall.ELOOP: "ELOOP", syscall.EOPNOTSUPP: "EOPNOTSUPP",
-	syscall.EDQUOT: "EDQUOT", syscall.EOVERFLOW: "EOVERFLOW", syscall.ETIMEDOUT: "ETIMEDOUT",
+// errnoNames is a table, not a map: a map literal is built by the package initialiser at every
+// start of every program that imports the library (docs/BENCHMARKS.md "Startup"), a table is
+// static data; the scan runs only on an error path.
+var errnoNames = [...]struct {
+	e    syscall.Errno
+	name string
+}{
+	{syscall.EPERM, "EPERM"}, {syscall.ENOENT, "ENOENT"}, {syscall.EINTR, "EINTR"},
+	{syscall.EIO, "EIO"}, {syscall.ENXIO, "ENXIO"}, {syscall.EBADF, "EBADF"},
+	{syscall.EAGAIN, "EAGAIN"}, {syscall.ENOMEM, "ENOMEM"}, {syscall.EACCES, "EACCES"},
+	{syscall.EFAULT, "EFAULT"}, {syscall.EBUSY, "EBUSY"}, {syscall.EEXIST, "EEXIST"},
+	{syscall.EXDEV, "EXDEV"}, {syscall.ENODEV, "ENODEV"}, {syscall.ENOTDIR, "ENOTDIR"},
+	{syscall.EISDIR, "EISDIR"}, {syscall.EINVAL, "EINVAL"}, {syscall.ENFILE, "ENFILE"},
+	{syscall.EMFILE, "EMFILE"}, {syscall.ETXTBSY, "ETXTBSY"}, {syscall.EFBIG, "EFBIG"},
+	{syscall.ENOSPC, "ENOSPC"}, {syscall.ESPIPE, "ESPIPE"}, {syscall.EROFS, "EROFS"},
+	{syscall.EMLINK, "EMLINK"}, {syscall.ENAMETOOLONG, "ENAMETOOLONG"}, {syscall.ELOOP, "ELOOP"},
+	{syscall.EOPNOTSUPP, "EOPNOTSUPP"}, {syscall.EDQUOT, "EDQUOT"}, {syscall.EOVERFLOW, "EOVERFLOW"},
+	{syscall.ETIMEDOUT, "ETIMEDOUT"},
 }
 
 func ioErr(op, path string, e error) *Error {

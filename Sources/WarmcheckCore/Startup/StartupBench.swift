@@ -27,20 +27,24 @@ public struct StartupOptions: Sendable {
     public init() {}
 }
 
-/// The consumer and empty program of each language, as scripts/build-fixtures.sh leaves them.
+/// The consumer and empty program of each language, as scripts/build-fixtures.sh leaves them;
+/// Go's also has the client of rows (d) and (e), a program of its own so that the consumer of
+/// rows (a)–(c) links no network code (docs/BENCHMARKS.md "Startup").
 struct StartupBinaries {
     let consumer: String, empty: String
+    var remote: String? = nil
 
     static func of(_ language: String, root: URL) throws -> StartupBinaries {
         let b: StartupBinaries
         switch language {
         case "go": b = .init(consumer: root.appendingPathComponent(".build/fixtures/warmcache-go-consumer").path,
-                             empty: root.appendingPathComponent(".build/fixtures/warmcache-go-empty").path)
+                             empty: root.appendingPathComponent(".build/fixtures/warmcache-go-empty").path,
+                             remote: root.appendingPathComponent(".build/fixtures/warmcache-go-remote-consumer").path)
         case "rust": b = .init(consumer: root.appendingPathComponent("rust-fixture/target/release/warmcache-consumer").path,
                                empty: root.appendingPathComponent("rust-fixture/target/release/warmcache-empty").path)
         default: throw StartupError("--language \(language): the startup consumers exist for go and rust")
         }
-        for p in [b.consumer, b.empty] where access(p, X_OK) != 0 {
+        for p in [b.consumer, b.empty] + (b.remote.map { [$0] } ?? []) where access(p, X_OK) != 0 {
             throw StartupError("\(p) is missing: run scripts/build-fixtures.sh")
         }
         return b
@@ -109,11 +113,11 @@ public final class StartupBench {
             }
             if let redis, let memcached {
                 for s in [redis, memcached] {
-                    let loader = try TimedChild([bins["go"]!.consumer, "load-\(s.kind.rawValue)", s.address, "\(n)"])
+                    let loader = try TimedChild([bins["go"]!.remote!, "load-\(s.kind.rawValue)", s.address, "\(n)"])
                     guard loader.readLine() == "ready" else { loader.stop(); throw StartupError("loading \(n) entries into \(s.kind.rawValue) failed") }
                     loader.wait()
                     rows.append(try measure(s.kind == .redis ? "d" : "e", "\(s.kind.rawValue) on loopback (Go client, pipelined ×100)", "go", n,
-                                            o.restarts, [bins["go"]!.consumer, s.kind.rawValue, s.address, "\(n)"]))
+                                            o.restarts, [bins["go"]!.remote!, s.kind.rawValue, s.address, "\(n)"]))
                 }
             }
         }

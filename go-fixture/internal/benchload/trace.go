@@ -1,14 +1,13 @@
-package main
+package benchload
 
 import (
-	"fmt"
 	"os"
-	"strings"
+	"strconv"
 )
 
 // writeTrace records the phases of this start as Chrome trace JSON (the "X" complete events of
 // the Trace Event Format, microseconds), which chrome://tracing and Perfetto open.
-func writeTrace(path string, execNs, start, opened int64, m *milestones) {
+func writeTrace(prog, path string, execNs, start, opened int64, m *Milestones) {
 	if execNs == 0 {
 		execNs = start
 	}
@@ -18,16 +17,19 @@ func writeTrace(path string, execNs, start, opened int64, m *milestones) {
 	}
 	phases := []phase{{"exec → main", execNs, start}, {"open (map + register)", start, opened},
 		{"registered → first hit", opened, m.firstHit}, {"first hit → 99 % served", m.firstHit, m.served99}}
-	var ev []string
+	us := func(ns int64) string { return strconv.FormatFloat(float64(ns)/1e3, 'f', 3, 64) }
+	body := `{"traceEvents":[`
+	sep := ""
 	for _, p := range phases {
 		if p.from == 0 || p.to < p.from {
 			continue
 		}
-		ev = append(ev, fmt.Sprintf(`{"name":%q,"ph":"X","pid":%d,"tid":1,"ts":%.3f,"dur":%.3f}`,
-			p.name, os.Getpid(), float64(p.from)/1e3, float64(p.to-p.from)/1e3))
+		body += sep + `{"name":` + strconv.Quote(p.name) + `,"ph":"X","pid":` + strconv.Itoa(os.Getpid()) +
+			`,"tid":1,"ts":` + us(p.from) + `,"dur":` + us(p.to-p.from) + `}`
+		sep = ","
 	}
-	body := `{"traceEvents":[` + strings.Join(ev, ",") + `],"displayTimeUnit":"ms"}` + "\n"
+	body += `],"displayTimeUnit":"ms"}` + "\n"
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		die("write trace %s: %v", path, err)
+		Die(prog, "write trace "+path+": "+err.Error())
 	}
 }

@@ -1,3 +1,10 @@
+// Command warmcache-remote-consumer is the Go consumer of rows (d) and (e) of `warmcheck bench
+// startup` (docs/BENCHMARKS.md "Startup"): the same working set, request stream and result line
+// as cmd/warmcache-consumer, fetched from Redis or memcached on loopback. It is a program of its
+// own because it needs `net`, which a service on the warmcache library does not link.
+//
+//	warmcache-remote-consumer redis ADDR N | memcached ADDR N              fetch the stream from a server (pipelined batches)
+//	warmcache-remote-consumer load-redis ADDR N | load-memcached ADDR N    fill a server, print "ready"
 package main
 
 import (
@@ -6,9 +13,36 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"time"
+
+	"github.com/warmcache/warmcache/go-fixture/internal/benchload"
 )
+
+const prog = "warmcache-remote-consumer"
+
+func die(format string, a ...interface{}) { benchload.Die(prog, fmt.Sprintf(format, a...)) }
+
+func main() {
+	start := benchload.Now()
+	if len(os.Args) < 2 {
+		die("usage: %s redis|memcached|load-redis|load-memcached ADDR N", prog)
+	}
+	pos, f := benchload.ParseFlags(prog, os.Args[2:])
+	if len(pos) != 2 {
+		die("%s takes 2 arguments, got %d", os.Args[1], len(pos))
+	}
+	n := benchload.Num(prog, pos[1])
+	switch os.Args[1] {
+	case "redis", "memcached":
+		serveRemote(start, os.Args[1], pos[0], n, f)
+	case "load-redis", "load-memcached":
+		load(os.Args[1][len("load-"):], pos[0], n)
+	default:
+		die("unknown mode %q", os.Args[1])
+	}
+}
 
 // Minimal clients for rows (d) and (e) of the startup bench. Go's standard library has no Redis
 // or memcached client and this module takes no dependencies, so these speak just enough of each
@@ -56,12 +90,13 @@ func respBulk(r *bufio.Reader, buf []byte) []byte {
 	return buf[:n]
 }
 
-func serveRemote(start int64, kind, addr string, n uint64, f flags) {
+func serveRemote(start int64, kind, addr string, n uint64, f benchload.Flags) {
 	conn, r, w := dial(addr)
 	defer conn.Close()
 	opened := time.Now().UnixNano()
-	m := newMilestones(n)
+	m := benchload.NewMilestones(n)
 	buf := make([]byte, 256)
+	kb := make([]byte, benchload.KeyLen)
 	for r0 := uint64(0); r0 < 2*n; r0 += batch {
 		end := r0 + batch
 		if end > 2*n {
@@ -69,14 +104,14 @@ func serveRemote(start int64, kind, addr string, n uint64, f flags) {
 		}
 		if kind == "redis" {
 			for q := r0; q < end; q++ {
-				k := key(index(q, n))
+				k := benchload.Key(kb, benchload.Index(q, n))
 				fmt.Fprintf(w, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(k), k)
 			}
 		} else {
 			w.WriteString("get")
 			for q := r0; q < end; q++ {
 				w.WriteByte(' ')
-				w.Write(key(index(q, n)))
+				w.Write(benchload.Key(kb, benchload.Index(q, n)))
 			}
 			w.WriteString("\r\n")
 		}
@@ -87,7 +122,7 @@ func serveRemote(start int64, kind, addr string, n uint64, f flags) {
 		if kind == "redis" {
 			for q := r0; q < end; q++ {
 				v := respBulk(r, buf)
-				done = m.record(len(v) == valueLen && leU64(v) == index(q, n))
+				done = m.Record(benchload.Right(v, benchload.Index(q, n)))
 			}
 		} else {
 			done = readMulti(r, m, r0, end, n)
@@ -96,12 +131,12 @@ func serveRemote(start int64, kind, addr string, n uint64, f flags) {
 			break
 		}
 	}
-	finish(start, opened, m, f)
+	benchload.Finish(prog, start, opened, m, f)
 }
 
 // readMulti reads a memcached multi-get answer (VALUE lines for the keys present, in request
 // order, then END) and records each request of the batch as hit or miss.
-func readMulti(r *bufio.Reader, m *milestones, from, to, n uint64) bool {
+func readMulti(r *bufio.Reader, m *benchload.Milestones, from, to, n uint64) bool {
 	q := from
 	done := false
 	for {
@@ -122,17 +157,17 @@ func readMulti(r *bufio.Reader, m *milestones, from, to, n uint64) bool {
 			die("short memcached value: %v", err)
 		}
 		i, _ := strconv.ParseUint(string(f[1][1:]), 10, 64)
-		for q < to && index(q, n) != i { // keys the server did not return were misses
-			done = m.record(false)
+		for q < to && benchload.Index(q, n) != i { // keys the server did not return were misses
+			done = m.Record(false)
 			q++
 		}
 		if q < to {
-			done = m.record(size == valueLen && leU64(data) == i)
+			done = m.Record(benchload.Right(data[:size], i))
 			q++
 		}
 	}
 	for ; q < to; q++ {
-		done = m.record(false)
+		done = m.Record(false)
 	}
 	return done
 }
@@ -147,7 +182,7 @@ func load(kind, addr string, n uint64) {
 			end = n
 		}
 		for i := i0; i < end; i++ {
-			k, v := key(i), value(i)
+			k, v := benchload.NewKey(i), benchload.Value(i)
 			if kind == "redis" {
 				fmt.Fprintf(w, "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n", len(k), k, len(v))
 			} else {
@@ -172,5 +207,5 @@ func load(kind, addr string, n uint64) {
 			die("memcached answered %q (out of memory? the bench starts it with -m)", l)
 		}
 	}
-	fmt.Println("ready")
+	os.Stdout.WriteString("ready\n")
 }
