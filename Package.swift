@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "warmcache-swift-example", targets: ["warmcache-swift-example"]),
         // The C ABI of the Swift implementation (docs/ABI.md), loaded by `warmcheck vectors/fuzz`.
         .library(name: "WarmcacheABI", type: .dynamic, targets: ["WarmcacheABI"]),
+        // `warmcheck bench startup --language swift`: the Swift consumer and its exec floor (release).
+        .executable(name: "warmcache-swift-consumer", targets: ["warmcache-swift-consumer"]),
+        .executable(name: "warmcache-swift-empty", targets: ["warmcache-swift-empty"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
@@ -71,6 +74,8 @@ let package = Package(
         // Micro-benchmark of the Swift implementation (get-hit / put latency vs a Dictionary).
         .executableTarget(name: "warmcache-swift-bench", dependencies: ["Warmcache"]),
         .executableTarget(name: "warmcache-swift-example", dependencies: ["Warmcache"]),
+        .executableTarget(name: "warmcache-swift-consumer", dependencies: ["Warmcache"]),
+        .executableTarget(name: "warmcache-swift-empty"),
         .testTarget(name: "WarmcacheTests", dependencies: ["Warmcache"]),
         // Optimized too: its differential test brute-forces 100 000 histories per run.
         .testTarget(name: "WarmcheckModelTests", dependencies: ["WarmcheckModel"],

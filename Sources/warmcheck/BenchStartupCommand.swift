@@ -20,7 +20,7 @@ struct BenchStartupCommand: ParsableCommand {
     @Option(name: .customLong("entries"), help: "Working-set sizes (repeatable; default 10000 and 1000000).")
     var entries: [UInt64] = []
 
-    @Option(name: .customLong("language"), help: "Consumer languages: go, rust (repeatable; default both).")
+    @Option(name: .customLong("language"), help: "Consumer languages: go, rust, swift (repeatable; default go and rust; swift needs its release build, see docs/BENCHMARKS.md).")
     var languages: [String] = []
 
     @Option(help: "Restarts per row (cold rows: --cold-restarts, and 1 from 100000 entries).")

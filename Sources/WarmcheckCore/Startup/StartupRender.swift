@@ -38,7 +38,8 @@ public enum StartupPlot {
         let r = try StartupReport(json: JSONField.parse(data, source: "startup report"))
         let series: [(String, String, String)] = [("a", "go", "#1f77b4"), ("a-legacy", "go", "#aec7e8"),
                                                   ("a", "rust", "#d62728"), ("a-legacy", "rust", "#ff9896"),
-                                                  ("b", "go", "#2ca02c"), ("b", "rust", "#ff7f0e")]
+                                                  ("b", "go", "#2ca02c"), ("b", "rust", "#ff7f0e"),
+                                                  ("a", "swift", "#9467bd"), ("a-legacy", "swift", "#c5b0d5")]
         let pts = r.rows.filter { ["a", "a-legacy", "b"].contains($0.row) && $0.firstHit != nil && ($0.segmentBytes ?? 0) > 0 }
         guard !pts.isEmpty else { throw StartupError("the report has no warm-segment rows to plot") }
         let floors = r.rows.filter { $0.row == "f" }
@@ -73,7 +74,7 @@ public enum StartupPlot {
         }
         for fl in floors {
             guard let v = fl.firstHit?.p50 else { continue }
-            let color = fl.language == "go" ? "#1f77b4" : "#d62728"
+            let color = ["go": "#1f77b4", "rust": "#d62728"][fl.language] ?? "#9467bd"
             s += "<line x1=\"\(l)\" y1=\"\(py(v))\" x2=\"\(l + pw)\" y2=\"\(py(v))\" stroke=\"\(color)\" stroke-dasharray=\"4 4\"/>"
             s += "<text x=\"\(l + 4)\" y=\"\(py(v) - 4)\" fill=\"\(color)\">\(fl.language) empty-program floor</text>\n"
         }
