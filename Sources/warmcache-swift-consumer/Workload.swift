@@ -47,18 +47,17 @@ func isRight(_ v: [UInt8], _ i: UInt64) -> Bool {
 
 func index(_ r: UInt64, _ n: UInt64) -> UInt64 { (r % n * orderStep + 7) % n }
 
-/// Realtime ns: the clock the bench stamps "exec" with, so both are on one time line.
-func realtimeNs() -> Int64 {
+func clockNs(_ clock: clockid_t) -> Int64 {
     var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
+    clock_gettime(clock, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
-func monotonicNs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
+/// Realtime ns: the clock the bench stamps "exec" with, so both are on one time line.
+func realtimeNs() -> Int64 { clockNs(CLOCK_REALTIME) }
+
+/// Monotonic ns, for the cold row's busy loop.
+func monotonicNs() -> Int64 { clockNs(CLOCK_MONOTONIC) }
 
 /// The three moments of a start (realtime ns): first hit, 99 % of the working set served, the
 /// trailing-window hit ratio back within 1 point of its pre-restart 100 %. The clock is read
