@@ -128,6 +128,9 @@ public struct SegmentLayout: Sendable, Equatable {
     public let shardsOffset: Int
     public let shardSize: Int
     public let totalLen: Int
+    /// `x mod shard_count` and `x mod slots_per_shard` without a division (placement, §6).
+    let shardMod: FastMod
+    let slotMod: FastMod
 
     /// Only call with a geometry that passed `createViolation()` (or the open checks).
     init(validated g: Geometry) {
@@ -144,6 +147,8 @@ public struct SegmentLayout: Sendable, Equatable {
         shardsOffset = Int(g.shardsOffset)
         shardSize = Int(g.shardSize)
         totalLen = Int(g.totalLen)
+        shardMod = FastMod(g.shardCount)
+        slotMod = FastMod(g.slotsPerShard)
     }
 
     @inline(__always) public func shardOffset(_ s: Int) -> Int { shardsOffset + s * shardSize }
@@ -159,15 +164,44 @@ public struct SegmentLayout: Sendable, Equatable {
         participantsOffset + index * Layout.PARTICIPANT_SIZE
     }
 
-    /// Shard and home slot of a key hash (§6).
+    /// Shard and home slot of a key hash (§6): `(h >> 32) mod shard_count` and
+    /// `(h & 0xFFFFFFFF) mod slots_per_shard`, computed exactly by FastMod (two 64-bit DIVs were
+    /// the costliest instructions of a get, as in Go and Rust before they used the same method).
     @inline(__always) public func place(_ h: UInt64) -> (shard: Int, home: Int) {
-        (Int((h >> 32) % UInt64(shardCount)), Int((h & 0xFFFF_FFFF) % UInt64(slotsPerShard)))
+        (Int(shardMod.rem(UInt32(truncatingIfNeeded: h >> 32))), Int(slotMod.rem(UInt32(truncatingIfNeeded: h))))
     }
-    /// The `k`-th slot of the window starting at `home`.
-    @inline(__always) public func windowSlot(_ home: Int, _ k: Int) -> Int { (home + k) % slotsPerShard }
+    /// The `k`-th slot of the window starting at `home`: `(home + k) mod slots_per_shard`.
+    /// Every caller has `home < slots_per_shard` and `k < probe_window <= slots_per_shard`
+    /// (geometry rule 5), so the sum is below twice the modulus and one subtraction replaces the
+    /// division that `%` cost on every probe.
+    @inline(__always) public func windowSlot(_ home: Int, _ k: Int) -> Int {
+        let j = home &+ k
+        return j >= slotsPerShard ? j &- slotsPerShard : j
+    }
     /// Whether `slot` lies in the window of `home`.
     public func windowContains(home: Int, slot: Int) -> Bool {
         let d = (slot - home + slotsPerShard) % slotsPerShard
         return d < probeWindow
+    }
+}
+
+/// `x mod d` for a fixed 32-bit `d` without a division (Lemire, Kaser and Kurz, "Faster
+/// remainder by direct computation", 2019): exact for every 32-bit `x` and `d >= 1`, the same
+/// method as Go's fastMod and Rust's FastMod. With `m = floor((2^64 - 1) / d) + 1`, the low 64
+/// bits of `m * x` are the fractional part of `x / d` scaled by 2^64, and multiplying them by
+/// `d` leaves `x mod d` in the high word.
+struct FastMod: Sendable, Equatable {
+    let d: UInt64
+    let m: UInt64
+
+    init(_ d: UInt32) {
+        precondition(d >= 1, "FastMod of zero")
+        self.d = UInt64(d)
+        // For d = 1 this wraps to 0, which gives 0 = x mod 1.
+        m = UInt64.max / UInt64(d) &+ 1
+    }
+
+    @inline(__always) func rem(_ x: UInt32) -> UInt32 {
+        UInt32(truncatingIfNeeded: (m &* UInt64(x)).multipliedFullWidth(by: d).high)
     }
 }

@@ -160,36 +160,46 @@ extension WarmCache {
         // A key of impossible length cannot be in the segment.
         guard kb.count >= 1, kb.count <= layout.keyCapacity else { return countMiss(shardOff, &value) }
         let cap = layout.participantCapacity
+        // Slot and record offsets use wrapping arithmetic and the slot's words unchecked loads:
+        // s < shard_count and j < slots_per_shard (place and windowSlot are exact), so every slot
+        // lies inside total_len <= 2^40 (geometry rule 8), which is the mapped length; the one
+        // precondition per slot below restates that, instead of a check per word.
+        let slotBase = shardOff &+ Layout.SHARD_HEADER_SIZE
+        let slotSize = layout.slotSize
+        let recBase = Layout.SLOT_HEADER_SIZE &+ layout.keyCapacity
+        let lastSlotOff = words.length &- slotSize
 
         for _ in 0..<Layout.READ_RETRIES {
             var retry = false
             for k in 0..<layout.probeWindow {
                 let j = layout.windowSlot(home, k)
-                let slotOff = layout.slotOffset(s, j)
-                let stateOff = slotOff + Layout.SLOT_STATE
+                let slotOff = slotBase &+ j &* slotSize
+                precondition(slotOff >= 0 && slotOff <= lastSlotOff, "slot offset \(slotOff) out of bounds")
+                let stateOff = slotOff &+ Layout.SLOT_STATE
                 // Acquire: pairs with the writer's release publish, so the record is visible.
-                let s1 = StateWord(raw: words.loadAcquire(stateOff))
+                let s1 = StateWord(raw: words.loadAcquireUnchecked(stateOff))
                 guard let k1 = s1.validKind(participantCapacity: cap), k1.isReadable else { continue }
                 // Relaxed: ordered by the acquire load above and the fence below.
-                if words.loadRelaxed(slotOff + Layout.SLOT_KEY_HASH) != h { continue }
-                if words.loadRelaxed(slotOff + Layout.SLOT_KEY_LEN) != UInt64(kb.count) { continue }
-                if !words.equalsBytes(slotOff + Layout.SLOT_KEY, kb) {
+                if words.loadRelaxedUnchecked(slotOff &+ Layout.SLOT_KEY_HASH) != h { continue }
+                if words.loadRelaxedUnchecked(slotOff &+ Layout.SLOT_KEY_LEN) != UInt64(kb.count) { continue }
+                if !words.equalsBytes(slotOff &+ Layout.SLOT_KEY, kb) {
                     // Torn or a different key: no need to copy. Re-check the word to tell which.
                     words.fenceAcquire()
-                    if !snapshotOK(s1, StateWord(raw: words.loadRelaxed(stateOff)), participantCapacity: cap) { retry = true; break }
+                    if !snapshotOK(s1, StateWord(raw: words.loadRelaxedUnchecked(stateOff)), participantCapacity: cap) { retry = true; break }
                     continue
                 }
                 // The key of a readable slot matched (after the first state load), before the copy.
                 at(.getAfterKeyMatch)
-                let rec = layout.recordOffset(slotOff, s1.active)
-                let version = words.loadRelaxed(rec + Layout.REC_VERSION)
-                let info = words.loadRelaxed(rec + Layout.REC_VALUE_INFO)
-                let checksum = words.loadRelaxed(rec + Layout.REC_CHECKSUM)
-                let expires = words.loadRelaxed(rec + Layout.REC_EXPIRES_AT_NS)
-                let staleUntil = words.loadRelaxed(rec + Layout.REC_STALE_UNTIL_NS)
-                let writtenAt = words.loadRelaxed(rec + Layout.REC_WRITTEN_AT_NS)
-                let writer = words.loadRelaxed(rec + Layout.REC_WRITER)
-                let writerStart = words.loadRelaxed(rec + Layout.REC_WRITER_START_TIME)
+                // record[A(s1)] (layout.recordOffset), inside the slot checked above.
+                let rec = slotOff &+ recBase &+ s1.active &* layout.recordSize
+                let version = words.loadRelaxedUnchecked(rec &+ Layout.REC_VERSION)
+                let info = words.loadRelaxedUnchecked(rec &+ Layout.REC_VALUE_INFO)
+                let checksum = words.loadRelaxedUnchecked(rec &+ Layout.REC_CHECKSUM)
+                let expires = words.loadRelaxedUnchecked(rec &+ Layout.REC_EXPIRES_AT_NS)
+                let staleUntil = words.loadRelaxedUnchecked(rec &+ Layout.REC_STALE_UNTIL_NS)
+                let writtenAt = words.loadRelaxedUnchecked(rec &+ Layout.REC_WRITTEN_AT_NS)
+                let writer = words.loadRelaxedUnchecked(rec &+ Layout.REC_WRITER)
+                let writerStart = words.loadRelaxedUnchecked(rec &+ Layout.REC_WRITER_START_TIME)
                 let vlen = Int(info & 0xFFFF_FFFF)
                 var sum: UInt64 = 0
                 let lengthBad = vlen > layout.valueCapacity
@@ -207,7 +217,7 @@ extension WarmCache {
                 if !faults.contains(.skipSecondSeqCheck) {
                     // Acquire fence: the second state load cannot move above the copy.
                     words.fenceAcquire()
-                    let s2 = StateWord(raw: words.loadRelaxed(stateOff))
+                    let s2 = StateWord(raw: words.loadRelaxedUnchecked(stateOff))
                     if !snapshotOK(s1, s2, participantCapacity: cap) { retry = true; break }
                 }
                 // FAULT ignore_checksum (checked only when the sums differ, so free otherwise):
@@ -243,8 +253,8 @@ extension WarmCache {
                     }
                 }
                 // CLOCK second chance; relaxed, and only written when it changes (no line bouncing).
-                let refOff = slotOff + Layout.SLOT_REFERENCED
-                if words.loadRelaxed(refOff) == 0 { words.storeRelaxed(refOff, 1) }
+                let refOff = slotOff &+ Layout.SLOT_REFERENCED
+                if words.loadRelaxedUnchecked(refOff) == 0 { words.storeRelaxed(refOff, 1) }
                 words.fetchAddRelaxed(shardOff + (stale ? Layout.SH_STALE_HITS : Layout.SH_HITS), 1)
                 return HitInfo(stale: stale, refreshRequested: refreshRequested, version: version,
                                originTag: UInt32(truncatingIfNeeded: info >> 32), expiresAt: expires,

@@ -116,8 +116,11 @@ public final class WarmCache: @unchecked Sendable {
     let legacySweep: Bool
     /// The pause hook (§17), nil outside a harness. Like tracing, set it while no other thread
     /// uses the handle: the hot paths read it without synchronisation.
-    @_spi(Harness) public var pauseHook: PauseHook?
-    private(set) var isClosed = false
+    /// Both vars are unchecked for exclusivity: the dynamic check (swift_beginAccess, ~70
+    /// instructions) ran on every get, and neither is written while the handle is in use (setting
+    /// the hook, like closing the handle under its own operations, is the caller's to order).
+    @exclusivity(unchecked) @_spi(Harness) public var pauseHook: PauseHook?
+    @exclusivity(unchecked) private(set) var isClosed = false
 
     /// The segment's geometry, from its header.
     public var geometry: Geometry { layout.geometry }

@@ -67,6 +67,69 @@ final class HashAndGeometryTests: XCTestCase {
         XCTAssertTrue(g.createViolation()!.hasPrefix("rule 8"))
     }
 
+    /// FastMod must agree with `%` for every divisor a geometry can have and beyond, at the
+    /// edges of x and at random x: a wrong remainder puts keys in other shards and slots than
+    /// the Go and Rust implementations look in.
+    func testFastModAgreesWithDivision() {
+        var rng = SystemRandomNumberGenerator()
+        var divisors: [UInt32] = [1, 2, 3, 7, 16, 63, 64, 100, 511, 512, 1000, 65535, 65536, 1 << 31 - 1, 1 << 31, .max]
+        for _ in 0..<200 { divisors.append(UInt32.random(in: 1...65536, using: &rng)) }
+        for d in divisors {
+            let f = FastMod(d)
+            var xs: [UInt32] = [0, 1, d &- 1, d, d &+ 1, d &* 2 &- 1, .max, .max - 1, 1 << 31]
+            for _ in 0..<2000 { xs.append(UInt32.random(in: 0...UInt32.max, using: &rng)) }
+            for x in xs where f.rem(x) != x % d {
+                XCTFail("FastMod(\(d)).rem(\(x)) = \(f.rem(x)), want \(x % d)")
+                return
+            }
+        }
+    }
+
+    /// place and windowSlot (FastMod, one subtraction) give the §6 definitions for every hash
+    /// tried and every window position.
+    func testPlacementIsTheSpecDefinition() throws {
+        for g in [Geometry.default, Geometry(shardCount: 3, slotsPerShard: 7, probeWindow: 7),
+                  Geometry(shardCount: 1, slotsPerShard: 1, probeWindow: 1)] {
+            let layout = SegmentLayout(validated: g)
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+            for _ in 0..<5000 {
+                h = h &* 6364136223846793005 &+ 1442695040888963407
+                let (s, home) = layout.place(h)
+                XCTAssertEqual(s, Int((h >> 32) % UInt64(g.shardCount)))
+                XCTAssertEqual(home, Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard)))
+                for k in 0..<layout.probeWindow {
+                    XCTAssertEqual(layout.windowSlot(home, k), (home + k) % layout.slotsPerShard)
+                }
+            }
+        }
+    }
+
+    /// loadWord's one-load tail equals the byte-by-byte zero-padded word, for every length and
+    /// word position (one past the end too), and WCH64 of every length still equals the
+    /// byte-wise definition.
+    func testLoadWordTailAndHashOfEveryLength() {
+        let bytes = [UInt8]((1...40).map { UInt8($0) })
+        for n in 0...bytes.count {
+            bytes[..<n].withUnsafeBytes { b in
+                var i = 0
+                while i <= n {
+                    var want: UInt64 = 0
+                    for j in 0..<8 where i + j < n { want |= UInt64(b[i + j]) << (8 * UInt64(j)) }
+                    XCTAssertEqual(WCH64.loadWord(b, at: i), want, "word at \(i) of \(n) bytes")
+                    i += 8
+                }
+                var h = WCH64.start(seed: Layout.KEY_SEED, length: n)
+                var padded = Array(b) + [UInt8](repeating: 0, count: 8)
+                for w in 0..<WCH64.wordCount(n) {
+                    let word = padded[8 * w..<8 * w + 8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                    h = WCH64.absorb(h, word)
+                }
+                padded.removeAll()
+                XCTAssertEqual(WCH64.hash(b, seed: Layout.KEY_SEED), WCH64.finish(h), "WCH64 of \(n) bytes")
+            }
+        }
+    }
+
     func testStateWord() {
         let w = StateWord(.refreshing, active: 1, owner: 7, seq: 0xFFFF_FFFF)
         XCTAssertEqual(w.kind, .refreshing)
