@@ -34,6 +34,14 @@ func samples(n int, fn func()) []float64 {
 	return out
 }
 
+// timerCost is the p50 cost of one clock read (time.Now), from batches of back-to-back reads.
+func timerCost(n int) float64 {
+	var sink time.Time
+	s := samples(n/10+1, func() { sink = time.Now() })
+	_ = sink
+	return pct(s, .5)
+}
+
 func pct(s []float64, p float64) float64 { return s[int(p*float64(len(s)-1))] }
 
 func throughput(d time.Duration, fn func()) float64 {
@@ -69,6 +77,9 @@ func main() {
 		return
 	}
 	fmt.Printf("warmcache-go bench: default geometry, %s, batches of %d ops, %d samples, fast checksum %v\n", path, batch, *nSamples, *fast)
+	// The timer is read twice per batch, never per operation: its cost, shown here, is spread
+	// over `batch` operations (at most timer/batch ns of each figure).
+	fmt.Printf("timer: one time.Now() %.1f ns (p50), %.3f ns per timed op\n", timerCost(*nSamples), timerCost(*nSamples)/batch)
 	fmt.Printf("%-22s %10s %10s %14s\n", "figure", "p50 ns", "p99 ns", "ops/s")
 	for _, size := range []int{64, 1024} {
 		key, val, get := hitLoop(c, size)
