@@ -66,6 +66,18 @@ extension CaseRunner {
             case .failure(let e):
                 try harness("cannot corrupt \(ScenarioValue.render(key)) at \(c.location)", e.description)
             }
+        case .corruptState(let key):
+            switch SegmentSurgery.corruptState(path: segmentPath, key: key) {
+            case .success(let whereDamaged):
+                poisoned.insert(whereDamaged)
+                // As for `corrupt:`: to the sequential model the entry is gone, every reader misses it.
+                let t = MonotonicClock.now()
+                history.append(CacheOperation(clientId: scenario.roles.count, input: .invalidate(key: key), call: t,
+                                              output: .removed(true), returnAt: t + 1))
+                log.add("give \(ScenarioValue.render(key))'s slot an impossible state word (\(whereDamaged))")
+            case .failure(let e):
+                try harness("cannot corrupt the state of \(ScenarioValue.render(key)) at \(c.location)", e.description)
+            }
         case .check(let check):
             switch check {
             case .createdOnce(let op):
