@@ -66,10 +66,10 @@ enum SegmentSurgery {
     /// Writes an impossible state word (state code 7, no state of §8.1; the rest of the word
     /// kept) into the readable slot holding `key`. Returns the slot as `shard S slot J`.
     static func corruptState(path: String, key: [UInt8]) -> Result<String, UsageError> {
-        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return .failure(UsageError("corrupt_state: cannot open \(path): \(String(cString: strerror(errno)))")) }
-        defer { close(fd) }
-        guard let g = geometry(fd) else { return .failure(UsageError("corrupt_state: cannot read the header of \(path)")) }
+        withSlot(path, "corrupt_state") { fd, g in corruptState(fd, g, key) }
+    }
+
+    static func corruptState(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> Result<String, UsageError> {
         guard let (shard, j, off) = readableSlot(fd, g, key) else {
             return .failure(UsageError("corrupt_state: key \(String(decoding: key, as: UTF8.self)) is not in a readable slot"))
         }
@@ -100,10 +100,21 @@ enum SegmentSurgery {
     /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
     /// buggy or hostile writer would. Returns where, or why it could not.
     static func corruptValue(path: String, key: [UInt8]) -> Result<String, UsageError> {
+        withSlot(path, "corrupt") { fd, g in corruptValue(fd, g, key) }
+    }
+
+    /// Opens the segment for writing and reads its geometry for `body`; `what` names the step
+    /// in the errors.
+    static func withSlot(_ path: String, _ what: String,
+                         _ body: (Int32, Geometry) -> Result<String, UsageError>) -> Result<String, UsageError> {
         let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return .failure(UsageError("corrupt: cannot open \(path): \(String(cString: strerror(errno)))")) }
+        guard fd >= 0 else { return .failure(UsageError("\(what): cannot open \(path): \(String(cString: strerror(errno)))")) }
         defer { close(fd) }
-        guard let g = geometry(fd) else { return .failure(UsageError("corrupt: cannot read the header of \(path)")) }
+        guard let g = geometry(fd) else { return .failure(UsageError("\(what): cannot read the header of \(path)")) }
+        return body(fd, g)
+    }
+
+    static func corruptValue(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> Result<String, UsageError> {
         if let (shard, j, off) = readableSlot(fd, g, key), let st = word(fd, off + Layout.SLOT_STATE) {
             let a = Int((st >> 8) & 1)
             let rec = off + Layout.SLOT_HEADER_SIZE + g.keyCapacity + a * g.recordSize
