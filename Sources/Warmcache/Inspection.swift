@@ -206,16 +206,7 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
         for j in 0..<layout.slotsPerShard {
             let slotOff = layout.slotOffset(s, j)
             let where_ = "shard \(s) slot \(j)"
-            // Take a consistent snapshot like a reader (§9.2); a slot that keeps changing is busy, not wrong.
-            var snap: SlotSnapshot?
-            for _ in 0..<Layout.READ_RETRIES {
-                let s1 = StateWord(raw: w.loadAcquire(slotOff + Layout.SLOT_STATE))
-                let candidate = SlotSnapshot.read(w, layout, slotOff: slotOff, state: s1)
-                w.fenceAcquire()
-                let s2 = StateWord(raw: w.loadRelaxed(slotOff + Layout.SLOT_STATE))
-                if s1 == s2 { snap = candidate; break }
-            }
-            guard let sn = snap else { continue }
+            guard let sn = consistentSnapshot(w, layout, slotOff: slotOff) else { continue }
             let st = sn.state
             if let why = st.impossibility(participantCapacity: cap) {
                 problems.append("\(where_): impossible state word 0x\(String(st.raw, radix: 16)): \(why)")
@@ -225,42 +216,11 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
             if kind.isOwned && !alive(st.owner) {
                 problems.append("\(where_): \(kind.name) claimed by participant \(st.owner), which is dead (abandoned claim, reclaimable)")
             }
-            guard kind.isReadable || kind == .writing else { continue }
             // Key checks (WRITING's key may be mid-write by a live owner: only check readable states).
             guard kind.isReadable else { continue }
-            var ok = true
-            if sn.keyLenWord == 0 || sn.keyLenWord > UInt64(layout.keyCapacity) {
-                problems.append("\(where_): key_len \(sn.keyLenWord) outside 1..\(layout.keyCapacity) (key_capacity)")
-                ok = false
-            } else {
-                let h = WCH64.hash(sn.key, seed: Layout.KEY_SEED)
-                if h != sn.keyHash {
-                    problems.append("\(where_): key_hash 0x\(String(sn.keyHash, radix: 16)) != WCH64(key) 0x\(String(h, radix: 16))")
-                    ok = false
-                } else {
-                    let (ks, home) = layout.place(h)
-                    if ks != s || !layout.windowContains(home: home, slot: j) {
-                        problems.append("\(where_): key belongs to shard \(ks) window \(home)..\(home + layout.probeWindow - 1) (mod \(layout.slotsPerShard)), outside it")
-                        ok = false
-                    }
-                }
-            }
-            let a = st.active
-            if sn.valueLen > UInt64(layout.valueCapacity) {
-                problems.append("\(where_): record[\(a)] value_len \(sn.valueLen) > value_capacity \(layout.valueCapacity)")
-                ok = false
-            } else if sn.valueSum != sn.checksum {
-                problems.append("\(where_): record[\(a)] bad value checksum (stored 0x\(String(sn.checksum, radix: 16)), computed 0x\(String(sn.valueSum, radix: 16)))")
-                ok = false
-            }
-            if sn.version == 0 {
-                problems.append("\(where_): record[\(a)] version 0")
-                ok = false
-            }
-            if sn.expiresAt != 0 && sn.staleUntil < sn.expiresAt {
-                problems.append("\(where_): record[\(a)] stale_until_ns \(sn.staleUntil) < expires_at_ns \(sn.expiresAt)")
-                ok = false
-            }
+            let found = recordProblems(sn, layout, shard: s, slot: j)
+            problems += found.map { "\(where_): \($0)" }
+            let ok = found.isEmpty
             if ok {
                 let stale = kind == .stale || (sn.expiresAt != 0 && now >= sn.expiresAt)
                 let expired = sn.expiresAt != 0 && now >= sn.staleUntil
@@ -282,6 +242,53 @@ func scanSlots(_ w: SharedWords, _ layout: SegmentLayout, alive: (UInt16) -> Boo
         }
     }
     return (entries, problems)
+}
+
+/// A consistent snapshot of the slot at `slotOff`, taken like a reader's (§9.2): nil when the
+/// state word kept changing over READ_RETRIES copies (a busy slot, not a wrong one).
+func consistentSnapshot(_ w: SharedWords, _ layout: SegmentLayout, slotOff: Int) -> SlotSnapshot? {
+    for _ in 0..<Layout.READ_RETRIES {
+        let s1 = StateWord(raw: w.loadAcquire(slotOff + Layout.SLOT_STATE))
+        let candidate = SlotSnapshot.read(w, layout, slotOff: slotOff, state: s1)
+        w.fenceAcquire()
+        let s2 = StateWord(raw: w.loadRelaxed(slotOff + Layout.SLOT_STATE))
+        if s1 == s2 { return candidate }
+    }
+    return nil
+}
+
+/// What is wrong with the key and `record[A]` of a readable slot's snapshot, by the checks of
+/// §13 and §13.1 (key_len, key_hash, the key's window, value_len, checksum, version 0, expiry
+/// order); empty when the record is sound. `dump` reports these and repair (§9.9) quarantines
+/// on them, so both judge a slot alike.
+func recordProblems(_ sn: SlotSnapshot, _ layout: SegmentLayout, shard s: Int, slot j: Int) -> [String] {
+    var problems: [String] = []
+    if sn.keyLenWord == 0 || sn.keyLenWord > UInt64(layout.keyCapacity) {
+        problems.append("key_len \(sn.keyLenWord) outside 1..\(layout.keyCapacity) (key_capacity)")
+    } else {
+        let h = WCH64.hash(sn.key, seed: Layout.KEY_SEED)
+        if h != sn.keyHash {
+            problems.append("key_hash 0x\(String(sn.keyHash, radix: 16)) != WCH64(key) 0x\(String(h, radix: 16))")
+        } else {
+            let (ks, home) = layout.place(h)
+            if ks != s || !layout.windowContains(home: home, slot: j) {
+                problems.append("key belongs to shard \(ks) window \(home)..\(home + layout.probeWindow - 1) (mod \(layout.slotsPerShard)), outside it")
+            }
+        }
+    }
+    let a = sn.state.active
+    if sn.valueLen > UInt64(layout.valueCapacity) {
+        problems.append("record[\(a)] value_len \(sn.valueLen) > value_capacity \(layout.valueCapacity)")
+    } else if sn.valueSum != sn.checksum {
+        problems.append("record[\(a)] bad value checksum (stored 0x\(String(sn.checksum, radix: 16)), computed 0x\(String(sn.valueSum, radix: 16)))")
+    }
+    if sn.version == 0 {
+        problems.append("record[\(a)] version 0")
+    }
+    if sn.expiresAt != 0 && sn.staleUntil < sn.expiresAt {
+        problems.append("record[\(a)] stale_until_ns \(sn.staleUntil) < expires_at_ns \(sn.expiresAt)")
+    }
+    return problems
 }
 
 /// Everything of one slot, copied with relaxed loads (lengths bounded before any copy).

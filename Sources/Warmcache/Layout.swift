@@ -77,6 +77,8 @@ public enum Layout {
     public static let HDR_EVENT_SEQ = 384
     public static let HDR_VERSION_CLOCK = 448
     public static let HDR_SIM_CLOCK_NS = 512
+    /// Line 12: slots quarantined by repairs since creation (§9.9); a relaxed counter.
+    public static let HDR_QUARANTINED = 768
 
     // MARK: Participants (§5)
     /// ```

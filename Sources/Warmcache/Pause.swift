@@ -71,6 +71,8 @@
     case createBeforeLink = "create.before_link"
     /// Step 6: PATH linked, TMP removed, flock released, before the creator registers.
     case createAfterLink = "create.after_link"
+    /// Repair (§9.9) judged a dead holder's insert lock or a corrupt readable slot, before its CAS.
+    case repairBeforeCAS = "repair.before_cas"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

@@ -269,6 +269,10 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// `ROLE: compact`: fold the case's durable store into a snapshot (docs/PERSISTENCE.md §8).
     /// Answers `created` = a snapshot was written (false when no journal could be covered).
     case compact
+    /// `ROLE: repair`: PROTOCOL.md §9.9 through the role's handle (DRIVER.md `repair`). Judged
+    /// by `locks_freed=N reclaimed=N quarantined=N unrepairable=N quarantined_total=N`; the
+    /// runner also checks that every quarantined slot is one the scenario damaged.
+    case repair
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
 
@@ -451,6 +455,10 @@ public enum ControlKind: Sendable, Hashable {
     /// segment (`segment=NAME`), as an operator removes an old one; processes that still have it
     /// mapped keep their inode. Only in sequential parts.
     case removeSegment(name: String)
+    /// `corrupt_state: KEY`: the orchestrator writes an impossible state word (state code 7, no
+    /// state of §8.1) into the slot holding KEY, so that readers miss it and a repair reports it
+    /// unrepairable (PROTOCOL.md §9.9 step 4). Only in sequential parts.
+    case corruptState(key: [UInt8])
 }
 
 /// One word of a `patch_header:` step.
@@ -533,6 +541,13 @@ public enum Expectation: Sendable, Hashable {
     case kept([UInt64])
     /// `previous=N`: an `ns_flip`'s replaced version, or `ns_state`'s previous one.
     case previous(UInt64)
+    /// `locks_freed=N`, `quarantined=N`, `unrepairable=N` (the length of that list of a
+    /// `repair`'s report) and `quarantined_total=N` (header word 768 afterwards); `reclaimed=N`
+    /// on a `repair` is the length of its `reclaimed` list.
+    case repairActions(list: String, count: UInt64)
+
+    /// The `repair` report fields `repairActions` names (DRIVER.md `repair`).
+    public static let repairLists = ["locks_freed", "quarantined", "unrepairable", "quarantined_total"]
 
     /// The token as it would be written.
     public var token: String {
@@ -561,6 +576,7 @@ public enum Expectation: Sendable, Hashable {
         case .reclaimed(let n): return "reclaimed=\(n)"
         case .kept(let l): return "kept=" + l.map(String.init).joined(separator: ",")
         case .previous(let n): return "previous=\(n)"
+        case .repairActions(let l, let n): return "\(l)=\(n)"
         }
     }
 
@@ -580,8 +596,10 @@ public enum Expectation: Sendable, Hashable {
         case .rule: return [.create, .openOrCreate]
         case .nsVersion: return [.nsStage, .nsPut, .nsFlip, .nsRollback, .nsPin, .nsUnpin, .nsGet, .nsState]
         case .pinned: return [.nsGet]
-        case .reclaimed, .kept: return [.nsReclaim]
+        case .reclaimed: return [.nsReclaim, .repair]
+        case .kept: return [.nsReclaim]
         case .previous: return [.nsFlip, .nsState]
+        case .repairActions: return [.repair]
         }
     }
 }

@@ -62,7 +62,8 @@ extension Parser {
     static let expectationWords = (["ok", "fail", "fail(REASON)", "unknown", "hit", "miss", "stale", "fresh", "created", "not_created",
                                     "removed", "not_removed", "refresh_requested", "no_refresh_requested", "woken", "timed_out", "paused",
                                     "value=V", "version=N", "version>N", "origin=N", "writer=ROLE", "rule=N",
-                                    "ns_version=N", "pinned", "not_pinned", "reclaimed=N", "kept=V,V…", "previous=N"]
+                                    "ns_version=N", "pinned", "not_pinned", "reclaimed=N", "kept=V,V…", "previous=N",
+                                    "locks_freed=N", "quarantined=N", "unrepairable=N", "quarantined_total=N"]
                                    + StatsCounter.allCases.map { "\($0.rawValue)=N" }).joined(separator: ", ")
 
     func parseExpectation(_ t: Token) -> Expectation? {
@@ -141,6 +142,12 @@ extension Parser {
                 return nil
             }
             return name == "ns_version" ? .nsVersion(n) : name == "reclaimed" ? .reclaimed(n) : .previous(n)
+        case _ where Expectation.repairLists.contains(name):
+            guard let n = ScenarioValue.parseDecimal(raw) else {
+                error(.badArgument, t.location, "bad expectation '\(s)': \(name)=N with an integer N")
+                return nil
+            }
+            return .repairActions(list: name, count: n)
         case "kept":
             let parts = raw.isEmpty ? [] : raw.split(separator: ",", omittingEmptySubsequences: false).map { ScenarioValue.parseDecimal($0) }
             guard parts.allSatisfy({ $0 != nil }) else {
@@ -217,6 +224,7 @@ extension Parser {
             case .reclaimed: claim("reclaimed", e, at)
             case .kept: claim("kept", e, at)
             case .previous: claim("previous", e, at)
+            case .repairActions(let l, _): claim("repair." + l, e, at)
             default: break
             }
         }

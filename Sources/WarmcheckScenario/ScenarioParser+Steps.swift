@@ -206,30 +206,30 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: .removeSegment(name: name), location: at)
-        case "corrupt":
+        case "corrupt", "corrupt_state":
             if case .parallel = part {
-                error(.badSequence, at, "`corrupt` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                error(.badSequence, at, "`\(name)` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
                 return nil
             }
             guard let s = value.scalar else {
-                error(.wrongType, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                error(.wrongType, loc(value), "`\(name)` takes a key (e.g. \(name): k1)")
                 return nil
             }
             let toks = tokens(of: value, text: s.string)
             guard let keyTok = toks.first else {
-                error(.missing, loc(value), "`corrupt` takes a key (e.g. corrupt: k1)")
+                error(.missing, loc(value), "`\(name)` takes a key (e.g. \(name): k1)")
                 return nil
             }
             if toks.count > 1 {
-                error(.badArgument, toks[1].location, "`corrupt` takes one key")
+                error(.badArgument, toks[1].location, "`\(name)` takes one key")
                 return nil
             }
-            guard let key = parseBytes(keyTok, what: "key") else { return nil }
-            if key.isEmpty {
+            guard let bytes = parseBytes(keyTok, what: "key") else { return nil }
+            if bytes.isEmpty {
                 error(.badValue, keyTok.location, "bad key: a key has at least one byte")
                 return nil
             }
-            return ControlStep(kind: .corrupt(key: key), location: at)
+            return ControlStep(kind: name == "corrupt" ? .corrupt(key: bytes) : .corruptState(key: bytes), location: at)
         default: // check
             guard case .final = part else {
                 error(.badSequence, at, "`check` is only allowed in `final`")

@@ -45,11 +45,13 @@ public enum ScenarioParser {
     /// Words that are control steps or step keys, so they cannot be role names.
     public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check",
                                                     "corrupt", "upgrade", "patch_header", "wipe",
-                                                    "remove_segment"]
+                                                    "remove_segment",
+                                                    "corrupt_state"]
 
     /// The control steps' keys (docs/SCENARIOS.md "Control steps").
     public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt", "upgrade", "patch_header", "wipe",
-                                                "remove_segment"]
+                                                "remove_segment",
+                                                "corrupt_state"]
 
     /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).
     /// Pause points and failure reasons come from spec/vocabulary.json (PROTOCOL.md §15, §17),

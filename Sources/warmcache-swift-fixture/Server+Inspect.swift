@@ -33,4 +33,16 @@ extension Server {
         }
         return .ok(["participants": ps])
     }
+
+    /// PROTOCOL.md §9.9 through the open handle (DRIVER.md `repair`).
+    func repair() throws -> Outcome {
+        let c = try requireCache()
+        guard let r = c.repair() else { throw RequestError.bad("no open segment") }
+        let list = { (a: [RepairAction]) -> [[String: Any]] in
+            a.map { ["shard": $0.shard, "slot": $0.slot, "detail": $0.detail] }
+        }
+        return .ok(["locks_freed": list(r.locksFreed), "reclaimed": list(r.reclaimed),
+                    "quarantined": list(r.quarantined), "unrepairable": list(r.unrepairable),
+                    "quarantined_total": r.quarantinedTotal])
+    }
 }

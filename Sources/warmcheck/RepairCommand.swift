@@ -8,14 +8,19 @@ struct RepairCommand: ParsableCommand {
         abstract: "Act on what inspect finds (PROTOCOL.md §9.9): free dead holders' insert locks, reclaim dead owners' claims, quarantine corrupt slots.",
         discussion: "The repair is an implementation's: the first --fixture (default go) opens the segment as a participant "
             + "and runs its `repair` operation (DRIVER.md); warmcheck then inspects the result. Safe while other processes "
-            + "use the segment (§9.9 \"Concurrency\"). A segment that does not open (damaged header or geometry) is left "
-            + "alone: rebuild it from the durable store (open_or_restore, docs/PERSISTENCE.md §7). "
+            + "use the segment (§9.9 \"Concurrency\"). A segment that does not open because its header or geometry is damaged "
+            + "is rebuilt from the durable store given with --store (the fixture's `restore`: open_or_restore, "
+            + "docs/PERSISTENCE.md §7, a fresh segment through the never-half-built create path, renamed over the damaged "
+            + "file); without --store, or with a fixture that has no store, it is left alone and reported. "
             + "Exit 0 healthy afterwards, 1 problems remain, 2 not opened or a harness error.")
 
     @Argument(help: "The segment file.")
     var file: String
 
     @OptionGroup var reference: ReferenceFixtureOptions
+
+    @Option(help: "The durable store directory to rebuild a segment whose header or geometry is damaged from (PERSISTENCE.md §7).")
+    var store: String?
 
     @Flag(help: "Print the report as JSON instead of text.")
     var json = false
@@ -27,7 +32,9 @@ struct RepairCommand: ParsableCommand {
         do {
             guard let spec = try reference.specs().first else { throw UsageError("no fixture") }
             if !build.noBuild && ["go", "rust"].contains(spec.name) { try Repo.buildFixtures() }
-            let outcome = try SegmentRepair(fixture: spec, path: file).run()
+            var repair = SegmentRepair(fixture: spec, path: file)
+            repair.storeDir = store
+            let outcome = try repair.run()
             print(json ? outcome.json.pretty : outcome.text, terminator: json ? "\n" : "")
             throw ExitCode(outcome.exitStatus)
         } catch let e as UsageError {

@@ -92,7 +92,7 @@ final class ControlledInterleavingTests: XCTestCase {
         XCTAssertFalse(Expectation.paused.applicableOperations.contains(.resume))
         XCTAssertTrue(Expectation.paused.applicableOperations.contains(.get))
         XCTAssertTrue(ScenarioParser.pausePoints.contains("get.after_key_match"))
-        XCTAssertEqual(ScenarioParser.pausePoints.count, 35) // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create
+        XCTAssertEqual(ScenarioParser.pausePoints.count, 36) // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create, 1 repair
         XCTAssertTrue(ScenarioParser.reservedWords.contains("corrupt"))
     }
 
@@ -273,5 +273,23 @@ final class ControlledInterleavingTests: XCTestCase {
         assertError("processes: {w: any}\nparallel:\n  w:\n    - corrupt: k\n", .badSequence, (4, 7),
                     contains: "`corrupt` is not allowed in a parallel list")
         assertError("processes: {corrupt: any}\ninit: [{advance: 1s}]\n", .invalid, (1, 13), contains: "reserved")
+    }
+
+    func testCorruptStateAndRepairSteps() throws {
+        let s = try parse(head + "  - w: create\n  - w: put k v\n  - corrupt_state: k\n  - r: repair\n"
+                          + "    expect: ok locks_freed=0 reclaimed=1 quarantined=2 unrepairable=1 quarantined_total=3\n")
+        XCTAssertEqual(s.initSteps[2].control?.kind, .corruptState(key: Array("k".utf8)))
+        let r = try XCTUnwrap(s.initSteps[3].operation)
+        XCTAssertEqual(r.op, .repair)
+        XCTAssertEqual(r.expect, [.ok, .repairActions(list: "locks_freed", count: 0), .reclaimed(1),
+                                  .repairActions(list: "quarantined", count: 2), .repairActions(list: "unrepairable", count: 1),
+                                  .repairActions(list: "quarantined_total", count: 3)])
+        assertError(head + "  - w: get k\n    expect: quarantined=1\n", .notApplicable, (6, 13), contains: "quarantined=1")
+        assertError(head + "  - w: repair\n    expect: quarantined=x\n", .badArgument, (6, 13), contains: "quarantined=N")
+        assertError(head + "  - w: repair\n    expect: quarantined=1 quarantined=2\n", .contradictoryExpectations, (6, 27),
+                    contains: "contradicts")
+        assertError(head + "  - corrupt_state: a b\n", .badArgument, (5, 22), contains: "`corrupt_state` takes one key")
+        assertError("processes: {w: any}\nparallel:\n  w:\n    - corrupt_state: k\n", .badSequence, (4, 7),
+                    contains: "`corrupt_state` is not allowed in a parallel list")
     }
 }

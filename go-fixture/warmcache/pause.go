@@ -34,6 +34,8 @@ const (
 	PointCreateAfterHeader   = "create.after_header"    // step 4: header written, before ready
 	PointCreateBeforeLink    = "create.before_link"     // step 5: ready, before linkat/rename
 	PointCreateAfterLink     = "create.after_link"      // step 6: PATH linked, TMP removed, before registering
+	// Repair (§9.9): a dead holder's insert lock or a corrupt readable slot judged, before its CAS.
+	PointRepairBeforeCAS = "repair.before_cas"
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -73,6 +75,7 @@ var PausePoints = []string{
 	PointCreateAfterHeader,
 	PointCreateBeforeLink,
 	PointCreateAfterLink,
+	PointRepairBeforeCAS,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

@@ -52,6 +52,7 @@ func (c *Cache) Repair() (RepairReport, error) {
 			continue
 		}
 		// A dead holder, or an id no participant can have: nobody will ever release it.
+		c.hooks.at(PointRepairBeforeCAS)
 		if casU64(p, h, 0) {
 			c.add(c.shardOff(s)+ShardReclaims, 1)
 			rep.LocksFreed = append(rep.LocksFreed, RepairAction{s, 0, fmt.Sprintf("insert lock of dead participant %d", h)})
@@ -69,8 +70,11 @@ func (c *Cache) Repair() (RepairReport, error) {
 					rep.Reclaimed = append(rep.Reclaimed, RepairAction{s, j, fmt.Sprintf("%s of dead participant %d", w.State(), d)})
 				}
 			case w.State().Readable():
-				if _, problem, ok := c.inspectSlot(s, j, now); !ok && problem != "" && c.quarantine(s, j, w) {
-					rep.Quarantined = append(rep.Quarantined, RepairAction{s, j, problem})
+				if _, problem, ok := c.inspectSlot(s, j, now); !ok && problem != "" {
+					c.hooks.at(PointRepairBeforeCAS)
+					if c.quarantine(s, j, w) {
+						rep.Quarantined = append(rep.Quarantined, RepairAction{s, j, problem})
+					}
 				}
 			}
 		}

@@ -78,11 +78,13 @@ pub enum PausePoint {
     CreateBeforeLink,
     /// Step 6: PATH linked, TMP removed, flock released, before the creator registers.
     CreateAfterLink,
+    /// Repair (§9.9) judged a dead holder's insert lock or a corrupt readable slot, before its CAS.
+    RepairBeforeCas,
 }
 
 impl PausePoint {
     /// Every pause point, in the order of PROTOCOL.md §17.
-    pub const ALL: [PausePoint; 35] = [
+    pub const ALL: [PausePoint; 36] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -118,6 +120,7 @@ impl PausePoint {
         PausePoint::CreateAfterHeader,
         PausePoint::CreateBeforeLink,
         PausePoint::CreateAfterLink,
+        PausePoint::RepairBeforeCas,
     ];
 
     /// The §17 name.
@@ -158,6 +161,7 @@ impl PausePoint {
             PausePoint::CreateAfterHeader => "create.after_header",
             PausePoint::CreateBeforeLink => "create.before_link",
             PausePoint::CreateAfterLink => "create.after_link",
+            PausePoint::RepairBeforeCas => "repair.before_cas",
         }
     }
 

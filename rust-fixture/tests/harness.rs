@@ -155,6 +155,7 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "create.after_header",
             "create.before_link",
             "create.after_link",
+            "repair.before_cas",
         ],
         "§17 order"
     );

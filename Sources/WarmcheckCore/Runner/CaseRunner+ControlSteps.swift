@@ -54,18 +54,13 @@ extension CaseRunner {
             unlink(path(ofSegment: name))
             log.add("remove the \(name == "main" ? "case's segment" : "side-by-side segment \(name)") file (handles that map it keep their inode)")
         case .corrupt(let key):
-            switch SegmentSurgery.corruptValue(path: segmentPath, key: key) {
-            case .success(let whereDamaged):
-                corrupted.insert(whereDamaged.components(separatedBy: " record").first ?? whereDamaged)
-                // To the sequential model, damaging the value is removing the entry: from now on
-                // a correct reader must miss it.
-                let t = MonotonicClock.now()
-                history.append(CacheOperation(clientId: scenario.roles.count, input: .invalidate(key: key), call: t,
-                                              output: .removed(true), returnAt: t + 1))
-                log.add("corrupt the value of \(ScenarioValue.render(key)) (\(whereDamaged))")
-            case .failure(let e):
-                try harness("cannot corrupt \(ScenarioValue.render(key)) at \(c.location)", e.description)
-            }
+            let d = try damage(key, c, "corrupt", SegmentSurgery.corruptValue(path:key:))
+            corrupted.insert(d.components(separatedBy: " record").first ?? d)
+            log.add("corrupt the value of \(ScenarioValue.render(key)) (\(d))")
+        case .corruptState(let key):
+            let d = try damage(key, c, "corrupt the state of", SegmentSurgery.corruptState(path:key:))
+            poisoned.insert(d)
+            log.add("give \(ScenarioValue.render(key))'s slot an impossible state word (\(d))")
         case .check(let check):
             switch check {
             case .createdOnce(let op):
@@ -77,6 +72,21 @@ extension CaseRunner {
                                 + "valid segment and both use it; here \(created) of the parallel \(op.rawValue) calls answered created=true.")
                 }
             }
+        }
+    }
+
+    /// Damages KEY's slot by `surgery` and returns where. To the sequential model, damaging an
+    /// entry is removing it: from now on a correct reader must miss it.
+    func damage(_ key: [UInt8], _ c: ControlStep, _ what: String,
+                _ surgery: (String, [UInt8]) -> Result<String, UsageError>) throws -> String {
+        switch surgery(segmentPath, key) {
+        case .success(let whereDamaged):
+            let t = MonotonicClock.now()
+            history.append(CacheOperation(clientId: scenario.roles.count, input: .invalidate(key: key), call: t,
+                                          output: .removed(true), returnAt: t + 1))
+            return whereDamaged
+        case .failure(let e):
+            try harness("cannot \(what) \(ScenarioValue.render(key)) at \(c.location)", e.description)
         }
     }
 }

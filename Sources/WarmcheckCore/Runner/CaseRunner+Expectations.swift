@@ -97,8 +97,15 @@ extension CaseRunner {
                 let field = [.nsGet, .nsPut].contains(o.op) ? "ns_version" : o.op == .nsState ? "current" : "version"
                 if res[field]?.uint != n { problems.append("\(field) \(res[field]?.serialized ?? "absent"), expected \(n)") }
             case .pinned(let b): check(res["pinned"]?.bool, b, e, &problems)
+            case .reclaimed(let n) where o.op == .repair:
+                let got = res["reclaimed"]?.array?.count
+                if got != Int(n) { problems.append("reclaimed \(res["reclaimed"]?.serialized ?? "absent"), expected \(n) action(s)") }
             case .reclaimed(let n):
                 if res["removed"]?.uint != n { problems.append("removed \(res["removed"]?.serialized ?? "absent"), expected \(n)") }
+            case .repairActions(let list, let n):
+                // quarantined_total is header word 768; the others are lists of actions.
+                let got = list == "quarantined_total" ? res[list]?.uint : res[list]?.array.map { UInt64($0.count) }
+                if got != n { problems.append("\(list) \(res[list]?.serialized ?? "absent"), expected \(n)\(list == "quarantined_total" ? "" : " action(s)")") }
             case .kept(let l):
                 let got = res["kept"]?.array?.compactMap(\.uint)
                 if got != l { problems.append("kept \(res["kept"]?.serialized ?? "absent"), expected [\(l.map(String.init).joined(separator: ","))]") }

@@ -35,6 +35,7 @@ extension CaseRunner {
             if someoneDied && p.isLeftByACrash { continue }
             // A slot the scenario corrupted on purpose fails its checksum until it is rewritten.
             if case .checksumMismatch(let at, _, _, _) = p, corrupted.contains(at.description) { continue }
+            if case .impossibleStateWord(let at, _, _) = p, poisoned.contains(at.description) { continue }
             conformance("invariant broken \(where_): \(p)",
                         "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
         }
@@ -49,7 +50,9 @@ extension CaseRunner {
         // but will only be reported with its response.
         if !roles.values.contains(where: { $0.pending != nil }) && untraced.isEmpty {
             for s in 0..<snap.geometry.shardCount {
-                for j in 0..<snap.geometry.slotsPerShard { checker.snapshot(shard: s, slot: j, word: snap.stateWord(s, j).raw) }
+                for j in 0..<snap.geometry.slotsPerShard where !poisoned.contains("shard \(s) slot \(j)") {
+                    checker.snapshot(shard: s, slot: j, word: snap.stateWord(s, j).raw)
+                }
             }
             lock.unlock()
             checkTransitions()

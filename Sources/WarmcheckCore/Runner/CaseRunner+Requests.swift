@@ -59,7 +59,7 @@ extension CaseRunner {
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
             a["seen"] = JSON(unsigned: seen)
             a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
-        case .close, .stats, .generation, .resume, .nsUnpin:
+        case .close, .stats, .generation, .resume, .nsUnpin, .repair:
             break
         case .nsStage, .nsFlip, .nsRollback, .nsPin, .nsReclaim, .nsState:
             a["ns"] = JSON(unsigned: o.namespace)
@@ -123,6 +123,11 @@ extension CaseRunner {
                 let name = res["snapshot"]?.string ?? ""
                 s += name.isEmpty ? " nothing to compact (\(res["live"]?.int ?? 0) live)"
                     : " wrote \(name) (\(res["covered"]?.int ?? 0) journals, \(res["records"]?.int ?? 0) records)"
+            }
+        case .repair:
+            if r.isOK {
+                s += " " + (Expectation.repairLists.dropLast() + ["reclaimed"]).map { "\($0)=\(res[$0]?.array?.count ?? 0)" }.joined(separator: " ")
+                s += " quarantined_total=\(res["quarantined_total"]?.uint ?? 0)"
             }
         default: break
         }

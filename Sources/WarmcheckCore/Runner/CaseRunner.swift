@@ -68,6 +68,10 @@ public final class CaseRunner: @unchecked Sendable {
     var reportedViolations = 0
     /// Slots the scenario damaged on purpose (`corrupt:`): their bad checksum is expected.
     var corrupted: Set<String> = []
+    /// Slots given an impossible state word on purpose (`corrupt_state:`), as `shard S slot J`:
+    /// no transition leaves one (§9.9 step 4), so the decoder's and the transition checker's
+    /// complaints about them are expected.
+    var poisoned: Set<String> = []
     /// The refusal code of a future-version image a `create future=` step made (PROTOCOL.md §14):
     /// the decoder's snapshot refusing it with exactly this code is expected, not a failure.
     var futureRefusal: String?

@@ -63,13 +63,26 @@ enum SegmentSurgery {
         return out
     }
 
-    /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
-    /// buggy or hostile writer would. Returns where, or why it could not.
-    static func corruptValue(path: String, key: [UInt8]) -> Result<String, UsageError> {
-        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return .failure(UsageError("corrupt: cannot open \(path): \(String(cString: strerror(errno)))")) }
-        defer { close(fd) }
-        guard let g = geometry(fd) else { return .failure(UsageError("corrupt: cannot read the header of \(path)")) }
+    /// Writes an impossible state word (state code 7, no state of §8.1; the rest of the word
+    /// kept) into the readable slot holding `key`. Returns the slot as `shard S slot J`.
+    static func corruptState(path: String, key: [UInt8]) -> Result<String, UsageError> {
+        withSlot(path, "corrupt_state") { fd, g in corruptState(fd, g, key) }
+    }
+
+    static func corruptState(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> Result<String, UsageError> {
+        guard let (shard, j, off) = readableSlot(fd, g, key) else {
+            return .failure(UsageError("corrupt_state: key \(String(decoding: key, as: UTF8.self)) is not in a readable slot"))
+        }
+        guard let st = word(fd, off + Layout.SLOT_STATE) else { return .failure(UsageError("corrupt_state: cannot read the state word")) }
+        var w = ((st & ~0xFF) | 7).littleEndian
+        guard withUnsafeBytes(of: &w, { pwrite(fd, $0.baseAddress, 8, off_t(off + Layout.SLOT_STATE)) }) == 8 else {
+            return .failure(UsageError("corrupt_state: cannot write the state word: \(String(cString: strerror(errno)))"))
+        }
+        return .success("shard \(shard) slot \(j)")
+    }
+
+    /// The slot holding `key` in a readable state (READY, REFRESHING, STALE), with its offset.
+    static func readableSlot(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> (shard: Int, slot: Int, off: Int)? {
         let h = WCH64.hash(key, seed: Layout.KEY_SEED)
         let shard = Int((h >> 32) % UInt64(g.shardCount))
         let home = Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard))
@@ -79,16 +92,41 @@ enum SegmentSurgery {
             guard let st = word(fd, off + Layout.SLOT_STATE), [2, 3, 4].contains(st & 0xFF),
                   word(fd, off + Layout.SLOT_KEY_HASH) == h, word(fd, off + Layout.SLOT_KEY_LEN) == UInt64(key.count)
             else { continue }
+            return (shard, j, off)
+        }
+        return nil
+    }
+
+    /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
+    /// buggy or hostile writer would. Returns where, or why it could not.
+    static func corruptValue(path: String, key: [UInt8]) -> Result<String, UsageError> {
+        withSlot(path, "corrupt") { fd, g in corruptValue(fd, g, key) }
+    }
+
+    /// Opens the segment for writing and reads its geometry for `body`; `what` names the step
+    /// in the errors.
+    static func withSlot(_ path: String, _ what: String,
+                         _ body: (Int32, Geometry) -> Result<String, UsageError>) -> Result<String, UsageError> {
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return .failure(UsageError("\(what): cannot open \(path): \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        guard let g = geometry(fd) else { return .failure(UsageError("\(what): cannot read the header of \(path)")) }
+        return body(fd, g)
+    }
+
+    static func corruptValue(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> Result<String, UsageError> {
+        if let (shard, j, off) = readableSlot(fd, g, key), let st = word(fd, off + Layout.SLOT_STATE) {
             let a = Int((st >> 8) & 1)
             let rec = off + Layout.SLOT_HEADER_SIZE + g.keyCapacity + a * g.recordSize
-            guard let info = word(fd, rec + Layout.REC_VALUE_INFO) else { break }
-            let len = Int(info & 0xFFFF_FFFF)
-            let target = len > 0 ? rec + Layout.RECORD_HEADER_SIZE + min(len, g.valueCapacity) / 2 : rec + Layout.REC_CHECKSUM
-            var b: UInt8 = 0
-            guard pread(fd, &b, 1, off_t(target)) == 1 else { break }
-            b ^= 0x5A
-            guard pwrite(fd, &b, 1, off_t(target)) == 1 else { break }
-            return .success("shard \(shard) slot \(j) record \(a) byte \(target - rec)")
+            if let info = word(fd, rec + Layout.REC_VALUE_INFO) {
+                let len = Int(info & 0xFFFF_FFFF)
+                let target = len > 0 ? rec + Layout.RECORD_HEADER_SIZE + min(len, g.valueCapacity) / 2 : rec + Layout.REC_CHECKSUM
+                var b: UInt8 = 0
+                if pread(fd, &b, 1, off_t(target)) == 1 {
+                    b ^= 0x5A
+                    if pwrite(fd, &b, 1, off_t(target)) == 1 { return .success("shard \(shard) slot \(j) record \(a) byte \(target - rec)") }
+                }
+            }
         }
         return .failure(UsageError("corrupt: key \(String(decoding: key, as: UTF8.self)) is not in a readable slot"))
     }

@@ -5,6 +5,7 @@
 use super::inspect::SlotScan;
 use crate::cache::Cache;
 use crate::layout::*;
+use crate::pause::PausePoint;
 use crate::state::{State, Word};
 use std::sync::atomic::Ordering;
 
@@ -52,6 +53,7 @@ impl Cache {
             if h == 0 || (h <= g.participant_capacity as u64 && self.alive(h as u16)) {
                 continue;
             }
+            self.pause_at(PausePoint::RepairBeforeCas);
             // AcqRel like a reclaim: we take over the dead holder's lock and release it.
             if lock.compare_exchange(h, 0, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                 self.count(shard, SH_RECLAIMS);
@@ -76,6 +78,7 @@ impl Cache {
                     // Judged on a snapshot taken after `word` was loaded: if the slot moved on,
                     // the CAS from `word` fails and the new record is left alone.
                     if let SlotScan::Problem(detail) = self.dump_slot(shard, slot, now) {
+                        self.pause_at(PausePoint::RepairBeforeCas);
                         if self.quarantine(shard, slot, off, word) {
                             rep.quarantined.push(RepairAction { shard, slot, detail });
                         }
