@@ -3,7 +3,8 @@
 //! (a new segment filled by the same N puts from values already in memory; the segment removed
 //! and restored from the journal), then the store compacted and restored three times from the
 //! snapshot. Medians of 3, wall and process CPU (on a loaded machine the wall clock measures the
-//! queue for a core). Skipped unless WARMCACHE_DURABLE_BENCH=10000:1000000 (sizes).
+//! queue for a core). A benchmark, not a test: ignored unless asked for, with the sizes in
+//! WARMCACHE_DURABLE_BENCH=10000:1000000 and `-- --ignored --nocapture`.
 
 use std::time::{Duration, Instant};
 use warmcache::durable::{compact, FsyncPolicy, StoreOptions};
@@ -23,6 +24,7 @@ fn median(mut d: Vec<Duration>) -> Duration {
 }
 
 #[test]
+#[ignore = "a benchmark: WARMCACHE_DURABLE_BENCH=10000:1000000 cargo test --release --test durable_restore_timing -- --ignored --nocapture"]
 fn durable_restore_timing() {
     let Ok(spec) = std::env::var("WARMCACHE_DURABLE_BENCH") else {
         eprintln!("set WARMCACHE_DURABLE_BENCH=10000:1000000 to measure");
