@@ -283,71 +283,60 @@ struct PartitionSearch {
         let unknownOps = (0..<n).filter { unknownOutcome[$0] }
 
         while true {
-            if next[0] == -1 {
-                // Every operation linearized, those of unknown outcome included.
+            let empty = next[0] == -1
+            if !empty {
+                iterations &+= 1
+                if iterations & 4095 == 0, let d = deadline, clock.now >= d {
+                    return .unknown(reason: "time limit reached after \(explored) explored states (\(n) operations)")
+                }
+                let e = Int(entry)
+                if e & 1 == 1 {
+                    // A call: try to linearize op i now.
+                    let i = (e - 1) >> 1
+                    if let ns = CompiledModel.step(state, ops[i], silent: silent) {
+                        let w = i >> 6, b = UInt64(1) << UInt64(i & 63)
+                        bits[w] |= b
+                        zob ^= zkeys[i]
+                        var nlow = low
+                        while nlow < nw && bits[nlow] == full(nlow) { nlow += 1 }
+                        let nhigh = max(high, w)
+                        if memo.insert(hash: zob ^ ns.hash64, state: ns, bits: bits, low: nlow, high: nhigh) {
+                            explored += 1
+                            if explored > maxStates {
+                                return .unknown(reason: "explored-state budget of \(maxStates) exhausted (\(n) operations)")
+                            }
+                            stack.append((entry, state))
+                            state = ns
+                            low = nlow
+                            high = nhigh
+                            lift(e, &next, &prev)
+                            entry = next[0]
+                        } else {
+                            bits[w] &= ~b
+                            zob ^= zkeys[i]
+                            entry = next[e]
+                        }
+                    } else {
+                        entry = next[e]
+                    }
+                    continue
+                }
+            }
+            // Nothing left (every operation linearized, those of unknown outcome too), or a
+            // return: the op it closes cannot be linearized from here. Either way, backtrack.
+            if empty {
                 guard let ends else { return .ok }
                 ends(state, [])
                 found = true
-                guard let top = stack.popLast() else { return .ok }
-                if stack.count < agree { agree = stack.count }
-                let c = Int(top.node), j = (c - 1) >> 1
-                state = top.state
-                let w = j >> 6
-                bits[w] &= ~(UInt64(1) << UInt64(j & 63))
-                zob ^= zkeys[j]
-                if w < low { low = w }
-                if w == high { while high >= 0 && bits[high] == 0 { high -= 1 } }
-                unlift(c, &next, &prev)
-                entry = next[c]
-                continue
-            }
-            iterations &+= 1
-            if iterations & 4095 == 0, let d = deadline, clock.now >= d {
-                return .unknown(reason: "time limit reached after \(explored) explored states (\(n) operations)")
-            }
-            let e = Int(entry)
-            if e & 1 == 1 {
-                // A call: try to linearize op i now.
-                let i = (e - 1) >> 1
-                if let ns = CompiledModel.step(state, ops[i], silent: silent) {
-                    let w = i >> 6, b = UInt64(1) << UInt64(i & 63)
-                    bits[w] |= b
-                    zob ^= zkeys[i]
-                    var nlow = low
-                    while nlow < nw && bits[nlow] == full(nlow) { nlow += 1 }
-                    let nhigh = max(high, w)
-                    if memo.insert(hash: zob ^ ns.hash64, state: ns, bits: bits, low: nlow, high: nhigh) {
-                        explored += 1
-                        if explored > maxStates {
-                            return .unknown(reason: "explored-state budget of \(maxStates) exhausted (\(n) operations)")
-                        }
-                        stack.append((entry, state))
-                        state = ns
-                        low = nlow
-                        high = nhigh
-                        lift(e, &next, &prev)
-                        entry = next[0]
-                    } else {
-                        bits[w] &= ~b
-                        zob ^= zkeys[i]
-                        entry = next[e]
-                    }
-                } else {
-                    entry = next[e]
-                }
             } else {
-                // A return: the op it closes cannot be linearized from here.
-                let i = (e - 2) >> 1
-                var end = false
+                let i = (Int(entry) - 2) >> 1
                 if unknownOutcome[i] {
                     // Only +infinity returns remain: every known operation is linearized and
                     // the unknown ones left never took effect (or, in a window, may later).
                     guard let ends else { return .ok }
                     ends(state, unknownOps.filter { bits[$0 >> 6] & (UInt64(1) << UInt64($0 & 63)) == 0 })
                     found = true
-                    end = true
-                }
-                if !end && stack.count > bestDepth {
+                } else if stack.count > bestDepth {
                     // Copy only the part of the stack that changed since the last record, so
                     // diagnostics stay linear in the work done.
                     bestDepth = stack.count
@@ -357,21 +346,21 @@ struct PartitionSearch {
                     bestBlocked = Int32(i)
                     bestState = state
                 }
-                guard let top = stack.popLast() else {
-                    return found ? .ok : .illegal(failure())
-                }
-                if stack.count < agree { agree = stack.count }
-                let c = Int(top.node)
-                let j = (c - 1) >> 1
-                state = top.state
-                let w = j >> 6
-                bits[w] &= ~(UInt64(1) << UInt64(j & 63))
-                zob ^= zkeys[j]
-                if w < low { low = w }
-                if w == high { while high >= 0 && bits[high] == 0 { high -= 1 } }
-                unlift(c, &next, &prev)
-                entry = next[c]
             }
+            guard let top = stack.popLast() else {
+                return found ? .ok : .illegal(failure())
+            }
+            if stack.count < agree { agree = stack.count }
+            let c = Int(top.node)
+            let j = (c - 1) >> 1
+            state = top.state
+            let w = j >> 6
+            bits[w] &= ~(UInt64(1) << UInt64(j & 63))
+            zob ^= zkeys[j]
+            if w < low { low = w }
+            if w == high { while high >= 0 && bits[high] == 0 { high -= 1 } }
+            unlift(c, &next, &prev)
+            entry = next[c]
         }
     }
 
