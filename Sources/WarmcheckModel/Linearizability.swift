@@ -64,6 +64,8 @@ public struct PartitionReport: Sendable {
     public var operationCount: Int
     public var verdict: LinearizabilityVerdict
     public var exploredStates: Int
+    /// The time-window check of this key, when it ran (TimeWindowPolicy).
+    public var windows: WindowReport? = nil
 }
 
 public struct LinearizabilityReport: Sendable {
@@ -80,7 +82,7 @@ public struct LinearizabilityReport: Sendable {
 
 /// Checks `operations` against `model`. Operation indices in the result refer to `operations`.
 public func checkLinearizability(_ operations: [CacheOperation], model: CacheModel = CacheModel(),
-                                 budget: SearchBudget = SearchBudget()) -> LinearizabilityReport {
+                                 budget: SearchBudget = SearchBudget(), windows: TimeWindowPolicy = .never) -> LinearizabilityReport {
     let clock = ContinuousClock()
     let start = clock.now
     let deadline = budget.timeLimit.map { start.advanced(by: $0) }
@@ -110,11 +112,30 @@ public func checkLinearizability(_ operations: [CacheOperation], model: CacheMod
     var reports: [PartitionReport] = []
     var total = 0
     for g in groups {
+        func byWindows() -> WindowReport {
+            checkByWindows(operations: operations, compiled: compiled, table: table, indices: g, model: model,
+                           maxStates: budget.maxExploredStates, deadline: deadline, clock: clock)
+        }
         var search = PartitionSearch(operations: operations, compiled: compiled, table: table, indices: g, model: model)
-        let v = search.run(maxStates: budget.maxExploredStates, deadline: deadline, clock: clock)
-        total += search.explored
-        reports.append(PartitionReport(key: model.partition(operations[g[0]].input),
-                                       operationCount: search.n, verdict: v, exploredStates: search.explored))
+        var r = PartitionReport(key: model.partition(operations[g[0]].input), operationCount: search.n, verdict: .ok, exploredStates: 0)
+        if windows == .always {
+            let w = byWindows()
+            r.verdict = w.verdict
+            r.exploredStates = w.exploredStates
+            r.windows = w
+        } else {
+            r.verdict = search.run(maxStates: budget.maxExploredStates, deadline: deadline, clock: clock)
+            r.exploredStates = search.explored
+            if r.verdict.isUnknown && windows == .whenUndecided {
+                var w = byWindows()
+                w.unsplitVerdict = r.verdict
+                r.verdict = w.verdict
+                r.exploredStates += w.exploredStates
+                r.windows = w
+            }
+        }
+        total += r.exploredStates
+        reports.append(r)
     }
 
     var verdict = LinearizabilityVerdict.ok
@@ -146,6 +167,9 @@ struct PartitionSearch {
     var global: [Int] = []
     var ops: [CompiledOp] = []
     var unknownOutcome: [Bool] = []
+    /// Call and return times, in local order (a time window may move a carried call earlier).
+    var calls: [UInt64] = []
+    var rets: [UInt64] = []
     let table: ValueTable
     var n: Int { global.count }
     var explored = 0
@@ -156,7 +180,10 @@ struct PartitionSearch {
     var bestBlocked: Int32 = -1
     var bestState = CompiledState.absent
 
-    init(operations: [CacheOperation], compiled: [CompiledOp], table: ValueTable, indices: [Int], model: CacheModel) {
+    /// `callAt` moves calls earlier: a time window's carried operations of unknown outcome are
+    /// called at the window's start (they may take effect anywhere in it).
+    init(operations: [CacheOperation], compiled: [CompiledOp], table: ValueTable, indices: [Int], model: CacheModel,
+         callAt: [Int: UInt64] = [:]) {
         self.operations = operations
         self.model = model
         self.table = table
@@ -166,27 +193,42 @@ struct PartitionSearch {
             if c.kind == .noEffect { continue }
             kept.append((i, c))
         }
+        func call(_ g: Int) -> UInt64 { callAt[g] ?? operations[g].call }
         kept.sort { (a, b) in
-            let ca = operations[a.0].call, cb = operations[b.0].call
+            let ca = call(a.0), cb = call(b.0)
             return ca != cb ? ca < cb : a.0 < b.0
         }
         global = kept.map(\.0)
         ops = kept.map(\.1)
         unknownOutcome = global.map { operations[$0].return == UInt64.max }
+        calls = global.map(call)
+        rets = global.map { operations[$0].return }
     }
 
+    /// Searches from `start` with the local operations `done` already linearized (lifted from the
+    /// list before the walk). With `ends` it does not stop at the first linearization: it walks
+    /// every one and hands each end (the state, and the operations of unknown outcome left
+    /// unlinearized, which may still take effect later) to `ends`, then returns `.ok` if there
+    /// was one. A shared `memo` is sound across starts: what follows a (set, state) pair does
+    /// not depend on how it was reached, and its ends were handed over when it was first met.
     mutating func run(maxStates: Int, deadline: ContinuousClock.Instant?, clock: ContinuousClock) -> LinearizabilityVerdict {
+        var memo = Memo()
+        return run(maxStates: maxStates, deadline: deadline, clock: clock, start: .absent, done: [], memo: &memo, ends: nil)
+    }
+
+    mutating func run(maxStates: Int, deadline: ContinuousClock.Instant?, clock: ContinuousClock,
+                      start: CompiledState, done: [Int], memo: inout Memo,
+                      ends: ((CompiledState, [Int]) -> Void)?) -> LinearizabilityVerdict {
         let n = self.n
-        if n == 0 { return .ok }
+        if n == 0 { ends?(start, []); return .ok }
         let silent = model.allowSilentRemoval
+        let calls = self.calls, rets = self.rets
 
         // Entries: node 0 is the head sentinel; node 1+2i is op i's call, 2+2i its return.
         // Sort: by time; at equal time calls first (closed intervals overlap).
         var order: [Int32] = []
         order.reserveCapacity(2 * n)
         for i in 0..<n { order.append(Int32(1 + 2 * i)); order.append(Int32(2 + 2 * i)) }
-        let calls = global.map { operations[$0].call }
-        let rets = global.map { operations[$0].return }
         order.sort { a, b in
             let ia = Int(a - 1) >> 1, ib = Int(b - 1) >> 1
             let aCall = (a & 1) == 1, bCall = (b & 1) == 1
@@ -221,61 +263,80 @@ struct PartitionSearch {
             zkeys[i] = z ^ (z >> 31)
         }
         var zob: UInt64 = 0
+        @inline(__always) func full(_ w: Int) -> UInt64 { w == nw - 1 ? lastMask : ~0 }
+        for i in done {
+            bits[i >> 6] |= UInt64(1) << UInt64(i & 63)
+            zob ^= zkeys[i]
+            lift(1 + 2 * i, &next, &prev)
+        }
+        while low < nw && bits[low] == full(low) { low += 1 }
+        high = nw - 1
+        while high >= 0 && bits[high] == 0 { high -= 1 }
 
-        var memo = Memo()
         var stack: [(node: Int32, state: CompiledState)] = []
         stack.reserveCapacity(n)
-        var state = CompiledState.absent
+        var state = start
         var entry = next[0]
         var iterations = 0
         var agree = 0   // leading stack entries equal to bestPrefix
+        var found = false
+        let unknownOps = (0..<n).filter { unknownOutcome[$0] }
 
-        @inline(__always) func full(_ w: Int) -> UInt64 { w == nw - 1 ? lastMask : ~0 }
-
-        while next[0] != -1 {
-            iterations &+= 1
-            if iterations & 4095 == 0, let d = deadline, clock.now >= d {
-                return .unknown(reason: "time limit reached after \(explored) explored states (\(n) operations)")
-            }
-            let e = Int(entry)
-            if e & 1 == 1 {
-                // A call: try to linearize op i now.
-                let i = (e - 1) >> 1
-                if let ns = CompiledModel.step(state, ops[i], silent: silent) {
-                    let w = i >> 6, b = UInt64(1) << UInt64(i & 63)
-                    bits[w] |= b
-                    zob ^= zkeys[i]
-                    var nlow = low
-                    while nlow < nw && bits[nlow] == full(nlow) { nlow += 1 }
-                    let nhigh = max(high, w)
-                    if memo.insert(hash: zob ^ ns.hash64, state: ns, bits: bits, low: nlow, high: nhigh) {
-                        explored += 1
-                        if explored > maxStates {
-                            return .unknown(reason: "explored-state budget of \(maxStates) exhausted (\(n) operations)")
-                        }
-                        stack.append((entry, state))
-                        state = ns
-                        low = nlow
-                        high = nhigh
-                        lift(e, &next, &prev)
-                        entry = next[0]
-                    } else {
-                        bits[w] &= ~b
+        while true {
+            let empty = next[0] == -1
+            if !empty {
+                iterations &+= 1
+                if iterations & 4095 == 0, let d = deadline, clock.now >= d {
+                    return .unknown(reason: "time limit reached after \(explored) explored states (\(n) operations)")
+                }
+                let e = Int(entry)
+                if e & 1 == 1 {
+                    // A call: try to linearize op i now.
+                    let i = (e - 1) >> 1
+                    if let ns = CompiledModel.step(state, ops[i], silent: silent) {
+                        let w = i >> 6, b = UInt64(1) << UInt64(i & 63)
+                        bits[w] |= b
                         zob ^= zkeys[i]
+                        var nlow = low
+                        while nlow < nw && bits[nlow] == full(nlow) { nlow += 1 }
+                        let nhigh = max(high, w)
+                        if memo.insert(hash: zob ^ ns.hash64, state: ns, bits: bits, low: nlow, high: nhigh) {
+                            explored += 1
+                            if explored > maxStates {
+                                return .unknown(reason: "explored-state budget of \(maxStates) exhausted (\(n) operations)")
+                            }
+                            stack.append((entry, state))
+                            state = ns
+                            low = nlow
+                            high = nhigh
+                            lift(e, &next, &prev)
+                            entry = next[0]
+                        } else {
+                            bits[w] &= ~b
+                            zob ^= zkeys[i]
+                            entry = next[e]
+                        }
+                    } else {
                         entry = next[e]
                     }
-                } else {
-                    entry = next[e]
+                    continue
                 }
+            }
+            // Nothing left (every operation linearized, those of unknown outcome too), or a
+            // return: the op it closes cannot be linearized from here. Either way, backtrack.
+            if empty {
+                guard let ends else { return .ok }
+                ends(state, [])
+                found = true
             } else {
-                // A return: the op it closes cannot be linearized from here.
-                let i = (e - 2) >> 1
+                let i = (Int(entry) - 2) >> 1
                 if unknownOutcome[i] {
                     // Only +infinity returns remain: every known operation is linearized and
-                    // the unknown ones left never took effect.
-                    return .ok
-                }
-                if stack.count > bestDepth {
+                    // the unknown ones left never took effect (or, in a window, may later).
+                    guard let ends else { return .ok }
+                    ends(state, unknownOps.filter { bits[$0 >> 6] & (UInt64(1) << UInt64($0 & 63)) == 0 })
+                    found = true
+                } else if stack.count > bestDepth {
                     // Copy only the part of the stack that changed since the last record, so
                     // diagnostics stay linear in the work done.
                     bestDepth = stack.count
@@ -285,23 +346,22 @@ struct PartitionSearch {
                     bestBlocked = Int32(i)
                     bestState = state
                 }
-                guard let top = stack.popLast() else {
-                    return .illegal(failure())
-                }
-                if stack.count < agree { agree = stack.count }
-                let c = Int(top.node)
-                let j = (c - 1) >> 1
-                state = top.state
-                let w = j >> 6
-                bits[w] &= ~(UInt64(1) << UInt64(j & 63))
-                zob ^= zkeys[j]
-                if w < low { low = w }
-                if w == high { while high >= 0 && bits[high] == 0 { high -= 1 } }
-                unlift(c, &next, &prev)
-                entry = next[c]
             }
+            guard let top = stack.popLast() else {
+                return found ? .ok : .illegal(failure())
+            }
+            if stack.count < agree { agree = stack.count }
+            let c = Int(top.node)
+            let j = (c - 1) >> 1
+            state = top.state
+            let w = j >> 6
+            bits[w] &= ~(UInt64(1) << UInt64(j & 63))
+            zob ^= zkeys[j]
+            if w < low { low = w }
+            if w == high { while high >= 0 && bits[high] == 0 { high -= 1 } }
+            unlift(c, &next, &prev)
+            entry = next[c]
         }
-        return .ok
     }
 
     @inline(__always) private func lift(_ c: Int, _ next: inout [Int32], _ prev: inout [Int32]) {

@@ -24,7 +24,19 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("time-limit"), help: "Seconds for the whole search (0 = none).")
     var timeLimit: Double = 600
 
+    @Option(name: .customLong("time-windows"), help: "Cut a key's history at instants when none of its operations is in flight and check window by window: never, undecided (only keys the whole search left undecided; default), always.")
+    var timeWindows = "undecided"
+
     func run() throws {
+        let windows: TimeWindowPolicy
+        switch timeWindows {
+        case "never": windows = .never
+        case "undecided": windows = .whenUndecided
+        case "always": windows = .always
+        default:
+            print("check: bad input — --time-windows \(timeWindows): expected never, undecided or always")
+            throw ExitCode(Status.harnessError)
+        }
         let h: HistoryFile
         do {
             h = try HistoryFile.read(path: file)
@@ -37,11 +49,14 @@ struct CheckCommand: ParsableCommand {
               + "silent removal \(h.model.allowSilentRemoval ? "allowed (\(h.model.silentRemovalReason))" : "not allowed"); "
               + "automatic versions \(h.model.automaticVersionsAcrossKeys ? "also checked across keys" : "checked per key only")")
         let budget = SearchBudget(maxExploredStates: states, timeLimit: timeLimit > 0 ? .milliseconds(Int64(timeLimit * 1000)) : nil)
-        let r = checkLinearizability(h.operations, model: h.model, budget: budget)
+        let r = checkLinearizability(h.operations, model: h.model, budget: budget, windows: windows)
         let secs = Double(r.elapsed.components.seconds) + Double(r.elapsed.components.attoseconds) / 1e18
         let prep = Double(r.prepareElapsed.components.seconds) + Double(r.prepareElapsed.components.attoseconds) / 1e18
         let how = String(format: "%d keys, %d states explored in %.2f s (%.2f s of it interning values)",
                          r.partitions.count, r.exploredStates, secs, prep)
+        for p in r.partitions {
+            if let w = p.windows { print("check: key \(String(decoding: p.key, as: UTF8.self).debugDescription) in time windows: \(w.text)") }
+        }
         switch r.verdict {
         case .ok:
             print("check: linearizable (\(how))")

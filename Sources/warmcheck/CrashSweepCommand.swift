@@ -34,6 +34,9 @@ struct CrashSweepCommand: ParsableCommand {
     @Option(help: "Seconds to wait for any one fixture response.")
     var timeout: Double = 15
 
+    @Option(help: "Crash points run at once, each worker with its own processes and segments (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @OptionGroup var build: BuildOptions
 
     func run() throws {
@@ -43,6 +46,8 @@ struct CrashSweepCommand: ParsableCommand {
             if !build.noBuild { try Repo.buildFixtures(for: specs) }
             let sweep = CrashSweep(fixtures: specs, workDir: workDir ?? Repo.defaultWorkDir)
             sweep.timeout = timeout
+            guard jobs >= 1 else { throw UsageError("--jobs \(jobs): expected at least 1") }
+            sweep.jobs = jobs
             if !roles.isEmpty {
                 sweep.roles = try roles.map { r in
                     guard let role = CrashRole(rawValue: r) else {

@@ -43,6 +43,31 @@ final class CrashSweepTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "segments left behind")
     }
 
+    /// Two workers: the same points, every one recovered, the outcomes in the points' order, and
+    /// each point's time split into its phases (the profile sums to no more than the points took).
+    func testParallelWorkersKeepThePointsOrderAndProfileThePhases() throws {
+        let sweep = CrashSweep(fixtures: [try go()], workDir: Repo.defaultWorkDir)
+        sweep.roles = [.writer, .reclaimer]
+        sweep.jobs = 2
+        let points = try sweep.points()
+        let serial = CrashSweep(fixtures: [try go()], workDir: Repo.defaultWorkDir)
+        serial.roles = sweep.roles
+        XCTAssertEqual(points, try serial.points(), "discovery on two workers found other points")
+        let t0 = MonotonicClock.now()
+        let outcomes = try sweep.run(points)
+        let wall = MonotonicClock.now() - t0
+        XCTAssertEqual(outcomes.map(\.point), points)
+        XCTAssertTrue(outcomes.allSatisfy(\.recovered), outcomes.map { "\($0.point.name): \($0.problems)" }.joined(separator: "\n"))
+        let report = CrashSweepReport(outcomes: outcomes, seconds: Double(wall) / 1e9, discoverySeconds: 0, allPoints: points.count)
+        for phase: CrashSweepProfile.Phase in [.setUp, .spare, .predecessor, .death, .recovery, .reads, .inspect, .linearizability, .teardown] {
+            XCTAssertGreaterThan(report.profile.ns[phase] ?? 0, 0, "no time in \(phase.rawValue)")
+        }
+        XCTAssertLessThanOrEqual(report.profile.totalNs, 2 * wall, "two workers' phases exceed twice the wall time")
+        XCTAssertTrue(report.lines.contains { $0.hasPrefix("  time per point: ") })
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: Repo.defaultWorkDir))?.filter { $0.contains("crashsweep-\(getpid())") } ?? []
+        XCTAssertEqual(leftovers, [], "segments left behind")
+    }
+
     func testSampleIsSeededAndKeepsTheOrder() {
         let pts = (0..<50).map { CrashPoint(victim: "go", role: .reader, point: "p\($0)", recoverer: "rust", sweepFirst: false) }
         let a = CrashSweepReport.sample(pts, count: 10, seed: 7), b = CrashSweepReport.sample(pts, count: 10, seed: 7)

@@ -200,6 +200,27 @@ final class StressTests: XCTestCase {
         XCTAssertTrue(text.contains("keys inconclusive:"), text)
         XCTAssertTrue(text.contains("in flight at once"), text)
         XCTAssertTrue(text.contains("fewer processes per key"), text)
+        XCTAssertTrue(text.contains("; in time windows: "), text)
+    }
+
+    /// A key too long for one search's budget is decided in time windows, and the report says so
+    /// per key. One process, so that every instant between its calls is a cut whatever the load
+    /// (with two, a loaded machine can keep one of them in flight for hundreds of operations);
+    /// TimeWindowTests covers concurrent windows.
+    func testTimeWindowsDecideALongKeyTheBudgetCannotHold() throws {
+        var o = try options(ops: 1500, processes: 1)
+        o.keys = 1
+        o.linearizabilityStates = 1000
+        let run = StressRunner.run(o)
+        XCTAssertNil(run.harnessError)
+        let rep = StressCheck.evaluate(run)
+        let text = rep.lines.joined(separator: "\n")
+        let l = try XCTUnwrap(rep.linearizability)
+        let w = try XCTUnwrap(l.partitions.first?.windows, text)
+        XCTAssertTrue(w.unsplitVerdict?.isUnknown ?? false, text)
+        XCTAssertEqual(l.verdict, .ok, text)
+        XCTAssertGreaterThan(w.windows, 10, text)
+        XCTAssertTrue(text.contains("checked in time windows"), text)
     }
 
     func testReadOfAValueNeverWrittenIsIllegal() throws {

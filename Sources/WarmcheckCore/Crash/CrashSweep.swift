@@ -30,6 +30,8 @@ public struct CrashOutcome: Sendable {
     public var problems: [String] = []
     /// Death (the victim's stdout at end of file) to the keeper's first `ok` write of the key.
     public var writableNs: UInt64?
+    /// Where this point's wall time went.
+    public var profile = CrashSweepProfile()
     public var recovered: Bool { !notReached && problems.isEmpty }
 }
 
@@ -41,10 +43,17 @@ public final class CrashSweep: @unchecked Sendable {
     public var workDir: String
     public var timeout: Double = 15
     public var roles: [CrashRole] = CrashRole.allCases
-    public var log: (String) -> Void = { _ in }
+    public var log: @Sendable (String) -> Void = { _ in }
+    /// Crash points (and discoveries) run at once, each worker with its own keeper, opener and
+    /// spares on its own segments: the points share nothing but the machine. A point is mostly
+    /// waiting for pipe round trips and process starts, so two workers on two cores overlap one's
+    /// waits with the other's work. 1 runs them one after another.
+    public var jobs = 1
     /// Processes started ahead, one per implementation, said hello to: a victim's start (exec,
     /// runtime start-up, hello) overlaps the previous crash point instead of adding to it.
     let spares = SparePool()
+    /// The last point's teardown (victim stop, segment removal), measured after its outcome.
+    var lastTeardownNs: UInt64 = 0
 
     /// One shard of four slots, window four: every path of every role is forced (CrashRole).
     static let geometry = DriverArguments.geometry(shards: 1, slots: 4, keyCapacity: 8, valueCapacity: 32, window: 4, participants: 8)
@@ -60,16 +69,17 @@ public final class CrashSweep: @unchecked Sendable {
     /// mode (`pause_at: "*"`) and each point it reaches, in order, is one crash point per
     /// recoverer. Recovery alternates between meeting the claim first and sweeping first.
     public func points() throws -> [CrashPoint] {
-        var out: [CrashPoint] = []
+        var walks: [(victim: FixtureSpec, recoverers: [FixtureSpec], role: CrashRole)] = []
         for v in fixtures {
             let others = fixtures.filter { $0.name != v.name }
-            let recoverers = others.isEmpty ? [v] : others
-            for role in roles {
-                let reached = try discover(victim: v, keeper: recoverers[0], role: role)
-                for (i, p) in reached.enumerated() {
-                    for (j, r) in recoverers.enumerated() {
-                        out.append(CrashPoint(victim: v.name, role: role, point: p, recoverer: r.name, sweepFirst: (i + j) % 2 == 1))
-                    }
+            for role in roles { walks.append((v, others.isEmpty ? [v] : others, role)) }
+        }
+        let reached = try inWorkers(walks) { w, walk in try w.discover(victim: walk.victim, keeper: walk.recoverers[0], role: walk.role) }
+        var out: [CrashPoint] = []
+        for (walk, points) in zip(walks, reached) {
+            for (i, p) in points.enumerated() {
+                for (j, r) in walk.recoverers.enumerated() {
+                    out.append(CrashPoint(victim: walk.victim.name, role: walk.role, point: p, recoverer: r.name, sweepFirst: (i + j) % 2 == 1))
                 }
             }
         }
@@ -83,7 +93,8 @@ public final class CrashSweep: @unchecked Sendable {
         let path = segmentPath()
         defer { SegmentSurgery.removeSegment(path) }
         var h = History()
-        let v = try prepare(role, keeper: k, victimSpec: victim, path: path, history: &h)
+        var unused = CrashSweepProfile()
+        let v = try prepare(role, keeper: k, victimSpec: victim, path: path, history: &h, profile: &unused)
         defer { v.stop() }
         var args = victimArgs(role, path: path, keeper: k)
         args["pause_at"] = "*"
@@ -132,10 +143,16 @@ public final class CrashSweep: @unchecked Sendable {
 
     /// The predecessor of a role that meets a dead claim: a process of the victim's
     /// implementation opens and dies where the role says, leaving that claim.
-    func killPredecessor(_ role: CrashRole, victimSpec: FixtureSpec, path: String, history h: inout History) throws {
+    func killPredecessor(_ role: CrashRole, victimSpec: FixtureSpec, path: String, history h: inout History,
+                         profile: inout CrashSweepProfile) throws {
         guard let p = role.predecessor else { return }
+        var t0 = MonotonicClock.now()
         let dead = try spares.take(victimSpec, timeout: timeout)
-        defer { dead.stop() }
+        t0 = profile.add(.spare, since: t0)
+        // Its death is expected: waiting for its stderr to settle (0.3 s when it wrote none)
+        // was four fifths of the whole sweep's time.
+        dead.settleStderrOnExit = false
+        defer { dead.stop(); profile.add(.predecessor, since: t0) }
         guard try dead.call("open", ["path": .string(path)]).isOK else { throw UsageError("the predecessor could not open") }
         let t = MonotonicClock.now()
         let value = "\(p.key)-dead"
@@ -153,20 +170,26 @@ public final class CrashSweep: @unchecked Sendable {
     /// the victim must meet registers after the victim, at another index: at the same index
     /// the victim's own registration sweep would take the claim back first (§5).
     func prepare(_ role: CrashRole, keeper k: FixtureProcess, victimSpec: FixtureSpec, path: String,
-                 history h: inout History) throws -> FixtureProcess {
+                 history h: inout History, profile: inout CrashSweepProfile) throws -> FixtureProcess {
+        var t0 = MonotonicClock.now()
         if role == .creator {  // nothing exists yet: the victim's operation makes the segment
             let v = try spares.take(victimSpec, timeout: timeout)
+            profile.add(.spare, since: t0)
             v.settleStderrOnExit = false
             return v
         }
         try setUp(role, keeper: k, path: path, history: &h)
-        if role == .registrant { try killPredecessor(role, victimSpec: victimSpec, path: path, history: &h) }
+        profile.add(.setUp, since: t0)
+        if role == .registrant { try killPredecessor(role, victimSpec: victimSpec, path: path, history: &h, profile: &profile) }
+        t0 = MonotonicClock.now()
         let v = try spares.take(victimSpec, timeout: timeout)
+        t0 = profile.add(.spare, since: t0)
         v.settleStderrOnExit = false
         if role != .registrant {
             let r = try v.call("open", ["path": .string(path)])
             guard r.isOK else { throw UsageError("\(victimSpec.name) could not open the sweep's segment: \(r.summary)") }
-            try killPredecessor(role, victimSpec: victimSpec, path: path, history: &h)
+            profile.add(.setUp, since: t0)
+            try killPredecessor(role, victimSpec: victimSpec, path: path, history: &h, profile: &profile)
         }
         return v
     }
@@ -240,11 +263,17 @@ public final class CrashSweep: @unchecked Sendable {
         guard let victimSpec = fixtures.first(where: { $0.name == p.victim }) else { throw UsageError("no fixture \(p.victim)") }
         var out = CrashOutcome(point: p)
         let path = segmentPath()
-        defer { SegmentSurgery.removeSegment(path) }
         var h = History()
         // The victim dies at the point.
-        let v = try prepare(p.role, keeper: k, victimSpec: victimSpec, path: path, history: &h)
-        defer { v.stop() }
+        let v = try prepare(p.role, keeper: k, victimSpec: victimSpec, path: path, history: &h, profile: &out.profile)
+        // Runs after the return value is built, so the teardown's time is kept aside and added
+        // by `run(_ points:)` (a defer cannot change what was returned).
+        defer {
+            let t = MonotonicClock.now()
+            v.stop()
+            SegmentSurgery.removeSegment(path)
+            lastTeardownNs = MonotonicClock.now() - t
+        }
         var args = victimArgs(p.role, path: path, keeper: k)
         args["crash_at"] = .string(p.point)
         let (op, value) = p.role.request
@@ -257,11 +286,15 @@ public final class CrashSweep: @unchecked Sendable {
             guard v.diedOfSIGKILL else { throw UsageError("\(p.victim) failed in \(p.name) without dying at its point: \(f)") }
         }
         let death = v.eofAt ?? MonotonicClock.now()
+        var t0 = out.profile.add(.death, since: call)
         h.add(Self.victimClient, op, p.role.key, value, call: call, nil)
         if p.role == .creator {
-            guard try recoverCreator(p, path: path, keeper: k, opener: o, death: death, history: &h, outcome: &out) else { return out }
+            let ok = try recoverCreator(p, path: path, keeper: k, opener: o, death: death, history: &h, outcome: &out)
+            t0 = out.profile.add(.recovery, since: t0)
+            guard ok else { return out }
         } else {
             try recoverClaims(p, path: path, keeper: k, opener: o, death: death, history: &h, outcome: &out)
+            t0 = out.profile.add(.recovery, since: t0)
         }
         try checkRecovered(p, path: path, keeper: k, opener: o, history: &h, outcome: &out)
         return out
@@ -300,6 +333,7 @@ public final class CrashSweep: @unchecked Sendable {
     /// recoverer processes, a healthy segment, and no claim held with every process idle.
     func checkRecovered(_ p: CrashPoint, path: String, keeper k: FixtureProcess, opener o: FixtureProcess,
                         history h: inout History, outcome out: inout CrashOutcome) throws {
+        let readsStart = MonotonicClock.now()
         // Every key read through both recoverer processes: the history decides what they may see.
         for key in ["a", "b", "c", "d", "n"] {
             for (client, fx) in [(Self.keeperClient, k), (Self.openerClient, o)] {
@@ -309,6 +343,7 @@ public final class CrashSweep: @unchecked Sendable {
                 h.add(client, "get", key, nil, call: t, r)
             }
         }
+        var t0 = out.profile.add(.reads, since: readsStart)
 
         // Every process is idle now: nothing may be claimed, by the dead or anyone.
         switch SegmentSnapshot.read(path: path) {
@@ -316,10 +351,12 @@ public final class CrashSweep: @unchecked Sendable {
         case .success(let snap): out.problems += snap.problems.map { "inspect: \($0)" }
         }
         out.problems += Self.idleClaims(path: path)
+        t0 = out.profile.add(.inspect, since: t0)
         let lin = checkLinearizability(h.ops, model: CacheModel(allowSilentRemoval: p.role.evicts,
                                                                  silentRemovalReason: p.role.evicts ? "a CLOCK eviction (§9.6)" : "",
                                                                  automaticVersionsAcrossKeys: true))
         if !lin.verdict.isOk { out.problems.append("history with the dead's outcome unknown: \(lin.verdict)") }
+        out.profile.add(.linearizability, since: t0)
     }
 
     /// Claims in a segment whose processes are all idle: every one is a leak.
@@ -344,90 +381,166 @@ public final class CrashSweep: @unchecked Sendable {
 
     // MARK: - the whole sweep
 
-    /// Runs `points`, reusing one keeper and one opener per recoverer implementation (a fresh
-    /// pair after a point that failed, so that no state carries over from a failure).
+    /// Runs `points`, reusing one keeper and one opener per recoverer implementation and worker
+    /// (a fresh pair after a point that failed, so that no state carries over from a failure).
+    /// The outcomes are in the order of `points` whatever the workers' order.
     public func run(_ points: [CrashPoint]) throws -> [CrashOutcome] {
-        var pairs: [String: (FixtureProcess, FixtureProcess)] = [:]
-        defer {
-            for (k, o) in pairs.values { k.stop(); o.stop() }
-            spares.drain()
+        let done = Counter()
+        return try inWorkers(points) { [log] w, p in
+            let r = try w.runReusingPair(p)
+            log("[\(done.increment())/\(points.count)] \(p.name)")
+            return r
         }
-        var out: [CrashOutcome] = []
-        for (i, p) in points.enumerated() {
-            if pairs[p.recoverer] == nil {
-                guard let spec = fixtures.first(where: { $0.name == p.recoverer }) else { throw UsageError("no fixture \(p.recoverer)") }
-                let k = try FixtureProcess(spec: spec, timeout: timeout), o = try FixtureProcess(spec: spec, timeout: timeout)
-                _ = try k.sayHello()
-                _ = try o.sayHello()
-                pairs[p.recoverer] = (k, o)
-            }
-            let (k, o) = pairs[p.recoverer]!
-            let r = try run(p, keeper: k, opener: o)
-            if !r.recovered {
-                k.stop()
-                o.stop()
-                pairs[p.recoverer] = nil
-            }
-            log("[\(i + 1)/\(points.count)] \(p.name)")
-            out.append(r)
+    }
+
+    /// This worker's keeper and opener per recoverer implementation.
+    private var pairs: [String: (FixtureProcess, FixtureProcess)] = [:]
+
+    func runReusingPair(_ p: CrashPoint) throws -> CrashOutcome {
+        if pairs[p.recoverer] == nil {
+            guard let spec = fixtures.first(where: { $0.name == p.recoverer }) else { throw UsageError("no fixture \(p.recoverer)") }
+            let k = try FixtureProcess(spec: spec, timeout: timeout), o = try FixtureProcess(spec: spec, timeout: timeout)
+            pairs[p.recoverer] = (k, o)
+            _ = try k.sayHello()
+            _ = try o.sayHello()
         }
-        return out
+        let (k, o) = pairs[p.recoverer]!
+        var r = try run(p, keeper: k, opener: o)
+        r.profile.ns[.teardown, default: 0] += lastTeardownNs
+        if !r.recovered {
+            k.stop()
+            o.stop()
+            pairs[p.recoverer] = nil
+        }
+        return r
+    }
+
+    /// Stops this worker's processes: its pairs and its spares.
+    func finish() {
+        for (k, o) in pairs.values { k.stop(); o.stop() }
+        pairs = [:]
+        spares.drain()
+    }
+
+    /// A worker with this sweep's settings and its own processes.
+    func worker() -> CrashSweep {
+        let w = CrashSweep(fixtures: fixtures, workDir: workDir)
+        w.timeout = timeout
+        w.roles = roles
+        return w
+    }
+
+    /// `body` over `items` on `jobs` workers (threads, each with its own CrashSweep, so its
+    /// processes), results in the order of `items`. The first error stops the others from
+    /// taking new items and is thrown once every worker has stopped and cleaned up.
+    func inWorkers<T: Sendable, R: Sendable>(_ items: [T], _ body: @escaping @Sendable (CrashSweep, T) throws -> R) throws -> [R] {
+        let n = max(1, min(jobs, items.count))
+        let workers = n == 1 ? [self] : (0..<n).map { _ in worker() }
+        let state = WorkQueue<R>(count: items.count)
+        let group = DispatchGroup()
+        for w in workers {
+            group.enter()
+            let t = Thread {
+                defer { if w !== self { w.finish() }; group.leave() }
+                while let i = state.next() {
+                    do { state.put(i, try body(w, items[i])) } catch { state.fail(error) }
+                }
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        group.wait()
+        if n == 1 { finish() }
+        return try state.results()
     }
 }
 
-/// One process per implementation started ahead on its own thread (`take` returns it and
-/// starts the next). A spare that failed to start is reported by the `take` that wanted it.
-final class SparePool: @unchecked Sendable {
+/// The shared side of `inWorkers`: the next item to take, the results, the first error.
+private final class WorkQueue<R>: @unchecked Sendable {
     private let lock = NSLock()
-    private var ready: [String: DispatchSemaphore] = [:]
-    private var made: [String: Result<FixtureProcess, Error>] = [:]
+    private var cursor = 0
+    private let count: Int
+    private var out: [R?]
+    private var error: Error?
 
-    private func startAhead(_ spec: FixtureSpec, timeout: Double) {
+    init(count: Int) {
+        self.count = count
+        out = Array(repeating: nil, count: count)
+    }
+
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard error == nil, cursor < count else { return nil }
+        cursor += 1
+        return cursor - 1
+    }
+
+    func put(_ i: Int, _ r: R) { lock.lock(); out[i] = r; lock.unlock() }
+
+    func fail(_ e: Error) { lock.lock(); if error == nil { error = e }; lock.unlock() }
+
+    func results() throws -> [R] {
+        lock.lock(); defer { lock.unlock() }
+        if let e = error { throw e }
+        return out.map { $0! }
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+}
+
+/// Processes started ahead on their own threads, `ahead` per implementation: a point of a role
+/// with a predecessor takes two of the same implementation (predecessor and victim), and with
+/// one ahead the second take waited for a whole start. A spare that failed to start is
+/// reported by the `take` that wanted it.
+final class SparePool: @unchecked Sendable {
+    private final class Pending: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
-        lock.lock()
-        ready[spec.name] = done
-        lock.unlock()
-        let t = Thread { [self] in
-            let r = Result { () throws -> FixtureProcess in
+        var result: Result<FixtureProcess, Error>?
+    }
+
+    private let lock = NSLock()
+    private let ahead: Int
+    // `lock` guards `queues`; a Pending's `result` is written once, before its `done` signal.
+    private var queues: [String: [Pending]] = [:]
+
+    init(ahead: Int = 2) { self.ahead = ahead }
+
+    private func startAheadLocked(_ spec: FixtureSpec, timeout: Double) {
+        let p = Pending()
+        queues[spec.name, default: []].append(p)
+        Thread {
+            p.result = Result { () throws -> FixtureProcess in
                 let fx = try FixtureProcess(spec: spec, timeout: timeout)
                 _ = try fx.sayHello()
                 return fx
             }
-            lock.lock()
-            made[spec.name] = r
-            lock.unlock()
-            done.signal()
-        }
-        t.start()
+            p.done.signal()
+        }.start()
     }
 
     func take(_ spec: FixtureSpec, timeout: Double) throws -> FixtureProcess {
         lock.lock()
-        let pending = ready[spec.name]
+        while queues[spec.name, default: []].count < ahead { startAheadLocked(spec, timeout: timeout) }
+        let p = queues[spec.name]!.removeFirst()
+        startAheadLocked(spec, timeout: timeout)
         lock.unlock()
-        if pending == nil { startAhead(spec, timeout: timeout) }
-        lock.lock()
-        let sem = ready[spec.name]!
-        lock.unlock()
-        sem.wait()
-        lock.lock()
-        let r = made.removeValue(forKey: spec.name)!
-        ready[spec.name] = nil
-        lock.unlock()
-        startAhead(spec, timeout: timeout)
-        return try r.get()
+        p.done.wait()
+        return try p.result!.get()
     }
 
     /// Stops every spare (waiting for those still starting).
     func drain() {
         lock.lock()
-        let pending = Array(ready.values)
+        let pending = queues.values.flatMap { $0 }
+        queues = [:]
         lock.unlock()
-        for s in pending { s.wait(); s.signal() }
-        lock.lock()
-        for r in made.values { if case .success(let fx) = r { fx.stop() } }
-        made = [:]
-        ready = [:]
-        lock.unlock()
+        for p in pending {
+            p.done.wait()
+            if case .success(let fx) = p.result { fx.stop() }
+        }
     }
 }

@@ -21,6 +21,14 @@ public struct CrashSweepReport: Sendable {
     public var recovered: Int { reached.filter(\.recovered).count }
     public var ok: Bool { recovered == reached.count && !reached.isEmpty }
     public var cyclesPerMinute: Double { seconds > 0 ? Double(reached.count) / seconds * 60 : 0 }
+    /// The same over the whole sweep: discovering the points (walking each path once) included.
+    public var wholeCyclesPerMinute: Double {
+        seconds + discoverySeconds > 0 ? Double(reached.count) / (seconds + discoverySeconds) * 60 : 0
+    }
+    /// Every point's phases summed.
+    public var profile: CrashSweepProfile {
+        outcomes.reduce(into: CrashSweepProfile()) { $0.merge($1.profile) }
+    }
 
     /// A seeded draw of `count` points, kept in the sweep's order.
     public static func sample(_ points: [CrashPoint], count: Int, seed: UInt64) -> [CrashPoint] {
@@ -49,8 +57,9 @@ public struct CrashSweepReport: Sendable {
         out.append("\(reached.count) crash points run (of \(allPoints)), \(Set(reached.map { "\($0.point.victim) \($0.point.role.rawValue) \($0.point.point)" }).count) "
                    + "distinct victim × role × point, roles: \(roles.joined(separator: ", "))")
         for (v, l) in latencies() { out.append("  \(v) died → key written by another implementation: \(l.text)") }
-        out.append(String(format: "  %.0f crash/recover cycles per minute (%.1f s for the points, %.1f s to discover them)",
-                          cyclesPerMinute, seconds, discoverySeconds))
+        out.append(String(format: "  %.0f crash/recover cycles per minute over the whole sweep, %.0f over the points alone (%.1f s for the points, %.1f s to discover them)",
+                          wholeCyclesPerMinute, cyclesPerMinute, seconds, discoverySeconds))
+        out.append("  time per point: " + profile.text(points: outcomes.count))
         return out
     }
 
@@ -60,6 +69,7 @@ public struct CrashSweepReport: Sendable {
         .object([
             "recovered": .int(Int64(recovered)), "run": .int(Int64(reached.count)), "all_points": .int(Int64(allPoints)),
             "seconds": .double(seconds), "discovery_seconds": .double(discoverySeconds), "cycles_per_minute": .double(cyclesPerMinute),
+            "whole_cycles_per_minute": .double(wholeCyclesPerMinute), "profile_ns": profile.json,
             "writable_ns": .object(Dictionary(uniqueKeysWithValues: latencies().map { ($0.0, $0.1.json) })),
             "points": .array(outcomes.map { o in
                 .object(["victim": .string(o.point.victim), "role": .string(o.point.role.rawValue), "point": .string(o.point.point),

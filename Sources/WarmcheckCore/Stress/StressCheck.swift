@@ -53,7 +53,8 @@ public enum StressCheck {
     /// also checked across keys (§9.4).
     public static func linearizability(_ history: [CacheOperation], allowSilentRemoval: Bool, reason: String = "",
                                        budget: SearchBudget = SearchBudget()) -> LinearizabilityReport {
-        checkLinearizability(history, model: model(allowSilentRemoval: allowSilentRemoval, reason: reason), budget: budget)
+        checkLinearizability(history, model: model(allowSilentRemoval: allowSilentRemoval, reason: reason), budget: budget,
+                             windows: .whenUndecided)
     }
 
     public static func model(allowSilentRemoval: Bool, reason: String = "") -> CacheModel {
@@ -126,7 +127,8 @@ public enum StressCheck {
             switch l.verdict {
             case .ok:
                 rep.lines.append("Linearizability: ok — for every key, some order of its operations that respects their "
-                                 + "real-time intervals explains every answer (\(how)).")
+                                 + "real-time intervals explains every answer (\(how))."
+                                 + windowedKeys(l).joined(separator: "\n"))
             case .illegal(let f):
                 rep.lines.append("Linearizability: VIOLATED on key \(ScenarioValue.render(f.key)) — no order of its "
                                  + "operations that respects their real-time intervals explains every answer (\(how)).\n"
@@ -135,6 +137,7 @@ public enum StressCheck {
                 rep.lines.append("Linearizability: inconclusive — the search ran out of budget (\(how)): \(why). This is not a pass.\n"
                                  + inconclusiveKeys(l, run.history).joined(separator: "\n"))
             }
+            if case .illegal = l.verdict, !windowedKeys(l).isEmpty { rep.lines.append(windowedKeys(l).joined(separator: "\n")) }
         } else {
             rep.lines.append("Linearizability: not checked — no operation was recorded.")
         }
@@ -188,6 +191,20 @@ public enum StressCheck {
     /// Which keys the search gave up on and why, and what would make them conclusive: the search
     /// is exponential in how many operations of one key are open at once, and an operation of
     /// unknown outcome (a killed process) stays open to the end of the history.
+    /// The keys the whole search left undecided and the time-window check then judged: how many
+    /// windows, how many configurations were carried across the cuts, whether the budget ran out.
+    static func windowedKeys(_ l: LinearizabilityReport) -> [String] {
+        let split = l.partitions.filter { $0.windows != nil }
+        guard !split.isEmpty else { return [] }
+        return ["\n  \(split.count) key\(split.count == 1 ? "" : "s") undecided by one search, checked in time windows (cut where none of "
+                + "the key's operations is in flight, every possible state carried across each cut):"]
+            + split.prefix(10).map { p in
+                let w = p.windows!
+                let v = w.verdict.isOk ? "linearizable" : w.verdict.isIllegal ? "NOT linearizable" : "still undecided"
+                return "    \(ScenarioValue.render(p.key)): \(v) — \(w.text)"
+            }
+    }
+
     static func inconclusiveKeys(_ l: LinearizabilityReport, _ history: [CacheOperation]) -> [String] {
         let open = l.partitions.filter { $0.verdict.isUnknown }
         var out = ["  \(open.count) of \(l.partitions.count) keys inconclusive:"]
@@ -201,13 +218,13 @@ public enum StressCheck {
             var now = 0, most = 0
             for e in events { now += e.1; most = max(most, now) }
             out.append("    \(ScenarioValue.render(p.key)): \(p.operationCount) operations, up to \(most) in flight at once, "
-                       + "\(unknown) of unknown outcome (open to the end), \(p.exploredStates) states explored")
+                       + "\(unknown) of unknown outcome (open to the end), \(p.exploredStates) states explored"
+                       + (p.windows.map { "; in time windows: \($0.text)" } ?? ""))
         }
-        out.append("  To make it conclusive: fewer processes per key (more --keys, or fewer --processes), fewer unknown "
-                   + "outcomes (a lower --kill-inside / --kill-every), shorter runs, or a larger budget. Time-window "
-                   + "partitioning (cutting a key's history where no operation is in flight) is not sound here as it stands: "
-                   + "an unknown outcome is never done, so no cut exists after the first kill on that key, and the state at a "
-                   + "cut is a set of possible states that the next window would have to start from.")
+        out.append("  To make it conclusive: fewer processes per key (more --keys, or fewer --processes), so that a key has "
+                   + "instants with nothing in flight to cut at (time windows were tried on these keys; a window is as hard as "
+                   + "the most operations open at once in it); fewer unknown outcomes (a lower --kill-inside / --kill-every: "
+                   + "each one is carried open into every later window); or a larger budget.")
         return out
     }
 

@@ -125,7 +125,7 @@ pub(crate) fn compact_paused(dir: &Path, g: Geometry, pause: Option<PauseHook>) 
     }
     // Step 3: the base snapshot (order decides, not reading order).
     rep.base = m.take_newest_snapshot(dir, &snaps, g);
-    let mut recs: Vec<Record> = m.winners.drain().map(|(_, r)| r).collect();
+    let mut recs: Vec<Record> = m.into_winners().collect();
     recs.sort_by_key(|r| r.order);
     rep.tombstones = recs.iter().filter(|r| r.kind == KIND_DELETE).count() as u64;
     rep.records = recs.len() as u64;

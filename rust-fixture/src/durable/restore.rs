@@ -13,6 +13,7 @@ use crate::pause::PausePoint;
 use crate::segment::{CreateOptions, OpenOptions};
 use crate::shm::Shm;
 use crate::state::{State, Word};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
@@ -150,7 +151,7 @@ fn read_store(dir: &Path, g: Geometry, now: u64, rep: &mut RestoreReport) -> Vec
     rep.order_floor = m.order_floor;
     rep.problems = std::mem::take(&mut m.problems);
     let mut out: Vec<Record> = Vec::with_capacity(m.winners.len());
-    for (_, r) in m.winners {
+    for r in m.into_winners() {
         if r.kind == KIND_DELETE {
             rep.tombstones += 1;
         } else if expired_at(&r, now) {
@@ -204,9 +205,13 @@ pub(crate) fn read_file(dir: &Path, name: &str, g: Geometry, problems: &mut Vec<
 
 /// §7 step 5's merge, shared by restore and compaction (§8 step 3): per key the record of the
 /// highest order, and the floors over every record read.
+///
+/// A winner is stored with its key moved out into the map's key (its `key` field is empty until
+/// [`Merge::into_winners`] puts it back): cloning every record's key for the map was one of the
+/// three allocations per record a restore made.
 #[derive(Default)]
 pub(crate) struct Merge {
-    pub(crate) winners: HashMap<Vec<u8>, Record>,
+    winners: HashMap<Vec<u8>, Record>,
     pub(crate) files: u64,
     pub(crate) records: u64,
     pub(crate) version_floor: u64,
@@ -222,18 +227,34 @@ impl Merge {
             return;
         }
         self.files += 1;
-        for r in f.records {
+        if self.winners.is_empty() {
+            // The first file read (the snapshot, or the oldest journal) sizes the map once.
+            self.winners.reserve(f.records.len());
+        }
+        for mut r in f.records {
             self.records += 1;
             self.raise(r.version, r.order);
             // Two records of one order are one write read twice (a snapshot and a journal it
             // covered): keeping the first is keeping either.
-            match self.winners.get(&r.key) {
-                Some(w) if w.order >= r.order => {}
-                _ => {
-                    self.winners.insert(r.key.clone(), r);
+            match self.winners.entry(std::mem::take(&mut r.key)) {
+                Entry::Occupied(mut w) => {
+                    if w.get().order < r.order {
+                        w.insert(r);
+                    }
+                }
+                Entry::Vacant(v) => {
+                    v.insert(r);
                 }
             }
         }
+    }
+
+    /// Every key's winning record, its key put back.
+    pub(crate) fn into_winners(&mut self) -> impl Iterator<Item = Record> + '_ {
+        self.winners.drain().map(|(k, mut r)| {
+            r.key = k;
+            r
+        })
     }
 
     fn raise(&mut self, version: u64, order: u64) {
@@ -272,7 +293,10 @@ fn expired_at(r: &Record, now: u64) -> bool {
 /// see the file, so relaxed stores suffice; the release store of `ready` publishes them.
 fn install(shm: &Shm, layout: &Layout, rs: &[Record], rep: &mut RestoreReport) {
     let g = layout.geometry;
-    let mut held: HashMap<(u32, u32), u64> = HashMap::new();
+    // The order of the record each slot holds, flat by shard then slot: a map keyed by
+    // (shard, slot) cost a hash and a probe per window slot looked at.
+    let per = g.slots_per_shard as usize;
+    let mut held: Vec<Option<u64>> = vec![None; g.shard_count as usize * per];
     let st = |off: u64, v: u64| shm.word(off).store(v, Ordering::Relaxed);
     for r in rs {
         let h = wch64(&r.key, KEY_SEED);
@@ -282,12 +306,12 @@ fn install(shm: &Shm, layout: &Layout, rs: &[Record], rep: &mut RestoreReport) {
         let mut lowest = (u64::MAX, 0u32);
         for k in 0..g.probe_window {
             let j = (home + k) % g.slots_per_shard;
-            match held.get(&(shard, j)) {
+            match held[shard as usize * per + j as usize] {
                 None => {
                     slot = Some(j);
                     break;
                 }
-                Some(&o) if o < lowest.0 => lowest = (o, j),
+                Some(o) if o < lowest.0 => lowest = (o, j),
                 Some(_) => {}
             }
         }
@@ -296,7 +320,7 @@ fn install(shm: &Shm, layout: &Layout, rs: &[Record], rep: &mut RestoreReport) {
             rep.installed -= 1;
             lowest.1
         });
-        held.insert((shard, j), r.order);
+        held[shard as usize * per + j as usize] = Some(r.order);
         let so = layout.slot_offset(shard, j);
         st(so + SLOT_KEY_HASH, h);
         st(so + SLOT_KEY_LEN, r.key.len() as u64);
