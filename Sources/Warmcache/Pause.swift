@@ -39,11 +39,14 @@
     case invalidateBeforeClaim = "invalidate.before_claim"
     /// A reader's snapshot of an expired READY record (within its grace) passed, before T7.
     case getBeforeMarkStale = "get.before_mark_stale"
-    // The durable store's points (PERSISTENCE.md §10). This library has no store yet: it lists
-    // them (the vocabulary is one list) and never reaches them.
+    // The durable store's points (PERSISTENCE.md §10, Durable/).
+    /// A durable operation was published, before its record is written to the journal.
     case journalBeforeAppend = "journal.before_append"
+    /// The record was written (`write` returned), before `fdatasync` (`always`) or the answer.
     case journalAfterAppend = "journal.after_append"
+    /// `always`: `fdatasync` returned, before the answer.
     case journalAfterSync = "journal.after_sync"
+    /// Restore built and filled the private segment, before `linkat`/`rename` (§7 step 7).
     case restoreBeforePublish = "restore.before_publish"
     /// The flip CAS (N3, §18.5) succeeded, before the stage is closed (N4) and the answer.
     case nsFlipAfterCas = "ns_flip.after_cas"

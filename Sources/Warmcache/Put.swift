@@ -48,13 +48,15 @@ extension WarmCache {
         write(key, value, options, refreshOnly: true)
     }
 
-    func write(_ key: [UInt8], _ value: [UInt8], _ opts: PutOptions, refreshOnly: Bool) -> PutOutcome {
+    /// `ticket`: journal this write (DurablePut.swift); nil for a plain put.
+    func write(_ key: [UInt8], _ value: [UInt8], _ opts: PutOptions, refreshOnly: Bool,
+               ticket: DurableTicket? = nil) -> PutOutcome {
         guard !isClosed else { return .fail(.busy) }
         guard key.count >= 1, key.count <= layout.keyCapacity, value.count <= layout.valueCapacity else {
             return .fail(.tooLarge)
         }
         return key.withUnsafeBytes { kb in
-            value.withUnsafeBytes { vb in writeImpl(kb, vb, opts, refreshOnly: refreshOnly) }
+            value.withUnsafeBytes { vb in writeImpl(kb, vb, opts, refreshOnly: refreshOnly, ticket: ticket) }
         }
     }
 
@@ -85,7 +87,7 @@ extension WarmCache {
     }
 
     func writeImpl(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
-                   refreshOnly: Bool) -> PutOutcome {
+                   refreshOnly: Bool, ticket: DurableTicket? = nil) -> PutOutcome {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         // §5.1: the claim hint covers every lock and claim of the loop.
@@ -97,7 +99,7 @@ extension WarmCache {
             if let (j, st) = find(kb, hash: h, shard: s, home: home, kinds: writerKinds) {
                 switch st.kind! {
                 case .ready, .stale:
-                    if let r = refreshPath(vb, opts, shard: s, slot: j, observed: st) { return r }
+                    if let r = refreshPath(vb, opts, shard: s, slot: j, observed: st, ticket: ticket) { return r }
                     continue   // the claim CAS lost a race: look again
                 default:
                     // Owned by d: reclaim if d is dead, else wait for it.
@@ -106,7 +108,7 @@ extension WarmCache {
                 }
             }
             if refreshOnly { return .fail(.notFound) }
-            switch insertPath(kb, vb, opts, hash: h, shard: s, home: home) {
+            switch insertPath(kb, vb, opts, hash: h, shard: s, home: home, ticket: ticket) {
             case .retry: continue
             case .done(let r): return r
             }
@@ -118,7 +120,7 @@ extension WarmCache {
 
     /// Returns nil if the claim CAS failed (the caller looks again).
     func refreshPath(_ vb: UnsafeRawBufferPointer, _ opts: PutOptions, shard s: Int, slot j: Int,
-                     observed st: StateWord) -> PutOutcome? {
+                     observed st: StateWord, ticket: DurableTicket? = nil) -> PutOutcome? {
         let o = participantId
         let slotOff = layout.slotOffset(s, j)
         let stateOff = slotOff + Layout.SLOT_STATE
@@ -157,6 +159,7 @@ extension WarmCache {
         let now = self.now()
         let rec = layout.recordOffset(slotOff, newA)
         let published = claimed.next(.ready, active: newA)
+        ticket?.takeOrder(self)   // inside the claim, before the publish (PERSISTENCE.md §3)
         let ok: Bool
         if faults.contains(.publishBeforePayload) {
             // FAULT publish_before_payload (see publishBeforePayload).
@@ -174,6 +177,7 @@ extension WarmCache {
         words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)                     // relaxed: advisory
         words.fetchAddRelaxed(layout.shardOffset(s) + Layout.SH_REFRESHES, 1)       // relaxed: advisory
         notify()
+        ticket?.published(self, vb, version: v, opts, now: now)
         return .ok(version: v, created: false, shard: s, slot: j)
     }
 
@@ -182,7 +186,7 @@ extension WarmCache {
     enum InsertResult { case retry, done(PutOutcome) }
 
     func insertPath(_ kb: UnsafeRawBufferPointer, _ vb: UnsafeRawBufferPointer, _ opts: PutOptions,
-                    hash h: UInt64, shard s: Int, home: Int) -> InsertResult {
+                    hash h: UInt64, shard s: Int, home: Int, ticket: DurableTicket? = nil) -> InsertResult {
         let o = participantId
         // FAULT skip_insert_lock: the bug of an insert that does not serialise on the shard's
         // insert lock. Two inserters of one key can both find it absent and claim two slots, so
@@ -226,6 +230,7 @@ extension WarmCache {
         let rec = layout.recordOffset(slotOff, newA)
         words.storeRelaxed(slotOff + Layout.SLOT_REFERENCED, 1)
         let published = claimed.next(.ready, active: newA)
+        ticket?.takeOrder(self)   // inside the claim, before the publish (PERSISTENCE.md §3)
         let ok: Bool
         if faults.contains(.publishBeforePayload) {
             // FAULT publish_before_payload (see publishBeforePayload).
@@ -241,6 +246,7 @@ extension WarmCache {
         guard ok else { return .done(.fail(.busy)) }
         words.fetchAddRelaxed(shardOff + Layout.SH_INSERTS, 1)
         notify()
+        ticket?.published(self, vb, version: v, opts, now: now)
         return .done(.ok(version: v, created: true, shard: s, slot: j))
     }
 
@@ -323,10 +329,7 @@ extension WarmCache {
     /// Write a whole record (header words, value words, zero padding) with relaxed stores; the
     /// caller's publish CAS (release) makes it visible.
     func writeRecord(_ rec: Int, _ vb: UnsafeRawBufferPointer, version v: UInt64, _ opts: PutOptions, now: UInt64) {
-        let expires: UInt64 = opts.ttlNs > 0 ? satAdd(now, opts.ttlNs) : 0
-        let staleUntil: UInt64 = opts.ttlNs > 0 ? satAdd(expires, opts.graceNs) : 0
-        let writer = UInt64(UInt32(bitPattern: wc_getpid())) | (UInt64(Layout.LANG_SWIFT) << 32)
-            | (Layout.PROTOCOL_MAJOR << 40) | (speaks.minor << 48) | (UInt64(participantId & 0xFF) << 56)
+        let (expires, staleUntil) = expiry(opts, now: now)
         words.storeRelaxed(rec + Layout.REC_VERSION, v)
         words.storeRelaxed(rec + Layout.REC_VALUE_INFO, UInt64(vb.count) | (UInt64(opts.originTag) << 32))
         words.storeRelaxed(rec + Layout.REC_CHECKSUM, valueChecksum(vb, fast: fastChecksum))
@@ -336,6 +339,18 @@ extension WarmCache {
         words.storeRelaxed(rec + Layout.REC_WRITER, writer)
         words.storeRelaxed(rec + Layout.REC_WRITER_START_TIME, ProcessInfoLite.startTime)
         words.storeBytes(rec + Layout.REC_VALUE, vb)
+    }
+
+    /// A record's `expires_at_ns` and `stale_until_ns` for a write at `now` (§12).
+    func expiry(_ opts: PutOptions, now: UInt64) -> (UInt64, UInt64) {
+        let expires: UInt64 = opts.ttlNs > 0 ? satAdd(now, opts.ttlNs) : 0
+        return (expires, opts.ttlNs > 0 ? satAdd(expires, opts.graceNs) : 0)
+    }
+
+    /// This handle's provenance word (§7.2 `writer`).
+    var writer: UInt64 {
+        UInt64(UInt32(bitPattern: wc_getpid())) | (UInt64(Layout.LANG_SWIFT) << 32)
+            | (Layout.PROTOCOL_MAJOR << 40) | (speaks.minor << 48) | (UInt64(participantId & 0xFF) << 56)
     }
 
     @inline(__always) func satAdd(_ a: UInt64, _ b: UInt64) -> UInt64 {

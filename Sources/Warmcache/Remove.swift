@@ -16,14 +16,15 @@ extension WarmCache {
     /// Remove `key`; counts an eviction.
     public func evict(_ key: [UInt8]) -> RemoveOutcome { remove(key, evict: true) }
 
-    func remove(_ key: [UInt8], evict: Bool) -> RemoveOutcome {
+    /// `ticket`: journal the removal as a tombstone (DurablePut.swift); nil for a plain one.
+    func remove(_ key: [UInt8], evict: Bool, ticket: DurableTicket? = nil) -> RemoveOutcome {
         guard !isClosed else { return .fail(.busy) }
         // A key of impossible length cannot be in the segment.
         guard key.count >= 1, key.count <= layout.keyCapacity else { return .ok(removed: false) }
-        return key.withUnsafeBytes { kb in removeImpl(kb, evict: evict) }
+        return key.withUnsafeBytes { kb in removeImpl(kb, evict: evict, ticket: ticket) }
     }
 
-    func removeImpl(_ kb: UnsafeRawBufferPointer, evict: Bool) -> RemoveOutcome {
+    func removeImpl(_ kb: UnsafeRawBufferPointer, evict: Bool, ticket: DurableTicket? = nil) -> RemoveOutcome {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
         let o = participantId
@@ -46,6 +47,7 @@ extension WarmCache {
                 traced(.invalidateClaim, shard: s, slot: j, from: st, to: claimed)
                 at(.invalidateAfterClaim)
                 if testStopAfterClaim { return .fail(.busy) }
+                ticket?.takeOrder(self)   // after T8, before T9 (PERSISTENCE.md §3)
                 words.storeRelaxed(slotOff + Layout.SLOT_KEY_HASH, 0)   // relaxed: covered by T9's release
                 // T9, release: the zeroed key_hash is visible with the EMPTY word.
                 let cleared = claimed.next(.empty)
@@ -53,6 +55,7 @@ extension WarmCache {
                 traced(.clear, shard: s, slot: j, from: claimed, to: cleared)
                 words.fetchAddRelaxed(layout.shardOffset(s) + (evict ? Layout.SH_EVICTIONS : Layout.SH_INVALIDATIONS), 1)
                 notify()
+                ticket?.removed(self)
                 return .ok(removed: true)
             default:
                 if !reclaimIfDead(shard: s, slot: j, observed: st) { relax(spin) }

@@ -121,6 +121,8 @@ public final class WarmCache: @unchecked Sendable {
     /// the hook, like closing the handle under its own operations, is the caller's to order).
     @exclusivity(unchecked) @_spi(Harness) public var pauseHook: PauseHook?
     @exclusivity(unchecked) private(set) var isClosed = false
+    /// The durable store's journal (Durable/), nil until `attachStore`.
+    var journal: Journal?
 
     /// The segment's geometry, from its header.
     public var geometry: Geometry { layout.geometry }
@@ -147,6 +149,7 @@ public final class WarmCache: @unchecked Sendable {
     public func close() {
         if isClosed { return }
         isClosed = true
+        journal?.close()
         mapping.unmap()
         _ = wc_close(fd)
     }
@@ -367,7 +370,10 @@ enum SegmentFile {
         return String(decoding: bytes[..<(start + n)], as: UTF8.self) + ".init."
     }
 
-    static func create(path: String, geometry g: Geometry, options: WarmCacheOptions) throws(SegmentError) -> OpenedSegment {
+    /// `fill` (restore only, PERSISTENCE.md §7 step 6) installs entries into the private file
+    /// before `ready`; `replace` publishes by `rename` over an unusable PATH instead of `linkat`.
+    static func create(path: String, geometry g: Geometry, options: WarmCacheOptions,
+                       fill: ((SharedWords, SegmentLayout) -> Void)? = nil, replace: Bool = false) throws(SegmentError) -> OpenedSegment {
         if options.fastChecksum && options.protocolVersion.knownIncompat & Layout.FEATURE_FAST_CHECKSUM == 0 {
             // FAST_CHECKSUM is not a 1.0 feature: a handle speaking 1.0 cannot create it.
             throw .unsupportedFeatures(path: path, unknownBits: Layout.FEATURE_FAST_CHECKSUM)
@@ -375,7 +381,7 @@ enum SegmentFile {
         try refuseNUL(path, "create")
         if let rule = g.createViolation() { throw .badGeometry(path: path, rule: rule) }
         var lst = wc_stat_t()
-        if wc_lstat(path, &lst) == 0 { throw .exists(path: path) }
+        if !replace && wc_lstat(path, &lst) == 0 { throw .exists(path: path) }
         let layout = SegmentLayout(validated: g)
         let total = layout.totalLen
 
@@ -463,15 +469,19 @@ enum SegmentFile {
         w.storeRelaxed(Layout.HDR_CREATED_AT_NS, wc_realtime_ns())
         w.storeRelaxed(Layout.HDR_HEADER_CHECKSUM, headerChecksum(w))
         if let start = options.simClockStartNs { w.storeRelaxed(Layout.HDR_SIM_CLOCK_NS, start) }
+        fill?(w, layout)
         at(.createAfterHeader)
 
         // 5. ready, release: the last write of initialisation; an opener's acquire load of
         // `ready` then sees the whole immutable header.
         w.storeRelease(Layout.HDR_READY, Layout.READY)
+        if fill != nil { at(.restoreBeforePublish) }
         at(.createBeforeLink)
 
         // 6. link into place without following symlinks. EEXIST: another creator won.
-        r = wc_linkat(tmp, path)
+        // A restore over an unusable file renames instead: one step that replaces it (a
+        // process still mapping the old file keeps its inode).
+        r = replace ? (rename(tmp, path) == 0 ? 0 : -Glibc.errno) : wc_linkat(tmp, path)
         if r < 0 {
             m.unmap()
             if -r == wc_errno_eexist() { throw .exists(path: path) }

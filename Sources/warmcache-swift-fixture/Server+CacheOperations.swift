@@ -24,10 +24,19 @@ extension Server {
         guard tag <= UInt64(UInt32.max) else { throw RequestError.bad("origin_tag must fit in 32 bits") }
         o.originTag = UInt32(tag)
         o.version = try optU64(args, "version") ?? 0
-        let r = op == "put" ? c.put(key, value, options: o) : c.refresh(key, value, options: o)
+        // `durable` (DRIVER.md "The durable store"): journaled, and answered when asked.
+        let durable = try optBool(args, "durable")
+        let r: PutOutcome, journaled: Bool
+        if durable == true {
+            (r, journaled) = op == "put" ? c.durablePut(key, value, options: o) : c.durableRefresh(key, value, options: o)
+        } else {
+            (r, journaled) = (op == "put" ? c.put(key, value, options: o) : c.refresh(key, value, options: o), false)
+        }
         switch r {
         case .ok(let v, let created, let s, let j):
-            return .ok(["version": v, "created": created, "shard": s, "slot": j])
+            var res: [String: Any] = ["version": v, "created": created, "shard": s, "slot": j]
+            if durable == true { res["durable"] = journaled }
+            return .ok(res)
         case .fail(let f):
             return .fail(reason: f.code, message: failMessage(f, op: op))
         }
@@ -37,8 +46,18 @@ extension Server {
     func remove(_ op: String, _ args: [String: Any]) throws -> Outcome {
         let c = try requireCache()
         let key = try hex(args, "key_hex")
-        switch op == "invalidate" ? c.invalidate(key) : c.evict(key) {
-        case .ok(let removed): return .ok(["removed": removed])
+        let durable = try optBool(args, "durable")
+        let r: RemoveOutcome, journaled: Bool
+        if durable == true {
+            (r, journaled) = op == "invalidate" ? c.durableInvalidate(key) : c.durableEvict(key)
+        } else {
+            (r, journaled) = (op == "invalidate" ? c.invalidate(key) : c.evict(key), false)
+        }
+        switch r {
+        case .ok(let removed):
+            var res: [String: Any] = ["removed": removed]
+            if durable == true { res["durable"] = journaled }
+            return .ok(res)
         case .fail(let f): return .fail(reason: f.code, message: failMessage(f, op: op))
         }
     }

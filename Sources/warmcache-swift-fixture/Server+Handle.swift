@@ -32,12 +32,14 @@ extension Server {
         }
         opts.groupAccess = try optBool(args, "group") ?? false
         opts.simClockStartNs = try optU64(args, "sim_clock_ns")
+        let store = try storeArgs(args)
         // A failed create or open leaves the open handle as it was (DRIVER.md): the new
         // handle replaces the old one only once it exists.
         do {
             let c = op == "create"
                 ? try WarmCache.create(path: path, geometry: geometry, options: opts)
                 : try WarmCache.openOrCreate(path: path, geometry: geometry, options: opts)
+            if let failed = attach(c, store) { return failed }
             replaceHandle()
             cache = c
             var r: [String: Any] = ["participant": UInt64(c.participantId)]
@@ -53,8 +55,10 @@ extension Server {
         var opts = try options(args)
         // The reader's size bound (PROTOCOL.md §13.2, geometry rule 9); absent or 0: the default.
         opts.maxTotalLen = try optU64(args, "max_total_len") ?? 0
+        let store = try storeArgs(args)
         do {
             let c = try WarmCache.open(path: path, options: opts)
+            if let failed = attach(c, store) { return failed }
             replaceHandle()
             cache = c
             return .ok(["participant": UInt64(c.participantId)])

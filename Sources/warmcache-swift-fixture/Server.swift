@@ -102,7 +102,7 @@ final class Server: @unchecked Sendable {
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-                             "participants", "repair"] + namespaceOperations
+                             "participants", "repair"] + durableOperations + namespaceOperations
 
     init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
         self.protocolVersion = protocolVersion
@@ -315,6 +315,8 @@ final class Server: @unchecked Sendable {
         case "dump": return try dump()
         case "participants": return try participants()
         case "repair": return try repair()
+        case "restore": return try restore(args)
+        case "journal_state": return try journalState()
         case _ where Server.namespaceOperations.contains(op): return try namespace(op, args)
         default:
             throw RequestError(kind: "unsupported", message: "unknown op '\(op)'")
