@@ -5,7 +5,7 @@ import Foundation
 /// arguments of create/open/open_or_create, `restore`, `journal_state`, and `durable` on the
 /// writing operations.
 extension Server {
-    static let durableOperations = ["restore", "journal_state"]
+    static let durableOperations = ["restore", "journal_state", "compact"]
 
     /// The store arguments (`store_dir`, `fsync`, `fsync_interval_ms`); nil without `store_dir`.
     func storeArgs(_ a: [String: Any]) throws -> StoreOptions? {
@@ -54,10 +54,31 @@ extension Server {
                     "installed": rep.installed, "records": rep.records, "files": rep.files, "tombstones": rep.tombstones,
                     "expired": rep.expired, "evicted": rep.evicted, "version_floor": rep.versionFloor,
                     "order_floor": rep.orderFloor, "snapshot": rep.snapshot,
-                    "problems": rep.problems.map {
-                        ["file": $0.file, "offset": $0.offset, "code": $0.code, "detail": $0.detail,
-                         "not_applied_bytes": $0.notAppliedBytes] as [String: Any]
-                    }])
+                    "problems": problemsJSON(rep.problems)])
+    }
+
+    func problemsJSON(_ ps: [StoreProblem]) -> [[String: Any]] {
+        ps.map { ["file": $0.file, "offset": $0.offset, "code": $0.code, "detail": $0.detail, "not_applied_bytes": $0.notAppliedBytes] }
+    }
+
+    /// `compact` (PERSISTENCE.md §8). When the open handle journals into the same store it ends
+    /// its current part first, so that its own file is covered too.
+    func compact(_ args: [String: Any]) throws -> Outcome {
+        guard let dir = args["store_dir"] as? String, !dir.isEmpty else { throw RequestError.bad("compact needs store_dir") }
+        let geometry = try parseGeometry(args)
+        let rep: CompactReport
+        do {
+            if let c = cache, c.storeOptions?.directory == dir {
+                rep = try c.compact()
+            } else {
+                rep = try StoreCompaction.compact(directory: dir, geometry: geometry, pauseHook: hook)
+            }
+        } catch {
+            return .fail(reason: error.code, message: error.message)
+        }
+        return .ok(["created": rep.created, "snapshot": rep.snapshot, "base": rep.base, "covered": rep.covered,
+                    "live": rep.live, "records": rep.records, "tombstones": rep.tombstones, "removed": rep.removed,
+                    "version_floor": rep.versionFloor, "order_floor": rep.orderFloor, "problems": problemsJSON(rep.problems)])
     }
 
     func journalState() throws -> Outcome {

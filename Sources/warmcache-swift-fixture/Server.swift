@@ -317,6 +317,7 @@ final class Server: @unchecked Sendable {
         case "repair": return try repair()
         case "restore": return try restore(args)
         case "journal_state": return try journalState()
+        case "compact": return try compact(args)
         case _ where Server.namespaceOperations.contains(op): return try namespace(op, args)
         default:
             throw RequestError(kind: "unsupported", message: "unknown op '\(op)'")

@@ -167,19 +167,8 @@ final class Journal: @unchecked Sendable {
         return nil
     }
 
-    /// `write` until every byte is out; a short write is continued (§6 step 2).
-    private func writeAll(_ bytes: [UInt8]) -> StoreIOError? {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return StoreIOError(op: "write", path: state.path, errno: errno)
-            }
-            done += n
-        }
-        return nil
-    }
+    /// A short write is continued (§6 step 2).
+    private func writeAll(_ bytes: [UInt8]) -> StoreIOError? { Warmcache.writeAll(fd, bytes, path: state.path) }
 
     /// `fdatasync` of the file, and once per new file `fsync(DIR)` (its name). Mutex held.
     private func sync() -> StoreIOError? {
@@ -204,6 +193,16 @@ final class Journal: @unchecked Sendable {
         if fd >= 0 {
             _ = Glibc.close(fd)   // releases the flock
             fd = -1
+        }
+    }
+
+    /// Close the current file (synced first under `always`/`interval`), so that a compactor can
+    /// take its lock (§8 step 1); the next durable operation starts part + 1.
+    func endCurrentPart() {
+        locked {
+            guard fd >= 0 else { return }
+            if options.policy != .none { _ = sync() }
+            endPart()
         }
     }
 

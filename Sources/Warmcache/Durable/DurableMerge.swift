@@ -93,15 +93,22 @@ struct StoreMerge {
 /// The snapshots and journals of `dir` (§2), full paths, each sorted by name (the fixed widths
 /// make that numeric order). Other names are ignored.
 func listStore(_ dir: String) -> Result<([String], [String]), StoreIOError> {
+    listNames(dir).map { names in
+        (names.filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(".wcs") }.sorted().map { dir + "/" + $0 },
+         names.filter { $0.hasPrefix("journal-") && $0.hasSuffix(".wcj") }.sorted().map { dir + "/" + $0 })
+    }
+}
+
+/// Every name in `dir` but `.` and `..`.
+func listNames(_ dir: String) -> Result<[String], StoreIOError> {
     guard let d = opendir(dir) else { return .failure(StoreIOError(op: "opendir", path: dir, errno: errno)) }
     defer { closedir(d) }
-    var snaps: [String] = [], journals: [String] = []
+    var names: [String] = []
     while let e = readdir(d) {
         let name = withUnsafePointer(to: e.pointee.d_name) {
             $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
         }
-        if name.hasPrefix("snapshot-") && name.hasSuffix(".wcs") { snaps.append(dir + "/" + name) }
-        if name.hasPrefix("journal-") && name.hasSuffix(".wcj") { journals.append(dir + "/" + name) }
+        if name != "." && name != ".." { names.append(name) }
     }
-    return .success((snaps.sorted(), journals.sorted()))
+    return .success(names)
 }
