@@ -57,6 +57,7 @@ var getIntoHitOnly = false
 var fastChecksum = false
 var gets: Int? = nil
 var getsSize = 64
+var durableOnly = false, storeRoot = "/tmp", durableEntries = 10_000
 var it = CommandLine.arguments.dropFirst().makeIterator()
 while let a = it.next() {
     switch a {
@@ -68,8 +69,16 @@ while let a = it.next() {
     case "--gets", "--size":
         guard let n = Int(it.next() ?? ""), n >= 0 else { print("\(a) needs a number"); exit(2) }
         if a == "--gets" { gets = n } else { getsSize = n }
+    case "--durable": durableOnly = true   // the durable store's figures (Durable.swift)
+    case "--store-root": storeRoot = it.next() ?? storeRoot
+    case "--entries": durableEntries = Int(it.next() ?? "") ?? durableEntries
     default: print("unknown option \(a)"); exit(2)
     }
+}
+
+if durableOnly {
+    runDurableBench(root: storeRoot, entries: durableEntries)
+    exit(0)
 }
 
 unlink(path)

@@ -12,7 +12,7 @@ struct PowercutCommand: ParsableCommand {
             + "before any damage, report the damage, and under --fsync always lose no answered put. A crafted store "
             + "of bad files is restored by every restorer first. Last line: `powercut: K/N cuts recovered`.")
 
-    @Option(name: .customLong("fixture"), help: "Implementation that writes and restores: go, rust, or NAME=COMMAND (repeatable; default: go, rust).")
+    @Option(name: .customLong("fixture"), help: "Implementation that writes and restores: go, rust, swift, or NAME=COMMAND (repeatable; default: all three).")
     var fixtures: [String] = []
 
     @Option(help: "Number of simulated cuts, spread over the writers.")
@@ -41,8 +41,8 @@ struct PowercutCommand: ParsableCommand {
         do {
             guard ["always", "interval", "none"].contains(fsync) else { throw UsageError("--fsync \(fsync): always, interval or none") }
             guard cuts > 0, puts > 1 else { throw UsageError("--cuts must be > 0 and --puts > 1") }
-            let specs = try (fixtures.isEmpty ? ["go", "rust"] : fixtures).map(Repo.parseFixture)
-            if !noBuild { try Repo.buildFixtures() }
+            let specs = try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+            if !noBuild { try Repo.buildFixtures(for: specs) }
             var sweep = PowerCutSweep(writers: specs, restorers: specs, cuts: cuts, workDir: workDir ?? Repo.defaultWorkDir)
             sweep.puts = puts
             sweep.policy = fsync
