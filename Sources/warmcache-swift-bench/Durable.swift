@@ -22,7 +22,7 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 func die(_ s: String) -> Never { print(s); exit(1) }
 
-/// ns per put, three runs of `n` puts over 512 keys (all refreshes after the first round).
+/// ns per put, three runs of `n` puts over 512 keys, after one untimed round (so all refreshes).
 func appendCost(root: String, policy: FsyncPolicy?, n: Int) -> [Double] {
     let g = Geometry(shardCount: 16, slotsPerShard: 64, keyCapacity: 64, valueCapacity: 1024, probeWindow: 8, participantCapacity: 64)
     let keys: [[UInt8]] = (0..<512).map { Array("bench:key:\($0)".utf8) }
@@ -38,11 +38,13 @@ func appendCost(root: String, policy: FsyncPolicy?, n: Int) -> [Double] {
         if let policy {
             do { try c.attachStore(StoreOptions(directory: dir, policy: policy)) } catch { die("store: \(error)") }
         }
-        let t0 = monoNs()
-        for i in 0..<n {
+        func put(_ i: Int) {
             let ok = policy == nil ? c.put(keys[i & 511], value).isOK : c.durablePut(keys[i & 511], value).durable
             if !ok { die("put \(i) failed") }
         }
+        for i in 0..<512 { put(i) }   // warm-up: the slots' pages faulted in, the journal started
+        let t0 = monoNs()
+        for i in 0..<n { put(i) }
         out.append(Double(monoNs() - t0) / Double(n))
     }
     return out
@@ -99,11 +101,11 @@ func restoreVsCold(root: String, entries n: Int) {
 }
 
 func runDurableBench(root: String, entries: Int) {
-    let plain = appendCost(root: root, policy: nil, n: 2000)
+    let plain = appendCost(root: root, policy: nil, n: 20_000)
     let base = median(plain)
     print(String(format: "put not durable: %.0f / %.0f / %.0f ns (median %.0f)", plain[0], plain[1], plain[2], base))
     for p in [FsyncPolicy.none, .interval, .always] {
-        let r = appendCost(root: root, policy: p, n: p == .always ? 300 : 2000)
+        let r = appendCost(root: root, policy: p, n: p == .always ? 300 : 20_000)
         print(String(format: "put durable %@: %.0f / %.0f / %.0f ns (median %.0f, %.1f× not durable)",
                      p.rawValue, r[0], r[1], r[2], median(r), median(r) / base))
     }

@@ -106,16 +106,19 @@ extension WarmCache {
 func install(_ rs: [DurableRecord], into w: SharedWords, layout: SegmentLayout, fastChecksum: Bool,
              versionFloor: UInt64, orderFloor: UInt64) -> RestoreReport {
     var rep = RestoreReport()
-    // Per slot: the order installed there, 0 = still EMPTY (orders start at 1).
+    // Per slot: whether an entry was installed there, and its order (a crafted record may
+    // carry order 0, so "used" is its own array).
     var held = [UInt64](repeating: 0, count: layout.shardCount * layout.slotsPerShard)
+    var used = [Bool](repeating: false, count: held.count)
     for r in rs {
         let h = WCH64.hash(r.key, seed: Layout.KEY_SEED)
         let (s, home) = layout.place(h)
         var slot = -1, lowest = home, lowOrder = UInt64.max
         for k in 0..<layout.probeWindow {
             let j = layout.windowSlot(home, k)
-            let o = held[s * layout.slotsPerShard + j]
-            if o == 0 { slot = j; break }
+            let at = s * layout.slotsPerShard + j
+            if !used[at] { slot = j; break }
+            let o = held[at]
             if o < lowOrder { (lowest, lowOrder) = (j, o) }
         }
         if slot < 0 {
@@ -125,6 +128,7 @@ func install(_ rs: [DurableRecord], into w: SharedWords, layout: SegmentLayout, 
             rep.installed -= 1
         }
         held[s * layout.slotsPerShard + slot] = r.order
+        used[s * layout.slotsPerShard + slot] = true
         let so = layout.slotOffset(s, slot)
         w.storeRelaxed(so + Layout.SLOT_KEY_HASH, h)
         w.storeRelaxed(so + Layout.SLOT_KEY_LEN, UInt64(r.key.count))
