@@ -84,7 +84,7 @@ stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "
 # .build/compat/<commit>/ on the first run (a clean clone: ~3 min, then cached), against today's.
 stage compat "junit:$logs/compat.xml" .build/debug/warmcheck compat --no-build --baseline 1.0 --junit "$logs/compat.xml"
 # A sample of the durable store's power cuts, 40 of them during compaction (docs/PERSISTENCE.md;
-# ~20 s, plus 13 s at load 17 for the compaction cuts): the full run is
+# go, rust and swift write, restore and compact; 20 s in all at load 13): the full run is
 # `warmcheck powercut --cuts 10000` (docs/BENCHMARKS.md "Durable store").
 stage powercut exit .build/debug/warmcheck powercut --no-build --cuts 1000 --compaction-cuts 40 --seed 7
 # Every fault of every fixture, each tried first against the case that killed it in the last

@@ -180,6 +180,57 @@ final class DurableTests: XCTestCase {
     }
 }
 
+/// Compaction (PERSISTENCE.md §8) in the Swift store.
+final class DurableCompactTests: XCTestCase {
+    /// A closed journal is covered and removed, a live one (its writer holds the flock) is left;
+    /// a restore from the snapshot plus the live journal gives every key; the pause points come
+    /// in §10's order; a second compaction folds the first snapshot in as its base.
+    func testCompactCoversClosedJournalsOnly() throws {
+        let p = tempPath(), dir = tempPath("store")
+        defer { removeFile(p); try? FileManager.default.removeItem(atPath: dir) }
+        let store = StoreOptions(directory: dir, policy: .always)
+        var (c, _) = try WarmCache.openOrRestore(path: p, geometry: small, store: store)
+        _ = c.durablePut(bytes("a"), bytes("1"))
+        _ = c.durablePut(bytes("b"), bytes("2"))
+        XCTAssertEqual(c.durableInvalidate(bytes("b")).durable, true)
+        c.close()   // its journal is closed: coverable
+        let live: WarmCache
+        (live, _) = try WarmCache.openOrRestore(path: p, geometry: small, store: store)
+        defer { live.close() }
+        _ = live.durablePut(bytes("c"), bytes("3"))   // a live journal: not coverable
+        let seen = PointLog()
+        let rep = try StoreCompaction.compact(directory: dir, geometry: small, pauseHook: { seen.add($0) })
+        XCTAssertTrue(rep.created)
+        XCTAssertEqual(rep.covered, 1)
+        XCTAssertEqual(rep.live, 1)
+        XCTAssertEqual(rep.records, 2)
+        XCTAssertEqual(rep.tombstones, 1, "the tombstone is kept: a live journal may hold an older put")
+        XCTAssertEqual(rep.removed, 1)
+        XCTAssertEqual(seen.points, [.snapshotAfterWrite, .snapshotBeforeRename, .snapshotBeforeRemove, .snapshotAfterRemove])
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".wcj") || $0.hasSuffix(".wcs") }
+        XCTAssertEqual(names.filter { $0.hasSuffix(".wcs") }, [rep.snapshot])
+        XCTAssertEqual(names.filter { $0.hasSuffix(".wcj") }.count, 1, "only the live journal is left")
+        // The live handle compacts its own store: it ends its part, so its journal is covered too.
+        let second = try live.compact()
+        XCTAssertEqual(second.covered, 1)
+        XCTAssertEqual(second.live, 0)
+        XCTAssertEqual(second.base, rep.snapshot)
+        removeFile(p)
+        let r: WarmCache, back: RestoreReport
+        (r, back) = try WarmCache.openOrRestore(path: p, geometry: small, store: store)
+        defer { r.close() }
+        XCTAssertEqual(back.snapshot, second.snapshot)
+        XCTAssertEqual(back.problems, [])
+        XCTAssertEqual(back.installed, 2)
+        guard case .hit = r.get(bytes("a")), case .hit = r.get(bytes("c")), case .miss = r.get(bytes("b")) else {
+            return XCTFail("the snapshot lost or invented a key")
+        }
+        // Nothing to cover: no snapshot (the restorer's journal is live but empty of records).
+        let none = try StoreCompaction.compact(directory: dir, geometry: small)
+        XCTAssertFalse(none.created)
+    }
+}
+
 /// The pause points a handle reached, in order (the hook runs on the operation's thread).
 final class PointLog: @unchecked Sendable {
     private let lock = NSLock()
