@@ -58,10 +58,14 @@
     case nsReclaimAfterScan = "ns_reclaim.after_scan"
     /// An `nsPin` loaded `ns_head` (the version it will pin), before it stores the pin (N6).
     case nsPinBeforeStore = "ns_pin.before_store"
-    // Compaction's points (PERSISTENCE.md §8), listed and not reached for the same reason.
+    // Compaction's points (PERSISTENCE.md §8, Durable/DurableCompact.swift).
+    /// The temporary snapshot was written (`write` returned), before its `fsync`.
     case snapshotAfterWrite = "snapshot.after_write"
+    /// The temporary snapshot was fsynced, before the `rename`.
     case snapshotBeforeRename = "snapshot.before_rename"
+    /// The snapshot was renamed and `DIR` fsynced, before any covered file is removed.
     case snapshotBeforeRemove = "snapshot.before_remove"
+    /// After each covered file's `unlink`, before the last `fsync(DIR)`.
     case snapshotAfterRemove = "snapshot.after_remove"
     // The creator's steps of §4.1 (a killed creator is crashsweep's `creator` role).
     /// Steps 1–2: TMP open, empty, under the creator's flock.
