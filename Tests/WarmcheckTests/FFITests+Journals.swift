@@ -1,5 +1,5 @@
 // The journal tier of the libffi fuzzer (docs/ABI.md "Journals", "Fuzzing journals"): the
-// mutator reaches every PERSISTENCE.md §9 code, the recorded cases hold in both libraries, and
+// mutator reaches every PERSISTENCE.md §9 code, the recorded cases hold in every library, and
 // a planted decoder bug is found and shrunk to the one record that shows it.
 
 import Foundation
@@ -14,10 +14,23 @@ extension FFITests {
         try ["go", "rust"].map { [UInt8](try Data(contentsOf: root.appendingPathComponent("testdata/journals/\($0).wcj"))) }
     }
 
-    func testJournalDecoderIsDeclaredByGoAndRustOnly() throws {
-        let split = JournalFuzzRunner.withJournalDecoder(ABILibrary.references(root: root))
-        XCTAssertEqual(split.usable.map(\.name).sorted(), ["go", "rust"])
-        XCTAssertEqual(split.skipped, ["swift"])
+    /// All three libraries declare the decoder (Swift since its store); a library whose manifest
+    /// lacks it is skipped by name, not loaded.
+    func testJournalDecoderIsDeclaredByAllThreeAndALibraryWithoutItIsSkipped() throws {
+        let refs = ABILibrary.references(root: root)
+        let split = JournalFuzzRunner.withJournalDecoder(refs)
+        XCTAssertEqual(split.usable.map(\.name).sorted(), ["go", "rust", "swift"])
+        XCTAssertEqual(split.skipped, [])
+        // The Swift manifest without decode_journal: a library of before the store.
+        let swift = try XCTUnwrap(refs.first { $0.name == "swift" })
+        var m = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: swift.manifest))) as? [String: Any])
+        m["functions"] = (m["functions"] as? [[String: Any]] ?? []).filter { $0["function"] as? String != "decode_journal" }
+        let older = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-no-journal-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: older) }
+        try JSONSerialization.data(withJSONObject: m).write(to: older)
+        let without = JournalFuzzRunner.withJournalDecoder([ABILibrary(name: "older", path: swift.path, manifest: older.path)])
+        XCTAssertEqual(without.usable.count, 0)
+        XCTAssertEqual(without.skipped, ["older"])
     }
 
     /// Mutants are a pure function of (seed, index), and over a few thousand of them the
