@@ -78,6 +78,8 @@ public enum FieldProblem: Equatable, Sendable, CustomStringConvertible {
     /// T4…T5 may write only `record[1−A]`; the record readers were copying changed.
     case activeRecordOverwritten(SlotAt, event: String, record: Int)
     case identity(IdentitySite, IdentityField, expected: UInt64, found: UInt64)
+    /// A CLOCK_REALTIME stamp outside the real time its operation ran in (TimeStampAudit).
+    case timeStamp(TimeStampField, at: String, found: UInt64, window: RealtimeWindow)
 
     public var description: String {
         switch self {
@@ -90,6 +92,8 @@ public enum FieldProblem: Equatable, Sendable, CustomStringConvertible {
         case .referencedNotSet(let a, let e): return "\(a): after `\(e)` referenced is not 1 (§9.4)"
         case .activeRecordOverwritten(let a, let e, let r): return "\(a): `\(e)` changed record[\(r)], which readers were copying (§9.4 writes record[1−A] only)"
         case .identity(let s, let f, let x, let v): return "\(s): \(f.rawValue) is \(v), the process's real value is \(x)"
+        case .timeStamp(let f, let a, let v, let w):
+            return "\(a): \(f.rawValue) is \(v), outside the real time the operation ran in (\(w), CLOCK_REALTIME ns)"
         }
     }
 }
@@ -97,7 +101,9 @@ public enum FieldProblem: Equatable, Sendable, CustomStringConvertible {
 extension SegmentSnapshot {
     /// Audits one reported transition. `before` is the slot as the previous snapshot saw it;
     /// `quiet` says no other operation ran since the transition (then `referenced` is checked).
-    public func audit(_ t: ReportedTransition, by actor: Actor, intent: WriteIntent?, before: SlotView?, quiet: Bool) -> [FieldProblem] {
+    /// `window`: the real time the operation ran in, for the record's time stamps (nil: not judged).
+    public func audit(_ t: ReportedTransition, by actor: Actor, intent: WriteIntent?, before: SlotView?, quiet: Bool,
+                      window: RealtimeWindow? = nil) -> [FieldProblem] {
         let v = slot(t.at.shard, t.at.slot)
         guard v.word.seq == t.seq, let st = v.word.state, st == t.to else { return [] }
         var out: [FieldProblem] = []
@@ -130,6 +136,7 @@ extension SegmentSnapshot {
         }
         if t.event == "publish" || t.event == "refresh_publish", let intent {
             out += auditPublished(v, event: t.event, intent: intent, actor: actor, quiet: quiet)
+            if let window { out += auditRecordTimes(v.activeRecord, at: t.at, ttlNs: intent.ttlNs, within: window) }
         }
         return out
     }

@@ -81,6 +81,8 @@ extension CaseRunner {
     /// the snapshot taken right after it. `referenced` is only judged when a single operation ran.
     func audit(_ q: AuditQueue, in snap: SegmentSnapshot, where_: String) {
         let quiet = q.items.count == 1
+        // Every answer judged here was given after the case began and before this snapshot.
+        let window = RealtimeWindow(lo: startedRealtimeNs, hi: RealtimeWindow.now())
         for item in q.items {
             var found: [FieldProblem] = []
             for t in item.transitions {
@@ -88,15 +90,16 @@ extension CaseRunner {
                                             seq: UInt32(truncatingIfNeeded: t.seq))
                 guard rt.at.shard < snap.geometry.shardCount, rt.at.slot < snap.geometry.slotsPerShard else { continue }
                 let before = lastSnapshot.map { $0.slot(rt.at.shard, rt.at.slot) }
-                found += snap.audit(rt, by: item.actor, intent: item.intent, before: before, quiet: quiet)
+                found += snap.audit(rt, by: item.actor, intent: item.intent, before: before, quiet: quiet, window: window)
             }
             // A registration is judged only while its process still plays a role: a process an
             // `upgrade:` in a parallel list replaced has released its entry, which the next
             // registrant may hold by the time the parallel part's snapshot is read.
             if let id = item.registered, stillRegistered(id, pid: item.actor.pid) {
                 found += snap.auditRegistration(participant: id, by: item.actor)
+                found += snap.auditRegisteredAt(participant: id, within: window)
             }
-            if item.created { found += snap.auditCreator(by: item.actor) }
+            if item.created { found += snap.auditCreator(by: item.actor) + snap.auditCreatedAt(within: window) }
             for p in found {
                 conformance("segment field wrong \(where_): \(p)",
                             "After the operation of participant \(item.actor.participant) (pid \(item.actor.pid)), warmcheck's own "

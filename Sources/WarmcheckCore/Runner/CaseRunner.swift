@@ -81,6 +81,9 @@ public final class CaseRunner: @unchecked Sendable {
     /// expectations judge; the decoder-based invariant checks describe the unpatched segment.
     var headerPatched = false
     var lastSnapshot: SegmentSnapshot?
+    /// CLOCK_REALTIME when the case was set up, before any of its processes ran: the earliest
+    /// time stamp an answer of the case can have written (TimeStampAudit).
+    let startedRealtimeNs = RealtimeWindow.now()
     /// Whose `dump` the decoder is compared with next.
     var dumpTurn = 0
 
