@@ -14,11 +14,12 @@ extension CaseRunner {
         if let v = audits.violation {
             try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
         }
-        guard FileManager.default.fileExists(atPath: segmentPath), !headerPatched else { return }
+        guard FileManager.default.fileExists(atPath: segmentPath), !headerPatched else { generationBaseline = nil; return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
         let snap: SegmentSnapshot
         switch SegmentSnapshot.read(path: segmentPath) {
         case .failure(let refusal):
+            generationBaseline = nil
             if let want = futureRefusal, refusal.code == want { return }
             conformance("the segment is unreadable \(where_): \(refusal.code)",
                         "warmcheck's own decoder refused the segment \(where_) (PROTOCOL.md §4.2): \(refusal)")
@@ -42,6 +43,7 @@ extension CaseRunner {
         checkCounters(Counters(snap.totals), where_: where_)
         if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
         audit(audits, in: snap, where_: where_)
+        checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
         lock.lock()
         defer { lock.unlock() }

@@ -84,6 +84,8 @@ public final class CaseRunner: @unchecked Sendable {
     /// CLOCK_REALTIME when the case was set up, before any of its processes ran: the earliest
     /// time stamp an answer of the case can have written (TimeStampAudit).
     let startedRealtimeNs = RealtimeWindow.now()
+    /// The previous snapshot's `generation`, when nothing was under way then (CaseRunner+Generation).
+    var generationBaseline: GenerationBaseline?
     /// Whose `dump` the decoder is compared with next.
     var dumpTurn = 0
 
