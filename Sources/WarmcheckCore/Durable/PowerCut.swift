@@ -60,6 +60,17 @@ public struct PowerCutSweep {
         var data: [UInt8]
         var ends: [Int]  // journal length after each put's answer
         var synced: [Int]  // bytes the last fdatasync covered at each answer
+        /// CLOCK_REALTIME when each put's answer arrived, and when the journal's name became
+        /// durable (fsync(DIR) after its creation, DirectoryEntryTrace); nil: never, or not traced.
+        var answeredAt: [UInt64] = []
+        var nameDurableAt: UInt64?
+        var traced = false
+
+        /// A cut after answer `i` keeps the journal's directory entry (PERSISTENCE.md §6).
+        func nameSurvives(cutAfter i: Int) -> Bool {
+            guard traced, i >= 0 else { return true }
+            return nameDurableAt.map { $0 <= answeredAt[i] } ?? false
+        }
     }
 
     func start(_ spec: FixtureSpec) throws -> FixtureProcess {
@@ -76,15 +87,18 @@ public struct PowerCutSweep {
     /// One writer's journal: `puts` durable puts, the journal state after each answer.
     func write(_ spec: FixtureSpec, dir: String) throws -> Written {
         let seg = dir + "/seg", store = dir + "/store"
-        let fx = try start(spec)
+        let trace = dir + "/strace.txt"
+        let traced = DirectoryEntryTrace.available
+        let fx = try start(traced ? DirectoryEntryTrace.traced(spec, to: trace) : spec)
         defer { fx.stop(grace: 0.2) }
         let r = try fx.call("restore", restoreArgs(seg, store))
         guard r.isOK else { throw UsageError("\(spec.name) restore: \(r.summary) \(r.message ?? "")") }
-        var ends: [Int] = [], synced: [Int] = []
+        var ends: [Int] = [], synced: [Int] = [], answeredAt: [UInt64] = []
         var path = ""
         for i in 0..<puts {
             let p = try fx.call("put", ["key_hex": .string(Hex.encode(Array("k\(i)".utf8))),
                                         "value_hex": .string(Hex.encode(Array("value-\(i)".utf8))), "durable": true])
+            answeredAt.append(RealtimeWindow.now())
             guard p.isOK, p.result["durable"]?.bool == true else { throw UsageError("\(spec.name) durable put \(i): \(p.summary)") }
             let s = try fx.call("journal_state")
             guard let w = s.result["written"]?.int, let y = s.result["synced"]?.int, let jp = s.result["path"]?.string else {
@@ -95,7 +109,19 @@ public struct PowerCutSweep {
         fx.crash()  // SIGKILL: nothing is flushed on the way out
         let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         unlink(seg)
-        return Written(path: (path as NSString).lastPathComponent, data: data, ends: ends, synced: synced)
+        let name = (path as NSString).lastPathComponent
+        var w = Written(path: name, data: data, ends: ends, synced: synced, answeredAt: answeredAt, traced: traced)
+        if traced {
+            guard let text = try? String(contentsOfFile: trace, encoding: .utf8), !text.isEmpty else {
+                throw UsageError("\(spec.name): strace wrote no trace to \(trace)")
+            }
+            guard let at = DirectoryEntryTrace.namesDurable(trace: text, dir: (path as NSString).deletingLastPathComponent)[name] else {
+                throw UsageError("\(spec.name): the strace trace shows no creation of the journal \(path)")
+            }
+            w.nameDurableAt = at
+            unlink(trace)
+        }
+        return w
     }
 
     public func run() throws -> Report {
@@ -126,10 +152,13 @@ public struct PowerCutSweep {
                 let i = Int(rng.next() % UInt64(puts + 1)) - 1
                 let synced = i >= 0 ? j.synced[i] : 0
                 let inFlightEnd = i + 1 < puts ? j.ends[i + 1] : j.ends[puts - 1]
-                let keep = synced + Int(rng.next() % UInt64(inFlightEnd - synced + 1))
+                var keep = synced + Int(rng.next() % UInt64(inFlightEnd - synced + 1))
+                // No fsync(DIR) since the journal was created: the cut takes its name with it.
+                let nameLost = !j.nameSurvives(cutAfter: i)
+                if nameLost { keep = 0 }
                 var image = Array(j.data[0..<keep])
                 var complete = j.ends.filter { $0 <= keep }.count
-                let corrupt = complete > 2 && rng.next() % 8 == 0
+                let corrupt = !nameLost && complete > 2 && rng.next() % 8 == 0
                 if corrupt {
                     // A corrupt record in the middle: one flipped byte in record c.
                     let c = Int(rng.next() % UInt64(complete - 1))
@@ -138,13 +167,14 @@ public struct PowerCutSweep {
                     complete = c
                     rep.corruptCuts += 1
                 }
-                let torn = !j.ends.contains(keep) && keep != 96 && keep > 0
+                let torn = !nameLost && !j.ends.contains(keep) && keep != 96 && keep > 0
                 if torn { rep.tornCuts += 1 }
                 let acked = i + 1
                 let restorer = restorers[n % restorers.count]
                 let label = "\(w.name) journal cut at byte \(keep) of \(j.data.count) after \(acked) answered puts" + (corrupt ? ", record \(complete) corrupted" : "")
+                    + (nameLost ? ", the journal's name lost (no fsync(DIR) after its creation before that answer, PERSISTENCE.md §6)" : "")
                 try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
-                try Data(image).write(to: URL(fileURLWithPath: file))
+                if nameLost { unlink(file) } else { try Data(image).write(to: URL(fileURLWithPath: file)) }
                 let fx = procs[restorer.name]!
                 let r = try fx.call("restore", restoreArgs(seg, store))
                 var fail: String?
