@@ -27,6 +27,8 @@ fi
 # starts and stops its own servers, so the packages' own services must not be started here.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+# `warmcheck powercut` reads the writer's directory syncs with strace (DirectoryEntryTrace.swift).
+command -v strace >/dev/null 2>&1 || missing+=(strace)
 # The HTML failure reports are checked with a headless browser where one is present; optional.
 
 if [ ${#missing[@]} -eq 0 ]; then
