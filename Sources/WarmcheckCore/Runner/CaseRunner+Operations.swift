@@ -44,6 +44,8 @@ extension CaseRunner {
         // expectations only; the rest of the case describes the case's own segment.
         let onSide = step.segment != nil || (rp.side != nil && ![.create, .open, .openOrCreate, .restore].contains(step.op))
         var outcome: StepOutcome
+        // What a sequential compact's answer is judged against (CaseRunner+Compaction).
+        let storeBefore = o.op == .compact && !inParallel && o.pauseAt == nil && o.crashAt == nil ? storeListing() : nil
         do {
             // A `wait` may legitimately take its whole timeout before answering.
             let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
@@ -72,6 +74,7 @@ extension CaseRunner {
                     try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
                 }
                 if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
+                if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
                 outcome = .answered(r)
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
