@@ -16,6 +16,11 @@ final class RefusalGateTests: XCTestCase {
         XCTAssertEqual(Set(all.map(\.name)).count, all.count, "case names are unique")
         var seenCodes = Set<String>()
         for c in all {
+            if c.kind.isCreate {
+                // §4.1: the create cases may also answer `exists`, which no open answers.
+                if case .refuse(let code, _) = c.expect { XCTAssertTrue(codes.contains(code) || code == "exists", "\(c.name): \(code)") }
+                continue
+            }
             if case .refuse(let code, let rule) = c.expect {
                 XCTAssertTrue(codes.contains(code), "\(c.name): \(code) is not an open error of §15")
                 XCTAssertEqual(code == "bad_geometry", rule != nil, "\(c.name): a bad_geometry case names its rule, no other does")
@@ -43,6 +48,36 @@ final class RefusalGateTests: XCTestCase {
         XCTAssertEqual(report.implementations, ["inspect"])
         let valid = try XCTUnwrap(report.results.first { $0.caseName == "valid" })
         XCTAssertEqual(valid.answer, "accept")
+    }
+
+    /// A create that forgets its TMP file fails the create cases, whatever it answers.
+    func testACreateCaseFailsALeftoverTemporaryFile() throws {
+        let dir = NSTemporaryDirectory() + "refusal-create-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Answers not_found as the spec says, but leaves a `.init.` file next to the path.
+        let script = dir + "/fake.sh"
+        try """
+            #!/bin/bash
+            while IFS= read -r line; do
+              id=$(printf '%s' "$line" | sed -E 's/.*"id":([0-9]+).*/\\1/')
+              case "$line" in
+                *'"op":"hello"'*) echo "{\\"id\\":$id,\\"outcome\\":\\"ok\\",\\"result\\":{\\"language\\":\\"fake\\"},\\"transitions\\":[]}" ;;
+                *'"op":"create"'*) touch "\(dir)/w/warmcheck-refusals-\(getpid())/n.init.1.2"; echo "{\\"id\\":$id,\\"outcome\\":\\"fail\\",\\"reason\\":\\"io\\",\\"transitions\\":[]}" ;;
+                *) echo "{\\"id\\":$id,\\"outcome\\":\\"ok\\",\\"result\\":{},\\"transitions\\":[]}" ;;
+              esac
+            done
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o700)
+        var g = RefusalGate(fixtures: [FixtureSpec(name: "fake", argv: ["/bin/bash", script])], workDir: dir + "/w")
+        try FileManager.default.createDirectory(atPath: dir + "/w", withIntermediateDirectories: true)
+        g.cases = RefusalCatalog.cases.filter { $0.name == "create-name-256" }
+        XCTAssertEqual(g.cases.count, 1)
+        let r = try g.run()
+        let fake = try XCTUnwrap(r.results.first { $0.implementation == "fake" })
+        XCTAssertEqual(fake.verdict, .fail, fake.answer)
+        XCTAssertTrue(fake.answer.contains("left n.init.1.2 behind"), fake.answer)
     }
 
     func testRuleNumberIsReadFromTheMessage() {

@@ -38,6 +38,13 @@ public enum CraftedPathKind: Sendable, Equatable {
     case foreignOwner(uid: UInt32)
     /// A valid segment that the harness truncates to `length` bytes after the opener mapped it.
     case cutAfterOpen(length: UInt64)
+    /// Not an open: `create` with the base geometry at a path set up as described (CreateCases).
+    case create(CreateSetting)
+
+    public var isCreate: Bool {
+        if case .create = self { return true }
+        return false
+    }
 }
 
 /// One crafted file and the exact answer PROTOCOL.md requires for it.

@@ -6,6 +6,7 @@
 /// names the exact code PROTOCOL.md requires. `warmcheck refusals --list` prints it.
 public enum RefusalCatalog {
     public static let cases: [RefusalCase] = HeaderCases.all + SizeCases.all + GeometryCases.all + MappingCases.all
+        + CreateCases.all
 
     /// Cases too costly for a shared machine, run only with `--heavy`: a legal geometry of
     /// 4 Mi slots (256 MiB, allocated in WORKDIR), to see how an opener's cost grows with the slot
@@ -20,7 +21,8 @@ public enum RefusalCatalog {
 
     /// What the compat gate hands to builds from history: every case except those that make a
     /// reader from before §13.2's defences map and walk a huge file.
-    public static var compatCases: [RefusalCase] { cases.filter { !$0.costlyWithoutDefence } }
+    /// The create cases are left out too: the compat gate hands builds from history files to open.
+    public static var compatCases: [RefusalCase] { cases.filter { !$0.costlyWithoutDefence && !$0.kind.isCreate } }
 
     /// What `inspect` (read-only, no polling) must answer where it differs from an opener's
     /// `open(O_RDWR)`: a directory opens read-only, so inspect's fstat refuses it instead.

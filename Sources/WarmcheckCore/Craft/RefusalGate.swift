@@ -39,6 +39,10 @@ public struct RefusalGate {
         for (n, c) in cases.enumerated() {
             log("\(n + 1)/\(cases.count) \(c.name)")
             let path = (dir as NSString).appendingPathComponent(c.name.replacingOccurrences(of: "/", with: "_"))
+            if case .create(let setting) = c.kind {
+                results += try runCreate(c, setting, base: path, dir: dir, procs: &procs)
+                continue
+            }
             if let skip = try prepare(c, at: path) {
                 results.append(RefusalResult(caseName: c.name, implementation: "*", expected: c.expect, answer: "skipped",
                                              verdict: .skipped, detail: skip))
@@ -77,7 +81,7 @@ public struct RefusalGate {
         switch c.kind {
         case .file, .cutAfterOpen:
             try c.image.write(to: path)
-        case .missing:
+        case .missing, .create:
             break
         case .symlink:
             try c.image.write(to: path + ".target")
