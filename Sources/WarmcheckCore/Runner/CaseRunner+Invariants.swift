@@ -42,6 +42,7 @@ extension CaseRunner {
         }
         checkCounters(Counters(snap.totals), where_: where_)
         if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
+        if !someoneDied { checkClaimHintCover(snap, where_: where_) }
         audit(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
