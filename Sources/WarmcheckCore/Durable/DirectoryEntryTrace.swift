@@ -13,7 +13,21 @@ import Foundation
 /// on its directory that started after the file's creation.
 struct DirectoryEntryTrace {
     static let strace = "/usr/bin/strace"
-    static var available: Bool { FileManager.default.isExecutableFile(atPath: strace) }
+    /// strace is installed *and* may trace here: a container without ptrace (no
+    /// CAP_SYS_PTRACE, or a seccomp profile that denies it) has the binary but fails every
+    /// traced start, which must not turn into a failed power-cut run. Probed once per process
+    /// with the same options the writers get.
+    static let available: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: strace) else { return false }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: strace)
+        p.arguments = ["-f", "-qq", "--seccomp-bpf", "-o", "/dev/null", "-e", "trace=fsync", "/bin/true"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
 
     /// `spec` run under strace, writing the trace to `file` (seccomp filtering: only the traced
     /// calls stop the writer). The process group still ends with the fixture (`crash()`).

@@ -90,7 +90,7 @@ public struct PowerCutSweep {
         let seg = dir + "/seg", store = dir + "/store"
         let trace = dir + "/strace.txt"
         let traced = DirectoryEntryTrace.available
-        if !traced { log("\(spec.name): no \(DirectoryEntryTrace.strace): directory entries are not modelled (every journal keeps its name)") }
+        if !traced { log("\(spec.name): \(DirectoryEntryTrace.strace) is missing or cannot trace here (ptrace denied): directory entries are not modelled (every journal keeps its name)") }
         let fx = try start(traced ? DirectoryEntryTrace.traced(spec, to: trace) : spec)
         defer { fx.stop(grace: 0.2) }
         let r = try fx.call("restore", restoreArgs(seg, store))
