@@ -9,7 +9,8 @@
 //   warmcache-swift-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private dictionary
 //
 // With --trace FILE [--exec-ns T] a serving mode also writes the phases of its start as Chrome
-// trace JSON. Row (b) has no Swift consumer: the Swift library has no durable store yet.
+// trace JSON.
+//   warmcache-swift-consumer restore SEG STORE N           rebuild the missing SEG from STORE (row b), then serve as warm
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -111,6 +112,20 @@ func serveWarm(_ path: String, _ n: UInt64, _ f: Flags) {
     c.close()
 }
 
+/// Row (b): a service's start after a reboot. Open the segment or rebuild it from the durable
+/// store another language's producer wrote (PERSISTENCE.md §7; policy none: the bench measures
+/// restore, not fsync), then serve exactly as the warm mode does, as the Go and Rust consumers do.
+func serveRestored(_ path: String, _ dir: String, _ n: UInt64, _ f: Flags) {
+    do {
+        let (c, rep) = try WarmCache.openOrRestore(path: path, geometry: geometry(n), store: StoreOptions(directory: dir, policy: .none))
+        if !rep.restored { emit(2, "warmcache-swift-consumer: restore: the segment was not rebuilt (it existed)\n") }
+        c.close()
+    } catch {
+        die("restore \(path) from \(dir): \(error)")
+    }
+    serveWarm(path, n, f)
+}
+
 func serveCold(_ n: UInt64, _ cost: Int64, _ f: Flags) {
     var local: [UInt64: [UInt8]] = [:]
     var m = Milestones(n)
@@ -143,6 +158,7 @@ case "cold":
     need(2)
     guard let cost = Int64(pos[1]), cost >= 0 else { die("bad COST_NS \"\(pos[1])\"") }
     serveCold(num(pos[0]), cost, flags)
-case "produce-durable", "restore": die("\(argv[1]): the Swift library has no durable store (row b is pending for Swift)")
+case "restore": need(3); serveRestored(pos[0], pos[1], num(pos[2]), flags)
+case "produce-durable": die("produce-durable: the bench's durable producers are Go and Rust (row b restores another language's store)")
 default: die("unknown mode \"\(argv[1])\"")
 }

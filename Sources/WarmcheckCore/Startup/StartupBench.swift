@@ -167,10 +167,6 @@ public final class StartupBench {
     /// plus a 1 % journal tail, PERSISTENCE.md §8); before each restart the segment file is
     /// removed (the reboot), and the consumer rebuilds it from the store (§7) and serves.
     func restored(_ lang: String, _ n: UInt64) throws -> StartupRow {
-        guard lang != "swift" else {
-            return StartupRow(row: "b", what: "segment restored after a reboot", language: lang, entries: n, status: "pending",
-                              note: "the Swift library has no durable store yet (docs/PERSISTENCE.md is implemented in Go and Rust)")
-        }
         let producerLang = StartupBench.producer(for: lang)
         let seg = "\(o.workDir)/wc-startup-\(getpid())-\(lang)-\(n)-restored.seg", store = seg + ".store"
         func clean() { unlink(seg); try? FileManager.default.removeItem(atPath: store) }
