@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use warmcache::hash::{wch64, HEADER_SEED};
 use warmcache::{Cache, CreateOptions, Geometry, OpenOptions};
 
-/// A unique segment path in /dev/shm, removed (with any leftovers) on drop.
+/// A unique segment path in /dev/shm, removed (with any leftovers) on drop, and so is its
+/// durable store beside it (`<path>.store`, the tests' convention): drop runs when a test panics
+/// too, so a failing assertion no longer leaves its store in /dev/shm.
 pub struct TmpPath(pub PathBuf);
 
 impl TmpPath {
@@ -31,6 +33,9 @@ impl Drop for TmpPath {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
         let _ = std::fs::remove_dir(&self.0);
+        let mut store = self.0.as_os_str().to_owned();
+        store.push(".store");
+        let _ = std::fs::remove_dir_all(PathBuf::from(store));
     }
 }
 
