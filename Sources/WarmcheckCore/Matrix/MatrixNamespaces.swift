@@ -1,3 +1,5 @@
+import WarmcheckSegment
+
 /// The 1.1 part of the matrix sequence (docs/MATRIX.md "Namespaces, 1.1 writers"): versioned
 /// namespaces (PROTOCOL.md §18) staged, flipped, rolled back and reclaimed, so that a segment a
 /// 1.1 writer leaves behind, and the 1.1 golden image in particular, freezes the namespace table
@@ -5,15 +7,10 @@
 /// steps (it has no namespace operations); a reader that speaks 1.0 is not asked for the
 /// namespace view, but its `dump` must list the namespace entries as ordinary entries (§18.1).
 public enum MatrixNamespaces {
-    /// `nskey(ns, v, k)` of PROTOCOL.md §18.1, written here from the spec (not imported from an
-    /// implementation under test): word 0 = NS_KEY_MAGIC | ns << 48, word 1 = v, then the user key.
+    /// `nskey(ns, v, k)` of PROTOCOL.md §18.1, from the harness's own spec reading
+    /// (WarmcheckSegment), not from an implementation under test.
     public static func key(_ ns: Int, _ v: Int64, _ k: [UInt8]) -> [UInt8] {
-        let magic: UInt64 = 0x0153_4E43_57FF
-        var out: [UInt8] = []
-        for w in [magic | UInt64(ns) << 48, UInt64(v)] {
-            for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: w >> (8 * UInt64(b)))) }
-        }
-        return out + k
+        SpecNamespace.key(ns: ns, version: UInt64(v), user: k)
     }
 
     public static let catalog = 0    // two versions flipped in turn: current 2, previous 1
@@ -91,18 +88,12 @@ public enum MatrixNamespaces {
                 head[ns] = (head[ns]?.previous ?? 0, 0)
             case "ns_reclaim":
                 let keep = Set([head[ns]?.current, head[ns]?.previous].compactMap { $0 }.filter { $0 != 0 })
-                for k in entries.keys where isKey(k, of: ns) && !keep.contains(version(of: k)) { entries[k] = nil }
+                for k in entries.keys {
+                    if let p = SpecNamespace.parse(k), p.ns == ns, !keep.contains(Int64(p.version)) { entries[k] = nil }
+                }
             default: break
             }
         }
-    }
-
-    static func isKey(_ k: [UInt8], of ns: Int) -> Bool {
-        k.count > 16 && Array(k.prefix(8)) == Array(key(ns, 0, []).prefix(8))
-    }
-
-    static func version(of k: [UInt8]) -> Int64 {
-        (0..<8).reduce(Int64(0)) { $0 | Int64(k[8 + $1]) << (8 * Int64($1)) }
     }
 
     /// The `namespaces` member of the expected view: per namespace its table words and an
