@@ -76,7 +76,9 @@ stage surface line:surface scripts/check-public-surface.sh
 # beside the name given (swift-swift-testing.xml).
 stage swift-test "swift:$logs/swift-swift-testing.xml" swift test --xunit-output "$logs/swift.xml"
 stage matrix "warmcheck:$logs/matrix.json" .build/debug/warmcheck matrix --no-build --json "$logs/matrix.json"
-stage scenarios "warmcheck:$logs/run.json" .build/debug/warmcheck run --no-build --junit "$logs/junit.xml" --json "$logs/run.json"
+# Every scenario case, as two concurrent shards merged into one report (one `run` leaves a core
+# mostly idle while its fixtures start and answer; scripts/run-scenarios-sharded.sh).
+stage scenarios "warmcheck:$logs/run.json" scripts/run-scenarios-sharded.sh "${WARMCHECK_SCENARIO_SHARDS:-2}" "$logs"
 # stats/exporter/entries on live Go and Rust segments, scrapes parsed by prometheus_client (~7 s).
 stage observe line:observe python3 scripts/observe/check-observe.py
 stage refusals line:refusals .build/debug/warmcheck refusals --no-build --json "$logs/refusals.json"
