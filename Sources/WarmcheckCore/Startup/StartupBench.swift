@@ -228,11 +228,11 @@ public final class StartupBench {
         return r
     }
 
-    /// The producer of a consumer's segment or store: another language (Rust keeps Go's and
-    /// Swift's warm, Go keeps Rust's).
     /// The batch of row a-batched: the pipeline depth of rows d and e.
     static let batch = 100
 
+    /// The producer of a consumer's segment or store: another language (Rust keeps Go's and
+    /// Swift's warm, Go keeps Rust's).
     static func producer(for consumer: String) -> String { consumer == "rust" ? "go" : "rust" }
 
     /// The goals of issue 12 §1 on this run's medians: (a) first hit ≤ 1.5× the floor; (a) at
