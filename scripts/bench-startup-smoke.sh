@@ -13,7 +13,7 @@ python3 - "$out/startup.json" "$out/startup.svg" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 rows = {(x["row"], x["language"]) for x in r["rows"] if x["status"] == "measured"}
-need = {(k, l) for k in "abcf" for l in ("go", "rust")} | {("a-legacy", "go"), ("d", "go"), ("e", "go")}
+need = {(k, l) for k in ("a", "a-batched", "b", "c", "f") for l in ("go", "rust")} | {("a-legacy", "go"), ("d", "go"), ("e", "go")}
 missing = need - rows
 assert not missing, f"rows not measured: {sorted(missing)}"
 for x in r["rows"]:
@@ -24,6 +24,8 @@ assert not any(x["status"] == "pending" for x in r["rows"]), "a row is still pen
 assert all(x["segmentBytes"] > 0 for x in r["rows"] if x["row"] == "b"), "row b without the restored segment's size"
 assert "restored from the store" in open(sys.argv[2]).read(), "row b is not in the plot"
 assert r["targets"], "no targets judged"
+assert any(t["what"] == "(d) / (a-batched) to 99 % served" for t in r["targets"]), "no ratio to row a-batched"
+assert "(c) / (a-batched)" in open(sys.argv[2]).read(), "the a-batched ratios are not in the plot"
 assert open(sys.argv[2]).read().lstrip().startswith("<svg"), "plot is not an SVG"
 print("bench startup smoke: JSON and plot valid")
 PY

@@ -156,6 +156,13 @@ extension WarmCache {
     func getImpl(_ kb: UnsafeRawBufferPointer, into value: inout [UInt8]) -> HitInfo? {
         let h = keyHash(kb)   // KEY_SEED (FAULT wrong_hash: another seed, see keySeed)
         let (s, home) = layout.place(h)
+        return getPlaced(kb, h, s, home, into: &value)
+    }
+
+    /// getImpl once the key's placement is known: the batched get (GetMany.swift) places a whole
+    /// chunk before its gets and must not hash every key twice.
+    @inline(__always)
+    func getPlaced(_ kb: UnsafeRawBufferPointer, _ h: UInt64, _ s: Int, _ home: Int, into value: inout [UInt8]) -> HitInfo? {
         let shardOff = layout.shardOffset(s)
         // A key of impossible length cannot be in the segment.
         guard kb.count >= 1, kb.count <= layout.keyCapacity else { return countMiss(shardOff, &value) }

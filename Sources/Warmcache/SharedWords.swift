@@ -54,6 +54,10 @@ struct SharedWords: @unchecked Sendable {
     @inline(__always) func loadAcquire(_ off: Int) -> UInt64 { word(off).load(ordering: .acquiring) }
     @inline(__always) func loadSeqCst(_ off: Int) -> UInt64 { word(off).load(ordering: .sequentiallyConsistent) }
 
+    /// Prefetches the line of byte offset `off` (in bounds, checked by the caller): no load, so
+    /// no atomicity question arises; the words are read afterwards by the ordinary atomic loads.
+    @inline(__always) func prefetch(_ off: Int) { wc_prefetch(UnsafeRawPointer(base + off)) }
+
     // MARK: Stores
 
     @inline(__always) func storeRelaxed(_ off: Int, _ v: UInt64) { word(off).store(v, ordering: .relaxed) }

@@ -6,6 +6,7 @@
 //
 //   warmcache-swift-consumer produce SEG N                 create SEG, put the working set, print "ready", hold it until stdin closes
 //   warmcache-swift-consumer warm SEG N [--legacy-sweep]   open SEG and serve the request stream from it
+//   warmcache-swift-consumer warm SEG N --batch K          the same, K requests at a time (batched get, row a-batched)
 //   warmcache-swift-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private dictionary
 //
 // With --trace FILE [--exec-ns T] a serving mode also writes the phases of its start as Chrome
@@ -55,6 +56,9 @@ func geometry(_ n: UInt64) -> Geometry {
 
 struct Flags {
     var legacy = false, trace: String? = nil, execNs: Int64 = 0
+    /// --batch K: serve the same request stream K requests at a time through the batched
+    /// `get(_:into:)` (row a-batched; K = 100, the depth of rows d/e's pipelines).
+    var batch = 0
 }
 
 func parse(_ args: ArraySlice<String>) -> ([String], Flags) {
@@ -63,6 +67,9 @@ func parse(_ args: ArraySlice<String>) -> ([String], Flags) {
     while let a = it.next() {
         switch a {
         case "--legacy-sweep": f.legacy = true
+        case "--batch":
+            guard let v = it.next(), let k = Int(v), k >= 1 else { die("--batch needs a count ≥ 1") }
+            f.batch = k
         case "--trace", "--exec-ns":
             guard let v = it.next() else { die("\(a) needs a value") }
             if a == "--trace" { f.trace = v } else {
@@ -100,6 +107,11 @@ func serveWarm(_ path: String, _ n: UInt64, _ f: Flags) {
     do { c = try WarmCache.open(path: path, options: WarmCacheOptions(legacySweep: f.legacy)) } catch { die("open \(path): \(error)") }
     let opened = realtimeNs()
     var m = Milestones(n)
+    if f.batch > 0 {
+        serveBatched(c, n, f.batch, &m)
+        finish(m, opened: opened, f)
+        return c.close()
+    }
     var buf = [UInt8](), k = [UInt8](repeating: 0, count: keyLen)
     buf.reserveCapacity(128)
     for r in 0..<(2 * n) {
@@ -110,6 +122,28 @@ func serveWarm(_ path: String, _ n: UInt64, _ f: Flags) {
     }
     finish(m, opened: opened, f)
     c.close()
+}
+
+/// serveWarm's request stream, `batch` requests at a time through the batched get (row
+/// a-batched): gathered, got together, then recorded in order, as a server answering a pipeline
+/// of that depth would.
+func serveBatched(_ c: WarmCache, _ n: UInt64, _ batch: Int, _ m: inout Milestones) {
+    var keys = [[UInt8]](repeating: [UInt8](repeating: 0, count: keyLen), count: batch)
+    var idx = [UInt64](repeating: 0, count: batch)
+    var values = [[UInt8]](repeating: [], count: batch)
+    for j in values.indices { values[j].reserveCapacity(128) }
+    var r: UInt64 = 0
+    while r < 2 * n {
+        let k = min(batch, Int(2 * n - r))
+        if k < batch { keys.removeLast(batch - k); values.removeLast(batch - k) }
+        for j in 0..<k {
+            idx[j] = index(r + UInt64(j), n)
+            writeKey(&keys[j], idx[j])
+        }
+        r += UInt64(k)
+        let got = c.get(keys, into: &values)
+        for j in 0..<k where m.record(got[j] != nil && isRight(values[j], idx[j])) { return }
+    }
 }
 
 /// Row (b): a service's start after a reboot. Open the segment or rebuild it from the durable

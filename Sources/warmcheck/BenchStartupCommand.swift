@@ -8,7 +8,8 @@ struct BenchStartupCommand: ParsableCommand {
         commandName: "startup",
         abstract: "Time a restarted consumer from exec to its first hit, 99 % served and warm hit ratio.",
         discussion: """
-            Rows: (a) a warm segment kept by a producer of the other language, a-legacy the same \
+            Rows: (a) a warm segment kept by a producer of the other language, a-batched the same \
+            request stream through the library's batched get, 100 at a time (the depth of the d/e pipelines), a-legacy the same \
             with the 1.0 full registration sweep (the before/after of PROTOCOL.md §5.1), (b) a \
             segment restored from a durable store another language wrote, (c) a cold start recomputing every entry, (d) Redis and \
             (e) memcached on loopback (started and always stopped by the bench), (f) the exec of \

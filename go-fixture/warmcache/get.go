@@ -104,8 +104,14 @@ func (c *Cache) get(res *Lookup, key, buf []byte, grow bool) error {
 	if err := c.checkOpen("get"); err != nil {
 		return err
 	}
-	kc := c.geo.KeyCapacity
 	h, shard, home := c.keyPlace(key)
+	return c.getPlaced(res, key, buf, grow, h, shard, home)
+}
+
+// getPlaced is get once the key's placement (keyPlace) is known: GetMany computes it for a
+// whole batch before the gets, and must not hash every key twice.
+func (c *Cache) getPlaced(res *Lookup, key, buf []byte, grow bool, h uint64, shard, home uint32) error {
+	kc := c.geo.KeyCapacity
 	res.Shard = shard
 	shOff := c.shardOff(shard)
 	// Touch the shard's counter line now, so that on a large segment (where it is rarely in

@@ -100,6 +100,7 @@ pub use error::{NoSimClock, OpError, OpErrorKind, OpenError, OpenErrorKind};
 pub use layout::{Geometry, Layout};
 pub use namespace::{pin::NsRead, reclaim::Reclaimed, stage::StageOpened, NsState};
 pub use ops::inspect::{Counters, Dump, DumpEntry, Occupancy, ShardStats, Stats};
+pub use ops::get_many::MAX_GET_BATCH;
 #[cfg(feature = "harness")]
 pub use ops::put::Staged;
 pub use ops::repair::{RepairAction, RepairReport};

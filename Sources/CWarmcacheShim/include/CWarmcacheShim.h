@@ -11,6 +11,11 @@
 extern "C" {
 #endif
 
+/// A hint that the cache line at p will be read soon (__builtin_prefetch, read, keep in all
+/// levels): no access to the memory, so no fault and nothing another process can observe. For
+/// the batched get (WarmCache.get(_:into:) of several keys), Swift having no prefetch of its own.
+static inline void wc_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 /// FUTEX_WAIT (shared, NOT FUTEX_PRIVATE_FLAG: the word lives in a file mapped by several
 /// processes). timeout_ns < 0 waits forever. Returns 0 when woken (or spuriously),
 /// -EAGAIN if *addr != expected, -ETIMEDOUT, -EINTR.

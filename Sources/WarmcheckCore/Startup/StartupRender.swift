@@ -9,17 +9,23 @@ public enum StartupRender {
     /// Markdown table: medians (p99) in ms, and each row's ratio to its language's floor and
     /// to row (a) of the same language and size.
     public static func table(_ r: StartupReport) -> String {
-        var out = "| row | what | consumer | entries | exec → first hit ms p50 (p99) | × floor | exec → 99 % served ms p50 (p99) | ÷ (a) | exec → warm ratio ms p50 |\n"
-        out += "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        var out = "| row | what | consumer | entries | exec → first hit ms p50 (p99) | × floor | exec → 99 % served ms p50 (p99) | ÷ (a) | ÷ (a-batched) | exec → warm ratio ms p50 |\n"
+        out += "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for row in r.rows {
             let floor = r.rows.first { $0.row == "f" && $0.language == row.language }?.firstHit?.p50
-            let a = r.rows.first { $0.row == "a" && $0.language == (row.row == "d" || row.row == "e" ? "go" : row.language) && $0.entries == row.entries }
+            // This row's 99 %-served over that of the warm row `base` of the same consumer
+            // language and size (Go's for d and e, whose client is Go).
+            func over(_ base: String) -> Double? {
+                guard row.row != base, row.row != "f" else { return nil }
+                let w = r.rows.first { $0.row == base && $0.language == (row.row == "d" || row.row == "e" ? "go" : row.language) && $0.entries == row.entries }
+                return (row.served99?.p50).flatMap { v in (w?.served99?.p50).map { v / $0 } }
+            }
             let xFloor = (row.firstHit?.p50).flatMap { v in floor.map { v / $0 } }
-            let xA = row.row == "a" || row.row == "f" ? nil : (row.served99?.p50).flatMap { v in (a?.served99?.p50).map { v / $0 } }
+            let xA = row.row == "a-batched" ? nil : over("a"), xAB = row.row == "a" ? nil : over("a-batched")
             let first = row.status == "pending" ? "pending" : "\(f(row.firstHit?.p50)) (\(f(row.firstHit?.p99)))"
             let s99 = row.served99 == nil ? (row.status == "pending" ? "pending" : "—") : "\(f(row.served99?.p50)) (\(f(row.served99?.p99)))"
             let entries = row.entries == 0 ? "—" : "\(row.entries)"
-            out += "| \(row.row) | \(row.what)\(row.note.map { " — " + $0 } ?? "") | \(row.language) | \(entries) | \(first) | \(f(xFloor)) | \(s99) | \(f(xA)) | \(f(row.warm?.p50)) |\n"
+            out += "| \(row.row) | \(row.what)\(row.note.map { " — " + $0 } ?? "") | \(row.language) | \(entries) | \(first) | \(f(xFloor)) | \(s99) | \(f(xA)) | \(f(xAB)) | \(f(row.warm?.p50)) |\n"
         }
         out += "\nTargets (medians of this run):\n\n"
         for t in r.targets {
@@ -46,7 +52,8 @@ public enum StartupPlot {
         let xs = pts.map { Double($0.segmentBytes!) }, ys = pts.map { $0.firstHit!.p50 } + floors.compactMap { $0.firstHit?.p50 }
         let (x0, x1) = (log10(xs.min()! / 2), log10(xs.max()! * 2))
         let (y0, y1) = (log10(ys.min()! / 2), log10(ys.max()! * 2))
-        let (w, h, l, t, pw, ph) = (720.0, 420.0, 70.0, 40.0, 560.0, 320.0)
+        let ratioRows = Set(r.targets.filter { $0.what.hasSuffix("to 99 % served") }.map { "\($0.language) \($0.entries)" }).count
+        let (w, h, l, t, pw, ph) = (720.0, 420.0 + Double(ratioRows) * 14 + 10, 70.0, 40.0, 560.0, 320.0)
         func px(_ v: Double) -> Double { l + (log10(v) - x0) / (x1 - x0) * pw }
         func py(_ v: Double) -> Double { t + ph - (log10(v) - y0) / (y1 - y0) * ph }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(w))\" height=\"\(Int(h))\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -78,8 +85,26 @@ public enum StartupPlot {
             s += "<line x1=\"\(l)\" y1=\"\(py(v))\" x2=\"\(l + pw)\" y2=\"\(py(v))\" stroke=\"\(color)\" stroke-dasharray=\"4 4\"/>"
             s += "<text x=\"\(l + 4)\" y=\"\(py(v) - 4)\" fill=\"\(color)\">\(fl.language) empty-program floor</text>\n"
         }
+        s += ratioLines(r, x: l, y: t + ph + 40)
         s += "</svg>\n"
         return s
+    }
+
+    /// Under the plot, one line per consumer language and size: the 99 %-served ratios of
+    /// (c), (d) and (e) to (a) and, where the run has it, to (a-batched) (the report's targets).
+    static func ratioLines(_ r: StartupReport, x: Double, y: Double) -> String {
+        var lines: [String] = []
+        var seen: [String] = []
+        for t in r.targets where t.what.hasSuffix("to 99 % served") && !seen.contains("\(t.language) \(t.entries)") {
+            let key = "\(t.language) \(t.entries)"
+            seen.append(key)
+            let mine = r.targets.filter { $0.language == t.language && $0.entries == t.entries && $0.what.hasSuffix("to 99 % served") }
+            let parts = mine.map { "\($0.what.replacingOccurrences(of: " to 99 % served", with: "")) \(String(format: "%.1f", $0.ratio))" }
+            lines.append("\(key) entries, 99 % served: " + parts.joined(separator: ", "))
+        }
+        return lines.enumerated().map { i, line in
+            "<text x=\"\(x - 60)\" y=\"\(y + Double(i) * 14)\" font-size=\"10\">\(line)</text>\n"
+        }.joined()
     }
 
     static func bytes(_ v: Double) -> String {

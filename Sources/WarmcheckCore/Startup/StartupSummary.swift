@@ -28,7 +28,7 @@ public struct StartupSummary: Sendable {
 
 /// One row of the table: a way of starting a consumer, for one language and working set.
 public struct StartupRow: Sendable {
-    /// a (warm segment), a-legacy (warm segment, 1.0 sweep), b (restored), c (cold), d (Redis),
+    /// a (warm segment), a-batched (the same, batched get ×100), a-legacy (warm segment, 1.0 sweep), b (restored), c (cold), d (Redis),
     /// e (memcached), f (exec floor).
     public var row: String
     public var what: String

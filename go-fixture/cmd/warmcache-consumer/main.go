@@ -6,6 +6,7 @@
 //
 //	warmcache-consumer produce SEG N                      create SEG, put the working set, print "ready", hold it until stdin closes
 //	warmcache-consumer warm SEG N [--legacy-sweep]        open SEG and serve the request stream from it
+//	warmcache-consumer warm SEG N --batch K               the same, K requests at a time through GetMany (row a-batched)
 //	warmcache-consumer cold N COST_NS                     recompute every entry (COST_NS of CPU each) into a private map
 //	warmcache-consumer produce-durable SEG STORE N         durable puts, a compaction, a 1 % journal tail into STORE; print "ready"
 //	warmcache-consumer restore SEG STORE N                rebuild the missing SEG from STORE, then serve as warm
@@ -89,6 +90,11 @@ func serveWarm(start int64, path string, n uint64, f benchload.Flags) {
 	}
 	opened := benchload.Now()
 	m := benchload.NewMilestones(n)
+	if f.Batch > 0 {
+		serveBatched(c, n, f.Batch, m)
+		benchload.Finish(prog, start, opened, m, f)
+		return
+	}
 	buf := make([]byte, 128)
 	k := make([]byte, benchload.KeyLen)
 	for r := uint64(0); r < 2*n; r++ {
@@ -99,6 +105,31 @@ func serveWarm(start int64, path string, n uint64, f benchload.Flags) {
 		}
 	}
 	benchload.Finish(prog, start, opened, m, f)
+}
+
+// serveBatched serves the same request stream as serveWarm, batch requests at a time through
+// Cache.GetMany (row a-batched): requests r..r+batch-1 are gathered, got together, then recorded
+// in order, as a server answering a pipeline of that depth would.
+func serveBatched(c *warmcache.Cache, n uint64, batch int, m *benchload.Milestones) {
+	keys, bufs := make([][]byte, batch), make([][]byte, batch)
+	idx := make([]uint64, batch)
+	out := make([]warmcache.Lookup, batch)
+	for j := range keys {
+		keys[j], bufs[j] = make([]byte, benchload.KeyLen), make([]byte, 128)
+	}
+	for r := uint64(0); r < 2*n; {
+		k := 0
+		for ; k < batch && r < 2*n; k, r = k+1, r+1 {
+			idx[k] = benchload.Index(r, n)
+			benchload.Key(keys[k], idx[k])
+		}
+		c.GetMany(keys[:k], bufs[:k], out[:k], nil)
+		for j := 0; j < k; j++ {
+			if m.Record(out[j].Hit && benchload.Right(out[j].Value, idx[j])) {
+				return
+			}
+		}
+	}
 }
 
 func serveCold(start int64, n uint64, cost time.Duration, f benchload.Flags) {

@@ -173,6 +173,9 @@ type Flags struct {
 	Legacy bool   // --legacy-sweep: open with the 1.0 registration sweep
 	Trace  string // --trace FILE: write the phases of the start as Chrome trace JSON
 	ExecNs int64  // --exec-ns T: the bench's exec stamp, the trace's first moment
+	// --batch K: serve the same request stream K requests at a time through the library's batched
+	// get (row a-batched; K = 100, the depth of the Redis and memcached pipelines of rows d/e).
+	Batch int
 }
 
 // ParseFlags splits args into positional arguments and Flags.
@@ -183,6 +186,16 @@ func ParseFlags(prog string, args []string) ([]string, Flags) {
 		switch args[i] {
 		case "--legacy-sweep":
 			f.Legacy = true
+		case "--batch":
+			if i+1 >= len(args) {
+				Die(prog, "--batch needs a value")
+			}
+			v, err := strconv.Atoi(args[i+1])
+			if err != nil || v < 1 {
+				Die(prog, "bad --batch "+strconv.Quote(args[i+1]))
+			}
+			f.Batch = v
+			i++
 		case "--trace", "--exec-ns":
 			if i+1 >= len(args) {
 				Die(prog, args[i]+" needs a value")

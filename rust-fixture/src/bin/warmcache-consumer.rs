@@ -5,6 +5,7 @@
 //!
 //!   warmcache-consumer produce SEG N                 create SEG, put the working set, print "ready", hold it until stdin closes
 //!   warmcache-consumer warm SEG N [--legacy-sweep]   open SEG and serve the request stream from it
+//!   warmcache-consumer warm SEG N --batch K          the same, K requests at a time (get_many_into, row a-batched)
 //!   warmcache-consumer cold N COST_NS                recompute every entry (COST_NS of CPU each) into a private map
 //!   warmcache-consumer produce-durable SEG STORE N   durable puts, a compaction, a 1 % journal tail into STORE; print "ready"
 //!   warmcache-consumer restore SEG STORE N           rebuild the missing SEG from STORE, then serve as warm
@@ -155,10 +156,13 @@ fn num(s: &str) -> u64 {
     }
 }
 
-/// The options after the mode: `--legacy-sweep`, `--trace FILE`, `--exec-ns T`.
+/// The options after the mode: `--legacy-sweep`, `--trace FILE`, `--exec-ns T`, `--batch K`.
 #[derive(Default)]
 struct Flags {
     legacy: bool,
+    /// `--batch K`: serve the same request stream K requests at a time through
+    /// `Cache::get_many_into` (row a-batched; K = 100, the depth of rows d/e's pipelines).
+    batch: usize,
     trace: Option<String>,
     exec_ns: i64,
 }
@@ -170,6 +174,10 @@ fn parse(args: &[String]) -> (Vec<&str>, Flags) {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--legacy-sweep" => f.legacy = true,
+            "--batch" => {
+                let v = it.next().unwrap_or_else(|| die("--batch needs a value".into()));
+                f.batch = v.parse().ok().filter(|&k| k >= 1).unwrap_or_else(|| die(format!("bad --batch {v:?}")));
+            }
             "--trace" | "--exec-ns" => {
                 let v = it.next().unwrap_or_else(|| die(format!("{a} needs a value")));
                 if a == "--trace" {
@@ -230,18 +238,50 @@ fn serve_warm(start: i64, seg: &str, n: u64, f: &Flags) {
         .unwrap_or_else(|e| die(format!("open {seg}: {e}")));
     let opened = now_ns();
     let mut m = Milestones::new(n);
+    if f.batch > 0 {
+        serve_batched(&c, n, f.batch, &mut m);
+        return finish(&m, start, opened, f);
+    }
     let mut buf = Vec::with_capacity(128);
     let mut k = [0u8; KEY_LEN];
     for r in 0..2 * n {
         let i = index(r, n);
-        let hit = c.get_into(key_into(&mut k, i), &mut buf).is_some()
-            && buf.len() == VALUE_LEN
-            && u64::from_le_bytes(buf[..8].try_into().unwrap()) == i;
+        let hit = c.get_into(key_into(&mut k, i), &mut buf).is_some() && right(&buf, i);
         if m.record(hit) {
             break;
         }
     }
     finish(&m, start, opened, f);
+}
+
+/// Entry `i`'s value, as the producer wrote it?
+fn right(v: &[u8], i: u64) -> bool {
+    v.len() == VALUE_LEN && u64::from_le_bytes(v[..8].try_into().unwrap()) == i
+}
+
+/// The request stream of `serve_warm`, `batch` requests at a time through
+/// `Cache::get_many_into` (row a-batched): gathered, got together, then recorded in order, as a
+/// server answering a pipeline of that depth would.
+fn serve_batched(c: &Cache, n: u64, batch: usize, m: &mut Milestones) {
+    let mut keys = vec![[0u8; KEY_LEN]; batch];
+    let mut idx = vec![0u64; batch];
+    let mut values = vec![Vec::with_capacity(128); batch];
+    let mut results = vec![None; batch];
+    let mut r = 0;
+    while r < 2 * n {
+        let k = batch.min((2 * n - r) as usize);
+        for j in 0..k {
+            idx[j] = index(r + j as u64, n);
+            key_into(&mut keys[j], idx[j]);
+        }
+        r += k as u64;
+        c.get_many_into(&keys[..k], &mut values[..k], &mut results[..k]);
+        for j in 0..k {
+            if m.record(results[j].is_some() && right(&values[j], idx[j])) {
+                return;
+            }
+        }
+    }
 }
 
 fn serve_cold(start: i64, n: u64, cost: Duration, f: &Flags) {

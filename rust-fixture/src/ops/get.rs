@@ -69,8 +69,14 @@ impl Cache {
 
     #[inline(always)]
     fn lookup<const PAUSES: bool>(&self, key: &[u8], out: &mut Vec<u8>) -> Option<HitInfo> {
+        self.lookup_at::<PAUSES>(key, self.locate(key), out)
+    }
+
+    /// `get_into` once the key's placement is known: [`Cache::get_many_into`] locates a whole
+    /// batch before its gets and must not hash every key twice.
+    #[inline(always)]
+    pub(crate) fn lookup_at<const PAUSES: bool>(&self, key: &[u8], loc: super::KeyLoc, out: &mut Vec<u8>) -> Option<HitInfo> {
         out.clear();
-        let loc = self.locate(key);
         self.touch_counters(loc.shard);
         // A key no slot can hold is simply absent (and bounds every key-word read below).
         if key.is_empty() || key.len() > self.seg.layout.geometry.key_capacity as usize {

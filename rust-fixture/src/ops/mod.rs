@@ -5,6 +5,7 @@
 
 pub mod eviction;
 pub mod get;
+pub mod get_many;
 pub mod hint;
 pub mod inspect;
 pub mod put;
