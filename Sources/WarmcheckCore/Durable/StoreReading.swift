@@ -1,5 +1,6 @@
 import Foundation
 import WarmcheckSegment
+import WarmcheckJSON
 
 /// The harness's own reading of a durable store, from docs/PERSISTENCE.md §4, §5, §7 steps 4–5
 /// and §9 alone (no implementation's reader), so that a restore answer's counts can be compared
@@ -84,6 +85,40 @@ struct StoreReading: Equatable {
         s.tombstones = winners.values.filter { $0.kind == 2 }.count
         s.expiring = winners.values.filter { $0.kind == 1 && $0.expires != 0 }.count
         return s
+    }
+
+    /// What a restore answer (DRIVER.md `restore`: the result object) says that this reading
+    /// of the store it read contradicts; empty when it agrees.
+    func disagreements(with res: JSON) -> [String] {
+        func int(_ k: String) -> Int? { res[k]?.int.map(Int.init) }
+        var wrong: [String] = []
+        for (field, expected) in [("files", files), ("records", records), ("tombstones", tombstones)] {
+            guard let got = int(field) else { wrong.append("`\(field)` is missing"); continue }
+            if got != expected { wrong.append("`\(field)` is \(got), the store gives \(expected)") }
+        }
+        for (field, expected) in [("version_floor", versionFloor), ("order_floor", orderFloor)] {
+            guard let got = res[field]?.uint else { wrong.append("`\(field)` is missing"); continue }
+            if got != expected { wrong.append("`\(field)` is \(got), the store's highest is \(expected)") }
+        }
+        // Every winner that is a put is installed, evicted for want of a slot, or expired at the
+        // restorer's `now` (which the harness does not know); only a winner with an expiry expires.
+        if let installed = int("installed"), let evicted = int("evicted"), let expired = int("expired") {
+            let live = winners - tombstones
+            if installed + evicted + expired != live {
+                wrong.append("`installed` \(installed) + `evicted` \(evicted) + `expired` \(expired) is not the \(live) key(s) whose winner is a put")
+            }
+            if expired > expiring { wrong.append("`expired` is \(expired), but only \(expiring) winner(s) carry an expiry") }
+        } else {
+            wrong.append("`installed`, `evicted` or `expired` is missing")
+        }
+        return wrong
+    }
+
+    /// The three geometry words (PROTOCOL.md §3, offsets 48, 56, 64) of the segment at `path`.
+    static func segmentGeometry(_ path: String) -> [UInt64]? {
+        guard let seg = FileManager.default.contents(atPath: path), seg.count >= 72 else { return nil }
+        let head = [UInt8](seg.prefix(72))
+        return [48, 56, 64].map { word(head, $0) }
     }
 
     /// The journals and snapshots of `dir` (§2's names), whole; empty when it does not exist.
