@@ -138,6 +138,7 @@ public struct PowerCutSweep {
         defer { for p in procs.values { p.stop(grace: 0.2) } }
         for r in restorers { procs[r.name] = try start(r) }
         rep.badInputCases = try badInput(root: root, procs: procs, into: &rep)
+        try intervalTimer(root: root, procs: procs, into: &rep)
         let perWriter = max(1, cuts / max(1, writers.count))
         var journals: [Written] = []
         for w in writers {
