@@ -108,8 +108,9 @@ extension PowerCutSweep {
     /// reported; the handle is left open (the caller closes it). Nil when all is well.
     func restoreAll(_ fx: FixtureProcess, _ seg: String, _ store: String, _ want: Set<String>, _ rep: inout Report) throws -> String? {
         unlink(seg)
-        let r = try fx.call("restore", restoreArgs(seg, store))
+        let (r, countsWrong) = try restoreCounted(fx, seg, store)
         guard r.isOK else { return "\(fx.spec.name) restore answered \(r.summary) \(r.message ?? "")" }
+        if let countsWrong { return "\(fx.spec.name): \(countsWrong)" }
         let keys = try Self.restoredKeys(seg)
         let lost = want.subtracting(keys).count
         rep.compactionLost += lost

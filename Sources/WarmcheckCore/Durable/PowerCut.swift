@@ -138,6 +138,7 @@ public struct PowerCutSweep {
         defer { for p in procs.values { p.stop(grace: 0.2) } }
         for r in restorers { procs[r.name] = try start(r) }
         rep.badInputCases = try badInput(root: root, procs: procs, into: &rep)
+        try intervalTimer(root: root, procs: procs, into: &rep)
         let perWriter = max(1, cuts / max(1, writers.count))
         var journals: [Written] = []
         for w in writers {
@@ -178,8 +179,8 @@ public struct PowerCutSweep {
                 try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
                 if nameLost { unlink(file) } else { try Data(image).write(to: URL(fileURLWithPath: file)) }
                 let fx = procs[restorer.name]!
-                let r = try fx.call("restore", restoreArgs(seg, store))
-                var fail: String?
+                let (r, countsWrong) = try restoreCounted(fx, seg, store)
+                var fail: String? = countsWrong
                 if !r.isOK {
                     fail = "restore answered \(r.summary) \(r.message ?? "")"
                 } else {
@@ -286,8 +287,8 @@ public struct PowerCutSweep {
         let want = Set(["good-1", "good-2", "long-ok", "sum-ok", "snap-ok"].map { Hex.encode(Array($0.utf8)) })
         let wantCodes: Set<String> = ["not_a_journal", "unsupported_format", "torn_record", "bad_checksum", "other_geometry"]
         for (name, fx) in procs.sorted(by: { $0.key < $1.key }) {
-            let r = try fx.call("restore", restoreArgs(seg, store))
-            var fail: String?
+            let (r, countsWrong) = try restoreCounted(fx, seg, store)
+            var fail: String? = countsWrong
             if !r.isOK {
                 fail = "restore answered \(r.summary) \(r.message ?? "")"
             } else {

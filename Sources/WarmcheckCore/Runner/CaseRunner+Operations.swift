@@ -46,6 +46,9 @@ extension CaseRunner {
         var outcome: StepOutcome
         // What a sequential compact's answer is judged against (CaseRunner+Compaction).
         let storeBefore = o.op == .compact && !inParallel && o.pauseAt == nil && o.crashAt == nil ? storeListing() : nil
+        // What a sequential restore's counts are judged against (CaseRunner+RestoreCounts).
+        let restoreStoreBefore = o.op == .restore && !onSide && !inParallel && o.pauseAt == nil && o.crashAt == nil
+            ? StoreReading.storeFiles(storeDir) : nil
         do {
             // A `wait` may legitimately take its whole timeout before answering.
             let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
@@ -75,6 +78,7 @@ extension CaseRunner {
                 }
                 if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
                 if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
+                if let restoreStoreBefore { checkRestoreCounts(r, before: restoreStoreBefore, role: o.role, at: o.location) }
                 outcome = .answered(r)
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
