@@ -20,7 +20,7 @@ public struct MutationGate: Sendable {
     public var run: @Sendable (_ language: String, _ fixtures: [String: FixtureSpec], _ workDir: String) throws -> String?
 
     /// The gates a mutation run adds to the scenario cases.
-    public static let all: [MutationGate] = [refusals, crashSweep, powerCut]
+    public static let all: [MutationGate] = [refusals, crashSweep, powerCut, stress]
 
     /// Every crafted bad file of `warmcheck refusals` must get its exact code (docs/REFUSALS.md).
     public static let refusals = MutationGate(name: "gate:refusals", languages: ["go", "rust", "swift"], themes: ["open"]) { lang, fx, dir in

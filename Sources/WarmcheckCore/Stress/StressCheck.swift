@@ -91,6 +91,7 @@ public enum StressCheck {
         let totals = run.inspection?.totals
         // Counters against the answers; a harness error stops the run with operations in flight.
         if let t = totals, run.harnessError == nil { rep.counterProblems = run.accounting.disagreements(with: t) }
+        if let g = generationDisagreement(run) { rep.counterProblems.append(g) }
         // Without final counters nothing shows that no entry vanished unseen: allow it.
         let silent = totals.map { run.accounting.silentRemovalReason($0) } ?? "no final counters to rule it out"
         rep.allowSilentRemoval = silent != nil
