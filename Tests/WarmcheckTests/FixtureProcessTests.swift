@@ -198,8 +198,13 @@ final class FixtureProcessTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let pid: pid_t = 4242
         let mine = ["wc-race-x-4242-17.seg", "wc-race-x-4242-17.seg.init.9", "warmcheck-stress-4242-5.seg", "matrix-go-4242.seg"]
-        let others = ["wc-race-x-42421-17.seg", "wc-race-4242.txt", "matrix-go-14242.seg", "notes-4242-1.seg", "warmcheck-artifacts"]
+        let others = ["wc-race-x-42421-17.seg", "wc-race-4242.txt", "matrix-go-14242.seg", "notes-4242-1.seg", "warmcheck-artifacts",
+                      "warmcheck-powercut-14242"]
         for f in mine + others { FileManager.default.createFile(atPath: dir + "/" + f, contents: Data()) }
+        // A gate's working directory goes with what it holds; another process's stays.
+        try FileManager.default.createDirectory(atPath: dir + "/warmcheck-powercut-4242/w-go", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/warmcheck-powercut-4242/w-go/journal", contents: Data([1]))
+        try FileManager.default.createDirectory(atPath: dir + "/warmcheck-powercut-14242", withIntermediateDirectories: true)
         Shutdown.removeScratch(in: dir, pid: pid)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), Set(others))
     }

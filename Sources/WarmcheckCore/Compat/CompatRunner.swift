@@ -39,6 +39,8 @@ public struct CompatRunner {
 
     public func run() throws -> CompatReport {
         let dir = (workDir as NSString).appendingPathComponent("warmcheck-compat-\(getpid())")
+        // A stop signal removes the whole directory (Shutdown.isScratch: `warmcheck-GATE-PID`).
+        Shutdown.watch(workDir: workDir)
         try? FileManager.default.removeItem(atPath: dir)
         guard mkdir(dir, 0o700) == 0 else { throw UsageError("cannot create \(dir): \(String(cString: strerror(errno)))") }
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -28,6 +28,8 @@ public struct RefusalGate {
 
     public func run() throws -> RefusalReport {
         let dir = (workDir as NSString).appendingPathComponent("warmcheck-refusals-\(getpid())")
+        // A stop signal removes the whole directory (Shutdown.isScratch: `warmcheck-GATE-PID`).
+        Shutdown.watch(workDir: workDir)
         try? FileManager.default.removeItem(atPath: dir)
         guard mkdir(dir, 0o700) == 0 else {
             throw UsageError("cannot create \(dir): \(String(cString: strerror(errno)))")

@@ -93,8 +93,19 @@ public enum Shutdown {
         dirsLock.lock(); dirs.insert(workDir); dirsLock.unlock()
     }
 
+    nonisolated(unsafe) private static var stopActions: [() -> Void] = []
+
+    /// Work that must be undone before warmcheck dies of a stop signal and that no directory
+    /// listing finds (the mutation runner puts back the source file it mutated). Runs on the
+    /// signal thread, before the fixtures are killed.
+    public static func onStop(_ action: @escaping () -> Void) {
+        dirsLock.lock(); stopActions.append(action); dirsLock.unlock()
+    }
+
     /// Kills the fixtures and removes this process's scratch files. Public for tests.
     public static func cleanUp() {
+        dirsLock.lock(); let actions = stopActions; dirsLock.unlock()
+        for a in actions { a() }
         FixtureRegistry.shared.killAll()
         dirsLock.lock(); let all = dirs; dirsLock.unlock()
         for d in all { removeScratch(in: d, pid: getpid()) }
@@ -102,15 +113,19 @@ public enum Shutdown {
 
     /// Whether `name` is a scratch file of process `pid`: segments (and their `.init.*`
     /// leftovers) are named `wc-…-PID-RANDOM.seg`, `warmcheck-…-PID-RANDOM.seg` and
-    /// `matrix-…-PID.seg` (CaseRunner, StressRunner, MatrixRunner, the benches).
+    /// `matrix-…-PID.seg` (CaseRunner, StressRunner, MatrixRunner, the benches), and a gate's
+    /// whole working directory is `warmcheck-GATE-PID` (powercut, refusals, compat).
     static func isScratch(_ name: String, pid: pid_t) -> Bool {
         guard name.hasPrefix("wc-") || name.hasPrefix("warmcheck-") || name.hasPrefix("matrix-") else { return false }
-        return name.contains("-\(pid)-") || name.contains("-\(pid).seg")
+        return name.contains("-\(pid)-") || name.contains("-\(pid).seg") || name.hasSuffix("-\(pid)")
     }
 
+    /// Removes this process's scratch files and gate directories (with what they hold): an
+    /// interrupted `powercut` used to leave `warmcheck-powercut-PID/` in /dev/shm, since only
+    /// files were unlinked.
     static func removeScratch(in dir: String, pid: pid_t) {
         for f in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where isScratch(f, pid: pid) {
-            unlink((dir as NSString).appendingPathComponent(f))
+            try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(f))
         }
     }
 }

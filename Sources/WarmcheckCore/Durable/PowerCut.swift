@@ -131,6 +131,8 @@ public struct PowerCutSweep {
         var rep = Report()
         var rng = SplitMix64(seed: seed)
         let root = (workDir as NSString).appendingPathComponent("warmcheck-powercut-\(getpid())")
+        // A stop signal removes the whole directory (Shutdown.isScratch: `warmcheck-GATE-PID`).
+        Shutdown.watch(workDir: workDir)
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }

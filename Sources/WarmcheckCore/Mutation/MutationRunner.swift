@@ -148,15 +148,13 @@ public struct MutationRunner {
     /// The file being mutated and its original text, so a signal can put it back.
     nonisolated(unsafe) static var pending: (path: String, text: String)?
 
-    /// Restores a mutated copy file on SIGINT/SIGTERM/SIGHUP, then stops the fixtures.
+    /// Restores a mutated copy file on SIGINT/SIGTERM/SIGHUP, before `Shutdown` stops the
+    /// fixtures. (A handler installed with `signal()` never ran: `Shutdown` blocks the stop
+    /// signals in every thread and takes them with `sigwait`. `sync` at the next run's start
+    /// repairs a copy regardless, for a SIGKILL.)
     public static func installRestoreOnSignals() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig) { s in
-                if let p = MutationRunner.pending { try? p.text.write(toFile: p.path, atomically: false, encoding: .utf8) }
-                FixtureRegistry.shared.killAll()
-                signal(s, SIG_DFL)
-                raise(s)
-            }
+        Shutdown.onStop {
+            if let p = MutationRunner.pending { try? p.text.write(toFile: p.path, atomically: false, encoding: .utf8) }
         }
     }
 
