@@ -204,7 +204,6 @@ final class FixtureProcessTests: XCTestCase {
         // A gate's working directory goes with what it holds; another process's stays.
         try FileManager.default.createDirectory(atPath: dir + "/warmcheck-powercut-4242/w-go", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: dir + "/warmcheck-powercut-4242/w-go/journal", contents: Data([1]))
-        try FileManager.default.createDirectory(atPath: dir + "/warmcheck-powercut-14242", withIntermediateDirectories: true)
         Shutdown.removeScratch(in: dir, pid: pid)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), Set(others))
     }
