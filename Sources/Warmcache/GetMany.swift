@@ -55,7 +55,7 @@ extension WarmCache {
     private func prefetchHome(_ s: Int, _ home: Int) {
         let shardOff = layout.shardOffset(s)
         words.prefetch(shardOff + Layout.SH_HITS)
-        let slotOff = shardOff &+ Layout.SHARD_HEADER_SIZE &+ home &* layout.slotSize
+        let slotOff = layout.slotOffset(s, home)
         var line = 0
         while line < layout.slotSize {
             words.prefetch(slotOff &+ line)

@@ -104,7 +104,7 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
 
 /// The little-endian word at `off` (§1). One unaligned load: this runs for every slot after
 /// every step, in debug builds too.
-func le64(_ b: [UInt8], _ off: Int) -> UInt64 {
+public func le64(_ b: [UInt8], _ off: Int) -> UInt64 {
     precondition(off >= 0 && off + 8 <= b.count, "word at \(off) outside \(b.count) bytes")
     return UInt64(littleEndian: b.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: off, as: UInt64.self) })
 }

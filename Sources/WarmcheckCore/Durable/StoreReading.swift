@@ -17,7 +17,7 @@ struct StoreReading: Equatable {
     struct Record { var kind: UInt8, key: [UInt8], order: UInt64, version: UInt64, expires: UInt64 }
     struct File { var snapshot: Bool, usable: Bool, complete: Bool, records: [Record], end: Record? }
 
-    static func word(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * UInt64($1)) } }
+    static func word(_ b: [UInt8], _ at: Int) -> UInt64 { le64(b, at) }
 
     /// §9: a header failure makes the file unusable; a record failure ends it (records before it
     /// are applied, none from it on). `geometry` is the restoring segment's three words.
@@ -116,9 +116,17 @@ struct StoreReading: Equatable {
 
     /// The three geometry words (PROTOCOL.md §3, offsets 48, 56, 64) of the segment at `path`.
     static func segmentGeometry(_ path: String) -> [UInt64]? {
-        guard let seg = FileManager.default.contents(atPath: path), seg.count >= 72 else { return nil }
-        let head = [UInt8](seg.prefix(72))
+        guard let head = head(of: path, 72) else { return nil }
         return [48, 56, 64].map { word(head, $0) }
+    }
+
+    /// The first `count` bytes of the file at `path`, or nil if it is shorter or unreadable. Only
+    /// these are read: a segment is megabytes to gigabytes, and its header is what is wanted.
+    static func head(of path: String, _ count: Int) -> [UInt8]? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        guard let d = try? h.read(upToCount: count), d.count == count else { return nil }
+        return [UInt8](d)
     }
 
     /// The journals and snapshots of `dir` (§2's names), whole; empty when it does not exist.

@@ -1,5 +1,6 @@
 import Foundation
 @_spi(Harness) import Warmcache
+import WarmcheckSegment
 
 /// The geometry a rebuild uses when the damaged segment's own header cannot be trusted: that of
 /// the newest journal or snapshot of the store whose 96-byte header passes its checksum
@@ -14,10 +15,9 @@ struct StoreGeometry: Equatable {
         }
         var best: (at: UInt64, g: StoreGeometry)?
         for name in names.sorted() {
-            guard let h = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent(name)),
-                  h.count >= 96 else { continue }
-            let b = [UInt8](h.prefix(96))
-            func word(_ off: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[off + $1]) << (8 * $1) } }
+            // The header alone: a snapshot holds the whole working set.
+            guard let b = StoreReading.head(of: (dir as NSString).appendingPathComponent(name), 96) else { continue }
+            func word(_ off: Int) -> UInt64 { le64(b, off) }
             guard [StoreImage.journalMagic, StoreImage.snapshotMagic].contains(word(0)),
                   WCH64.hash(Array(b[0..<88]), seed: StoreImage.seed) == word(88) else { continue }
             let (sh, sz, lim) = (word(16), word(24), word(32))
