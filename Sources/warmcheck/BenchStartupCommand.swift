@@ -45,6 +45,9 @@ struct BenchStartupCommand: ParsableCommand {
     @Option(help: "Port for memcached (default: a free one).")
     var memcachedPort: UInt16 = 0
 
+    @Option(help: "Directory of the segments and stores (default /dev/shm). A tmpfs mounted with huge=always or huge=within_size measures 2 MiB pages (docs/BENCHMARKS.md).")
+    var segmentDir: String?
+
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
@@ -72,6 +75,7 @@ struct BenchStartupCommand: ParsableCommand {
         o.legacyCurve = !withoutLegacy
         o.redisPort = redisPort
         o.memcachedPort = memcachedPort
+        if let d = segmentDir { o.workDir = d }
         o.command = (["warmcheck"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let report: StartupReport
         do {
