@@ -86,19 +86,34 @@ func (c *Cache) getChunk(keys, bufs [][]byte, out []Lookup, errs []error) error 
 	return first
 }
 
-// touchHome loads the first word of every cache line a hit in the home slot reads (its header,
-// its key and both records: which record is active is known only once the state word arrives)
-// and the shard's counter line. Go has no prefetch intrinsic, so these are atomic loads, like
-// every access to a shared word; their values are unused, and a load has no effect another
-// participant can observe, so the get that follows is exactly GetInto's. The loads do not
-// depend on one another, so the CPU keeps many of their misses in flight at once; the gets then
-// find the lines in cache.
+// touchHome brings into cache every line a hit in the home slot reads (its header, its key and
+// both records: which record is active is known only once the state word arrives) and the shard's
+// counter line, so that the gets that follow find them there.
+//
+// Where the architecture has one (amd64, arm64) this is a prefetch instruction (prefetch_*.s):
+// it retires at once, so a chunk's misses all overlap. Go has no prefetch intrinsic, and the
+// fallback, an atomic load of the first word of each line, keeps fewer misses in flight: each
+// load holds a reorder-buffer entry until its line arrives, and the window fills after a few
+// keys. Measured (BenchmarkGetManyRandom100k, docs/BENCHMARKS.md "Stop 11"): see there. A
+// load's value is unused and neither form has an effect another participant can observe, so
+// the get that follows is exactly GetInto's.
 func (c *Cache) touchHome(shard, home uint32) {
+	sp := unsafe.Add(c.base, c.slotOff(shard, home))
+	if havePrefetch && !touchByLoads {
+		if countersCompiled {
+			prefetchLines(unsafe.Add(c.base, c.shardOff(shard)+ShardHits), 1)
+		}
+		prefetchLines(sp, uintptr(c.lay.SlotSize/64))
+		return
+	}
 	if countersCompiled {
 		loadAt(c.base, c.shardOff(shard)+ShardHits)
 	}
-	sp := unsafe.Add(c.base, c.slotOff(shard, home))
 	for off := uint64(0); off < c.lay.SlotSize; off += 64 {
 		loadAt(sp, off)
 	}
 }
+
+// touchByLoads makes touchHome use atomic loads even where it could prefetch: the benchmark's
+// baseline (BenchmarkGetManyRandom100k/loads), never set outside tests.
+var touchByLoads = false

@@ -55,6 +55,19 @@ func BenchmarkGetRandom100k(b *testing.B) {
 // memcached pipelines of the startup bench).
 func BenchmarkGetManyRandom100k(b *testing.B) {
 	c, keys := benchRandomSegment(b)
+	for _, mode := range []struct {
+		name  string
+		loads bool
+	}{{"prefetch", false}, {"loads", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			touchByLoads = mode.loads
+			defer func() { touchByLoads = false }()
+			benchGetManyPass(b, c, keys)
+		})
+	}
+}
+
+func benchGetManyPass(b *testing.B, c *Cache, keys [][]byte) {
 	const batch = 100
 	bufs := make([][]byte, batch)
 	for i := range bufs {
