@@ -133,6 +133,7 @@ public final class CaseRunner: @unchecked Sendable {
             checkTransitions()
             checkLinearizability()
             checkNamespaces()
+            closeHandlesAndCheckDescriptors()
         } catch is Abort {
             // A finding already says why.
         } catch {
