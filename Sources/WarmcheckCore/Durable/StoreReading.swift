@@ -14,7 +14,13 @@ struct StoreReading: Equatable {
     var files = 0, records = 0, winners = 0, tombstones = 0, expiring = 0
     var versionFloor: UInt64 = 0, orderFloor: UInt64 = 0
 
-    struct Record { var kind: UInt8, key: [UInt8], order: UInt64, version: UInt64, expires: UInt64 }
+    struct Record {
+        var kind: UInt8, key: [UInt8], order: UInt64, version: UInt64, expires: UInt64
+        /// The fields a put record repeats from the published record (§5), for the journal audit
+        /// (CaseRunner+JournalAudit).
+        var valueInfo: UInt64 = 0, staleUntil: UInt64 = 0, writtenAt: UInt64 = 0, writer: UInt64 = 0, writerStart: UInt64 = 0
+        var value: [UInt8] = []
+    }
     struct File { var snapshot: Bool, usable: Bool, complete: Bool, records: [Record], end: Record? }
 
     static func word(_ b: [UInt8], _ at: Int) -> UInt64 { le64(b, at) }
@@ -46,8 +52,12 @@ struct StoreReading: Equatable {
                   valueLen <= valueCapacity, kind == 1 || valueLen == 0,
                   n == 80 + pad8(keyLen) + pad8(valueLen) + 8, word(b, off + 8) == seq &+ 1 else { break }
             seq += 1
+            let valueAt = off + 80 + pad8(keyLen)
             let r = Record(kind: kind, key: Array(b[off + 80..<off + 80 + keyLen]), order: word(b, off + 16),
-                           version: word(b, off + 24), expires: word(b, off + 40))
+                           version: word(b, off + 24), expires: word(b, off + 40),
+                           valueInfo: word(b, off + 32), staleUntil: word(b, off + 48), writtenAt: word(b, off + 56),
+                           writer: word(b, off + 64), writerStart: word(b, off + 72),
+                           value: Array(b[valueAt..<valueAt + valueLen]))
             off += n
             if kind == 3 { f.complete = true; f.end = r; break }
             f.records.append(r)

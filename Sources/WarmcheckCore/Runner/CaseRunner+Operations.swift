@@ -79,6 +79,9 @@ extension CaseRunner {
                 if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
                 if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
                 if let restoreStoreBefore { checkRestoreCounts(r, before: restoreStoreBefore, role: o.role, at: o.location) }
+                if (o.op == .put || o.op == .refresh) && o.durable && !onSide && !inParallel && o.pauseAt == nil {
+                    checkJournalRecord(r, step: o, role: o.role)
+                }
                 if o.op == .close && !onSide && !inParallel && r.isOK {
                     checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)
                 }

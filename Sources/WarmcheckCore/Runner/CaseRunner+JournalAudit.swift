@@ -1,0 +1,65 @@
+import Foundation
+import WarmcheckScenario
+import WarmcheckSegment
+
+/// A put record repeats the published record's fields exactly (PERSISTENCE.md §5), so that a
+/// restore republishes the same version, expiry and provenance. Scenarios judge the journal only
+/// through what a restore brings back, and only the fields a scenario then looks at: a Go
+/// journal writer that stored `written_at_ns` one byte early (over the top byte of
+/// `stale_until_ns`) survived every case. So after every sequential durable `put` or `refresh`
+/// answered `durable: true`, the harness reads the store (StoreReading, from the spec) and the
+/// segment (LiveSegment) itself and requires the newest record of the store to be this key's
+/// put record, field for field equal to the slot's published record, with the value sent.
+extension CaseRunner {
+    func checkJournalRecord(_ r: DriverResponse, step o: OperationStep, role: String) {
+        guard r.isOK, r.result["durable"]?.bool == true, let key = o.key, let value = o.value,
+              let geometry = StoreReading.segmentGeometry(segmentPath) else { return }
+        var newest: StoreReading.Record?
+        for (_, bytes) in StoreReading.storeFiles(storeDir) {
+            for rec in StoreReading.read(bytes, geometry: geometry).records where rec.order >= (newest?.order ?? 0) {
+                newest = rec
+            }
+        }
+        func fail(_ what: String) {
+            conformance("\(role)'s journal record for `\(o.text)` at \(o.location) is not the published record: \(what)",
+                        "PERSISTENCE.md §5–§6: after the publish the writer appends a put record that repeats the published "
+                            + "record's fields exactly, before it answers; read by the harness from the store and the segment "
+                            + "right after the answer")
+        }
+        guard let rec = newest else { return fail("the store holds no record at all") }
+        guard rec.kind == 1, rec.key == key else {
+            return fail("the newest record (order \(rec.order)) is kind \(rec.kind) of key \(shown(rec.key)), not a put of \(shown(key))")
+        }
+        guard case .success(let seg) = LiveSegment.open(path: segmentPath) else { return }
+        let g = seg.geometry
+        var published: Int?
+        search: for s in 0..<g.shardCount {
+            for j in 0..<g.slotsPerShard {
+                if case .entry(let e) = seg.read(shard: s, slot: j), e.key == key, e.record != nil {
+                    published = g.recordOffset(s, j, e.word.active)
+                    break search
+                }
+            }
+        }
+        guard let at = published else { return }   // already gone (evicted): nothing to compare
+        typealias R = SpecLayout.Record
+        let fields: [(String, UInt64, UInt64)] = [
+            ("version", rec.version, seg.word(at + R.version)),
+            ("value_info", rec.valueInfo, seg.word(at + R.valueInfo)),
+            ("expires_at_ns", rec.expires, seg.word(at + R.expiresAtNs)),
+            ("stale_until_ns", rec.staleUntil, seg.word(at + R.staleUntilNs)),
+            ("written_at_ns", rec.writtenAt, seg.word(at + R.writtenAtNs)),
+            ("writer", rec.writer, seg.word(at + R.writer)),
+            ("writer_start_time", rec.writerStart, seg.word(at + R.writerStartTime)),
+        ]
+        var wrong = fields.filter { $0.1 != $0.2 }.map { "`\($0.0)` is \($0.1) in the journal, \($0.2) in the segment" }
+        if rec.value != value { wrong.append("the value is \(shown(rec.value)) in the journal, \(shown(value)) was put") }
+        if !wrong.isEmpty { fail(wrong.joined(separator: "; ")) }
+    }
+
+    /// Bytes for a message: quoted when printable ASCII, else hex.
+    private func shown(_ b: [UInt8]) -> String {
+        b.allSatisfy({ (0x20..<0x7F).contains($0) }) ? "\"\(String(decoding: b, as: UTF8.self))\""
+            : b.map { String(format: "%02x", $0) }.joined()
+    }
+}
