@@ -29,8 +29,13 @@ extension CaseRunner {
                       // A handle speaking 1.0 keeps no hint (§5.1 is 1.1's; its successors sweep everything).
                       snap.participant(w.owner - 1).protocolMinor >= 1 else { continue }
                 let h = hint(w.owner - 1)
+                // `home` must name a slot of the shard: the window arithmetic is modulo
+                // slots_per_shard, so an out-of-range home (a field shifted by a byte, say) would
+                // otherwise pass whenever it is congruent to the real one, while a successor's
+                // registration treats such a hint as ill-formed and sweeps everything (§5 step 2).
+                let home = Int(h >> 16 & 0xFFFF)
                 let covered = h & 0xFFFF >= 1 && (h & (1 << 48) != 0
-                    || (Int(h >> 32 & 0xFFFF) == s && g.windowContains(home: Int(h >> 16 & 0xFFFF), slot: j)))
+                    || (Int(h >> 32 & 0xFFFF) == s && home < g.slotsPerShard && g.windowContains(home: home, slot: j)))
                 guard !covered else { continue }
                 conformance("slot \(s)/\(j) (\(st)) of participant \(w.owner) is not covered by its claim hint \(where_)",
                             "PROTOCOL.md §5.1: every claim the owner holds is covered by claim_hint at any instant. Slot \(s)/\(j) is "
