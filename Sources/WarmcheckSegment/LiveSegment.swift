@@ -158,7 +158,7 @@ extension LiveSegment {
     }
 
     /// `count` bytes at the 8-aligned `off`, loaded one word at a time (never a memcpy of shared bytes).
-    func loadBytes(at off: Int, count: Int) -> [UInt8] {
+    public func loadBytes(at off: Int, count: Int) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(count)
         var i = 0

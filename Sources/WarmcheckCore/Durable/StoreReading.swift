@@ -13,8 +13,10 @@ struct StoreReading: Equatable {
     /// expiry (only those can be counted `expired`, which depends on the restorer's `now`).
     var files = 0, records = 0, winners = 0, tombstones = 0, expiring = 0
     var versionFloor: UInt64 = 0, orderFloor: UInt64 = 0
+    /// The winning record of each key (CaseRunner+RestoredEntries compares the segment with it).
+    var winnerRecords: [[UInt8]: Record] = [:]
 
-    struct Record {
+    struct Record: Equatable {
         var kind: UInt8, key: [UInt8], order: UInt64, version: UInt64, expires: UInt64
         /// The fields a put record repeats from the published record (§5), for the journal audit
         /// (CaseRunner+JournalAudit).
@@ -92,6 +94,7 @@ struct StoreReading: Equatable {
             if f.usable { take(f) }
         }
         s.winners = winners.count
+        s.winnerRecords = winners
         s.tombstones = winners.values.filter { $0.kind == 2 }.count
         s.expiring = winners.values.filter { $0.kind == 1 && $0.expires != 0 }.count
         return s

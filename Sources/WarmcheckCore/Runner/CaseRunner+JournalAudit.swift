@@ -56,10 +56,4 @@ extension CaseRunner {
         if rec.value != value { wrong.append("the value is \(shown(rec.value)) in the journal, \(shown(value)) was put") }
         if !wrong.isEmpty { fail(wrong.joined(separator: "; ")) }
     }
-
-    /// Bytes for a message: quoted when printable ASCII, else hex.
-    private func shown(_ b: [UInt8]) -> String {
-        b.allSatisfy({ (0x20..<0x7F).contains($0) }) ? "\"\(String(decoding: b, as: UTF8.self))\""
-            : b.map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -19,7 +19,9 @@ extension CaseRunner {
         guard before.allSatisfy({ after[$0.key] == $0.value }) else { return }
         // The restoring geometry: the three words of the segment the restore published (§3, 48..71).
         guard let geometry = StoreReading.segmentGeometry(segmentPath) else { return }
-        let wrong = StoreReading.merge(before, geometry: geometry).disagreements(with: r.result)
+        let reading = StoreReading.merge(before, geometry: geometry)
+        checkRestoredEntries(reading, role: role, at: location)
+        let wrong = reading.disagreements(with: r.result)
         guard let first = wrong.first else { return }
         conformance("\(role)'s restore answer disagrees with the store it read at \(location): \(first)",
                     "PERSISTENCE.md §7 steps 4–5 and DRIVER.md `restore`: the counts describe the store the restore read "
