@@ -132,6 +132,7 @@ extension CaseRunner {
                 // Provenance names the version the handle speaks (PROTOCOL.md §14): `protocol=`.
                 rp.speaksMinor = step.protocolVersion.flatMap { Int($0.split(separator: ".").last ?? "") }
                 // A future-version image that the decoder must refuse, made on purpose (§14).
+                if step.op == .create, let f = step.future { checkFutureImage(f, role: o.role, at: o.location) }
                 switch step.future {
                 case "incompat": futureRefusal = "unsupported_features"
                 case "major": futureRefusal = "unsupported_major"
