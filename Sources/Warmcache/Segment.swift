@@ -376,7 +376,7 @@ enum SegmentFile {
     /// instant between open and flock and remove the name; the fstat after the flock sees that
     /// (st_nlink 0) and starts again with a new name, since a build under a removed name could
     /// never be linked. Once this creator holds the lock, no sweeper can take it.
-    static func openTemp(_ path: String, mode: UInt32) throws(SegmentError) -> (String, Int32) {
+    static func openTemp(_ path: String, mode: UInt32, at: (PausePoint) -> Void) throws(SegmentError) -> (String, Int32) {
         var attempt = 0
         while true {
             let tmp = Self.initPrefix(path) + "\(wc_getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
@@ -394,6 +394,7 @@ enum SegmentFile {
             }
             var r = wc_fchmod(fd, mode)
             if r < 0 { throw fail("fchmod", r) }
+            at(.createBeforeFlock)
             // 2. flock: "being built by a live creator".
             r = wc_flock(fd, wc_lock_ex())
             if r < 0 { throw fail("flock", r) }
@@ -474,7 +475,13 @@ enum SegmentFile {
         // 1 and 2, and the sweep of dead creators' files (openTemp).
         let pid = wc_getpid()
         let mode: UInt32 = options.groupAccess ? 0o660 : 0o600
-        let (tmp, fd) = try openTemp(path, mode: mode)
+        // No handle exists before step 7: the hook is the one it will get.
+        func at(_ p: PausePoint) {
+            #if !WARMCACHE_NO_PAUSE_POINTS
+            options.pauseHook?(p)
+            #endif
+        }
+        let (tmp, fd) = try openTemp(path, mode: mode, at: at)
         var keepFd = false
         var linked = false
         defer {
@@ -482,12 +489,6 @@ enum SegmentFile {
             if !keepFd { _ = wc_close(fd) }
         }
         var r: Int32
-        // No handle exists before step 7: the hook is the one it will get.
-        func at(_ p: PausePoint) {
-            #if !WARMCACHE_NO_PAUSE_POINTS
-            options.pauseHook?(p)
-            #endif
-        }
         at(.createAfterOpenTemp)
 
         // 3. reserve the whole length now (a full tmpfs is an error now, never a SIGBUS later).

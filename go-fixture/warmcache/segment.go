@@ -332,8 +332,10 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	if o.Group {
 		mode = 0660
 	}
+	// The handle does not exist before step 4; the hook is the one it will get.
+	early := hooks{o.Open.pauseHook}
 	// Steps 1 and 2, and the sweep of dead creators' files (openTemp).
-	tmp, fd, err := openTemp(op, path, mode)
+	tmp, fd, err := openTemp(op, path, mode, early)
 	if err != nil {
 		return nil, err
 	}
@@ -348,8 +350,6 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 			_ = syscall.Close(fd)
 		}
 	}()
-	// The handle does not exist before step 4; the hook is the one it will get.
-	early := hooks{o.Open.pauseHook}
 	early.at(PointCreateAfterOpenTemp)
 	// Step 3: reserve the whole length now, so a full tmpfs is an error now, not a SIGBUS later.
 	if err := syscall.Fallocate(fd, 0, 0, int64(lay.TotalLen)); err != nil {
@@ -461,7 +461,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 // the instant between open and flock and remove the name; the fstat after the flock sees that
 // (st_nlink 0) and starts again with a new name, since a build under a removed name could
 // never be linked. Once this creator holds the lock, no sweeper can take it.
-func openTemp(op, path string, mode uint32) (string, int, error) {
+func openTemp(op, path string, mode uint32, early hooks) (string, int, error) {
 	for attempt := 0; ; attempt++ {
 		tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nameNonce())
 		fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
@@ -483,6 +483,7 @@ func openTemp(op, path string, mode uint32) (string, int, error) {
 		if err := syscall.Fchmod(fd, mode); err != nil {
 			return fail(err)
 		}
+		early.at(PointCreateBeforeFlock)
 		// Step 2: the flock marks the file as being built by a live creator.
 		if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
 			return fail(err)

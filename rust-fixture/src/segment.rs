@@ -299,7 +299,7 @@ impl Drop for TmpGuard {
 /// (st_nlink 0) and starts again with a new name, since a build under a removed name could never
 /// be linked. Once this creator holds the lock, no sweeper can take it. The guard is returned
 /// second so that it drops (unlinks) before the file closes (releases the lock).
-fn open_temp(path: &Path, shown: &str, mode: libc::mode_t) -> Result<(File, TmpGuard), OpenError> {
+fn open_temp(path: &Path, shown: &str, mode: libc::mode_t, at: &dyn Fn(PausePoint)) -> Result<(File, TmpGuard), OpenError> {
     let mut attempt = 0;
     loop {
         let mut name = init_prefix(path);
@@ -332,6 +332,7 @@ fn open_temp(path: &Path, shown: &str, mode: libc::mode_t) -> Result<(File, TmpG
         if unsafe { libc::fchmod(fd, mode) } != 0 {
             return Err(OpenError::io("fchmod", shown, errno()));
         }
+        at(PausePoint::CreateBeforeFlock);
         // Step 2: the flock marks the file as being built by a live creator.
         // SAFETY: valid descriptor.
         if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
@@ -456,8 +457,6 @@ pub(crate) fn create_restoring(
 
     // Steps 1 and 2, and the sweep of dead creators' files (open_temp).
     let mode = if opts.group_access { 0o660 } else { 0o600 };
-    let (file, guard) = open_temp(path, &shown, mode)?;
-    let fd = file.as_raw_fd();
     // No handle exists before registration: the hook is the one it will get.
     // `hooks()` is the feature-independent view (no hook without the `harness` feature).
     let early_hook = opts.hooks().pause_hook;
@@ -466,6 +465,8 @@ pub(crate) fn create_restoring(
             h(p)
         }
     };
+    let (file, guard) = open_temp(path, &shown, mode, &at)?;
+    let fd = file.as_raw_fd();
     at(PausePoint::CreateAfterOpenTemp);
 
     // Step 3: reserve every byte now, so that a full tmpfs is an error here, never a SIGBUS later.

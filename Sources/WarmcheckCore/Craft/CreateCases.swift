@@ -53,6 +53,8 @@ enum CreateCases {
                expect: .accept, .sweep(name: "seg")),
         create("create-sweeps-dead-init-cut-name", "the same next to a 255-byte name: the sweep looks for the cut prefix", spec: "§4.1 step 2 (the sweep, prefix B cut)",
                expect: .accept, .sweep(name: n(255))),
+        create("create-swept-before-its-lock", "another creator's sweep removes TMP between the creator's open and its flock", spec: "§4.1 step 2 (st_nlink 0: start again)",
+               expect: .accept, .sweptBeforeFlock(name: "seg")),
     ]
 
     /// `B` cut as §4.1 step 1 says: at most 191 bytes, backing off so that the cut never stops
@@ -75,4 +77,9 @@ public enum CreateSetting: Sendable, Equatable {
     /// live creator's (the gate holds its flock during the create), one of a segment whose name
     /// begins with the same bytes (`B.init.7`) and one of another prefix, which it must leave.
     case sweep(name: String)
+    /// In the gate's directory under this final name; the create is paused at
+    /// `create.before_flock` and the gate, as another creator's sweep would, takes the free lock
+    /// of its TMP and removes it. The create must start again at step 1 and succeed, not build a
+    /// segment under a removed name that linkat cannot link.
+    case sweptBeforeFlock(name: String)
 }

@@ -22,7 +22,7 @@ extension RefusalGate {
             do {
                 let fx = try procs[spec.name] ?? start(spec)
                 procs[spec.name] = fx
-                answer = try askCreate(fx, c, path: path, planted: planted)
+                answer = try askCreate(fx, c, setting, path: path, planted: planted)
                 if answer.accepted { answer = try openElsewhere(path, creator: spec.name, procs: &procs) ?? answer }
             } catch let f as FixtureFailure {
                 procs.removeValue(forKey: spec.name)?.stop(grace: 0.2)
@@ -50,28 +50,37 @@ extension RefusalGate {
         case .overASegment:
             try CraftedSegment(geometry: RefusalCase.baseGeometry).write(to: base)
             return (base, { unlink(base) })
-        case .named(let name), .sweep(let name):
+        case .named(let name), .sweep(let name), .sweptBeforeFlock(let name):
             let path = (dir as NSString).appendingPathComponent(name)
             return (path, { unlink(path) })
         }
     }
 
-    func askCreate(_ fx: FixtureProcess, _ c: RefusalCase, path: String, planted: PlantedInit) throws -> Answer {
+    func askCreate(_ fx: FixtureProcess, _ c: RefusalCase, _ setting: CreateSetting, path: String, planted: PlantedInit) throws -> Answer {
         var args: [String: JSON] = ["path": .string(path), "geometry": DriverArguments.geometry(RefusalCase.baseGeometry)]
-        // Only where the create must succeed: a refused create may stop before the point.
         let hello = Hello(fx.hello)
-        let pause = c.expect == .accept && hello.pausePoints.contains(Self.createPause)
-        if pause { args["pause_at"] = .string(Self.createPause) }
+        let pid = hello.pid ?? Int64(fx.pid)
+        var point = Self.createPause
+        if case .sweptBeforeFlock = setting {
+            point = Self.beforeFlock
+            guard hello.pausePoints.contains(point) else {
+                return Answer(text: "hello does not list \(point)", detail: "PROTOCOL.md §17: the point a harness needs to sweep between a creator's open and its lock")
+            }
+        }
+        // Only where the create must succeed: a refused create may stop before the point.
+        let pause = c.expect == .accept && hello.pausePoints.contains(point)
+        if pause { args["pause_at"] = .string(point) }
         var r: DriverResponse
         var atPause: String? = nil
         switch try fx.start("create", .object(args)) {
         case .response(let resp):
             r = resp
-            if pause { atPause = "never paused at \(Self.createPause)" }
+            if pause { atPause = "never paused at \(point)" }
         case .paused(_, let id):
-            atPause = checkPrivateFile(path: path, pid: hello.pid ?? Int64(fx.pid), planted: planted)
+            atPause = point == Self.beforeFlock ? sweepAsAnotherCreator(path: path, pid: pid)
+                                                : checkPrivateFile(path: path, pid: pid, planted: planted)
             guard case .response(let resp) = try fx.resume(id) else {
-                return Answer(text: "paused again after \(Self.createPause)", detail: "only one pause_at point was named")
+                return Answer(text: "paused again after \(point)", detail: "only one pause_at point was named")
             }
             r = resp
         }
@@ -81,7 +90,7 @@ extension RefusalGate {
             let closed = try fx.call("close")
             guard closed.isOK else { return Answer(text: "created, then close \(closed.summary)", detail: closed.message ?? "") }
             if let problem = atPause {
-                return Answer(text: "created, but at \(Self.createPause): \(problem)", detail: "§4.1 step 1 (the private name, pid, mode) and step 2 (the sweep)")
+                return Answer(text: "created, but at \(point): \(problem)", detail: "§4.1 step 1 (the private name, pid, mode) and step 2 (the sweep)")
             }
             return Answer(text: "accept", accepted: true)
         case .fail:

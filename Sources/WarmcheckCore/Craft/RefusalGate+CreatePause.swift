@@ -10,6 +10,7 @@ import Foundation
 /// bytes (readdir), since a cut that splits a UTF-8 sequence makes a name no String can hold.
 extension RefusalGate {
     static let createPause = "create.after_open_temp"
+    static let beforeFlock = "create.before_flock"
 
     /// The planted pids: above Linux's largest pid_max (2^22), so never a live process's.
     static let deadPid = "4194305", livePid = "4194306"
@@ -57,6 +58,25 @@ extension RefusalGate {
         if st.st_mode & S_IFMT != S_IFREG || st.st_mode & 0o7777 != 0o600 {
             return "\(Self.show(name)) has mode \(String(st.st_mode, radix: 8)), expected a regular file of mode 0600"
         }
+        return nil
+    }
+
+    /// At `create.before_flock`, does what another creator's sweep may do in that instant: takes
+    /// the free lock of the creator's TMP and removes it. Nil when it could; else what was wrong
+    /// (TMP missing, or locked already, which is not step 1's state).
+    func sweepAsAnotherCreator(path: String, pid: Int64) -> String? {
+        let dir = (path as NSString).deletingLastPathComponent
+        let prefix = CreateCases.cut(Array((path as NSString).lastPathComponent.utf8)) + Array(".init.\(pid).".utf8)
+        let mine = Self.entries(dir).filter { $0.starts(with: prefix) }
+        guard mine.count == 1, let name = mine.first else {
+            return "\(mine.count) private files named \(Self.show(prefix))…, expected exactly one"
+        }
+        let full = (dir as NSString).appendingPathComponent(String(decoding: name, as: UTF8.self))
+        let fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return "cannot open \(Self.show(name)): \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return "\(Self.show(name)) is locked already (step 2 comes after the point)" }
+        guard unlink(full) == 0 else { return "cannot unlink \(Self.show(name)): \(String(cString: strerror(errno)))" }
         return nil
     }
 
