@@ -407,8 +407,7 @@ enum SegmentFile {
                 if attempt >= createAttempts { throw .io(path: tmp, op: "open", errno: wc_errno_enoent()) }
                 continue
             }
-            // The sweep never fails the create: whatever it could not do, it leaves.
-            _ = removeStaleInit(path)
+            removeStaleInit(path)
             return (tmp, fd)
         }
     }
@@ -423,17 +422,16 @@ enum SegmentFile {
     /// holding the lock, so that a creator that opened the file but has not locked it yet finds it
     /// unlinked (openTemp). A name that only begins with the prefix, such as the private file of
     /// a segment named B.init.x, is another segment's and is left. The caller's own TMP is locked
-    /// by it, through another open file description, so the sweep cannot take it either. Returns
-    /// the names removed; nil means the directory could not be listed.
-    static func removeStaleInit(_ path: String) -> [String]? {
+    /// by it, through another open file description, so the sweep cannot take it either. Every
+    /// error leaves what it concerns as it is: the sweep never fails a create.
+    static func removeStaleInit(_ path: String) {
         let bytes = Array(path.utf8)
         let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
         let dir = slash.map { $0 == 0 ? "/" : String(decoding: bytes[..<$0], as: UTF8.self) } ?? "."
         let base = String(decoding: bytes[(slash.map { $0 + 1 } ?? 0)...], as: UTF8.self)
         let prefix = Array(initPrefix(base).utf8)
-        guard let d = opendir(dir) else { return nil }
+        guard let d = opendir(dir) else { return }
         defer { closedir(d) }
-        var removed: [String] = []
         while let e = readdir(d) {
             let name: [UInt8] = withUnsafePointer(to: e.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { Array(String(cString: $0).utf8) }
@@ -442,10 +440,9 @@ enum SegmentFile {
             let full = dir + "/" + String(decoding: name, as: UTF8.self)
             let fd = wc_open_existing(full, 0)
             if fd < 0 { continue }
-            if wc_flock(fd, wc_lock_ex() | wc_lock_nb()) == 0 && wc_unlink(full) == 0 { removed.append(full) }
+            if wc_flock(fd, wc_lock_ex() | wc_lock_nb()) == 0 { _ = wc_unlink(full) }
             _ = wc_close(fd)
         }
-        return removed
     }
 
     /// Whether `s` is the "pid.random" that follows ".init." in a private name (§4.1 step 1):

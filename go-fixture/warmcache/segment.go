@@ -499,8 +499,7 @@ func openTemp(op, path string, mode uint32, early hooks) (string, int, error) {
 			}
 			continue
 		}
-		// The sweep never fails the create: whatever it could not do, it leaves.
-		_, _ = RemoveStaleInit(path)
+		RemoveStaleInit(path)
 		return tmp, fd, nil
 	}
 }
@@ -767,20 +766,19 @@ func InitPrefix(path string) string {
 // holding the lock, so that a creator that opened the file but has not locked it yet finds it
 // unlinked (openTemp). A name that only begins with the prefix, such as the private file of a
 // segment named B.init.x, is another segment's and is left. The caller's own TMP is locked by
-// it, through another open file description, so the sweep cannot take it either. It returns the
-// names removed; an error means the directory could not be listed.
-func RemoveStaleInit(path string) ([]string, error) {
+// it, through another open file description, so the sweep cannot take it either. Every error
+// leaves what it concerns as it is: the sweep never fails a create.
+func RemoveStaleInit(path string) {
 	dir, base := splitPath(path)
 	f, err := os.Open(dir)
 	if err != nil {
-		return nil, err
+		return
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
-		return nil, err
+		return
 	}
-	var removed []string
 	prefix := InitPrefix(base)
 	for _, n := range names {
 		if !strings.HasPrefix(n, prefix) || !isInitSuffix(n[len(prefix):]) {
@@ -792,13 +790,10 @@ func RemoveStaleInit(path string) ([]string, error) {
 			continue
 		}
 		if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			if syscall.Unlink(full) == nil {
-				removed = append(removed, full)
-			}
+			_ = syscall.Unlink(full)
 		}
 		syscall.Close(fd)
 	}
-	return removed, nil
 }
 
 // isInitSuffix tells whether s is the "pid.random" that follows ".init." in a private name

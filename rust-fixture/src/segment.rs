@@ -351,8 +351,7 @@ fn open_temp(path: &Path, shown: &str, mode: libc::mode_t, at: &dyn Fn(PausePoin
             }
             continue;
         }
-        // The sweep never fails the create: whatever it could not do, it leaves.
-        let _ = remove_stale_init(path);
+        remove_stale_init(path);
         return Ok((file, guard));
     }
 }
@@ -367,18 +366,17 @@ const CREATE_ATTEMPTS: u32 = 8;
 /// lock, so that a creator that opened the file but has not locked it yet finds it unlinked
 /// (`open_temp`). A name that only begins with the prefix, such as the private file of a segment
 /// named B.init.x, is another segment's and is left. The caller's own TMP is locked by it,
-/// through another open file description, so the sweep cannot take it either. Returns the names
-/// removed; an error means the directory could not be listed.
-pub fn remove_stale_init(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// through another open file description, so the sweep cannot take it either. Every error leaves
+/// what it concerns as it is: the sweep never fails a create.
+pub fn remove_stale_init(path: &Path) {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let Some(base) = path.file_name() else { return Ok(Vec::new()) };
+    let Some(base) = path.file_name() else { return };
     let prefix = init_prefix(Path::new(base));
     let prefix = prefix.as_bytes();
-    let entries = std::fs::read_dir(dir)?;
-    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries {
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
@@ -395,13 +393,12 @@ pub fn remove_stale_init(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
         // SAFETY: valid descriptor and C string; the descriptor is closed once, here.
         unsafe {
-            if libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) == 0 && libc::unlink(c.as_ptr()) == 0 {
-                removed.push(full);
+            if libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) == 0 {
+                libc::unlink(c.as_ptr());
             }
             libc::close(fd);
         }
     }
-    Ok(removed)
 }
 
 /// Whether `s` is the "pid.random" that follows ".init." in a private name (§4.1 step 1):

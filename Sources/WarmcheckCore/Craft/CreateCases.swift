@@ -55,6 +55,8 @@ enum CreateCases {
                expect: .accept, .sweep(name: n(255))),
         create("create-swept-before-its-lock", "another creator's sweep removes TMP between the creator's open and its flock", spec: "§4.1 step 2 (st_nlink 0: start again)",
                expect: .accept, .sweptBeforeFlock(name: "seg")),
+        create("create-leaves-no-descriptor", "three creates and closes of one path: the last two leave the process's descriptor count as the first left it", spec: "§4.1 (TMP's and the sweep's descriptors closed)",
+               expect: .accept, .cycles(name: "seg", times: 3)),
     ]
 
     /// `B` cut as §4.1 step 1 says: at most 191 bytes, backing off so that the cut never stops
@@ -82,4 +84,9 @@ public enum CreateSetting: Sendable, Equatable {
     /// of its TMP and removes it. The create must start again at step 1 and succeed, not build a
     /// segment under a removed name that linkat cannot link.
     case sweptBeforeFlock(name: String)
+    /// In the gate's directory under this final name, `times` creates each followed by `close`
+    /// and the removal of the segment; the fixture's open descriptors (/proc/PID/fd) after the
+    /// first cycle and after the last must be as many (the first pays for lazily opened runtime
+    /// descriptors). A create that leaks one (a sweep's directory handle, say) fails.
+    case cycles(name: String, times: Int)
 }

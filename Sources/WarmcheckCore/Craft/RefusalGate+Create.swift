@@ -23,6 +23,9 @@ extension RefusalGate {
                 let fx = try procs[spec.name] ?? start(spec)
                 procs[spec.name] = fx
                 answer = try askCreate(fx, c, setting, path: path, planted: planted)
+                if case .cycles(_, let times) = setting, answer.accepted {
+                    answer = try askAgain(fx, c, setting, path: path, times: times) ?? answer
+                }
                 if answer.accepted { answer = try openElsewhere(path, creator: spec.name, procs: &procs) ?? answer }
             } catch let f as FixtureFailure {
                 procs.removeValue(forKey: spec.name)?.stop(grace: 0.2)
@@ -50,7 +53,7 @@ extension RefusalGate {
         case .overASegment:
             try CraftedSegment(geometry: RefusalCase.baseGeometry).write(to: base)
             return (base, { unlink(base) })
-        case .named(let name), .sweep(let name), .sweptBeforeFlock(let name):
+        case .named(let name), .sweep(let name), .sweptBeforeFlock(let name), .cycles(let name, _):
             let path = (dir as NSString).appendingPathComponent(name)
             return (path, { unlink(path) })
         }
@@ -98,6 +101,26 @@ extension RefusalGate {
         default:
             return Answer(text: r.summary, detail: r.message ?? "")
         }
+    }
+
+    /// The rest of a `.cycles` case: after the first create (already asked), `times - 1` more,
+    /// each after removing the segment, and the fixture's descriptor count compared. Nil when
+    /// every create was accepted and the count held; else the failure.
+    func askAgain(_ fx: FixtureProcess, _ c: RefusalCase, _ setting: CreateSetting, path: String, times: Int) throws -> Answer? {
+        let pid = Hello(fx.hello).pid ?? Int64(fx.pid)
+        let fdDir = "/proc/\(pid)/fd"
+        guard let first = try? FileManager.default.contentsOfDirectory(atPath: fdDir).count else { return nil }  // no /proc: nothing to count
+        for i in 2...max(2, times) {
+            unlink(path)
+            let a = try askCreate(fx, c, setting, path: path, planted: PlantedInit())
+            guard a.accepted else { return Answer(text: "create \(i): \(a.text)", detail: a.detail) }
+        }
+        let last = (try? FileManager.default.contentsOfDirectory(atPath: fdDir).count) ?? first
+        guard last <= first else {
+            return Answer(text: "created, but \(last - first) more open descriptors after \(times - 1) more creates and closes (\(first) → \(last))",
+                          detail: "§4.1: a create closes what it opened (TMP after a failure, the directory and files the sweep opened)")
+        }
+        return nil
     }
 
     /// Every other implementation opens (and closes) the segment `creator` made: a segment under

@@ -15,6 +15,10 @@ extension RefusalGate {
     /// The planted pids: above Linux's largest pid_max (2^22), so never a live process's.
     static let deadPid = "4194305", livePid = "4194306"
 
+    /// What follows the prefix in the near misses a sweep case plants: no pid, no random, no
+    /// dot, a letter in the pid, upper-case or non-hex random, a second dot.
+    static let nearMisses = ["\(deadPid).", ".ab12", deadPid, "41x5.ab12", "x5.ab12", "\(deadPid).AB12", "\(deadPid).ab1g", "\(deadPid).ab.12"]
+
     /// Every name in `dir` but `.` and `..`, as bytes.
     static func entries(_ dir: String) -> [[UInt8]] {
         guard let d = opendir(dir) else { return [] }
@@ -92,9 +96,13 @@ extension RefusalGate {
         p.dir = dir
         let live = prefix + Array("\(Self.livePid).cd34".utf8)
         p.survivors = [live, prefix + Array("7.init.\(Self.deadPid).ab12".utf8), other + Array(".init.\(Self.deadPid).ab12".utf8)]
-        let dead = prefix + Array("\(Self.deadPid).ab12".utf8)
-        p.dead = dead
-        for f in [dead] + p.survivors {
+            // Unlocked names the prefix begins but §4.1 step 1's grammar (decimal pid, a dot,
+            // lowercase hex) does not describe: no creator made them, so none may be removed.
+            + Self.nearMisses.map { prefix + Array($0.utf8) }
+        // Two dead creators: a pid above pid_max, and the shortest name the grammar allows (a
+        // one-digit pid, as a creator that is a container's pid 7 has, and one hex digit).
+        p.dead = [prefix + Array("\(Self.deadPid).ab12".utf8), prefix + Array("7.f".utf8)]
+        for f in p.dead + p.survivors {
             let full = p.full(f)
             let fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { p.remove(); throw UsageError("cannot plant \(full): \(String(cString: strerror(errno)))") }
@@ -111,10 +119,11 @@ extension RefusalGate {
     }
 }
 
-/// The private files a sweep case planted: `dead` must go, `survivors` must stay.
+/// The private files a sweep case planted: `dead` must go, `survivors` must stay (none planted:
+/// both empty).
 struct PlantedInit {
     var dir = ""
-    var dead: [UInt8]? = nil
+    var dead: [[UInt8]] = []
     var survivors: [[UInt8]] = []
     var heldFd: Int32 = -1
 
@@ -122,16 +131,16 @@ struct PlantedInit {
 
     /// What the sweep did wrong, seen in `dir` (at the pause point or after the create).
     func wrong(in dir: String, at point: String? = nil) -> String? {
-        guard let dead else { return nil }
+        guard !dead.isEmpty else { return nil }
         let names = RefusalGate.entries(dir)
         let when = point.map { " at \($0)" } ?? ""
-        if names.contains(dead) { return "left the dead creator's \(RefusalGate.show(dead))\(when)" }
+        if let left = dead.first(where: names.contains) { return "left the dead creator's \(RefusalGate.show(left))\(when)" }
         if let gone = survivors.first(where: { !names.contains($0) }) { return "removed \(RefusalGate.show(gone))\(when)" }
         return nil
     }
 
     func remove() {
         if heldFd >= 0 { close(heldFd) }
-        for f in survivors + (dead.map { [$0] } ?? []) { unlink(full(f)) }
+        for f in survivors + dead { unlink(full(f)) }
     }
 }
