@@ -98,6 +98,7 @@ static void fill_stat(const struct stat *st, wc_stat_t *out) {
     out->is_regular = S_ISREG(st->st_mode) ? 1 : 0;
     out->is_symlink = S_ISLNK(st->st_mode) ? 1 : 0;
     out->allocated = (int64_t)st->st_blocks * 512;
+    out->nlink = (uint64_t)st->st_nlink;
 }
 
 int wc_fstat(int fd, wc_stat_t *out) {

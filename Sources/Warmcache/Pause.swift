@@ -80,6 +80,9 @@
     case createAfterLink = "create.after_link"
     /// Repair (§9.9) judged a dead holder's insert lock or a corrupt readable slot, before its CAS.
     case repairBeforeCAS = "repair.before_cas"
+    /// §4.1 step 1 done, before step 2's flock: the instant in which another creator's sweep can
+    /// take TMP's lock and remove it (openTemp's st_nlink test answers that).
+    case createBeforeFlock = "create.before_flock"
 
     /// Every point's name, in §17's order.
     public static var allNames: [String] { allCases.map(\.rawValue) }

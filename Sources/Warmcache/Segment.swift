@@ -370,6 +370,90 @@ enum SegmentFile {
         return String(decoding: bytes[..<(start + n)], as: UTF8.self) + ".init."
     }
 
+    /// §4.1 steps 1 and 2: the private file TMP, created exclusively, its mode applied with
+    /// fchmod (the umask may have removed bits), under the creator's flock; then the sweep of dead
+    /// creators' files. A sweeper (another creator of the same prefix) can take TMP's lock in the
+    /// instant between open and flock and remove the name; the fstat after the flock sees that
+    /// (st_nlink 0) and starts again with a new name, since a build under a removed name could
+    /// never be linked. Once this creator holds the lock, no sweeper can take it.
+    static func openTemp(_ path: String, mode: UInt32, at: (PausePoint) -> Void) throws(SegmentError) -> (String, Int32) {
+        var attempt = 0
+        while true {
+            let tmp = Self.initPrefix(path) + "\(wc_getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
+            let fd = wc_open_create_excl(tmp, mode)
+            if fd < 0 {
+                if -fd == wc_errno_eexist() { continue }  // a random collision: draw another name
+                if -fd == wc_errno_eloop() { throw .symlink(path: tmp) }
+                if -fd == wc_errno_enoent() { throw .notFound(path: tmp) }
+                throw .io(path: tmp, op: "open", errno: -fd)
+            }
+            func fail(_ op: String, _ r: Int32) -> SegmentError {
+                _ = wc_unlink(tmp)
+                _ = wc_close(fd)
+                return .io(path: tmp, op: op, errno: -r)
+            }
+            var r = wc_fchmod(fd, mode)
+            if r < 0 { throw fail("fchmod", r) }
+            at(.createBeforeFlock)
+            // 2. flock: "being built by a live creator".
+            r = wc_flock(fd, wc_lock_ex())
+            if r < 0 { throw fail("flock", r) }
+            var st = wc_stat_t()
+            r = wc_fstat(fd, &st)
+            if r < 0 { throw fail("fstat", r) }
+            if st.nlink == 0 {
+                _ = wc_close(fd)
+                attempt += 1
+                if attempt >= createAttempts { throw .io(path: tmp, op: "open", errno: wc_errno_enoent()) }
+                continue
+            }
+            removeStaleInit(path)
+            return (tmp, fd)
+        }
+    }
+
+    /// Bounds the restarts of openTemp: each one needs another creator's sweep to win the
+    /// instant between this creator's open and its flock.
+    static let createAttempts = 8
+
+    /// The sweep of §4.1 step 2: removes every DIR + B + ".init." + pid + "." + random file (the
+    /// cut prefix of PATH, initPrefix) whose flock(LOCK_EX|LOCK_NB) it can take, since a live
+    /// creator holds its file's lock from step 2 until it removed the file. It unlinks while
+    /// holding the lock, so that a creator that opened the file but has not locked it yet finds it
+    /// unlinked (openTemp). A name that only begins with the prefix, such as the private file of
+    /// a segment named B.init.x, is another segment's and is left. The caller's own TMP is locked
+    /// by it, through another open file description, so the sweep cannot take it either. Every
+    /// error leaves what it concerns as it is: the sweep never fails a create.
+    static func removeStaleInit(_ path: String) {
+        let bytes = Array(path.utf8)
+        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+        let dir = slash.map { $0 == 0 ? "/" : String(decoding: bytes[..<$0], as: UTF8.self) } ?? "."
+        let base = String(decoding: bytes[(slash.map { $0 + 1 } ?? 0)...], as: UTF8.self)
+        let prefix = Array(initPrefix(base).utf8)
+        guard let d = opendir(dir) else { return }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name: [UInt8] = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { Array(String(cString: $0).utf8) }
+            }
+            guard name.starts(with: prefix), isInitSuffix(name[prefix.count...]) else { continue }
+            let full = dir + "/" + String(decoding: name, as: UTF8.self)
+            let fd = wc_open_existing(full, 0)
+            if fd < 0 { continue }
+            if wc_flock(fd, wc_lock_ex() | wc_lock_nb()) == 0 { _ = wc_unlink(full) }
+            _ = wc_close(fd)
+        }
+    }
+
+    /// Whether `s` is the "pid.random" that follows ".init." in a private name (§4.1 step 1):
+    /// decimal digits, a dot, lowercase hexadecimal digits.
+    static func isInitSuffix(_ s: ArraySlice<UInt8>) -> Bool {
+        guard let dot = s.firstIndex(of: UInt8(ascii: ".")), dot > s.startIndex, dot < s.endIndex - 1 else { return false }
+        let digit: (UInt8) -> Bool = { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        return s[..<dot].allSatisfy(digit)
+            && s[(dot + 1)...].allSatisfy { digit($0) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+    }
+
     /// `fill` (restore only, PERSISTENCE.md §7 step 6) installs entries into the private file
     /// before `ready`; `replace` publishes by `rename` over an unusable PATH instead of `linkat`.
     static func create(path: String, geometry g: Geometry, options: WarmCacheOptions,
@@ -385,34 +469,23 @@ enum SegmentFile {
         let layout = SegmentLayout(validated: g)
         let total = layout.totalLen
 
-        // 1. private name, exclusive, no symlink following.
+        // 1 and 2, and the sweep of dead creators' files (openTemp).
         let pid = wc_getpid()
-        let tmp = Self.initPrefix(path) + "\(pid).\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         let mode: UInt32 = options.groupAccess ? 0o660 : 0o600
-        let fd = wc_open_create_excl(tmp, mode)
-        if fd < 0 {
-            if -fd == wc_errno_eloop() { throw .symlink(path: tmp) }
-            if -fd == wc_errno_enoent() { throw .notFound(path: tmp) }
-            throw .io(path: tmp, op: "open", errno: -fd)
-        }
-        var keepFd = false
-        var linked = false
-        defer {
-            if !linked { _ = wc_unlink(tmp) }
-            if !keepFd { _ = wc_close(fd) }
-        }
-        // Apply the mode with fchmod: the umask may have removed bits.
-        var r = wc_fchmod(fd, mode)
-        if r < 0 { throw .io(path: tmp, op: "fchmod", errno: -r) }
-        // 2. flock: "being built by a live creator".
-        r = wc_flock(fd, wc_lock_ex())
-        if r < 0 { throw .io(path: tmp, op: "flock", errno: -r) }
         // No handle exists before step 7: the hook is the one it will get.
         func at(_ p: PausePoint) {
             #if !WARMCACHE_NO_PAUSE_POINTS
             options.pauseHook?(p)
             #endif
         }
+        let (tmp, fd) = try openTemp(path, mode: mode, at: at)
+        var keepFd = false
+        var linked = false
+        defer {
+            if !linked { _ = wc_unlink(tmp) }
+            if !keepFd { _ = wc_close(fd) }
+        }
+        var r: Int32
         at(.createAfterOpenTemp)
 
         // 3. reserve the whole length now (a full tmpfs is an error now, never a SIGBUS later).

@@ -205,7 +205,7 @@ final class SpecUpdateTests: XCTestCase {
         a.pauseHook = nil
         XCTAssertTrue(a.put(bytes("g"), bytes("v3")).isOK)
         XCTAssertEqual(r.take(), [])
-        XCTAssertEqual(PausePoint.allNames.count, 36) // 17 of the cache operations + 4 of the durable store + 5 of namespaces + 4 of compaction + 5 of create + 1 of repair (PROTOCOL.md §17)
+        XCTAssertEqual(PausePoint.allNames.count, 37) // 17 of the cache operations + 4 of the durable store + 5 of namespaces + 4 of compaction + 5 of create + 1 of repair + create.before_flock (PROTOCOL.md §17)
     }
 
     func testGetIntoPassesThePausePoints() throws {

@@ -92,7 +92,7 @@ final class ControlledInterleavingTests: XCTestCase {
         XCTAssertFalse(Expectation.paused.applicableOperations.contains(.resume))
         XCTAssertTrue(Expectation.paused.applicableOperations.contains(.get))
         XCTAssertTrue(ScenarioParser.pausePoints.contains("get.after_key_match"))
-        XCTAssertEqual(ScenarioParser.pausePoints.count, 36) // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create, 1 repair
+        XCTAssertEqual(ScenarioParser.pausePoints.count, 37) // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create, 1 repair, create.before_flock
         XCTAssertTrue(ScenarioParser.reservedWords.contains("corrupt"))
     }
 

@@ -36,6 +36,9 @@ const (
 	PointCreateAfterLink     = "create.after_link"      // step 6: PATH linked, TMP removed, before registering
 	// Repair (§9.9): a dead holder's insert lock or a corrupt readable slot judged, before its CAS.
 	PointRepairBeforeCAS = "repair.before_cas"
+	// §4.1 step 1 done, before step 2's flock: the instant in which another creator's sweep can
+	// take TMP's lock and remove it (openTemp's st_nlink test answers that).
+	PointCreateBeforeFlock = "create.before_flock"
 )
 
 // PausePoints lists every pause point of §17, in the table's order.
@@ -76,6 +79,7 @@ var PausePoints = []string{
 	PointCreateBeforeLink,
 	PointCreateAfterLink,
 	PointRepairBeforeCAS,
+	PointCreateBeforeFlock,
 }
 
 // IsPausePoint reports whether name is one of PausePoints.

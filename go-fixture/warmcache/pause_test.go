@@ -350,7 +350,7 @@ func TestPausePointsOfCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	want := []string{PointCreateAfterOpenTemp, PointCreateAfterSize, PointCreateAfterHeader, PointCreateBeforeLink, PointCreateAfterLink}
+	want := []string{PointCreateBeforeFlock, PointCreateAfterOpenTemp, PointCreateAfterSize, PointCreateAfterHeader, PointCreateBeforeLink, PointCreateAfterLink}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("create passed %v, want %v", got, want)
 	}

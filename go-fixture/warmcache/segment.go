@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -327,15 +328,16 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	}
 	lay := g.Layout()
 
-	// Step 1: private name, exclusive, no symlink following.
-	tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nameNonce())
-	fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
-	if err == syscall.ENOENT {
-		// §4.1 step 1: the directory does not exist.
-		return nil, &Error{C: CodeNotFound, Op: op, Path: path, Detail: "its directory does not exist", Errno: syscall.ENOENT}
+	mode := uint32(0600)
+	if o.Group {
+		mode = 0660
 	}
+	// The handle does not exist before step 4; the hook is the one it will get.
+	early := hooks{o.Open.pauseHook}
+	// Steps 1 and 2, and the sweep of dead creators' files (openTemp).
+	tmp, fd, err := openTemp(op, path, mode, early)
 	if err != nil {
-		return nil, ioErr(op, tmp, err)
+		return nil, err
 	}
 	ok := false
 	var mem []byte
@@ -348,20 +350,6 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 			_ = syscall.Close(fd)
 		}
 	}()
-	mode := uint32(0600)
-	if o.Group {
-		mode = 0660
-	}
-	// fchmod: the umask may have removed bits.
-	if err := syscall.Fchmod(fd, mode); err != nil {
-		return nil, ioErr(op, tmp, err)
-	}
-	// Step 2: the flock marks the file as being built by a live creator.
-	if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
-		return nil, ioErr(op, tmp, err)
-	}
-	// The handle does not exist before step 4; the hook is the one it will get.
-	early := hooks{o.Open.pauseHook}
 	early.at(PointCreateAfterOpenTemp)
 	// Step 3: reserve the whole length now, so a full tmpfs is an error now, not a SIGBUS later.
 	if err := syscall.Fallocate(fd, 0, 0, int64(lay.TotalLen)); err != nil {
@@ -466,6 +454,59 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 	ok = true
 	return c, nil
 }
+
+// openTemp is §4.1 steps 1 and 2: the private file TMP, created exclusively, its mode applied
+// with fchmod (the umask may have removed bits), under the creator's flock; then the sweep of
+// dead creators' files. A sweeper (another creator of the same prefix) can take TMP's lock in
+// the instant between open and flock and remove the name; the fstat after the flock sees that
+// (st_nlink 0) and starts again with a new name, since a build under a removed name could
+// never be linked. Once this creator holds the lock, no sweeper can take it.
+func openTemp(op, path string, mode uint32, early hooks) (string, int, error) {
+	for attempt := 0; ; attempt++ {
+		tmp := InitPrefix(path) + strconv.Itoa(os.Getpid()) + "." + hex.EncodeToString(nameNonce())
+		fd, err := syscall.Open(tmp, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0600)
+		if err == syscall.ENOENT {
+			// §4.1 step 1: the directory does not exist.
+			return "", -1, &Error{C: CodeNotFound, Op: op, Path: path, Detail: "its directory does not exist", Errno: syscall.ENOENT}
+		}
+		if err == syscall.EEXIST {
+			continue // a random collision: draw another name
+		}
+		if err != nil {
+			return "", -1, ioErr(op, tmp, err)
+		}
+		fail := func(err error) (string, int, error) {
+			_ = syscall.Unlink(tmp)
+			_ = syscall.Close(fd)
+			return "", -1, ioErr(op, tmp, err)
+		}
+		if err := syscall.Fchmod(fd, mode); err != nil {
+			return fail(err)
+		}
+		early.at(PointCreateBeforeFlock)
+		// Step 2: the flock marks the file as being built by a live creator.
+		if err := syscall.Flock(fd, syscall.LOCK_EX); err != nil {
+			return fail(err)
+		}
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			return fail(err)
+		}
+		if st.Nlink == 0 {
+			_ = syscall.Close(fd)
+			if attempt+1 >= createAttempts {
+				return "", -1, ioErr(op, tmp, syscall.ENOENT)
+			}
+			continue
+		}
+		RemoveStaleInit(path)
+		return tmp, fd, nil
+	}
+}
+
+// createAttempts bounds the restarts of openTemp: each one needs another creator's sweep to
+// win the instant between this creator's open and its flock.
+const createAttempts = 8
 
 // reserveByWriting is the EOPNOTSUPP fallback of §4.1 step 3: ftruncate, then one zero byte in
 // every 4096-byte page.
@@ -719,23 +760,28 @@ func InitPrefix(path string) string {
 	return dir + base[:n] + ".init."
 }
 
-// RemoveStaleInit removes PATH.init.* files whose creator is dead (their flock can be taken),
-// as §4.1 allows. It returns the names removed.
-func RemoveStaleInit(path string) ([]string, error) {
+// RemoveStaleInit is the sweep of §4.1 step 2: it removes every DIR + B + ".init." + pid + "." +
+// random file (the cut prefix of PATH, InitPrefix) whose flock(LOCK_EX|LOCK_NB) it can take, since
+// a live creator holds its file's lock from step 2 until it removed the file. It unlinks while
+// holding the lock, so that a creator that opened the file but has not locked it yet finds it
+// unlinked (openTemp). A name that only begins with the prefix, such as the private file of a
+// segment named B.init.x, is another segment's and is left. The caller's own TMP is locked by
+// it, through another open file description, so the sweep cannot take it either. Every error
+// leaves what it concerns as it is: the sweep never fails a create.
+func RemoveStaleInit(path string) {
 	dir, base := splitPath(path)
 	f, err := os.Open(dir)
 	if err != nil {
-		return nil, err
+		return
 	}
 	names, err := f.Readdirnames(-1)
 	f.Close()
 	if err != nil {
-		return nil, err
+		return
 	}
-	var removed []string
 	prefix := InitPrefix(base)
 	for _, n := range names {
-		if len(n) <= len(prefix) || n[:len(prefix)] != prefix {
+		if !strings.HasPrefix(n, prefix) || !isInitSuffix(n[len(prefix):]) {
 			continue
 		}
 		full := dir + "/" + n
@@ -744,13 +790,30 @@ func RemoveStaleInit(path string) ([]string, error) {
 			continue
 		}
 		if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			if syscall.Unlink(full) == nil {
-				removed = append(removed, full)
-			}
+			_ = syscall.Unlink(full)
 		}
 		syscall.Close(fd)
 	}
-	return removed, nil
+}
+
+// isInitSuffix tells whether s is the "pid.random" that follows ".init." in a private name
+// (§4.1 step 1): decimal digits, a dot, lowercase hexadecimal digits.
+func isInitSuffix(s string) bool {
+	dot := strings.IndexByte(s, '.')
+	if dot <= 0 || dot == len(s)-1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i < dot && c >= '0' && c <= '9':
+		case i > dot && (c >= '0' && c <= '9' || c >= 'a' && c <= 'f'):
+		case i == dot:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func splitPath(p string) (string, string) {

@@ -276,11 +276,53 @@ func TestInitPrefixFitsNameMax(t *testing.T) {
 	if got := InitPrefix("/d/" + long); got != "/d/"+long[:191]+".init." {
 		t.Fatalf("cut: %q", got)
 	}
+	for _, n := range []int{190, 191, 192} {
+		cut := n
+		if cut > 191 {
+			cut = 191
+		}
+		if got, want := InitPrefix(long[:n]), long[:cut]+".init."; got != want {
+			t.Fatalf("%d bytes: %q, want %q", n, got, want)
+		}
+	}
 	utf := strings.Repeat("n", 190) + "é" + "x"
 	if got := InitPrefix(utf); got != strings.Repeat("n", 190)+".init." {
 		t.Fatalf("a 2-byte character across byte 191 must go whole: %q", got)
 	}
 	if got := InitPrefix("a/b.seg"); got != "a/b.seg.init." {
 		t.Fatalf("short names are kept: %q", got)
+	}
+}
+
+// TestCreateSweepsDeadInit pins §4.1 step 2's sweep: a dead creator's private file (its flock
+// free) is removed, a live creator's (flock held) and other segments' files are left, even one
+// whose name begins with the same bytes (the private file of a segment named B.init.7).
+func TestCreateSweepsDeadInit(t *testing.T) {
+	p := segPath(t)
+	dead, live := p+".init.4194305.ab12", p+".init.4194306.cd34"
+	others := []string{p + ".init.7.init.4194305.ab12", p + "x.init.4194305.ab12"}
+	for _, f := range append([]string{dead, live}, others...) {
+		if err := os.WriteFile(f, []byte("x"), 0600); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(f)
+	}
+	lf, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	c := mustCreate(t, p, DefaultGeometry, CreateOptions{})
+	defer c.Close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("the dead creator's %s is still there (%v)", dead, err)
+	}
+	for _, f := range append([]string{live}, others...) {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s must be left: %v", f, err)
+		}
 	}
 }

@@ -80,11 +80,14 @@ pub enum PausePoint {
     CreateAfterLink,
     /// Repair (§9.9) judged a dead holder's insert lock or a corrupt readable slot, before its CAS.
     RepairBeforeCas,
+    /// §4.1 step 1 done, before step 2's flock: the instant in which another creator's sweep can
+    /// take TMP's lock and remove it (`open_temp`'s `st_nlink` test answers that).
+    CreateBeforeFlock,
 }
 
 impl PausePoint {
     /// Every pause point, in the order of PROTOCOL.md §17.
-    pub const ALL: [PausePoint; 36] = [
+    pub const ALL: [PausePoint; 37] = [
         PausePoint::LockAfterAcquire,
         PausePoint::PutAfterClaim,
         PausePoint::PutAfterKey,
@@ -121,6 +124,7 @@ impl PausePoint {
         PausePoint::CreateBeforeLink,
         PausePoint::CreateAfterLink,
         PausePoint::RepairBeforeCas,
+        PausePoint::CreateBeforeFlock,
     ];
 
     /// The §17 name.
@@ -162,6 +166,7 @@ impl PausePoint {
             PausePoint::CreateBeforeLink => "create.before_link",
             PausePoint::CreateAfterLink => "create.after_link",
             PausePoint::RepairBeforeCas => "repair.before_cas",
+            PausePoint::CreateBeforeFlock => "create.before_flock",
         }
     }
 

@@ -292,6 +292,125 @@ impl Drop for TmpGuard {
     }
 }
 
+/// §4.1 steps 1 and 2: the private file TMP, created exclusively, its mode applied with fchmod
+/// (the umask may have removed bits), under the creator's flock; then the sweep of dead
+/// creators' files. A sweeper (another creator of the same prefix) can take TMP's lock in the
+/// instant between open and flock and remove the name; the fstat after the flock sees that
+/// (st_nlink 0) and starts again with a new name, since a build under a removed name could never
+/// be linked. Once this creator holds the lock, no sweeper can take it. The guard is returned
+/// second so that it drops (unlinks) before the file closes (releases the lock).
+fn open_temp(path: &Path, shown: &str, mode: libc::mode_t, at: &dyn Fn(PausePoint)) -> Result<(File, TmpGuard), OpenError> {
+    let mut attempt = 0;
+    loop {
+        let mut name = init_prefix(path);
+        name.push(format!("{}.{:016x}", std::process::id(), random_suffix()));
+        let tmp = cstring(Path::new(&name))?;
+        // SAFETY: valid C string; the mode argument is read because O_CREAT is set.
+        let fd = unsafe {
+            libc::open(
+                tmp.as_ptr(),
+                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                0o600 as libc::c_uint,
+            )
+        };
+        if fd < 0 {
+            match errno() {
+                libc::EEXIST => continue, // random collision: draw another name
+                libc::ENOENT => {
+                    return Err(OpenError::new(
+                        OpenErrorKind::NotFound,
+                        format!("cannot create {shown}: its directory does not exist (ENOENT)"),
+                    ))
+                }
+                e => return Err(OpenError::io("create", shown, e)),
+            }
+        }
+        // SAFETY: `fd` is a fresh descriptor we own.
+        let file = unsafe { File::from_raw_fd(fd) };
+        let guard = TmpGuard { path: tmp };
+        // SAFETY: valid descriptor.
+        if unsafe { libc::fchmod(fd, mode) } != 0 {
+            return Err(OpenError::io("fchmod", shown, errno()));
+        }
+        at(PausePoint::CreateBeforeFlock);
+        // Step 2: the flock marks the file as being built by a live creator.
+        // SAFETY: valid descriptor.
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+            return Err(OpenError::io("flock", shown, errno()));
+        }
+        // SAFETY: valid descriptor and stat buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return Err(OpenError::io("fstat", shown, errno()));
+        }
+        if st.st_nlink == 0 {
+            // The guard's unlink of the removed name fails harmlessly; the file closes.
+            attempt += 1;
+            if attempt >= CREATE_ATTEMPTS {
+                return Err(OpenError::io("create", shown, libc::ENOENT));
+            }
+            continue;
+        }
+        remove_stale_init(path);
+        return Ok((file, guard));
+    }
+}
+
+/// Bounds the restarts of `open_temp`: each one needs another creator's sweep to win the
+/// instant between this creator's open and its flock.
+const CREATE_ATTEMPTS: u32 = 8;
+
+/// The sweep of §4.1 step 2: removes every DIR + B + ".init." + pid + "." + random file (the cut
+/// prefix of PATH, `init_prefix`) whose flock(LOCK_EX|LOCK_NB) it can take, since a live creator
+/// holds its file's lock from step 2 until it removed the file. It unlinks while holding the
+/// lock, so that a creator that opened the file but has not locked it yet finds it unlinked
+/// (`open_temp`). A name that only begins with the prefix, such as the private file of a segment
+/// named B.init.x, is another segment's and is left. The caller's own TMP is locked by it,
+/// through another open file description, so the sweep cannot take it either. Every error leaves
+/// what it concerns as it is: the sweep never fails a create.
+pub fn remove_stale_init(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Some(base) = path.file_name() else { return };
+    let prefix = init_prefix(Path::new(base));
+    let prefix = prefix.as_bytes();
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let b = name.as_bytes();
+        if !b.starts_with(prefix) || !is_init_suffix(&b[prefix.len()..]) {
+            continue;
+        }
+        let full = dir.join(&name);
+        let Ok(c) = cstring(&full) else { continue };
+        // SAFETY: valid C string.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+        if fd < 0 {
+            continue;
+        }
+        // SAFETY: valid descriptor and C string; the descriptor is closed once, here.
+        unsafe {
+            if libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) == 0 {
+                libc::unlink(c.as_ptr());
+            }
+            libc::close(fd);
+        }
+    }
+}
+
+/// Whether `s` is the "pid.random" that follows ".init." in a private name (§4.1 step 1):
+/// decimal digits, a dot, lowercase hexadecimal digits.
+fn is_init_suffix(s: &[u8]) -> bool {
+    let Some(dot) = s.iter().position(|&c| c == b'.') else { return false };
+    dot > 0
+        && dot + 1 < s.len()
+        && s[..dot].iter().all(u8::is_ascii_digit)
+        && s[dot + 1..].iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+}
+
 /// Computes `header_checksum` = WCH64(bytes 0..135, HEADER_SEED) from the shared words.
 /// Relaxed loads: the caller has already ordered them after the `ready` acquire load (open) or
 /// wrote them itself (create).
@@ -333,49 +452,8 @@ pub(crate) fn create_restoring(
         return Err(OpenError::new(OpenErrorKind::Exists, format!("{shown} already exists")));
     }
 
-    // Step 1: private name, exclusive, never following symlinks.
-    let (fd, tmp) = loop {
-        let mut name = init_prefix(path);
-        name.push(format!("{}.{:016x}", std::process::id(), random_suffix()));
-        let tmp = cstring(Path::new(&name))?;
-        // SAFETY: valid C string; the mode argument is read because O_CREAT is set.
-        let fd = unsafe {
-            libc::open(
-                tmp.as_ptr(),
-                libc::O_RDWR | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-                0o600 as libc::c_uint,
-            )
-        };
-        if fd >= 0 {
-            break (fd, tmp);
-        }
-        match errno() {
-            libc::EEXIST => continue, // random collision: draw another name
-            libc::ENOENT => {
-                return Err(OpenError::new(
-                    OpenErrorKind::NotFound,
-                    format!("cannot create {shown}: its directory does not exist (ENOENT)"),
-                ))
-            }
-            e => return Err(OpenError::io("create", &shown, e)),
-        }
-    };
-    // SAFETY: `fd` is a fresh descriptor we own.
-    let file = unsafe { File::from_raw_fd(fd) };
-    let guard = TmpGuard { path: tmp };
-
-    // The umask may have removed bits: apply the mode explicitly.
+    // Steps 1 and 2, and the sweep of dead creators' files (open_temp).
     let mode = if opts.group_access { 0o660 } else { 0o600 };
-    // SAFETY: valid descriptor.
-    if unsafe { libc::fchmod(fd, mode) } != 0 {
-        return Err(OpenError::io("fchmod", &shown, errno()));
-    }
-
-    // Step 2: the flock marks the file as being built by a live creator.
-    // SAFETY: valid descriptor.
-    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
-        return Err(OpenError::io("flock", &shown, errno()));
-    }
     // No handle exists before registration: the hook is the one it will get.
     // `hooks()` is the feature-independent view (no hook without the `harness` feature).
     let early_hook = opts.hooks().pause_hook;
@@ -384,6 +462,8 @@ pub(crate) fn create_restoring(
             h(p)
         }
     };
+    let (file, guard) = open_temp(path, &shown, mode, &at)?;
+    let fd = file.as_raw_fd();
     at(PausePoint::CreateAfterOpenTemp);
 
     // Step 3: reserve every byte now, so that a full tmpfs is an error here, never a SIGBUS later.

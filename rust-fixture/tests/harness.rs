@@ -32,6 +32,7 @@ fn pause_points_fire_in_order() {
         *seen.lock().unwrap(),
         [
             // The create steps of §4.1 come first: the hook is the creating handle's from the start.
+            CreateBeforeFlock,
             CreateAfterOpenTemp,
             CreateAfterSize,
             CreateAfterHeader,
@@ -156,6 +157,7 @@ fn crash_at_kills_the_fixture_and_the_claim_is_reclaimed() {
             "create.before_link",
             "create.after_link",
             "repair.before_cas",
+            "create.before_flock",
         ],
         "§17 order"
     );

@@ -53,6 +53,47 @@ fn create_open_round_trip() {
     assert!(dir.filter_map(|e| e.ok()).all(|e| !e.file_name().to_str().unwrap().starts_with(&prefix)));
 }
 
+/// PROTOCOL.md §4.1 step 2's sweep: a dead creator's private file (its flock free) is removed, a
+/// live creator's (flock held) and other segments' files are left, even one whose name begins
+/// with the same bytes (the private file of a segment named B.init.7).
+#[test]
+fn create_sweeps_dead_init() {
+    use std::os::unix::io::AsRawFd;
+    let p = TmpPath::new("sweep");
+    let s = p.path().to_str().unwrap().to_string();
+    let (dead, live) = (format!("{s}.init.4194305.ab12"), format!("{s}.init.4194306.cd34"));
+    let others = [format!("{s}.init.7.init.4194305.ab12"), format!("{s}x.init.4194305.ab12")];
+    let all: Vec<&String> = [&dead, &live].into_iter().chain(others.iter()).collect();
+    for f in &all {
+        std::fs::write(f, b"x").unwrap();
+    }
+    let held = std::fs::File::open(&live).unwrap();
+    // SAFETY: valid descriptor.
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let c = create(&p, small());
+    let gone = !std::path::Path::new(&dead).exists();
+    let left: Vec<bool> = all[1..].iter().map(|f| std::path::Path::new(f).exists()).collect();
+    drop(c);
+    for f in &all {
+        let _ = std::fs::remove_file(f);
+    }
+    assert!(gone, "the dead creator's {dead} is still there");
+    assert_eq!(left, vec![true; 3], "the live creator's and other segments' files must be left");
+}
+
+/// PROTOCOL.md §4.1 step 1's cut: at most 191 bytes of the last component, never inside a UTF-8
+/// sequence.
+#[test]
+fn init_prefix_cut() {
+    use std::os::unix::ffi::OsStrExt;
+    let cut = |name: &str| warmcache::segment::init_prefix(std::path::Path::new(name)).as_bytes().len() - ".init.".len();
+    for (n, want) in [(190, 190), (191, 191), (192, 191), (255, 191)] {
+        assert_eq!(cut(&"n".repeat(n)), want, "{n} bytes");
+    }
+    assert_eq!(cut(&("n".repeat(190) + "é")), 190, "a 2-byte character across byte 191 goes whole");
+    assert_eq!(cut(&("n".repeat(191) + "é")), 191, "a lead byte at 191 is not part of the cut");
+}
+
 #[test]
 fn racing_creators_share_one_segment() {
     let p = Arc::new(TmpPath::new("race"));

@@ -328,6 +328,6 @@ fn create_pause_points_follow_the_steps() {
     let got = seen.lock().unwrap().clone();
     assert_eq!(
         got,
-        vec![(CreateAfterOpenTemp, false), (CreateAfterSize, false), (CreateAfterHeader, false), (CreateBeforeLink, false), (CreateAfterLink, true)]
+        vec![(CreateBeforeFlock, false), (CreateAfterOpenTemp, false), (CreateAfterSize, false), (CreateAfterHeader, false), (CreateBeforeLink, false), (CreateAfterLink, true)]
     );
 }

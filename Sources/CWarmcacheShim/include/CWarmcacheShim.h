@@ -65,6 +65,8 @@ typedef struct {
     int32_t is_symlink;
     /// st_blocks × 512: the bytes allocated, below st_size for a sparse file (PROTOCOL.md §4.2 step 11).
     int64_t allocated;
+    /// st_nlink: 0 once the file's last name was removed (PROTOCOL.md §4.1 step 2, the sweep).
+    uint64_t nlink;
 } wc_stat_t;
 int wc_fstat(int fd, wc_stat_t *out);
 int wc_lstat(const char *path, wc_stat_t *out);

@@ -217,8 +217,8 @@ public final class CrashSweep: @unchecked Sendable {
     /// fleet does (`open_or_create`). Before `create.after_link` the path must not exist and the
     /// first starter creates a fresh segment; at it the dead one's segment is linked and is
     /// opened. The dead's private file never becomes the segment (its inode is not the path's),
-    /// and it is gone once the creator linked it (§4.1 step 6). False when a starter failed, so
-    /// that there are no handles to check through.
+    /// and it is gone once the creator linked it (§4.1 step 6) or the next creator swept it
+    /// (step 2). False when a starter failed, so that there are no handles to check through.
     func recoverCreator(_ p: CrashPoint, path: String, keeper k: FixtureProcess, opener o: FixtureProcess,
                         death: UInt64, history h: inout History, outcome out: inout CrashOutcome) throws -> Bool {
         let linked = p.point == "create.after_link"
@@ -240,6 +240,13 @@ public final class CrashSweep: @unchecked Sendable {
             let want = i == 0 && !linked
             if created != want {
                 out.problems.append("\(p.recoverer)'s starter \(i + 1) answered created: \(created.map(String.init) ?? "?"), expected \(want) after a death at \(p.point)")
+            }
+        }
+        // §4.1 step 2: the first starter's create swept the dead creator's file, whose flock
+        // died with it (a MAY until stop 11, a MUST now).
+        if !linked {
+            for f in leftovers where lstat((dir as NSString).appendingPathComponent(f), &st) == 0 {
+                out.problems.append("the dead creator's private file \(f) is still there after a create (§4.1 step 2: the creator removes it)")
             }
         }
         var now = stat()

@@ -196,7 +196,7 @@ func TestHelloListsPointsAndFaults(t *testing.T) {
 	if err := json.Unmarshal([]byte(r), &m); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 36 { // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create, 1 repair points (PROTOCOL.md §17)
+	if !reflect.DeepEqual(m.Result.PausePoints, warmcache.PausePoints) || len(m.Result.PausePoints) != 37 { // 17 cache, 4 durable store, 5 namespace, 4 compaction, 5 create, 1 repair, create.before_flock (PROTOCOL.md §17)
 		t.Fatalf("pause_points %v", m.Result.PausePoints)
 	}
 	if !reflect.DeepEqual(m.Result.Faults, harness.FaultNames) || len(m.Result.Faults) != 14 {
