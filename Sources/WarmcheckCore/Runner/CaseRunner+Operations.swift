@@ -80,6 +80,8 @@ extension CaseRunner {
                 if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
                 if let restoreStoreBefore { checkRestoreCounts(r, before: restoreStoreBefore, role: o.role, at: o.location) }
                 outcome = .answered(r)
+                // Answered beside the paused operation, which stays in flight (CaseRunner+Overlap).
+                if o.overlap { rp.pending?.overlaps.append(o) }
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
                 }
