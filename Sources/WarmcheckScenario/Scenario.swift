@@ -304,8 +304,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
         case .open: return ["crash_at", "pause_at", "protocol", "store", "fsync",
                             "segment"]
         case .restore: return ["crash_at", "pause_at", "fsync"] + Geometry.fields.map(\.name)
-        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable"]
-        case .invalidate, .evict: return ["crash_at", "pause_at", "durable"]
+        case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable", "overlap"]
+        case .invalidate, .evict: return ["crash_at", "pause_at", "durable", "overlap"]
+        case .get: return ["crash_at", "pause_at", "overlap"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
         case .nsUnpin: return ["crash_at", "pause_at"]
@@ -393,6 +394,10 @@ public struct OperationStep: Sendable, Hashable {
     /// `pause_at=`: the fixture stops at this pause point (DRIVER.md "Pausing at a pause point")
     /// until the role's next step, which is always `ROLE: resume`. Never inside `parallel`.
     public var pauseAt: String? { options["pause_at"]?.stringValue }
+    /// `overlap=true` of a get, put, refresh, invalidate or evict: sent while the role's operation
+    /// is paused, it runs on the same handle with that one still in flight (DRIVER.md "Two
+    /// operations of one handle"), so the handle has two operations in flight at once.
+    public var overlap: Bool { options["overlap"]?.boolValue ?? false }
     /// The pause point this step needs the fixture to offer (`hello.pause_points`): `pause_at=`
     /// or `crash_at=` (the parser refuses both on one step).
     public var pausePoint: String? { pauseAt ?? crashAt }

@@ -44,9 +44,25 @@ extension Parser {
                     checkResumeExpectations(o, resuming: p)
                     return
                 }
+                if o.overlap {
+                    // Runs beside the paused operation (DRIVER.md "Two operations of one handle").
+                    if let p = paused[o.role] {
+                        // Without `paused` the operation may finish without pausing, and nothing
+                        // would be in flight to overlap: the fixture would refuse the request.
+                        if !p.expect.contains(.paused) {
+                            error(.badSequence, o.location,
+                                  "overlap=true beside the step at line \(p.location.line), which does not expect `paused`: the operation must stop at its point")
+                        }
+                    } else {
+                        error(.badSequence, o.location,
+                              "overlap=true, but role '\(o.role)' has no paused operation to overlap (give an earlier step pause_at=POINT)")
+                    }
+                    return
+                }
                 if let p = paused[o.role] {
                     error(.badSequence, o.location,
-                          "role '\(o.role)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); add `\(o.role): resume` before its next operation")
+                          "role '\(o.role)' is paused at \(p.pauseAt ?? "?") (line \(p.location.line)); add `\(o.role): resume` before its next operation"
+                          + " (or give this step overlap=true to run it beside the paused one)")
                 }
                 if o.op == .generation { remembered.insert(o.role) }
                 if o.op == .wait, o.seen == nil, !remembered.contains(o.role) {

@@ -62,6 +62,19 @@ extension Parser {
                     failed = true
                     continue
                 }
+                if name == "overlap", case .parallel = part {
+                    error(.badSequence, t.location,
+                          "overlap is not allowed in a parallel list: it runs beside a controlled pause, which belongs to sequential parts")
+                    failed = true
+                    continue
+                }
+                if (name == "overlap" && (options["crash_at"] != nil || options["pause_at"] != nil))
+                    || ((name == "crash_at" || name == "pause_at") && options["overlap"] != nil) {
+                    error(.badArgument, t.location,
+                          "overlap cannot be combined with pause_at or crash_at (the paused operation's pause is the one in force)")
+                    failed = true
+                    continue
+                }
                 if options[name] != nil {
                     error(.badArgument, t.location, "option '\(name)' given twice")
                     failed = true
@@ -126,7 +139,7 @@ extension Parser {
                 return nil
             }
             return .integer(n)
-        case "group", "fast_checksum", "durable", "store":
+        case "group", "fast_checksum", "durable", "store", "overlap":
             guard raw == "true" || raw == "false" else {
                 error(.badArgument, at, "bad \(name) '\(raw)': true or false")
                 return nil

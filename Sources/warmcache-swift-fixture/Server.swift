@@ -99,10 +99,15 @@ final class Server: @unchecked Sendable {
     /// to handles opened by the request, so that points reached while opening (the
     /// registration sweep's reclaim.before_cas) are honoured too.
     var hook: PauseHook?
+    /// An overlap request is running on another thread (Server+Overlap.swift): the paused
+    /// operation's hook ignores the points it reaches.
+    var overlapping = false
+    /// The paused operation's transitions made before an overlap, kept for its own response.
+    var stashedTransitions: [[String: Any]] = []
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-                             "participants", "repair"] + durableOperations + namespaceOperations
+                             "participants", "repair", "overlap"] + durableOperations + namespaceOperations
 
     init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
         self.protocolVersion = protocolVersion
@@ -148,6 +153,7 @@ final class Server: @unchecked Sendable {
         if crashAt == nil && pauseAt == nil && chance == nil { return nil }
         let state = PauseState(id: id)
         return { [unowned self] point in
+            if self.overlapping { return }   // a point of the overlapping request, not ours
             if let p = pauseAt {
                 if p == stepMode {
                     self.pauseHere(id: state.id, point: point)
@@ -208,6 +214,10 @@ final class Server: @unchecked Sendable {
                 continue
             }
             if (o["op"] as? String) == "resume" { return }
+            if Server.isOverlap(o) {
+                writeLine(overlap(o))
+                continue
+            }
             writeLine(encode(["id": o["id"] ?? NSNull(), "error": ["kind": "bad_request", "message": only]]))
         }
     }
@@ -240,6 +250,10 @@ final class Server: @unchecked Sendable {
         if op == "resume" {
             // A resume while paused never gets here (pauseHere consumes it).
             return encode(["id": id, "error": ["kind": "bad_request", "message": "resume: no operation is paused"]])
+        }
+        if Server.isOverlap(obj) {
+            // Likewise an overlap (Server+Overlap.swift).
+            return encode(["id": id, "error": ["kind": "bad_request", "message": "overlap: no operation is paused"]])
         }
         // crash_at and pause_at (any op): arm the hook for this request only.
         do {
@@ -275,8 +289,10 @@ final class Server: @unchecked Sendable {
     }
 
     func drainTransitions() -> [[String: Any]] {
-        guard let c = cache else { return [] }
-        return c.drainTransitions().map {
+        let earlier = stashedTransitions
+        stashedTransitions = []
+        guard let c = cache else { return earlier }
+        return earlier + c.drainTransitions().map {
             ["event": $0.event, "shard": $0.shard, "slot": $0.slot, "from": $0.from, "to": $0.to,
              "seq": UInt64($0.seq), "owner": UInt64($0.owner), "gseq": $0.gseq]
         }

@@ -41,7 +41,7 @@ struct MutateCommand: ParsableCommand {
     @Option(help: "Write every mutant and its verdict as JSON to this file.")
     var json: String?
 
-    @Option(help: "Write the survivors with their diffs to this text file (default .build/mutate/survivors.txt).")
+    @Option(help: "Write the survivors with their diffs to this text file (default survivors.txt in --work-dir, .build/mutate).")
     var report: String?
 
     @Option(help: "Equivalence list (default mutation/equivalent.txt).")
@@ -212,7 +212,11 @@ struct MutateCommand: ParsableCommand {
         print("")
         print(r.summary(), terminator: "")
         print(String(format: "%d mutant(s) in %.0f s (median %.1f s per mutant)", outcomes.count, Date().timeIntervalSince(started), r.medianSeconds))
-        let reportPath = self.report ?? root.appendingPathComponent(".build/mutate/survivors.txt").path
+        // Beside the private copies (--work-dir), which exist by now; .build/mutate may not (a
+        // fresh checkout whose only run used another --work-dir).
+        let workRoot = workDir.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent(".build/mutate")
+        let reportPath = self.report ?? workRoot.appendingPathComponent("survivors.txt").path
+        if self.report == nil { try? FileManager.default.createDirectory(at: workRoot, withIntermediateDirectories: true) }
         try writeOutput(r.survivorsText(), to: reportPath)
         print("survivors: \(reportPath)")
         if let json {

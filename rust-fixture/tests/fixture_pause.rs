@@ -345,3 +345,38 @@ fn crash_at_star_is_a_bad_request() {
     assert!(w.finish().success());
     assert!(rd.finish().success());
 }
+
+/// DRIVER.md "Two operations of one handle": an overlap runs whole beside the paused operation
+/// on the same handle, each response carries only its own transitions, and the refusals are the
+/// documented ones.
+#[test]
+fn an_overlap_runs_beside_a_paused_put() {
+    let p = TmpPath::new("overlap");
+    let path = p.path().to_str().unwrap().to_string();
+    let mut w = Fx::spawn();
+    let r = w.call(json!({"id": 1, "op": "create", "args": {"path": path, "geometry": geometry()}}));
+    assert_eq!(r["outcome"], "ok", "{r}");
+    let r = w.call(json!({"id": 2, "op": "put", "args": {"key_hex": "62", "value_hex": "00", "overlap": true}}));
+    assert_eq!(r["error"]["message"], "overlap: no operation is paused", "{r}");
+
+    w.send(json!({"id": 3, "op": "put", "args": {"key_hex": "61", "value_hex": "01", "pause_at": "put.after_payload"}}));
+    assert_eq!(w.recv(), json!({"id": 3, "paused": "put.after_payload"}));
+    let r = w.call(json!({"id": 4, "op": "put", "args": {"key_hex": "62", "value_hex": "02", "overlap": true, "crash_at": "put.after_claim"}}));
+    assert_eq!(r["error"]["message"], "overlap: crash_at is not allowed on an overlapping request", "{r}");
+    let r = w.call(json!({"id": 5, "op": "stats", "args": {"overlap": true}}));
+    assert_eq!(r["error"]["kind"], "bad_request", "{r}");
+    let r = w.call(json!({"id": 6, "op": "put", "args": {"key_hex": "62", "value_hex": "02", "overlap": true}}));
+    assert_eq!((r["id"].clone(), r["outcome"].clone(), r["result"]["created"].clone()), (json!(6), json!("ok"), json!(true)), "{r}");
+    let events: Vec<_> = r["transitions"].as_array().unwrap().iter().map(|t| t["event"].clone()).collect();
+    assert_eq!(events, vec![json!("claim"), json!("publish")], "the overlap's own transitions: {r}");
+    let r = w.call(json!({"id": 7, "op": "get", "args": {"key_hex": "61", "overlap": true}}));
+    assert_eq!(r["result"]["hit"], false, "a's record is not published yet: {r}");
+    w.send(json!({"id": 8, "op": "resume"}));
+    let r = w.recv();
+    assert_eq!((r["id"].clone(), r["outcome"].clone()), (json!(3), json!("ok")), "{r}");
+    let events: Vec<_> = r["transitions"].as_array().unwrap().iter().map(|t| t["event"].clone()).collect();
+    assert_eq!(events, vec![json!("claim"), json!("publish")], "the paused put's claim and publish: {r}");
+    let r = w.call(json!({"id": 9, "op": "get", "args": {"key_hex": "61"}}));
+    assert_eq!(r["result"]["value_hex"], "01", "{r}");
+    assert!(w.finish().success());
+}

@@ -43,6 +43,7 @@ extension CaseRunner {
         checkCounters(Counters(snap.totals), where_: where_)
         if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
         if !someoneDied { checkClaimHintCover(snap, where_: where_) }
+        if !someoneDied { checkOverlapHints(snap, where_: where_) }
         audit(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
@@ -69,17 +70,21 @@ extension CaseRunner {
         lastSnapshot = snap
     }
 
-    /// §5.1: with no operation under way, every live participant's `claim_hint` has
-    /// `in_flight` = 0 (each write operation leaves the hint it entered). One that never leaves
-    /// makes a successor sweep for claims that are not there; one that leaves twice hides a live
-    /// claim from it. Only the decoder sees this word: no answer depends on it.
+    /// §5.1: with no operation under way, every live participant's `claim_hint` is 0: each
+    /// write operation leaves the hint it entered, and the last to leave clears the whole word,
+    /// `W` included. One that never leaves makes a successor sweep for claims that are not
+    /// there; one that leaves twice hides a live claim from it; a `W` left behind (set beside a
+    /// paused operation, CaseRunner+Overlap) makes every later successor sweep everything. Only
+    /// the decoder sees this word: no answer depends on it.
     func checkClaimHintsAtRest(_ snap: SegmentSnapshot, where_: String) {
         for i in 0..<snap.geometry.participantCapacity where snap.participantAlive(index: i) {
             let h = snap.word(snap.geometry.participantOffset(i) + SpecLayout.Participant.claimHint)
-            guard h & 0xFFFF != 0 else { continue }
-            conformance("claim hint of participant \(i + 1) has in_flight \(h & 0xFFFF) at rest \(where_)",
+            guard h != 0 else { continue }
+            let what = h & 0xFFFF != 0 ? "has in_flight \(h & 0xFFFF)" : "is \(String(h, radix: 16)) with in_flight 0"
+            conformance("claim hint of participant \(i + 1) \(what) at rest \(where_)",
                         "Participant \(i + 1) is alive with no operation under way \(where_), but its claim_hint "
-                        + String(format: "(%#llx)", h) + " has in_flight = \(h & 0xFFFF), not 0 (PROTOCOL.md §5.1: every write operation leaves what it entered)")
+                        + String(format: "(%#llx)", h) + " has in_flight = \(h & 0xFFFF), W = \(h >> 48 & 1): PROTOCOL.md §5.1 wants 0 "
+                        + "(every write operation leaves what it entered, and the last to leave clears the whole word)")
         }
     }
 

@@ -86,6 +86,8 @@ extension CaseRunner {
                     checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)
                 }
                 outcome = .answered(r)
+                // Answered beside the paused operation, which stays in flight (CaseRunner+Overlap).
+                if o.overlap { rp.pending?.overlaps.append(o) }
                 if o.pauseAt != nil && !o.expect.contains(.paused) {
                     rp.pending = RoleProcess.Pending(step: o, id: id(of: r), callAt: callAt, finishedEarly: r)
                 }

@@ -46,6 +46,7 @@ extension CaseRunner {
         case .get, .invalidate, .evict:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             if o.durable { a["durable"] = true }
+            if o.overlap { a["overlap"] = true }
         case .put, .refresh:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             a["value_hex"] = .string(Hex.encode(o.value ?? []))
@@ -54,6 +55,7 @@ extension CaseRunner {
             if let t = o.origin { a["origin_tag"] = JSON(unsigned: t) }
             if let t = o.version { a["version"] = JSON(unsigned: t) }
             if o.durable { a["durable"] = true }
+            if o.overlap { a["overlap"] = true }
         case .wait:
             let rp = roles[o.role]!
             let seen = o.seen ?? rp.rememberedGeneration ?? 0

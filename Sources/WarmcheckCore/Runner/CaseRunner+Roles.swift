@@ -22,7 +22,9 @@ extension CaseRunner {
         for a in testCase.assignments {
             let rp = roles[a.role]!
             if rp.fixture == nil { try startProcess(rp) }
-            let needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
+            var needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
+            // Running a request beside a paused one is a capability of its own (DRIVER.md).
+            if scenario.allOperations.contains(where: { $0.role == a.role && $0.overlap }) { needed.insert("overlap") }
             var missing = needed.subtracting(rp.operations).sorted()
             missing += scenario.pausePointsUsed(role: a.role).subtracting(rp.pausePoints).sorted().map { "pause point \($0)" }
             if !missing.isEmpty {

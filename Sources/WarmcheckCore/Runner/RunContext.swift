@@ -84,6 +84,8 @@ final class RoleProcess {
         var callAt: UInt64
         /// Set when the operation finished without reaching its pause point.
         var finishedEarly: DriverResponse?
+        /// The `overlap=true` steps answered while it was paused (CaseRunner+Overlap).
+        var overlaps: [OperationStep] = []
     }
 
     init(role: String, impl: String, spec: FixtureSpec) {

@@ -27,6 +27,7 @@ var operations = []string{"hello", "create", "open", "open_or_create", "close", 
 	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
 	"compact", // PERSISTENCE.md §8
 	"repair",  // PROTOCOL.md §9.9
+	"overlap", // not a request: args.overlap beside a paused operation (overlap.go)
 }
 
 type request struct {
@@ -103,6 +104,11 @@ type server struct {
 	faults harness.Faults
 	// hook is the pause hook of the current request's crash_at and pause_at, nil otherwise.
 	hook func(point string)
+	// overlapping: an overlap request runs beside the paused operation (overlap.go), whose
+	// hook then ignores the points reached. stashed holds the paused operation's transitions
+	// made before an overlap, for its own response.
+	overlapping bool
+	stashed     []warmcache.Transition
 	// in and out are the fixture's stdin and stdout. in is shared by the main loop and a
 	// paused operation's hook (which reads the resume request), so that no line is lost
 	// between two readers.
@@ -377,6 +383,8 @@ func (s *server) pauseHere(id json.RawMessage, point string) {
 				s.respond(response{Error: &errBody{"bad_request", "malformed JSON: " + jerr.Error() + "; paused at " + point + "; only resume is accepted"}})
 			} else if req.Op == "resume" {
 				return
+			} else if isOverlap(req.Args) {
+				s.respond(s.overlap(req))
 			} else {
 				s.respond(response{ID: req.ID, Error: &errBody{"bad_request", "paused at " + point + "; only resume is accepted"}})
 			}
@@ -435,6 +443,9 @@ func (s *server) requestHook(id json.RawMessage, crashPoint, pausePoint *string,
 	}
 	paused := false
 	return func(point string) {
+		if s.overlapping {
+			return // a point of the overlapping request (overlap.go), not ours
+		}
 		if pausePoint != nil {
 			if *pausePoint == stepMode {
 				s.pauseHere(id, point)
@@ -487,6 +498,11 @@ func (s *server) handle(line []byte) (resp response) {
 		resp.Error = &errBody{"bad_request", "resume: no operation is paused"}
 		return
 	}
+	if isOverlap(req.Args) {
+		// Likewise an overlap (overlap.go).
+		resp.Error = &errBody{"bad_request", "overlap: no operation is paused"}
+		return
+	}
 	// crash_at and pause_at (any op): arm the hook for this request only.
 	crashPoint, err := stringArg(req.Args, "crash_at", false)
 	if err != nil {
@@ -518,8 +534,9 @@ func (s *server) handle(line []byte) (resp response) {
 	result, err := s.dispatch(req.Op, req.Args)
 	var trans []warmcache.Transition
 	if s.cache != nil && s.trace {
-		trans = harness.DrainTrace(s.cache)
+		trans = append(s.stashed, harness.DrainTrace(s.cache)...)
 	}
+	s.stashed = nil
 	switch e := err.(type) {
 	case nil:
 		resp.Outcome, resp.Result, resp.Transitions = "ok", result, trans

@@ -23,6 +23,8 @@ mod ops_handle;
 mod ops_inspect;
 #[path = "warmcache-fixture/ops_namespace.rs"]
 mod ops_namespace;
+#[path = "warmcache-fixture/overlap.rs"]
+mod overlap;
 
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
@@ -65,6 +67,8 @@ const OPERATIONS: &[&str] = &[
     "ns_state",
     "compact", // PERSISTENCE.md §8
     "repair",
+    // Not a request: `args.overlap` beside a paused operation (overlap.rs).
+    "overlap",
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -145,6 +149,12 @@ struct Armed {
     pause: PauseArm,
     id: Value,
     chance: Option<Chance>,
+    /// The handle the request started on, for an overlap beside its pause (overlap.rs).
+    cache: Option<Arc<Cache>>,
+    /// An overlap runs: the points reached are its own, not the paused operation's.
+    overlapping: bool,
+    /// The paused operation's transitions made before an overlap, for its own response.
+    stashed: Vec<Value>,
 }
 
 /// `crash_chance_ppm` / `crash_seed` (DRIVER.md "Crashing by chance"): the k-th pause point the
@@ -193,7 +203,8 @@ struct Fixture {
     /// The points armed by the current request; disarmed between requests.
     armed: Arc<Mutex<Armed>>,
     input: Arc<Input>,
-    cache: Option<Cache>,
+    /// Shared (`Arc`) only so that an overlap can borrow it on another thread (overlap.rs).
+    cache: Option<Arc<Cache>>,
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -395,7 +406,7 @@ fn event_json(e: &Event) -> Value {
 
 impl Fixture {
     fn cache(&self) -> Result<&Cache, DriverError> {
-        self.cache.as_ref().ok_or_else(|| bad_request("no open segment (send create, open or open_or_create first)"))
+        self.cache.as_deref().ok_or_else(|| bad_request("no open segment (send create, open or open_or_create first)"))
     }
 
     /// The pause hook of every handle (DRIVER.md):
@@ -412,6 +423,9 @@ impl Fixture {
         Arc::new(move |p: PausePoint| {
             let (pause_id, crash) = {
                 let mut a = armed.lock().unwrap_or_else(|e| e.into_inner());
+                if a.overlapping {
+                    return; // a point of the overlapping request (overlap.rs), not ours
+                }
                 let pause_id = match a.pause {
                     PauseArm::Every => Some(a.id.clone()),
                     PauseArm::At(q) if q == p => {
@@ -427,7 +441,7 @@ impl Fixture {
                 (pause_id, a.crash == Some(p) || by_chance)
             };
             if let Some(id) = pause_id {
-                wait_for_resume(&input, &id, p);
+                wait_for_resume(&input, &armed, &id, p);
             }
             if crash {
                 let _ = std::io::stdout().flush();
@@ -534,6 +548,9 @@ impl Fixture {
         if op == "resume" {
             return json!({"id": id, "error": {"kind": "bad_request", "message": "resume: no operation is paused"}});
         }
+        if overlap::is_overlap(&req) {
+            return json!({"id": id, "error": {"kind": "bad_request", "message": "overlap: no operation is paused"}});
+        }
         let (crash, pause) = match (point_arg(args, "crash_at"), pause_arg(args)) {
             (Ok(c), Ok(p)) => (c, p),
             (Err(e), _) | (_, Err(e)) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
@@ -542,12 +559,16 @@ impl Fixture {
             Ok(c) => c,
             Err(e) => return json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         };
-        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed { crash, pause, id: id.clone(), chance };
+        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) =
+            Armed { crash, pause, id: id.clone(), chance, cache: self.cache.clone(), ..Armed::default() };
         let result = self.run(&op, &Args(args));
-        *self.armed.lock().unwrap_or_else(|e| e.into_inner()) = Armed::default();
-        // Every transition made by this request, in order (empty without --trace).
-        let transitions: Vec<Value> =
-            self.cache.as_ref().map(|c| c.take_events().iter().map(event_json).collect()).unwrap_or_default();
+        let stashed = std::mem::take(&mut *self.armed.lock().unwrap_or_else(|e| e.into_inner())).stashed;
+        // Every transition made by this request, in order (empty without --trace), those made
+        // before an overlap included.
+        let mut transitions = stashed;
+        if let Some(c) = &self.cache {
+            transitions.extend(c.take_events().iter().map(event_json));
+        }
         match result {
             Ok(Outcome::Ok(v)) => json!({"id": id, "outcome": "ok", "result": v, "transitions": transitions}),
             Ok(Outcome::Fail { reason, message }) => {
@@ -559,7 +580,7 @@ impl Fixture {
 }
 
 /// Paused at `p` by request `id`: notify, then serve stdin until `resume`.
-fn wait_for_resume(input: &Input, id: &Value, p: PausePoint) {
+fn wait_for_resume(input: &Input, armed: &Mutex<Armed>, id: &Value, p: PausePoint) {
     if !emit(&json!({"id": id, "paused": p.name()})) {
         std::process::exit(0); // the orchestrator is gone
     }
@@ -569,12 +590,16 @@ fn wait_for_resume(input: &Input, id: &Value, p: PausePoint) {
             std::process::exit(0)
         };
         let line = line.unwrap_or_default(); // not UTF-8: refused below like any non-resume
-        let (rid, op) = match serde_json::from_str::<Value>(&line) {
-            Ok(v) => (v.get("id").cloned().unwrap_or(Value::Null), v.get("op").and_then(Value::as_str).map(String::from)),
-            Err(_) => (Value::Null, None),
-        };
+        let req = serde_json::from_str::<Value>(&line).unwrap_or(Value::Null);
+        let (rid, op) = (req.get("id").cloned().unwrap_or(Value::Null), req.get("op").and_then(Value::as_str).map(String::from));
         if op.as_deref() == Some("resume") {
             return;
+        }
+        if overlap::is_overlap(&req) {
+            if !overlap::overlap(armed, &req) {
+                std::process::exit(0);
+            }
+            continue;
         }
         let message = format!("paused at {}; only resume is accepted", p.name());
         if !emit(&json!({"id": rid, "error": {"kind": "bad_request", "message": message}})) {

@@ -2,6 +2,7 @@
 
 use super::{attach, ok, open_fail, Args, DriverError, Fixture, Outcome, OPERATIONS};
 use serde_json::json;
+use std::sync::Arc;
 use warmcache::{Cache, Fault, PausePoint, Protocol};
 
 impl Fixture {
@@ -54,7 +55,7 @@ impl Fixture {
         match Cache::open_or_restore(path, geometry, store, opts, self.open_options(a)?) {
             Ok((c, r)) => {
                 let id = c.participant_id();
-                self.cache = Some(c);
+                self.cache = Some(Arc::new(c));
                 let problems = problems_json(&r.problems);
                 ok(json!({"participant": id, "restored": r.restored, "created": r.restored, "installed": r.installed,
                           "records": r.records, "files": r.files, "tombstones": r.tombstones,
@@ -88,7 +89,7 @@ impl Fixture {
     fn adopt(&mut self, mut c: Cache, a: &Args, mut extra: serde_json::Value) -> Result<Outcome, DriverError> {
         attach(&mut c, a)?;
         extra["participant"] = json!(c.participant_id());
-        self.cache = Some(c);
+        self.cache = Some(Arc::new(c));
         ok(extra)
     }
 
