@@ -42,17 +42,7 @@ extension CaseRunner {
             }
         }
         guard let at = published else { return }   // already gone (evicted): nothing to compare
-        typealias R = SpecLayout.Record
-        let fields: [(String, UInt64, UInt64)] = [
-            ("version", rec.version, seg.word(at + R.version)),
-            ("value_info", rec.valueInfo, seg.word(at + R.valueInfo)),
-            ("expires_at_ns", rec.expires, seg.word(at + R.expiresAtNs)),
-            ("stale_until_ns", rec.staleUntil, seg.word(at + R.staleUntilNs)),
-            ("written_at_ns", rec.writtenAt, seg.word(at + R.writtenAtNs)),
-            ("writer", rec.writer, seg.word(at + R.writer)),
-            ("writer_start_time", rec.writerStart, seg.word(at + R.writerStartTime)),
-        ]
-        var wrong = fields.filter { $0.1 != $0.2 }.map { "`\($0.0)` is \($0.1) in the journal, \($0.2) in the segment" }
+        var wrong = recordFields(rec, seg, record: at).filter { $0.1 != $0.2 }.map { "`\($0.0)` is \($0.1) in the journal, \($0.2) in the segment" }
         if rec.value != value { wrong.append("the value is \(shown(rec.value)) in the journal, \(shown(value)) was put") }
         if !wrong.isEmpty { fail(wrong.joined(separator: "; ")) }
     }

@@ -24,16 +24,7 @@ extension CaseRunner {
                     continue
                 }
                 let at = g.recordOffset(s, j, e.word.active)
-                let fields: [(String, UInt64, UInt64)] = [
-                    ("version", w.version, seg.word(at + R.version)),
-                    ("value_info", w.valueInfo, seg.word(at + R.valueInfo)),
-                    ("expires_at_ns", w.expires, seg.word(at + R.expiresAtNs)),
-                    ("stale_until_ns", w.staleUntil, seg.word(at + R.staleUntilNs)),
-                    ("written_at_ns", w.writtenAt, seg.word(at + R.writtenAtNs)),
-                    ("writer", w.writer, seg.word(at + R.writer)),
-                    ("writer_start_time", w.writerStart, seg.word(at + R.writerStartTime)),
-                ]
-                for (field, stored, installed) in fields where stored != installed {
+                for (field, stored, installed) in recordFields(w, seg, record: at) where stored != installed {
                     wrong.append("\(name): `\(field)` is \(installed) in the segment, \(stored) in its record")
                 }
                 let len = Int(seg.word(at + R.valueInfo) & 0xFFFF_FFFF)
@@ -47,6 +38,21 @@ extension CaseRunner {
                     "PERSISTENCE.md §7 step 6: each installed entry is its key's winning put record, every field as recorded "
                         + "(read by the harness from the store before the request and from the segment after the answer):\n"
                         + wrong.prefix(20).map { "  \($0)" }.joined(separator: "\n"))
+    }
+
+    /// A store record's header fields (PERSISTENCE.md §5) beside the same fields of the segment
+    /// record at `at` (§7.2): a put record repeats them exactly.
+    func recordFields(_ rec: StoreReading.Record, _ seg: LiveSegment, record at: Int) -> [(String, UInt64, UInt64)] {
+        typealias R = SpecLayout.Record
+        return [
+            ("version", rec.version, seg.word(at + R.version)),
+            ("value_info", rec.valueInfo, seg.word(at + R.valueInfo)),
+            ("expires_at_ns", rec.expires, seg.word(at + R.expiresAtNs)),
+            ("stale_until_ns", rec.staleUntil, seg.word(at + R.staleUntilNs)),
+            ("written_at_ns", rec.writtenAt, seg.word(at + R.writtenAtNs)),
+            ("writer", rec.writer, seg.word(at + R.writer)),
+            ("writer_start_time", rec.writerStart, seg.word(at + R.writerStartTime)),
+        ]
     }
 
     /// Bytes for a message: quoted when printable ASCII, else hex.
