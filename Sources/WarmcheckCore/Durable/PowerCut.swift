@@ -270,12 +270,17 @@ public struct PowerCutSweep {
         long += Array(rec(2, "long-cut").prefix(40))
         var flipped = StoreImage.header(geometry: g) + rec(1, "sum-ok") + rec(2, "sum-bad") + rec(3, "sum-after")
         flipped[96 + rec(1, "sum-ok").count + 84] ^= 1
+        // A header whose every field is valid but whose checksum fails (a bit of created_at_ns,
+        // offset 80): §9 makes the whole file unusable, so "hdr-bad" must not come back.
+        var badHeader = StoreImage.header(geometry: g) + rec(1, "hdr-bad")
+        badHeader[80] ^= 1
         let files: [(String, [UInt8])] = [
             ("journal-0000000000000001-0001-0000000000000001-0000.wcj", StoreImage.header(geometry: g) + rec(1, "good-1") + rec(2, "good-2")),
             ("journal-0000000000000001-0002-0000000000000001-0000.wcj", Array("this is not a journal, just some text that is long enough to pass the size check.............".utf8)),
             ("journal-0000000000000001-0003-0000000000000001-0000.wcj", StoreImage.header(geometry: g, major: 2) + rec(1, "future")),
             ("journal-0000000000000001-0004-0000000000000001-0000.wcj", long),
             ("journal-0000000000000001-0005-0000000000000001-0000.wcj", flipped),
+            ("journal-0000000000000001-0006-0000000000000001-0000.wcj", badHeader),
             ("snapshot-0000000000000001.wcs", StoreImage.header(magic: StoreImage.snapshotMagic, geometry: other) + rec(1, "other-geo")
                 + StoreImage.record(kind: 3, seq: 2, order: 2000, version: 1, key: [], value: [])),
             // Snapshots (PERSISTENCE.md §8): restore takes the newest valid one, so the three newer
@@ -287,7 +292,7 @@ public struct PowerCutSweep {
         ]
         for (name, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: store + "/" + name)) }
         let want = Set(["good-1", "good-2", "long-ok", "sum-ok", "snap-ok"].map { Hex.encode(Array($0.utf8)) })
-        let wantCodes: Set<String> = ["not_a_journal", "unsupported_format", "torn_record", "bad_checksum", "other_geometry"]
+        let wantCodes: Set<String> = ["not_a_journal", "unsupported_format", "bad_header_checksum", "torn_record", "bad_checksum", "other_geometry"]
         for (name, fx) in procs.sorted(by: { $0.key < $1.key }) {
             let (r, countsWrong) = try restoreCounted(fx, seg, store)
             var fail: String? = countsWrong
