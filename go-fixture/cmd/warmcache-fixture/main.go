@@ -537,18 +537,7 @@ func (s *server) handle(line []byte) (resp response) {
 		trans = append(s.stashed, harness.DrainTrace(s.cache)...)
 	}
 	s.stashed = nil
-	switch e := err.(type) {
-	case nil:
-		resp.Outcome, resp.Result, resp.Transitions = "ok", result, trans
-	case failure:
-		resp.Outcome, resp.Reason, resp.Message, resp.Transitions = "fail", e.reason, e.msg, trans
-	case badRequest:
-		resp.Error = &errBody{"bad_request", e.msg}
-	case unsupported:
-		resp.Error = &errBody{"unsupported", e.msg}
-	default:
-		resp.Error = &errBody{"runtime", err.Error()}
-	}
+	resp.answer(result, err, trans)
 	return
 }
 
@@ -663,4 +652,22 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return repair(c)
 	}
 	return nil, unsupported{"unknown op " + strconv.Quote(op)}
+}
+
+// answer fills an operation's outcome from what dispatch returned: ok with its result, fail with
+// the protocol reason, or an error of the driver's kind (docs/DRIVER.md). Transitions go with an
+// outcome only, never with an error.
+func (r *response) answer(result interface{}, err error, trans []warmcache.Transition) {
+	switch e := err.(type) {
+	case nil:
+		r.Outcome, r.Result, r.Transitions = "ok", result, trans
+	case failure:
+		r.Outcome, r.Reason, r.Message, r.Transitions = "fail", e.reason, e.msg, trans
+	case badRequest:
+		r.Error = &errBody{"bad_request", e.msg}
+	case unsupported:
+		r.Error = &errBody{"unsupported", e.msg}
+	default:
+		r.Error = &errBody{"runtime", err.Error()}
+	}
 }

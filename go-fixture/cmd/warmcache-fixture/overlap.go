@@ -76,17 +76,6 @@ func (s *server) overlap(req request) response {
 		resp.Error = &errBody{"runtime", "panic in the overlapping operation"}
 		return resp
 	}
-	switch e := a.err.(type) {
-	case nil:
-		resp.Outcome, resp.Result, resp.Transitions = "ok", a.result, mine
-	case failure:
-		resp.Outcome, resp.Reason, resp.Message, resp.Transitions = "fail", e.reason, e.msg, mine
-	case badRequest:
-		resp.Error = &errBody{"bad_request", e.msg}
-	case unsupported:
-		resp.Error = &errBody{"unsupported", e.msg}
-	default:
-		resp.Error = &errBody{"runtime", a.err.Error()}
-	}
+	resp.answer(a.result, a.err, mine)
 	return resp
 }
