@@ -464,6 +464,10 @@ public enum ControlKind: Sendable, Hashable {
     /// state of §8.1) into the slot holding KEY, so that readers miss it and a repair reports it
     /// unrepairable (PROTOCOL.md §9.9 step 4). Only in sequential parts.
     case corruptState(key: [UInt8])
+    /// `patch_ns: NS last=N`: the orchestrator raises namespace NS's `last` (PROTOCOL.md §18.2)
+    /// to N, so the next stage hands out N + 1 (or, at 2^32 − 1, fails `full`). Only in
+    /// sequential parts, with no stage of NS open.
+    case patchNamespace(ns: Int, last: UInt64)
 }
 
 /// One word of a `patch_header:` step.

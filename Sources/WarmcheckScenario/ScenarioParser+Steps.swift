@@ -230,6 +230,8 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: name == "corrupt" ? .corrupt(key: bytes) : .corruptState(key: bytes), location: at)
+        case "patch_ns":
+            return parsePatchNamespace(value, part: part, at: at)
         default: // check
             guard case .final = part else {
                 error(.badSequence, at, "`check` is only allowed in `final`")
@@ -253,6 +255,34 @@ extension Parser {
             }
             return ControlStep(kind: .check(.createdOnce(op)), location: at)
         }
+    }
+
+    /// `patch_ns: NS last=N` (docs/SCENARIOS.md "Control steps"): sequential parts only, NS a
+    /// namespace of §18.2, N a version of 32 bits.
+    func parsePatchNamespace(_ value: Node, part: Part, at: SourceLocation) -> ControlStep? {
+        if case .parallel = part {
+            error(.badSequence, at, "`patch_ns` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+            return nil
+        }
+        let usage = "`patch_ns` takes a namespace and its new last version (e.g. patch_ns: 1 last=4294967294)"
+        guard let s = value.scalar?.string else {
+            error(.wrongType, loc(value), usage)
+            return nil
+        }
+        let toks = tokens(of: value, text: s)
+        guard toks.count == 2, toks[1].text.hasPrefix("last=") else {
+            error(toks.isEmpty ? .missing : .badArgument, toks.first?.location ?? loc(value), usage)
+            return nil
+        }
+        guard let ns = Int(toks[0].text), (0..<8).contains(ns) else {
+            error(.badValue, toks[0].location, "bad namespace '\(toks[0].text)': a namespace is 0..7 (PROTOCOL.md §18.2)")
+            return nil
+        }
+        guard let last = UInt64(toks[1].text.dropFirst(5)), last <= 0xFFFF_FFFF else {
+            error(.badValue, toks[1].location, "bad last '\(toks[1].text.dropFirst(5))': a namespace version is 0..4294967295 (32 bits)")
+            return nil
+        }
+        return ControlStep(kind: .patchNamespace(ns: ns, last: last), location: at)
     }
 
     /// Splits a scalar into whitespace-separated tokens with their columns. Columns are exact for

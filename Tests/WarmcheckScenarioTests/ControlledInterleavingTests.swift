@@ -292,4 +292,15 @@ final class ControlledInterleavingTests: XCTestCase {
         assertError("processes: {w: any}\nparallel:\n  w:\n    - corrupt_state: k\n", .badSequence, (4, 7),
                     contains: "`corrupt_state` is not allowed in a parallel list")
     }
+    func testPatchNamespaceStep() throws {
+        let s = try parse(head + "  - w: create\n  - patch_ns: 7 last=4294967294\n  - w: ns_stage ns=7\n    expect: ok ns_version=4294967295\n")
+        XCTAssertEqual(s.initSteps[1].control?.kind, .patchNamespace(ns: 7, last: 4_294_967_294))
+        assertError(head + "  - patch_ns: 8 last=1\n", .badValue, (5, 15), contains: "a namespace is 0..7")
+        assertError(head + "  - patch_ns: 1 last=4294967296\n", .badValue, (5, 17), contains: "32 bits")
+        assertError(head + "  - patch_ns: 1\n", .badArgument, (5, 15), contains: "takes a namespace and its new last version")
+        assertError(head + "  - patch_ns: 1 first=2\n", .badArgument, (5, 15), contains: "takes a namespace")
+        assertError("processes: {w: any}\nparallel:\n  w:\n    - patch_ns: 1 last=2\n", .badSequence, (4, 7),
+                    contains: "`patch_ns` is not allowed in a parallel list")
+        assertError("processes: {patch_ns: any}\ninit: [{advance: 1s}]\n", .invalid, (1, 13), contains: "reserved")
+    }
 }

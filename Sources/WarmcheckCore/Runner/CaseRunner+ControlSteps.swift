@@ -61,6 +61,11 @@ extension CaseRunner {
             let d = try damage(key, c, "corrupt the state of", SegmentSurgery.corruptState(path:key:))
             poisoned.insert(d)
             log.add("give \(ScenarioValue.render(key))'s slot an impossible state word (\(d))")
+        case .patchNamespace(let ns, let last):
+            switch NamespaceSurgery.raiseLast(path: segmentPath, ns: ns, to: last) {
+            case .success(let d): log.add("patch_ns: \(d)")
+            case .failure(let e): try harness("cannot patch namespace \(ns) at \(c.location)", e.description)
+            }
         case .check(let check):
             switch check {
             case .createdOnce(let op):

@@ -10,6 +10,9 @@ extension CaseRunner {
     /// PROTOCOL.md §8.3 / §13, the words each reported transition constrains, provenance, the
     /// counters, and the fixtures' own `dump` against what the decoder sees.
     func checkInvariants(after step: Step?) throws {
+        // Taken whatever happens below: an answer is judged against the snapshot of its own step only.
+        let statsAnswer = statsToCheck
+        statsToCheck = nil
         let audits = takeAudits()
         if let v = audits.violation {
             try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
@@ -44,6 +47,10 @@ extension CaseRunner {
         if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
         if !someoneDied { checkClaimHintCover(snap, where_: where_) }
         if !someoneDied { checkOverlapHints(snap, where_: where_) }
+        if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkPinWords(snap, where_: where_) }
+        if let a = statsAnswer {
+            if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkStatsAnswer(a, snap, where_: where_) }
+        }
         audit(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }

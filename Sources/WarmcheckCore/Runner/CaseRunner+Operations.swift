@@ -82,6 +82,9 @@ extension CaseRunner {
                 if (o.op == .put || o.op == .refresh) && o.durable && !onSide && !inParallel && o.pauseAt == nil {
                     checkJournalRecord(r, step: o, role: o.role)
                 }
+                if o.op == .stats && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
+                    statsToCheck = StatsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
+                }
                 if o.op == .close && !onSide && !inParallel && r.isOK {
                     checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)
                 }

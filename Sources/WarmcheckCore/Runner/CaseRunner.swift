@@ -80,6 +80,8 @@ public final class CaseRunner: @unchecked Sendable {
     /// Set by `patch_header:`: the segment now claims another version, which the case's own
     /// expectations judge; the decoder-based invariant checks describe the unpatched segment.
     var headerPatched = false
+    /// A sequential `stats` answer, judged against the next snapshot (CaseRunner+StatsAnswer).
+    var statsToCheck: StatsAnswerToCheck?
     var lastSnapshot: SegmentSnapshot?
     /// CLOCK_REALTIME when the case was set up, before any of its processes ran: the earliest
     /// time stamp an answer of the case can have written (TimeStampAudit).
