@@ -13,7 +13,7 @@ public enum ProtocolVersion: String, CaseIterable, Sendable {
     public static let current = ProtocolVersion.v1_1
 
     public var major: UInt64 { Layout.PROTOCOL_MAJOR }
-    public var minor: UInt64 { self == .v1_0 ? 0 : 1 }
+    public var minor: UInt64 { self == .v1_0 ? 0 : Layout.PROTOCOL_MINOR }
 
     /// The features_incompat bits a reader speaking this version understands (§4.2 step 8).
     public var knownIncompat: UInt64 { self == .v1_0 ? Layout.KNOWN_INCOMPAT_FEATURES_1_0 : Layout.KNOWN_INCOMPAT_FEATURES }

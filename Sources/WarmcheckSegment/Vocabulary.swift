@@ -7,7 +7,7 @@ import WarmcheckJSON
 // error, never a silent skip.
 
 public struct Vocabulary: Sendable {
-    public struct ProtocolVersion: Sendable { public var major: Int, minor: Int }
+    public struct ProtocolVersion: Sendable, Equatable { public var major: Int, minor: Int }
     public struct State: Sendable { public var code: Int, name: String, owned: Bool, readable: Bool }
     public struct Transition: Sendable {
         public var id: String, event: String, from: [String], to: String, actor: String, active: String
@@ -16,6 +16,8 @@ public struct Vocabulary: Sendable {
     public struct Language: Sendable { public var code: Int, name: String }
 
     public var `protocol`: ProtocolVersion
+    /// Every version the spec defines, oldest first (`protocols`; the newest is `protocol`).
+    public var protocols: [ProtocolVersion]
     public var states: [State]
     public var events: [String]
     public var transitions: [Transition]
@@ -48,6 +50,7 @@ public struct Vocabulary: Sendable {
         func strings(_ k: String) throws -> [String] { try f.field(k).array.map { try $0.string } }
         let p = try f.field("protocol")
         `protocol` = ProtocolVersion(major: try p.field("major").int, minor: try p.field("minor").int)
+        protocols = try f.field("protocols").array.map { ProtocolVersion(major: try $0.field("major").int, minor: try $0.field("minor").int) }
         states = try f.field("states").array.map {
             State(code: try $0.field("code").int, name: try $0.field("name").string,
                   owned: try $0.field("owned").bool, readable: try $0.field("readable").bool)

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 @_spi(Harness) import Warmcache
+import WarmcheckSegment
 
 /// A segment file the harness writes itself, header word by header word, from PROTOCOL.md §3, so
 /// that refusal cases start from a file no implementation under test produced.
@@ -31,7 +32,10 @@ public struct CraftedSegment: Sendable {
         header = [UInt64](repeating: 0, count: Layout.HEADER_SIZE / 8)
         fileLength = 0
         set(Layout.HDR_MAGIC, Layout.MAGIC)
-        set(Layout.HDR_VERSION, Self.versionWord(major: Layout.PROTOCOL_MAJOR, minor: Layout.PROTOCOL_MINOR))
+        // The spec's newest version, not the library's constant: a refusal case must not move
+        // with the Swift implementation it also judges.
+        let newest = (try? Vocabulary.standard.get())?.protocol
+        set(Layout.HDR_VERSION, Self.versionWord(major: UInt64(newest?.major ?? 1), minor: UInt64(newest?.minor ?? 1)))
         set(Layout.HDR_FEATURES_INCOMPAT, features)
         set(Layout.HDR_LAYOUT_FINGERPRINT, Layout.LAYOUT_FINGERPRINT)
         set(Layout.HDR_CREATOR_PID, UInt64(getpid()))

@@ -49,6 +49,11 @@ enum CreateCases {
                expect: .accept, .named(across(189, "😀"))),
         create("create-name-utf8-lead-at-191", "é (2 bytes) at bytes 191–192: its lead byte is past the cut, which stays at 191", spec: "§4.1 step 1 (the cut stops before a byte 0x80..0xBF only)",
                expect: .accept, .named(across(191, "é"))),
+        // Only NUL is special in a path (it would end the C string); a library that refuses
+        // another control byte refuses names a service may legally use (Swift's NUL test written
+        // for byte 1 survived every other case).
+        create("create-name-control-bytes", "a name of bytes 0x01, 0x1F, 0x7F, a space and a newline: all legal in a file name", spec: "§4.1 step 1 (any name but NUL)",
+               expect: .accept, .named("\u{01}seg\u{1F} x\n\u{7F}")),
         create("create-sweeps-dead-init", "a dead creator's, a live creator's and other segments' private files next to the path", spec: "§4.1 step 2 (the sweep)",
                expect: .accept, .sweep(name: "seg")),
         create("create-sweeps-dead-init-cut-name", "the same next to a 255-byte name: the sweep looks for the cut prefix", spec: "§4.1 step 2 (the sweep, prefix B cut)",

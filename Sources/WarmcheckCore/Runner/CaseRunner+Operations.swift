@@ -138,6 +138,9 @@ extension CaseRunner {
                 rp.speaksMinor = step.protocolVersion.flatMap { Int($0.split(separator: ".").last ?? "") }
                 // A future-version image that the decoder must refuse, made on purpose (§14).
                 if step.op == .create, let f = step.future { checkFutureImage(f, role: o.role, at: o.location) }
+                if step.op == .create || (step.op == .openOrCreate && r.result["created"]?.bool == true), step.future == nil {
+                    checkCreatedVersion(rp, step: step, at: o.location)
+                }
                 switch step.future {
                 case "incompat": futureRefusal = "unsupported_features"
                 case "major": futureRefusal = "unsupported_major"

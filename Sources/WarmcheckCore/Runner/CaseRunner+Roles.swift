@@ -22,6 +22,7 @@ extension CaseRunner {
         for a in testCase.assignments {
             let rp = roles[a.role]!
             if rp.fixture == nil { try startProcess(rp) }
+            checkDeclaredVersions(rp)
             var needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
             // Running a request beside a paused one is a capability of its own (DRIVER.md).
             if scenario.allOperations.contains(where: { $0.role == a.role && $0.overlap }) { needed.insert("overlap") }
