@@ -74,6 +74,19 @@ public struct Scenario: Sendable, Hashable {
     public var hasParallelPart: Bool { parallel.contains { !$0.steps.isEmpty } }
 
     /// Every operation of the scenario (init, then parallel lists in order, then final).
+    /// Each `get` step's place among the scenario's gets in file order, fixed when the file is
+    /// parsed: the rotation of `get`'s `via` goes by it (consecutive gets take consecutive
+    /// paths), and a replay whose minimization dropped race operations keeps every other get's
+    /// place, so it sends each get by the same path.
+    public var getOrdinals: [SourceLocation: Int] = [:]
+
+    /// `getOrdinals` of the scenario as it stands.
+    public var countedGets: [SourceLocation: Int] {
+        var out: [SourceLocation: Int] = [:]
+        for o in allOperations where o.op == .get && out[o.location] == nil { out[o.location] = out.count }
+        return out
+    }
+
     public var allOperations: [OperationStep] {
         (initSteps + parallel.flatMap(\.steps) + (race?.ops.flatMap(\.steps) ?? []) + finalSteps).compactMap(\.operation)
     }
@@ -273,6 +286,10 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// by `locks_freed=N reclaimed=N quarantined=N unrepairable=N quarantined_total=N`; the
     /// runner also checks that every quarantined slot is one the scenario damaged.
     case repair
+    /// `ROLE: get_many KEY KEY …`: the library's batched get (DRIVER.md `get_many`), one get
+    /// answer per key, each judged as the get of that key would be. `range:P:LO:HI` among the
+    /// keys stands for the keys P‹LO› … P‹HI−1›, for batches across the libraries' chunks.
+    case getMany = "get_many"
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
 
@@ -307,6 +324,7 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
         case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable", "overlap"]
         case .invalidate, .evict: return ["crash_at", "pause_at", "durable", "overlap"]
         case .get: return ["crash_at", "pause_at", "overlap"]
+        case .getMany: return ["crash_at", "pause_at"]
         case .wait: return ["timeout", "seen", "crash_at", "pause_at"]
         case .resume: return []
         case .nsUnpin: return ["crash_at", "pause_at"]
@@ -344,6 +362,8 @@ public struct OperationStep: Sendable, Hashable {
     public var location: SourceLocation
     /// The step's text as written (`put k1 v1 ttl=10s`), for reports.
     public var text: String
+    /// The keys of a `get_many`, in order (`range:` expanded), nil for the others.
+    public var keys: [[UInt8]]?
 
     public init(role: String, op: Operation, key: [UInt8]? = nil, value: [UInt8]? = nil,
                 options: [String: OptionValue] = [:], expect: [Expectation] = [],
@@ -554,6 +574,8 @@ public enum Expectation: Sendable, Hashable {
     /// `repair`'s report) and `quarantined_total=N` (header word 768 afterwards); `reclaimed=N`
     /// on a `repair` is the length of its `reclaimed` list.
     case repairActions(list: String, count: UInt64)
+    /// `found=N`: a `get_many` hit N of its keys.
+    case found(UInt64)
 
     /// The `repair` report fields `repairActions` names (DRIVER.md `repair`).
     public static let repairLists = ["locks_freed", "quarantined", "unrepairable", "quarantined_total"]
@@ -586,6 +608,7 @@ public enum Expectation: Sendable, Hashable {
         case .kept(let l): return "kept=" + l.map(String.init).joined(separator: ",")
         case .previous(let n): return "previous=\(n)"
         case .repairActions(let l, let n): return "\(l)=\(n)"
+        case .found(let n): return "found=\(n)"
         }
     }
 
@@ -609,6 +632,7 @@ public enum Expectation: Sendable, Hashable {
         case .kept: return [.nsReclaim]
         case .previous: return [.nsFlip, .nsState]
         case .repairActions: return [.repair]
+        case .found: return [.getMany]
         }
     }
 }

@@ -63,7 +63,7 @@ extension Parser {
                                     "removed", "not_removed", "refresh_requested", "no_refresh_requested", "woken", "timed_out", "paused",
                                     "value=V", "version=N", "version>N", "origin=N", "writer=ROLE", "rule=N",
                                     "ns_version=N", "pinned", "not_pinned", "reclaimed=N", "kept=V,V…", "previous=N",
-                                    "locks_freed=N", "quarantined=N", "unrepairable=N", "quarantined_total=N"]
+                                    "locks_freed=N", "quarantined=N", "unrepairable=N", "quarantined_total=N", "found=N"]
                                    + StatsCounter.allCases.map { "\($0.rawValue)=N" }).joined(separator: ", ")
 
     func parseExpectation(_ t: Token) -> Expectation? {
@@ -136,6 +136,12 @@ extension Parser {
                 return nil
             }
             return .rule(Int(n))
+        case "found":
+            guard let n = ScenarioValue.parseDecimal(raw) else {
+                error(.badArgument, t.location, "bad expectation '\(s)': found=N with an integer N")
+                return nil
+            }
+            return .found(n)
         case "ns_version", "reclaimed", "previous":
             guard let n = ScenarioValue.parseDecimal(raw) else {
                 error(.badArgument, t.location, "bad expectation '\(s)': \(name)=N with an integer N")
@@ -225,6 +231,7 @@ extension Parser {
             case .kept: claim("kept", e, at)
             case .previous: claim("previous", e, at)
             case .repairActions(let l, _): claim("repair." + l, e, at)
+            case .found: claim("found", e, at)
             default: break
             }
         }

@@ -85,6 +85,27 @@ extension Parser {
                 positional.append(t)
             }
         }
+        if op == .getMany {
+            var keys: [[UInt8]] = []
+            for t in positional {
+                if let r = parseKeyRange(t) {
+                    if r.isEmpty { failed = true }
+                    keys += r
+                    continue
+                }
+                guard let k = parseBytes(t, what: "key") else { failed = true; continue }
+                keys.append(k)
+            }
+            if positional.isEmpty {
+                error(.badArgument, opTok.location, "get_many needs KEY…, at least one")
+                return nil
+            }
+            let expectations = stepExpectations(expectNode, toks, op: op, options: options)
+            if failed { return nil }
+            var step = OperationStep(role: role, op: op, options: options, expect: expectations, location: stepLocation, text: text)
+            step.keys = keys
+            return step
+        }
         let expected = op.positionalCount
         let usage: String = expected == 0 ? "no KEY or VALUE" : expected == 1 ? "KEY" : "KEY VALUE"
         if positional.count > expected {
@@ -100,17 +121,32 @@ extension Parser {
         if expected >= 1 { key = parseBytes(positional[0], what: "key"); if key == nil { failed = true } }
         if expected >= 2 { value = parseBytes(positional[1], what: "value"); if value == nil { failed = true } }
 
-        var expectations: [Expectation] = []
-        if let expectNode {
-            // A pause_at= that was written but refused is reported once, not again by `paused`.
-            let pauseWritten = toks.dropFirst().contains { $0.text.hasPrefix("pause_at=") }
-            expectations = parseExpectations(expectNode, op: op, pauseAt: pauseWritten ? (options["pause_at"]?.stringValue ?? "") : nil)
-        }
+        let expectations = stepExpectations(expectNode, toks, op: op, options: options)
         if failed { return nil }
         let step = OperationStep(role: role, op: op, key: key, value: value, options: options, expect: expectations,
                                  location: stepLocation, text: text)
         checkRefusal(step, at: opTok.location)
         return step
+    }
+
+    /// The step's `expect:`, none without one.
+    func stepExpectations(_ expectNode: Node?, _ toks: [Token], op: Operation, options: [String: OptionValue]) -> [Expectation] {
+        guard let expectNode else { return [] }
+        // A pause_at= that was written but refused is reported once, not again by `paused`.
+        let pauseWritten = toks.dropFirst().contains { $0.text.hasPrefix("pause_at=") }
+        return parseExpectations(expectNode, op: op, pauseAt: pauseWritten ? (options["pause_at"]?.stringValue ?? "") : nil)
+    }
+
+    /// `range:P:LO:HI` of `get_many`: the keys P‹LO›, …, P‹HI−1› (decimal suffixes; at most
+    /// 4096 keys), nil for any other token. A malformed range is reported and stands for none.
+    func parseKeyRange(_ t: Token) -> [[UInt8]]? {
+        guard t.text.hasPrefix("range:") else { return nil }
+        let parts = t.text.dropFirst(6).split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, let lo = Int(parts[1]), let hi = Int(parts[2]), 0 <= lo, lo < hi, hi - lo <= 4096 else {
+            error(.badArgument, t.location, "bad key range '\(t.text)': range:PREFIX:LO:HI with 0 ≤ LO < HI, at most 4096 keys")
+            return []
+        }
+        return (lo..<hi).map { Array((parts[0] + String($0)).utf8) }
     }
 
     func parseOption(name: String, raw: String, at: SourceLocation) -> OptionValue? {

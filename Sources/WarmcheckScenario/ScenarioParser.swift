@@ -195,9 +195,10 @@ final class Parser {
         let race = fields["race"].flatMap { parseRace($0.value) }
         let finalSteps = fields["final"].map { parseStepList($0.value, part: .final, what: "final") } ?? []
 
-        let scenario = Scenario(name: name, description: description, covers: covers, geometry: geometry,
+        var scenario = Scenario(name: name, description: description, covers: covers, geometry: geometry,
                                 clock: clock, processes: processes, expand: expand, initSteps: initSteps,
                                 parallel: parallel, finalSteps: finalSteps, race: race, file: file, location: loc(root))
+        scenario.getOrdinals = scenario.countedGets
         if let e = fields["expand"], expand == .same { checkSameExpansion(scenario, at: loc(e.value)) }
         checkSequence(scenario)
         return scenario

@@ -3,13 +3,53 @@ import Foundation
 
 /// The cache operations of docs/DRIVER.md on the open handle.
 extension Server {
+    /// hello.get_via: the get paths this fixture routes to their own library entry point
+    /// (DRIVER.md "get"), so that each is judged by the suite, not only the one a fixture
+    /// happened to call.
+    static let getVia = ["single", "into", "many"]
+
     func get(_ args: [String: Any]) throws -> Outcome {
         let c = try requireCache()
         let key = try hex(args, "key_hex")
-        switch c.get(key) {
-        case .miss: return .ok(["hit": false])
-        case .hit(let h): return .ok(hitJSON(h))
+        switch args["via"] as? String ?? (args["via"] == nil ? "single" : "") {
+        case "single":
+            switch c.get(key) {
+            case .miss: return .ok(["hit": false])
+            case .hit(let h): return .ok(hitJSON(h))
+            }
+        case "into":
+            var value: [UInt8] = []
+            return .ok(getAnswer(c.get(key, into: &value), value))
+        case "many":
+            var values: [[UInt8]] = [[]]
+            return .ok(getAnswer(c.get([key], into: &values)[0], values[0]))
+        default:
+            throw RequestError.bad("via must be single, into or many")
         }
+    }
+
+    /// `get_many`: `keys_hex` through the library's batched get, one get answer per key.
+    func getMany(_ args: [String: Any]) throws -> Outcome {
+        let c = try requireCache()
+        guard let list = args["keys_hex"] as? [Any] else { throw RequestError.bad("missing list argument keys_hex") }
+        let keys: [[UInt8]] = try list.map {
+            guard let s = $0 as? String, let k = Hex.decode(s) else { throw RequestError.bad("keys_hex must be a list of hex strings") }
+            return k
+        }
+        var values = [[UInt8]](repeating: [], count: keys.count)
+        let results = c.get(keys, into: &values)
+        return .ok(["results": results.indices.map { getAnswer(results[$0], values[$0]) }])
+    }
+
+    /// `now`: the library's clock read.
+    func now() throws -> Outcome {
+        .ok(["now_ns": try requireCache().now()])
+    }
+
+    /// One get's answer (DRIVER.md `get`), of a single get or of one key of a batch.
+    func getAnswer(_ info: HitInfo?, _ value: [UInt8]) -> [String: Any] {
+        guard let info else { return ["hit": false] }
+        return hitJSON(Hit(value: value, info: info))
     }
 
     /// `put` and `refresh`.

@@ -12,7 +12,7 @@ extension Server {
                     "protocols": ProtocolVersion.allCases.map { ["major": $0.major, "minor": $0.minor] },
                     "trace": trace, "features": protocolVersion.features,
                     "operations": Server.operations, "pause_points": PausePoint.allNames,
-                    "faults": Faults.allNames])
+                    "faults": Faults.allNames, "get_via": Server.getVia])
     }
 
     /// `create` and `open_or_create`.

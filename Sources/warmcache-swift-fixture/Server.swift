@@ -107,7 +107,7 @@ final class Server: @unchecked Sendable {
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-                             "participants", "repair", "overlap"] + durableOperations + namespaceOperations
+                             "participants", "repair", "overlap", "get_many", "now"] + durableOperations + namespaceOperations
 
     init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
         self.protocolVersion = protocolVersion
@@ -322,6 +322,8 @@ final class Server: @unchecked Sendable {
         case "open": return try open(args)
         case "close": return close()
         case "get": return try get(args)
+        case "get_many": return try getMany(args)
+        case "now": return try now()
         case "put", "refresh": return try put(op, args)
         case "invalidate", "evict": return try remove(op, args)
         case "stats": return try stats()

@@ -63,6 +63,30 @@ final class HelloTests: XCTestCase {
         XCTAssertEqual(problems { $0["pid"] = "42" }.count, 1)
         XCTAssertEqual(problems { $0["pid"] = 0 }.count, 1)
         XCTAssertEqual(problems { $0["pid"] = 42 }, [])
+        // DRIVER.md "The get paths": get_via lists paths of the table, single among them.
+        XCTAssertEqual(problems { $0["get_via"] = ["single", "many"] }, [])
+        XCTAssertEqual(problems { $0["get_via"] = ["many"] }.count, 1)
+        XCTAssertEqual(problems { $0["get_via"] = ["single", "batched"] }.count, 1)
+        XCTAssertEqual(problems { $0["get_via"] = "single" }.count, 1)
+    }
+
+    /// A hello without get_via routes `single` only (the contract before `via`), and the
+    /// harness then sends no `via`; the paths keep the table's order whatever the listing's.
+    func testGetViaDefaultsToSingleAndKeepsTheTablesOrder() {
+        XCTAssertEqual(Hello(.object(["language": "stranger"])).getVia, ["single"])
+        XCTAssertEqual(Hello(.object(["get_via": ["many", "single"]])).getVia, ["single", "many"])
+        XCTAssertEqual(Hello(.object(["get_via": ["many", "into", "single"]])).getVia, Hello.getPaths)
+    }
+
+    /// Every reference fixture routes all three get paths and lists get_many and now.
+    func testReferenceFixturesRouteEveryGetPath() throws {
+        for name in Repo.referenceNames {
+            let fx = try FixtureProcess(spec: try reference(name), timeout: 10)
+            defer { fx.stop() }
+            let h = Hello(try fx.sayHello())
+            XCTAssertEqual(h.getVia, Hello.getPaths, name)
+            XCTAssertTrue(h.operations.contains("get_many") && h.operations.contains("now"), name)
+        }
     }
 
     func testAVocabularyFileOverridesTheCheckoutsLists() throws {

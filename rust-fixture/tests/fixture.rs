@@ -83,6 +83,43 @@ fn fixture_session() {
     assert_eq!(r[17]["outcome"], "ok");
 }
 
+/// DRIVER.md "The get paths": every `via` reaches its entry point and answers as `get`;
+/// `get_many` answers one get per key, `now` the segment's clock.
+#[test]
+fn get_paths_get_many_and_now() {
+    let p = TmpPath::new("fixture-get-paths");
+    let path = p.path().to_str().unwrap();
+    let geometry = json!({"shard_count": 2, "slots_per_shard": 8, "key_capacity": 8,
+                          "value_capacity": 16, "probe_window": 4, "participant_capacity": 4});
+    let reqs: Vec<String> = [
+        json!({"id": 1, "op": "hello"}),
+        json!({"id": 2, "op": "create", "args": {"path": path, "geometry": geometry, "sim_clock_ns": 7}}),
+        json!({"id": 3, "op": "put", "args": {"key_hex": "6b", "value_hex": "cafe"}}),
+        json!({"id": 4, "op": "get", "args": {"key_hex": "6b", "via": "single"}}),
+        json!({"id": 5, "op": "get", "args": {"key_hex": "6b", "via": "into"}}),
+        json!({"id": 6, "op": "get", "args": {"key_hex": "6b", "via": "many"}}),
+        json!({"id": 7, "op": "get", "args": {"key_hex": "6b", "via": "batched"}}),
+        json!({"id": 8, "op": "get_many", "args": {"keys_hex": ["6b", "00", "6b", "", "000000000000000000"]}}),
+        json!({"id": 9, "op": "now"}),
+        json!({"id": 10, "op": "stats"}),
+    ]
+    .iter()
+    .map(|j| j.to_string())
+    .collect();
+    let r = run(&reqs, false);
+    assert_eq!(r[0]["result"]["get_via"], json!(["single", "into", "many"]));
+    for i in 3..=5 {
+        assert_eq!(r[i]["result"]["value_hex"], "cafe", "{}", r[i]);
+    }
+    assert_eq!(r[6]["error"]["kind"], "bad_request");
+    let hits: Vec<bool> = r[7]["result"]["results"].as_array().unwrap().iter().map(|e| e["hit"].as_bool().unwrap()).collect();
+    assert_eq!(hits, [true, false, true, false, false]);
+    assert_eq!(r[7]["result"]["results"][2]["value_hex"], "cafe");
+    assert_eq!(r[8]["result"]["now_ns"], 7);
+    assert_eq!(r[9]["result"]["totals"]["hits"], 5);
+    assert_eq!(r[9]["result"]["totals"]["misses"], 3);
+}
+
 #[test]
 fn echo_copies_lines_unchanged() {
     use std::io::{BufRead, BufReader};

@@ -30,6 +30,12 @@ public struct Hello: Sendable {
     public var operations: [String]
     public var pausePoints: [String]
     public var faults: [String]
+    /// `hello.get_via`: the get paths the fixture routes to their own library entry point
+    /// (DRIVER.md `get`, argument `via`); just `single` when the field is missing, as for a
+    /// fixture of the contract before `via`.
+    public var getVia: [String]
+    /// The values `via` may take, in the order the harness rotates through them.
+    public static let getPaths = ["single", "into", "many"]
 
     public init(_ j: JSON, fallbackName: String = "") {
         let name = (j["language"]?.string ?? fallbackName).lowercased()
@@ -62,6 +68,7 @@ public struct Hello: Sendable {
         operations = list("operations")
         pausePoints = list("pause_points")
         faults = list("faults")
+        getVia = j["get_via"] == nil ? ["single"] : Hello.getPaths.filter(list("get_via").contains)
     }
 
     /// How the `language` field of provenance (`get.writer`, `dump`, `participants`) must read
@@ -120,6 +127,12 @@ public struct Hello: Sendable {
             out.append("`operations` lacks `\(needed)`, without which no scenario runs")
         }
         if raw["faults"]?.array == nil { out.append("`faults` is missing (an empty list is fine)") }
+        if let v = raw["get_via"] {
+            let listed = (v.array ?? []).compactMap(\.string)
+            if v.array == nil || listed.count != v.array!.count || listed.contains(where: { !Hello.getPaths.contains($0) }) || !listed.contains("single") {
+                out.append("`get_via` \(v.serialized) must be a list of \(Hello.getPaths.joined(separator: ", ")) that includes single")
+            }
+        }
         return out
     }
 }
@@ -146,7 +159,7 @@ public struct HelloVocabulary: Sendable {
     public var operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh", "invalidate",
                              "evict", "stats", "generation", "wait", "set_clock", "dump", "participants", "restore", "journal_state",
                              "ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
-                             "compact", "repair", "overlap"]
+                             "compact", "repair", "overlap", "get_many", "now"]
     /// PROTOCOL.md §17's points, the fault names and (in `languages`) the §7.3 registry come
     /// from spec/vocabulary.json, the one list every implementation is tested against; there
     /// is no second copy here to fall behind it.

@@ -18,6 +18,8 @@ extension CaseRunner {
             else { try harness("no live process to move the clock", "advance at \(c.location) needs a live fixture") }
             let r = try call(fx, rp, "set_clock", ["now_ns": JSON(unsigned: simNow)], text: "set_clock")
             log.add("advance the simulated clock by \(Duration.nanoseconds(Int64(ns))) (via \(rp.role)) → \(r.summary)")
+            if r.isOK { lastSimClock = simNow }
+            try checkNow(rp, after: "set_clock \(simNow)")
         case .sleep(let ns):
             usleep(useconds_t(min(ns / 1000, 60_000_000)))
             log.add("sleep \(Duration.nanoseconds(Int64(ns)))")

@@ -109,6 +109,9 @@ extension CaseRunner {
             case .kept(let l):
                 let got = res["kept"]?.array?.compactMap(\.uint)
                 if got != l { problems.append("kept \(res["kept"]?.serialized ?? "absent"), expected [\(l.map(String.init).joined(separator: ","))]") }
+            case .found(let n):
+                let got = res["results"]?.array?.filter { $0["hit"]?.bool == true }.count
+                if got != Int(n) { problems.append("\(got.map(String.init) ?? "no results") of the keys hit, expected \(n)") }
             case .previous(let n):
                 if res["previous"]?.uint != n { problems.append("previous \(res["previous"]?.serialized ?? "absent"), expected \(n)") }
             }

@@ -7,6 +7,7 @@ import WarmcheckScenario
 extension CaseRunner {
     /// Adds the operation to the history and to the accounting (caller holds `lock`).
     func noteHistory(_ o: OperationStep, _ r: DriverResponse?, rp: RoleProcess, call: UInt64, ret: UInt64) {
+        if o.op == .getMany { return noteGetMany(o, r, rp: rp, call: call, ret: ret) }
         queueAudit(op: o.op.rawValue, step: o, r, rp: rp)
         noteDisturbances(op: o.op.rawValue, r, at: ret)
         if [.create, .open, .openOrCreate, .restore].contains(o.op) { noteHandleReplaced(rp, at: call) }

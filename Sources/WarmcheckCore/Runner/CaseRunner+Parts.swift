@@ -12,6 +12,7 @@ extension CaseRunner {
             case .operation(let o):
                 let outcome = try perform(o, inParallel: false)
                 evaluate(o, outcome)
+                try checkNowAfterOpen(o, outcome)
             case .control(let c):
                 try control(c)
                 timeline.append(.init(lane: "orchestrator", kind: .note, label: log.lines.last.map { String($0.drop { $0 != " " }.dropFirst()) } ?? "", t: MonotonicClock.now()))

@@ -47,6 +47,9 @@ extension CaseRunner {
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             if o.durable { a["durable"] = true }
             if o.overlap { a["overlap"] = true }
+            if o.op == .get, let rp = roles[o.role], let via = getVia(o, rp) { a["via"] = .string(via) }
+        case .getMany:
+            a["keys_hex"] = .array((o.keys ?? []).map { .string(Hex.encode($0)) })
         case .put, .refresh:
             a["key_hex"] = .string(Hex.encode(o.key ?? []))
             a["value_hex"] = .string(Hex.encode(o.value ?? []))
@@ -102,6 +105,11 @@ extension CaseRunner {
             if r.isOK {
                 s += res["created"]?.bool == true ? " restored \(res["installed"]?.int ?? 0) entries" : " opened"
                 if let p = res["problems"]?.array, !p.isEmpty { s += ", \(p.count) problem(s) reported" }
+            }
+        case .getMany:
+            if r.isOK, let results = res["results"]?.array {
+                s += " " + results.map { $0["hit"]?.bool == true ? ScenarioValue.render(Hex.decode($0["value_hex"]?.string ?? "") ?? []) : ($0["fail"]?.string.map { "fail(\($0))" } ?? "miss") }
+                    .joined(separator: ",")
             }
         case .nsGet:
             if r.isOK {

@@ -90,6 +90,14 @@ public final class CaseRunner: @unchecked Sendable {
     var generationBaseline: GenerationBaseline?
     /// Whose `dump` the decoder is compared with next.
     var dumpTurn = 0
+    /// The rotation of `get`'s `via` (CaseRunner+GetPaths): each get step's place among the
+    /// scenario's gets, the case's offset, and (under `lock`) how many gets took each path.
+    let getOrdinals: [SourceLocation: Int]
+    let getViaSalt: UInt64
+    var getViaCounts: [String: Int] = [:]
+    /// The `sim_clock_ns` the harness last had written (a create's start, an `advance`), for
+    /// the `now` check; nil: the scenario's start.
+    var lastSimClock: UInt64?
 
     /// A reason the case fails, with the prose that explains it.
     struct Finding {
@@ -118,6 +126,9 @@ public final class CaseRunner: @unchecked Sendable {
         segmentPath = (options.workDir as NSString).appendingPathComponent(
             "wc-\(safe)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).seg")
         if case .simulated(let start) = c.scenario.clock { simNow = start }
+        // A scenario built in code rather than parsed has no ordinals yet.
+        getOrdinals = c.scenario.getOrdinals.isEmpty ? c.scenario.countedGets : c.scenario.getOrdinals
+        getViaSalt = CaseRunner.viaSalt(of: c.name)
     }
 
     var scenario: Scenario { testCase.scenario }
@@ -145,6 +156,13 @@ public final class CaseRunner: @unchecked Sendable {
         let upgradeMisses = checkUpgradeMisses()
         var r = result(seconds: Date().timeIntervalSince(started))
         if let upgradeMisses { r.stats["upgrade_misses"] = upgradeMisses }
+        for (via, n) in getViaCounts { r.stats["get_via_\(via)"] = n }
+        // DRIVER.md "The get paths": a fixture that routes fewer paths says so in every report.
+        let partial = Set(roles.values.filter { $0.hello.getVia.count < Hello.getPaths.count }
+            .map { "\($0.impl) routes only \($0.hello.getVia.joined(separator: ", "))" })
+        if !partial.isEmpty && r.verdict != .skip {
+            r.notes.append("get paths not all driven (hello.get_via): \(partial.sorted().joined(separator: "; "))")
+        }
         if !untraced.isEmpty && r.verdict != .skip {
             r.notes.append("transitions not reported by \(untraced.joined(separator: ", ")) (hello.trace is not true): "
                 + "the state machine, the segment snapshots and `covers` were not checked")

@@ -27,6 +27,7 @@ var operations = []string{"hello", "create", "open", "open_or_create", "close", 
 	"ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
 	"compact", // PERSISTENCE.md §8
 	"repair",  // PROTOCOL.md §9.9
+	"get_many", "now",
 	"overlap", // not a request: args.overlap beside a paused operation (overlap.go)
 }
 
@@ -622,6 +623,10 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 		return s.closeCache(c)
 	case "get":
 		return get(c, args)
+	case "get_many":
+		return getManyOp(c, args)
+	case "now":
+		return now(c)
 	case "put", "refresh":
 		return put(c, op, args)
 	case "invalidate", "evict":

@@ -4,13 +4,25 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
 )
 
+// getArgs are get's arguments: via names the library entry point that serves it (DRIVER.md
+// "get"), so that every one of them is judged by the suite, not only the one a fixture
+// happened to call.
+type getArgs struct {
+	KeyHex *string `json:"key_hex"`
+	Via    string  `json:"via"`
+}
+
+// getVia is hello.get_via: the get paths this fixture routes to their own library entry point.
+var getVia = []string{"single", "into", "many"}
+
 func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
-	var a keyArgs
+	var a getArgs
 	if err := decode(args, &a); err != nil {
 		return nil, err
 	}
@@ -18,7 +30,91 @@ func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getFields(c.Get(key)), nil
+	switch a.Via {
+	case "", "single":
+		return getFields(c.Get(key)), nil
+	case "into":
+		l, err := c.GetInto(key, make([]byte, c.Geometry().ValueCapacity))
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return getFields(l), nil
+	case "many":
+		// errs nil: the batch's own first error is the answer, so this path drives GetMany's
+		// documented form without a per-key error slice (get_many passes one).
+		out := make([]warmcache.Lookup, 1)
+		if err := c.GetMany([][]byte{key}, [][]byte{make([]byte, c.Geometry().ValueCapacity)}, out, nil); err != nil {
+			return nil, fromErr(err)
+		}
+		return getFields(out[0]), nil
+	}
+	return nil, badRequest{"via must be single, into or many, not " + strconv.Quote(a.Via)}
+}
+
+// keyAnswer is one key's answer of the library's batched get.
+type keyAnswer struct {
+	l   warmcache.Lookup
+	err error
+}
+
+// getMany is GetMany with a buffer of value_capacity bytes per key, so that no value is refused
+// for its length and every answer is that of a get.
+func getMany(c *warmcache.Cache, keys [][]byte) []keyAnswer {
+	vc := int(c.Geometry().ValueCapacity)
+	bufs := make([][]byte, len(keys))
+	backing := make([]byte, vc*len(keys))
+	for i := range bufs {
+		bufs[i] = backing[i*vc : (i+1)*vc : (i+1)*vc]
+	}
+	out := make([]warmcache.Lookup, len(keys))
+	errs := make([]error, len(keys))
+	c.GetMany(keys, bufs, out, errs)
+	r := make([]keyAnswer, len(keys))
+	for i := range keys {
+		r[i] = keyAnswer{out[i], errs[i]}
+	}
+	return r
+}
+
+// getManyOp answers "get_many": keys_hex in, one get answer per key out (DRIVER.md), a key the
+// library refused answered {"fail": CODE, "message": ...} in its place.
+func getManyOp(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
+	var a struct {
+		KeysHex *[]string `json:"keys_hex"`
+	}
+	if err := decode(args, &a); err != nil {
+		return nil, err
+	}
+	if a.KeysHex == nil {
+		return nil, badRequest{"missing keys_hex"}
+	}
+	keys := make([][]byte, len(*a.KeysHex))
+	for i := range *a.KeysHex {
+		k, err := hexArg("keys_hex", &(*a.KeysHex)[i])
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k
+	}
+	r := getMany(c, keys)
+	results := make([]interface{}, len(r))
+	for i, k := range r {
+		if k.err != nil {
+			results[i] = map[string]interface{}{"fail": string(warmcache.CodeOf(k.err)), "message": k.err.Error()}
+			continue
+		}
+		results[i] = getFields(k.l)
+	}
+	return map[string]interface{}{"results": results}, nil
+}
+
+// now answers "now": the library's clock read (Cache.Now).
+func now(c *warmcache.Cache) (interface{}, error) {
+	t, err := c.Now()
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return map[string]interface{}{"now_ns": t}, nil
 }
 
 // getFields is the result of a get (and of ns_get, which adds its own fields).
@@ -77,11 +173,19 @@ func remove(c *warmcache.Cache, op string, args json.RawMessage) (interface{}, e
 	if err != nil {
 		return nil, err
 	}
+	// A removal that is not journaled goes through the library's plain Invalidate and Evict, the
+	// entry points most callers use, so that they are the ones judged; the durable ones only
+	// when asked.
 	var r warmcache.RemoveResult
-	if op == "invalidate" {
-		r, err = c.InvalidateDurable(key, a.Durable)
-	} else {
-		r, err = c.EvictDurable(key, a.Durable)
+	switch {
+	case a.Durable && op == "invalidate":
+		r, err = c.InvalidateDurable(key, true)
+	case a.Durable:
+		r, err = c.EvictDurable(key, true)
+	case op == "invalidate":
+		r.Removed, err = c.Invalidate(key)
+	default:
+		r.Removed, err = c.Evict(key)
 	}
 	if err != nil {
 		return nil, fromErr(err)

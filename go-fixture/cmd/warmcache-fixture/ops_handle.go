@@ -34,6 +34,7 @@ func (s *server) hello(args json.RawMessage) (interface{}, error) {
 		"operations":     operations,
 		"pause_points":   warmcache.PausePoints,
 		"faults":         harness.FaultNames,
+		"get_via":        getVia,
 	}, nil
 }
 

@@ -67,6 +67,8 @@ const OPERATIONS: &[&str] = &[
     "ns_state",
     "compact", // PERSISTENCE.md §8
     "repair",
+    "get_many",
+    "now",
     // Not a request: `args.overlap` beside a paused operation (overlap.rs).
     "overlap",
 ];
@@ -508,6 +510,8 @@ impl Fixture {
             "open_or_create" => self.open_or_create(a),
             "close" => self.close(),
             "get" => self.get(a),
+            "get_many" => self.get_many(a),
+            "now" => self.now(),
             "put" | "refresh" => self.put(op, a),
             "invalidate" | "evict" => self.remove(op, a),
             "stats" => self.stats(),

@@ -22,6 +22,7 @@ impl Fixture {
             "operations": OPERATIONS,
             "pause_points": PausePoint::ALL.iter().map(|p| p.name()).collect::<Vec<_>>(),
             "faults": Fault::ALL.iter().map(|f| f.name()).collect::<Vec<_>>(),
+            "get_via": super::ops_cache::GET_VIA,
         }))
     }
 
