@@ -46,6 +46,8 @@ public struct Scenario: Sendable, Hashable {
 
     /// `race:`: operations run under a scheduler that picks, at every pause point, who moves next.
     public var race: RaceBlock?
+    /// `disk:`: roles whose process runs on a failing disk (PERSISTENCE.md §6).
+    public var disks: [String: DiskFault] = [:]
 
     public init(name: String, description: String = "", covers: [String] = [],
                 geometry: Geometry = .default, clock: ScenarioClock = .default,
@@ -180,6 +182,15 @@ public enum AllowedImplementations: Sendable, Hashable {
         case .only(let list): return available.filter { list.contains($0) }
         }
     }
+}
+
+/// How a role's disk fails (`disk: {ROLE: FAULT}`): the role's process runs under a seccomp
+/// filter that makes these calls fail with EIO from its start (docs/SCENARIOS.md, PERSISTENCE.md §6).
+public enum DiskFault: String, Sendable, Hashable, CaseIterable {
+    /// fsync, fdatasync, sync_file_range, syncfs and msync fail: nothing is ever confirmed.
+    case syncFails = "sync_fails"
+    /// fdatasync fails, fsync works: the record sync of §6 step 3 fails, a journal's start need not.
+    case fdatasyncFails = "fdatasync_fails"
 }
 
 /// One entry of `processes:`: a role and the implementations allowed to play it.
@@ -515,6 +526,9 @@ public enum Expectation: Sendable, Hashable {
     case created(Bool)
     /// `removed` / `not_removed`: `invalidate`, `evict`.
     case removed(Bool)
+    /// `durable` / `not_durable`: a `durable=true` `put`, `refresh`, `invalidate` or `evict`
+    /// answered `durable: true` / `false` (PERSISTENCE.md §6).
+    case durable(Bool)
     /// `refresh_requested` / `no_refresh_requested`: `get`.
     case refreshRequested(Bool)
     /// `woken` (false) / `timed_out` (true): `wait`.
@@ -570,6 +584,7 @@ public enum Expectation: Sendable, Hashable {
         case .fresh: return "fresh"
         case .created(let b): return b ? "created" : "not_created"
         case .removed(let b): return b ? "removed" : "not_removed"
+        case .durable(let b): return b ? "durable" : "not_durable"
         case .refreshRequested(let b): return b ? "refresh_requested" : "no_refresh_requested"
         case .timedOut(let b): return b ? "timed_out" : "woken"
         case .value(let v): return "value=" + ScenarioValue.render(v)
@@ -600,6 +615,7 @@ public enum Expectation: Sendable, Hashable {
         case .version, .versionGreaterThan: return [.get, .put, .refresh, .nsGet, .nsPut]
         case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut, .compact]
         case .removed: return [.invalidate, .evict]
+        case .durable: return [.put, .refresh, .invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]
         case .rule: return [.create, .openOrCreate]

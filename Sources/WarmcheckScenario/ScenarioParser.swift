@@ -124,7 +124,7 @@ final class Parser {
             return nil
         }
 
-        let known = ["name", "description", "covers", "geometry", "clock", "processes", "expand", "init", "parallel", "race", "final"]
+        let known = ["name", "description", "covers", "geometry", "clock", "processes", "disk", "expand", "init", "parallel", "race", "final"]
         var fields: [String: (key: Node, value: Node)] = [:]
         for (k, v) in top {
             guard let name = k.scalar?.string else {
@@ -195,9 +195,10 @@ final class Parser {
         let race = fields["race"].flatMap { parseRace($0.value) }
         let finalSteps = fields["final"].map { parseStepList($0.value, part: .final, what: "final") } ?? []
 
-        let scenario = Scenario(name: name, description: description, covers: covers, geometry: geometry,
+        var scenario = Scenario(name: name, description: description, covers: covers, geometry: geometry,
                                 clock: clock, processes: processes, expand: expand, initSteps: initSteps,
                                 parallel: parallel, finalSteps: finalSteps, race: race, file: file, location: loc(root))
+        if let d = fields["disk"] { scenario.disks = parseDisks(d.value) }
         if let e = fields["expand"], expand == .same { checkSameExpansion(scenario, at: loc(e.value)) }
         checkSequence(scenario)
         return scenario

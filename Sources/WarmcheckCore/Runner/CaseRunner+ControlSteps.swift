@@ -46,6 +46,8 @@ extension CaseRunner {
                 _ = try call(fx, rp, "close", [:], text: "close")
             }
             unlink(segmentPath)
+            wipedUndurableKeys.formUnion(undurableKeys)
+            undurableKeys = []
             retiredCheckers.append(checker)
             checker = TransitionChecker(initial: .unknown)
             accounting = Accounting()

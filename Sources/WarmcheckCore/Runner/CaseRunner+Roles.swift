@@ -10,6 +10,7 @@ extension CaseRunner {
                 throw UsageError("no fixture named \(a.implementation)")
             }
             spec.argv += options.extraFixtureArgs[a.implementation] ?? []
+            if let fault = scenario.disks[a.role] { spec.argv = DiskFaultLauncher.wrap(spec.argv, fault) }
             if let old = reuse[a.role], old.spec.argv == spec.argv, old.fixture != nil {
                 roles[a.role] = RoleProcess(reusing: old)
             } else {
