@@ -89,6 +89,11 @@ public struct Scenario: Sendable, Hashable {
         return out
     }
 
+    /// Whether a `store_disk:` step needs the store on its own tiny file system.
+    public var fillsStoreDisk: Bool {
+        (initSteps + finalSteps).contains { if case .control(let c) = $0, case .storeDisk = c.kind { return true } else { return false } }
+    }
+
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
     public var operationsUsed: Set<Operation> { Set(allOperations.map(\.op)) }
 
@@ -463,6 +468,11 @@ public enum ControlKind: Sendable, Hashable {
     /// `wipe: segment`: the orchestrator removes the segment file, as a reboot wipes tmpfs
     /// (docs/PERSISTENCE.md §7); processes that have it mapped keep their old inode.
     case wipe
+    /// `store_disk: full` / `store_disk: room`: the store's file system (a tiny tmpfs the
+    /// harness mounts at the store directory for such a scenario) is filled to its last page,
+    /// so that the next write needing a new page fails with ENOSPC, or that room is given back
+    /// (PERSISTENCE.md §6). Only in sequential parts.
+    case storeDisk(full: Bool)
     /// `corrupt: KEY`: the orchestrator flips one byte of KEY's current value (`record[A]` of
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.

@@ -45,12 +45,12 @@ public enum ScenarioParser {
     /// Words that are control steps or step keys, so they cannot be role names.
     public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check",
                                                     "corrupt", "upgrade", "patch_header", "wipe",
-                                                    "remove_segment",
+                                                    "remove_segment", "store_disk",
                                                     "corrupt_state", "patch_ns"]
 
     /// The control steps' keys (docs/SCENARIOS.md "Control steps").
     public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt", "upgrade", "patch_header", "wipe",
-                                                "remove_segment",
+                                                "remove_segment", "store_disk",
                                                 "corrupt_state", "patch_ns"]
 
     /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).

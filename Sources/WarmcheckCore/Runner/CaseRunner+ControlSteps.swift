@@ -52,6 +52,8 @@ extension CaseRunner {
             checker = TransitionChecker(initial: .unknown)
             accounting = Accounting()
             log.add("wipe the segment file (as a reboot wipes tmpfs; every live handle closed)")
+        case .storeDisk(let full):
+            log.add(try setStoreDisk(full: full))
         case .removeSegment(let name):
             unlink(path(ofSegment: name))
             log.add("remove the \(name == "main" ? "case's segment" : "side-by-side segment \(name)") file (handles that map it keep their inode)")

@@ -25,15 +25,17 @@ extension CaseRunner {
     }
 
     func checkFailingDisk(_ r: DriverResponse, step o: OperationStep, _ rp: RoleProcess) {
-        guard let fault = scenario.disks[rp.role], let policy = rp.storePolicy, r.isOK,
+        let fault = scenario.disks[rp.role]
+        guard fault != nil || scenario.fillsStoreDisk, let policy = rp.storePolicy, r.isOK,
               let durable = r.result["durable"]?.bool else { return }
         let what = "\(rp.role) (\(rp.impl))'s `\(o.text)` at \(o.location)"
-        let lies: Bool
+        let mustBeFalse: Bool
         switch fault {
-        case .syncFails: lies = policy == "always" || policy == "interval"
-        case .fdatasyncFails: lies = policy == "always"
+        case .syncFails?: mustBeFalse = policy == "always" || policy == "interval"
+        case .fdatasyncFails?: mustBeFalse = policy == "always"
+        case nil: mustBeFalse = false   // a full disk: JournalAudit finds a torn record acknowledged
         }
-        if durable && lies {
+        if durable, mustBeFalse, let fault {
             conformance("\(what) answered durable: true under fsync=\(policy) although every "
                             + (fault == .syncFails ? "fsync and fdatasync" : "fdatasync") + " of its process fails (EIO)",
                         "PERSISTENCE.md §6: under `always` the record is fdatasynced before the answer, and an error answers "
@@ -62,6 +64,28 @@ extension CaseRunner {
         } else if let ended = rp.endedJournal, newest?.name != ended.name {
             rp.endedJournal = nil   // the part after it was started and judged
         }
+    }
+
+    /// The store on a tiny tmpfs of its own (TinyStoreDisk), for a scenario with `store_disk:`.
+    /// Where mounting is not permitted the case is a skip, never a pass.
+    func mountTinyStore() throws {
+        do { try TinyStoreDisk.mount(at: storeDir) } catch {
+            addFinding(Finding(kind: .skip, summary: "the store cannot be put on a tiny file system: \(error)",
+                               details: "`store_disk:` needs a tmpfs mounted at the case's store directory (root, or "
+                                   + "CAP_SYS_ADMIN); without it no write can be made to fail with ENOSPC"))
+            throw Abort()
+        }
+    }
+
+    func setStoreDisk(full: Bool) throws -> String {
+        guard full else {
+            TinyStoreDisk.drain(storeDir)
+            storeDiskFull = false
+            return "store disk: room again (filler removed)"
+        }
+        let n = try TinyStoreDisk.fill(storeDir)
+        storeDiskFull = true
+        return "store disk: full (a filler of \(n) bytes took the last free page; the next write needing a page fails with ENOSPC)"
     }
 
     /// Whether `o` belongs in the linearizability history. After a wipe a key whose last durable

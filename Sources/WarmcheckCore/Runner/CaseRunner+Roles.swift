@@ -5,6 +5,7 @@ import WarmcheckScenario
 /// first step, and stopped or handed on after the last.
 extension CaseRunner {
     func prepare() throws {
+        if scenario.fillsStoreDisk { try mountTinyStore() }
         for a in testCase.assignments {
             guard var spec = options.fixtures[a.implementation] else {
                 throw UsageError("no fixture named \(a.implementation)")
@@ -59,6 +60,7 @@ extension CaseRunner {
         // /dev/shm for them would cost every clean race schedule a directory scan.
         SegmentSurgery.removeSegment(
             segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
+        TinyStoreDisk.unmount(storeDir)
         try? FileManager.default.removeItem(atPath: storeDir)
         for p in sideSegmentPaths { SegmentSurgery.removeSegment(p, leftovers: true) }
     }

@@ -44,6 +44,8 @@ public final class CaseRunner: @unchecked Sendable {
     /// a wipe left with such an answer: their history ends at the wipe (CaseRunner+FailingDisk).
     var undurableKeys: Set<[UInt8]> = []
     var wipedUndurableKeys: Set<[UInt8]> = []
+    /// A `store_disk: full` is in force (CaseRunner+FailingDisk).
+    var storeDiskFull = false
     /// The `ns_*` answers (and handle replacements) for the namespace model (CaseRunner+Namespaces).
     var namespaceHistory: [NamespaceOperation] = []
     /// Slot removals plain operations reported: namespace entries may vanish there (§18.6).
