@@ -21,6 +21,14 @@ final class DiskFaultTests: XCTestCase {
         }
     }
 
+    func testStoreDiskStepNeedsTheStoreOnItsOwnFileSystem() throws {
+        let s = try ScenarioParser.parse(yaml: head + steps + "  - store_disk: full\n  - store_disk: room\n", file: "d.yaml")
+        XCTAssertTrue(s.fillsStoreDisk)
+        XCTAssertFalse(try ScenarioParser.parse(yaml: head + steps, file: "d.yaml").fillsStoreDisk)
+        let e = ScenarioParser.parseCollectingErrors(yaml: head + steps + "  - store_disk: empty\n", file: "d.yaml").errors
+        XCTAssertTrue(e.contains { $0.message.contains("full or room") }, "\(e)")
+    }
+
     func testFaultsAreTheVocabularysDiskFaults() throws {
         let root = try XCTUnwrap(ScenarioLibraryTests.repoRoot())
         let data = try Data(contentsOf: root.appendingPathComponent("spec/vocabulary.json"))
