@@ -46,6 +46,8 @@ public struct Scenario: Sendable, Hashable {
 
     /// `race:`: operations run under a scheduler that picks, at every pause point, who moves next.
     public var race: RaceBlock?
+    /// `disk:`: roles whose process runs on a failing disk (PERSISTENCE.md §6).
+    public var disks: [String: DiskFault] = [:]
 
     public init(name: String, description: String = "", covers: [String] = [],
                 geometry: Geometry = .default, clock: ScenarioClock = .default,
@@ -98,6 +100,11 @@ public struct Scenario: Sendable, Hashable {
             if case .control(let c) = st, case .upgrade(_, let to) = c.kind { out.insert(to) }
         }
         return out
+    }
+
+    /// Whether a `store_disk:` step needs the store on its own tiny file system.
+    public var fillsStoreDisk: Bool {
+        (initSteps + finalSteps).contains { if case .control(let c) = $0, case .storeDisk = c.kind { return true } else { return false } }
     }
 
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
@@ -193,6 +200,15 @@ public enum AllowedImplementations: Sendable, Hashable {
         case .only(let list): return available.filter { list.contains($0) }
         }
     }
+}
+
+/// How a role's disk fails (`disk: {ROLE: FAULT}`): the role's process runs under a seccomp
+/// filter that makes these calls fail with EIO from its start (docs/SCENARIOS.md, PERSISTENCE.md §6).
+public enum DiskFault: String, Sendable, Hashable, CaseIterable {
+    /// fsync, fdatasync, sync_file_range, syncfs and msync fail: nothing is ever confirmed.
+    case syncFails = "sync_fails"
+    /// fdatasync fails, fsync works: the record sync of §6 step 3 fails, a journal's start need not.
+    case fdatasyncFails = "fdatasync_fails"
 }
 
 /// One entry of `processes:`: a role and the implementations allowed to play it.
@@ -472,6 +488,11 @@ public enum ControlKind: Sendable, Hashable {
     /// `wipe: segment`: the orchestrator removes the segment file, as a reboot wipes tmpfs
     /// (docs/PERSISTENCE.md §7); processes that have it mapped keep their old inode.
     case wipe
+    /// `store_disk: full` / `store_disk: room`: the store's file system (a tiny tmpfs the
+    /// harness mounts at the store directory for such a scenario) is filled to its last page,
+    /// so that the next write needing a new page fails with ENOSPC, or that room is given back
+    /// (PERSISTENCE.md §6). Only in sequential parts.
+    case storeDisk(full: Bool)
     /// `corrupt: KEY`: the orchestrator flips one byte of KEY's current value (`record[A]` of
     /// the slot holding KEY) inside the segment, leaving its checksum as it was, so that readers
     /// must notice the mismatch. Only in sequential parts.
@@ -535,6 +556,9 @@ public enum Expectation: Sendable, Hashable {
     case created(Bool)
     /// `removed` / `not_removed`: `invalidate`, `evict`.
     case removed(Bool)
+    /// `durable` / `not_durable`: a `durable=true` `put`, `refresh`, `invalidate` or `evict`
+    /// answered `durable: true` / `false` (PERSISTENCE.md §6).
+    case durable(Bool)
     /// `refresh_requested` / `no_refresh_requested`: `get`.
     case refreshRequested(Bool)
     /// `woken` (false) / `timed_out` (true): `wait`.
@@ -592,6 +616,7 @@ public enum Expectation: Sendable, Hashable {
         case .fresh: return "fresh"
         case .created(let b): return b ? "created" : "not_created"
         case .removed(let b): return b ? "removed" : "not_removed"
+        case .durable(let b): return b ? "durable" : "not_durable"
         case .refreshRequested(let b): return b ? "refresh_requested" : "no_refresh_requested"
         case .timedOut(let b): return b ? "timed_out" : "woken"
         case .value(let v): return "value=" + ScenarioValue.render(v)
@@ -623,6 +648,7 @@ public enum Expectation: Sendable, Hashable {
         case .version, .versionGreaterThan: return [.get, .put, .refresh, .nsGet, .nsPut]
         case .created: return [.put, .refresh, .openOrCreate, .restore, .nsPut, .compact]
         case .removed: return [.invalidate, .evict]
+        case .durable: return [.put, .refresh, .invalidate, .evict]
         case .timedOut: return [.wait]
         case .counter: return [.stats]
         case .rule: return [.create, .openOrCreate]

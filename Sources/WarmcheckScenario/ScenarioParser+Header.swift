@@ -69,6 +69,28 @@ extension Parser {
         return out
     }
 
+    /// `disk:`, a mapping ROLE: FAULT over declared roles.
+    func parseDisks(_ node: Node) -> [String: DiskFault] {
+        let names = DiskFault.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let m = node.mapping else {
+            error(.wrongType, loc(node), "`disk` must be a mapping ROLE: \(names)")
+            return [:]
+        }
+        var out: [String: DiskFault] = [:]
+        for (k, v) in m {
+            guard let role = k.scalar?.string, roles.contains(role) else {
+                error(.invalid, loc(k), "`disk` names '\(k.scalar?.string ?? "?")', which is not a role of `processes`")
+                continue
+            }
+            guard let s = v.scalar?.string, let f = DiskFault(rawValue: s) else {
+                error(.invalid, loc(v), "bad disk fault for role '\(role)' (expected one of: \(names))")
+                continue
+            }
+            out[role] = f
+        }
+        return out
+    }
+
     func isImplName(_ s: String) -> Bool {
         !s.isEmpty && s.unicodeScalars.allSatisfy { $0.isASCIIAlnum || $0 == "_" || $0 == "-" || $0 == "." }
     }

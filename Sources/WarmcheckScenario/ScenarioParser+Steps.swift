@@ -196,6 +196,16 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: .wipe, location: at)
+        case "store_disk":
+            if case .parallel = part {
+                error(.badSequence, at, "`store_disk` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+                return nil
+            }
+            guard let w = value.scalar?.string, w == "full" || w == "room" else {
+                error(.wrongType, loc(value), "`store_disk` takes full or room (store_disk: full)")
+                return nil
+            }
+            return ControlStep(kind: .storeDisk(full: w == "full"), location: at)
         case "remove_segment":
             if case .parallel = part {
                 error(.badSequence, at, "`remove_segment` is not allowed in a parallel list: it belongs to sequential parts (init, final)")

@@ -45,12 +45,12 @@ public enum ScenarioParser {
     /// Words that are control steps or step keys, so they cannot be role names.
     public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check",
                                                     "corrupt", "upgrade", "patch_header", "wipe",
-                                                    "remove_segment",
+                                                    "remove_segment", "store_disk",
                                                     "corrupt_state", "patch_ns"]
 
     /// The control steps' keys (docs/SCENARIOS.md "Control steps").
     public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt", "upgrade", "patch_header", "wipe",
-                                                "remove_segment",
+                                                "remove_segment", "store_disk",
                                                 "corrupt_state", "patch_ns"]
 
     /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).
@@ -124,7 +124,7 @@ final class Parser {
             return nil
         }
 
-        let known = ["name", "description", "covers", "geometry", "clock", "processes", "expand", "init", "parallel", "race", "final"]
+        let known = ["name", "description", "covers", "geometry", "clock", "processes", "disk", "expand", "init", "parallel", "race", "final"]
         var fields: [String: (key: Node, value: Node)] = [:]
         for (k, v) in top {
             guard let name = k.scalar?.string else {
@@ -199,6 +199,7 @@ final class Parser {
                                 clock: clock, processes: processes, expand: expand, initSteps: initSteps,
                                 parallel: parallel, finalSteps: finalSteps, race: race, file: file, location: loc(root))
         scenario.getOrdinals = scenario.countedGets
+        if let d = fields["disk"] { scenario.disks = parseDisks(d.value) }
         if let e = fields["expand"], expand == .same { checkSameExpansion(scenario, at: loc(e.value)) }
         checkSequence(scenario)
         return scenario

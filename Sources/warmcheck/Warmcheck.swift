@@ -59,6 +59,8 @@ struct Warmcheck: ParsableCommand {
     /// before any other thread exists (`Shutdown`), and every usage error exits 2 as documented
     /// (ArgumentParser's default is 64, EX_USAGE), as does an error no command caught.
     static func main() {
+        let args = CommandLine.arguments
+        if args.count > 1 && args[1] == DiskFaultLauncher.argument { DiskFaultLauncher.execMain(Array(args.dropFirst(2))) }
         Shutdown.install()
         var command: ParsableCommand
         do {

@@ -174,9 +174,12 @@ func (c *Cache) startJournal(j *journal) error {
 	if err != nil {
 		return ioErr("journal", p, err)
 	}
+	// From here the name is taken: a failure ends this part like an append's error (§6), or
+	// every later start would meet EEXIST on it (an ENOSPC in the header did that).
 	// The flock tells a compactor the file is live (§8 step 2).
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
+		j.part++
 		return ioErr("journal", p, err)
 	}
 	hdr := encodeHeader(StoreHeader{Magic: JournalMagic, Geometry: c.geo, SegmentCreatedAtNs: created,
@@ -184,6 +187,7 @@ func (c *Cache) startJournal(j *journal) error {
 		CreatedAtNs: uint64(time.Now().UnixNano())})
 	if _, err := f.Write(hdr); err != nil {
 		f.Close()
+		j.part++
 		return ioErr("journal", p, err)
 	}
 	j.f, j.path, j.seq, j.written, j.synced, j.dirty = f, p, 0, int64(len(hdr)), 0, true

@@ -117,6 +117,12 @@ const char *wc_errno_name(int err);
 /// it): the spawned program gets no descriptor >= lowfd. `actions` is a posix_spawn_file_actions_t *.
 int wc_spawn_actions_closefrom(void *actions, int lowfd);
 
+/// Installs, in the calling process and everything it execs, a seccomp filter under which
+/// fdatasync (fdatasync_only != 0) or every sync call (fsync, fdatasync, sync_file_range, syncfs,
+/// msync) fails with `err`; a call of another system-call ABI kills the process. 0 or -errno
+/// (-ENOSYS on an architecture it has no numbers for). Irrevocable: call it only in a child.
+int wc_seccomp_fail_sync(int fdatasync_only, int err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -142,6 +142,7 @@ final class Journal: @unchecked Sendable {
         if flock(f, LOCK_EX) != 0 {
             let e = errno
             _ = Glibc.close(f)
+            part += 1   // the name is taken: the next start would meet EEXIST on it (§6)
             return StoreIOError(op: "flock", path: path, errno: e)
         }
         var h = StoreHeader(magic: StoreFormat.JOURNAL_MAGIC, geometry: identity.geometry)

@@ -48,10 +48,14 @@ extension CaseRunner {
                 _ = try call(fx, rp, "close", [:], text: "close")
             }
             unlink(segmentPath)
+            wipedUndurableKeys.formUnion(undurableKeys)
+            undurableKeys = []
             retiredCheckers.append(checker)
             checker = TransitionChecker(initial: .unknown)
             accounting = Accounting()
             log.add("wipe the segment file (as a reboot wipes tmpfs; every live handle closed)")
+        case .storeDisk(let full):
+            log.add(try setStoreDisk(full: full))
         case .removeSegment(let name):
             unlink(path(ofSegment: name))
             log.add("remove the \(name == "main" ? "case's segment" : "side-by-side segment \(name)") file (handles that map it keep their inode)")

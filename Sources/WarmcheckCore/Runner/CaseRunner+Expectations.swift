@@ -43,6 +43,7 @@ extension CaseRunner {
                 if !ok { problems.append("got \(got), expected \(e.token)") }
             case .created(let b): check(res["created"]?.bool, b, e, &problems)
             case .removed(let b): check(res["removed"]?.bool, b, e, &problems)
+            case .durable(let b): check(res["durable"]?.bool, b, e, &problems)
             case .refreshRequested(let b): check(res["refresh_requested"]?.bool, b, e, &problems)
             case .timedOut(let b):
                 check(res["timed_out"]?.bool, b, e, &problems)

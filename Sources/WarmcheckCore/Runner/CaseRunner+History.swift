@@ -25,6 +25,7 @@ extension CaseRunner {
         else { return }
         let output = DriverResponse.cacheOutput(r, op: o.op.rawValue)
         accounting.note(op: o.op.rawValue, r, output: output)
+        if !historyContinues(o, r) { return }
         history.append(CacheOperation(clientId: rolesIndex(o.role), input: input, call: call, output: output,
                                        returnAt: r == nil ? nil : ret))
     }

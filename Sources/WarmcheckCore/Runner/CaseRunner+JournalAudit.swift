@@ -24,7 +24,10 @@ extension CaseRunner {
             conformance("\(role)'s journal record for `\(o.text)` at \(o.location) is not the published record: \(what)",
                         "PERSISTENCE.md §5–§6: after the publish the writer appends a put record that repeats the published "
                             + "record's fields exactly, before it answers; read by the harness from the store and the segment "
-                            + "right after the answer")
+                            + "right after the answer"
+                            + (storeDiskFull ? ". The store's disk is full (`store_disk: full`): a record whose write fails "
+                                + "with ENOSPC, whole or after a short write, is answered durable: false and ends the file "
+                                + "(§6 step 2), never acknowledged" : ""))
         }
         guard let rec = newest else { return fail("the store holds no record at all") }
         guard rec.kind == 1, rec.key == key else {

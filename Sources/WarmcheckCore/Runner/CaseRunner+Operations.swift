@@ -85,6 +85,7 @@ extension CaseRunner {
                 if o.op == .stats && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
                     statsToCheck = StatsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
                 }
+                if o.durable && !onSide && !inParallel && o.pauseAt == nil { checkFailingDisk(r, step: o, rp) }
                 if o.op == .close && !onSide && !inParallel && r.isOK {
                     checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)
                 }
@@ -133,6 +134,7 @@ extension CaseRunner {
             if r.isOK { rp.side = nil }
             rp.participant = r.result["participant"]?.int.map(Int.init)
             if let p = rp.participant { rp.participants.append(p) }
+            if r.isOK { noteStore(step, rp) }
             if r.isOK {
                 // Provenance names the version the handle speaks (PROTOCOL.md §14): `protocol=`.
                 rp.speaksMinor = step.protocolVersion.flatMap { Int($0.split(separator: ".").last ?? "") }

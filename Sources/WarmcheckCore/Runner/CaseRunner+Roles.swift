@@ -5,11 +5,13 @@ import WarmcheckScenario
 /// first step, and stopped or handed on after the last.
 extension CaseRunner {
     func prepare() throws {
+        if scenario.fillsStoreDisk { try mountTinyStore() }
         for a in testCase.assignments {
             guard var spec = options.fixtures[a.implementation] else {
                 throw UsageError("no fixture named \(a.implementation)")
             }
             spec.argv += options.extraFixtureArgs[a.implementation] ?? []
+            if let fault = scenario.disks[a.role] { spec.argv = DiskFaultLauncher.wrap(spec.argv, fault) }
             if let old = reuse[a.role], old.spec.argv == spec.argv, old.fixture != nil {
                 roles[a.role] = RoleProcess(reusing: old)
             } else {
@@ -58,6 +60,7 @@ extension CaseRunner {
         // /dev/shm for them would cost every clean race schedule a directory scan.
         SegmentSurgery.removeSegment(
             segmentPath, leftovers: !findings.isEmpty || roles.values.contains(where: { $0.crashed || $0.pids.count > 1 }))
+        TinyStoreDisk.unmount(storeDir)
         try? FileManager.default.removeItem(atPath: storeDir)
         for p in sideSegmentPaths { SegmentSurgery.removeSegment(p, leftovers: true) }
     }

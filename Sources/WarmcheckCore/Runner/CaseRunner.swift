@@ -40,6 +40,12 @@ public final class CaseRunner: @unchecked Sendable {
     /// The case's durable store (docs/PERSISTENCE.md), next to the segment; removed at cleanup.
     var storeDir: String { segmentPath + ".store" }
     var history: [CacheOperation] = []
+    /// Keys a durable operation answered `durable: false` for since the last wipe, and the keys
+    /// a wipe left with such an answer: their history ends at the wipe (CaseRunner+FailingDisk).
+    var undurableKeys: Set<[UInt8]> = []
+    var wipedUndurableKeys: Set<[UInt8]> = []
+    /// A `store_disk: full` is in force (CaseRunner+FailingDisk).
+    var storeDiskFull = false
     /// The `ns_*` answers (and handle replacements) for the namespace model (CaseRunner+Namespaces).
     var namespaceHistory: [NamespaceOperation] = []
     /// Slot removals plain operations reported: namespace entries may vanish there (§18.6).

@@ -75,6 +75,10 @@ final class RoleProcess {
     /// case's segment.
     var side: String?
     var crashed = false
+    /// The fsync policy of its open handle's store, nil: no store (CaseRunner+FailingDisk).
+    var storePolicy: String?
+    /// Its journal file as a durable operation on a failing disk left it (CaseRunner+FailingDisk).
+    var endedJournal: EndedJournal?
     /// The operation stopped at its pause point, waiting for a `resume` step.
     var pending: Pending?
 

@@ -246,9 +246,12 @@ impl Cache {
         let name = format!("journal-{created:016x}-{:04x}-{epoch:016x}-{:04x}.wcj", self.id, g.part);
         let path = j.opts.dir.join(name);
         let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_CLOEXEC).open(&path)?;
+        // From here the name is taken: a failure ends this part like an append's error (§6),
+        // or every later start would meet EEXIST on it (an ENOSPC in the header did that).
         // The flock tells a compactor the file is live (§8 step 2).
         // SAFETY: a valid descriptor we own.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            g.part += 1;
             return Err(std::io::Error::last_os_error());
         }
         let hdr = encode_header(&StoreHeader {
@@ -261,7 +264,10 @@ impl Cache {
             epoch,
             created_at_ns: realtime_ns(),
         });
-        f.write_all(&hdr)?;
+        if let Err(e) = f.write_all(&hdr) {
+            g.part += 1;
+            return Err(e);
+        }
         g.file = Some(f);
         g.path = path;
         g.seq = 0;

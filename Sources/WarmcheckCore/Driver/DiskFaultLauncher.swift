@@ -1,0 +1,53 @@
+// Starting a fixture on a failing disk (docs/SCENARIOS.md `disk:`, PERSISTENCE.md §6).
+//
+// posix_spawn has no hook between its fork and its exec, so the filter is installed by a
+// trampoline: warmcheck itself, started as `warmcheck <argument> FAULT -- ARGV…`, installs the
+// seccomp filter of CWarmcacheShim and execs ARGV. The fixture keeps the trampoline's pid (so
+// its pipes, process group and registration are those ChildSpawn made) and inherits the filter
+// across the exec; nothing in it can remove the filter. A filter and not LD_PRELOAD: the Go
+// runtime makes raw system calls.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CWarmcacheShim
+import Foundation
+import WarmcheckScenario
+
+public enum DiskFaultLauncher {
+    /// argv[1] of the trampoline. Not a subcommand: it must run before warmcheck's main blocks
+    /// its stop signals, since a blocked mask would live on in the fixture across the exec.
+    public static let argument = "__exec-on-failing-disk"
+
+    /// The trampoline: the running binary when it is warmcheck (the `run` command), otherwise
+    /// `WARMCHECK_TRAMPOLINE` (a test binary is not warmcheck).
+    static var trampoline: String {
+        if let t = ProcessInfo.processInfo.environment["WARMCHECK_TRAMPOLINE"], !t.isEmpty { return t }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// `argv` started under `fault`'s filter.
+    static func wrap(_ argv: [String], _ fault: DiskFault) -> [String] {
+        [trampoline, argument, fault.rawValue, "--"] + argv
+    }
+
+    /// The trampoline's body: `args` is argv after `argument`. Never returns; a failure is
+    /// reported on stderr (the harness shows the fixture's stderr tail) and exits 127.
+    public static func execMain(_ args: [String]) -> Never {
+        func die(_ why: String) -> Never {
+            FileHandle.standardError.write(Data("warmcheck disk-fault trampoline: \(why)\n".utf8))
+            exit(127)
+        }
+        guard args.count >= 3, let fault = DiskFault(rawValue: args[0]), args[1] == "--" else {
+            die("usage: \(argument) \(DiskFault.allCases.map(\.rawValue).joined(separator: "|")) -- ARGV…")
+        }
+        let rc = wc_seccomp_fail_sync(fault == .fdatasyncFails ? 1 : 0, EIO)
+        if rc != 0 { die("seccomp filter not installed: \(String(cString: strerror(-rc)))") }
+        let argv = Array(args[2...])
+        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        execvp(argv[0], cargs)
+        die("exec \(argv[0]): \(String(cString: strerror(errno)))")
+    }
+}
