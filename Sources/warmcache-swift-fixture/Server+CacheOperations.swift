@@ -9,6 +9,7 @@ extension Server {
         switch c.get(key) {
         case .miss: return .ok(["hit": false])
         case .hit(let h): return .ok(hitJSON(h))
+        case .closed: throw UsageError.closed
         }
     }
 
@@ -64,7 +65,7 @@ extension Server {
 
     func stats() throws -> Outcome {
         let c = try requireCache()
-        let st = c.stats()
+        let st = try c.stats()
         var totals = countersJSON(st.totals)
         totals["occupancy"] = st.occupancy
         totals["corrupt"] = st.corrupt
@@ -79,7 +80,7 @@ extension Server {
 
     func generation() throws -> Outcome {
         let c = try requireCache()
-        return .ok(["generation": UInt64(c.generation())])
+        return .ok(["generation": UInt64(try c.generation())])
     }
 
     func wait(_ args: [String: Any]) throws -> Outcome {
@@ -87,7 +88,7 @@ extension Server {
         let seen = try u64(args, "seen")
         guard seen <= UInt64(UInt32.max) else { throw RequestError.bad("seen must fit in 32 bits") }
         let ms = try u64(args, "timeout_ms")
-        let (g, timedOut) = c.waitForChange(seen: UInt32(seen), timeoutNs: ms.multipliedReportingOverflow(by: 1_000_000).overflow ? UInt64.max : ms * 1_000_000)
+        let (g, timedOut) = try c.waitForChange(seen: UInt32(seen), timeoutNs: ms.multipliedReportingOverflow(by: 1_000_000).overflow ? UInt64.max : ms * 1_000_000)
         return .ok(["generation": UInt64(g), "timed_out": timedOut])
     }
 
@@ -98,6 +99,7 @@ extension Server {
         case .full: return "\(op): no slot in the key's window could be taken"
         case .versionNotNewer: return "\(op): explicit version is not newer than the stored version"
         case .busy: return "\(op): a live participant held the slot or lock for the whole bounded wait"
+        case .closed: return "\(op): the handle is closed"
         case .notStaging, .noPrevious, .pinned, .badNamespace: return "\(op): \(f.code)"   // namespace failures carry their own message
         }
     }

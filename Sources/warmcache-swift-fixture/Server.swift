@@ -279,6 +279,10 @@ final class Server: @unchecked Sendable {
             case .fail(let reason, let message):
                 return encode(["id": id, "outcome": "fail", "reason": reason, "message": message, "transitions": transitions])
             }
+        } catch let e as UsageError where e == .closed {
+            // The closed handle's answer (PROTOCOL.md §15): a result, not a driver error.
+            return encode(["id": id, "outcome": "fail", "reason": OpFailure.closed.code, "message": "\(op): \(e)",
+                           "transitions": drainTransitions()])
         } catch let e as RequestError {
             _ = drainTransitions()
             return encode(["id": id, "error": ["kind": e.kind, "message": e.message]])

@@ -18,7 +18,11 @@ func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getFields(c.Get(key)), nil
+	l, err := c.GetChecked(key)
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return getFields(l), nil
 }
 
 // getFields is the result of a get (and of ns_get, which adds its own fields).
