@@ -8,7 +8,9 @@ extension WarmCache {
     /// new time also sees whatever the test wrote before moving it).
     @inline(__always)
     public func now() -> UInt64 {
-        if simClock { return words.loadAcquire(Layout.HDR_SIM_CLOCK_NS) }
+        // Closed: no segment to read the simulated clock from (its operations answer `closed`
+        // before they ask the time).
+        if simClock && !isClosed { return words.loadAcquire(Layout.HDR_SIM_CLOCK_NS) }
         return wc_realtime_ns()
     }
 

@@ -97,6 +97,8 @@ public struct Hit: Sendable, Equatable {
 public enum Lookup: Sendable, Equatable {
     case hit(Hit)
     case miss
+    /// The handle was closed (§15 `closed`): nothing was read.
+    case closed
 
     /// The hit, nil on a miss.
     public var hit: Hit? { if case .hit(let h) = self { return h } else { return nil } }
@@ -126,6 +128,7 @@ extension WarmCache {
     /// lengths past capacity and bad checksums are misses (counted as corrupt).
     public func get(_ key: [UInt8]) -> Lookup {
         // An empty buffer has no capacity, so the copy allocates exactly the value's size.
+        guard !isClosed else { return .closed }
         var value: [UInt8] = []
         guard let info = get(key, into: &value) else { return .miss }
         return .hit(Hit(value: value, info: info))
@@ -133,7 +136,8 @@ extension WarmCache {
 
     /// `get(_:)` into a caller-owned buffer: `value` is overwritten with the value's bytes, reusing
     /// its capacity (no allocation when it is already large enough and not shared), and left empty
-    /// on a miss. A service that keeps one buffer per thread allocates nothing per hit.
+    /// on a miss. A service that keeps one buffer per thread allocates nothing per hit. On a
+    /// closed handle it answers nil without reading (`get(_:)` says `.closed`; see `isClosed`).
     public func get(_ key: [UInt8], into value: inout [UInt8]) -> HitInfo? {
         guard !isClosed else {
             value.removeAll(keepingCapacity: true)

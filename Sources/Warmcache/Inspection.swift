@@ -339,8 +339,8 @@ struct SlotSnapshot {
 extension WarmCache {
     /// Every readable entry whose record passes its checks, plus every problem found (§DRIVER
     /// `dump`). Read-only: no T7, no counters, no `referenced`.
-    public func dump() -> Dump {
-        guard !isClosed else { return Dump(entries: [], problems: []) }
+    public func dump() throws(UsageError) -> Dump {
+        guard !isClosed else { throw .closed }
         let scan = scanSlots(words, layout, alive: { isAlive($0) }, now: now())
         return Dump(entries: scan.entries, problems: headerProblems(words, layout) + scan.problems)
     }

@@ -124,9 +124,9 @@ func nsFail(_ f: OpFailure, _ message: String) -> NsFailure { NsFailure(failure:
 extension WarmCache {
     func nsWordOffset(_ ns: Int, _ field: Int) -> Int { Layout.NS_TABLE_OFFSET + ns * Layout.NS_ENTRY_SIZE + field }
 
-    /// `ns < NS_COUNT` on an open 1.1 handle, else `bad_namespace` (§18.2) or `busy` (closed).
+    /// `ns < NS_COUNT` on an open 1.1 handle, else `bad_namespace` (§18.2) or `closed`.
     func checkNamespace(_ ns: Int) throws(NsFailure) {
-        guard !isClosed else { throw nsFail(.busy, "the handle is closed") }
+        guard !isClosed else { throw nsFail(.closed, "the handle is closed") }
         guard (0..<Layout.NS_COUNT).contains(ns) else {
             throw nsFail(.badNamespace, "namespace \(ns) does not exist (there are \(Layout.NS_COUNT): 0..\(Layout.NS_COUNT - 1))")
         }

@@ -44,8 +44,8 @@ extension WarmCache {
 
     /// `ns_unpin()`: releases this handle's pin (N7). Returns the (namespace, version) it held,
     /// (0, 0) if none.
-    public func nsUnpin() -> (ns: Int, version: UInt64) {
-        guard !isClosed else { return (0, 0) }
+    public func nsUnpin() throws(UsageError) -> (ns: Int, version: UInt64) {
+        guard !isClosed else { throw .closed }
         let held = ownPin
         words.storeSeqCst(pinOffset(participantId), 0)
         return held.map { ($0.ns, $0.version) } ?? (0, 0)

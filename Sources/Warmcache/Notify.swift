@@ -28,15 +28,15 @@ extension WarmCache {
     }
 
     /// The current `generation` (seq_cst load).
-    public func generation() -> UInt32 {
-        guard !isClosed else { return 0 }
+    public func generation() throws(UsageError) -> UInt32 {
+        guard !isClosed else { throw .closed }
         return words.generationLoad()
     }
 
     /// Wait until `generation` differs from `seen` or `timeoutNs` passes. Returns the
     /// generation and whether the wait timed out.
-    public func waitForChange(seen: UInt32, timeoutNs: UInt64) -> (generation: UInt32, timedOut: Bool) {
-        guard !isClosed else { return (0, true) }
+    public func waitForChange(seen: UInt32, timeoutNs: UInt64) throws(UsageError) -> (generation: UInt32, timedOut: Bool) {
+        guard !isClosed else { throw .closed }
         for _ in 0..<Layout.NOTIFY_SPINS {
             let g = words.generationLoad()
             if g != seen { return (g, false) }
@@ -66,9 +66,9 @@ extension WarmCache {
     }
 
     /// Convenience with a Duration timeout.
-    public func waitForChange(seen: UInt32, timeout: Duration) -> (generation: UInt32, timedOut: Bool) {
+    public func waitForChange(seen: UInt32, timeout: Duration) throws(UsageError) -> (generation: UInt32, timedOut: Bool) {
         let (s, a) = timeout.components
         let ns = s <= 0 && a <= 0 ? 0 : UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a) / 1_000_000_000)
-        return waitForChange(seen: seen, timeoutNs: ns)
+        return try waitForChange(seen: seen, timeoutNs: ns)
     }
 }

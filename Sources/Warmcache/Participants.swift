@@ -119,8 +119,8 @@ extension WarmCache {
     }
 
     /// The participant table, with liveness (F_OFD_GETLK).
-    public func participants() -> [ParticipantInfo] {
-        guard !isClosed else { return [] }
+    public func participants() throws(UsageError) -> [ParticipantInfo] {
+        guard !isClosed else { throw .closed }
         return readParticipants(words: words, layout: layout) { i in
             i + 1 == Int(participantId) ? true : wc_ofd_getlk_is_locked(fd, Int64(layout.participantOffset(i))) != 0
         }

@@ -51,7 +51,7 @@ extension WarmCache {
     /// `ticket`: journal this write (DurablePut.swift); nil for a plain put.
     func write(_ key: [UInt8], _ value: [UInt8], _ opts: PutOptions, refreshOnly: Bool,
                ticket: DurableTicket? = nil) -> PutOutcome {
-        guard !isClosed else { return .fail(.busy) }
+        guard !isClosed else { return .fail(.closed) }
         guard key.count >= 1, key.count <= layout.keyCapacity, value.count <= layout.valueCapacity else {
             return .fail(.tooLarge)
         }

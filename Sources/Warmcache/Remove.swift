@@ -18,7 +18,7 @@ extension WarmCache {
 
     /// `ticket`: journal the removal as a tombstone (DurablePut.swift); nil for a plain one.
     func remove(_ key: [UInt8], evict: Bool, ticket: DurableTicket? = nil) -> RemoveOutcome {
-        guard !isClosed else { return .fail(.busy) }
+        guard !isClosed else { return .fail(.closed) }
         // A key of impossible length cannot be in the segment.
         guard key.count >= 1, key.count <= layout.keyCapacity else { return .ok(removed: false) }
         return key.withUnsafeBytes { kb in removeImpl(kb, evict: evict, ticket: ticket) }

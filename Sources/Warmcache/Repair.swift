@@ -31,9 +31,9 @@ public struct RepairReport: Sendable, Equatable {
 }
 
 extension WarmCache {
-    /// §9.9 over the whole segment through this handle; nil when the handle is closed.
-    public func repair() -> RepairReport? {
-        guard !isClosed else { return nil }
+    /// §9.9 over the whole segment through this handle.
+    public func repair() throws(UsageError) -> RepairReport {
+        guard !isClosed else { throw .closed }
         var rep = RepairReport()
         let cap = layout.participantCapacity
         for s in 0..<layout.shardCount {

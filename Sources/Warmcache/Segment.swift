@@ -120,7 +120,9 @@ public final class WarmCache: @unchecked Sendable {
     /// instructions) ran on every get, and neither is written while the handle is in use (setting
     /// the hook, like closing the handle under its own operations, is the caller's to order).
     @exclusivity(unchecked) @_spi(Harness) public var pauseHook: PauseHook?
-    @exclusivity(unchecked) private(set) var isClosed = false
+    /// After `close()` every operation answers `closed` (§15) without touching the unmapped
+    /// segment: `fail(.closed)`, `UsageError.closed` or `Lookup.closed`, by the operation's type.
+    @exclusivity(unchecked) public private(set) var isClosed = false
     /// The durable store's journal (Durable/), nil until `attachStore`.
     var journal: Journal?
 
@@ -146,10 +148,12 @@ public final class WarmCache: @unchecked Sendable {
     deinit { close() }
 
     /// Close the handle: unmap, close the descriptor (which releases the participant lock, §5).
+    /// A second close is a no-op. No other thread may be inside an operation of the handle.
     public func close() {
         if isClosed { return }
         isClosed = true
         journal?.close()
+        journal = nil
         mapping.unmap()
         _ = wc_close(fd)
     }

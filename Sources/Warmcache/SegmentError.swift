@@ -105,6 +105,8 @@ public enum OpFailure: String, Error, Sendable, Equatable, Codable {
     case pinned = "pinned"
     /// 1.1, §18: a namespace index ≥ NS_COUNT, or an ill-formed table word.
     case badNamespace = "bad_namespace"
+    /// The handle was closed (§15): answered without touching the segment.
+    case closed = "closed"
 
     public var code: String { rawValue }
 }

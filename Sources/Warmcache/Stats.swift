@@ -96,8 +96,8 @@ func collectStats(_ w: SharedWords, _ layout: SegmentLayout) -> (Counters, Occup
 
 extension WarmCache {
     /// Counters summed over shards, per-shard counters, and occupancy by state.
-    public func stats() -> Stats {
-        guard !isClosed else { return Stats(totals: Counters(), occupancy: [:], shards: [], corrupt: 0) }
+    public func stats() throws(UsageError) -> Stats {
+        guard !isClosed else { throw .closed }
         let (t, o, s) = collectStats(words, layout)
         return Stats(totals: t, occupancy: o, shards: s, corrupt: corruptCount.load(ordering: .relaxed))
     }

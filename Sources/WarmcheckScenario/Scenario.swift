@@ -107,6 +107,28 @@ public struct Scenario: Sendable, Hashable {
         (initSteps + finalSteps).contains { if case .control(let c) = $0, case .storeDisk = c.kind { return true } else { return false } }
     }
 
+    /// Whether an operation of `role` goes to a handle the role closed (DRIVER.md "After
+    /// close"): a capability a fixture declares (`after_close` in hello.operations), since a
+    /// fixture of the contract before it drops its handle at `close`. Steps are taken in file
+    /// order; a restart, start or upgrade of the role, or an open-type operation, opens anew.
+    public func usesClosedHandle(role: String) -> Bool {
+        var closed = false
+        for st in initSteps + parallel.flatMap(\.steps) + (race?.ops.flatMap(\.steps) ?? []) + finalSteps {
+            switch st {
+            case .control(let c):
+                switch c.kind {
+                case .restart(let r), .start(let r), .upgrade(let r, _): if r == role { closed = false }
+                default: break
+                }
+            case .operation(let o) where o.role == role:
+                if o.op == .close { closed = true } else if [.create, .open, .openOrCreate, .restore].contains(o.op) { closed = false } else if closed && o.op != .compact && o.op != .resume { return true }
+            default:
+                break
+            }
+        }
+        return false
+    }
+
     /// Distinct operations the scenario uses, sorted (for matching against a fixture's `hello`).
     public var operationsUsed: Set<Operation> { Set(allOperations.map(\.op)) }
 

@@ -191,5 +191,5 @@ for size in [64, 1024] {
     print(String(format: "  ratios %5d B: get/dict p50 %.2fx, put/dict p50 %.2fx", size, g.p50 / d.p50, p.p50 / ds.p50))
     print(String(format: "  ratios %5d B: get(into:)/get p50 %.2fx", size, gi.p50 / g.p50))
 }
-let s = cache.stats()
+let s = try! cache.stats()  // the handle is open until the end
 print("stats: hits \(s.totals.hits) misses \(s.totals.misses) inserts \(s.totals.inserts) refreshes \(s.totals.refreshes) corrupt \(s.corrupt)")

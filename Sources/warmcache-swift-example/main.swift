@@ -31,13 +31,13 @@ do {
     if case .hit(let again) = consumer.get(bytes("greeting")) { print("after refresh: \(text(again.value)), stale \(again.info.stale)") }
 
     // Notification: the consumer parks until something is published.
-    let seen = consumer.generation()
+    let seen = try consumer.generation()
     let writer = Thread { usleep(10_000); _ = producer.put(bytes("config"), bytes("v2")) }
     writer.start()
-    let (_, timedOut) = consumer.waitForChange(seen: seen, timeout: .seconds(5))
+    let (_, timedOut) = try consumer.waitForChange(seen: seen, timeout: .seconds(5))
     print("woken (timed out: \(timedOut)), config = \(consumer.get(bytes("config")).value.map(text) ?? "missing")")
 
-    let s = consumer.stats()
+    let s = try consumer.stats()
     print("stats: hits \(s.totals.hits), misses \(s.totals.misses), inserts \(s.totals.inserts), refreshes \(s.totals.refreshes)")
 } catch {
     FileHandle.standardError.write(Data("warmcache-swift-example: \(error)\n".utf8))

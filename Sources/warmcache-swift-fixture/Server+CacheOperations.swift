@@ -16,13 +16,21 @@ extension Server {
             switch c.get(key) {
             case .miss: return .ok(["hit": false])
             case .hit(let h): return .ok(hitJSON(h))
+            case .closed: throw UsageError.closed
             }
+        // The buffer gets answer nil on a closed handle (their API has no error): the library
+        // is called all the same, so that its own closed guard is what keeps it off the unmapped
+        // segment, and only then is the nil told apart from a miss.
         case "into":
             var value: [UInt8] = []
-            return .ok(getAnswer(c.get(key, into: &value), value))
+            let info = c.get(key, into: &value)
+            if info == nil && c.isClosed { throw UsageError.closed }
+            return .ok(getAnswer(info, value))
         case "many":
             var values: [[UInt8]] = [[]]
-            return .ok(getAnswer(c.get([key], into: &values)[0], values[0]))
+            let info = c.get([key], into: &values)[0]
+            if info == nil && c.isClosed { throw UsageError.closed }
+            return .ok(getAnswer(info, values[0]))
         default:
             throw RequestError.bad("via must be single, into or many")
         }
@@ -38,12 +46,17 @@ extension Server {
         }
         var values = [[UInt8]](repeating: [], count: keys.count)
         let results = c.get(keys, into: &values)
+        if c.isClosed { throw UsageError.closed }
         return .ok(["results": results.indices.map { getAnswer(results[$0], values[$0]) }])
     }
 
     /// `now`: the library's clock read.
     func now() throws -> Outcome {
-        .ok(["now_ns": try requireCache().now()])
+        let c = try requireCache()
+        let t = c.now()
+        // now() cannot fail: on a closed handle it reads CLOCK_REALTIME, the segment being gone.
+        if c.isClosed { throw UsageError.closed }
+        return .ok(["now_ns": t])
     }
 
     /// One get's answer (DRIVER.md `get`), of a single get or of one key of a batch.
@@ -104,7 +117,7 @@ extension Server {
 
     func stats() throws -> Outcome {
         let c = try requireCache()
-        let st = c.stats()
+        let st = try c.stats()
         var totals = countersJSON(st.totals)
         totals["occupancy"] = st.occupancy
         totals["corrupt"] = st.corrupt
@@ -119,7 +132,7 @@ extension Server {
 
     func generation() throws -> Outcome {
         let c = try requireCache()
-        return .ok(["generation": UInt64(c.generation())])
+        return .ok(["generation": UInt64(try c.generation())])
     }
 
     func wait(_ args: [String: Any]) throws -> Outcome {
@@ -127,7 +140,7 @@ extension Server {
         let seen = try u64(args, "seen")
         guard seen <= UInt64(UInt32.max) else { throw RequestError.bad("seen must fit in 32 bits") }
         let ms = try u64(args, "timeout_ms")
-        let (g, timedOut) = c.waitForChange(seen: UInt32(seen), timeoutNs: ms.multipliedReportingOverflow(by: 1_000_000).overflow ? UInt64.max : ms * 1_000_000)
+        let (g, timedOut) = try c.waitForChange(seen: UInt32(seen), timeoutNs: ms.multipliedReportingOverflow(by: 1_000_000).overflow ? UInt64.max : ms * 1_000_000)
         return .ok(["generation": UInt64(g), "timed_out": timedOut])
     }
 
@@ -138,6 +151,7 @@ extension Server {
         case .full: return "\(op): no slot in the key's window could be taken"
         case .versionNotNewer: return "\(op): explicit version is not newer than the stored version"
         case .busy: return "\(op): a live participant held the slot or lock for the whole bounded wait"
+        case .closed: return "\(op): the handle is closed"
         case .notStaging, .noPrevious, .pinned, .badNamespace: return "\(op): \(f.code)"   // namespace failures carry their own message
         }
     }

@@ -67,9 +67,10 @@ extension Server {
         }
     }
 
+    /// Closes the handle but keeps it: every later operation goes to the closed library handle,
+    /// which answers `closed` (DRIVER.md "After close"). Closing nothing, or twice, is `ok`.
     func close() -> Outcome {
-        // Idempotent: closing with nothing open is not an error.
-        replaceHandle()
+        cache?.close()
         return .ok([:])
     }
 

@@ -7,6 +7,7 @@ extension Server {
         let c = try requireCache()
         let now = try u64(args, "now_ns")
         do { try c.setSimClock(now) } catch {
+            if error == .closed { throw error }
             throw RequestError.bad("set_clock: \(error)")
         }
         return .ok([:])
@@ -14,7 +15,7 @@ extension Server {
 
     func dump() throws -> Outcome {
         let c = try requireCache()
-        let d = c.dump()
+        let d = try c.dump()
         let entries: [[String: Any]] = d.entries.map { e in
             ["shard": e.shard, "slot": e.slot, "state": e.state, "seq": UInt64(e.seq), "key_hex": Hex.encode(e.key),
              "hit": !e.expired, "stale": e.stale, "expired": e.expired, "refresh_requested": false,
@@ -27,7 +28,7 @@ extension Server {
 
     func participants() throws -> Outcome {
         let c = try requireCache()
-        let ps: [[String: Any]] = c.participants().map {
+        let ps: [[String: Any]] = try c.participants().map {
             ["index": $0.index, "epoch": $0.epoch, "pid": $0.pid, "start_time": $0.startTime,
              "language": UInt64($0.language), "alive": $0.alive]
         }
@@ -37,7 +38,7 @@ extension Server {
     /// PROTOCOL.md §9.9 through the open handle (DRIVER.md `repair`).
     func repair() throws -> Outcome {
         let c = try requireCache()
-        guard let r = c.repair() else { throw RequestError.bad("no open segment") }
+        let r = try c.repair()
         let list = { (a: [RepairAction]) -> [[String: Any]] in
             a.map { ["shard": $0.shard, "slot": $0.slot, "detail": $0.detail] }
         }

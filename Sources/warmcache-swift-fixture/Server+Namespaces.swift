@@ -22,7 +22,7 @@ extension Server {
             throw RequestError(kind: "unsupported", message: "'\(op)' is a 1.1 operation; this handle speaks 1.0")
         }
         if op == "ns_unpin" {
-            let (ns, version) = c.nsUnpin()
+            let (ns, version) = try c.nsUnpin()
             return .ok(["ns": ns, "version": version])
         }
         let ns = try nsArg(args)

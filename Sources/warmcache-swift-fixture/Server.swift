@@ -107,7 +107,7 @@ final class Server: @unchecked Sendable {
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-                             "participants", "repair", "overlap", "get_many", "now"] + durableOperations + namespaceOperations
+                             "participants", "repair", "overlap", "get_many", "now", "after_close"] + durableOperations + namespaceOperations
 
     init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
         self.protocolVersion = protocolVersion
@@ -279,6 +279,10 @@ final class Server: @unchecked Sendable {
             case .fail(let reason, let message):
                 return encode(["id": id, "outcome": "fail", "reason": reason, "message": message, "transitions": transitions])
             }
+        } catch let e as UsageError where e == .closed {
+            // The closed handle's answer (PROTOCOL.md §15): a result, not a driver error.
+            return encode(["id": id, "outcome": "fail", "reason": OpFailure.closed.code, "message": "\(op): \(e)",
+                           "transitions": drainTransitions()])
         } catch let e as RequestError {
             _ = drainTransitions()
             return encode(["id": id, "error": ["kind": e.kind, "message": e.message]])

@@ -74,7 +74,7 @@ final class AgreementTests: XCTestCase {
                 XCTAssertEqual(text(got[k]), text(want), "\(at): get field \(k) (\(got))")
             }
         case "dump":
-            let d = c.dump()
+            let d = try c.dump()
             XCTAssertEqual(d.entries.map(\.slot), ex["slots"] as! [Int], "\(at): dump entries (problems \(d.problems))")
             XCTAssertEqual(!d.problems.isEmpty, ex["problems"] as! Bool, "\(at): \(d.problems)")
         case let op: XCTFail("\(at): unknown op \(op)")

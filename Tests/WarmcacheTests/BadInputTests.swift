@@ -218,10 +218,10 @@ final class BadInputTests: XCTestCase {
         let rec = c.layout.recordOffset(off, st.active)
         patchWord(p, at: rec + Layout.REC_VALUE_INFO, 0xFFFF_FFFF)
         XCTAssertEqual(c.get(bytes("k")), .miss)
-        XCTAssertEqual(c.stats().corrupt, 1)
+        XCTAssertEqual(try c.stats().corrupt, 1)
         let r = SegmentInspector.inspect(path: p)
         XCTAssertTrue(r.problems.contains { $0.contains("shard \(s) slot \(j)") && $0.contains("value_len") }, "\(r.problems)")
-        XCTAssertFalse(c.dump().problems.isEmpty)
+        XCTAssertFalse(try c.dump().problems.isEmpty)
         // A writer can still replace it (refresh writes the other record).
         XCTAssertTrue(c.put(bytes("k"), bytes("new")).isOK)
         XCTAssertEqual(c.get(bytes("k")).value, bytes("new"))
@@ -242,9 +242,9 @@ final class BadInputTests: XCTestCase {
             patchWord(p, at: rec + Layout.REC_VALUE_INFO, len)
             XCTAssertNil(c.get(bytes("k"), into: &buf), "value_len \(len)")
             XCTAssertEqual(buf, [])
-            XCTAssertEqual(c.stats().corrupt, UInt64(2 * n + 1))
+            XCTAssertEqual(try c.stats().corrupt, UInt64(2 * n + 1))
             XCTAssertEqual(c.get(bytes("k")), .miss)
-            XCTAssertEqual(c.stats().corrupt, UInt64(2 * n + 2))
+            XCTAssertEqual(try c.stats().corrupt, UInt64(2 * n + 2))
         }
         XCTAssertTrue(c.put(bytes("k"), bytes("new")).isOK)
         XCTAssertEqual(c.get(bytes("k"), into: &buf)?.version, c.get(bytes("k")).hit?.version)
@@ -262,7 +262,7 @@ final class BadInputTests: XCTestCase {
         var buf = bytes("previous")
         XCTAssertNil(c.get(bytes("k"), into: &buf))
         XCTAssertEqual(buf, [])
-        XCTAssertEqual(c.stats().corrupt, 1)
+        XCTAssertEqual(try c.stats().corrupt, 1)
         patch(p, at: rec + Layout.REC_VALUE + 3, [UInt8(ascii: "u")])
         XCTAssertNotNil(c.get(bytes("k"), into: &buf))
         XCTAssertEqual(buf, bytes("value-value"))
@@ -289,7 +289,7 @@ final class BadInputTests: XCTestCase {
             patchWord(p, at: off, raw)
             XCTAssertEqual(c.get(bytes("k")), .miss)
             XCTAssertTrue(SegmentInspector.inspect(path: p).problems.contains { $0.contains("impossible") })
-            XCTAssertEqual(c.stats().occupancy["IMPOSSIBLE"], 1)
+            XCTAssertEqual(try c.stats().occupancy["IMPOSSIBLE"], 1)
         }
     }
 
@@ -304,7 +304,7 @@ final class BadInputTests: XCTestCase {
         let r = SegmentInspector.inspect(path: p)
         XCTAssertTrue(r.problems.contains { $0.contains("checksum") }, "\(r.problems)")
         XCTAssertFalse(r.healthy)
-        XCTAssertEqual(c.dump().entries.count, 0)
+        XCTAssertEqual(try c.dump().entries.count, 0)
         // Other inspection rules: wrong key hash, version 0, duplicate key.
         patch(p, at: rec + Layout.REC_VALUE + 3, [UInt8(ascii: "u")])
         XCTAssertNotEqual(c.get(bytes("k")), .miss)
@@ -331,7 +331,7 @@ final class BadInputTests: XCTestCase {
         }
         patch(p, at: start, junk)
         for i in 0..<200 { _ = c.get(bytes("key\(i)")) }
-        _ = c.dump()
+        _ = try c.dump()
         let r = SegmentInspector.inspect(path: p)
         XCTAssertFalse(r.healthy)
         XCTAssertFalse(r.problems.isEmpty)

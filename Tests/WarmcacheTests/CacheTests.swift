@@ -45,7 +45,7 @@ final class CacheTests: XCTestCase {
         let base = (p as NSString).lastPathComponent
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(base + ".init.") }
         XCTAssertEqual(leftovers, [])
-        let parts = a.participants()
+        let parts = try a.participants()
         XCTAssertEqual(parts.filter(\.alive).map(\.index), [0, 1])
         XCTAssertEqual(parts.count, 3)
     }
@@ -68,13 +68,13 @@ final class CacheTests: XCTestCase {
         // Empty value is allowed.
         XCTAssertTrue(c.put(bytes("empty"), []).isOK)
         XCTAssertEqual(c.get(bytes("empty")).value, [])
-        let s = c.stats()
+        let s = try c.stats()
         XCTAssertEqual(s.totals.inserts, 2)
         XCTAssertEqual(s.totals.refreshes, 2)
         XCTAssertEqual(s.occupancy["READY"], 2)
         let t = c.drainTransitions().map(\.event)
         XCTAssertEqual(Array(t.prefix(4)), ["claim", "publish", "refresh_claim", "refresh_publish"])
-        let d = c.dump()
+        let d = try c.dump()
         XCTAssertEqual(d.problems, [])
         XCTAssertEqual(Set(d.entries.map(\.key)), [bytes("k"), bytes("empty")])
     }
@@ -120,7 +120,7 @@ final class CacheTests: XCTestCase {
         XCTAssertNil(c.get(bytes("k"), into: &buf))
         XCTAssertEqual(buf, [])
         // Both count the same way.
-        let t = c.stats().totals
+        let t = try c.stats().totals
         XCTAssertEqual(t.hits, 10 + 1)
         XCTAssertEqual(t.staleHits, 3)
         XCTAssertEqual(t.misses, 2)
@@ -174,7 +174,7 @@ final class CacheTests: XCTestCase {
         var buf: [UInt8] = []
         XCTAssertNotNil(c.get(bytes("k"), into: &buf))
         let capacity = buf.capacity
-        let misses = c.stats().totals.misses
+        let misses = try c.stats().totals.misses
         // Absent, impossible key lengths, then removed: every kind of miss empties the buffer
         // (keeping its capacity) and counts like get's.
         for key in [bytes("absent"), [], Array(repeating: 1, count: Int(small.keyCapacity) + 1)] {
@@ -184,19 +184,19 @@ final class CacheTests: XCTestCase {
             XCTAssertNotNil(c.get(bytes("k"), into: &buf))
             XCTAssertEqual(buf.count, 100)
         }
-        XCTAssertEqual(c.stats().totals.misses, misses + 3)
+        XCTAssertEqual(try c.stats().totals.misses, misses + 3)
         XCTAssertEqual(c.invalidate(bytes("k")), .ok(removed: true))
         XCTAssertNil(c.get(bytes("k"), into: &buf))
         XCTAssertEqual(buf, [])
         XCTAssertEqual(c.get(bytes("k")), .miss)
-        // A closed handle misses without touching the (unmapped) segment.
+        // A closed handle finds nothing without touching the (unmapped) segment; `get(_:)` says why.
         let other = try WarmCache.open(path: p)
         XCTAssertTrue(other.put(bytes("k"), bytes("v")).isOK)
         XCTAssertNotNil(other.get(bytes("k"), into: &buf))
         other.close()
         XCTAssertNil(other.get(bytes("k"), into: &buf))
         XCTAssertEqual(buf, [])
-        XCTAssertEqual(other.get(bytes("k")), .miss)
+        XCTAssertEqual(other.get(bytes("k")), .closed)
     }
 
     func testInvalidateAndEvict() throws {
@@ -204,14 +204,14 @@ final class CacheTests: XCTestCase {
         defer { c.close() }
         XCTAssertTrue(c.put(bytes("a"), bytes("1")).isOK)
         XCTAssertTrue(c.put(bytes("b"), bytes("2")).isOK)
-        let g0 = c.generation()
+        let g0 = try c.generation()
         XCTAssertEqual(c.invalidate(bytes("a")), .ok(removed: true))
         XCTAssertEqual(c.invalidate(bytes("a")), .ok(removed: false))
         XCTAssertEqual(c.get(bytes("a")), .miss)
         XCTAssertEqual(c.evict(bytes("b")), .ok(removed: true))
         XCTAssertEqual(c.get(bytes("b")), .miss)
-        XCTAssertEqual(c.generation(), g0 &+ 2)
-        let s = c.stats().totals
+        XCTAssertEqual(try c.generation(), g0 &+ 2)
+        let s = try c.stats().totals
         XCTAssertEqual(s.invalidations, 1)
         XCTAssertEqual(s.evictions, 1)
         // Re-insert after invalidation; explicit versions may restart.
@@ -224,18 +224,18 @@ final class CacheTests: XCTestCase {
         let (c, _) = try make(g)
         defer { c.close() }
         for i in 0..<8 { XCTAssertTrue(c.put(bytes("key\(i)"), bytes("v\(i)")).isOK) }
-        XCTAssertEqual(c.stats().occupancy["READY"], 8)
+        XCTAssertEqual(try c.stats().occupancy["READY"], 8)
         for i in 8..<40 {
             guard case .ok(_, true, _, _) = c.put(bytes("key\(i)"), bytes("v\(i)")) else { return XCTFail("put \(i)") }
             XCTAssertEqual(c.get(bytes("key\(i)")).value, bytes("v\(i)"))
         }
-        let s = c.stats()
+        let s = try c.stats()
         XCTAssertEqual(s.totals.evictions, 32)
         XCTAssertEqual(s.occupancy["READY"], 8)
         let present = (0..<40).filter { c.get(bytes("key\($0)")) != .miss }
         XCTAssertEqual(present.count, 8)
         XCTAssertTrue(c.drainTransitions().contains { $0.event == "evict" })
-        XCTAssertEqual(c.dump().problems, [])
+        XCTAssertEqual(try c.dump().problems, [])
     }
 
     func testSimClockExpiry() throws {
@@ -261,7 +261,7 @@ final class CacheTests: XCTestCase {
         }
         try c.setSimClock(1_150)
         XCTAssertEqual(c.get(bytes("t")), .miss)
-        XCTAssertEqual(c.stats().totals.staleHits, 4)
+        XCTAssertEqual(try c.stats().totals.staleHits, 4)
         // The expired slot is reused by an insert of the same window (T11).
         XCTAssertTrue(c.put(bytes("t"), bytes("w")).isOK)   // refresh path: key still present (STALE)
         XCTAssertEqual(c.get(bytes("t")).value, bytes("w"))
@@ -281,7 +281,7 @@ final class CacheTests: XCTestCase {
         _ = c.drainTransitions()
         XCTAssertTrue(c.put(bytes("c"), bytes("3")).isOK)
         XCTAssertEqual(c.drainTransitions().first?.event, "expire")
-        XCTAssertEqual(c.stats().totals.expirations, 1)
+        XCTAssertEqual(try c.stats().totals.expirations, 1)
         XCTAssertEqual(c.get(bytes("b")).value, bytes("2"))
     }
 
@@ -334,7 +334,7 @@ final class CacheTests: XCTestCase {
         XCTAssertEqual(Set(all).count, all.count, "no version handed out twice")
         let final = try XCTUnwrap(c.get(bytes("hot")).hit)
         XCTAssertEqual(final.version, all.max())
-        let d = c.dump()
+        let d = try c.dump()
         XCTAssertEqual(d.problems, [])
         XCTAssertEqual(d.entries.filter { $0.key == bytes("hot") }.count, 1)
     }
@@ -346,7 +346,7 @@ final class CacheTests: XCTestCase {
         b.testStopAfterClaim = true
         XCTAssertEqual(b.put(bytes("k"), bytes("never")), .fail(.busy))
         let bid = b.participantId
-        XCTAssertEqual(a.stats().occupancy["WRITING"], 1)
+        XCTAssertEqual(try a.stats().occupancy["WRITING"], 1)
         XCTAssertEqual(SegmentInspector.inspect(path: p).problems, [])   // owner alive: not a problem
         b.close()
         let report = SegmentInspector.inspect(path: p)
@@ -357,32 +357,32 @@ final class CacheTests: XCTestCase {
         XCTAssertTrue(a.put(bytes("k"), bytes("v")).isOK)
         XCTAssertEqual(a.get(bytes("k")).value, bytes("v"))
         XCTAssertTrue(a.drainTransitions().contains { $0.event == "reclaim" && $0.from == "WRITING" && $0.to == "EMPTY" })
-        XCTAssertEqual(a.stats().totals.reclaims, 1)
+        XCTAssertEqual(try a.stats().totals.reclaims, 1)
 
         // A dead refresher: readers keep the old value; a writer reclaims (T13) and refreshes.
         let c = try WarmCache.open(path: p)
         XCTAssertEqual(c.participantId, bid)   // reuses the dead entry (swept nothing: already reclaimed)
         c.testStopAfterClaim = true
         XCTAssertEqual(c.put(bytes("k"), bytes("never")), .fail(.busy))
-        XCTAssertEqual(a.stats().occupancy["REFRESHING"], 1)
+        XCTAssertEqual(try a.stats().occupancy["REFRESHING"], 1)
         c.close()
         XCTAssertEqual(a.get(bytes("k")).value, bytes("v"))
         XCTAssertTrue(a.put(bytes("k"), bytes("v2")).isOK)
         XCTAssertEqual(a.get(bytes("k")).value, bytes("v2"))
-        XCTAssertEqual(a.stats().totals.reclaims, 2)
+        XCTAssertEqual(try a.stats().totals.reclaims, 2)
 
         // A dead invalidator: the next opener at its index sweeps it (registration sweep).
         let d = try WarmCache.open(path: p)
         d.testStopAfterClaim = true
         XCTAssertEqual(d.invalidate(bytes("k")), .fail(.busy))
-        XCTAssertEqual(a.stats().occupancy["INVALIDATED"], 1)
+        XCTAssertEqual(try a.stats().occupancy["INVALIDATED"], 1)
         d.close()
         let e = try WarmCache.open(path: p)
         defer { e.close() }
         XCTAssertEqual(e.participantId, bid)
-        XCTAssertEqual(a.stats().occupancy["INVALIDATED"], 0)
+        XCTAssertEqual(try a.stats().occupancy["INVALIDATED"], 0)
         XCTAssertEqual(a.get(bytes("k")), .miss)
-        XCTAssertEqual(a.stats().totals.reclaims, 3)
+        XCTAssertEqual(try a.stats().totals.reclaims, 3)
         XCTAssertTrue(SegmentInspector.inspect(path: p).healthy)
     }
 
@@ -391,13 +391,13 @@ final class CacheTests: XCTestCase {
         defer { c.close() }
         let other = try WarmCache.open(path: p)
         defer { other.close() }
-        let g0 = c.generation()
-        let r = c.waitForChange(seen: g0, timeoutNs: 20_000_000)
+        let g0 = try c.generation()
+        let r = try c.waitForChange(seen: g0, timeoutNs: 20_000_000)
         XCTAssertTrue(r.timedOut)
         XCTAssertEqual(r.generation, g0)
         let started = expectation(description: "woken")
         let t = Thread {
-            let w = c.waitForChange(seen: g0, timeoutNs: 30_000_000_000)
+            let w = try! c.waitForChange(seen: g0, timeoutNs: 30_000_000_000)
             XCTAssertFalse(w.timedOut)
             XCTAssertNotEqual(w.generation, g0)
             started.fulfill()

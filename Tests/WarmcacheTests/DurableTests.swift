@@ -49,11 +49,11 @@ final class DurableTests: XCTestCase {
         let c = try WarmCache.create(path: p, geometry: small, options: WarmCacheOptions().harness(pauseHook: { seen.add($0) }))
         defer { c.close() }
         try c.attachStore(StoreOptions(directory: dir, policy: .always))
-        XCTAssertEqual(c.journalState, JournalState())
+        XCTAssertEqual((try c.journalState), JournalState())
         let (r, durable) = c.durablePut(bytes("k"), bytes("v"))
         XCTAssertTrue(r.isOK)
         XCTAssertTrue(durable)
-        let s = c.journalState
+        let s = (try c.journalState)
         XCTAssertEqual(s.seq, 1)
         XCTAssertEqual(s.written, StoreFormat.HEADER_SIZE + 104)
         XCTAssertEqual(s.synced, s.written, "always: synced before the answer")
@@ -63,7 +63,7 @@ final class DurableTests: XCTestCase {
         let (nf, d2) = c.durableRefresh(bytes("absent"), bytes("v"))
         XCTAssertEqual(nf.failure, .notFound)
         XCTAssertFalse(d2)
-        XCTAssertEqual(c.journalState.seq, 1)
+        XCTAssertEqual((try c.journalState).seq, 1)
         // The file is what §9 reads back: one put with the published fields and provenance.
         let f = StoreReader.read(path: s.path, want: small)
         XCTAssertEqual(f.problems, [])
@@ -82,12 +82,12 @@ final class DurableTests: XCTestCase {
             defer { c.close() }
             try c.attachStore(StoreOptions(directory: dir, policy: policy, intervalNs: 5_000_000))
             XCTAssertTrue(c.durablePut(bytes("k"), bytes("v")).durable)
-            let s = c.journalState
+            let s = (try c.journalState)
             XCTAssertLessThan(s.synced, s.written, "\(policy): answered before the record was synced")
             if policy == .interval {
                 let deadline = Date().addingTimeInterval(5)
-                while c.journalState.synced < s.written && Date() < deadline { usleep(2000) }
-                XCTAssertEqual(c.journalState.synced, s.written, "interval: the timer synced the record")
+                while (try c.journalState).synced < s.written && Date() < deadline { usleep(2000) }
+                XCTAssertEqual((try c.journalState).synced, s.written, "interval: the timer synced the record")
             }
         }
     }
@@ -140,7 +140,7 @@ final class DurableTests: XCTestCase {
         let store = StoreOptions(directory: dir, policy: .none)
         var (c, _) = try WarmCache.openOrRestore(path: p, geometry: small, store: store)
         for i in 0..<3 { _ = c.durablePut(bytes("k\(i)"), bytes("v\(i)")) }
-        let path = c.journalState.path
+        let path = (try c.journalState).path
         c.close()
         removeFile(p)
         // Flip one value byte of the second record (each is 104 bytes after the 96-byte header).

@@ -127,6 +127,27 @@ final class FixtureTests: XCTestCase {
         XCTAssertThrowsError(try WarmCache.open(path: dir + "/a\u{0}b")) { XCTAssertEqual(($0 as? SegmentError)?.code, "io") }
     }
 
+    /// DRIVER.md "After close": the fixture keeps the closed handle, so each handle operation is
+    /// the library's closed handle's answer, `fail(closed)`; closing again is `ok`.
+    func testClosedHandleAnswersClosed() throws {
+        let p = tempPath()
+        defer { removeFile(p) }
+        let f = try fixture()
+        defer { f.close() }
+        XCTAssertEqual(f.request(createLine(1, p))?["outcome"] as? String, "ok")
+        XCTAssertEqual(f.request(#"{"id":2,"op":"close"}"#)?["outcome"] as? String, "ok")
+        for (i, line) in [#""op":"get","args":{"key_hex":"61"}"#, #""op":"put","args":{"key_hex":"61","value_hex":"00"}"#,
+                          #""op":"evict","args":{"key_hex":"61"}"#, #""op":"stats""#, #""op":"generation""#,
+                          #""op":"wait","args":{"seen":0,"timeout_ms":5000}"#, #""op":"set_clock","args":{"now_ns":1}"#,
+                          #""op":"dump""#, #""op":"participants""#, #""op":"journal_state""#, #""op":"repair""#,
+                          #""op":"ns_unpin""#, #""op":"ns_state","args":{"ns":0}"#].enumerated() {
+            let r = f.request(#"{"id":\#(10 + i),\#(line)}"#)
+            XCTAssertEqual(r?["outcome"] as? String, "fail", line)
+            XCTAssertEqual(r?["reason"] as? String, "closed", line)
+        }
+        XCTAssertEqual(f.request(#"{"id":98,"op":"close"}"#)?["outcome"] as? String, "ok")
+    }
+
     func testHelloListsPausePointsAndFaults() throws {
         let f = try fixture()
         defer { f.close() }
@@ -148,7 +169,7 @@ final class FixtureTests: XCTestCase {
         // While the writer is paused between payload and publish, another process reads nothing.
         let other = try WarmCache.open(path: p)
         XCTAssertEqual(other.get(bytes("k")), .miss)
-        XCTAssertEqual(other.stats().occupancy["WRITING"], 1)
+        XCTAssertEqual(try other.stats().occupancy["WRITING"], 1)
         let refused = try XCTUnwrap(f.request(#"{"id":3,"op":"get","args":{"key_hex":"6b"}}"#))
         XCTAssertEqual(refused["id"] as? Int, 3)
         XCTAssertEqual((refused["error"] as? [String: Any])?["kind"] as? String, "bad_request")
@@ -194,7 +215,7 @@ final class FixtureTests: XCTestCase {
         let c = try WarmCache.open(path: p)   // takes the dead index: its sweep makes T13
         defer { c.close() }
         XCTAssertEqual(c.get(bytes("k")).value, [1])
-        XCTAssertEqual(c.stats().totals.reclaims, 1)
+        XCTAssertEqual(try c.stats().totals.reclaims, 1)
     }
 
     func testFaultOptionAndEcho() throws {

@@ -30,7 +30,7 @@ final class ProtocolVersionTests: XCTestCase {
             defer { r.close() }
             let hit = try XCTUnwrap(r.get(bytes("k")).hit)
             XCTAssertEqual(UInt64(hit.info.provenance.protocolMinor), minor)
-            let parts = r.participants()
+            let parts = try r.participants()
             XCTAssertEqual(UInt64(parts[0].protocolMinor), minor)
             XCTAssertEqual(parts[1].protocolMinor, 1)
         }
@@ -50,7 +50,7 @@ final class ProtocolVersionTests: XCTestCase {
         let info = try XCTUnwrap(r.get(bytes("big"), into: &buf))
         XCTAssertEqual(buf, value)
         XCTAssertEqual(r.get(bytes("big")).value, value)
-        let d = r.dump()
+        let d = try r.dump()
         XCTAssertEqual(d.entries.count, 1)
         XCTAssertEqual(d.problems, [])
         let so = r.layout.slotOffset(info.shard, info.slot)

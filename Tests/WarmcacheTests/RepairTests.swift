@@ -15,7 +15,7 @@ final class RepairTests: XCTestCase {
     }
 
     func entry(_ c: WarmCache, _ key: String) throws -> DumpEntry {
-        try XCTUnwrap(c.dump().entries.first { $0.key == bytes(key) }, "\(key) is not in the segment")
+        try XCTUnwrap(try c.dump().entries.first { $0.key == bytes(key) }, "\(key) is not in the segment")
     }
 
     /// One corrupt checksum, one dead owner's claim, one dead holder's insert lock and one
@@ -41,13 +41,13 @@ final class RepairTests: XCTestCase {
         patchWord(p, at: l.shardOffset(lockShard) + Layout.SH_INSERT_LOCK, 7)   // participant 7 never registered
 
         // An EMPTY slot given state code 9: no transition leaves such a word.
-        let used = Set(c.dump().entries.map { [$0.shard, $0.slot] })
+        let used = Set(try c.dump().entries.map { [$0.shard, $0.slot] })
         let emptyJ = try XCTUnwrap((0..<l.slotsPerShard).first { j in
             !used.contains([lockShard, j]) && StateWord(raw: readWord(p, at: l.slotOffset(lockShard, j))).kind == .empty
         })
         patchWord(p, at: l.slotOffset(lockShard, emptyJ) + Layout.SLOT_STATE, 9)
 
-        let rep = try XCTUnwrap(c.repair())
+        let rep = try c.repair()
         XCTAssertEqual(rep.quarantined.map { [$0.shard, $0.slot] }, [[bad.shard, bad.slot]])
         XCTAssertTrue(rep.quarantined.first?.detail.contains("checksum") == true, "\(rep.quarantined)")
         XCTAssertEqual(rep.reclaimed.count, 1)
@@ -60,17 +60,17 @@ final class RepairTests: XCTestCase {
         XCTAssertEqual(readWord(p, at: l.shardOffset(lockShard) + Layout.SH_INSERT_LOCK), 0)
         for i in 0..<20 where i != 3 { XCTAssertEqual(c.get(bytes("k\(i)")).value, bytes("v\(i)"), "k\(i)") }
         XCTAssertEqual(c.get(bytes("k3")), .miss)
-        let t = c.stats().totals
+        let t = try c.stats().totals
         XCTAssertEqual(t.invalidations, 1)        // the quarantine counts as an invalidate does
         XCTAssertEqual(t.reclaims, 2)             // one freed lock, one reclaimed claim
-        XCTAssertEqual(c.stats().occupancy["READY"], 19)
-        XCTAssertEqual(c.stats().occupancy["WRITING"] ?? 0, 0)
+        XCTAssertEqual(try c.stats().occupancy["READY"], 19)
+        XCTAssertEqual(try c.stats().occupancy["WRITING"] ?? 0, 0)
         let events = c.drainTransitions()
         XCTAssertTrue(events.contains { $0.event == "invalidate_claim" && $0.slot == bad.slot && $0.shard == bad.shard })
         XCTAssertTrue(events.contains { $0.event == "reclaim" && $0.from == "WRITING" && $0.to == "EMPTY" })
 
         // A second repair has nothing left to act on; the impossible word is still reported.
-        let again = try XCTUnwrap(c.repair())
+        let again = try c.repair()
         XCTAssertEqual(again.quarantined.count + again.reclaimed.count + again.locksFreed.count, 0)
         XCTAssertEqual(again.unrepairable.count, 1)
         XCTAssertEqual(again.quarantinedTotal, 1)
@@ -87,16 +87,16 @@ final class RepairTests: XCTestCase {
         let lockOff = c.layout.shardOffset(0) + Layout.SH_INSERT_LOCK
         let lockBefore = readWord(p, at: lockOff)
         patchWord(p, at: lockOff, UInt64(writer.participantId))
-        let rep = try XCTUnwrap(c.repair())
+        let rep = try c.repair()
         XCTAssertEqual(rep.reclaimed.count + rep.locksFreed.count + rep.quarantined.count + rep.unrepairable.count, 0)
         XCTAssertEqual(readWord(p, at: lockOff), UInt64(writer.participantId))
-        XCTAssertEqual(c.stats().occupancy["WRITING"], 1)
+        XCTAssertEqual(try c.stats().occupancy["WRITING"], 1)
         patchWord(p, at: lockOff, lockBefore)
     }
 
     func testRepairOfAClosedHandle() throws {
         let (c, _) = try make()
         c.close()
-        XCTAssertNil(c.repair())
+        XCTAssertThrowsError(try c.repair())
     }
 }

@@ -33,7 +33,7 @@ final class VocabularyTests: XCTestCase {
                                     .participantsFull(path: "", capacity: 0), .io(path: "", op: "", errno: 0),
                                     .sparse(path: "", declared: 0, allocated: 0)]
         XCTAssertEqual(open.map(\.code), v["open_errors"] as? [String])
-        XCTAssertEqual([OpFailure.tooLarge, .notFound, .full, .versionNotNewer, .busy, .notStaging, .noPrevious, .pinned, .badNamespace].map(\.code),
+        XCTAssertEqual([OpFailure.tooLarge, .notFound, .full, .versionNotNewer, .busy, .notStaging, .noPrevious, .pinned, .badNamespace, .closed].map(\.code),
                        v["operation_errors"] as? [String])
         let ns = v["namespaces"] as! [String: Any]
         XCTAssertEqual((ns["count"] as! NSNumber).intValue, Layout.NS_COUNT)

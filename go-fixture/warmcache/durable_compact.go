@@ -174,6 +174,9 @@ func Compact(dir string, g Geometry, o CompactOptions) (CompactReport, error) {
 // Compact ends this handle's current journal part (so that its file can be covered, §8 step 1)
 // and compacts its store.
 func (c *Cache) Compact() (CompactReport, error) {
+	if err := c.checkOpen("compact"); err != nil {
+		return CompactReport{}, err
+	}
 	j := c.journal
 	if j == nil {
 		return CompactReport{}, newErr(CodeUnsupported, "compact", c.path, "the handle has no store")

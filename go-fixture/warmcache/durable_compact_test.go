@@ -108,7 +108,7 @@ func TestCompactLeavesLiveJournalsAndCacheCompactEndsItsOwn(t *testing.T) {
 	if r := mustPut(t, c, "b", "2", PutOptions{Durable: true}); !r.Durable {
 		t.Fatal("put after compaction not durable")
 	}
-	if st := c.JournalState(); !strings.HasSuffix(st.Path, "-0001.wcj") {
+	if st, _ := c.JournalState(); !strings.HasSuffix(st.Path, "-0001.wcj") {
 		t.Fatalf("journal after compaction: %+v", st)
 	}
 	c.Close()

@@ -73,6 +73,9 @@ type JournalState struct {
 
 // AttachStore makes this handle journal its durable operations into o.Dir.
 func (c *Cache) AttachStore(o StoreOptions) error {
+	if err := c.checkOpen("store"); err != nil {
+		return err
+	}
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -92,14 +95,17 @@ func (c *Cache) AttachStore(o StoreOptions) error {
 }
 
 // JournalState reports the current journal file (empty before the first durable operation).
-func (c *Cache) JournalState() JournalState {
+func (c *Cache) JournalState() (JournalState, error) {
+	if err := c.checkOpen("journal_state"); err != nil {
+		return JournalState{}, err
+	}
 	j := c.journal
 	if j == nil {
-		return JournalState{}
+		return JournalState{}, nil
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return JournalState{Path: j.path, Written: j.written, Synced: j.synced, Seq: j.seq}
+	return JournalState{Path: j.path, Written: j.written, Synced: j.synced, Seq: j.seq}, nil
 }
 
 func (c *Cache) detachStore() {

@@ -116,10 +116,10 @@ func TestDurablePowerCuts(t *testing.T) {
 			var states []state
 			for i := 0; i < 200; i++ {
 				mustPut(t, c, fmt.Sprint("k", i), fmt.Sprint("v", i), PutOptions{Durable: true})
-				js := c.JournalState()
+				js, _ := c.JournalState()
 				states = append(states, state{js.Synced, i + 1})
 			}
-			js := c.JournalState()
+			js, _ := c.JournalState()
 			data, err := os.ReadFile(js.Path)
 			if err != nil {
 				t.Fatal(err)

@@ -60,6 +60,14 @@ func (c *Cache) Get(key []byte) Lookup {
 	return l
 }
 
+// GetChecked is Get that also says why nothing was found when the handle cannot look: after
+// Close it answers CodeClosed (Get answers a miss).
+func (c *Cache) GetChecked(key []byte) (Lookup, error) {
+	var l Lookup
+	err := c.get(&l, key, nil, true)
+	return l, err
+}
+
 // GetInto looks key up and copies its value into buf, allocating nothing. If the value is
 // longer than len(buf) it returns a miss and a too_large error naming the length needed.
 func (c *Cache) GetInto(key, buf []byte) (Lookup, error) {

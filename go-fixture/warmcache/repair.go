@@ -40,8 +40,8 @@ type RepairReport struct {
 // Repair runs §9.9 over the whole segment through this handle.
 func (c *Cache) Repair() (RepairReport, error) {
 	rep := RepairReport{LocksFreed: []RepairAction{}, Reclaimed: []RepairAction{}, Quarantined: []RepairAction{}, Unrepairable: []RepairAction{}}
-	if c.mem == nil {
-		return rep, newErr(CodeClosed, "repair", c.path, "the handle is closed")
+	if err := c.checkOpen("repair"); err != nil {
+		return rep, err
 	}
 	pc := c.geo.ParticipantCapacity
 	// Locks first, so that the T14 reclaims below can take them (reclaim.go).

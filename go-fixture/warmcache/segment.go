@@ -275,6 +275,9 @@ func (c *Cache) recOff(slotOff uint64, a uint64) uint64 {
 	return slotOff + SlotHeaderSize + uint64(c.geo.KeyCapacity) + (a&1)*c.lay.RecordSize
 }
 
+// checkOpen is the first statement of every exported method that reads the mapping: after Close
+// mem is nil and the pages are gone, so the call answers CodeClosed instead of faulting
+// (PROTOCOL.md §15, DRIVER.md "After close").
 func (c *Cache) checkOpen(op string) error {
 	if c == nil || c.mem == nil {
 		return &Error{C: CodeClosed, Op: op, Detail: "the cache handle is closed"}
@@ -725,7 +728,9 @@ func checkHeader(hdr []byte, path string, o OpenOptions) (Geometry, Layout, uint
 }
 
 // Close unmaps the segment and closes the descriptor, which releases the participant's OFD
-// lock (§5 "Leaving"). The handle must not be used afterwards.
+// lock (§5 "Leaving"). Every later call of the handle's methods fails with CodeClosed and
+// touches nothing; a second Close is a no-op. Close must not run while another goroutine is
+// inside a method of the handle (a parked WaitForChange included): the pages go at once.
 func (c *Cache) Close() error {
 	if c == nil || c.mem == nil {
 		return nil

@@ -93,7 +93,7 @@ func TestVocabularyNames(t *testing.T) {
 		CodeUnsupportedMajor, CodeNotReady, CodeBadHeaderChecksum, CodeUnsupportedFeatures, CodeLayoutMismatch,
 		CodeBadGeometry, CodeTruncated, CodeNoSpace, CodeExists, CodeParticipantsFull, CodeIO, CodeSparse}
 	ops := []Code{CodeTooLarge, CodeNotFound, CodeFull, CodeVersionNotNewer, CodeBusy,
-		CodeNotStaging, CodeNoPrevious, CodePinned, CodeBadNamespace}
+		CodeNotStaging, CodeNoPrevious, CodePinned, CodeBadNamespace, CodeClosed}
 	for _, c := range []struct {
 		got  []Code
 		want []string

@@ -179,3 +179,40 @@ fn odd_input_gets_one_answer_per_line() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "files left behind");
 }
+
+/// DRIVER.md "After close": every handle operation after `close` answers `fail(closed)` (Cache is
+/// closed by its drop, so the fixture answers), a second close is `ok`, and an `open` makes the
+/// handle usable again.
+#[test]
+fn closed_handle_answers_closed() {
+    let p = TmpPath::new("fixture-closed");
+    let path = p.path().to_str().unwrap();
+    let geometry = json!({"shard_count": 1, "slots_per_shard": 8, "key_capacity": 32,
+                          "value_capacity": 64, "probe_window": 4, "participant_capacity": 4});
+    let after: Vec<(&str, Value)> = vec![
+        ("get", json!({"key_hex": "61"})), ("put", json!({"key_hex": "61", "value_hex": "00"})),
+        ("invalidate", json!({"key_hex": "61"})), ("stats", json!({})), ("generation", json!({})),
+        ("wait", json!({"seen": 0, "timeout_ms": 10})), ("dump", json!({})), ("participants", json!({})),
+        ("journal_state", json!({})), ("repair", json!({})), ("ns_stage", json!({"ns": 0})),
+        ("ns_unpin", json!({})), ("ns_state", json!({"ns": 0})),
+    ];
+    let mut reqs = vec![
+        json!({"id": 1, "op": "hello"}).to_string(),
+        json!({"id": 2, "op": "create", "args": {"path": path, "geometry": geometry}}).to_string(),
+        json!({"id": 3, "op": "close"}).to_string(),
+    ];
+    for (i, (op, args)) in after.iter().enumerate() {
+        reqs.push(json!({"id": 10 + i, "op": op, "args": args}).to_string());
+    }
+    reqs.push(json!({"id": 98, "op": "close"}).to_string());
+    reqs.push(json!({"id": 99, "op": "open", "args": {"path": path}}).to_string());
+    reqs.push(json!({"id": 100, "op": "get", "args": {"key_hex": "61"}}).to_string());
+    let r = run(&reqs, true);
+    for (i, (op, _)) in after.iter().enumerate() {
+        assert_eq!((op, &r[3 + i]["outcome"], &r[3 + i]["reason"]), (op, &json!("fail"), &json!("closed")), "{}", r[3 + i]);
+    }
+    let n = r.len();
+    assert_eq!(r[n - 3]["outcome"], "ok");
+    assert_eq!(r[n - 2]["outcome"], "ok");
+    assert_eq!(r[n - 1]["result"]["hit"], false);
+}

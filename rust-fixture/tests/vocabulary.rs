@@ -60,7 +60,11 @@ fn error_codes_and_faults_match() {
     assert_eq!(open, names(&v, "open_errors"));
     let ops: Vec<String> = [OpErrorKind::TooLarge, OpErrorKind::NotFound, OpErrorKind::Full, OpErrorKind::VersionNotNewer, OpErrorKind::Busy,
         OpErrorKind::NotStaging, OpErrorKind::NoPrevious, OpErrorKind::Pinned, OpErrorKind::BadNamespace]
-        .iter().map(|k| k.code().to_string()).collect();
+        .iter().map(|k| k.code().to_string())
+        // `closed` (PROTOCOL.md §15) has no OpErrorKind: Cache is closed by dropping it, so no
+        // operation can reach a closed handle; the fixture answers it (DRIVER.md "After close").
+        .chain(["closed".to_string()])
+        .collect();
     assert_eq!(ops, names(&v, "operation_errors"));
     let faults: Vec<String> = Fault::ALL.iter().map(|f| f.name().to_string()).collect();
     assert_eq!(faults, names(&v, "faults"));

@@ -198,6 +198,7 @@ extension WarmCache {
     /// End this handle's current journal part (so that its file can be covered, §8 step 1) and
     /// compact its store. Fails with `io` when the handle has no store.
     public func compact() throws(SegmentError) -> CompactReport {
+        guard !isClosed else { throw .io(path: path, op: "compact (the handle is closed)", errno: EBADF) }
         guard let j = journal else { throw .io(path: path, op: "compact (the handle has no store)", errno: EINVAL) }
         j.endCurrentPart()
         let hook = pauseHook

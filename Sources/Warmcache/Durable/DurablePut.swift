@@ -51,6 +51,7 @@ extension WarmCache {
     /// missing) with `options.policy` (PERSISTENCE.md §6). The journal file itself is started
     /// by the first durable operation.
     public func attachStore(_ options: StoreOptions) throws(StoreIOError) {
+        guard !isClosed else { throw StoreIOError(op: "attach a store (the handle is closed)", path: path, errno: EBADF) }
         try makeStoreDirectory(options.directory)
         let me = Int(participantId) - 1
         let identity = JournalIdentity(
@@ -68,7 +69,12 @@ extension WarmCache {
 
     /// The current journal file and how much of it was written and synced (DRIVER.md
     /// `journal_state`); all zero before the first durable operation or without a store.
-    public var journalState: JournalState { journal?.current ?? JournalState() }
+    public var journalState: JournalState {
+        get throws(UsageError) {
+            guard !isClosed else { throw .closed }
+            return journal?.current ?? JournalState()
+        }
+    }
 
     /// `put` journaled into the store: `durable` is true when its record is durable as the
     /// policy promises (false without a store, when the put did not take effect, or when the

@@ -13,7 +13,8 @@ extension CaseRunner {
         case .advance(let ns):
             simNow += ns
             silentRemovalPossible = true
-            guard let rp = roles.values.sorted(by: { $0.role < $1.role }).first(where: { $0.fixture != nil }),
+            // Not through a handle a role closed: it would answer `closed` (DRIVER.md "After close").
+            guard let rp = roles.values.sorted(by: { $0.role < $1.role }).first(where: { $0.fixture != nil && !handleIsClosed($0) }),
                   let fx = rp.fixture
             else { try harness("no live process to move the clock", "advance at \(c.location) needs a live fixture") }
             let r = try call(fx, rp, "set_clock", ["now_ns": JSON(unsigned: simNow)], text: "set_clock")
@@ -46,6 +47,7 @@ extension CaseRunner {
             for rp in roles.values.sorted(by: { $0.role < $1.role }) {
                 guard let fx = rp.fixture, rp.pending == nil else { continue }
                 _ = try call(fx, rp, "close", [:], text: "close")
+                rp.closedHandle = RoleProcess.ClosedHandle(process: ObjectIdentifier(fx), at: "the wipe at \(c.location)")
             }
             unlink(segmentPath)
             wipedUndurableKeys.formUnion(undurableKeys)

@@ -49,6 +49,8 @@ extension CaseRunner {
         // What a sequential restore's counts are judged against (CaseRunner+RestoreCounts).
         let restoreStoreBefore = o.op == .restore && !onSide && !inParallel && o.pauseAt == nil && o.crashAt == nil
             ? StoreReading.storeFiles(storeDir) : nil
+        // An operation of a handle after its close (CaseRunner+ClosedHandles).
+        let closed = onSide ? nil : closedCall(o, rp, inParallel: inParallel)
         do {
             // A `wait` may legitimately take its whole timeout before answering.
             let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
@@ -74,8 +76,11 @@ extension CaseRunner {
                         addFinding(Finding(kind: .skip, summary: "\(rp.impl) does not support \(o.text)", details: r.message ?? ""))
                         throw Abort()
                     }
+                    if let closed { try closedHandleErrored(text, kind, r, closed, at: o.location.description) }
                     try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
                 }
+                if !onSide { checkClosedAnswer(o, r, closed, text: text) }
+                noteHandleState(o, r, rp, fx)
                 if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
                 if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
                 if let restoreStoreBefore { checkRestoreCounts(r, before: restoreStoreBefore, role: o.role, at: o.location) }
@@ -98,7 +103,8 @@ extension CaseRunner {
             }
         } catch let f as FixtureFailure {
             guard step.crashAt != nil, case .exited = f else {
-                try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))", f.description)
+                try harness("fixture \(rp.impl) playing \(o.role) failed during `\(o.text)` (\(o.location))",
+                            f.description + closedHandleFailed(closed))
             }
             // The fixture killed itself at the pause point, as asked: the outcome is unknown, and
             // the transitions it made before dying were never reported.
@@ -152,7 +158,8 @@ extension CaseRunner {
         }
         if let r, step.op == .generation { rp.rememberedGeneration = r.result["generation"]?.uint }
         log.add("\(text)\(inParallel ? " [parallel]" : "")\(onSide ? " [segment \(step.segment ?? rp.side ?? "?")]" : "") → \(describe(step, r))")
-        if !onSide { noteHistory(step, r, rp: rp, call: callAt, ret: returnAt) }
+        // A closed handle's answer is no operation on the segment (CaseRunner+ClosedHandles).
+        if !onSide, closed == nil || r?.reason != "closed" { noteHistory(step, r, rp: rp, call: callAt, ret: returnAt) }
         return outcome
     }
 

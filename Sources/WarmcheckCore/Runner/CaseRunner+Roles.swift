@@ -28,6 +28,9 @@ extension CaseRunner {
             var needed = Set(scenario.allOperations.filter { $0.role == a.role && $0.op.isListedInHello }.map(\.op.rawValue))
             // Running a request beside a paused one is a capability of its own (DRIVER.md).
             if scenario.allOperations.contains(where: { $0.role == a.role && $0.overlap }) { needed.insert("overlap") }
+            // So is keeping a closed handle (DRIVER.md "After close"): a fixture of the contract
+            // before it answers `bad_request` there, which is no verdict on its library.
+            if scenario.usesClosedHandle(role: a.role) { needed.insert("after_close") }
             var missing = needed.subtracting(rp.operations).sorted()
             missing += scenario.pausePointsUsed(role: a.role).subtracting(rp.pausePoints).sorted().map { "pause point \($0)" }
             if !missing.isEmpty {

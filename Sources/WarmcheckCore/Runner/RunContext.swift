@@ -81,6 +81,14 @@ final class RoleProcess {
     var endedJournal: EndedJournal?
     /// The operation stopped at its pause point, waiting for a `resume` step.
     var pending: Pending?
+    /// Set by an `ok` close of this process's handle, cleared by its next open
+    /// (CaseRunner+ClosedHandles): a handle of another process is a new one.
+    var closedHandle: ClosedHandle?
+
+    struct ClosedHandle {
+        var process: ObjectIdentifier
+        var at: String
+    }
 
     struct Pending {
         var step: OperationStep

@@ -28,7 +28,8 @@ var operations = []string{"hello", "create", "open", "open_or_create", "close", 
 	"compact", // PERSISTENCE.md §8
 	"repair",  // PROTOCOL.md §9.9
 	"get_many", "now",
-	"overlap", // not a request: args.overlap beside a paused operation (overlap.go)
+	"overlap",     // not a request: args.overlap beside a paused operation (overlap.go)
+	"after_close", // not a request: a closed handle is kept and answers closed (DRIVER.md "After close")
 }
 
 type request struct {
@@ -484,8 +485,7 @@ func (s *server) handle(line []byte) (resp response) {
 				// Closing touches no mapped byte and frees the liveness lock, so that the
 				// others can reclaim it now, not when this process exits.
 				msg = fmt.Sprint("the segment's mapping faulted (", p, "): the file was cut under the handle; the handle is closed")
-				s.cache.Close()
-				s.cache = nil
+				s.cache.Close() // kept: later operations answer closed (DRIVER.md "After close")
 			}
 			resp = response{ID: req.ID, Error: &errBody{"runtime", msg}}
 		}
@@ -548,7 +548,7 @@ func fromErr(err error) error {
 		return nil
 	}
 	switch c := warmcache.CodeOf(err); c {
-	case "", warmcache.CodeClosed, warmcache.CodeUnsupported:
+	case "", warmcache.CodeUnsupported:
 		if c == warmcache.CodeUnsupported {
 			return badRequest{err.Error()}
 		}
@@ -644,7 +644,7 @@ func (s *server) dispatch(op string, args json.RawMessage) (interface{}, error) 
 	case "participants":
 		return participants(c)
 	case "journal_state":
-		return c.JournalState(), nil
+		return journalState(c)
 	case "ns_stage", "ns_flip", "ns_rollback", "ns_pin", "ns_reclaim", "ns_state":
 		return nsOp(c, op, args)
 	case "ns_put":

@@ -62,7 +62,7 @@ func TestServeLines(t *testing.T) {
 		{`{"id":16,"op":"create","args":{"path":"` + path + `",` + geo + `}}`, `"reason":"exists"`},
 		{`{"id":17,"op":"open_or_create","args":{"path":"` + path + `",` + geo + `}}`, `"created":false`},
 		{`{"id":18,"op":"close"}`, `"outcome":"ok"`},
-		{`{"id":19,"op":"generation"}`, `"kind":"bad_request"`},
+		{`{"id":19,"op":"generation"}`, `"reason":"closed"`}, // the closed handle answers (DRIVER.md "After close")
 		{`{"id":20,"op":"hello","args":{"crash_at":"nowhere"}}`, `"kind":"bad_request"`},
 		{`{"id":21,"op":"hello","args":{"crash_at":"put.after_claim"}}`, `"pause_points":["lock.after_acquire"`},
 	}
@@ -412,6 +412,29 @@ func TestFaultInsideTheMappingIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.must("get", `{"key_hex":"61"}`, `mapping faulted`)
-	a.must("get", `{"key_hex":"61"}`, `no open segment`)
+	a.must("get", `{"key_hex":"61"}`, `"reason":"closed"`)
 	a.must("hello", "", `"language":"go"`)
+}
+
+// TestClosedHandleAnswersClosed pins DRIVER.md "After close": the fixture keeps the closed
+// handle, every handle operation is the library's and answers fail(closed), and close stays a
+// no-op.
+func TestClosedHandleAnswersClosed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seg")
+	a := startFixture(t)
+	a.must("get", `{"key_hex":"61"}`, `no open segment`)
+	a.must("create", `{"path":"`+path+`",`+testGeo+`}`, `"participant":1`)
+	a.must("close", "", `"outcome":"ok"`)
+	for _, r := range [][2]string{{"get", `{"key_hex":"61"}`}, {"put", `{"key_hex":"61","value_hex":"00"}`},
+		{"refresh", `{"key_hex":"61","value_hex":"00"}`}, {"invalidate", `{"key_hex":"61"}`}, {"evict", `{"key_hex":"61"}`},
+		{"stats", ""}, {"generation", ""}, {"wait", `{"seen":0,"timeout_ms":10}`}, {"set_clock", `{"now_ns":1}`},
+		{"dump", ""}, {"participants", ""}, {"journal_state", ""}, {"repair", ""}, {"ns_stage", `{"ns":0}`},
+		{"ns_put", `{"ns":0,"key_hex":"61","value_hex":"00"}`}, {"ns_flip", `{"ns":0}`}, {"ns_rollback", `{"ns":0}`},
+		{"ns_pin", `{"ns":0}`}, {"ns_unpin", ""}, {"ns_get", `{"ns":0,"key_hex":"61"}`}, {"ns_reclaim", `{"ns":0}`},
+		{"ns_state", `{"ns":0}`}} {
+		a.must(r[0], r[1], `"outcome":"fail","reason":"closed"`)
+	}
+	a.must("close", "", `"outcome":"ok"`)
+	a.must("open", `{"path":"`+path+`"}`, `"participant":1`)
+	a.must("get", `{"key_hex":"61"}`, `"hit":false`)
 }

@@ -32,7 +32,12 @@ func get(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 	}
 	switch a.Via {
 	case "", "single":
-		return getFields(c.Get(key)), nil
+		// GetChecked is Get with its error: a closed handle answers closed (DRIVER.md "After close").
+		l, err := c.GetChecked(key)
+		if err != nil {
+			return nil, fromErr(err)
+		}
+		return getFields(l), nil
 	case "into":
 		l, err := c.GetInto(key, make([]byte, c.Geometry().ValueCapacity))
 		if err != nil {
@@ -59,7 +64,7 @@ type keyAnswer struct {
 
 // getMany is GetMany with a buffer of value_capacity bytes per key, so that no value is refused
 // for its length and every answer is that of a get.
-func getMany(c *warmcache.Cache, keys [][]byte) []keyAnswer {
+func getMany(c *warmcache.Cache, keys [][]byte) ([]keyAnswer, error) {
 	vc := int(c.Geometry().ValueCapacity)
 	bufs := make([][]byte, len(keys))
 	backing := make([]byte, vc*len(keys))
@@ -68,12 +73,12 @@ func getMany(c *warmcache.Cache, keys [][]byte) []keyAnswer {
 	}
 	out := make([]warmcache.Lookup, len(keys))
 	errs := make([]error, len(keys))
-	c.GetMany(keys, bufs, out, errs)
+	first := c.GetMany(keys, bufs, out, errs)
 	r := make([]keyAnswer, len(keys))
 	for i := range keys {
 		r[i] = keyAnswer{out[i], errs[i]}
 	}
-	return r
+	return r, first
 }
 
 // getManyOp answers "get_many": keys_hex in, one get answer per key out (DRIVER.md), a key the
@@ -96,7 +101,11 @@ func getManyOp(c *warmcache.Cache, args json.RawMessage) (interface{}, error) {
 		}
 		keys[i] = k
 	}
-	r := getMany(c, keys)
+	r, first := getMany(c, keys)
+	// A closed handle refuses the whole batch (DRIVER.md "After close"), not key by key.
+	if warmcache.CodeOf(first) == warmcache.CodeClosed {
+		return nil, fromErr(first)
+	}
 	results := make([]interface{}, len(r))
 	for i, k := range r {
 		if k.err != nil {

@@ -192,9 +192,17 @@ func (s *server) compact(args json.RawMessage) (interface{}, error) {
 	return rep, nil
 }
 
+// closeCache closes the handle but keeps it: every later operation goes to the closed handle,
+// whose methods answer CodeClosed, reported as fail(closed) (DRIVER.md "After close"). A second
+// close is the library's no-op.
 func (s *server) closeCache(c *warmcache.Cache) (interface{}, error) {
-	// Drain now: the handle's tracer goes away with it.
-	err := c.Close()
-	s.cache = nil
-	return map[string]interface{}{}, fromErr(err)
+	return map[string]interface{}{}, fromErr(c.Close())
+}
+
+func journalState(c *warmcache.Cache) (interface{}, error) {
+	js, err := c.JournalState()
+	if err != nil {
+		return nil, fromErr(err)
+	}
+	return js, nil
 }

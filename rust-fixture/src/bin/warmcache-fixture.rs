@@ -71,6 +71,8 @@ const OPERATIONS: &[&str] = &[
     "now",
     // Not a request: `args.overlap` beside a paused operation (overlap.rs).
     "overlap",
+    // Not a request: every operation after `close` answers closed (DRIVER.md "After close").
+    "after_close",
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -78,6 +80,9 @@ struct DriverError {
     kind: &'static str,
     message: String,
 }
+
+/// A `DriverError` of this kind is no error: it answers `fail(closed)` (PROTOCOL.md §15).
+const CLOSED: &str = "closed";
 
 fn bad_request(message: impl Into<String>) -> DriverError {
     DriverError { kind: "bad_request", message: message.into() }
@@ -207,6 +212,10 @@ struct Fixture {
     input: Arc<Input>,
     /// Shared (`Arc`) only so that an overlap can borrow it on another thread (overlap.rs).
     cache: Option<Arc<Cache>>,
+    /// The handle was closed: `Cache` has no close but its drop, which takes the handle away, so
+    /// no call of the library can reach a closed one and the fixture answers `fail(closed)` for
+    /// it (DRIVER.md "After close").
+    closed: bool,
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -408,6 +417,9 @@ fn event_json(e: &Event) -> Value {
 
 impl Fixture {
     fn cache(&self) -> Result<&Cache, DriverError> {
+        if self.closed {
+            return Err(DriverError { kind: CLOSED, message: "the handle was closed (warmcache::Cache is closed by dropping it)".into() });
+        }
         self.cache.as_deref().ok_or_else(|| bad_request("no open segment (send create, open or open_or_create first)"))
     }
 
@@ -578,6 +590,9 @@ impl Fixture {
             Ok(Outcome::Fail { reason, message }) => {
                 json!({"id": id, "outcome": "fail", "reason": reason, "message": message, "transitions": transitions})
             }
+            Err(e) if e.kind == CLOSED => {
+                json!({"id": id, "outcome": "fail", "reason": CLOSED, "message": e.message, "transitions": transitions})
+            }
             Err(e) => json!({"id": id, "error": {"kind": e.kind, "message": e.message}}),
         }
     }
@@ -676,6 +691,7 @@ fn main() {
         armed: Arc::new(Mutex::new(Armed::default())),
         input: Arc::new(Input(Mutex::new(Box::new(std::io::BufReader::new(std::io::stdin()))))),
         cache: None,
+        closed: false,
     };
     while let Some(a) = args.next() {
         match a.as_str() {

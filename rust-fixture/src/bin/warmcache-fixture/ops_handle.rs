@@ -57,6 +57,7 @@ impl Fixture {
             Ok((c, r)) => {
                 let id = c.participant_id();
                 self.cache = Some(Arc::new(c));
+                self.closed = false;
                 let problems = problems_json(&r.problems);
                 ok(json!({"participant": id, "restored": r.restored, "created": r.restored, "installed": r.installed,
                           "records": r.records, "files": r.files, "tombstones": r.tombstones,
@@ -91,11 +92,13 @@ impl Fixture {
         attach(&mut c, a)?;
         extra["participant"] = json!(c.participant_id());
         self.cache = Some(Arc::new(c));
+        self.closed = false;
         ok(extra)
     }
 
+    /// Drops the handle (its only close); later handle operations answer `fail(closed)`.
     pub(super) fn close(&mut self) -> Result<Outcome, DriverError> {
-        self.cache = None;
+        self.closed |= self.cache.take().is_some();
         ok(json!({}))
     }
 }
