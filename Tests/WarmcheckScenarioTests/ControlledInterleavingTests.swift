@@ -303,4 +303,15 @@ final class ControlledInterleavingTests: XCTestCase {
                     contains: "`patch_ns` is not allowed in a parallel list")
         assertError("processes: {patch_ns: any}\ninit: [{advance: 1s}]\n", .invalid, (1, 13), contains: "reserved")
     }
+    func testUsesClosedHandleNeedsAfterClose() throws {
+        let closedThenGet = try parse(head + "  - w: create\n  - w: close\n  - w: get k\n    expect: fail(closed)\n  - r: open\n")
+        XCTAssertTrue(closedThenGet.usesClosedHandle(role: "w"))
+        XCTAssertFalse(closedThenGet.usesClosedHandle(role: "r"))
+        // Reopened (by an open-type operation or a restart) before the next step: a new handle.
+        let reopened = try parse(head + "  - w: create\n  - w: close\n  - w: open\n  - w: get k\n  - w: close\n  - restart: w\n  - w: get k\n")
+        XCTAssertFalse(reopened.usesClosedHandle(role: "w"))
+        // compact works on its store with or without a handle (DRIVER.md "After close").
+        let compacted = try parse(head + "  - w: create\n  - w: close\n  - w: compact\n")
+        XCTAssertFalse(compacted.usesClosedHandle(role: "w"))
+    }
 }
