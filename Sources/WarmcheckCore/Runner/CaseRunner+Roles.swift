@@ -43,6 +43,9 @@ extension CaseRunner {
 
     func startProcess(_ rp: RoleProcess) throws {
         rp.side = nil   // a new process has no handle on any segment yet
+        // Nor a closed one: the process identity kept with a closed handle cannot tell a new
+        // process from the old (an ObjectIdentifier is reused once the old object is freed).
+        rp.closedHandle = nil
         do {
             try rp.start(timeout: options.timeout, scratchDir: options.workDir)
         } catch let f as FixtureFailure {
