@@ -531,6 +531,12 @@ public enum ControlKind: Sendable, Hashable {
     /// to N, so the next stage hands out N + 1 (or, at 2^32 − 1, fails `full`). Only in
     /// sequential parts, with no stage of NS open.
     case patchNamespace(ns: Int, last: UInt64)
+    /// `collide: KEY as=OTHER`: the orchestrator rewrites the key of the readable slot holding
+    /// KEY (key_len and key bytes) to OTHER's, keeping KEY's `key_hash`, so that the slot is what
+    /// a key OTHER' with WCH64(OTHER') = WCH64(KEY) would have written: a lookup of KEY meets the
+    /// same hash, and must compare the bytes to see another key (PROTOCOL.md §9.1). Only in
+    /// sequential parts.
+    case collide(key: [UInt8], as: [UInt8])
 }
 
 /// One word of a `patch_header:` step.

@@ -125,6 +125,26 @@ extension Parser {
         reportStillPaused(paused, part: "final")
     }
 
+    /// `collide: KEY as=OTHER` borrows OTHER's bytes for a key no scenario can type (one with
+    /// KEY's hash): a real OTHER written anywhere in the scenario, or a second collision with the
+    /// same OTHER, would put those bytes into two readable slots, which is a duplicate key to the
+    /// decoder (invariant 1) rather than the collision the step stands for.
+    func checkCollisions(_ s: Scenario) {
+        let steps = s.initSteps + s.parallel.flatMap(\.steps) + (s.race?.ops.flatMap(\.steps) ?? []) + s.finalSteps
+        let written = Set(s.allOperations.filter { $0.op == .put || $0.op == .refresh }.compactMap(\.key))
+        var borrowed: [[UInt8]: SourceLocation] = [:]
+        for case .control(let c) in steps {
+            guard case .collide(_, let other) = c.kind else { continue }
+            let name = ScenarioValue.render(other)
+            if let first = borrowed[other] {
+                error(.invalid, c.location, "`collide` borrows \(name) a second time (first at line \(first.line)): give each collision its own OTHER")
+            } else if written.contains(other) {
+                error(.invalid, c.location, "`collide` borrows \(name), which a put or refresh of the scenario writes: OTHER must be a key no step writes")
+            }
+            borrowed[other] = borrowed[other] ?? c.location
+        }
+    }
+
     /// A `resume` step's expectations are judged against the paused operation's response.
     func checkResumeExpectations(_ r: OperationStep, resuming p: OperationStep) {
         guard let list = resumeExpectations[r.location] else { return }

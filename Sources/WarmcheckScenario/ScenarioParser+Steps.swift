@@ -242,6 +242,8 @@ extension Parser {
             return ControlStep(kind: name == "corrupt" ? .corrupt(key: bytes) : .corruptState(key: bytes), location: at)
         case "patch_ns":
             return parsePatchNamespace(value, part: part, at: at)
+        case "collide":
+            return parseCollide(value, part: part, at: at)
         default: // check
             guard case .final = part else {
                 error(.badSequence, at, "`check` is only allowed in `final`")
@@ -328,6 +330,38 @@ extension Parser {
             out.append(Token(text: current, location: exact ? SourceLocation(file: file, line: base.line, column: base.column + offset + startCol) : base))
         }
         return out
+    }
+
+    /// `collide: KEY as=OTHER` (docs/SCENARIOS.md "Control steps"): a sequential step naming two
+    /// different keys; that OTHER is written by no step is checked on the whole scenario
+    /// (checkCollisions).
+    func parseCollide(_ value: Node, part: Part, at: SourceLocation) -> ControlStep? {
+        if case .parallel = part {
+            error(.badSequence, at, "`collide` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
+            return nil
+        }
+        let usage = "`collide` takes a key and as=OTHER (e.g. collide: a as=b)"
+        guard let s = value.scalar else {
+            error(.wrongType, loc(value), usage)
+            return nil
+        }
+        let toks = tokens(of: value, text: s.string)
+        guard toks.count == 2, !toks[0].text.hasPrefix("as="), toks[1].text.hasPrefix("as=") else {
+            error(toks.isEmpty ? .missing : .badArgument, (toks.count > 1 ? toks[1] : toks.first)?.location ?? loc(value), usage)
+            return nil
+        }
+        var otherTok = toks[1]
+        otherTok.text = String(otherTok.text.dropFirst(3))
+        guard let key = parseBytes(toks[0], what: "key"), let other = parseBytes(otherTok, what: "key") else { return nil }
+        for (b, t) in [(key, toks[0]), (other, toks[1])] where b.isEmpty {
+            error(.badValue, t.location, "bad key: a key has at least one byte")
+            return nil
+        }
+        if key == other {
+            error(.badValue, toks[1].location, "`collide` needs two different keys: a slot of KEY holding KEY's own bytes is no collision")
+            return nil
+        }
+        return ControlStep(kind: .collide(key: key, as: other), location: at)
     }
 
     func isIdentifier(_ s: Substring) -> Bool {

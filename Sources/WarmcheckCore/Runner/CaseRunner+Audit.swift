@@ -5,6 +5,8 @@ import WarmcheckSegment
 
 /// What one answered operation left to check in the next snapshot of the segment.
 struct PendingAudit {
+    /// The request's `op` (CaseRunner+Collisions tells a repair's quarantine from a removal).
+    var op: String
     var actor: Actor
     var transitions: [TransitionAnswer]
     /// For a put or refresh that answered ok: what it was asked to write.
@@ -37,7 +39,7 @@ extension CaseRunner {
         } catch {
             return
         }
-        var item = PendingAudit(actor: actor(rp), transitions: transitions)
+        var item = PendingAudit(op: op, actor: actor(rp), transitions: transitions)
         switch answer {
         case .opened(let id, let created):
             item.actor.participant = id

@@ -55,6 +55,7 @@ extension CaseRunner {
             retiredCheckers.append(checker)
             checker = TransitionChecker(initial: .unknown)
             accounting = Accounting()
+            collisions = [:]
             log.add("wipe the segment file (as a reboot wipes tmpfs; every live handle closed)")
         case .storeDisk(let full):
             log.add(try setStoreDisk(full: full))
@@ -74,6 +75,8 @@ extension CaseRunner {
             case .success(let d): log.add("patch_ns: \(d)")
             case .failure(let e): try harness("cannot patch namespace \(ns) at \(c.location)", e.description)
             }
+        case .collide(let key, let other):
+            try collide(key, as: other, c)
         case .check(let check):
             switch check {
             case .createdOnce(let op):

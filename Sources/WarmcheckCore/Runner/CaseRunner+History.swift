@@ -31,7 +31,8 @@ extension CaseRunner {
     }
 
     /// A repair's quarantines count in `invalidations` (PROTOCOL.md §9.9), and each must be a
-    /// slot the scenario damaged (`corrupt:`): a repair that quarantines a healthy record throws
+    /// slot the scenario damaged (`corrupt:`, or a `collide:` slot, whose `key_hash` is not its
+    /// bytes' hash: CaseRunner+Collisions): a repair that quarantines a healthy record throws
     /// away a good entry. The key of a damaged slot is already removed from the model (the
     /// `corrupt:` step did that), so the repair itself is no operation of the history. A repair
     /// that died has unknown effects: any number of removals may have happened.
@@ -44,7 +45,7 @@ extension CaseRunner {
         accounting.invalidations += quarantined.count
         for a in quarantined {
             let at = "shard \(a["shard"]?.int ?? -1) slot \(a["slot"]?.int ?? -1)"
-            guard corrupted.remove(at) == nil else { continue }
+            guard corrupted.remove(at) == nil, !isCollision(at) else { continue }
             conformance("\(o.role) (\(rp.impl)) `\(o.text)` quarantined \(at), which the scenario did not damage",
                         "At \(o.location), the repair quarantined \(at) (\(a["detail"]?.string ?? "")), but no `corrupt:` step damaged "
                             + "that slot (damaged and not yet quarantined: \(corrupted.sorted().joined(separator: ", ")))."

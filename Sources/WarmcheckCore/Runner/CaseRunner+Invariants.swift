@@ -40,6 +40,7 @@ extension CaseRunner {
             // A slot the scenario corrupted on purpose fails its checksum until it is rewritten.
             if case .checksumMismatch(let at, _, _, _) = p, corrupted.contains(at.description) { continue }
             if case .impossibleStateWord(let at, _, _) = p, poisoned.contains(at.description) { continue }
+            if isCollisionArtifact(p) { continue }
             conformance("invariant broken \(where_): \(p)",
                         "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
         }
@@ -52,6 +53,7 @@ extension CaseRunner {
             if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkStatsAnswer(a, snap, where_: where_) }
         }
         audit(audits, in: snap, where_: where_)
+        watchCollisions(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
         lock.lock()

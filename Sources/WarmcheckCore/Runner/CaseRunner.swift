@@ -78,6 +78,9 @@ public final class CaseRunner: @unchecked Sendable {
     /// no transition leaves one (§9.9 step 4), so the decoder's and the transition checker's
     /// complaints about them are expected.
     var poisoned: Set<String> = []
+    /// Slots a `collide:` step made into another key of the same `key_hash`, while they still
+    /// hold it (CaseRunner+Collisions).
+    var collisions: [SlotAt: CollidedSlot] = [:]
     /// The refusal code of a future-version image a `create future=` step made (PROTOCOL.md §14):
     /// the decoder's snapshot refusing it with exactly this code is expected, not a failure.
     var futureRefusal: String?

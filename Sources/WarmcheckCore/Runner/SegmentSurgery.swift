@@ -82,6 +82,8 @@ enum SegmentSurgery {
     }
 
     /// The slot holding `key` in a readable state (READY, REFRESHING, STALE), with its offset.
+    /// The key bytes are compared too (§9.1): after a `collide:` a slot of the same hash and
+    /// length holds another key.
     static func readableSlot(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> (shard: Int, slot: Int, off: Int)? {
         let h = WCH64.hash(key, seed: Layout.KEY_SEED)
         let shard = Int((h >> 32) % UInt64(g.shardCount))
@@ -90,11 +92,55 @@ enum SegmentSurgery {
             let j = (home + k) % g.slotsPerShard
             let off = g.slotOffset(shard, j)
             guard let st = word(fd, off + Layout.SLOT_STATE), [2, 3, 4].contains(st & 0xFF),
-                  word(fd, off + Layout.SLOT_KEY_HASH) == h, word(fd, off + Layout.SLOT_KEY_LEN) == UInt64(key.count)
+                  word(fd, off + Layout.SLOT_KEY_HASH) == h, word(fd, off + Layout.SLOT_KEY_LEN) == UInt64(key.count),
+                  key.count <= g.keyCapacity, bytes(fd, off + Layout.SLOT_KEY, key.count) == key
             else { continue }
             return (shard, j, off)
         }
         return nil
+    }
+
+    static func bytes(_ fd: Int32, _ off: Int, _ count: Int) -> [UInt8]? {
+        var b = [UInt8](repeating: 0, count: count)
+        let n = b.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(off)) }
+        return n == count ? b : nil
+    }
+
+    /// Where `collide:` made its slot, and the words that make it the collision.
+    struct Collision {
+        var shard: Int, slot: Int
+        /// KEY's WCH64, left in `key_hash`.
+        var keyHash: UInt64
+        /// The state word at the surgery, which the surgery did not change.
+        var stateWord: UInt64
+    }
+
+    /// Rewrites `key_len` and the key bytes of the readable slot holding `key` to `other`'s
+    /// (zero padding up to the end of the longer key's last word, §1), leaving `key_hash`, the
+    /// state word and both records as they were. Nothing else of a slot depends on its key: the
+    /// record checksum covers the value only (§7.2), so the slot is exactly what a key with
+    /// `key`'s hash and `other`'s bytes would have written.
+    static func collide(path: String, key: [UInt8], as other: [UInt8]) -> Result<Collision, UsageError> {
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return .failure(UsageError("collide: cannot open \(path): \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        guard let g = geometry(fd) else { return .failure(UsageError("collide: cannot read the header of \(path)")) }
+        guard other.count <= g.keyCapacity else {
+            return .failure(UsageError("collide: \(other.count) bytes of as= do not fit key_capacity \(g.keyCapacity)"))
+        }
+        // READY or STALE only: a claimed slot's key cannot change under its owner, so a collision
+        // made under a live claim would be no situation a segment can be in.
+        guard let (shard, j, off) = readableSlot(fd, g, key), let st = word(fd, off + Layout.SLOT_STATE), [2, 4].contains(st & 0xFF),
+              let h = word(fd, off + Layout.SLOT_KEY_HASH)
+        else {
+            return .failure(UsageError("collide: key \(String(decoding: key, as: UTF8.self)) is not in a READY or STALE slot"))
+        }
+        let area = other + [UInt8](repeating: 0, count: (max(key.count, other.count) + 7) / 8 * 8 - other.count)
+        var len = UInt64(other.count).littleEndian
+        guard area.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, off_t(off + Layout.SLOT_KEY)) }) == area.count,
+              withUnsafeBytes(of: &len, { pwrite(fd, $0.baseAddress, 8, off_t(off + Layout.SLOT_KEY_LEN)) }) == 8
+        else { return .failure(UsageError("collide: cannot write the key: \(String(cString: strerror(errno)))")) }
+        return .success(Collision(shard: shard, slot: j, keyHash: h, stateWord: st))
     }
 
     /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
