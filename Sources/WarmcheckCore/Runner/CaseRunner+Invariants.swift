@@ -20,7 +20,7 @@ extension CaseRunner {
         guard FileManager.default.fileExists(atPath: segmentPath), !headerPatched else { generationBaseline = nil; return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
         let snap: SegmentSnapshot
-        switch SegmentSnapshot.read(path: segmentPath) {
+        switch SegmentSnapshot.read(path: segmentPath, owner: options.fixtureCredentials?.uid) {
         case .failure(let refusal):
             generationBaseline = nil
             if let want = futureRefusal, refusal.code == want { return }

@@ -44,9 +44,12 @@ extension CaseRunner {
     func startProcess(_ rp: RoleProcess) throws {
         rp.side = nil   // a new process has no handle on any segment yet
         do {
-            try rp.start(timeout: options.timeout, scratchDir: options.workDir)
+            try rp.start(timeout: options.timeout, scratchDir: options.workDir, runAs: options.fixtureCredentials)
         } catch let f as FixtureFailure {
-            try harness("\(rp.role) (\(rp.impl)) could not start", f.description)
+            let runAs = options.fixtureCredentials.map {
+                "\n(it runs as \($0), docs/DRIVER.md \"Fixture credentials\": its command and files must be usable by that uid, or pass --fixture-uid harness)"
+            }
+            try harness("\(rp.role) (\(rp.impl)) could not start", f.description + (runAs ?? ""))
         }
     }
 
