@@ -51,6 +51,7 @@ extension CaseRunner {
         if let a = statsAnswer {
             if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkStatsAnswer(a, snap, where_: where_) }
         }
+        checkParticipantWords(snap, where_: where_)
         audit(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
