@@ -37,7 +37,8 @@ public struct WarmCacheOptions: Sendable {
 
     /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
     /// and never touch the claim hint (to measure what the lazy sweep saves, and to test fleets
-    /// that mix 1.0 and 1.1 participants).
+    /// that mix 1.0 and 1.1 participants). A handle speaking 1.0 is one whatever this says
+    /// (PROTOCOL.md §14: it registers exactly as a 1.0 build would).
     public var legacySweep: Bool
 
     /// The reader's size bound, geometry rule 9 (PROTOCOL.md §3, §13.2): a segment whose
@@ -140,7 +141,9 @@ public final class WarmCache: @unchecked Sendable {
         self.speaks = options.protocolVersion
         self.tracer = TraceRecorder(enabled: options.trace)
         self.faults = options.faults
-        self.legacySweep = options.legacySweep
+        // §14: a handle speaking 1.0 registers exactly as a 1.0 build would (§5: it sweeps
+        // everything and never touches bytes 40..63), whatever the option says.
+        self.legacySweep = options.legacySweep || options.protocolVersion.minor == 0
         self.pauseHook = options.pauseHook
         self.created = created
     }

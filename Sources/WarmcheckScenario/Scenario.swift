@@ -537,6 +537,30 @@ public enum ControlKind: Sendable, Hashable {
     /// same hash, and must compare the bytes to see another key (PROTOCOL.md §9.1). Only in
     /// sequential parts.
     case collide(key: [UInt8], as: [UInt8])
+    /// `patch_hint: ROLE FIELD=VALUE…`: the orchestrator rewrites the `claim_hint` of the entry
+    /// ROLE's dead process registered (§5.1), `hint_epoch` untouched, so that the next
+    /// registrant at that index meets a hint its dead predecessor seemingly kept. Only in
+    /// sequential parts, and only while ROLE is crashed.
+    case patchHint(role: String, hint: HintPatch)
+}
+
+/// The `claim_hint` a `patch_hint:` step writes (PROTOCOL.md §5.1). `shard` and `home` may name
+/// the geometry's first value out of range (`shard_count`, `slots_per_shard`), resolved against
+/// the segment when the step runs.
+public struct HintPatch: Sendable, Hashable {
+    public enum Field: Sendable, Hashable {
+        case value(UInt64)
+        case shardCount
+        case slotsPerShard
+    }
+    public static let fields = ["in_flight", "shard", "home", "wide", "reserved"]
+    public var inFlight: UInt64 = 1
+    public var shard: Field = .value(0)
+    public var home: Field = .value(0)
+    public var wide = false
+    /// Bits 49..63 (must be zero, §13): OR-ed in as given (shifted to bit 49).
+    public var reserved: UInt64 = 0
+    public init() {}
 }
 
 /// One word of a `patch_header:` step.

@@ -216,6 +216,8 @@ extension Parser {
                 return nil
             }
             return ControlStep(kind: .removeSegment(name: name), location: at)
+        case "patch_hint":
+            return parsePatchHint(value, part: part, at: at)
         case "corrupt", "corrupt_state":
             if case .parallel = part {
                 error(.badSequence, at, "`\(name)` is not allowed in a parallel list: it belongs to sequential parts (init, final)")

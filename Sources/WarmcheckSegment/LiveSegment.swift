@@ -48,14 +48,15 @@ public final class LiveSegment: SegmentWords, @unchecked Sendable {
     }
 
     /// Opens `path` with the checks of §4.2 (minus registration) and maps it read-only.
-    public static func open(path: String) -> Result<LiveSegment, OpenRefusal> {
+    /// `owner`: the uid the file must belong to, as for `SegmentSnapshot.read`.
+    public static func open(path: String, owner: uid_t? = nil) -> Result<LiveSegment, OpenRefusal> {
         let fd: Int32
         switch SegmentSnapshot.openChecked(path: path) {
         case .success(let v): fd = v
         case .failure(let r): return .failure(r)
         }
         let g: SpecGeometry
-        switch SegmentSnapshot.checkOpening(fd: fd) {
+        switch SegmentSnapshot.checkOpening(fd: fd, owner: owner) {
         case .success(let v): g = v
         case .failure(let r): close(fd); return .failure(r)
         }

@@ -23,6 +23,17 @@ public struct ProcessIdentity: Equatable, Sendable {
         return ProcessIdentity(pid: pid, parent: ppid, startTime: start)
     }
 
+    /// The effective uid of `pid` (the second number of the `Uid:` line of /proc/<pid>/status):
+    /// what its `geteuid()` answers, so what §3 and §5 have it write. Nil when it is gone.
+    public static func effectiveUid(pid: Int) -> UInt32? {
+        guard pid > 0, let text = readSmallFile("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("Uid:") {
+            let ids = line.dropFirst(4).split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return ids.count > 1 ? UInt32(ids[1]) : nil
+        }
+        return nil
+    }
+
     /// Whether `pid` is `ancestor` or one of its descendants (a fixture may run behind a wrapper
     /// that forks the real implementation).
     public static func isSelfOrDescendant(_ pid: Int, of ancestor: Int) -> Bool {

@@ -19,9 +19,12 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
 
     /// Reads and checks the file at `path`. `liveness: false` skips the lock probes (tests of
     /// crafted files that no process holds). `maxTotalLen`: the size bound of geometry rule 9
-    /// (§13.2), which also bounds the memory of the copy.
+    /// (§13.2), which also bounds the memory of the copy. `owner`: the uid the file must belong
+    /// to (§4.2 step 2 has it be the opener's, so nil means warmcheck's own euid); a scenario run
+    /// as root passes the uid its fixtures run under, whose files these are.
     public static func read(path: String, liveness: Bool = true,
-                            maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen) -> Result<SegmentSnapshot, OpenRefusal> {
+                            maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen,
+                            owner: uid_t? = nil) -> Result<SegmentSnapshot, OpenRefusal> {
         let fd: Int32
         switch openChecked(path: path) {
         case .success(let v): fd = v
@@ -29,7 +32,7 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
         }
         defer { close(fd) }
         let g: SpecGeometry
-        switch checkOpening(fd: fd, maxTotalLen: maxTotalLen) {
+        switch checkOpening(fd: fd, maxTotalLen: maxTotalLen, owner: owner) {
         case .success(let v): g = v
         case .failure(let r): return .failure(r)
         }
@@ -52,11 +55,12 @@ public struct SegmentSnapshot: SegmentWords, Sendable {
     /// The opening checks of §4.2 on an open file, in order, up to and including truncation.
     /// The header page is read with pread: lines 0–2 are immutable once `ready` is set, and a
     /// `ready` torn by the copy can only fail the check, never pass a wrong one.
-    static func checkOpening(fd: Int32, maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen) -> Result<SpecGeometry, OpenRefusal> {
+    static func checkOpening(fd: Int32, maxTotalLen: UInt64 = SpecLayout.defaultMaxTotalLen,
+                             owner: uid_t? = nil) -> Result<SpecGeometry, OpenRefusal> {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(.io(errno: errno)) }
         guard st.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegularFile) }
-        guard st.st_uid == geteuid() else { return .failure(.foreignOwner(uid: st.st_uid)) }
+        guard st.st_uid == (owner ?? geteuid()) else { return .failure(.foreignOwner(uid: st.st_uid)) }
         let size = UInt64(st.st_size)
         guard size >= UInt64(SpecLayout.headerSize) else { return .failure(.tooShort(size: size)) }
         guard let head = preadAll(fd, count: SpecLayout.headerSize, at: 0) else { return .failure(.io(errno: errno)) }

@@ -208,7 +208,12 @@ extension SegmentSnapshot {
             out.append(.identity(site, .startTime, expected: real.startTime, found: startTime))
         }
         if let lang = actor.language, lang != language { out.append(.identity(site, .language, expected: UInt64(lang), found: UInt64(language))) }
-        if uid != geteuid() { out.append(.identity(site, .uid, expected: UInt64(geteuid()), found: UInt64(uid))) }
+        // The writer's own uid, not warmcheck's: a run as root starts its fixtures under another
+        // uid (docs/DRIVER.md, "Fixture credentials"), or every uid would be 0 and a uid taken from
+        // the wrong bits would read 0 all the same.
+        let writer = ProcessIdentity.isSelfOrDescendant(Int(truncatingIfNeeded: pid), of: actor.pid) ? Int(truncatingIfNeeded: pid) : actor.pid
+        let real = ProcessIdentity.effectiveUid(pid: writer) ?? ProcessIdentity.effectiveUid(pid: actor.pid) ?? geteuid()
+        if uid != real { out.append(.identity(site, .uid, expected: UInt64(real), found: UInt64(uid))) }
         return out
     }
 }

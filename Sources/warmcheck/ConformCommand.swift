@@ -47,6 +47,7 @@ struct ConformCommand: ParsableCommand {
     var json: String?
 
     @OptionGroup var build: BuildOptions
+    @OptionGroup var credentials: FixtureCredentialOptions
 
     func run() throws {
         installFixtureCleanupOnSignals()
@@ -60,6 +61,7 @@ struct ConformCommand: ParsableCommand {
             var c = Conformance(target: target, references: refs, scenarioPaths: paths, workDir: workDir ?? Repo.defaultWorkDir)
             c.timeout = timeout
             c.seed = seed
+            c.fixtureCredentials = try credentials.credentials()
             c.stressOperations = stressOps
             c.filter = filter
             c.artifactsDir = artifacts

@@ -81,6 +81,7 @@ struct MutateCommand: ParsableCommand {
     var listOperators = false
 
     @OptionGroup var build: BuildOptions
+    @OptionGroup var credentials: FixtureCredentialOptions
 
     func run() throws {
         MutationRunner.installRestoreOnSignals()
@@ -172,6 +173,7 @@ struct MutateCommand: ParsableCommand {
                                  workDir: Repo.defaultWorkDir)
         options.timeout = timeout
         try options.provideUpgradeTargets(loaded.scenarios)
+        options.fixtureCredentials = try credentials.credentials()
         let langs = Set(mutants.map(\.language))
         var runner = MutationRunner(root: root, options: options, cases: onlyGates ? [] : expand(loaded.scenarios, implementations: specs.map(\.name)),
                                     gates: noGates ? [] : MutationGate.all, languages: langs, workRoot: workDir.map { URL(fileURLWithPath: $0) })

@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
     var artifacts: String = "warmcheck-artifacts"
 
     @OptionGroup var build: BuildOptions
+    @OptionGroup var credentials: FixtureCredentialOptions
 
     @Flag(help: "Print every case, not only failures.")
     var verbose = false
@@ -147,6 +148,7 @@ struct RunCommand: ParsableCommand {
         try options.provideUpgradeTargets(cases.map(\.scenario))
         options.timeout = timeout
         options.seed = seed
+        options.fixtureCredentials = try credentials.credentials()
         options.artifactsDir = artifacts
         Shutdown.watch(workDir: options.workDir)
         try applyFaults(to: &options)

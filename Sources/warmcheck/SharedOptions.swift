@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import WarmcheckCore
 
@@ -17,5 +20,22 @@ struct ReferenceFixtureOptions: ParsableArguments {
     /// The fixtures named, or the reference ones.
     func specs() throws -> [FixtureSpec] {
         try (fixtures.isEmpty ? Repo.referenceNames : fixtures).map(Repo.parseFixture)
+    }
+}
+
+/// `--fixture-uid`, the same on every command that runs scenario cases (run, mutate, conform).
+struct FixtureCredentialOptions: ParsableArguments {
+    @Option(name: .customLong("fixture-uid"),
+            help: "Run the scenario fixtures under this uid and gid, or `harness` for warmcheck's own (default: 424242 when warmcheck runs as root, else its own; docs/DRIVER.md).")
+    var fixtureUid: String?
+
+    /// The credentials the options ask for.
+    func credentials() throws -> FixtureCredentials? {
+        guard let s = fixtureUid else { return FixtureCredentials.whenRoot }
+        guard let c = FixtureCredentials.parse(s) else { throw UsageError("--fixture-uid: \(s) is neither a uid nor `harness`") }
+        if let c, geteuid() != 0, c.uid != geteuid() {
+            throw UsageError("--fixture-uid \(c.uid) needs root (warmcheck's euid is \(geteuid()))")
+        }
+        return c
     }
 }

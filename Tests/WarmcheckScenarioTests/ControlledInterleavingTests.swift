@@ -1,7 +1,7 @@
 import XCTest
 @testable import WarmcheckScenario
 
-/// `pause_at=`, `paused`, `resume` and `corrupt:` (docs/SCENARIOS.md "Controlled interleavings").
+/// `pause_at=`, `paused`, `resume`, `corrupt:` and `patch_hint:` (docs/SCENARIOS.md "Controlled interleavings", "Control steps").
 final class ControlledInterleavingTests: XCTestCase {
     let head = "processes:\n  w: any\n  r: any\ninit:\n"   // steps start at line 5
 
@@ -313,5 +313,35 @@ final class ControlledInterleavingTests: XCTestCase {
         // compact works on its store with or without a handle (DRIVER.md "After close").
         let compacted = try parse(head + "  - w: create\n  - w: close\n  - w: compact\n")
         XCTAssertFalse(compacted.usesClosedHandle(role: "w"))
+    }
+
+    /// `patch_hint:`: a dead participant's claim_hint as the scenario wants its successor to meet it.
+    func testPatchHintFieldsAndDefaults() throws {
+        let s = try parse(head + "  - patch_hint: w\n  - patch_hint: w shard=3 home=slots_per_shard\n"
+                          + "  - patch_hint: w in_flight=0x2 shard=shard_count home=5 reserved=1 wide\n")
+        XCTAssertEqual(s.initSteps[0].control?.kind, .patchHint(role: "w", hint: HintPatch()))
+        var h = HintPatch()
+        h.shard = .value(3)
+        h.home = .slotsPerShard
+        XCTAssertEqual(s.initSteps[1].control?.kind, .patchHint(role: "w", hint: h))
+        h = HintPatch()
+        h.inFlight = 2
+        h.shard = .shardCount
+        h.home = .value(5)
+        h.reserved = 1
+        h.wide = true
+        XCTAssertEqual(s.initSteps[2].control?.kind, .patchHint(role: "w", hint: h))
+    }
+
+    func testPatchHintErrors() {
+        assertError(head + "  - patch_hint: x\n", .undeclaredRole, (5, 17), contains: "not declared")
+        assertError(head + "  - patch_hint: w epoch=1\n", .badArgument, (5, 19), contains: "bad hint field 'epoch=1'")
+        assertError(head + "  - patch_hint: w home=65536\n", .badValue, (5, 19), contains: "home is a number up to 65535 or slots_per_shard")
+        assertError(head + "  - patch_hint: w shard=slots_per_shard\n", .badValue, (5, 19), contains: "or shard_count")
+        assertError(head + "  - patch_hint: w reserved=0x8000\n", .badValue, (5, 19), contains: "up to 32767")
+        assertError(head + "  - patch_hint: [w]\n", .wrongType, (5, 17), contains: "takes a role")
+        assertError("processes: {w: any}\nparallel:\n  w:\n    - patch_hint: w\n", .badSequence, (4, 7),
+                    contains: "`patch_hint` is not allowed in a parallel list")
+        assertError("processes: {patch_hint: any}\ninit: [{advance: 1s}]\n", .invalid, (1, 13), contains: "reserved")
     }
 }

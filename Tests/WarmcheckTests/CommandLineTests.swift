@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import XCTest
 
@@ -16,6 +19,9 @@ final class CommandLineTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: exe) else { throw XCTSkip("build warmcheck first") }
         dir = NSTemporaryDirectory() + "wccli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Sticky and world-writable like /dev/shm: under root the scenario fixtures run as uid
+        // 424242 (docs/DRIVER.md "Fixture credentials") and write their pid and segment here.
+        chmod(dir, 0o1777)
     }
 
     override func tearDown() {
@@ -170,6 +176,7 @@ final class CommandLineTests: XCTestCase {
     func testStopSignalKillsFixturesAndRemovesScratchFiles() throws {
         let work = dir + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        chmod(work, 0o1777)
         let fx = hangingFixture()
         var fixture: pid_t?
         let r = try warmcheck(["run", "--no-build", scenario, "--fixture", "sh=/bin/sh \(fx)", "--work-dir", work, "--timeout", "60"]) { pid in

@@ -1,7 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import XCTest
 
 @testable import WarmcheckCore
+import WarmcheckSegment
 
 /// Fixtures that misbehave: each must be reported as what it is, with its stderr, and never hang
 /// the orchestrator or leave a process behind.
@@ -16,6 +20,17 @@ final class FixtureProcessTests: XCTestCase {
         XCTAssertEqual(hello["language"]?.string, "sh")
         fx.stop()
         XCTAssertTrue(fx.hasExited)
+    }
+
+    /// DRIVER.md "Fixture credentials": the fixture itself (same pid: setpriv execs it) runs
+    /// under the uid and gid asked for, with no supplementary groups.
+    func testFixtureRunsUnderTheCredentialsAskedFor() throws {
+        try XCTSkipUnless(geteuid() == 0, "only root can start a process under another uid")
+        let script = #"u="$(id -u):$(id -g):$(id -G)"; while read l; do echo '{"id":1,"outcome":"ok","result":{"language":"'"$u"'","implementation":"sh","protocol":{"major":1,"minor":0},"features":[],"operations":[],"pause_points":[],"faults":[]}}'; done"#
+        let fx = try FixtureProcess(spec: sh("runas", script), runAs: .unprivileged)
+        defer { fx.stop() }
+        XCTAssertEqual(try fx.sayHello()["language"]?.string, "424242:424242:424242")
+        XCTAssertEqual(ProcessIdentity.effectiveUid(pid: Int(fx.pid)), 424_242)
     }
 
     func testGarbageIsReportedWithTheLine() throws {

@@ -55,14 +55,11 @@ func (c *Cache) register() error {
 		}
 		// 3. Only now may a successor trust the hint as ours: claim_hint = 0, then
 		// hint_epoch = e + 1 (seq-cst stores, after the sweep's CASes). A 1.0 participant
-		// (LegacySweep) never writes these bytes.
+		// (LegacySweep, which a handle speaking 1.0 always is) never writes these bytes.
 		if !c.legacySweep {
 			// §18.3: a dead predecessor's pin is void already (its epoch is not ours); a 1.1
-			// registrant clears it so that nobody needs the epoch test for it. A handle
-			// speaking 1.0 leaves the word alone, as a 1.0 build does.
-			if c.minor >= 1 {
-				c.store(off+PartNsPin, 0)
-			}
+			// registrant clears it so that nobody needs the epoch test for it.
+			c.store(off+PartNsPin, 0)
 			c.store(off+PartClaimHint, 0)
 			c.store(off+PartHintEpoch, prev+1)
 		}

@@ -135,7 +135,8 @@ type OpenOptions struct {
 	Protocol Protocol
 	// LegacySweep makes this handle a 1.0 participant as far as §5.1 goes: its registration
 	// sweeps every slot, and it never reads or writes the claim hint. For measuring what the
-	// lazy sweep saves and for testing a fleet that mixes 1.0 and 1.1 participants.
+	// lazy sweep saves and for testing a fleet that mixes 1.0 and 1.1 participants. A handle
+	// speaking 1.0 is one whatever this says (§14: it registers exactly as a 1.0 build would).
 	LegacySweep bool
 	// MaxTotalLen is the reader's size bound, geometry rule 9 (§3, §13.2): a segment whose
 	// total_len is larger is refused with bad_geometry before anything past the header is
@@ -379,7 +380,7 @@ func create(path string, g Geometry, o CreateOptions) (*Cache, error) {
 		return nil, ioErr(op, tmp, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: g, lay: lay, simClock: o.simClock,
-		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.pauseHook}, faults: o.Open.faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep}
+		fastSum: o.FastChecksum, minor: minor, hooks: hooks{o.Open.pauseHook}, faults: o.Open.faults, lang: languageCode(o.Open.Language), legacySweep: o.Open.LegacySweep || minor == 0}
 	c.withGeometry()
 	if o.Open.trace {
 		c.enableTrace()
@@ -620,7 +621,7 @@ func openFD(path string, fd int, o OpenOptions) (*Cache, error) {
 		return nil, ioErr(op, path, err)
 	}
 	c := &Cache{path: path, fd: fd, mem: mem, base: unsafe.Pointer(&mem[0]), geo: geo, lay: lay, simClock: feat&FeatureSimClock != 0,
-		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.pauseHook}, faults: o.faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep}
+		fastSum: feat&FeatureFastChecksum != 0, minor: minor, hooks: hooks{o.pauseHook}, faults: o.faults, lang: languageCode(o.Language), legacySweep: o.LegacySweep || minor == 0}
 	c.withGeometry()
 	if o.trace {
 		c.enableTrace()

@@ -320,6 +320,7 @@ impl Cache {
             | (seg.speaks.minor() << 48)
             | (((id & 0xFF) as u64) << 56);
         let g = seg.layout.geometry;
+        let seg_minor = seg.speaks.minor();
         let cache = Cache {
             seg,
             id,
@@ -333,7 +334,9 @@ impl Cache {
             key_seed: if faults.has(Fault::WrongHash) { KEY_SEED.wrapping_add(1) } else { KEY_SEED },
             faults,
             pause,
-            legacy_sweep,
+            // §14: a handle speaking 1.0 registers exactly as a 1.0 build would (§5: it sweeps
+            // everything and never touches bytes 40..63), whatever the option says.
+            legacy_sweep: legacy_sweep || seg_minor == 0,
             journal: None,
         };
         // §5 steps 2 and 3: sweep what the predecessor's hint allows, then keep our own.

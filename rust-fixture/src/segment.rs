@@ -46,7 +46,8 @@ pub struct CreateOptions {
     pub future: Option<FutureImage>,
     /// Be a 1.0 participant as far as PROTOCOL.md §5.1 goes: sweep every slot at registration
     /// and never touch the claim hint (to measure what the lazy sweep saves, and to test
-    /// fleets that mix 1.0 and 1.1 participants).
+    /// fleets that mix 1.0 and 1.1 participants). A handle speaking 1.0 is one whatever this
+    /// says (§14: it registers exactly as a 1.0 build would).
     pub legacy_sweep: bool,
 }
 

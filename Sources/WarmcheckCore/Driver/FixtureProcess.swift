@@ -125,7 +125,9 @@ public final class FixtureProcess: @unchecked Sendable {
     public static let maxLineBytes = 64 * 1024 * 1024
 
     /// `scratchDir` is accepted for the callers' sake; nothing is written there any more.
-    public init(spec: FixtureSpec, timeout: Double = 10, scratchDir: String = NSTemporaryDirectory()) throws {
+    /// `runAs`: the uid and gid it plays under (FixtureCredentials), nil: warmcheck's.
+    public init(spec: FixtureSpec, timeout: Double = 10, scratchDir: String = NSTemporaryDirectory(),
+                runAs: FixtureCredentials? = nil) throws {
         self.spec = spec
         self.defaultTimeout = timeout
         guard !spec.argv.isEmpty else {
@@ -136,7 +138,7 @@ public final class FixtureProcess: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
 
         let child: SpawnedChild
-        do { child = try ChildSpawn.startRegistered(spec.argv) } catch {
+        do { child = try ChildSpawn.startRegistered(try runAs?.wrap(spec.argv) ?? spec.argv) } catch {
             throw FixtureFailure.spawnFailed(fixture: spec.name, reason: "\(error)")
         }
         // Our end of its stdin never blocks: writes wait in poll, under the deadline.

@@ -28,7 +28,9 @@ enum TinyStoreDisk {
 
     /// Mounts the tmpfs at `dir` (created 0700). Throws a reason when mounting is not
     /// permitted (no CAP_SYS_ADMIN, a container without mount rights): the case is a skip.
-    static func mount(at dir: String) throws {
+    /// `owner`: the uid and gid the fixtures run under (DRIVER.md "Fixture credentials"), who
+    /// must be able to write the store; nil: warmcheck's.
+    static func mount(at dir: String, owner: FixtureCredentials? = nil) throws {
         lock.lock()
         defer { lock.unlock() }
         if !hooked {
@@ -36,7 +38,7 @@ enum TinyStoreDisk {
             Shutdown.onStop { TinyStoreDisk.unmountAll() }
         }
         guard mkdir(dir, 0o700) == 0 || errno == EEXIST else { throw UsageError("mkdir \(dir): \(String(cString: strerror(errno)))") }
-        guard Glibc.mount("warmcheck-store", dir, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=\(size),mode=0700") == 0 else {
+        guard Glibc.mount("warmcheck-store", dir, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=\(size),mode=0700" + (owner.map { ",uid=\($0.uid),gid=\($0.gid)" } ?? "")) == 0 else {
             let why = String(cString: strerror(errno))
             rmdir(dir)
             throw UsageError("mount -t tmpfs -o size=\(size) on the store directory: \(why)")

@@ -77,6 +77,20 @@ extension CaseRunner {
             }
         case .collide(let key, let other):
             try collide(key, as: other, c)
+        case .patchHint(let role, let hint):
+            // Only a dead owner's word: a live one's is its own to write (§5.1), and the
+            // harness would be racing it.
+            guard let rp = roles[role], rp.crashed, let id = rp.participant else {
+                try harness("patch_hint: \(role) is not a crashed participant at \(c.location)",
+                            "`patch_hint` rewrites the claim_hint of the entry a crashed role's process registered; \(role) has none now")
+            }
+            switch SegmentSurgery.patchHint(path: segmentPath, index: id - 1, hint) {
+            case .success(let (word, epoch)):
+                participantWordsPatched[id - 1] = epoch
+                log.add("patch participant \(id)'s claim_hint (\(role), dead) to 0x\(String(word, radix: 16)), hint_epoch kept")
+            case .failure(let e):
+                try harness("cannot patch \(role)'s claim hint at \(c.location)", e.description)
+            }
         case .check(let check):
             switch check {
             case .createdOnce(let op):

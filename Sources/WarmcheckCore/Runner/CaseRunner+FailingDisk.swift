@@ -69,7 +69,7 @@ extension CaseRunner {
     /// The store on a tiny tmpfs of its own (TinyStoreDisk), for a scenario with `store_disk:`.
     /// Where mounting is not permitted the case is a skip, never a pass.
     func mountTinyStore() throws {
-        do { try TinyStoreDisk.mount(at: storeDir) } catch {
+        do { try TinyStoreDisk.mount(at: storeDir, owner: options.fixtureCredentials) } catch {
             addFinding(Finding(kind: .skip, summary: "the store cannot be put on a tiny file system: \(error)",
                                details: "`store_disk:` needs a tmpfs mounted at the case's store directory (root, or "
                                    + "CAP_SYS_ADMIN); without it no write can be made to fail with ENOSPC"))

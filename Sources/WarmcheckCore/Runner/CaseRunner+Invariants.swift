@@ -20,7 +20,7 @@ extension CaseRunner {
         guard FileManager.default.fileExists(atPath: segmentPath), !headerPatched else { generationBaseline = nil; return }
         let where_ = step.map { "after the step at \($0.location)" } ?? "after the parallel part"
         let snap: SegmentSnapshot
-        switch SegmentSnapshot.read(path: segmentPath) {
+        switch SegmentSnapshot.read(path: segmentPath, owner: options.fixtureCredentials?.uid) {
         case .failure(let refusal):
             generationBaseline = nil
             if let want = futureRefusal, refusal.code == want { return }
@@ -52,6 +52,7 @@ extension CaseRunner {
         if let a = statsAnswer {
             if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkStatsAnswer(a, snap, where_: where_) }
         }
+        checkParticipantWords(snap, where_: where_)
         audit(audits, in: snap, where_: where_)
         watchCollisions(audits, in: snap, where_: where_)
         checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)

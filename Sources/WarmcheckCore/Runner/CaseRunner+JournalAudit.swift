@@ -33,7 +33,7 @@ extension CaseRunner {
         guard rec.kind == 1, rec.key == key else {
             return fail("the newest record (order \(rec.order)) is kind \(rec.kind) of key \(shown(rec.key)), not a put of \(shown(key))")
         }
-        guard case .success(let seg) = LiveSegment.open(path: segmentPath) else { return }
+        guard case .success(let seg) = LiveSegment.open(path: segmentPath, owner: options.fixtureCredentials?.uid) else { return }
         let g = seg.geometry
         var published: Int?
         search: for s in 0..<g.shardCount {

@@ -11,7 +11,7 @@ import WarmcheckSegment
 /// where the restore counts are (a sequential restore of an unchanged store).
 extension CaseRunner {
     func checkRestoredEntries(_ reading: StoreReading, role: String, at location: SourceLocation) {
-        guard case .success(let seg) = LiveSegment.open(path: segmentPath) else { return }
+        guard case .success(let seg) = LiveSegment.open(path: segmentPath, owner: options.fixtureCredentials?.uid) else { return }
         let g = seg.geometry
         typealias R = SpecLayout.Record
         var wrong: [String] = []

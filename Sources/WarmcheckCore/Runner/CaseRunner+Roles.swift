@@ -47,9 +47,12 @@ extension CaseRunner {
         // process from the old (an ObjectIdentifier is reused once the old object is freed).
         rp.closedHandle = nil
         do {
-            try rp.start(timeout: options.timeout, scratchDir: options.workDir)
+            try rp.start(timeout: options.timeout, scratchDir: options.workDir, runAs: options.fixtureCredentials)
         } catch let f as FixtureFailure {
-            try harness("\(rp.role) (\(rp.impl)) could not start", f.description)
+            let runAs = options.fixtureCredentials.map {
+                "\n(it runs as \($0), docs/DRIVER.md \"Fixture credentials\": its command and files must be usable by that uid, or pass --fixture-uid harness)"
+            }
+            try harness("\(rp.role) (\(rp.impl)) could not start", f.description + (runAs ?? ""))
         }
     }
 

@@ -92,6 +92,10 @@ public final class CaseRunner: @unchecked Sendable {
     /// A sequential `stats` answer, judged against the next snapshot (CaseRunner+StatsAnswer).
     var statsToCheck: StatsAnswerToCheck?
     var lastSnapshot: SegmentSnapshot?
+    /// Participant indices whose `claim_hint` a `patch_hint:` step rewrote, with the entry's
+    /// epoch then: while it stays, the owner's rules (CaseRunner+ParticipantWords) do not
+    /// describe the word; the next registrant's do again.
+    var participantWordsPatched: [Int: UInt64] = [:]
     /// CLOCK_REALTIME when the case was set up, before any of its processes ran: the earliest
     /// time stamp an answer of the case can have written (TimeStampAudit).
     let startedRealtimeNs = RealtimeWindow.now()

@@ -13,6 +13,8 @@ public struct Conformance {
     public var workDir: String
     public var timeout: Double = 15
     public var seed: UInt64 = 1
+    /// The uid and gid of the scenario cases' fixtures (RunOptions.fixtureCredentials).
+    public var fixtureCredentials: FixtureCredentials? = FixtureCredentials.whenRoot
     /// Stress operations overall; 0 leaves stress out (and the report says so).
     public var stressOperations = 2000
     /// Only scenario cases matching these globs (empty: all that involve the target).
@@ -82,6 +84,7 @@ public struct Conformance {
                                  workDir: workDir)
         options.timeout = timeout
         options.seed = seed
+        options.fixtureCredentials = fixtureCredentials
         options.artifactsDir = artifactsDir
         options.rerunPrefix = rerunPrefix
         try options.provideUpgradeTargets(loaded.scenarios)

@@ -21,6 +21,10 @@ public struct RunOptions: Sendable {
     public var rerunPrefix: String = "warmcheck run"
     /// Where failing cases leave replay files and HTML reports (nil: nowhere).
     public var artifactsDir: String?
+    /// The uid and gid the roles' processes run under (docs/DRIVER.md, "Fixture credentials");
+    /// nil: warmcheck's. Under root it is a non-zero uid, so that the uids §3 and §5 have
+    /// implementations write are worth checking.
+    public var fixtureCredentials: FixtureCredentials? = FixtureCredentials.whenRoot
 
     /// Each implementation's full command, extra arguments (a fault switch) included: what a
     /// replay file records so that it reproduces on its own.
@@ -121,8 +125,8 @@ final class RoleProcess {
     }
 
     /// Starts a new incarnation and says hello.
-    func start(timeout: Double, scratchDir: String) throws {
-        let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: scratchDir)
+    func start(timeout: Double, scratchDir: String, runAs: FixtureCredentials?) throws {
+        let fx = try FixtureProcess(spec: spec, timeout: timeout, scratchDir: scratchDir, runAs: runAs)
         fixture = fx
         pids.append(Int64(fx.pid))
         hello = Hello(try fx.sayHello(), fallbackName: impl)

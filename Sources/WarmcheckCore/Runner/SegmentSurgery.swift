@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 @_spi(Harness) import Warmcache
+import WarmcheckScenario
 
 /// Direct reads and deliberate damage of a segment file by the orchestrator, between steps.
 ///
@@ -79,6 +80,34 @@ enum SegmentSurgery {
             return .failure(UsageError("corrupt_state: cannot write the state word: \(String(cString: strerror(errno)))"))
         }
         return .success("shard \(shard) slot \(j)")
+    }
+
+    /// Writes the `claim_hint` of participant entry `index` (§5.1) as `hint` says, resolving
+    /// `shard_count` and `slots_per_shard` against the header; `hint_epoch` stays. Returns the
+    /// word and the entry's epoch.
+    static func patchHint(path: String, index: Int, _ hint: HintPatch) -> Result<(UInt64, UInt64), UsageError> {
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return .failure(UsageError("patch_hint: cannot open \(path): \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        guard let g = geometry(fd), let parts = word(fd, Layout.HDR_PARTICIPANTS_OFFSET) else {
+            return .failure(UsageError("patch_hint: cannot read the header of \(path)"))
+        }
+        func resolve(_ f: HintPatch.Field) -> UInt64 {
+            switch f {
+            case .value(let n): return n
+            case .shardCount: return UInt64(g.shardCount)
+            case .slotsPerShard: return UInt64(g.slotsPerShard)
+            }
+        }
+        let entry = Int(parts) + index * Layout.PARTICIPANT_SIZE
+        var w = hint.inFlight | resolve(hint.home) << 16 | resolve(hint.shard) << 32 | (hint.wide ? 1 << 48 : 0) | hint.reserved << 49
+        let written = w
+        w = w.littleEndian
+        guard let epoch = word(fd, entry + Layout.PART_EPOCH),
+              withUnsafeBytes(of: &w, { pwrite(fd, $0.baseAddress, 8, off_t(entry + Layout.PART_CLAIM_HINT)) }) == 8 else {
+            return .failure(UsageError("patch_hint: cannot write participant entry \(index): \(String(cString: strerror(errno)))"))
+        }
+        return .success((written, epoch))
     }
 
     /// The slot holding `key` in a readable state (READY, REFRESHING, STALE), with its offset.
