@@ -120,6 +120,14 @@ struct MutateCommand: ParsableCommand {
             } catch {
                 throw UsageError("\(flag) \(path): not the --json file of a mutation run (\(error))")
             }
+            // A key whose file changed since the run (an identical statement added above it
+            // renumbers its N) names no mutant now, or another one: say so rather than run less.
+            let scanned = Set(all.map(\.file))
+            let missing = keys.subtracting(all.map(\.key)).filter { k in scanned.contains(where: { k.hasPrefix($0 + ":") }) }.sorted()
+            if !missing.isEmpty {
+                FileHandle.standardError.write(Data(("\(flag): \(missing.count) key(s) name no mutant of today's sources (their file changed since \(path)); "
+                    + "not run: \(missing.joined(separator: ", "))\n").utf8))
+            }
             all = all.filter { keys.contains($0.key) }
         }
         // Listed mutants leave before the draw, so that a small sample is all mutants that can
