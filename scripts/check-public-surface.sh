@@ -201,8 +201,8 @@ swift_service='func service(_ path: String) throws {
                                        options: WarmCacheOptions(openTimeoutNs: 1_000_000_000, legacySweep: false))
     _ = c.put(Array("k".utf8), Array("v".utf8), options: PutOptions(ttlNs: 60_000_000_000))
     _ = c.get(Array("k".utf8))
-    _ = c.waitForChange(seen: c.generation(), timeout: .seconds(1))
-    _ = c.stats()
+    _ = try c.waitForChange(seen: c.generation(), timeout: .seconds(1))
+    _ = try c.stats()
 }'
 # One hook per line; each name appears in the compiler's complaint about its line.
 swift_hooks='func hooks(_ c: WarmCache) throws {

@@ -18,6 +18,9 @@ logs="$root/.build/test-logs"
 # (Sources/WarmcheckCore/Support/PrivateTemporaryDirectory.swift): the gate gets a TMPDIR of its
 # own, removed when it ends.
 TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/warmcache-test.XXXXXX")"
+# Scenario fixtures run as uid 424242 (DRIVER.md "Fixture credentials"): they must be able to
+# pass through this directory to the 1777 scratch directories the tests make inside it.
+chmod 711 "$TMPDIR"
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 rm -rf "$logs"

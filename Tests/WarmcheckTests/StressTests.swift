@@ -122,18 +122,21 @@ final class StressTests: XCTestCase {
         XCTAssertNil(run.harnessError)
         let dir = NSTemporaryDirectory() + "stress-race-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // The race's fixtures run as uid 424242 under root (DRIVER.md "Fixture credentials"):
+        // its segment goes in this directory, which they must be able to write.
+        chmod(dir, 0o1777)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/race.yaml"
         try StressExport.scenario(run, name: "stress-race", command: "test", controlled: true).write(toFile: file, atomically: true, encoding: .utf8)
         let s = try ScenarioParser.parse(contentsOf: URL(fileURLWithPath: file))
         let c = try XCTUnwrap(expand(s, implementations: ["go"]).first)
-        var ro = RunOptions(fixtures: ["go": go], workDir: o.workDir)
+        var ro = RunOptions(fixtures: ["go": go], workDir: dir)
         ro.extraFixtureArgs["go"] = ["--fault", "no_version_bump"]
         ro.artifactsDir = dir
         let r = RaceCase(c, options: ro).run()
         // Seed 7's forty operations on two keys write an existing key several times; with the
         // fault every such write keeps the old version, whatever the interleaving.
-        XCTAssertEqual(r.verdict, .fail, r.reason)
+        XCTAssertEqual(r.verdict, .fail, r.reason + "\n" + r.details)
         let replay = try Replay.load(dir + "/" + Artifacts.safe(c.name) + ".replay.json")
         ro.artifactsDir = nil
         let m = try Minimizer(options: ro).minimize(replay)

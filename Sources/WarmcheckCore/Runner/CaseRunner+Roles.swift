@@ -46,6 +46,9 @@ extension CaseRunner {
         // Nor a closed one: the process identity kept with a closed handle cannot tell a new
         // process from the old (an ObjectIdentifier is reused once the old object is freed).
         rp.closedHandle = nil
+        if let who = options.fixtureCredentials, let why = Self.unusableWorkDir(options.workDir, by: who) {
+            try harness("the work directory cannot be used by the fixtures", why)
+        }
         do {
             try rp.start(timeout: options.timeout, scratchDir: options.workDir, runAs: options.fixtureCredentials)
         } catch let f as FixtureFailure {
@@ -54,6 +57,20 @@ extension CaseRunner {
             }
             try harness("\(rp.role) (\(rp.impl)) could not start", f.description + (runAs ?? ""))
         }
+    }
+
+    /// Why fixtures running as `who` could not make their files in `dir` (nil: they can). A
+    /// root-owned 0700 or 0711 directory would otherwise show up much later, as a create that
+    /// failed `io` and every operation after it answering "no open segment".
+    static func unusableWorkDir(_ dir: String, by who: FixtureCredentials) -> String? {
+        var st = stat()
+        guard stat(dir, &st) == 0 else { return nil }  // a missing directory is reported where it is used
+        let writable = st.st_uid == who.uid ? st.st_mode & 0o300 == 0o300
+            : st.st_gid == who.gid ? st.st_mode & 0o030 == 0o030 : st.st_mode & 0o003 == 0o003
+        guard !writable else { return nil }
+        return "\(dir) (mode \(String(st.st_mode & 0o7777, radix: 8)), owner uid \(st.st_uid)) is not writable by the fixtures, which run as "
+            + "\(who) because warmcheck runs as root (docs/DRIVER.md \"Fixture credentials\"): use a directory like /dev/shm (mode 1777), "
+            + "or pass --fixture-uid harness"
     }
 
     func cleanup() {
