@@ -45,17 +45,17 @@ extension CaseRunner {
                         "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
         }
         checkCounters(Counters(snap.totals), where_: where_)
-        if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkClaimHintsAtRest(snap, where_: where_) }
+        // Nothing under way and nobody dead: the words are what the answered steps left.
+        let settled = !someoneDied && !roles.values.contains(where: { $0.pending != nil })
+        if settled { checkClaimHintsAtRest(snap, where_: where_) }
         if !someoneDied { checkClaimHintCover(snap, where_: where_) }
         if !someoneDied { checkOverlapHints(snap, where_: where_) }
-        if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkPinWords(snap, where_: where_) }
-        if let a = statsAnswer {
-            if !someoneDied && !roles.values.contains(where: { $0.pending != nil }) { checkStatsAnswer(a, snap, where_: where_) }
-        }
+        if settled { checkPinWords(snap, where_: where_) }
+        if settled, let a = statsAnswer { checkStatsAnswer(a, snap, where_: where_) }
         checkParticipantWords(snap, where_: where_)
         audit(audits, in: snap, where_: where_)
         watchCollisions(audits, in: snap, where_: where_)
-        checkGeneration(audits, after: step, snap: snap, settled: !someoneDied && !roles.values.contains(where: { $0.pending != nil }), where_: where_)
+        checkGeneration(audits, after: step, snap: snap, settled: settled, where_: where_)
         if !someoneDied { crossCheckDump(snap, problems: problems, where_: where_) }
         lock.lock()
         defer { lock.unlock() }
