@@ -15,19 +15,16 @@ enum NamespaceSurgery {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return .failure(UsageError("patch_ns: cannot open \(path): \(String(cString: strerror(errno)))")) }
         defer { close(fd) }
-        var w: UInt64 = 0
-        guard withUnsafeMutableBytes(of: &w, { pread(fd, $0.baseAddress, 8, off_t(off)) }) == 8 else {
+        guard let w = SegmentSurgery.word(fd, off) else {
             return .failure(UsageError("patch_ns: cannot read ns_stage of namespace \(ns)"))
         }
-        w = UInt64(littleEndian: w)
         // An open stage's version is `last`: moving it would hand its owner another version.
         guard w >> 32 == 0 else { return .failure(UsageError("patch_ns: namespace \(ns) has a stage open (ns_stage 0x\(String(w, radix: 16)))")) }
         // §18.2 invariant 1: `last` never decreases; a patch may only skip versions.
         guard last >= w & SpecNamespace.versionMax else {
             return .failure(UsageError("patch_ns: namespace \(ns)'s last is \(w), above \(last) (last never decreases)"))
         }
-        var out = last.littleEndian
-        guard withUnsafeBytes(of: &out, { pwrite(fd, $0.baseAddress, 8, off_t(off)) }) == 8 else {
+        guard SegmentSurgery.setWord(fd, off, last) else {
             return .failure(UsageError("patch_ns: cannot write ns_stage: \(String(cString: strerror(errno)))"))
         }
         return .success("ns_stage of namespace \(ns) at byte \(off): last \(w) → \(last)")

@@ -25,6 +25,12 @@ enum SegmentSurgery {
         return n == 8 ? UInt64(littleEndian: w) : nil
     }
 
+    /// Writes one little-endian word at `off`; false (errno set) if it was not written whole.
+    static func setWord(_ fd: Int32, _ off: Int, _ value: UInt64) -> Bool {
+        var w = value.littleEndian
+        return withUnsafeBytes(of: &w) { pwrite(fd, $0.baseAddress, 8, off_t(off)) } == 8
+    }
+
     static func geometry(_ fd: Int32) -> Geometry? {
         guard let shards = word(fd, Layout.HDR_GEOMETRY_SHARDS), let sizes = word(fd, Layout.HDR_GEOMETRY_SIZES),
               let limits = word(fd, Layout.HDR_GEOMETRY_LIMITS), let slotSize = word(fd, Layout.HDR_SLOT_SIZE),
@@ -75,8 +81,7 @@ enum SegmentSurgery {
             return .failure(UsageError("corrupt_state: key \(String(decoding: key, as: UTF8.self)) is not in a readable slot"))
         }
         guard let st = word(fd, off + Layout.SLOT_STATE) else { return .failure(UsageError("corrupt_state: cannot read the state word")) }
-        var w = ((st & ~0xFF) | 7).littleEndian
-        guard withUnsafeBytes(of: &w, { pwrite(fd, $0.baseAddress, 8, off_t(off + Layout.SLOT_STATE)) }) == 8 else {
+        guard setWord(fd, off + Layout.SLOT_STATE, (st & ~0xFF) | 7) else {
             return .failure(UsageError("corrupt_state: cannot write the state word: \(String(cString: strerror(errno)))"))
         }
         return .success("shard \(shard) slot \(j)")
@@ -100,11 +105,8 @@ enum SegmentSurgery {
             }
         }
         let entry = Int(parts) + index * Layout.PARTICIPANT_SIZE
-        var w = hint.inFlight | resolve(hint.home) << 16 | resolve(hint.shard) << 32 | (hint.wide ? 1 << 48 : 0) | hint.reserved << 49
-        let written = w
-        w = w.littleEndian
-        guard let epoch = word(fd, entry + Layout.PART_EPOCH),
-              withUnsafeBytes(of: &w, { pwrite(fd, $0.baseAddress, 8, off_t(entry + Layout.PART_CLAIM_HINT)) }) == 8 else {
+        let written = hint.inFlight | resolve(hint.home) << 16 | resolve(hint.shard) << 32 | (hint.wide ? 1 << 48 : 0) | hint.reserved << 49
+        guard let epoch = word(fd, entry + Layout.PART_EPOCH), setWord(fd, entry + Layout.PART_CLAIM_HINT, written) else {
             return .failure(UsageError("patch_hint: cannot write participant entry \(index): \(String(cString: strerror(errno)))"))
         }
         return .success((written, epoch))
@@ -165,9 +167,8 @@ enum SegmentSurgery {
             return .failure(UsageError("collide: key \(String(decoding: key, as: UTF8.self)) is not in a READY or STALE slot"))
         }
         let area = other + [UInt8](repeating: 0, count: (max(key.count, other.count) + 7) / 8 * 8 - other.count)
-        var len = UInt64(other.count).littleEndian
         guard area.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, off_t(off + Layout.SLOT_KEY)) }) == area.count,
-              withUnsafeBytes(of: &len, { pwrite(fd, $0.baseAddress, 8, off_t(off + Layout.SLOT_KEY_LEN)) }) == 8
+              setWord(fd, off + Layout.SLOT_KEY_LEN, UInt64(other.count))
         else { return .failure(UsageError("collide: cannot write the key: \(String(cString: strerror(errno)))")) }
         return .success(Collision(shard: shard, slot: j, keyHash: h, stateWord: st))
     }
