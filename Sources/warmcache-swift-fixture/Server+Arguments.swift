@@ -18,12 +18,12 @@ extension Server {
                         probeWindow: try f("probe_window"), participantCapacity: try f("participant_capacity"))
     }
 
-    /// The `path` argument of create/open/open_or_create (DRIVER.md "Odd input"): neither empty
-    /// nor with a NUL byte, which C would cut short and so open another file.
+    /// The `path` argument of create/open/open_or_create (DRIVER.md "Odd input"): not empty. A
+    /// NUL byte goes to the library, which must refuse it (`io`, EINVAL) rather than let C cut
+    /// the path short and open another file: hello lists `nul_path`, so the harness judges that.
     func pathArg(_ a: [String: Any]) throws -> String {
         let p = try str(a, "path")
         if p.isEmpty { throw RequestError.bad("missing path") }
-        if p.utf8.contains(0) { throw RequestError.bad("path \(p.debugDescription) contains a NUL byte") }
         return p
     }
 

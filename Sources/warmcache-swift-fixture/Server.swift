@@ -107,7 +107,7 @@ final class Server: @unchecked Sendable {
 
     static let operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh",
                              "invalidate", "evict", "stats", "generation", "wait", "set_clock", "dump",
-                             "participants", "repair", "overlap", "get_many", "now", "after_close"] + durableOperations + namespaceOperations
+                             "participants", "repair", "overlap", "get_many", "now", "after_close", "nul_path"] + durableOperations + namespaceOperations
 
     init(trace: Bool, openTimeoutNs: UInt64, faults: Faults = [], protocolVersion: ProtocolVersion = .current) {
         self.protocolVersion = protocolVersion

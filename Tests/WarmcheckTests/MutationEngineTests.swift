@@ -145,6 +145,19 @@ final class MutationEngineTests: XCTestCase {
             """, language: .rust)
         XCTAssertFalse(hook.contains { $0.function == "publish_staged" }, hook.map(\.id).joined(separator: ", "))
         XCTAssertTrue(hook.contains { $0.function == "put" }, hook.map(\.id).joined(separator: ", "))
+        // A Swift test hook (`testStopAfterClaim`): its `if` is not mutated, nor the hook operand of
+        // a larger condition; the code after them is.
+        let sw = MutantGenerator.mutants(file: "h.swift", text: """
+            func f() -> Int {
+                if testStopAfterClaim { return 1 }
+                if legacy || testStopAfterClaim { return 2 }
+                return g(3)
+            }
+
+            """, language: .swift)
+        XCTAssertFalse(sw.contains { $0.line == 2 }, sw.map(\.id).joined(separator: ", "))
+        XCTAssertFalse(sw.contains { $0.line == 3 && $0.before.contains("testStopAfterClaim") && !$0.after.contains("testStopAfterClaim") }, sw.map(\.id).joined(separator: ", "))
+        XCTAssertTrue(sw.contains { $0.line == 4 }, sw.map(\.id).joined(separator: ", "))
     }
 
     func testIDsAndKeysAreStableAndSurviveUnrelatedEdits() {

@@ -52,6 +52,10 @@ enum CreateCases {
         // Only NUL is special in a path (it would end the C string); a library that refuses
         // another control byte refuses names a service may legally use (Swift's NUL test written
         // for byte 1 survived every other case).
+        // A NUL must be refused by the library (not just by a driver in front of it), or create
+        // makes the file the cut name names (hello `nul_path`; skipped for other fixtures).
+        create("create-name-nul", "a name holding a NUL byte: refused, and no file under the name cut at it", spec: "DRIVER.md 'Odd input' (nul_path: io, EINVAL)",
+               expect: .refuse(code: "io"), .named("seg-nul\u{0}tail")),
         create("create-name-control-bytes", "a name of bytes 0x01, 0x1F, 0x7F, a space and a newline: all legal in a file name", spec: "§4.1 step 1 (any name but NUL)",
                expect: .accept, .named("\u{01}seg\u{1F} x\n\u{7F}")),
         create("create-sweeps-dead-init", "a dead creator's, a live creator's and other segments' private files next to the path", spec: "§4.1 step 2 (the sweep)",

@@ -22,7 +22,17 @@ extension RefusalGate {
             do {
                 let fx = try procs[spec.name] ?? start(spec)
                 procs[spec.name] = fx
+                let cut = path.utf8.contains(0) ? String(decoding: path.utf8.prefix { $0 != 0 }, as: UTF8.self) : nil
+                if cut != nil && !Hello(fx.hello).operations.contains("nul_path") {
+                    results.append(RefusalResult(caseName: c.name, implementation: spec.name, expected: c.expect, answer: "skipped",
+                                                 verdict: .skipped, detail: "hello does not list nul_path (DRIVER.md 'Odd input')"))
+                    continue
+                }
                 answer = try askCreate(fx, c, setting, path: path, planted: planted)
+                if let cut, access(cut, F_OK) == 0 {
+                    unlink(cut)
+                    answer = Answer(text: "\(answer.text), and created \(Self.show(Array((cut as NSString).lastPathComponent.utf8)))", detail: "DRIVER.md 'Odd input': a NUL path names no file; C cut it short")
+                }
                 if case .cycles(_, let times) = setting, answer.accepted {
                     answer = try askAgain(fx, c, setting, path: path, times: times) ?? answer
                 }

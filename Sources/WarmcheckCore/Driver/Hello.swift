@@ -159,7 +159,7 @@ public struct HelloVocabulary: Sendable {
     public var operations = ["hello", "create", "open", "open_or_create", "close", "get", "put", "refresh", "invalidate",
                              "evict", "stats", "generation", "wait", "set_clock", "dump", "participants", "restore", "journal_state",
                              "ns_stage", "ns_put", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_get", "ns_reclaim", "ns_state",
-                             "compact", "repair", "overlap", "get_many", "now", "after_close"]
+                             "compact", "repair", "overlap", "get_many", "now", "after_close", "nul_path"]
     /// PROTOCOL.md §17's points, the fault names and (in `languages`) the §7.3 registry come
     /// from spec/vocabulary.json, the one list every implementation is tested against; there
     /// is no second copy here to fall behind it.

@@ -218,6 +218,26 @@ public struct SourceStructure {
                 if hidden { for k in f.open...f.close { masked[k] = true } }
             }
         }
+        // Swift test hooks: internal vars named `testX` (`testStopAfterClaim`) that only the
+        // package's own unit tests set (through @testable import; no fixture can reach them), so
+        // like Rust's #[doc(hidden)] hooks they steer tests and are not protocol behaviour. An
+        // `if hook { … }` is masked whole; a hook inside a larger condition (`legacySweep ||
+        // testStopAfterClaim`) only as that operand, so the rest of the condition stays mutable.
+        if language == .swift {
+            func isHook(_ k: Int) -> Bool {
+                let t = text(k)
+                guard t.count > 4, t.hasPrefix("test"), let c = t.dropFirst(4).first else { return false }
+                return c.isUppercase && tokens[k].kind != .punct
+            }
+            for s in statements where text(s.start) == "if" && isHook(s.start + 1) && text(s.start + 2) == "{" && match[s.start + 2] > s.start + 2 {
+                for k in s.start...match[s.start + 2] { masked[k] = true }
+            }
+            for k in tokens.indices where isHook(k) && functionOf[k] >= 0 {
+                masked[k] = true
+                if k > 0 && text(k - 1) == "||" { masked[k - 1] = true }
+                if k + 1 < tokens.count && text(k + 1) == "||" { masked[k + 1] = true }
+            }
+        }
         // An `if` in expression position (Rust `key_seed: if faults.has(Fault::WrongHash) { … }
         // else { … }`) is no statement of its own: its fault branch is masked all the same.
         for k in tokens.indices where text(k) == "if" {
