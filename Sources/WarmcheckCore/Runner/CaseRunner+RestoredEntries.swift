@@ -3,7 +3,8 @@ import WarmcheckScenario
 import WarmcheckSegment
 
 /// What a restore installed, entry by entry (PERSISTENCE.md §7 step 6): every entry of the
-/// restored segment is the winning put record of its key in the store it read, with that
+/// restored segment sits in a slot whose state word is READY, A = 1, owner 0, seq 2 with
+/// `referenced` 0, and is the winning put record of its key in the store it read, with that
 /// record's version, value, origin, expiry, stale bound, written-at time and writer, so that a
 /// reader after a restore sees who wrote the value and when, not who restored it. Scenarios
 /// look at a few of these through `get` (value, version, writer role), so an install or a
@@ -23,6 +24,15 @@ extension CaseRunner {
                     wrong.append("slot \(s)/\(j) holds \(name), which the store holds no winning put of")
                     continue
                 }
+                // Step 6 names the installed slot's words too, not only its record: a restore
+                // that wrote another seq (Rust's install at seq 3 survived) or left `referenced`
+                // set hands the first reclaimer and seqlock reader a slot no publish produced.
+                let word = e.word
+                if word.state != .ready || word.active != 1 || word.owner != 0 || word.seq != 2 {
+                    wrong.append("\(name): the state word is \(word), not READY A=1 owner 0 seq=2 (as if claimed and published)")
+                }
+                let referenced = seg.word(g.slotOffset(s, j) + SpecLayout.Slot.referenced)
+                if referenced != 0 { wrong.append("\(name): `referenced` is \(referenced), not 0") }
                 let at = g.recordOffset(s, j, e.word.active)
                 for (field, stored, installed) in recordFields(w, seg, record: at) where stored != installed {
                     wrong.append("\(name): `\(field)` is \(installed) in the segment, \(stored) in its record")
