@@ -328,6 +328,9 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     /// answer per key, each judged as the get of that key would be. `range:P:LO:HI` among the
     /// keys stands for the keys P‹LO› … P‹HI−1›, for batches across the libraries' chunks.
     case getMany = "get_many"
+    /// `ROLE: participants`: the library's participant listing (DRIVER.md `participants`). A
+    /// sequential one is read back against the participant table (CaseRunner+ParticipantsAnswer).
+    case participants
 
     public static func < (a: Operation, b: Operation) -> Bool { a.rawValue < b.rawValue }
 

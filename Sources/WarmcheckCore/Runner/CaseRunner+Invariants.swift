@@ -13,6 +13,8 @@ extension CaseRunner {
         // Taken whatever happens below: an answer is judged against the snapshot of its own step only.
         let statsAnswer = statsToCheck
         statsToCheck = nil
+        let participantsAnswer = participantsToCheck
+        participantsToCheck = nil
         let audits = takeAudits()
         if let v = audits.violation {
             try harness(v.description, v.description + "\n(an answer that cannot be decoded cannot be judged: the case stops here)")
@@ -52,6 +54,7 @@ extension CaseRunner {
         if !someoneDied { checkOverlapHints(snap, where_: where_) }
         if settled { checkPinWords(snap, where_: where_) }
         if settled, let a = statsAnswer { checkStatsAnswer(a, snap, where_: where_) }
+        if settled, let a = participantsAnswer { checkParticipantsAnswer(a, snap, where_: where_) }
         checkParticipantWords(snap, where_: where_)
         audit(audits, in: snap, where_: where_)
         watchCollisions(audits, in: snap, where_: where_)

@@ -90,6 +90,9 @@ extension CaseRunner {
                 if o.op == .stats && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
                     statsToCheck = StatsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
                 }
+                if o.op == .participants && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
+                    participantsToCheck = ParticipantsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
+                }
                 if o.durable && !onSide && !inParallel && o.pauseAt == nil { checkFailingDisk(r, step: o, rp) }
                 if o.op == .close && !onSide && !inParallel && r.isOK {
                     checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)

@@ -64,7 +64,7 @@ extension CaseRunner {
             let seen = o.seen ?? rp.rememberedGeneration ?? 0
             a["seen"] = JSON(unsigned: seen)
             a["timeout_ms"] = .int(Int64((o.timeoutNs ?? 5_000_000_000) / 1_000_000))
-        case .close, .stats, .generation, .resume, .nsUnpin, .repair:
+        case .close, .stats, .generation, .resume, .nsUnpin, .repair, .participants:
             break
         case .nsStage, .nsFlip, .nsRollback, .nsPin, .nsReclaim, .nsState:
             a["ns"] = JSON(unsigned: o.namespace)

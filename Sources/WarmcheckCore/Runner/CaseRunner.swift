@@ -91,6 +91,7 @@ public final class CaseRunner: @unchecked Sendable {
     var headerPatched = false
     /// A sequential `stats` answer, judged against the next snapshot (CaseRunner+StatsAnswer).
     var statsToCheck: StatsAnswerToCheck?
+    var participantsToCheck: ParticipantsAnswerToCheck?
     var lastSnapshot: SegmentSnapshot?
     /// Participant indices whose `claim_hint` a `patch_hint:` step rewrote, with the entry's
     /// epoch then: while it stays, the owner's rules (CaseRunner+ParticipantWords) do not

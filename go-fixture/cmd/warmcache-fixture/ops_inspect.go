@@ -55,7 +55,8 @@ func participants(c *warmcache.Cache) (interface{}, error) {
 	list := make([]map[string]interface{}, 0, len(ps))
 	for _, p := range ps {
 		list = append(list, map[string]interface{}{"index": p.Index, "epoch": p.Epoch, "pid": p.Pid,
-			"start_time": p.StartTime, "language": uint8(p.Language), "alive": p.Alive})
+			"start_time": p.StartTime, "language": uint8(p.Language), "alive": p.Alive,
+			"protocol_major": p.ProtocolMajor, "protocol_minor": p.ProtocolMinor})
 	}
 	return map[string]interface{}{"participants": list}, nil
 }
