@@ -52,7 +52,7 @@ final class ScenarioLibraryTests: XCTestCase {
         XCTAssertEqual(lib.files.map(\.lastPathComponent), ["a-bad.yaml", "b-good.yaml", "c-bad.yaml", "d-dup.yaml"])
         XCTAssertEqual(lib.scenarios.map(\.name), ["b-good"])
         XCTAssertEqual(lib.errors.map(\.kind), [.unknownOperation, .undeclaredRole, .missing, .badDuration, .duplicateName])
-        XCTAssertTrue(lib.errors[0].description.hasSuffix("a-bad.yaml:3:8: unknown operation 'gett' (expected one of: create, open, open_or_create, close, get, put, refresh, invalidate, evict, stats, generation, wait, restore, resume, ns_stage, ns_put, ns_flip, ns_rollback, ns_pin, ns_unpin, ns_get, ns_reclaim, ns_state, compact, repair, get_many)"),
+        XCTAssertTrue(lib.errors[0].description.hasSuffix("a-bad.yaml:3:8: unknown operation 'gett' (expected one of: create, open, open_or_create, close, get, put, refresh, invalidate, evict, stats, generation, wait, restore, resume, ns_stage, ns_put, ns_flip, ns_rollback, ns_pin, ns_unpin, ns_get, ns_reclaim, ns_state, compact, repair, get_many, participants)"),
                       lib.errors[0].description)
         XCTAssertNotNil(lib.scenario(named: "b-good"))
     }
