@@ -231,6 +231,10 @@ public enum DiskFault: String, Sendable, Hashable, CaseIterable {
     case syncFails = "sync_fails"
     /// fdatasync fails, fsync works: the record sync of §6 step 3 fails, a journal's start need not.
     case fdatasyncFails = "fdatasync_fails"
+    /// fallocate fails with EOPNOTSUPP, as on a file system without it: a create must take
+    /// PROTOCOL.md §4.1 step 3's fallback (ftruncate, a zero byte per page) and still leave no
+    /// hole. The syncs work.
+    case fallocateUnsupported = "fallocate_unsupported"
 }
 
 /// One entry of `processes:`: a role and the implementations allowed to play it.

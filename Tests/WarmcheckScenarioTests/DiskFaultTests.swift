@@ -36,6 +36,7 @@ final class DiskFaultTests: XCTestCase {
         let faults = try XCTUnwrap(vocabulary["disk_faults"] as? [String: [String]])
         XCTAssertEqual(Set(faults.keys), Set(DiskFault.allCases.map(\.rawValue)))
         XCTAssertEqual(faults["fdatasync_fails"], ["fdatasync"])
+        XCTAssertEqual(faults["fallocate_unsupported"], ["fallocate"])
         XCTAssertEqual(Set(faults["sync_fails"] ?? []), ["fsync", "fdatasync", "sync_file_range", "syncfs", "msync"],
                        "the calls Sources/CWarmcacheShim/diskfault.c fails")
     }

@@ -123,6 +123,11 @@ int wc_spawn_actions_closefrom(void *actions, int lowfd);
 /// (-ENOSYS on an architecture it has no numbers for). Irrevocable: call it only in a child.
 int wc_seccomp_fail_sync(int fdatasync_only, int err);
 
+/// The same for a file system without fallocate: fallocate(2) fails with EOPNOTSUPP, as on file
+/// systems that have none (PROTOCOL.md §4.1 step 3's fallback). glibc's posix_fallocate then
+/// writes the blocks itself; a raw fallocate (Go) must take the spec's fallback.
+int wc_seccomp_fallocate_unsupported(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 @_spi(Harness) import Warmcache
+import WarmcheckScenario
 
 /// What `create` must answer where the path, not the file, is wrong (PROTOCOL.md §4.1), and the
 /// private `TMP` file a refused create must not leave behind. Only each implementation's own
@@ -64,6 +65,14 @@ enum CreateCases {
                expect: .accept, .sweep(name: n(255))),
         create("create-swept-before-its-lock", "another creator's sweep removes TMP between the creator's open and its flock", spec: "§4.1 step 2 (st_nlink 0: start again)",
                expect: .accept, .sweptBeforeFlock(name: "seg")),
+        // A full file system at creation is `no_space` from step 3's reservation, never a
+        // segment that SIGBUSes later; without fallocate the fallback's written page hits it.
+        create("create-no-space", "the directory is a file system with no free page", spec: "§4.1 step 3 (ENOSPC: no_space, TMP removed)",
+               expect: .refuse(code: "no_space"), .noSpace(name: "seg", fallocate: true)),
+        create("create-no-space-without-fallocate", "the same where fallocate is unsupported (EOPNOTSUPP)", spec: "§4.1 step 3 (the fallback's ENOSPC: no_space)",
+               expect: .refuse(code: "no_space"), .noSpace(name: "seg", fallocate: false)),
+        create("create-without-fallocate", "fallocate is unsupported (EOPNOTSUPP) and the disk has room: every page written, no hole", spec: "§4.1 step 3 (the fallback), §4.2 step 11",
+               expect: .accept, .withoutFallocate(name: "seg")),
         create("create-leaves-no-descriptor", "three creates and closes of one path: the last two leave the process's descriptor count as the first left it", spec: "§4.1 (TMP's and the sweep's descriptors closed)",
                expect: .accept, .cycles(name: "seg", times: 3)),
     ]
@@ -98,4 +107,27 @@ public enum CreateSetting: Sendable, Equatable {
     /// first cycle and after the last must be as many (the first pays for lazily opened runtime
     /// descriptors). A create that leaks one (a sweep's directory handle, say) fails.
     case cycles(name: String, times: Int)
+    /// Under this final name in a directory that is a tmpfs of its own (TinyStoreDisk), filled
+    /// to its last page before the create. `fallocate: false`: the creator also runs under the
+    /// seccomp filter that fails fallocate with EOPNOTSUPP (DiskFaultLauncher), so that step 3's
+    /// fallback meets the full disk. A skip where mounting is not permitted.
+    case noSpace(name: String, fallocate: Bool)
+    /// In the gate's directory under this final name, the creator under the filter that fails
+    /// fallocate with EOPNOTSUPP: step 3's fallback must reserve every page (every other
+    /// implementation's open checks `st_blocks`, §4.2 step 11).
+    case withoutFallocate(name: String)
+
+    /// The disk fault the creating fixture runs under, if any: such a case starts a process of
+    /// its own, never one another case shares.
+    var isOnOwnDisk: Bool {
+        if case .noSpace = self { return true }
+        return false
+    }
+
+    var creatorDisk: DiskFault? {
+        switch self {
+        case .noSpace(_, false), .withoutFallocate: return .fallocateUnsupported
+        default: return nil
+        }
+    }
 }

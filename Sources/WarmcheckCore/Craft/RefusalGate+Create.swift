@@ -14,14 +14,28 @@ extension RefusalGate {
                    procs: inout [String: FixtureProcess]) throws -> [RefusalResult] {
         var results: [RefusalResult] = []
         for spec in fixtures {
-            let (path, cleanup) = try prepareCreate(setting, base: base, dir: dir)
+            let path: String, cleanup: () -> Void
+            do { (path, cleanup) = try prepareCreate(setting, base: base, dir: dir) } catch let e as UsageError where setting.isOnOwnDisk {
+                results.append(RefusalResult(caseName: c.name, implementation: spec.name, expected: c.expect, answer: "skipped",
+                                             verdict: .skipped, detail: "no file system of its own for the case: \(e)"))
+                continue
+            }
             defer { cleanup() }
             let planted = try plant(setting, path: path)
             defer { planted.remove() }
             var answer: Answer
+            // A creator under a disk fault is a process of its own, stopped with the case.
+            var own: FixtureProcess? = nil
+            defer { own?.stop(grace: 0.2) }
             do {
-                let fx = try procs[spec.name] ?? start(spec)
-                procs[spec.name] = fx
+                let fx: FixtureProcess
+                if let fault = setting.creatorDisk {
+                    fx = try start(FixtureSpec(name: spec.name, argv: DiskFaultLauncher.wrap(spec.argv, fault)))
+                    own = fx
+                } else {
+                    fx = try procs[spec.name] ?? start(spec)
+                    procs[spec.name] = fx
+                }
                 let cut = path.utf8.contains(0) ? String(decoding: path.utf8.prefix { $0 != 0 }, as: UTF8.self) : nil
                 if cut != nil && !Hello(fx.hello).operations.contains("nul_path") {
                     results.append(RefusalResult(caseName: c.name, implementation: spec.name, expected: c.expect, answer: "skipped",
@@ -37,8 +51,9 @@ extension RefusalGate {
                     answer = try askAgain(fx, c, setting, path: path, times: times) ?? answer
                 }
                 if answer.accepted { answer = try openElsewhere(path, creator: spec.name, procs: &procs) ?? answer }
+                answer = withoutLeakedDescriptors(answer, fx, dir: dir)
             } catch let f as FixtureFailure {
-                procs.removeValue(forKey: spec.name)?.stop(grace: 0.2)
+                if own == nil { procs.removeValue(forKey: spec.name)?.stop(grace: 0.2) }
                 answer = Answer(text: "no answer", detail: "\(f)")
             }
             let parent = (path as NSString).deletingLastPathComponent
@@ -63,9 +78,17 @@ extension RefusalGate {
         case .overASegment:
             try CraftedSegment(geometry: RefusalCase.baseGeometry).write(to: base)
             return (base, { unlink(base) })
-        case .named(let name), .sweep(let name), .sweptBeforeFlock(let name), .cycles(let name, _):
+        case .named(let name), .sweep(let name), .sweptBeforeFlock(let name), .cycles(let name, _), .withoutFallocate(let name):
             let path = (dir as NSString).appendingPathComponent(name)
             return (path, { unlink(path) })
+        case .noSpace(let name, _):
+            // Its own tmpfs, full: the create's reservation (or its fallback's first page) is
+            // the write that finds no room.
+            let disk = base + "-disk"
+            try TinyStoreDisk.mount(at: disk)
+            do { _ = try TinyStoreDisk.fill(disk) } catch { TinyStoreDisk.unmount(disk); rmdir(disk); throw error }
+            let path = (disk as NSString).appendingPathComponent(name)
+            return (path, { unlink(path); TinyStoreDisk.drain(disk); TinyStoreDisk.unmount(disk); rmdir(disk) })
         }
     }
 

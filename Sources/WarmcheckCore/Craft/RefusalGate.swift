@@ -63,6 +63,7 @@ public struct RefusalGate {
                     } else {
                         answer = try ask(fx, path: path, maxTotalLen: c.maxTotalLen)
                     }
+                    answer = withoutLeakedDescriptors(answer, fx, dir: dir)
                 } catch let f as FixtureFailure {
                     procs.removeValue(forKey: spec.name)?.stop(grace: 0.2)
                     answer = Answer(text: "no answer", detail: "\(f)")

@@ -43,7 +43,12 @@ public enum DiskFaultLauncher {
         guard args.count >= 3, let fault = DiskFault(rawValue: args[0]), args[1] == "--" else {
             die("usage: \(argument) \(DiskFault.allCases.map(\.rawValue).joined(separator: "|")) -- ARGV…")
         }
-        let rc = wc_seccomp_fail_sync(fault == .fdatasyncFails ? 1 : 0, EIO)
+        let rc: Int32
+        switch fault {
+        case .syncFails: rc = wc_seccomp_fail_sync(0, EIO)
+        case .fdatasyncFails: rc = wc_seccomp_fail_sync(1, EIO)
+        case .fallocateUnsupported: rc = wc_seccomp_fallocate_unsupported()
+        }
         if rc != 0 { die("seccomp filter not installed: \(String(cString: strerror(-rc)))") }
         let argv = Array(args[2...])
         let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]

@@ -1,8 +1,9 @@
 import Foundation
 import WarmcheckScenario
 
-/// After a `close`, the fixture's process holds no descriptor of the case's files: the segment,
-/// its private `.init.` files (PROTOCOL.md §4.1), its durable store directory or a file in it
+/// After a `close`, and after a refused open, create or restore while no handle is open, the
+/// fixture's process holds no descriptor of the case's files: the segment, its private `.init.`
+/// files (PROTOCOL.md §4.1), its durable store directory or a file in it
 /// (PERSISTENCE.md), or the directory the segment lives in (opened to sweep dead creators' files,
 /// §4.1, or to `fsync` a store's directory). A library that leaks one descriptor per open, create
 /// or restore runs a long-lived service out of descriptors, and nothing else in the suite can see
@@ -21,7 +22,7 @@ extension CaseRunner {
             guard let fx = rp.fixture, !fx.hasExited, !rp.crashed, rp.pending == nil, rp.side == nil,
                   rp.participant != nil else { continue }
             guard let r = try? fx.call("close", timeout: options.timeout), r.errorKind == nil, r.isOK else { continue }
-            checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: role, impl: rp.impl, at: nil)
+            checkNoDescriptorsHeld(pid: processID(of: rp, fx), role: role, impl: rp.impl, after: nil)
         }
     }
 
@@ -31,26 +32,26 @@ extension CaseRunner {
         rp.pids.last.map { pid_t(truncatingIfNeeded: $0) } ?? fx.pid
     }
 
-    func checkNoDescriptorsAfterClose(pid: pid_t, role: String, impl: String, at location: SourceLocation?) {
-        let fdDir = "/proc/\(pid)/fd"
-        let fm = FileManager.default
-        guard let fds = try? fm.contentsOfDirectory(atPath: fdDir) else { return }
+    /// Whether the role holds no open handle in `fx`: none was ever opened, or the last one was
+    /// closed there. Only then may the process hold no descriptor of the case's files.
+    func holdsNoHandle(_ rp: RoleProcess, _ fx: FixtureProcess) -> Bool {
+        rp.side == nil && (rp.participant == nil || rp.closedHandle?.process == ObjectIdentifier(fx))
+    }
+
+    /// `after` says when, for the message: "after `close` at LOCATION", "after the refused
+    /// `create` at LOCATION" (a refused open or create releases what it took, §4.1 step 6 and
+    /// §4.2: TMP, the directory opened for the sweep, the segment's descriptor), or nil for the
+    /// case's final close.
+    func checkNoDescriptorsHeld(pid: pid_t, role: String, impl: String, after: String?) {
         let segmentDir = (segmentPath as NSString).deletingLastPathComponent
-        func isCaseFile(_ path: String) -> Bool {
+        let held = OpenDescriptors.held(by: pid) { path in
             path == segmentPath || path.hasPrefix(segmentPath + ".init.") || path == storeDir
                 || path.hasPrefix(storeDir + "/") || path == segmentDir
-        }
-        var held: [String] = []
-        for fd in fds.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
-            guard let target = try? fm.destinationOfSymbolicLink(atPath: "\(fdDir)/\(fd)") else { continue }
-            // An unlinked file reads "PATH (deleted)": still a descriptor of it.
-            let path = target.hasSuffix(" (deleted)") ? String(target.dropLast(" (deleted)".count)) : target
-            if isCaseFile(path) { held.append("fd \(fd) → \(target)") }
-        }
+        } ?? []
         guard !held.isEmpty else { return }
-        let when = location.map { "after `close` at \($0)" } ?? "after the case's final close"
+        let when = after ?? "after the case's final close"
         conformance("\(role) (\(impl)) still holds \(held.count) descriptor(s) of the case's files \(when)",
-                    "a closed handle releases every descriptor it opened (PROTOCOL.md §4, PERSISTENCE.md): read from \(fdDir) "
+                    "a closed handle, and a refused open or create, release every descriptor they opened (PROTOCOL.md §4, PERSISTENCE.md): read from /proc/\(pid)/fd "
                         + "right after the answer:\n" + held.map { "  \($0)" }.joined(separator: "\n"))
     }
 }

@@ -95,7 +95,11 @@ extension CaseRunner {
                 }
                 if o.durable && !onSide && !inParallel && o.pauseAt == nil { checkFailingDisk(r, step: o, rp) }
                 if o.op == .close && !onSide && !inParallel && r.isOK {
-                    checkNoDescriptorsAfterClose(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, at: o.location)
+                    checkNoDescriptorsHeld(pid: processID(of: rp, fx), role: o.role, impl: rp.impl, after: "after `close` at \(o.location)")
+                }
+                if [.create, .open, .openOrCreate, .restore].contains(o.op) && !onSide && !inParallel && !r.isOK && holdsNoHandle(rp, fx) {
+                    checkNoDescriptorsHeld(pid: processID(of: rp, fx), role: o.role, impl: rp.impl,
+                                           after: "after the refused `\(o.op.rawValue)` at \(o.location)")
                 }
                 outcome = .answered(r)
                 // Answered beside the paused operation, which stays in flight (CaseRunner+Overlap).
