@@ -30,7 +30,8 @@ extension Server {
         let c = try requireCache()
         let ps: [[String: Any]] = try c.participants().map {
             ["index": $0.index, "epoch": $0.epoch, "pid": $0.pid, "start_time": $0.startTime,
-             "language": UInt64($0.language), "alive": $0.alive]
+             "language": UInt64($0.language), "alive": $0.alive,
+             "protocol_major": UInt64($0.protocolMajor), "protocol_minor": UInt64($0.protocolMinor)]
         }
         return .ok(["participants": ps])
     }

@@ -48,6 +48,8 @@ public struct HelloAnswer: Equatable, Sendable {
 
 public struct ParticipantAnswer: Equatable, Sendable {
     public var index: Int, epoch: UInt64, pid: UInt64, startTime: UInt64, language: UInt64, alive: Bool
+    /// The version of the entry's `info` (PROTOCOL.md §5); optional in DRIVER.md, nil when absent.
+    public var protocolMajor: UInt64? = nil, protocolMinor: UInt64? = nil
 }
 
 /// One entry of `transitions` (PROTOCOL.md §8.4).
@@ -134,7 +136,9 @@ public enum DriverAnswer: Equatable, Sendable {
                 try d.scoped("participants[\(i)].") {
                     ParticipantAnswer(index: try $0.int(p, "index"), epoch: try $0.uint(p, "epoch"), pid: try $0.uint(p, "pid"),
                                       startTime: try $0.uint(p, "start_time"), language: try $0.uint(p, "language"),
-                                      alive: try $0.bool(p, "alive"))
+                                      alive: try $0.bool(p, "alive"),
+                                      protocolMajor: try $0.optionalUInt(p, "protocol_major"),
+                                      protocolMinor: try $0.optionalUInt(p, "protocol_minor"))
                 }
             })
         case "ns_stage", "ns_flip", "ns_rollback", "ns_pin", "ns_unpin", "ns_put", "ns_get", "ns_reclaim", "ns_state":
@@ -193,6 +197,12 @@ struct FieldReader {
         default: break
         }
         throw violation(scope + k, "is not a non-negative integer")
+    }
+
+    /// `uint` of a field the contract makes optional: nil when absent or null.
+    func optionalUInt(_ j: JSON, _ k: String, in scope: String = "") throws -> UInt64? {
+        guard let v = j[k], v != .null else { return nil }
+        return try uint(j, k, in: scope)
     }
 
     func int(_ j: JSON, _ k: String, in scope: String = "") throws -> Int {

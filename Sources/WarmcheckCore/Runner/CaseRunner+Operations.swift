@@ -90,8 +90,10 @@ extension CaseRunner {
                 if o.op == .stats && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
                     statsToCheck = StatsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
                 }
-                if o.op == .participants && !onSide && !inParallel && o.pauseAt == nil && r.isOK {
-                    participantsToCheck = ParticipantsAnswerToCheck(result: r.result, role: o.role, impl: rp.impl, location: o.location)
+                // An answer that does not decode is the audit's contract violation, not this check's.
+                if o.op == .participants && !onSide && !inParallel && o.pauseAt == nil && r.isOK,
+                   case .participants(let listed)? = try? DriverAnswer.decode(r, op: "participants", fixture: rp.impl) {
+                    participantsToCheck = ParticipantsAnswerToCheck(listed: listed, role: o.role, impl: rp.impl, location: o.location)
                 }
                 if o.durable && !onSide && !inParallel && o.pauseAt == nil { checkFailingDisk(r, step: o, rp) }
                 if o.op == .close && !onSide && !inParallel && r.isOK {

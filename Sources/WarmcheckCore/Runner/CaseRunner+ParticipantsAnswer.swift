@@ -3,7 +3,7 @@ import WarmcheckSegment
 
 /// A `participants` answer, read back against the participant table. The answer is what an
 /// operator's tooling lists ("who is attached, in which language, alive or not") and nothing
-/// judged it: the driver decoded it and no scenario looked, so a library that read the protocol
+/// judged it: the driver decoded it (DriverAnswer) and no scenario looked, so a library that read the protocol
 /// major from the wrong bits of `info` (Go `>> 9` survived every case) or listed a dead entry as
 /// alive passed. After a sequential `participants` with nothing else in flight, the list must be
 /// exactly the entries with `epoch ≠ 0`, in index order, each with the table's epoch, pid,
@@ -11,32 +11,30 @@ import WarmcheckSegment
 /// it, and, where the answer carries them (DRIVER.md `participants`: optional), the protocol
 /// major and minor of `info`.
 extension CaseRunner {
-    struct ParticipantsAnswerToCheck { var result: JSON, role: String, impl: String, location: SourceLocation }
+    struct ParticipantsAnswerToCheck { var listed: [ParticipantAnswer], role: String, impl: String, location: SourceLocation }
 
     func checkParticipantsAnswer(_ a: ParticipantsAnswerToCheck, _ snap: SegmentSnapshot, where_: String) {
         let g = snap.geometry
         typealias P = SpecLayout.Participant
         var problems: [String] = []
         let registered = (0..<g.participantCapacity).filter { snap.word(g.participantOffset($0) + P.epoch) != 0 }
-        let listed = a.result["participants"]?.array ?? []
-        let indices = listed.map { $0["index"]?.uint.map(Int.init) ?? -1 }
+        let indices = a.listed.map(\.index)
         if indices != registered {
             problems.append("lists indices \(indices), the table's entries with epoch ≠ 0 are \(registered)")
         }
-        for p in listed {
-            guard let i = p["index"]?.uint.map(Int.init), registered.contains(i) else { continue }
-            let at = g.participantOffset(i)
+        for p in a.listed where registered.contains(p.index) {
+            let at = g.participantOffset(p.index)
             let info = snap.word(at + P.info)
-            var want: [(String, UInt64)] = [("epoch", snap.word(at + P.epoch)), ("pid", snap.word(at + P.pid)),
-                                            ("start_time", snap.word(at + P.startTime)), ("language", info & 0xFF)]
-            if p["protocol_major"] != nil { want.append(("protocol_major", (info >> 8) & 0xFF)) }
-            if p["protocol_minor"] != nil { want.append(("protocol_minor", (info >> 16) & 0xFF)) }
-            for (field, value) in want where p[field]?.uint != value {
-                problems.append("[\(i)].\(field) is \(p[field]?.uint.map(String.init) ?? "missing"), the table holds \(value)")
+            var compared: [(String, UInt64?, UInt64)] = [("epoch", p.epoch, snap.word(at + P.epoch)), ("pid", p.pid, snap.word(at + P.pid)),
+                                                          ("start_time", p.startTime, snap.word(at + P.startTime)), ("language", p.language, info & 0xFF)]
+            if p.protocolMajor != nil { compared.append(("protocol_major", p.protocolMajor, (info >> 8) & 0xFF)) }
+            if p.protocolMinor != nil { compared.append(("protocol_minor", p.protocolMinor, (info >> 16) & 0xFF)) }
+            for (field, answered, held) in compared where answered != held {
+                problems.append("[\(p.index)].\(field) is \(answered.map(String.init) ?? "missing"), the table holds \(held)")
             }
-            let alive = snap.participantAlive(index: i)
-            if p["alive"]?.bool != alive {
-                problems.append("[\(i)].alive is \(p["alive"]?.bool.map(String.init) ?? "missing"), its lock is \(alive ? "held" : "free")")
+            let alive = snap.participantAlive(index: p.index)
+            if p.alive != alive {
+                problems.append("[\(p.index)].alive is \(p.alive), its lock is \(alive ? "held" : "free")")
             }
         }
         guard !problems.isEmpty else { return }

@@ -5,8 +5,6 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/warmcache/warmcache/go-fixture/warmcache"
@@ -106,14 +104,12 @@ func (g *geometryArgs) toGeometry() (warmcache.Geometry, error) {
 		ParticipantCapacity: *g.ParticipantCapacity}, nil
 }
 
-// checkPath refuses what no segment path can be (DRIVER.md "Odd input"): empty, or with a NUL
-// byte, which a C call would silently cut short and so open another file.
+// checkPath refuses what no segment path can be (DRIVER.md "Odd input"): empty. A NUL byte goes
+// to the library, which must refuse it (io, EINVAL) rather than let a system call cut the path
+// short and open another file: hello lists nul_path, so the harness judges that.
 func checkPath(p string) error {
 	if p == "" {
 		return badRequest{"missing path"}
-	}
-	if strings.IndexByte(p, 0) >= 0 {
-		return badRequest{"path " + strconv.Quote(p) + " contains a NUL byte"}
 	}
 	return nil
 }

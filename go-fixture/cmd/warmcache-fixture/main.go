@@ -30,6 +30,7 @@ var operations = []string{"hello", "create", "open", "open_or_create", "close", 
 	"get_many", "now",
 	"overlap",     // not a request: args.overlap beside a paused operation (overlap.go)
 	"after_close", // not a request: a closed handle is kept and answers closed (DRIVER.md "After close")
+	"nul_path",    // not a request: a NUL in a path reaches the library (DRIVER.md "Odd input")
 }
 
 type request struct {

@@ -73,6 +73,7 @@ const OPERATIONS: &[&str] = &[
     "overlap",
     // Not a request: every operation after `close` answers closed (DRIVER.md "After close").
     "after_close",
+    "nul_path", // a capability: a NUL in a path reaches the library (DRIVER.md "Odd input")
 ];
 
 /// A response that is not a protocol outcome (DRIVER.md `error`).
@@ -271,15 +272,13 @@ impl Args<'_> {
         u32::try_from(self.u64(name)?).map_err(|_| bad_request(format!("`{name}` does not fit in 32 bits")))
     }
 
-    /// The `path` of create/open/open_or_create (DRIVER.md "Odd input"): neither empty nor with
-    /// a NUL byte, which a C call would cut short and so open another file.
+    /// The `path` of create/open/open_or_create (DRIVER.md "Odd input"): not empty. A NUL byte
+    /// goes to the library, which must refuse it (`io`, EINVAL) rather than let a C call cut the
+    /// path short and open another file: hello lists `nul_path`, so the harness judges that.
     fn path(&self) -> Result<&str, DriverError> {
         let p = self.str("path")?;
         if p.is_empty() {
             return Err(bad_request("missing path"));
-        }
-        if p.contains('\0') {
-            return Err(bad_request(format!("path {p:?} contains a NUL byte")));
         }
         Ok(p)
     }

@@ -48,6 +48,7 @@ impl Fixture {
                 json!({
                     "index": p.index, "epoch": p.epoch, "pid": p.pid, "start_time": p.start_time,
                     "language": p.language, "alive": p.alive,
+                    "protocol_major": p.protocol_major, "protocol_minor": p.protocol_minor,
                 })
             })
             .collect();
