@@ -21,11 +21,20 @@ public enum DiskFaultLauncher {
     /// its stop signals, since a blocked mask would live on in the fixture across the exec.
     public static let argument = "__exec-on-failing-disk"
 
-    /// The trampoline: the running binary when it is warmcheck (the `run` command), otherwise
-    /// `WARMCHECK_TRAMPOLINE` (a test binary is not warmcheck).
+    /// The trampoline: `WARMCHECK_TRAMPOLINE` when set, else the running binary when it is
+    /// warmcheck (the `run` command), else the warmcheck of the same build (beside the running
+    /// binary, as the test bundle sits in .build/debug, or in the checkout's .build/debug). A
+    /// caller that is not warmcheck, such as the refusal gate run by a test, would otherwise
+    /// exec itself with an argument it does not know, and every case under a fault would fail
+    /// for a reason that is not the fixture's.
     static var trampoline: String {
+        let fm = FileManager.default
         if let t = ProcessInfo.processInfo.environment["WARMCHECK_TRAMPOLINE"], !t.isEmpty { return t }
-        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        if (me as NSString).lastPathComponent == "warmcheck" { return me }
+        var candidates = [((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("warmcheck")]
+        if let root = Repo.root() { candidates.append(root.appendingPathComponent(".build/debug/warmcheck").path) }
+        return candidates.first { fm.isExecutableFile(atPath: $0) } ?? me
     }
 
     /// `argv` started under `fault`'s filter.
@@ -48,6 +57,7 @@ public enum DiskFaultLauncher {
         case .syncFails: rc = wc_seccomp_fail_sync(0, EIO)
         case .fdatasyncFails: rc = wc_seccomp_fail_sync(1, EIO)
         case .fallocateUnsupported: rc = wc_seccomp_fallocate_unsupported()
+        case .lockFails: rc = wc_seccomp_ofd_setlk_fails()
         }
         if rc != 0 { die("seccomp filter not installed: \(String(cString: strerror(-rc)))") }
         let argv = Array(args[2...])
