@@ -235,6 +235,10 @@ public enum DiskFault: String, Sendable, Hashable, CaseIterable {
     /// PROTOCOL.md §4.1 step 3's fallback (ftruncate, a zero byte per page) and still leave no
     /// hole. The syncs work.
     case fallocateUnsupported = "fallocate_unsupported"
+    /// fcntl(F_OFD_SETLK) fails with ENOLCK, as on a kernel out of lock space: an open must fail
+    /// with `io` when it cannot take a participant lock for that reason (PROTOCOL.md §5), and
+    /// release what it took. The syncs work.
+    case lockFails = "lock_fails"
 }
 
 /// One entry of `processes:`: a role and the implementations allowed to play it.
@@ -534,6 +538,15 @@ public enum ControlKind: Sendable, Hashable {
     /// state of §8.1) into the slot holding KEY, so that readers miss it and a repair reports it
     /// unrepairable (PROTOCOL.md §9.9 step 4). Only in sequential parts.
     case corruptState(key: [UInt8])
+    /// `duplicate: KEY`: the orchestrator copies the readable slot holding KEY (state word, key
+    /// and both records) into the first EMPTY slot after it in its window, so that KEY is in two
+    /// readable slots (invariant 1 broken) while a `get` still finds the original first, and
+    /// `dump` must list the original only and report the copy (PROTOCOL.md §13.1). Only in
+    /// `final`, and the rest of `final` only reads (the model does not follow a copy that a
+    /// removal of the original would uncover). `duplicate: KEY wrapped` puts the copy where the
+    /// window wraps past the shard's end instead: later in window order but at a lower slot
+    /// index, so that a scan in slot order meets the copy first and must still keep the original.
+    case duplicate(key: [UInt8], wrapped: Bool)
     /// `patch_ns: NS last=N`: the orchestrator raises namespace NS's `last` (PROTOCOL.md §18.2)
     /// to N, so the next stage hands out N + 1 (or, at 2^32 − 1, fails `full`). Only in
     /// sequential parts, with no stage of NS open.

@@ -125,6 +125,25 @@ extension Parser {
         reportStillPaused(paused, part: "final")
     }
 
+    /// After `duplicate: KEY` only reads follow: a removal of the original would uncover the
+    /// copy, an insert could reuse it and a repair would judge it, none of which the model follows.
+    func checkDuplicates(_ s: Scenario) {
+        let reads: Set<Operation> = [.get, .getMany, .stats, .generation, .participants, .close]
+        guard let i = s.finalSteps.firstIndex(where: { if case .control(let c) = $0, case .duplicate = c.kind { return true } else { return false } })
+        else { return }
+        for st in s.finalSteps[(i + 1)...] {
+            switch st {
+            case .operation(let o) where !reads.contains(o.op):
+                error(.badSequence, o.location, "`\(o.op.rawValue)` after `duplicate` (line \(s.finalSteps[i].location.line)): only get, get_many, stats, generation, participants and close may follow it")
+            case .control(let c):
+                if case .duplicate = c.kind { continue }
+                error(.badSequence, c.location, "a control step after `duplicate` (line \(s.finalSteps[i].location.line)): only reads may follow it")
+            default:
+                continue
+            }
+        }
+    }
+
     /// `collide: KEY as=OTHER` borrows OTHER's bytes for a key no scenario can type (one with
     /// KEY's hash): a real OTHER written anywhere in the scenario, or a second collision with the
     /// same OTHER, would put those bytes into two readable slots, which is a duplicate key to the

@@ -218,10 +218,16 @@ extension Parser {
             return ControlStep(kind: .removeSegment(name: name), location: at)
         case "patch_hint":
             return parsePatchHint(value, part: part, at: at)
-        case "corrupt", "corrupt_state":
+        case "corrupt", "corrupt_state", "duplicate":
             if case .parallel = part {
                 error(.badSequence, at, "`\(name)` is not allowed in a parallel list: it belongs to sequential parts (init, final)")
                 return nil
+            }
+            if name == "duplicate" {
+                guard case .final = part else {
+                    error(.badSequence, at, "`duplicate` is only allowed in `final`: the model does not follow the copy it makes")
+                    return nil
+                }
             }
             guard let s = value.scalar else {
                 error(.wrongType, loc(value), "`\(name)` takes a key (e.g. \(name): k1)")
@@ -232,8 +238,9 @@ extension Parser {
                 error(.missing, loc(value), "`\(name)` takes a key (e.g. \(name): k1)")
                 return nil
             }
-            if toks.count > 1 {
-                error(.badArgument, toks[1].location, "`\(name)` takes one key")
+            let wrapped = name == "duplicate" && toks.count == 2 && toks[1].text == "wrapped"
+            if toks.count > (wrapped ? 2 : 1) {
+                error(.badArgument, toks[1].location, name == "duplicate" ? "`duplicate` takes one key and optionally `wrapped`" : "`\(name)` takes one key")
                 return nil
             }
             guard let bytes = parseBytes(keyTok, what: "key") else { return nil }
@@ -241,7 +248,11 @@ extension Parser {
                 error(.badValue, keyTok.location, "bad key: a key has at least one byte")
                 return nil
             }
-            return ControlStep(kind: name == "corrupt" ? .corrupt(key: bytes) : .corruptState(key: bytes), location: at)
+            switch name {
+            case "corrupt": return ControlStep(kind: .corrupt(key: bytes), location: at)
+            case "duplicate": return ControlStep(kind: .duplicate(key: bytes, wrapped: wrapped), location: at)
+            default: return ControlStep(kind: .corruptState(key: bytes), location: at)
+            }
         case "patch_ns":
             return parsePatchNamespace(value, part: part, at: at)
         case "collide":

@@ -46,12 +46,12 @@ public enum ScenarioParser {
     public static let reservedWords: Set<String> = ["expect", "advance", "sleep", "restart", "crash", "start", "check",
                                                     "corrupt", "upgrade", "patch_header", "wipe",
                                                     "remove_segment", "store_disk",
-                                                    "corrupt_state", "patch_ns", "collide", "patch_hint"]
+                                                    "corrupt_state", "duplicate", "patch_ns", "collide", "patch_hint"]
 
     /// The control steps' keys (docs/SCENARIOS.md "Control steps").
     public static let controlSteps: [String] = ["advance", "sleep", "restart", "crash", "start", "check", "corrupt", "upgrade", "patch_header", "wipe",
                                                 "remove_segment", "store_disk",
-                                                "corrupt_state", "patch_ns", "collide", "patch_hint"]
+                                                "corrupt_state", "duplicate", "patch_ns", "collide", "patch_hint"]
 
     /// Pause points `crash_at=` and `pause_at=` accept (PROTOCOL.md §17).
     /// Pause points and failure reasons come from spec/vocabulary.json (PROTOCOL.md §15, §17),
@@ -203,6 +203,7 @@ final class Parser {
         if let e = fields["expand"], expand == .same { checkSameExpansion(scenario, at: loc(e.value)) }
         checkSequence(scenario)
         checkCollisions(scenario)
+        checkDuplicates(scenario)
         return scenario
     }
 

@@ -42,6 +42,17 @@ public enum SegmentProblem: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A readable slot that `dump` must leave out and report (PROTOCOL.md §13.1): a `dump` that
+    /// lists no problem while the decoder finds one of these has hidden it. Not the key-hash
+    /// mismatch (a `collide:` artifact that only the decoder hashes for), nor padding (dump lists
+    /// such a slot), nor a claim a crash left.
+    public var dumpMustReport: Bool {
+        switch self {
+        case .duplicateKey, .keyOutsideWindow, .versionZero, .checksumMismatch, .valueLenOutOfRange, .keyLenOutOfRange: return true
+        default: return false
+        }
+    }
+
     /// What a process killed mid-operation legitimately leaves behind until it is reclaimed.
     public var isLeftByACrash: Bool {
         switch self {
@@ -90,7 +101,7 @@ extension SegmentSnapshot {
             } else if lock != 0 && !alive.isEmpty && !isAlive(participant: Int(lock)) {
                 out.append(.insertLockHeldByDead(shard: s, owner: Int(lock)))
             }
-            var readableKeys: [[UInt8]: Int] = [:]
+            var readableKeys: [[UInt8]: (slot: Int, pos: Int)] = [:]
             for j in 0..<g.slotsPerShard {
                 // Most slots are EMPTY: decode keys and records only where something is claimed.
                 let w = stateWord(s, j)
@@ -101,7 +112,9 @@ extension SegmentSnapshot {
         return out
     }
 
-    func slotProblems(_ v: SlotView, keysSeen: inout [[UInt8]: Int]) -> [SegmentProblem] {
+    /// `keysSeen`: the readable slot of each key met so far in this shard, with its position in
+    /// the key's window (0 = home).
+    func slotProblems(_ v: SlotView, keysSeen: inout [[UInt8]: (slot: Int, pos: Int)]) -> [SegmentProblem] {
         let at = SlotAt(shard: v.shard, slot: v.slot)
         if let why = v.word.impossibility(participantCapacity: geometry.participantCapacity) {
             return [.impossibleStateWord(at, word: v.word.raw, why)]
@@ -124,7 +137,20 @@ extension SegmentSnapshot {
                 }
             }
             if !v.keyPaddingZero { out.append(.keyPaddingNotZero(at)) }
-            if let other = keysSeen[key] { out.append(.duplicateKey(at, otherSlot: other)) } else { keysSeen[key] = v.slot }
+            // Invariant 1: of several copies the one a get finds, the first in window order, is
+            // the key's (§9.2, §13.1); every other copy is the problem, whichever the scan met
+            // first (a window that wraps past the shard's end puts a later copy at a lower index).
+            let pos = (v.slot - geometry.place(h).home + geometry.slotsPerShard) % geometry.slotsPerShard
+            if let other = keysSeen[key] {
+                if pos < other.pos {
+                    out.append(.duplicateKey(SlotAt(shard: v.shard, slot: other.slot), otherSlot: v.slot))
+                    keysSeen[key] = (v.slot, pos)
+                } else {
+                    out.append(.duplicateKey(at, otherSlot: other.slot))
+                }
+            } else {
+                keysSeen[key] = (v.slot, pos)
+            }
         } else {
             out.append(.keyLenOutOfRange(at, keyLenWord: v.keyLenWord, capacity: geometry.keyCapacity))
         }

@@ -292,6 +292,20 @@ final class ControlledInterleavingTests: XCTestCase {
         assertError("processes: {w: any}\nparallel:\n  w:\n    - corrupt_state: k\n", .badSequence, (4, 7),
                     contains: "`corrupt_state` is not allowed in a parallel list")
     }
+    /// `duplicate:` only in `final`, and only reads after it (the model does not follow the copy).
+    func testDuplicateStepIsFinalAndOnlyReadsFollowIt() throws {
+        let s = try parse(head + "  - w: create\n  - w: put k v\nfinal:\n  - duplicate: k\n  - r: get k\n    expect: hit value=v\n  - w: stats\n")
+        XCTAssertEqual(s.finalSteps[0].control?.kind, .duplicate(key: Array("k".utf8), wrapped: false))
+        let w = try parse(head + "  - w: create\nfinal:\n  - duplicate: k wrapped\n")
+        XCTAssertEqual(w.finalSteps[0].control?.kind, .duplicate(key: Array("k".utf8), wrapped: true))
+        assertError(head + "  - w: create\n  - duplicate: k\n", .badSequence, (6, 5), contains: "`duplicate` is only allowed in `final`")
+        assertError(head + "  - w: create\nfinal:\n  - duplicate: k\n  - w: invalidate k\n", .badSequence, (8, 5),
+                    contains: "`invalidate` after `duplicate` (line 7)")
+        assertError(head + "  - w: create\nfinal:\n  - duplicate: k\n  - corrupt: k\n", .badSequence, (8, 5),
+                    contains: "a control step after `duplicate`")
+        assertError(head + "  - w: create\nfinal:\n  - duplicate: a b\n", .badArgument, (7, 18), contains: "`duplicate` takes one key")
+    }
+
     func testPatchNamespaceStep() throws {
         let s = try parse(head + "  - w: create\n  - patch_ns: 7 last=4294967294\n  - w: ns_stage ns=7\n    expect: ok ns_version=4294967295\n")
         XCTAssertEqual(s.initSteps[1].control?.kind, .patchNamespace(ns: 7, last: 4_294_967_294))

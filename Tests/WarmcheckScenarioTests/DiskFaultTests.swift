@@ -37,6 +37,7 @@ final class DiskFaultTests: XCTestCase {
         XCTAssertEqual(Set(faults.keys), Set(DiskFault.allCases.map(\.rawValue)))
         XCTAssertEqual(faults["fdatasync_fails"], ["fdatasync"])
         XCTAssertEqual(faults["fallocate_unsupported"], ["fallocate"])
+        XCTAssertEqual(faults["lock_fails"], ["fcntl(F_OFD_SETLK)"])
         XCTAssertEqual(Set(faults["sync_fails"] ?? []), ["fsync", "fdatasync", "sync_file_range", "syncfs", "msync"],
                        "the calls Sources/CWarmcacheShim/diskfault.c fails")
     }

@@ -128,6 +128,11 @@ int wc_seccomp_fail_sync(int fdatasync_only, int err);
 /// writes the blocks itself; a raw fallocate (Go) must take the spec's fallback.
 int wc_seccomp_fallocate_unsupported(void);
 
+/// The same for record locks: fcntl(F_OFD_SETLK) fails with ENOLCK (a kernel out of lock space),
+/// every other fcntl command works, so the participant lock of PROTOCOL.md §5 fails for a reason
+/// that is not a live holder.
+int wc_seccomp_ofd_setlk_fails(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,8 +17,8 @@ extension RefusalGate {
         guard let held = OpenDescriptors.held(by: pid, where: { $0 == dir || $0.hasPrefix(dir + "/") }), !held.isEmpty else {
             return answer
         }
-        return Answer(text: "\(answer.text), and still holds \(held.count) descriptor(s) of the gate's files",
-                      detail: "§4.1, §4.2: a refused open or create, and a closed handle, release every descriptor they took "
-                        + "(/proc/\(pid)/fd after the answer): " + held.joined(separator: "; "))
+        return Answer(text: "\(answer.text), and still holds \(held.count) descriptor(s) or mapping(s) of the gate's files",
+                      detail: "§4.1, §4.2: a refused open or create, and a closed handle, release every descriptor and mapping they took "
+                        + "(/proc/\(pid)/fd and maps after the answer): " + held.joined(separator: "; "))
     }
 }

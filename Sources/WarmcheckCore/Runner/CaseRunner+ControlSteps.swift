@@ -70,6 +70,16 @@ extension CaseRunner {
             let d = try damage(key, c, "corrupt the state of", SegmentSurgery.corruptState(path:key:))
             poisoned.insert(d)
             log.add("give \(ScenarioValue.render(key))'s slot an impossible state word (\(d))")
+        case .duplicate(let key, let wrapped):
+            // Not a removal to the model: a get still finds the original first (§9.2), and the
+            // parser lets only reads follow.
+            switch SegmentSurgery.duplicate(path: segmentPath, key: key, wrapped: wrapped) {
+            case .success(let d):
+                duplicated.insert(d)
+                log.add("copy \(ScenarioValue.render(key))'s slot into \(d), later in its window\(wrapped ? " past the shard's end" : "") (invariant 1 broken on purpose)")
+            case .failure(let e):
+                try harness("cannot duplicate \(ScenarioValue.render(key)) at \(c.location)", e.description)
+            }
         case .patchNamespace(let ns, let last):
             switch NamespaceSurgery.raiseLast(path: segmentPath, ns: ns, to: last) {
             case .success(let d): log.add("patch_ns: \(d)")

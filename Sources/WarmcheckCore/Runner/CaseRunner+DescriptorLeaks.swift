@@ -50,8 +50,8 @@ extension CaseRunner {
         } ?? []
         guard !held.isEmpty else { return }
         let when = after ?? "after the case's final close"
-        conformance("\(role) (\(impl)) still holds \(held.count) descriptor(s) of the case's files \(when)",
-                    "a closed handle, and a refused open or create, release every descriptor they opened (PROTOCOL.md §4, PERSISTENCE.md): read from /proc/\(pid)/fd "
+        conformance("\(role) (\(impl)) still holds \(held.count) descriptor(s) or mapping(s) of the case's files \(when)",
+                    "a closed handle, and a refused open or create, release every descriptor and mapping they took (PROTOCOL.md §4, §5, PERSISTENCE.md): read from /proc/\(pid)/fd and maps "
                         + "right after the answer:\n" + held.map { "  \($0)" }.joined(separator: "\n"))
     }
 }

@@ -42,6 +42,7 @@ extension CaseRunner {
             // A slot the scenario corrupted on purpose fails its checksum until it is rewritten.
             if case .checksumMismatch(let at, _, _, _) = p, corrupted.contains(at.description) { continue }
             if case .impossibleStateWord(let at, _, _) = p, poisoned.contains(at.description) { continue }
+            if case .duplicateKey(let at, _) = p, duplicated.contains(at.description) { continue }
             if isCollisionArtifact(p) { continue }
             conformance("invariant broken \(where_): \(p)",
                         "The segment, read by warmcheck's own decoder \(where_), breaks PROTOCOL.md §8.3 / §13 / §1:\n  \(p)")
@@ -67,7 +68,7 @@ extension CaseRunner {
         // but will only be reported with its response.
         if !roles.values.contains(where: { $0.pending != nil }) && untraced.isEmpty {
             for s in 0..<snap.geometry.shardCount {
-                for j in 0..<snap.geometry.slotsPerShard where !poisoned.contains("shard \(s) slot \(j)") {
+                for j in 0..<snap.geometry.slotsPerShard where !poisoned.contains("shard \(s) slot \(j)") && !duplicated.contains("shard \(s) slot \(j)") {
                     checker.snapshot(shard: s, slot: j, word: snap.stateWord(s, j).raw)
                 }
             }

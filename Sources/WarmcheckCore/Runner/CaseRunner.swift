@@ -78,6 +78,10 @@ public final class CaseRunner: @unchecked Sendable {
     /// no transition leaves one (§9.9 step 4), so the decoder's and the transition checker's
     /// complaints about them are expected.
     var poisoned: Set<String> = []
+    /// Copies a `duplicate:` step made of a key's slot, as `shard S slot J`: the decoder's
+    /// duplicate-key complaint about them is expected, and the transition checker does not
+    /// watch them (a copy appears without a transition).
+    var duplicated: Set<String> = []
     /// Slots a `collide:` step made into another key of the same `key_hash`, while they still
     /// hold it (CaseRunner+Collisions).
     var collisions: [SlotAt: CollidedSlot] = [:]

@@ -173,6 +173,35 @@ enum SegmentSurgery {
         return .success(Collision(shard: shard, slot: j, keyHash: h, stateWord: st))
     }
 
+    /// Copies the READY or STALE slot holding `key`, whole (state word, key and both records),
+    /// into the first EMPTY slot after it in its window, so that a `get`, which scans the window
+    /// in order, still meets the original first. That slot also comes after it in the shard, or,
+    /// `wrapped`, before it (the window wraps past the shard's end), where a scan in slot order
+    /// meets the copy first. Returns the copy as `shard S slot J`.
+    static func duplicate(path: String, key: [UInt8], wrapped: Bool) -> Result<String, UsageError> {
+        withSlot(path, "duplicate") { fd, g in
+            let h = WCH64.hash(key, seed: Layout.KEY_SEED)
+            let home = Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard))
+            guard let (shard, j, off) = readableSlot(fd, g, key), let st = word(fd, off + Layout.SLOT_STATE), [2, 4].contains(st & 0xFF),
+                  let whole = bytes(fd, off, g.slotSize)
+            else {
+                return .failure(UsageError("duplicate: key \(String(decoding: key, as: UTF8.self)) is not in a READY or STALE slot"))
+            }
+            let from = (j - home + g.slotsPerShard) % g.slotsPerShard
+            for p in (from + 1)..<max(from + 1, g.window) {
+                let j2 = (home + p) % g.slotsPerShard
+                let off2 = g.slotOffset(shard, j2)
+                guard wrapped ? j2 < j : j2 > j, let st2 = word(fd, off2 + Layout.SLOT_STATE), st2 & 0xFF == 0 else { continue }
+                guard whole.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, off_t(off2)) }) == whole.count else {
+                    return .failure(UsageError("duplicate: cannot write slot \(j2): \(String(cString: strerror(errno)))"))
+                }
+                return .success("shard \(shard) slot \(j2)")
+            }
+            return .failure(UsageError("duplicate: no EMPTY slot after shard \(shard) slot \(j) in the window of \(String(decoding: key, as: UTF8.self))"
+                                       + (wrapped ? " past the shard's end (the key's window does not wrap: choose a key whose home is not slot 0, with window = slots)" : " (give the scenario a wider window or fewer keys)")))
+        }
+    }
+
     /// Flips one byte of `key`'s current value (or of its checksum, for an empty value), as a
     /// buggy or hostile writer would. Returns where, or why it could not.
     static func corruptValue(path: String, key: [UInt8]) -> Result<String, UsageError> {
