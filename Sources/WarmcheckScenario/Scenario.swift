@@ -364,12 +364,12 @@ public enum Operation: String, Sendable, Hashable, CaseIterable, Comparable {
     public var allowedOptions: [String] {
         switch self {
         case .create: return ["group", "crash_at", "pause_at", "fast_checksum", "protocol", "future", "store", "fsync",
-                               "segment"] + Geometry.fields.map(\.name)
+                               "fsync_interval", "segment"] + Geometry.fields.map(\.name)
         case .openOrCreate: return ["crash_at", "pause_at", "fast_checksum", "protocol", "store", "fsync",
-                                    "segment"] + Geometry.fields.map(\.name)
+                                    "fsync_interval", "segment"] + Geometry.fields.map(\.name)
         case .open: return ["crash_at", "pause_at", "protocol", "store", "fsync",
-                            "segment"]
-        case .restore: return ["crash_at", "pause_at", "fsync"] + Geometry.fields.map(\.name)
+                            "fsync_interval", "segment"]
+        case .restore: return ["crash_at", "pause_at", "fsync", "fsync_interval"] + Geometry.fields.map(\.name)
         case .put, .refresh: return ["ttl", "grace", "origin", "version", "crash_at", "pause_at", "durable", "overlap"]
         case .invalidate, .evict: return ["crash_at", "pause_at", "durable", "overlap"]
         case .get: return ["crash_at", "pause_at", "overlap"]
@@ -456,6 +456,9 @@ public struct OperationStep: Sendable, Hashable {
     public var store: Bool { options["store"]?.boolValue ?? false }
     /// `fsync=` policy of the store (`always`, `interval`, `none`; default `always`).
     public var fsync: String? { options["fsync"]?.stringValue }
+    /// `fsync_interval=` (with `fsync=interval`): the timer's period, sent as `fsync_interval_ms`
+    /// (DRIVER.md "The durable store"; default 1 s).
+    public var fsyncIntervalMs: UInt64? { options["fsync_interval"]?.durationValue.map { max(1, $0 / 1_000_000) } }
     /// `ns=` of a namespace operation (PROTOCOL.md §18): the namespace index, default 0.
     public var namespace: UInt64 { options["ns"]?.integerValue ?? 0 }
     /// `crash_at=`: the fixture kills itself at this pause point (expect `unknown`).

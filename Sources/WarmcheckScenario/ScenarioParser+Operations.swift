@@ -151,7 +151,7 @@ extension Parser {
 
     func parseOption(name: String, raw: String, at: SourceLocation) -> OptionValue? {
         switch name {
-        case "ttl", "grace", "timeout":
+        case "ttl", "grace", "timeout", "fsync_interval":
             guard let ns = ScenarioDuration.nanoseconds(raw) else {
                 error(.badDuration, at, "bad duration '\(raw)' for \(name) (e.g. 10s, 250ms, 5us, 100ns, 2m)")
                 return nil

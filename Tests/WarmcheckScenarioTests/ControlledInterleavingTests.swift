@@ -306,6 +306,17 @@ final class ControlledInterleavingTests: XCTestCase {
         assertError(head + "  - w: create\nfinal:\n  - duplicate: a b\n", .badArgument, (7, 18), contains: "`duplicate` takes one key")
     }
 
+    /// `fsync_interval=` is a duration sent in whole milliseconds (at least 1), only where a
+    /// store is attached or restored.
+    func testFsyncIntervalOption() throws {
+        let s = try parse(head + "  - w: restore fsync=interval fsync_interval=10ms\n  - r: open store=true fsync=interval fsync_interval=2s\n")
+        XCTAssertEqual(s.initSteps[0].operation?.fsyncIntervalMs, 10)
+        XCTAssertEqual(s.initSteps[1].operation?.fsyncIntervalMs, 2000)
+        XCTAssertEqual(try parse(head + "  - w: restore fsync=interval fsync_interval=10us\n").initSteps[0].operation?.fsyncIntervalMs, 1)
+        assertError(head + "  - w: restore fsync_interval=soon\n", .badDuration, (5, 16), contains: "bad duration 'soon' for fsync_interval")
+        assertError(head + "  - w: put k v fsync_interval=1s\n", .badArgument, (5, 16), contains: "unknown option 'fsync_interval'")
+    }
+
     func testPatchNamespaceStep() throws {
         let s = try parse(head + "  - w: create\n  - patch_ns: 7 last=4294967294\n  - w: ns_stage ns=7\n    expect: ok ns_version=4294967295\n")
         XCTAssertEqual(s.initSteps[1].control?.kind, .patchNamespace(ns: 7, last: 4_294_967_294))

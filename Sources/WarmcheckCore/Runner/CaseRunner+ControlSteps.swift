@@ -9,6 +9,11 @@ import WarmcheckScenario
 /// whole-part checks, and (CaseRunner+CrashRestart) crashes and restarts.
 extension CaseRunner {
     func control(_ c: ControlStep) throws {
+        // A crash, restart, wipe or damage may end or replace a part; time alone does not.
+        switch c.kind {
+        case .advance, .sleep: break
+        default: journalParts = [:]
+        }
         switch c.kind {
         case .advance(let ns):
             simNow += ns
@@ -45,7 +50,9 @@ extension CaseRunner {
             // the file), and the file goes. The next segment at the path starts new slot
             // histories and new counters.
             for rp in roles.values.sorted(by: { $0.role < $1.role }) {
-                guard let fx = rp.fixture, rp.pending == nil else { continue }
+                // Only open handles: a role that never opened one has nothing to close, and
+                // marking it closed would judge its first open's handle as a closed one.
+                guard let fx = rp.fixture, rp.pending == nil, rp.participant != nil, !handleIsClosed(rp) else { continue }
                 _ = try call(fx, rp, "close", [:], text: "close")
                 rp.closedHandle = RoleProcess.ClosedHandle(process: ObjectIdentifier(fx), at: "the wipe at \(c.location)")
             }

@@ -44,9 +44,17 @@ extension CaseRunner {
         let leftOut = Set(problems.filter(\.dumpMustReport).compactMap(\.slot))
         var disagreements: [String] = []
         var listed: Set<SlotAt> = []
+        var keysListed: [[UInt8]: SlotAt] = [:]
         for e in entries {
             let at = SlotAt(shard: e.hit.shard, slot: e.hit.slot)
-            listed.insert(at)
+            // One entry per slot, and one per key (§13.1: the copy a get finds, no other).
+            guard listed.insert(at).inserted else {
+                disagreements.append("\(rp.impl) lists \(at) more than once")
+                continue
+            }
+            if let first = keysListed.updateValue(at, forKey: e.key) {
+                disagreements.append("\(rp.impl) lists the key of \(at) at \(first) too")
+            }
             if leftOut.contains(at) {
                 disagreements.append("\(rp.impl) lists \(at), which a dump leaves out: " + problems.filter { $0.slot == at }.map(\.description).joined(separator: "; "))
                 continue

@@ -15,11 +15,14 @@ extension CaseRunner {
         guard r.isOK, r.result["durable"]?.bool == true, let key = o.key, let value = o.value,
               let geometry = StoreReading.segmentGeometry(segmentPath) else { return }
         var newest: StoreReading.Record?
-        for (_, bytes) in StoreReading.storeFiles(storeDir) {
+        var newestFile: String?
+        for (name, bytes) in StoreReading.storeFiles(storeDir) {
             for rec in StoreReading.read(bytes, geometry: geometry).records where rec.order >= (newest?.order ?? 0) {
                 newest = rec
+                newestFile = name
             }
         }
+        if let newestFile { checkSamePart(newestFile, step: o, role: role) }
         func fail(_ what: String) {
             conformance("\(role)'s journal record for `\(o.text)` at \(o.location) is not the published record: \(what)",
                         "PERSISTENCE.md §5–§6: after the publish the writer appends a put record that repeats the published "
@@ -48,5 +51,25 @@ extension CaseRunner {
         var wrong = recordFields(rec, seg, record: at).filter { $0.1 != $0.2 }.map { "`\($0.0)` is \($0.1) in the journal, \($0.2) in the segment" }
         if rec.value != value { wrong.append("the value is \(shown(rec.value)) in the journal, \(shown(value)) was put") }
         if !wrong.isEmpty { fail(wrong.joined(separator: "; ")) }
+    }
+
+    /// PERSISTENCE.md §6: a handle's journal part ends on an error (a failed write or sync), when
+    /// the handle closes, or when a compaction of its own asks (§8), never otherwise. So on a
+    /// healthy disk two acknowledged records of one handle with none of those between them are
+    /// in one file: a writer that started a new part after a *successful* timer sync (Go
+    /// syncLoop's test inverted, durable_journal.go:cmp-eq:0894a561:3) loses nothing a restore
+    /// shows, and only this sees it. `journalParts` is reset by every step that may end a part.
+    func checkSamePart(_ file: String, step o: OperationStep, role: String) {
+        guard scenario.disks[role] == nil, !scenario.fillsStoreDisk, let rp = roles[role], let fx = rp.fixture else {
+            journalParts[role] = nil
+            return
+        }
+        let me = ObjectIdentifier(fx)
+        defer { journalParts[role] = (me, file, o.location.description) }
+        guard let last = journalParts[role], last.process == me, last.file != file else { return }
+        conformance("\(role)'s durable `\(o.text)` at \(o.location) went to a new journal part, \(file), on a healthy disk",
+                    "PERSISTENCE.md §6: a handle's part ends only on a failed write or sync, at close, or for its own "
+                        + "compaction (§8); the record acknowledged at \(last.at) is in \(last.file), and nothing between "
+                        + "the two steps may end that part (the disk works, no close, open, compact or crash came between)")
     }
 }

@@ -55,7 +55,10 @@ extension CaseRunner {
             // A `wait` may legitimately take its whole timeout before answering.
             let extra = step.op == .wait ? Double(step.timeoutNs ?? 5_000_000_000) / 1e9 : 0
             let result: FixtureProcess.CallResult
+            // For a resume, the operation that answers: a resumed open or restore opens the handle.
+            var answering = o
             if o.op == .resume {
+                answering = rp.pending!.step
                 result = try fx.resume(rp.pending!.id, timeout: options.timeout + extra)
                 rp.pending = nil
             } else {
@@ -80,7 +83,15 @@ extension CaseRunner {
                     try harness("\(text) answered error(\(kind)) at \(o.location)", r.message ?? "")
                 }
                 if !onSide { checkClosedAnswer(o, r, closed, text: text) }
-                noteHandleState(o, r, rp, fx)
+                noteHandleState(answering, r, rp, fx)
+                // What may end the role's journal part (checkSamePart): anything but reads and
+                // acknowledged durable writes of its handle, and any role's compaction.
+                if answering.op == .compact || inParallel {
+                    journalParts = [:]
+                } else if ![.put, .refresh, .invalidate, .evict, .get, .getMany, .stats, .generation, .wait, .participants].contains(answering.op)
+                            || (answering.durable && r.result["durable"]?.bool != true) {
+                    journalParts[o.role] = nil
+                }
                 if !onSide { record(r.transitions, reporter: rp.participant, lane: lane(o.role)) }
                 if let storeBefore { checkCompaction(r, before: storeBefore, role: o.role, at: o.location) }
                 if let restoreStoreBefore { checkRestoreCounts(r, before: restoreStoreBefore, role: o.role, at: o.location) }

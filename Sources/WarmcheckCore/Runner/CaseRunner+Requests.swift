@@ -26,6 +26,7 @@ extension CaseRunner {
             if case .simulated(let start) = scenario.clock { a["sim_clock_ns"] = .int(Int64(bitPattern: start)) }
             a["store_dir"] = .string(storeDir)
             a["fsync"] = .string(o.fsync ?? "always")
+            if let ms = o.fsyncIntervalMs { a["fsync_interval_ms"] = JSON(unsigned: ms) }
         case .compact:
             a["store_dir"] = .string(storeDir)
             a["geometry"] = DriverArguments.geometry(g)
@@ -34,6 +35,7 @@ extension CaseRunner {
             if o.store {
                 a["store_dir"] = .string(storeDir)
                 a["fsync"] = .string(o.fsync ?? "always")
+                if let ms = o.fsyncIntervalMs { a["fsync_interval_ms"] = JSON(unsigned: ms) }
             }
             if o.op != .open {
                 a["geometry"] = DriverArguments.geometry(g)

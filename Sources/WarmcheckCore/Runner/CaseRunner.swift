@@ -82,6 +82,9 @@ public final class CaseRunner: @unchecked Sendable {
     /// duplicate-key complaint about them is expected, and the transition checker does not
     /// watch them (a copy appears without a transition).
     var duplicated: Set<String> = []
+    /// Per role, the journal file its last acknowledged durable put or refresh went to, while
+    /// nothing that may end a part came since (CaseRunner+JournalAudit `checkSamePart`).
+    var journalParts: [String: (process: ObjectIdentifier, file: String, at: String)] = [:]
     /// Slots a `collide:` step made into another key of the same `key_hash`, while they still
     /// hold it (CaseRunner+Collisions).
     var collisions: [SlotAt: CollidedSlot] = [:]
