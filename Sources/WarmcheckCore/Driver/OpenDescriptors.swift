@@ -18,8 +18,7 @@ enum OpenDescriptors {
         for fd in fds.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
             // A descriptor closed between the listing and this read is simply gone.
             guard let target = try? fm.destinationOfSymbolicLink(atPath: "\(fdDir)/\(fd)") else { continue }
-            let path = target.hasSuffix(" (deleted)") ? String(target.dropLast(" (deleted)".count)) : target
-            if matches(path) { held.append("fd \(fd) → \(target)") }
+            if matches(undeleted(target)) { held.append("fd \(fd) → \(target)") }
         }
         return held + (mappings(of: pid, where: matches) ?? [])
     }
@@ -38,9 +37,14 @@ enum OpenDescriptors {
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
             guard fields.count == 6 else { continue }
             let target = fields[5].trimmingCharacters(in: .whitespaces)
-            let path = target.hasSuffix(" (deleted)") ? String(target.dropLast(" (deleted)".count)) : target
+            let path = undeleted(target)
             if path.hasPrefix("/"), matches(path) { out.append("mapping \(fields[0]) → \(target)") }
         }
         return out
+    }
+
+    /// A /proc link or map path with an unlinked file's " (deleted)" cut off: still that file.
+    static func undeleted(_ target: String) -> String {
+        target.hasSuffix(" (deleted)") ? String(target.dropLast(" (deleted)".count)) : target
     }
 }

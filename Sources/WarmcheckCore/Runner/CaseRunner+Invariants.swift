@@ -68,7 +68,9 @@ extension CaseRunner {
         // but will only be reported with its response.
         if !roles.values.contains(where: { $0.pending != nil }) && untraced.isEmpty {
             for s in 0..<snap.geometry.shardCount {
-                for j in 0..<snap.geometry.slotsPerShard where !poisoned.contains("shard \(s) slot \(j)") && !duplicated.contains("shard \(s) slot \(j)") {
+                for j in 0..<snap.geometry.slotsPerShard {
+                    let at = "shard \(s) slot \(j)"
+                    guard !poisoned.contains(at), !duplicated.contains(at) else { continue }
                     checker.snapshot(shard: s, slot: j, word: snap.stateWord(s, j).raw)
                 }
             }

@@ -117,8 +117,7 @@ enum SegmentSurgery {
     /// length holds another key.
     static func readableSlot(_ fd: Int32, _ g: Geometry, _ key: [UInt8]) -> (shard: Int, slot: Int, off: Int)? {
         let h = WCH64.hash(key, seed: Layout.KEY_SEED)
-        let shard = Int((h >> 32) % UInt64(g.shardCount))
-        let home = Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard))
+        let (shard, home) = place(h, g)
         for k in 0..<g.window {
             let j = (home + k) % g.slotsPerShard
             let off = g.slotOffset(shard, j)
@@ -129,6 +128,11 @@ enum SegmentSurgery {
             return (shard, j, off)
         }
         return nil
+    }
+
+    /// §6: the shard and home slot of a key hash.
+    static func place(_ h: UInt64, _ g: Geometry) -> (shard: Int, home: Int) {
+        (Int((h >> 32) % UInt64(g.shardCount)), Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard)))
     }
 
     static func bytes(_ fd: Int32, _ off: Int, _ count: Int) -> [UInt8]? {
@@ -180,8 +184,7 @@ enum SegmentSurgery {
     /// meets the copy first. Returns the copy as `shard S slot J`.
     static func duplicate(path: String, key: [UInt8], wrapped: Bool) -> Result<String, UsageError> {
         withSlot(path, "duplicate") { fd, g in
-            let h = WCH64.hash(key, seed: Layout.KEY_SEED)
-            let home = Int((h & 0xFFFF_FFFF) % UInt64(g.slotsPerShard))
+            let home = place(WCH64.hash(key, seed: Layout.KEY_SEED), g).home
             guard let (shard, j, off) = readableSlot(fd, g, key), let st = word(fd, off + Layout.SLOT_STATE), [2, 4].contains(st & 0xFF),
                   let whole = bytes(fd, off, g.slotSize)
             else {
